@@ -1,0 +1,30 @@
+#!/bin/sh
+# Installs the Debian packages estafeta needs for a purpose, and does nothing when they are
+# already there. Usage: scripts/install-deps.sh build|test|bench|fuzz
+set -eu
+build="gcc make pkg-config libevent-dev libssl-dev libsqlite3-dev libcrypt-dev libc-ares-dev libidn2-dev openssl"
+test="$build libcmocka-dev python3 python3-pytest swaks clang libclang-rt-14-dev"
+bench="$build postfix python3"
+fuzz="$build clang libclang-rt-14-dev"
+case "${1:-build}" in
+  build) want=$build ;;
+  test) want=$test ;;
+  bench) want=$bench ;;
+  fuzz) want=$fuzz ;;
+  *) echo "usage: $0 build|test|bench|fuzz" >&2; exit 2 ;;
+esac
+missing=""
+for p in $want; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "installing:$missing"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+# postfix asks questions on install; answer them for a machine that only benchmarks it.
+if echo "$missing" | grep -q postfix; then
+  echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
+fi
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,17 @@
+/* Password hashes for accounts. Passwords are never stored: accounts keep a yescrypt crypt(3)
+ * string (libcrypt) for PLAIN/LOGIN/USER-PASS checks, and SCRAM-SHA-256 keys (RFC 5802, 7677)
+ * derived once at password-setting time, so SCRAM logins never need the password. */
+#ifndef ESTAFETA_PASSWORD_H
+#define ESTAFETA_PASSWORD_H
+#include <stdbool.h>
+
+#define SCRAM_ITERATIONS 4096 /* RFC 7677 section 4: at least 4096 */
+
+/* Returns an allocated yescrypt hash ("$y$...") of password with a fresh random salt, or NULL
+ * when the system cannot hash (the caller reports it). Blocks for tens of milliseconds. */
+char *password_hash(const char *password);
+/* True when password matches hash. Constant-time comparison; blocks like password_hash. */
+bool password_verify(const char *password, const char *hash);
+/* Returns allocated SCRAM-SHA-256 credentials "ITER:SALT:STOREDKEY:SERVERKEY" (base64 parts). */
+char *scram_sha256_credentials(const char *password);
+#endif

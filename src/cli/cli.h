@@ -1,0 +1,32 @@
+/* Shared pieces of the command-line front end. Each command family has its own file
+ * (cli/cmd-user.c, ...) with one entry function registered in main.c's table. */
+#ifndef ESTAFETA_CLI_H
+#define ESTAFETA_CLI_H
+#include "core/config.h"
+#include "store/store.h"
+
+struct cli {
+	const char *config_path; /* from -c, $ESTAFETA_CONF, or ./estafeta.conf */
+	struct config *cfg;      /* loaded by cli_config() */
+	struct store *store;     /* opened by cli_store() */
+};
+
+/* A command: argv[0] is the command word ("user"), the rest its arguments. Returns the
+ * process exit status (0 success, 1 failure, 2 usage). */
+typedef int cli_command_fn(struct cli *cli, int argc, char **argv);
+
+/* Prints "estafeta: MESSAGE" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Loads the configuration once; NULL after printing the error. */
+struct config *cli_config(struct cli *cli);
+/* Opens the store once (loading the configuration first); when run as root, first becomes the
+ * configured run_as user, so files the server must write are never owned by root.
+ * NULL after printing the error. */
+struct store *cli_store(struct cli *cli);
+/* Reads a password from standard input (one line, the line end removed). NULL with an error
+ * printed when there is none. */
+char *cli_read_password_stdin(void);
+
+cli_command_fn cmd_init, cmd_serve, cmd_config, cmd_user, cmd_domain, cmd_alias, cmd_list,
+	cmd_mailbox;
+#endif

@@ -1,0 +1,65 @@
+/* estafeta's entry point: finds the command word and runs its handler. "-c FILE" may stand
+ * anywhere on the line and names the configuration (else $ESTAFETA_CONF, else ./estafeta.conf). */
+#include "cli/cli.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+	const char *name;
+	cli_command_fn *fn;
+	const char *usage;
+} commands[] = {
+	{ "init", cmd_init, "init DIR --domain DOMAIN [--hostname HOST] [--port-base N] [--listen ADDR]" },
+	{ "serve", cmd_serve, "serve" },
+	{ "config", cmd_config, "config get NAME | set NAME VALUE | list [--changed] [--docs]" },
+	{ "user", cmd_user, "user add|del|passwd ADDRESS [--password-stdin] | user list [DOMAIN]" },
+	{ "domain", cmd_domain, "domain add|del DOMAIN | domain list" },
+	{ "alias", cmd_alias, "alias add ALIAS TARGET... | alias del ALIAS [TARGET...] | alias list [ALIAS]" },
+	{ "list", cmd_list, "list add LIST MEMBER... | list del LIST [MEMBER...] | list members [LIST]" },
+	{ "mailbox", cmd_mailbox, "mailbox list ADDRESS [FOLDER] | mailbox show ADDRESS UID [FOLDER]" },
+};
+#define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: estafeta [-c FILE] COMMAND ...\n");
+	for (size_t i = 0; i < COMMAND_COUNT; i++)
+		fprintf(out, "  estafeta %s\n", commands[i].usage);
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = { 0 };
+	const char *config_option = NULL;
+	int n = 0;
+	/* Take "-c FILE" out wherever it stands; the rest keeps its order. */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-c") == 0) {
+			if (i + 1 >= argc) {
+				cli_error("-c needs a file name");
+				return 2;
+			}
+			config_option = argv[++i];
+		} else {
+			argv[n++] = argv[i];
+		}
+	}
+	argv[n] = NULL;
+	cli.config_path = config_default_path(config_option);
+	if (n == 0 || strcmp(argv[0], "help") == 0 || strcmp(argv[0], "--help") == 0 ||
+	    strcmp(argv[0], "-h") == 0) {
+		usage(n == 0 ? stderr : stdout);
+		return n == 0 ? 2 : 0;
+	}
+	for (size_t i = 0; i < COMMAND_COUNT; i++) {
+		if (strcmp(argv[0], commands[i].name) == 0) {
+			int status = commands[i].fn(&cli, n, argv);
+			store_close(&cli.store);
+			config_free(&cli.cfg);
+			return status;
+		}
+	}
+	cli_error("unknown command \"%s\" (see: estafeta help)", argv[0]);
+	return 2;
+}

@@ -1,0 +1,366 @@
+/* The settings table and the config file reader and writer; see config.h. */
+#include "core/config.h"
+#include "core/buf.h"
+#include "core/fsutil.h"
+#include "core/xalloc.h"
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Every setting estafeta reads. Keep it sorted by name. */
+static const struct setting settings[] = {
+	{ "auth.allow_plaintext_loopback", SET_BOOL, "yes",
+	  "offer password authentication without TLS on loopback connections (for learning with telnet)" },
+	{ "auth.failure_delay", SET_DURATION, "2s", "delay before answering a failed authentication" },
+	{ "auth.max_failures", SET_INT, "3", "failed authentications before the connection is closed" },
+	{ "data_dir", SET_PATH, ".", "folder for the database, message files and queue" },
+	{ "delivery.recipient_delimiter", SET_STRING, "+",
+	  "characters that start an address extension (alice+tag@ goes to alice@); empty disables" },
+	{ "hostname", SET_STRING, "", "this server's name in greetings and Received lines (default: the system's)" },
+	{ "listen", SET_LIST, "127.0.0.1", "addresses every listener binds" },
+	{ "log.file", SET_PATH, "", "file the log is appended to (default: standard error)" },
+	{ "log.level", SET_STRING, "info", "lowest level logged: debug, info, warn or error" },
+	{ "run_as", SET_STRING, "estafeta", "user the server becomes after binding its ports when started as root" },
+	{ "smtp.expn", SET_BOOL, "no", "answer EXPN for distribution lists (otherwise 502)" },
+	{ "smtp.max_connections", SET_INT, "1000", "simultaneous SMTP connections in all" },
+	{ "smtp.max_connections_per_ip", SET_INT, "50", "simultaneous SMTP connections from one client address" },
+	{ "smtp.max_header_size", SET_SIZE, "1M", "largest header section of a message" },
+	{ "smtp.max_line_length", SET_INT, "998", "longest line of a message, without CRLF (RFC 5322 2.1.1)" },
+	{ "smtp.max_message_size", SET_SIZE, "50M", "largest message accepted, announced with SIZE" },
+	{ "smtp.max_recipients", SET_INT, "1000", "recipients per message (RFC 5321 asks for at least 100)" },
+	{ "smtp.port", SET_INT, "25", "port for mail from other servers (0 disables)" },
+	{ "smtp.timeout", SET_DURATION, "5m", "idle time allowed while waiting for a command or data (RFC 5321 4.5.3.2)" },
+	{ "submission.port", SET_INT, "587", "port for mail from users, STARTTLS then AUTH (0 disables)" },
+	{ "submissions.port", SET_INT, "465", "port for mail from users over implicit TLS (0 disables)" },
+	{ "tls.cert", SET_PATH, "tls/cert.pem", "certificate chain (PEM)" },
+	{ "tls.key", SET_PATH, "tls/key.pem", "private key (PEM)" },
+};
+#define SETTINGS_COUNT (sizeof(settings) / sizeof(settings[0]))
+
+struct config {
+	char *dir;
+	char *values[SETTINGS_COUNT];
+	char *paths[SETTINGS_COUNT]; /* resolved SET_PATH values */
+};
+
+const struct setting *setting_find(const char *name)
+{
+	for (size_t i = 0; i < SETTINGS_COUNT; i++)
+		if (strcmp(settings[i].name, name) == 0)
+			return &settings[i];
+	return NULL;
+}
+
+static size_t setting_index(const char *name)
+{
+	const struct setting *s = setting_find(name);
+	if (s == NULL) {
+		fprintf(stderr, "estafeta: internal error: unknown setting %s\n", name);
+		abort();
+	}
+	return (size_t)(s - settings);
+}
+
+int parse_size(const char *s, long long *out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (end == s || errno != 0 || v < 0)
+		return -1;
+	long long mult = 1;
+	switch (toupper((unsigned char)*end)) {
+	case '\0': break;
+	case 'K': mult = 1024; end++; break;
+	case 'M': mult = 1024 * 1024; end++; break;
+	case 'G': mult = 1024LL * 1024 * 1024; end++; break;
+	default: return -1;
+	}
+	if (*end != '\0' || v > LLONG_MAX / mult)
+		return -1;
+	*out = v * mult;
+	return 0;
+}
+
+int parse_duration(const char *s, long long *seconds_out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (end == s || errno != 0 || v < 0)
+		return -1;
+	long long mult = 1;
+	switch (*end) {
+	case '\0': break;
+	case 's': end++; break;
+	case 'm': mult = 60; end++; break;
+	case 'h': mult = 3600; end++; break;
+	case 'd': mult = 86400; end++; break;
+	default: return -1;
+	}
+	if (*end != '\0' || v > LLONG_MAX / mult)
+		return -1;
+	*seconds_out = v * mult;
+	return 0;
+}
+
+int setting_check(const struct setting *s, const char *value, char **error_r)
+{
+	long long n;
+	const char *want = NULL;
+	switch (s->type) {
+	case SET_INT: {
+		char *end;
+		errno = 0;
+		n = strtoll(value, &end, 10);
+		if (*value == '\0' || *end != '\0' || errno != 0 || n < 0)
+			want = "a whole number";
+		break;
+	}
+	case SET_BOOL:
+		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
+			want = "yes or no";
+		break;
+	case SET_SIZE:
+		if (parse_size(value, &n) < 0)
+			want = "a size such as 10485760, 512K or 50M";
+		break;
+	case SET_DURATION:
+		if (parse_duration(value, &n) < 0)
+			want = "a duration such as 30s, 5m, 4h or 5d";
+		break;
+	default:
+		break;
+	}
+	if (want != NULL) {
+		*error_r = xasprintf("%s must be %s, not \"%s\"", s->name, want, value);
+		return -1;
+	}
+	return 0;
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* Splits "name = value" in place. Returns 0, 1 for a blank or comment line, -1 when malformed. */
+static int split_line(char *line, char **name_r, char **value_r)
+{
+	char *s = trim(line);
+	if (*s == '\0' || *s == '#')
+		return 1;
+	char *eq = strchr(s, '=');
+	if (eq == NULL)
+		return -1;
+	*eq = '\0';
+	*name_r = trim(s);
+	*value_r = trim(eq + 1);
+	return 0;
+}
+
+static char *dir_of(const char *path)
+{
+	char *abs = realpath(path, NULL);
+	if (abs == NULL)
+		abs = xstrdup(path);
+	char *slash = strrchr(abs, '/');
+	if (slash == NULL) {
+		free(abs);
+		return xstrdup(".");
+	}
+	if (slash == abs)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return abs;
+}
+
+static void resolve_paths(struct config *cfg)
+{
+	for (size_t i = 0; i < SETTINGS_COUNT; i++) {
+		if (settings[i].type != SET_PATH)
+			continue;
+		const char *v = cfg->values[i];
+		free(cfg->paths[i]);
+		if (*v == '\0' || v[0] == '/')
+			cfg->paths[i] = xstrdup(v);
+		else if (strcmp(v, ".") == 0)
+			cfg->paths[i] = xstrdup(cfg->dir);
+		else
+			cfg->paths[i] = xasprintf("%s/%s", cfg->dir, v);
+	}
+}
+
+struct config *config_load(const char *path, char **error_r)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		*error_r = xasprintf("cannot read config %s: %s (create one with: estafeta init DIR --domain DOMAIN)",
+				     path, strerror(errno));
+		return NULL;
+	}
+	struct config *cfg = xcalloc(1, sizeof(*cfg));
+	cfg->dir = dir_of(path);
+	for (size_t i = 0; i < SETTINGS_COUNT; i++)
+		cfg->values[i] = xstrdup(settings[i].def);
+
+	char *line = NULL;
+	size_t cap = 0;
+	int lineno = 0;
+	while (getline(&line, &cap, f) > 0) {
+		char *name, *value;
+		lineno++;
+		int r = split_line(line, &name, &value);
+		if (r == 1)
+			continue;
+		const struct setting *s = r == 0 ? setting_find(name) : NULL;
+		if (r < 0) {
+			*error_r = xasprintf("%s:%d: expected \"name = value\"", path, lineno);
+		} else if (s == NULL) {
+			*error_r = xasprintf("%s:%d: unknown setting \"%s\" (see: estafeta config list)",
+					     path, lineno, name);
+		} else if (setting_check(s, value, error_r) == 0) {
+			size_t i = (size_t)(s - settings);
+			free(cfg->values[i]);
+			cfg->values[i] = xstrdup(value);
+			continue;
+		} else {
+			char *inner = *error_r;
+			*error_r = xasprintf("%s:%d: %s", path, lineno, inner);
+			free(inner);
+		}
+		free(line);
+		fclose(f);
+		config_free(&cfg);
+		return NULL;
+	}
+	free(line);
+	fclose(f);
+	resolve_paths(cfg);
+	return cfg;
+}
+
+void config_free(struct config **cfgp)
+{
+	struct config *cfg = *cfgp;
+	if (cfg == NULL)
+		return;
+	for (size_t i = 0; i < SETTINGS_COUNT; i++) {
+		free(cfg->values[i]);
+		free(cfg->paths[i]);
+	}
+	free(cfg->dir);
+	free(cfg);
+	*cfgp = NULL;
+}
+
+const char *config_default_path(const char *from_option)
+{
+	if (from_option != NULL)
+		return from_option;
+	const char *env = getenv("ESTAFETA_CONF");
+	if (env != NULL && *env != '\0')
+		return env;
+	return "estafeta.conf";
+}
+
+const char *config_str(const struct config *cfg, const char *name)
+{
+	return cfg->values[setting_index(name)];
+}
+
+long long config_int(const struct config *cfg, const char *name)
+{
+	size_t i = setting_index(name);
+	long long v = 0;
+	switch (settings[i].type) {
+	case SET_SIZE: parse_size(cfg->values[i], &v); break;
+	case SET_DURATION: parse_duration(cfg->values[i], &v); break;
+	default: v = strtoll(cfg->values[i], NULL, 10); break;
+	}
+	return v;
+}
+
+bool config_bool(const struct config *cfg, const char *name)
+{
+	return strcmp(cfg->values[setting_index(name)], "yes") == 0;
+}
+
+const char *config_path(const struct config *cfg, const char *name)
+{
+	return cfg->paths[setting_index(name)];
+}
+
+const char *config_dir(const struct config *cfg)
+{
+	return cfg->dir;
+}
+
+int config_file_set(const char *path, const char *name, const char *value, char **error_r)
+{
+	const struct setting *s = setting_find(name);
+	if (s == NULL) {
+		*error_r = xasprintf("unknown setting \"%s\" (see: estafeta config list)", name);
+		return -1;
+	}
+	if (strchr(value, '\n') != NULL) {
+		*error_r = xasprintf("a value cannot span lines");
+		return -1;
+	}
+	if (setting_check(s, value, error_r) < 0)
+		return -1;
+
+	buf out;
+	buf_init(&out);
+	bool replaced = false;
+	FILE *f = fopen(path, "r");
+	if (f != NULL) {
+		char *line = NULL;
+		size_t cap = 0;
+		while (getline(&line, &cap, f) > 0) {
+			char *copy = xstrdup(line), *n, *v;
+			bool match = split_line(copy, &n, &v) == 0 && strcmp(n, name) == 0;
+			free(copy);
+			if (match && !replaced) {
+				buf_printf(&out, "%s = %s\n", name, value);
+				replaced = true;
+			} else if (!match) {
+				buf_puts(&out, line);
+				if (line[strlen(line) - 1] != '\n')
+					buf_putc(&out, '\n');
+			}
+		}
+		free(line);
+		fclose(f);
+	} else if (errno != ENOENT) {
+		*error_r = xasprintf("cannot read %s: %s", path, strerror(errno));
+		buf_free(&out);
+		return -1;
+	}
+	if (!replaced)
+		buf_printf(&out, "%s = %s\n", name, value);
+	int r = fs_write_atomic(path, out.data, out.len, 0644, error_r);
+	buf_free(&out);
+	return r;
+}
+
+void config_print(const struct config *cfg, FILE *out, bool only_changed, bool docs)
+{
+	for (size_t i = 0; i < SETTINGS_COUNT; i++) {
+		const char *v = cfg != NULL ? cfg->values[i] : settings[i].def;
+		if (only_changed && strcmp(v, settings[i].def) == 0)
+			continue;
+		if (docs)
+			fprintf(out, "# %s (default: %s)\n", settings[i].doc,
+				*settings[i].def ? settings[i].def : "empty");
+		fprintf(out, "%s = %s\n", settings[i].name, v);
+	}
+}

@@ -1,0 +1,63 @@
+/* Configuration: every setting lives in one table (config.c) with its type, default and one
+ * line of documentation, as Postfix's mail_params.h does; `estafeta config list` prints it.
+ * The file format is "name = value" lines; '#' starts a comment line. Unknown names and values
+ * that do not parse are errors at load time, so a typo never silently falls back to a default. */
+#ifndef ESTAFETA_CONFIG_H
+#define ESTAFETA_CONFIG_H
+#include <stdbool.h>
+#include <stdio.h>
+
+enum setting_type {
+	SET_STRING,
+	SET_INT,      /* decimal, >= 0 */
+	SET_BOOL,     /* yes/no */
+	SET_SIZE,     /* bytes, with optional K, M or G suffix */
+	SET_DURATION, /* seconds, with optional s, m, h or d suffix */
+	SET_PATH,     /* relative paths are taken from the config file's folder */
+	SET_LIST,     /* comma-separated */
+};
+
+struct setting {
+	const char *name;
+	enum setting_type type;
+	const char *def;
+	const char *doc;
+};
+
+struct config;
+
+/* Reads the file at path. Returns NULL and an allocated message in *error_r on failure. */
+struct config *config_load(const char *path, char **error_r);
+void config_free(struct config **cfg);
+
+/* The path of the config file for a command: -c FILE, else $ESTAFETA_CONF, else
+ * ./estafeta.conf. Never NULL; the string is static or the argument. */
+const char *config_default_path(const char *from_option);
+
+/* Typed readers. name must be in the settings table (a wrong name is a programming error and
+ * aborts). The returned strings are owned by cfg. */
+const char *config_str(const struct config *cfg, const char *name);
+long long config_int(const struct config *cfg, const char *name);
+bool config_bool(const struct config *cfg, const char *name);
+/* For SET_PATH: the absolute path. */
+const char *config_path(const struct config *cfg, const char *name);
+/* The folder that holds the config file; relative paths start here. */
+const char *config_dir(const struct config *cfg);
+
+/* Looks a setting up by name; NULL when there is none. */
+const struct setting *setting_find(const char *name);
+/* Checks value against the setting's type; returns 0 or -1 with *error_r. */
+int setting_check(const struct setting *s, const char *value, char **error_r);
+
+/* Changes one setting in the file: replaces its line or appends one, keeping every other line
+ * and comment, and writes atomically (temp file, fsync, rename). Returns 0 or -1 with *error_r. */
+int config_file_set(const char *path, const char *name, const char *value, char **error_r);
+
+/* Prints "name = value" for every setting to out; with only_changed, just those that differ
+ * from the default; with docs, each preceded by its "# doc" line. */
+void config_print(const struct config *cfg, FILE *out, bool only_changed, bool docs);
+
+/* Parsers shared with the settings checks; return 0 or -1. */
+int parse_size(const char *s, long long *out);
+int parse_duration(const char *s, long long *seconds_out);
+#endif

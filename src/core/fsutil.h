@@ -1,0 +1,19 @@
+/* File system helpers for durable writes: a file is written to a temporary name, flushed with
+ * fsync, renamed into place, and its folder fsync'd, so a reader (or a crash) sees either the
+ * old contents or the new ones, never a part. All of these block. */
+#ifndef ESTAFETA_FSUTIL_H
+#define ESTAFETA_FSUTIL_H
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Replaces path with data atomically and durably. Returns 0 or -1 with *error_r. */
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, char **error_r);
+/* Creates path and its missing parents. Returns 0 or -1 with *error_r. */
+int fs_mkdir_p(const char *path, mode_t mode, char **error_r);
+/* fsyncs the folder at path so a rename or create inside it is durable. Returns 0 or -1 (errno). */
+int fs_fsync_dir(const char *path);
+/* Writes all of data to fd, retrying short writes. Returns 0 or -1 (errno). */
+int fs_write_all(int fd, const void *data, size_t len);
+/* Reads the whole file; returns 0 and an allocated buffer (NUL-terminated) or -1 (errno). */
+int fs_read_file(const char *path, char **data_r, size_t *len_r);
+#endif
