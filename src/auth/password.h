@@ -4,6 +4,7 @@
 #ifndef ESTAFETA_PASSWORD_H
 #define ESTAFETA_PASSWORD_H
 #include <stdbool.h>
+#include <stddef.h>
 
 #define SCRAM_ITERATIONS 4096 /* RFC 7677 section 4: at least 4096 */
 
@@ -12,6 +13,11 @@
 char *password_hash(const char *password);
 /* True when password matches hash. Constant-time comparison; blocks like password_hash. */
 bool password_verify(const char *password, const char *hash);
-/* Returns allocated SCRAM-SHA-256 credentials "ITER:SALT:STOREDKEY:SERVERKEY" (base64 parts). */
+/* Returns allocated SCRAM-SHA-256 credentials "ITER:SALT:STOREDKEY:SERVERKEY" (base64 parts)
+ * with a fresh random 16-octet salt, or NULL when the system cannot (the caller reports it). */
 char *scram_sha256_credentials(const char *password);
+/* The same with a given salt and iteration count: for checking against published examples
+ * (RFC 7677 section 3) and for building known credentials in tests. */
+char *scram_sha256_credentials_salted(const char *password, const unsigned char *salt,
+				      size_t salt_len, unsigned iterations);
 #endif

@@ -44,6 +44,11 @@ enum sasl_result sasl_password_checked(struct sasl *s, bool ok);
  * user is unknown. Returns SASL_CONTINUE with the server-first message in out. */
 enum sasl_result sasl_scram_credentials(struct sasl *s, const char *credentials, buf *out);
 
+/* For tests only: makes the next sasl_scram_credentials use nonce (printable, no ',') as the
+ * server's part of the SCRAM nonce instead of fresh random bytes, so RFC 7677's example
+ * exchange can be replayed byte for byte. Never call it in the server. */
+void sasl_scram_set_server_nonce_for_test(struct sasl *s, const char *nonce);
+
 /* The authentication identity, once known (NULL before). */
 const char *sasl_username(const struct sasl *s);
 /* The password given with PLAIN or LOGIN (NULL otherwise). */

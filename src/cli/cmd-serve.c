@@ -1,0 +1,165 @@
+/* `estafeta serve`: runs every service in the foreground until SIGTERM or SIGINT; SIGHUP
+ * reloads the configuration and the TLS certificate (listening addresses and ports stay as
+ * bound: changing them needs a restart). */
+#include "cli/cli.h"
+#include "core/inbox.h"
+#include "core/listener.h"
+#include "core/log.h"
+#include "core/privilege.h"
+#include "core/tls.h"
+#include "core/workq.h"
+#include "deliver/committer.h"
+#include "smtp/smtp_server.h"
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct serve {
+	struct cli *cli;
+	struct event_base *base;
+	struct smtp_server *smtp;
+	SSL_CTX *tls;
+	int log_fd;
+};
+
+/* Opens the log named by the configuration (stderr when none). Returns -1 after an error. */
+static int setup_log(const struct config *cfg, int *fd_r)
+{
+	int level = log_level_parse(config_str(cfg, "log.level"));
+	if (level < 0) {
+		cli_error("log.level must be debug, info, warn or error");
+		return -1;
+	}
+	int fd = 2;
+	const char *path = config_path(cfg, "log.file");
+	if (*path != '\0') {
+		fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+		if (fd < 0) {
+			cli_error("cannot open log file %s: %m", path);
+			return -1;
+		}
+	}
+	if (*fd_r > 2)
+		close(*fd_r);
+	*fd_r = fd;
+	log_setup(fd, (enum log_level)level);
+	return 0;
+}
+
+/* A missing or broken certificate leaves TLS off (with a warning) rather than the server down. */
+static SSL_CTX *load_tls(const struct config *cfg)
+{
+	char *error = NULL;
+	SSL_CTX *ctx = tls_server_context(config_path(cfg, "tls.cert"), config_path(cfg, "tls.key"), &error);
+	if (ctx == NULL) {
+		log_warn("tls disabled: %s", error);
+		free(error);
+	}
+	return ctx;
+}
+
+static void on_stop(evutil_socket_t sig, short what, void *arg)
+{
+	struct serve *sv = arg;
+	log_info("serve stopping signal=%d", (int)sig);
+	smtp_server_stop(sv->smtp);
+	event_base_loopexit(sv->base, NULL);
+}
+
+static void on_reload(evutil_socket_t sig, short what, void *arg)
+{
+	struct serve *sv = arg;
+	char *error = NULL;
+	struct config *cfg = config_load(sv->cli->config_path, &error);
+	if (cfg == NULL) {
+		log_error("reload failed, keeping the old configuration: %s", error);
+		free(error);
+		return;
+	}
+	if (setup_log(cfg, &sv->log_fd) < 0) {
+		config_free(&cfg);
+		return;
+	}
+	SSL_CTX *tls = load_tls(cfg);
+	smtp_server_configure(sv->smtp, cfg, tls);
+	/* Sessions in progress hold their own references to the old context. */
+	SSL_CTX_free(sv->tls);
+	sv->tls = tls;
+	config_free(&sv->cli->cfg);
+	sv->cli->cfg = cfg;
+	log_info("serve reloaded config=%s", sv->cli->config_path);
+}
+
+int cmd_serve(struct cli *cli, int argc, char **argv)
+{
+	if (argc != 1) {
+		cli_error("usage: estafeta serve");
+		return 2;
+	}
+	struct config *cfg = cli_config(cli);
+	struct serve sv = { .cli = cli, .log_fd = 2 };
+	if (cfg == NULL || setup_log(cfg, &sv.log_fd) < 0)
+		return 1;
+	signal(SIGPIPE, SIG_IGN);
+	evthread_use_pthreads();
+	sv.base = event_base_new();
+	/* Signals are caught from the start: a SIGTERM during start-up stops the loop once it
+	 * runs instead of killing the process half-way. */
+	struct event *sigs[] = {
+		evsignal_new(sv.base, SIGTERM, on_stop, &sv),
+		evsignal_new(sv.base, SIGINT, on_stop, &sv),
+		evsignal_new(sv.base, SIGHUP, on_reload, &sv),
+	};
+	for (size_t i = 0; i < 3; i++)
+		event_add(sigs[i], NULL);
+	sv.tls = load_tls(cfg);
+	struct ip_counts *ips = ip_counts_new();
+	char *error = NULL;
+	sv.smtp = smtp_server_new(sv.base, cfg, sv.tls, ips, &error);
+	/* Ports are bound: from here on, never root again. */
+	if (sv.smtp == NULL || privilege_drop(config_str(cfg, "run_as"), &error) < 0) {
+		cli_error("%s", error);
+		free(error);
+		for (size_t i = 0; i < 3; i++)
+			event_free(sigs[i]);
+		smtp_server_free(&sv.smtp);
+		ip_counts_free(&ips);
+		SSL_CTX_free(sv.tls);
+		event_base_free(sv.base);
+		return 1;
+	}
+	const char *data_dir = config_path(cfg, "data_dir");
+	struct store *st = store_open(data_dir, &error);
+	struct inbox *inbox = inbox_new(sv.base);
+	struct committer *committer = st != NULL ? committer_new(data_dir, inbox, &error) : NULL;
+	int status = 0;
+	if (committer == NULL) {
+		cli_error("%s", error);
+		free(error);
+		status = 1;
+	} else {
+		struct workq *wq = workq_new(inbox, 2);
+		smtp_server_attach(sv.smtp, st, wq, committer);
+		log_info("serve started pid=%d config=%s", (int)getpid(), cli->config_path);
+		event_base_dispatch(sv.base);
+		/* Messages handed over are committed before exit; their sessions are not answered,
+		 * so a client retries and at worst a message arrives twice, never not at all. */
+		committer_free(&committer);
+		workq_free(&wq);
+		event_base_loop(sv.base, EVLOOP_NONBLOCK); /* runs the completions they posted */
+		log_info("serve stopped");
+	}
+	for (size_t i = 0; i < 3; i++)
+		event_free(sigs[i]);
+	smtp_server_free(&sv.smtp);
+	inbox_free(&inbox);
+	store_close(&st);
+	ip_counts_free(&ips);
+	SSL_CTX_free(sv.tls);
+	event_base_free(sv.base);
+	return status;
+}

@@ -1,0 +1,129 @@
+/* estafeta user add|del|passwd|list: accounts, each an address of a local domain with a
+ * password and a mailbox. Passwords come from standard input (--password-stdin), never from
+ * the command line where ps would show them; without the option one is made up and printed
+ * once. */
+#include "cli/admin.h"
+#include "auth/password.h"
+#include "core/xalloc.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#define OPT_PASSWORD_STDIN 1u
+#define GENERATED_LENGTH 20
+
+/* A random password of letters and digits that are hard to mix up (no 0/o/O, 1/l/I):
+ * 20 characters of 56 possible, about 116 bits. NULL after an error. */
+static char *random_password(void)
+{
+	static const char alphabet[] = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+	const size_t n = sizeof(alphabet) - 1;
+	char *password = xmalloc(GENERATED_LENGTH + 1);
+	size_t len = 0;
+	while (len < GENERATED_LENGTH) {
+		unsigned char bytes[32];
+		if (getrandom(bytes, sizeof(bytes), 0) != (ssize_t)sizeof(bytes)) {
+			if (errno == EINTR)
+				continue;
+			cli_error("cannot get random bytes for a password: %s", strerror(errno));
+			free(password);
+			return NULL;
+		}
+		/* Rejection sampling keeps every character equally likely. */
+		for (size_t i = 0; i < sizeof(bytes) && len < GENERATED_LENGTH; i++)
+			if (bytes[i] < 256 / n * n)
+				password[len++] = alphabet[bytes[i] % n];
+	}
+	password[len] = '\0';
+	return password;
+}
+
+typedef int store_password_fn(struct store *st, const char *address, const char *password_hash,
+			      const char *scram_sha256, char **error_r);
+
+/* user add and user passwd: the password from standard input or made up, then its yescrypt
+ * hash and SCRAM keys handed to fn; a made-up password is printed once fn succeeded. */
+static int set_password(struct cli *cli, const char *arg, unsigned options, store_password_fn *fn)
+{
+	bool from_stdin = (options & OPT_PASSWORD_STDIN) != 0;
+	char *address = cli_address(arg, false);
+	struct store *st = address != NULL ? cli_store(cli) : NULL;
+	char *password = NULL;
+	if (st != NULL)
+		password = from_stdin ? cli_read_password_stdin() : random_password();
+	int status = 1;
+	if (password != NULL) {
+		char *hash = password_hash(password), *scram = scram_sha256_credentials(password);
+		char *error = NULL;
+		if (hash == NULL || scram == NULL)
+			cli_error("cannot hash the password: libcrypt or OpenSSL failed (is libcrypt's "
+				  "yescrypt available?)");
+		else if (fn(st, address, hash, scram, &error) < 0)
+			status = cli_fail(error);
+		else
+			status = 0;
+		if (status == 0 && !from_stdin)
+			printf("%s\n", password);
+		explicit_bzero(password, strlen(password));
+		free(password);
+		free(hash);
+		free(scram);
+	}
+	free(address);
+	return status;
+}
+
+/* user add ADDRESS [--password-stdin] */
+static int user_add(struct cli *cli, int argc, char **argv, unsigned options)
+{
+	return set_password(cli, argv[0], options, store_user_add);
+}
+
+/* user passwd ADDRESS [--password-stdin] */
+static int user_passwd(struct cli *cli, int argc, char **argv, unsigned options)
+{
+	return set_password(cli, argv[0], options, store_user_set_password);
+}
+
+/* user del ADDRESS: the account with all its mail. */
+static int user_del(struct cli *cli, int argc, char **argv, unsigned options)
+{
+	return cli_store_apply(cli, cli_address(argv[0], false), store_user_del);
+}
+
+/* user list [DOMAIN] */
+static int user_list(struct cli *cli, int argc, char **argv, unsigned options)
+{
+	char *domain = argc > 0 ? cli_domain(argv[0]) : NULL;
+	struct store *st = argc == 0 || domain != NULL ? cli_store(cli) : NULL;
+	strlist users;
+	strlist_init(&users);
+	char *error = NULL;
+	int status = 1, known = 1;
+	if (st != NULL && domain != NULL)
+		known = store_domain_exists(st, domain, &error);
+	if (st != NULL && known == 0)
+		cli_error("no domain %s (see: estafeta domain list)", domain);
+	else if (st != NULL && (known < 0 || store_user_list(st, domain, &users, &error) < 0))
+		status = cli_fail(error);
+	else if (st != NULL)
+		status = cli_print_lines(&users);
+	strlist_free(&users);
+	free(domain);
+	return status;
+}
+
+static const struct cli_subcommand user_commands[] = {
+	{ "add", "ADDRESS [--password-stdin]", 1, 1, "--password-stdin", user_add },
+	{ "del", "ADDRESS", 1, 1, NULL, user_del },
+	{ "passwd", "ADDRESS [--password-stdin]", 1, 1, "--password-stdin", user_passwd },
+	{ "list", "[DOMAIN]", 0, 1, NULL, user_list },
+};
+
+int cmd_user(struct cli *cli, int argc, char **argv)
+{
+	return cli_run_subcommand(cli, argc, argv, user_commands,
+				  sizeof(user_commands) / sizeof(user_commands[0]));
+}

@@ -1,0 +1,329 @@
+/* Client connections over libevent bufferevents; see conn.h. */
+#include "core/conn.h"
+#include "core/tls.h"
+#include "core/xalloc.h"
+#include <arpa/inet.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct conn {
+	struct event_base *base;
+	struct bufferevent *bev; /* the TLS filter after STARTTLS */
+	SSL *ssl;
+	const struct conn_handler *h;
+	void *ctx;
+	struct event *resume_ev;
+	struct event *finish_ev;
+	char id[9];
+	char ip[INET6_ADDRSTRLEN];
+	bool loopback;
+	bool paused;
+	bool closing;  /* conn_close called: flush, then finish */
+	bool eof;      /* the peer closed its side */
+	bool closed;   /* finished: on_close has run */
+	bool discarding;
+	bool tls_shut;  /* close_notify sent */
+	struct evbuffer_cb_entry *under_cb;
+	/* Replies written during one turn of the loop leave together: one write(2), and under
+	 * TLS one record instead of one per line. */
+	struct evbuffer *pending;
+	struct event *flush_ev;
+	int timeout;
+};
+
+static void conn_finish(struct conn *c)
+{
+	if (c->closed)
+		return;
+	c->closed = true;
+	if (c->bev != NULL) {
+		struct bufferevent *under = bufferevent_get_underlying(c->bev);
+		if (under != NULL && c->under_cb != NULL)
+			evbuffer_remove_cb_entry(bufferevent_get_output(under), c->under_cb);
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+	}
+	c->h->on_close(c, c->ctx);
+}
+
+static void conn_deliver_input(struct conn *c)
+{
+	if (c->closed || c->closing || c->paused)
+		return;
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		c->h->on_input(c, c->ctx);
+	/* on_input may have closed or paused; EOF finishes only an idle session. */
+	if (!c->closed && c->eof && !c->paused)
+		conn_finish(c);
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	conn_deliver_input(arg);
+}
+
+/* While closing: finish once every reply has left. Under STARTTLS the TLS filter's output
+ * empties as soon as it is encrypted into the socket's buffer, so that one is watched too;
+ * close_notify goes out after the last reply (RFC 8446 6.1). */
+static void close_when_drained(struct conn *c)
+{
+	if (!c->closing || c->closed)
+		return;
+	if (evbuffer_get_length(c->pending) > 0 || evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+		return;
+	if (c->ssl != NULL && !c->tls_shut) {
+		c->tls_shut = true;
+		SSL_shutdown(c->ssl);
+	}
+	struct bufferevent *under = bufferevent_get_underlying(c->bev);
+	if (under != NULL && evbuffer_get_length(bufferevent_get_output(under)) > 0)
+		return;
+	event_active(c->finish_ev, 0, 0);
+}
+
+static void on_under_output(struct evbuffer *out, const struct evbuffer_cb_info *info, void *arg)
+{
+	if (info->n_deleted > 0)
+		close_when_drained(arg);
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+	close_when_drained(arg);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+	if (what & BEV_EVENT_TIMEOUT) {
+		if (c->closing) {
+			conn_finish(c);
+		} else {
+			c->h->on_timeout(c, c->ctx);
+		}
+		return;
+	}
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		if (c->closing || (what & BEV_EVENT_ERROR)) {
+			conn_finish(c);
+			return;
+		}
+		c->eof = true;
+		conn_deliver_input(c);
+	}
+}
+
+static void on_resume(evutil_socket_t fd, short what, void *arg)
+{
+	conn_deliver_input(arg);
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	if (c->bev != NULL && !c->closed)
+		bufferevent_write_buffer(c->bev, c->pending);
+	else
+		evbuffer_drain(c->pending, evbuffer_get_length(c->pending));
+}
+
+static void on_finish(evutil_socket_t fd, short what, void *arg)
+{
+	conn_finish(arg);
+}
+
+static void conn_setup_bev(struct conn *c)
+{
+	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	conn_set_timeout(c, c->timeout);
+}
+
+struct conn *conn_new(struct event_base *base, int fd, const struct sockaddr *sa,
+		      SSL_CTX *tls_ctx, const struct conn_handler *h, void *ctx)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+	c->base = base;
+	c->h = h;
+	c->ctx = ctx;
+	snprintf(c->id, sizeof(c->id), "%08x", arc4random());
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &in->sin_addr, c->ip, sizeof(c->ip));
+		c->loopback = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &in6->sin6_addr, c->ip, sizeof(c->ip));
+		c->loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+	} else {
+		strcpy(c->ip, "unknown");
+	}
+	evutil_make_socket_nonblocking(fd);
+	if (tls_ctx != NULL) {
+		c->ssl = SSL_new(tls_ctx);
+		c->bev = bufferevent_openssl_socket_new(base, fd, c->ssl, BUFFEREVENT_SSL_ACCEPTING,
+							BEV_OPT_CLOSE_ON_FREE);
+		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	} else {
+		c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	}
+	c->resume_ev = event_new(base, -1, 0, on_resume, c);
+	c->finish_ev = event_new(base, -1, 0, on_finish, c);
+	c->flush_ev = event_new(base, -1, 0, on_flush, c);
+	c->pending = evbuffer_new();
+	conn_setup_bev(c);
+	return c;
+}
+
+void conn_free(struct conn **cp)
+{
+	struct conn *c = *cp;
+	if (c == NULL)
+		return;
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	event_free(c->resume_ev);
+	event_free(c->finish_ev);
+	event_free(c->flush_ev);
+	evbuffer_free(c->pending);
+	free(c);
+	*cp = NULL;
+}
+
+const char *conn_id(const struct conn *c) { return c->id; }
+const char *conn_peer_ip(const struct conn *c) { return c->ip; }
+bool conn_is_loopback(const struct conn *c) { return c->loopback; }
+bool conn_is_tls(const struct conn *c) { return c->ssl != NULL; }
+bool conn_is_closed(const struct conn *c) { return c->closed || c->closing; }
+
+void conn_tls_describe(const struct conn *c, char *out, size_t outlen)
+{
+	if (c->ssl == NULL) {
+		*out = '\0';
+		return;
+	}
+	tls_describe(c->ssl, out, outlen);
+}
+
+void conn_set_timeout(struct conn *c, int seconds)
+{
+	c->timeout = seconds;
+	if (c->bev == NULL)
+		return;
+	struct timeval tv = { seconds, 0 };
+	bufferevent_set_timeouts(c->bev, seconds > 0 ? &tv : NULL, seconds > 0 ? &tv : NULL);
+}
+
+struct evbuffer *conn_input(struct conn *c)
+{
+	return bufferevent_get_input(c->bev);
+}
+
+int conn_read_line(struct conn *c, size_t max, buf *line)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t eol_len;
+	struct evbuffer_ptr p = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
+	if (p.pos < 0) {
+		size_t have = evbuffer_get_length(in);
+		if (have > max + 1) { /* +1: room for the CR */
+			evbuffer_drain(in, have);
+			c->discarding = true;
+		}
+		return 0;
+	}
+	size_t len = (size_t)p.pos;
+	if (c->discarding || len > max + 1) {
+		evbuffer_drain(in, len + eol_len);
+		c->discarding = false;
+		return -1;
+	}
+	buf_clear(line);
+	buf_reserve(line, len);
+	evbuffer_remove(in, line->data, len);
+	evbuffer_drain(in, eol_len);
+	if (len > 0 && line->data[len - 1] == '\r')
+		len--;
+	line->len = len;
+	line->data[len] = '\0';
+	return len > max ? -1 : 1;
+}
+
+void conn_write(struct conn *c, const void *data, size_t len)
+{
+	if (c->bev == NULL || c->closed)
+		return;
+	if (evbuffer_get_length(c->pending) == 0)
+		event_active(c->flush_ev, 0, 0);
+	evbuffer_add(c->pending, data, len);
+}
+
+void conn_printf(struct conn *c, const char *fmt, ...)
+{
+	if (c->bev == NULL || c->closed)
+		return;
+	if (evbuffer_get_length(c->pending) == 0)
+		event_active(c->flush_ev, 0, 0);
+	va_list ap;
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(c->pending, fmt, ap);
+	va_end(ap);
+}
+
+void conn_pause(struct conn *c)
+{
+	c->paused = true;
+	if (c->bev != NULL)
+		bufferevent_disable(c->bev, EV_READ);
+}
+
+void conn_resume(struct conn *c)
+{
+	if (!c->paused)
+		return;
+	c->paused = false;
+	if (c->bev != NULL && !c->closed && !c->closing)
+		bufferevent_enable(c->bev, EV_READ);
+	event_active(c->resume_ev, 0, 0);
+}
+
+int conn_start_tls(struct conn *c, SSL_CTX *tls_ctx)
+{
+	if (c->ssl != NULL || c->closed)
+		return -1;
+	bufferevent_write_buffer(c->bev, c->pending); /* the "ready" reply goes out in the clear */
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	c->ssl = SSL_new(tls_ctx);
+	if (c->ssl == NULL)
+		return -1;
+	struct bufferevent *tls = bufferevent_openssl_filter_new(c->base, c->bev, c->ssl,
+								 BUFFEREVENT_SSL_ACCEPTING,
+								 BEV_OPT_CLOSE_ON_FREE);
+	if (tls == NULL) {
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+		return -1;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
+	c->under_cb = evbuffer_add_cb(bufferevent_get_output(c->bev), on_under_output, c);
+	c->bev = tls;
+	conn_setup_bev(c);
+	return 0;
+}
+
+void conn_close(struct conn *c)
+{
+	if (c->closed || c->closing)
+		return;
+	c->closing = true;
+	bufferevent_disable(c->bev, EV_READ);
+	/* Finishing always happens from the loop, never inside the caller, which may still be
+	 * using its session. */
+	close_when_drained(c);
+}

@@ -1,0 +1,135 @@
+/* Listening sockets and per-address counts; see listener.h. */
+#include "core/listener.h"
+#include "core/xalloc.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/listener.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct listener {
+	struct evconnlistener *evl;
+	listener_accept_fn *accept_fn;
+	void *arg;
+};
+
+static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa,
+		      int salen, void *arg)
+{
+	struct listener *l = arg;
+	l->accept_fn(fd, sa, l->arg);
+}
+
+struct listener *listener_new(struct event_base *base, const char *addr, int port,
+			      listener_accept_fn *accept_fn, void *arg, char **error_r)
+{
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof(ss));
+	socklen_t len;
+	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	if (inet_pton(AF_INET, addr, &in->sin_addr) == 1) {
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t)port);
+		len = sizeof(*in);
+	} else if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		len = sizeof(*in6);
+	} else {
+		*error_r = xasprintf("listen address \"%s\" is no IPv4 or IPv6 address", addr);
+		return NULL;
+	}
+	struct listener *l = xcalloc(1, sizeof(*l));
+	l->accept_fn = accept_fn;
+	l->arg = arg;
+	l->evl = evconnlistener_new_bind(base, on_accept, l,
+					 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+					 511, (struct sockaddr *)&ss, (int)len);
+	if (l->evl == NULL) {
+		*error_r = xasprintf("cannot listen on %s port %d: %s", addr, port, strerror(errno));
+		free(l);
+		return NULL;
+	}
+	return l;
+}
+
+void listener_free(struct listener **lp)
+{
+	struct listener *l = *lp;
+	if (l == NULL)
+		return;
+	evconnlistener_free(l->evl);
+	free(l);
+	*lp = NULL;
+}
+
+/* A small chained hash table: the number of distinct client addresses at once is bounded by
+ * the connection limit. */
+#define IP_BUCKETS 1024
+
+struct ip_entry {
+	char ip[INET6_ADDRSTRLEN];
+	int count;
+	struct ip_entry *next;
+};
+
+struct ip_counts {
+	struct ip_entry *buckets[IP_BUCKETS];
+};
+
+static unsigned ip_hash(const char *ip)
+{
+	unsigned h = 2166136261u;
+	for (; *ip; ip++)
+		h = (h ^ (unsigned char)*ip) * 16777619u;
+	return h % IP_BUCKETS;
+}
+
+struct ip_counts *ip_counts_new(void)
+{
+	return xcalloc(1, sizeof(struct ip_counts));
+}
+
+void ip_counts_free(struct ip_counts **icp)
+{
+	struct ip_counts *ic = *icp;
+	if (ic == NULL)
+		return;
+	for (int i = 0; i < IP_BUCKETS; i++)
+		for (struct ip_entry *e = ic->buckets[i], *next; e != NULL; e = next) {
+			next = e->next;
+			free(e);
+		}
+	free(ic);
+	*icp = NULL;
+}
+
+int ip_counts_add(struct ip_counts *ic, const char *ip)
+{
+	struct ip_entry **slot = &ic->buckets[ip_hash(ip)];
+	for (struct ip_entry *e = *slot; e != NULL; e = e->next)
+		if (strcmp(e->ip, ip) == 0)
+			return ++e->count;
+	struct ip_entry *e = xcalloc(1, sizeof(*e));
+	strncpy(e->ip, ip, sizeof(e->ip) - 1);
+	e->count = 1;
+	e->next = *slot;
+	*slot = e;
+	return 1;
+}
+
+void ip_counts_remove(struct ip_counts *ic, const char *ip)
+{
+	for (struct ip_entry **p = &ic->buckets[ip_hash(ip)]; *p != NULL; p = &(*p)->next) {
+		struct ip_entry *e = *p;
+		if (strcmp(e->ip, ip) != 0)
+			continue;
+		if (--e->count == 0) {
+			*p = e->next;
+			free(e);
+		}
+		return;
+	}
+}

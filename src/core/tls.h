@@ -1,0 +1,17 @@
+/* TLS with OpenSSL 3: the server context every listener shares, the self-signed certificate
+ * that `estafeta init` makes, and a one-line description of a session for Received lines. */
+#ifndef ESTAFETA_TLS_H
+#define ESTAFETA_TLS_H
+#include <openssl/ssl.h>
+#include <stddef.h>
+
+/* A server context with TLS 1.2 as the floor, loading the PEM chain and key. NULL with
+ * *error_r when they cannot be read or do not match. */
+SSL_CTX *tls_server_context(const char *cert_path, const char *key_path, char **error_r);
+/* Writes a new P-256 key and a self-signed certificate for hostname, valid ten years (key file
+ * mode 0600). Returns 0 or -1 with *error_r. */
+int tls_make_self_signed(const char *cert_path, const char *key_path, const char *hostname,
+			 char **error_r);
+/* "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)", as Postfix writes it. */
+void tls_describe(SSL *ssl, char *out, size_t outlen);
+#endif

@@ -1,0 +1,366 @@
+/* DATA (RFC 5321 4.1.1.4) and BDAT (RFC 3030): receiving the message. Both feed one path:
+ * the Received line goes into a new spool file first; the header section is collected so
+ * that submission can add Date and Message-ID and remove Bcc (RFC 6409 8); the body streams
+ * to the spool. At the end the message is checked (size, line length, bare CR/LF) and handed
+ * to the committer; the 250 is sent only when it is on stable storage. */
+#include "smtp/smtp.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "mail/header.h"
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* RFC 5321 4.4 and RFC 3848 (with RFC 6531 3.7.3 for SMTPUTF8): the "with" protocol. */
+static const char *with_protocol(const struct smtp_session *s)
+{
+	static const char *const names[2][2][2] = {
+		{ { "ESMTP", "ESMTPA" }, { "ESMTPS", "ESMTPSA" } },
+		{ { "UTF8SMTP", "UTF8SMTPA" }, { "UTF8SMTPS", "UTF8SMTPSA" } },
+	};
+	if (!s->esmtp)
+		return "SMTP";
+	return names[s->tx->mail.smtputf8][conn_is_tls(s->conn)][s->user != NULL];
+}
+
+/* Time-stamp-line (RFC 5321 4.4):
+ *   "Received:" FWS "from" FWS helo FWS "(" TCP-info ")" CFWS "by" FWS host
+ *   [CFWS "with" FWS protocol] [CFWS "id" FWS atom] [CFWS "for" FWS path] ";" FWS date-time */
+static void write_received(struct smtp_session *s)
+{
+	struct smtp_tx *tx = s->tx;
+	char date[64], tls[160];
+	header_date(time(NULL), date, sizeof(date));
+	buf line;
+	buf_init(&line);
+	buf_printf(&line, "Received: from %s ([%s])\r\n\tby %s (estafeta) with %s id %s",
+		   s->helo, conn_peer_ip(s->conn), s->server->hostname, with_protocol(s), tx->queue_id);
+	conn_tls_describe(s->conn, tls, sizeof(tls));
+	if (*tls != '\0')
+		buf_printf(&line, "\r\n\t(using %s)", tls);
+	if (tx->rcpt_count == 1)
+		buf_printf(&line, "\r\n\tfor <%s>", tx->rcpts[0].address);
+	buf_printf(&line, ";\r\n\t%s\r\n", date);
+	spool_write(tx->spool, line.data, line.len);
+	buf_free(&line);
+}
+
+/* Opens the spool file and writes the Received line. false after a 4xx reply. */
+static bool message_begin(struct smtp_session *s)
+{
+	struct smtp_tx *tx = s->tx;
+	char *error = NULL;
+	bool full = false;
+	char *tmp = xasprintf("%s/tmp", store_data_dir(s->server->store));
+	tx->spool = spool_new(tmp, &full, &error);
+	free(tmp);
+	if (tx->spool == NULL) {
+		log_error("session=%s smtp spool failed: %s", conn_id(s->conn), error);
+		free(error);
+		smtp_reply(s, full ? "452 4.3.1 Insufficient system storage"
+				   : "451 4.3.0 Local error in processing");
+		return false;
+	}
+	write_received(s);
+	return true;
+}
+
+/* Submission only (RFC 6409 8.1, 8.3, 8.6): complete Date and Message-ID; drop Bcc, whose
+ * recipients must not be shown to the others. */
+static void write_header(struct smtp_session *s, const char *hdr, size_t len)
+{
+	struct smtp_tx *tx = s->tx;
+	if (s->service->mode != SMTP_MODE_SUBMISSION) {
+		spool_write(tx->spool, hdr, len);
+		return;
+	}
+	/* The header section without its closing empty line, so fields can be added. */
+	size_t fields = len;
+	if (fields >= 2 && memcmp(hdr + fields - 2, "\r\n", 2) == 0 &&
+	    (fields == 2 || (fields >= 4 && memcmp(hdr + fields - 4, "\r\n", 2) == 0)))
+		fields -= 2;
+	bool had_blank = fields != len;
+	buf out;
+	buf_init(&out);
+	header_remove(hdr, fields, "Bcc", &out);
+	if (!header_has(hdr, fields, "Date")) {
+		char date[64];
+		header_date(time(NULL), date, sizeof(date));
+		buf_printf(&out, "Date: %s\r\n", date);
+	}
+	if (!header_has(hdr, fields, "Message-ID"))
+		buf_printf(&out, "Message-ID: <%s.%08x@%s>\r\n", tx->queue_id, arc4random(),
+			   s->server->hostname);
+	if (had_blank)
+		buf_puts(&out, "\r\n");
+	spool_write(tx->spool, out.data, out.len);
+	buf_free(&out);
+}
+
+/* Takes message octets (after dot-unstuffing). The header section is held until its end. */
+static void message_append(struct smtp_session *s, const char *data, size_t len)
+{
+	struct smtp_tx *tx = s->tx;
+	tx->size += len;
+	if (tx->size > s->server->max_message_size)
+		tx->too_big = true;
+	if (tx->too_big || tx->header_too_big || len == 0)
+		return;
+	if (tx->header_done) {
+		spool_write(tx->spool, data, len);
+		return;
+	}
+	size_t old = tx->header.len;
+	buf_append(&tx->header, data, len);
+	/* The header ends at the first empty line: CRLF CRLF, or CRLF at the very start. Only
+	 * the new bytes (and the three before them) need searching. */
+	const char *h = tx->header.data;
+	size_t end = 0;
+	if (tx->header.len >= 2 && memcmp(h, "\r\n", 2) == 0) {
+		end = 2;
+	} else {
+		size_t from = old >= 3 ? old - 3 : 0;
+		const char *p = memmem(h + from, tx->header.len - from, "\r\n\r\n", 4);
+		if (p != NULL)
+			end = (size_t)(p - h) + 4;
+	}
+	if (end == 0) {
+		if (tx->header.len > s->server->max_header)
+			tx->header_too_big = true;
+		return;
+	}
+	tx->header_done = true;
+	write_header(s, h, end);
+	spool_write(tx->spool, h + end, tx->header.len - end);
+	buf_clear(&tx->header);
+}
+
+/* One line per message with everything a grep for the queue id should find. */
+static void log_delivery(struct smtp_session *s, const struct delivery *d)
+{
+	buf to;
+	buf_init(&to);
+	for (size_t i = 0; i < s->tx->rcpt_count; i++)
+		buf_printf(&to, "%s%s", i ? "," : "", s->tx->rcpts[i].address);
+	log_info("queue=%s session=%s smtp %s from=<%s> to=<%s> size=%llu mailboxes=%zu remote=%zu%s%s",
+		 d->queue_id, conn_id(s->conn), d->status == 0 ? "accepted" : "failed", d->sender,
+		 to.data, (unsigned long long)d->body_size, d->local_count, d->remote_count,
+		 d->status == 0 ? "" : " error=", d->status == 0 ? "" : d->error);
+	buf_free(&to);
+}
+
+/* The committer is done: answer the client (when it is still there). */
+static void message_committed(struct delivery *d, void *arg)
+{
+	struct smtp_session *s = arg;
+	log_delivery(s, d);
+	if (!s->gone) {
+		if (d->status == 0)
+			smtp_reply(s, "250 2.0.0 Ok: queued as %s", d->queue_id);
+		else if (d->full)
+			smtp_reply(s, "452 4.3.1 Insufficient system storage");
+		else
+			smtp_reply(s, "451 4.3.0 Local error in processing");
+		s->messages += d->status == 0;
+	}
+	delivery_free(&d);
+	smtp_tx_reset(s);
+	s->state = SMTP_STATE_READY;
+	smtp_session_resume(s);
+}
+
+/* Builds the delivery: one spool file for all, and per account the lines that only that
+ * copy carries (RFC 5321 4.4 Return-Path; Delivered-To, which also lets a later hop see a
+ * forwarding loop). */
+static struct delivery *delivery_from_tx(struct smtp_tx *tx)
+{
+	struct delivery *d = xcalloc(1, sizeof(*d));
+	d->body_size = spool_size(tx->spool);
+	d->spool_path = spool_release(&tx->spool);
+	d->sender = xstrdup(tx->sender);
+	d->envid = tx->mail.envid[0] != '\0' ? xstrdup(tx->mail.envid) : NULL;
+	d->ret = tx->mail.ret;
+	d->arrival = time(NULL);
+	d->queue_id = xstrdup(tx->queue_id);
+	d->local_count = tx->targets.local_count;
+	d->local = xcalloc(d->local_count, sizeof(*d->local));
+	for (size_t i = 0; i < d->local_count; i++) {
+		d->local[i].account_id = tx->targets.local[i].account_id;
+		d->local[i].folder = "INBOX";
+		d->local[i].header_prefix = xasprintf("Return-Path: <%s>\r\nDelivered-To: %s\r\n",
+						      tx->sender, tx->targets.local[i].address);
+	}
+	d->remote_count = tx->targets.remote_count;
+	d->remote = xcalloc(d->remote_count, sizeof(*d->remote));
+	for (size_t i = 0; i < d->remote_count; i++) {
+		struct resolved_remote *t = &tx->targets.remote[i];
+		d->remote[i].recipient = xstrdup(t->address);
+		d->remote[i].orcpt = t->orcpt != NULL ? xstrdup(t->orcpt) : NULL;
+		d->remote[i].notify = t->notify;
+	}
+	return d;
+}
+
+/* The whole message is in: check it, then commit it or refuse it. */
+static void message_end(struct smtp_session *s)
+{
+	struct smtp_tx *tx = s->tx;
+	if (!tx->header_done && !tx->too_big && !tx->header_too_big) {
+		/* A message that is all header (no empty line). */
+		write_header(s, tx->header.data, tx->header.len);
+		buf_clear(&tx->header);
+	}
+	const char *refusal = NULL;
+	if (tx->too_big)
+		refusal = "552 5.3.4 Message size exceeds fixed maximum message size";
+	else if (tx->header_too_big)
+		refusal = "552 5.3.4 Message header section too large";
+	else if (tx->bare_newline)
+		refusal = "554 5.6.0 Message contains a bare CR or LF; lines must end in CRLF (RFC 5321 2.3.8)";
+	else if (tx->line_too_long)
+		refusal = "554 5.6.0 Message has a line longer than the limit (RFC 5322 2.1.1)";
+	char *error = NULL;
+	bool full = false;
+	if (refusal == NULL && spool_flush(tx->spool, &full, &error) < 0) {
+		log_error("session=%s queue=%s smtp spool write failed: %s", conn_id(s->conn),
+			  tx->queue_id, error);
+		free(error);
+		refusal = full ? "452 4.3.1 Insufficient system storage"
+			       : "451 4.3.0 Local error in processing";
+	}
+	if (refusal != NULL) {
+		smtp_reply(s, "%s", refusal);
+		smtp_tx_reset(s);
+		return;
+	}
+	struct delivery *d = delivery_from_tx(tx);
+	s->state = SMTP_STATE_BUSY;
+	conn_pause(s->conn);
+	committer_submit(s->server->committer, d, message_committed, s);
+}
+
+/* data = "DATA" CRLF */
+void cmd_data(struct smtp_session *s, const char *arg, size_t len)
+{
+	if (s->tx->used_bdat) {
+		smtp_reply(s, "503 5.5.1 DATA after BDAT is not allowed (RFC 3030)");
+		return;
+	}
+	if (!message_begin(s))
+		return;
+	data_reader_init(&s->tx->reader, s->server->max_line);
+	s->state = SMTP_STATE_DATA;
+	smtp_reply(s, "354 End data with <CR><LF>.<CR><LF>");
+}
+
+bool smtp_data_input(struct smtp_session *s)
+{
+	struct smtp_tx *tx = s->tx;
+	struct evbuffer *in = conn_input(s->conn);
+	while (evbuffer_get_length(in) > 0) {
+		struct evbuffer_iovec v;
+		evbuffer_peek(in, -1, NULL, &v, 1);
+		size_t used = 0;
+		int done = data_reader_feed(&tx->reader, v.iov_base, v.iov_len, &tx->chunk, &used);
+		evbuffer_drain(in, used);
+		message_append(s, tx->chunk.data, tx->chunk.len);
+		buf_clear(&tx->chunk);
+		if (done) {
+			tx->bare_newline = tx->reader.bare_newline;
+			tx->line_too_long = tx->reader.line_too_long;
+			message_end(s);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* BDAT chunks are not dot-stuffed, but the message must still be made of CRLF lines within
+ * the limit: we do not offer BINARYMIME. */
+static void check_lines(struct smtp_session *s, const char *p, size_t n)
+{
+	struct smtp_tx *tx = s->tx;
+	for (size_t i = 0; i < n; i++) {
+		if (tx->prev_cr && p[i] != '\n')
+			tx->bare_newline = true;
+		if (p[i] == '\n') {
+			if (!tx->prev_cr)
+				tx->bare_newline = true;
+			tx->line_len = 0;
+		} else if (p[i] != '\r' && ++tx->line_len > s->server->max_line) {
+			tx->line_too_long = true;
+		}
+		tx->prev_cr = p[i] == '\r';
+	}
+}
+
+/* bdat-cmd = "BDAT" SP chunk-size [ SP end-marker ] CRLF */
+void cmd_bdat(struct smtp_session *s, const char *arg, size_t len)
+{
+	uint64_t size;
+	bool last;
+	enum smtp_parse_error e = smtp_parse_bdat(arg, len, &size, &last);
+	if (e != SMTP_PARSE_OK) {
+		smtp_reply_parse_error(s, e, SMTP_PATH_NONE);
+		return;
+	}
+	struct smtp_tx *tx = s->tx;
+	if (!tx->used_bdat) {
+		tx->used_bdat = true;
+		if (!message_begin(s)) {
+			/* Refused: the chunk that follows is still read and dropped. */
+			smtp_tx_reset(s);
+			s->chunk_discard = true;
+		}
+	}
+	s->chunk_left = size;
+	s->chunk_last = last;
+	s->state = SMTP_STATE_BDAT;
+}
+
+void smtp_bdat_discard(struct smtp_session *s, const char *arg, size_t len)
+{
+	uint64_t size;
+	bool last;
+	if (smtp_parse_bdat(arg, len, &size, &last) != SMTP_PARSE_OK)
+		return;
+	s->chunk_left = size;
+	s->chunk_last = last;
+	s->chunk_discard = true;
+	s->state = SMTP_STATE_BDAT;
+}
+
+bool smtp_bdat_input(struct smtp_session *s)
+{
+	struct evbuffer *in = conn_input(s->conn);
+	while (s->chunk_left > 0 && evbuffer_get_length(in) > 0) {
+		struct evbuffer_iovec v;
+		evbuffer_peek(in, -1, NULL, &v, 1);
+		size_t n = v.iov_len < s->chunk_left ? v.iov_len : (size_t)s->chunk_left;
+		if (!s->chunk_discard) {
+			check_lines(s, v.iov_base, n);
+			message_append(s, v.iov_base, n);
+		}
+		evbuffer_drain(in, n);
+		s->chunk_left -= n;
+	}
+	if (s->chunk_left > 0)
+		return false;
+	if (s->chunk_discard) {
+		s->chunk_discard = false;
+		s->state = s->tx != NULL ? SMTP_STATE_MAIL : (s->helo != NULL ? SMTP_STATE_READY : SMTP_STATE_INIT);
+		return true;
+	}
+	s->state = SMTP_STATE_MAIL;
+	if (!s->chunk_last) {
+		smtp_reply(s, "250 2.0.0 %llu octets received", (unsigned long long)s->tx->size);
+		return true;
+	}
+	/* A message ends with a line end; a last chunk that stops mid-line gets one. */
+	if (s->tx->prev_cr)
+		s->tx->bare_newline = true;
+	else if (s->tx->line_len > 0)
+		message_append(s, "\r\n", 2);
+	message_end(s);
+	return true;
+}

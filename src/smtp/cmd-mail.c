@@ -1,0 +1,80 @@
+/* MAIL (RFC 5321 4.1.1.2): starts a transaction. On submission the sender must be the
+ * authenticated user's own address, one of its extensions or an alias of it. */
+#include "smtp/smtp.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* May the authenticated user send as sender? */
+static bool sender_owned(struct smtp_session *s, const char *sender)
+{
+	if (*sender == '\0')
+		return false;
+	if (strcasecmp(sender, s->user) == 0)
+		return true;
+	/* alice+tag@example.com belongs to alice@example.com */
+	const char *at = strrchr(sender, '@');
+	const char *delim = s->server->recipient_delimiter;
+	size_t base = strcspn(sender, delim);
+	if (*delim != '\0' && at != NULL && sender + base < at) {
+		char *plain = xasprintf("%.*s%s", (int)base, sender, at);
+		bool own = strcasecmp(plain, s->user) == 0;
+		free(plain);
+		if (own)
+			return true;
+	}
+	strlist aliases;
+	strlist_init(&aliases);
+	char *error = NULL;
+	bool own = store_aliases_of(s->server->store, s->user, &aliases, &error) == 0 &&
+		   strlist_contains(&aliases, sender);
+	strlist_free(&aliases);
+	free(error);
+	return own;
+}
+
+static bool has_parameters(const struct smtp_mail_args *m)
+{
+	return m->has_size || m->body != SMTP_BODY_UNSET || m->smtputf8 ||
+	       m->ret != SMTP_RET_UNSET || m->envid[0] != '\0';
+}
+
+/* mail = "MAIL FROM:" Reverse-path [SP Mail-parameters] CRLF */
+void cmd_mail(struct smtp_session *s, const char *arg, size_t len)
+{
+	struct smtp_mail_args m;
+	enum smtp_parse_error e = smtp_parse_mail(arg, len, &m);
+	if (e != SMTP_PARSE_OK) {
+		smtp_reply_parse_error(s, e, SMTP_PATH_SENDER);
+		return;
+	}
+	if (!s->esmtp && has_parameters(&m)) {
+		smtp_reply(s, "555 5.5.4 Parameters need EHLO");
+		return;
+	}
+	if (m.has_size && m.size > s->server->max_message_size) {
+		smtp_reply(s, "552 5.3.4 Message size exceeds fixed maximum message size");
+		return;
+	}
+	char sender[ADDRESS_MAX_PATH * 4 + 4];
+	if (address_format(&m.from, sender, sizeof(sender)) < 0) {
+		smtp_reply_parse_error(s, SMTP_PARSE_PATH_TOO_LONG, SMTP_PATH_SENDER);
+		return;
+	}
+	if (s->service->mode == SMTP_MODE_SUBMISSION && !sender_owned(s, sender)) {
+		smtp_reply(s, "553 5.7.1 <%s>: Sender address not owned by user %s", sender, s->user);
+		return;
+	}
+	struct smtp_tx *tx = xcalloc(1, sizeof(*tx));
+	tx->sender = xstrdup(sender);
+	tx->mail = m;
+	resolution_init(&tx->targets);
+	buf_init(&tx->header);
+	buf_init(&tx->chunk);
+	snprintf(tx->queue_id, sizeof(tx->queue_id), "%08x%08x", arc4random(), arc4random());
+	s->tx = tx;
+	s->state = SMTP_STATE_MAIL;
+	smtp_reply(s, "250 2.1.0 Ok");
+}

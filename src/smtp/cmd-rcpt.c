@@ -1,0 +1,108 @@
+/* RCPT (RFC 5321 4.1.1.3): adds a recipient. Port 25 takes only our own domains (no relay);
+ * submission takes any address after AUTH. Our addresses are resolved here, so an unknown
+ * user is refused at once (550 5.1.1) rather than bounced later. */
+#include "smtp/smtp.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include <stdlib.h>
+#include <string.h>
+
+/* RFC 5321 4.1.1.3: "<Postmaster>" without a domain must be accepted; it goes to the
+ * postmaster of the first of our domains that has one. */
+static char *postmaster_address(struct smtp_session *s)
+{
+	strlist domains;
+	strlist_init(&domains);
+	char *error = NULL, *found = NULL;
+	if (store_domain_list(s->server->store, &domains, &error) == 0) {
+		for (size_t i = 0; i < domains.count && found == NULL; i++) {
+			char *candidate = xasprintf("postmaster@%s", domains.items[i]);
+			struct resolution r;
+			resolution_init(&r);
+			if (resolve_recipient(s->server->store, candidate, "", 0, NULL, &r, &error) == RESOLVE_OK)
+				found = candidate;
+			else
+				free(candidate);
+			resolution_free(&r);
+			xfree(&error);
+		}
+	}
+	free(error);
+	strlist_free(&domains);
+	return found;
+}
+
+/* rcpt = "RCPT TO:" ( "<Postmaster@" Domain ">" / "<Postmaster>" / Forward-path )
+ *        [SP Rcpt-parameters] CRLF */
+void cmd_rcpt(struct smtp_session *s, const char *arg, size_t len)
+{
+	struct smtp_tx *tx = s->tx;
+	struct smtp_rcpt_args r;
+	enum smtp_parse_error e = smtp_parse_rcpt(arg, len, tx->mail.smtputf8, &r);
+	if (e != SMTP_PARSE_OK) {
+		smtp_reply_parse_error(s, e, SMTP_PATH_RECIPIENT);
+		return;
+	}
+	if (!s->esmtp && (r.notify != 0 || r.orcpt[0] != '\0')) {
+		smtp_reply(s, "555 5.5.4 Parameters need EHLO");
+		return;
+	}
+	if (tx->rcpt_count >= s->server->max_recipients) {
+		smtp_reply(s, "452 4.5.3 Too many recipients");
+		return;
+	}
+	char *address;
+	if (r.to.domain[0] == '\0') {
+		address = postmaster_address(s);
+		if (address == NULL) {
+			smtp_reply(s, "550 5.1.1 <Postmaster>: no postmaster is configured here");
+			return;
+		}
+	} else {
+		char formatted[ADDRESS_MAX_PATH * 4 + 4];
+		if (address_format(&r.to, formatted, sizeof(formatted)) < 0) {
+			smtp_reply_parse_error(s, SMTP_PARSE_PATH_TOO_LONG, SMTP_PATH_RECIPIENT);
+			return;
+		}
+		address = xstrdup(formatted);
+	}
+
+	struct store *st = s->server->store;
+	char *error = NULL;
+	int local = resolve_is_local(st, address, &error);
+	enum resolve_result res = RESOLVE_ERROR;
+	if (local == 0 && s->service->mode == SMTP_MODE_RELAY) {
+		smtp_reply(s, "554 5.7.1 <%s>: Relay access denied", address);
+		goto out;
+	}
+	if (local >= 0)
+		res = resolve_recipient(st, address, s->server->recipient_delimiter, r.notify,
+					r.orcpt, &tx->targets, &error);
+	switch (res) {
+	case RESOLVE_OK:
+		break;
+	case RESOLVE_UNKNOWN:
+		smtp_reply(s, "550 5.1.1 <%s>: Recipient address rejected: User unknown", address);
+		goto out;
+	case RESOLVE_EMPTY:
+		smtp_reply(s, "550 5.1.1 <%s>: Recipient address expands to no mailbox", address);
+		goto out;
+	case RESOLVE_TOO_DEEP:
+		smtp_reply(s, "554 5.4.6 <%s>: Alias nesting too deep", address);
+		goto out;
+	case RESOLVE_ERROR:
+		log_error("session=%s smtp lookup failed: %s", conn_id(s->conn), error);
+		smtp_reply(s, "451 4.3.0 <%s>: Temporary lookup failure", address);
+		goto out;
+	}
+	tx->rcpts = xrealloc(tx->rcpts, (tx->rcpt_count + 1) * sizeof(*tx->rcpts));
+	struct smtp_rcpt *rc = &tx->rcpts[tx->rcpt_count++];
+	rc->address = address;
+	rc->notify = r.notify;
+	rc->orcpt = r.orcpt[0] != '\0' ? xstrdup(r.orcpt) : NULL;
+	address = NULL;
+	smtp_reply(s, "250 2.1.5 Ok");
+out:
+	free(address);
+	free(error);
+}

@@ -1,0 +1,193 @@
+/* The SMTP server's shared types: the server (settings and shared resources), a session (one
+ * connection: an explicit state machine) and its transaction (MAIL .. end of data, kept apart
+ * so RSET just frees it), and the command table. One file per command family (cmd-*.c). */
+#ifndef ESTAFETA_SMTP_H
+#define ESTAFETA_SMTP_H
+#include "core/buf.h"
+#include "core/conn.h"
+#include "core/config.h"
+#include "core/listener.h"
+#include "core/workq.h"
+#include "deliver/committer.h"
+#include "deliver/resolve.h"
+#include "deliver/spool.h"
+#include "smtp/data_reader.h"
+#include "smtp/smtp_parse.h"
+#include "store/store.h"
+#include <stdbool.h>
+#include <stdint.h>
+
+/* RFC 4954 4: AUTH lines may be this long; other command lines are held to SMTP_LINE_MAX, the
+ * RFC 5321 512 octets plus what the extensions we offer add to MAIL and RCPT (SIZE, BODY,
+ * SMTPUTF8, RET, ENVID, AUTH, NOTIFY, ORCPT), rounded up as Postfix's line_length_limit is. */
+#define SMTP_AUTH_LINE_MAX 12288
+#define SMTP_LINE_MAX 2048
+
+enum smtp_mode {
+	SMTP_MODE_RELAY,      /* port 25: mail from other servers for our domains */
+	SMTP_MODE_SUBMISSION, /* ports 587/465: mail from our users, after AUTH */
+};
+
+struct smtp_service {
+	const char *name; /* "smtp", "submission", "submissions" */
+	enum smtp_mode mode;
+	bool implicit_tls;
+	struct smtp_server *server;
+	struct listener **listeners;
+	size_t listener_count;
+};
+
+struct smtp_server {
+	struct event_base *base;
+	const struct config *cfg;
+	const char *hostname;
+	SSL_CTX *tls;             /* NULL when no certificate could be loaded */
+	struct store *store;      /* the loop thread's connection */
+	struct workq *workq;      /* password checks */
+	struct committer *committer;
+	struct ip_counts *ips;
+	int connections;
+	struct smtp_service services[3];
+	/* settings, read once */
+	uint64_t max_message_size;
+	size_t max_recipients;
+	size_t max_line;
+	size_t max_header;
+	int timeout;
+	int max_connections;
+	int max_connections_per_ip;
+	bool expn;
+	bool plaintext_loopback;
+	int auth_failure_delay;
+	int auth_max_failures;
+	const char *recipient_delimiter;
+	char *dummy_hash;         /* checked for unknown users, so timing does not tell */
+	struct smtp_session *sessions; /* every open session, for shutdown */
+	bool stopping;            /* shutting down: read no more commands */
+};
+
+enum smtp_state {
+	SMTP_STATE_INIT,  /* greeted; waiting for HELO/EHLO */
+	SMTP_STATE_READY, /* HELO/EHLO done, no transaction */
+	SMTP_STATE_MAIL,  /* MAIL accepted, RCPTs may follow */
+	SMTP_STATE_DATA,  /* reading DATA up to CRLF.CRLF */
+	SMTP_STATE_BDAT,  /* reading a BDAT chunk */
+	SMTP_STATE_AUTH,  /* in a SASL exchange: lines are responses */
+	SMTP_STATE_BUSY,  /* waiting for a password check or the commit */
+	SMTP_STATE_QUIT,  /* closing */
+};
+
+/* One accepted recipient as the client gave it, and where it goes. */
+struct smtp_rcpt {
+	char *address;    /* canonical form */
+	unsigned notify;
+	char *orcpt;
+};
+
+/* What happens to the message while it arrives: first the header section is collected (so
+ * submission can add Date/Message-ID and remove Bcc), then the body goes straight to the spool. */
+struct smtp_tx {
+	char *sender;                 /* canonical, "" for <> */
+	struct smtp_mail_args mail;
+	struct smtp_rcpt *rcpts;
+	size_t rcpt_count;
+	struct resolution targets;    /* accounts and remote addresses, duplicates removed */
+	char queue_id[17];
+	struct spool *spool;
+	buf header;                   /* the header section while it is collected */
+	bool header_done;
+	bool used_bdat;
+	uint64_t size;                /* octets of message received */
+	bool too_big;
+	bool header_too_big;
+	bool bare_newline;
+	bool line_too_long;
+	struct data_reader reader;
+	buf chunk;                    /* decoded data on its way to the spool */
+	size_t line_len;              /* BDAT: length of the current line so far */
+	bool prev_cr;                 /* BDAT: the last octet was CR */
+};
+
+struct smtp_session {
+	struct smtp_session *prev, *next;
+	struct smtp_server *server;
+	const struct smtp_service *service;
+	struct conn *conn;
+	enum smtp_state state;
+	char *helo;
+	bool esmtp;
+	char *user;                   /* authenticated account address, or NULL */
+	int64_t user_id;
+	int auth_failures;
+	struct sasl *sasl;
+	struct smtp_tx *tx;
+	buf line;
+	bool gone;                    /* the connection closed; free when nothing is in flight */
+	bool auth_final;              /* SCRAM: server-final sent, waiting for the empty line */
+	uint64_t chunk_left;          /* BDAT: octets of the chunk still to read */
+	bool chunk_last;
+	bool chunk_discard;           /* BDAT refused: read and drop the chunk */
+	unsigned messages;
+};
+
+/* Command gates, checked by the dispatcher before the handler runs. */
+enum smtp_gate {
+	GATE_HELLO = 1 << 0,    /* HELO/EHLO first: 503 */
+	GATE_NO_TX = 1 << 1,    /* not inside a transaction: 503 */
+	GATE_TX = 1 << 2,       /* inside a transaction (after MAIL): 503 */
+	GATE_RCPT = 1 << 3,     /* at least one accepted RCPT: 554 */
+	GATE_SUBMIT = 1 << 4,   /* submission needs TLS (or loopback) and AUTH: 530 */
+};
+
+struct smtp_command_def {
+	const char *verb;
+	void (*handler)(struct smtp_session *s, const char *arg, size_t len);
+	unsigned gates;
+	bool takes_arg;         /* false: any argument is a 501 syntax error */
+};
+
+/* ---- smtp_session.c ---- */
+void smtp_session_start(struct smtp_server *srv, const struct smtp_service *svc, int fd,
+			const struct sockaddr *sa);
+/* Frees every session (at shutdown). */
+void smtp_sessions_free_all(struct smtp_server *srv);
+/* Sends one reply line "CODE TEXT\r\n" (text may carry the enhanced status code). */
+void smtp_reply(struct smtp_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Drops the transaction (RSET, a new EHLO, STARTTLS, after a message). */
+void smtp_tx_reset(struct smtp_session *s);
+/* Closes the session after the replies written so far. */
+void smtp_session_close(struct smtp_session *s);
+/* After asynchronous work: free the session when its connection is gone, else go on reading. */
+void smtp_session_resume(struct smtp_session *s);
+/* True when passwords may be sent on this connection now (TLS, or loopback when allowed). */
+bool smtp_auth_allowed(const struct smtp_session *s);
+
+/* ---- reply-parse.c ---- */
+enum smtp_path_role { SMTP_PATH_SENDER, SMTP_PATH_RECIPIENT, SMTP_PATH_NONE };
+/* Answers a parse error of MAIL, RCPT or BDAT with the reply RFC 5321, 3461 and 6531 name. */
+void smtp_reply_parse_error(struct smtp_session *s, enum smtp_parse_error e, enum smtp_path_role role);
+
+/* ---- the commands ---- */
+void cmd_helo(struct smtp_session *s, const char *arg, size_t len);
+void cmd_ehlo(struct smtp_session *s, const char *arg, size_t len);
+void cmd_mail(struct smtp_session *s, const char *arg, size_t len);
+void cmd_rcpt(struct smtp_session *s, const char *arg, size_t len);
+void cmd_data(struct smtp_session *s, const char *arg, size_t len);
+void cmd_bdat(struct smtp_session *s, const char *arg, size_t len);
+void cmd_rset(struct smtp_session *s, const char *arg, size_t len);
+void cmd_noop(struct smtp_session *s, const char *arg, size_t len);
+void cmd_quit(struct smtp_session *s, const char *arg, size_t len);
+void cmd_vrfy(struct smtp_session *s, const char *arg, size_t len);
+void cmd_expn(struct smtp_session *s, const char *arg, size_t len);
+void cmd_help(struct smtp_session *s, const char *arg, size_t len);
+void cmd_turn(struct smtp_session *s, const char *arg, size_t len);
+void cmd_starttls(struct smtp_session *s, const char *arg, size_t len);
+void cmd_auth(struct smtp_session *s, const char *arg, size_t len);
+/* An AUTH response line while in SMTP_STATE_AUTH. */
+void smtp_auth_response(struct smtp_session *s, const char *line, size_t len);
+/* Reads DATA or BDAT octets waiting in the input; false when more input is needed. */
+bool smtp_data_input(struct smtp_session *s);
+bool smtp_bdat_input(struct smtp_session *s);
+/* Starts a BDAT whose chunk is read and thrown away (the command was refused). */
+void smtp_bdat_discard(struct smtp_session *s, const char *arg, size_t len);
+#endif

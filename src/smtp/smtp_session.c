@@ -1,0 +1,270 @@
+/* An SMTP server session: the state machine that reads command lines, checks each command's
+ * gates from the table, and runs its handler; DATA, BDAT and AUTH swap in their own readers
+ * while they run. Replies are queued on the connection and go out together, which is all
+ * RFC 2920 pipelining asks of a server. */
+#include "smtp/smtp.h"
+#include "auth/sasl.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The command table (RFC 5321 4.1.1, RFC 1985 aside). Gates: see enum smtp_gate. */
+static const struct smtp_command_def commands[] = {
+	{ "HELO", cmd_helo, 0, true },
+	{ "EHLO", cmd_ehlo, 0, true },
+	{ "MAIL", cmd_mail, GATE_HELLO | GATE_SUBMIT | GATE_NO_TX, true },
+	{ "RCPT", cmd_rcpt, GATE_HELLO | GATE_SUBMIT | GATE_TX, true },
+	{ "DATA", cmd_data, GATE_HELLO | GATE_SUBMIT | GATE_TX | GATE_RCPT, false },
+	{ "BDAT", cmd_bdat, GATE_HELLO | GATE_SUBMIT | GATE_TX | GATE_RCPT, true },
+	{ "RSET", cmd_rset, 0, false },
+	{ "NOOP", cmd_noop, 0, true },
+	{ "QUIT", cmd_quit, 0, false },
+	{ "VRFY", cmd_vrfy, 0, true },
+	{ "EXPN", cmd_expn, 0, true },
+	{ "HELP", cmd_help, 0, true },
+	{ "TURN", cmd_turn, 0, false },
+	{ "STARTTLS", cmd_starttls, GATE_NO_TX, false },
+	{ "AUTH", cmd_auth, GATE_HELLO | GATE_NO_TX, true },
+};
+
+static const char *state_name(enum smtp_state state)
+{
+	static const char *const names[] = { "init", "ready", "mail", "data", "bdat", "auth", "busy", "quit" };
+	return names[state];
+}
+
+void smtp_reply(struct smtp_session *s, const char *fmt, ...)
+{
+	va_list ap;
+	buf line;
+	buf_init(&line);
+	va_start(ap, fmt);
+	buf_vprintf(&line, fmt, ap);
+	va_end(ap);
+	buf_puts(&line, "\r\n");
+	conn_write(s->conn, line.data, line.len);
+	if (line.data[0] == '4' || line.data[0] == '5') {
+		line.len -= 2;
+		line.data[line.len] = '\0';
+		log_info("session=%s smtp reply state=%s reply=\"%s\"", conn_id(s->conn),
+			 state_name(s->state), line.data);
+	}
+	buf_free(&line);
+}
+
+bool smtp_auth_allowed(const struct smtp_session *s)
+{
+	return conn_is_tls(s->conn) || (s->server->plaintext_loopback && conn_is_loopback(s->conn));
+}
+
+void smtp_tx_reset(struct smtp_session *s)
+{
+	struct smtp_tx *tx = s->tx;
+	if (tx == NULL)
+		return;
+	free(tx->sender);
+	for (size_t i = 0; i < tx->rcpt_count; i++) {
+		free(tx->rcpts[i].address);
+		free(tx->rcpts[i].orcpt);
+	}
+	free(tx->rcpts);
+	resolution_free(&tx->targets);
+	spool_discard(&tx->spool);
+	buf_free(&tx->header);
+	buf_free(&tx->chunk);
+	free(tx);
+	s->tx = NULL;
+	if (s->state == SMTP_STATE_MAIL || s->state == SMTP_STATE_DATA || s->state == SMTP_STATE_BDAT)
+		s->state = SMTP_STATE_READY;
+}
+
+static void session_free(struct smtp_session *s)
+{
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		s->server->sessions = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	smtp_tx_reset(s);
+	sasl_free(&s->sasl);
+	ip_counts_remove(s->server->ips, conn_peer_ip(s->conn));
+	s->server->connections--;
+	conn_free(&s->conn);
+	free(s->helo);
+	free(s->user);
+	buf_free(&s->line);
+	free(s);
+}
+
+void smtp_session_close(struct smtp_session *s)
+{
+	s->state = SMTP_STATE_QUIT;
+	conn_close(s->conn);
+}
+
+/* Runs one command line through the table and its gates. */
+static void dispatch(struct smtp_session *s, const char *line, size_t len)
+{
+	struct smtp_command cmd;
+	if (smtp_command_split(line, len, &cmd) < 0) {
+		smtp_reply(s, "500 5.5.2 Syntax error, command unrecognized");
+		return;
+	}
+	const struct smtp_command_def *def = NULL;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(cmd.verb, commands[i].verb) == 0)
+			def = &commands[i];
+	if (def == NULL) {
+		smtp_reply(s, "500 5.5.1 Command unrecognized: \"%s\"", cmd.verb);
+		return;
+	}
+	if (cmd.arg_len > 0 && !def->takes_arg) {
+		smtp_reply(s, "501 5.5.4 Syntax: %s takes no argument", def->verb);
+		return;
+	}
+	if (len > SMTP_LINE_MAX && def->handler != cmd_auth) {
+		smtp_reply(s, "500 5.5.2 Line too long");
+		return;
+	}
+	const char *refusal = NULL;
+	unsigned g = def->gates;
+	bool submission = s->service->mode == SMTP_MODE_SUBMISSION;
+	if ((g & GATE_HELLO) && s->helo == NULL)
+		refusal = "503 5.5.1 Send HELO or EHLO first";
+	else if ((g & GATE_SUBMIT) && submission && !smtp_auth_allowed(s))
+		refusal = "530 5.7.0 Must issue a STARTTLS command first";
+	else if ((g & GATE_SUBMIT) && submission && s->user == NULL)
+		refusal = "530 5.7.0 Authentication required";
+	else if ((g & GATE_NO_TX) && s->tx != NULL)
+		refusal = def->handler == cmd_mail ? "503 5.5.1 Nested MAIL command"
+						   : "503 5.5.1 Not allowed during a mail transaction";
+	else if ((g & GATE_TX) && s->tx == NULL)
+		refusal = "503 5.5.1 Need MAIL command first";
+	else if ((g & GATE_RCPT) && s->tx->rcpt_count == 0)
+		refusal = "554 5.5.1 No valid recipients";
+	if (refusal != NULL) {
+		smtp_reply(s, "%s", refusal);
+		/* A refused BDAT is still followed by its chunk, which must be read and dropped
+		 * (RFC 3030 2). */
+		if (def->handler == cmd_bdat)
+			smtp_bdat_discard(s, cmd.arg, cmd.arg_len);
+		return;
+	}
+	def->handler(s, cmd.arg, cmd.arg_len);
+}
+
+/* Reads and handles everything waiting, until more input is needed or the session waits. */
+static void session_input(struct conn *c, void *ctx)
+{
+	struct smtp_session *s = ctx;
+	for (;;) {
+		if (conn_is_closed(c) || s->state == SMTP_STATE_BUSY || s->state == SMTP_STATE_QUIT ||
+		    s->server->stopping)
+			return;
+		if (s->state == SMTP_STATE_DATA) {
+			if (!smtp_data_input(s))
+				return;
+			continue;
+		}
+		if (s->state == SMTP_STATE_BDAT) {
+			if (!smtp_bdat_input(s))
+				return;
+			continue;
+		}
+		int r = conn_read_line(c, SMTP_AUTH_LINE_MAX, &s->line);
+		if (r == 0)
+			return;
+		if (s->state == SMTP_STATE_AUTH) {
+			if (r < 0) {
+				sasl_free(&s->sasl);
+				s->state = s->helo != NULL ? SMTP_STATE_READY : SMTP_STATE_INIT;
+				smtp_reply(s, "500 5.5.6 Authentication Exchange line is too long");
+			} else {
+				smtp_auth_response(s, s->line.data, s->line.len);
+			}
+			continue;
+		}
+		if (r < 0) {
+			smtp_reply(s, "500 5.5.2 Line too long");
+			continue;
+		}
+		dispatch(s, s->line.data, s->line.len);
+	}
+}
+
+void smtp_session_resume(struct smtp_session *s)
+{
+	if (s->gone) {
+		session_free(s);
+		return;
+	}
+	conn_resume(s->conn);
+}
+
+static void session_timeout(struct conn *c, void *ctx)
+{
+	struct smtp_session *s = ctx;
+	if (s->state == SMTP_STATE_BUSY)
+		return; /* our own work is slow, not the client */
+	log_info("session=%s smtp timeout state=%s", conn_id(c), state_name(s->state));
+	smtp_reply(s, "421 4.4.2 %s Error: timeout exceeded", s->server->hostname);
+	smtp_session_close(s);
+}
+
+static void session_closed(struct conn *c, void *ctx)
+{
+	struct smtp_session *s = ctx;
+	log_info("session=%s smtp disconnect ip=%s messages=%u", conn_id(c), conn_peer_ip(c),
+		 s->messages);
+	if (s->state == SMTP_STATE_BUSY) {
+		s->gone = true; /* the password check or commit finishes first */
+		return;
+	}
+	session_free(s);
+}
+
+static const struct conn_handler smtp_conn_handler = {
+	.on_input = session_input,
+	.on_timeout = session_timeout,
+	.on_close = session_closed,
+};
+
+void smtp_session_start(struct smtp_server *srv, const struct smtp_service *svc, int fd,
+			const struct sockaddr *sa)
+{
+	struct smtp_session *s = xcalloc(1, sizeof(*s));
+	s->server = srv;
+	s->service = svc;
+	s->state = SMTP_STATE_INIT;
+	buf_init(&s->line);
+	s->next = srv->sessions;
+	if (s->next != NULL)
+		s->next->prev = s;
+	srv->sessions = s;
+	s->conn = conn_new(srv->base, fd, sa, svc->implicit_tls ? srv->tls : NULL,
+			   &smtp_conn_handler, s);
+	conn_set_timeout(s->conn, srv->timeout);
+	srv->connections++;
+	int from_ip = ip_counts_add(srv->ips, conn_peer_ip(s->conn));
+	log_info("session=%s smtp connect service=%s ip=%s%s", conn_id(s->conn), svc->name,
+		 conn_peer_ip(s->conn), svc->implicit_tls ? " tls=yes" : "");
+	/* RFC 5321 3.1: a server that will not serve may say 421 at once and close. */
+	if (srv->connections > srv->max_connections) {
+		smtp_reply(s, "421 4.3.2 %s Too many connections, try again later", srv->hostname);
+		smtp_session_close(s);
+	} else if (from_ip > srv->max_connections_per_ip) {
+		smtp_reply(s, "421 4.7.0 %s Too many connections from your address", srv->hostname);
+		smtp_session_close(s);
+	} else {
+		smtp_reply(s, "220 %s ESMTP estafeta", srv->hostname);
+	}
+}
+
+void smtp_sessions_free_all(struct smtp_server *srv)
+{
+	while (srv->sessions != NULL)
+		session_free(srv->sessions);
+}

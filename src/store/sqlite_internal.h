@@ -1,0 +1,66 @@
+/* Internal to the SQLite backend: the connection structure, the helpers every sqlite_*.c file
+ * uses to run statements, and the pieces the backend's files share. Only src/store (and its
+ * test, which reaches the connection to simulate a full database) includes this. */
+#ifndef ESTAFETA_SQLITE_INTERNAL_H
+#define ESTAFETA_SQLITE_INTERNAL_H
+#include "store/store.h"
+#include <sqlite3.h>
+
+struct cached_stmt {
+	const char *sql; /* the string literal the statement was prepared from */
+	sqlite3_stmt *stmt;
+};
+
+struct store {
+	sqlite3 *db;
+	char *data_dir;
+	bool full;       /* the last failure was for lack of space */
+	struct cached_stmt *stmts;
+	size_t stmt_count;
+};
+
+/* Creates the schema on a new database and checks the version of an old one (sqlite_schema.c).
+ * Returns 0 or -1 with *error_r. */
+int sqlite_schema_apply(struct store *st, char **error_r);
+
+/* ---- statements (sqlite_db.c) ----
+ * sql must be a string literal: prepared statements are cached by its address, so each is
+ * compiled once per connection. types names the arguments that follow, one letter each:
+ *   's' const char * (NULL binds NULL), 'i' int64_t, 'b' a blob as const void * then size_t. */
+
+/* Returns the statement bound and ready to step, or NULL with *error_r. The caller steps it
+ * with db_step and ends with sqlite3_reset, so no read transaction stays open. */
+sqlite3_stmt *db_stmt(struct store *st, char **error_r, const char *sql, const char *types, ...);
+/* Steps stmt: 1 for a row, 0 when done, -1 with *error_r (the statement is then reset). */
+int db_step(struct store *st, sqlite3_stmt *stmt, char **error_r);
+/* Runs a statement that returns no rows. Returns the number of rows it changed, or -1. */
+int db_exec(struct store *st, char **error_r, const char *sql, const char *types, ...);
+/* Runs a query for one integer: 1 with *value_r set, 0 when there is no row, -1 on error. */
+int db_int(struct store *st, char **error_r, int64_t *value_r, const char *sql, const char *types,
+	   ...);
+/* Appends the first column of every row to out. Returns the number of rows, or -1. */
+int db_strings(struct store *st, strlist *out, char **error_r, const char *sql, const char *types,
+	       ...);
+/* Fills *error_r with "what: SQLite's message", notes SQLITE_FULL in st->full; returns -1. */
+int db_error(struct store *st, char **error_r, const char *what);
+/* Write transactions take the write lock at BEGIN (IMMEDIATE), so two connections never
+ * deadlock upgrading a read to a write; the busy timeout makes the second one wait. */
+int db_begin(struct store *st, char **error_r);
+int db_commit(struct store *st, char **error_r);
+void db_rollback(struct store *st);
+/* Ends a write transaction: commits when r >= 0, else rolls back. Returns r, or -1 when the
+ * commit fails. */
+int db_finish(struct store *st, int r, char **error_r);
+
+/* ---- mailboxes (sqlite_mailbox.c) ---- */
+/* Creates the default folders of a new account, inside the caller's transaction. */
+int sqlite_folders_create_defaults(struct store *st, int64_t account_id, char **error_r);
+/* The folder's id: 1 found, 0 not, -1 error. "INBOX" matches case-insensitively. */
+int sqlite_folder_id(struct store *st, int64_t account_id, const char *name, int64_t *id_r,
+		     char **error_r);
+/* Removes the account's folders and messages, then the message files no longer referenced,
+ * inside the caller's transaction; their paths (relative to data_dir) are appended to
+ * unlink_after so the caller removes them once the transaction has committed. */
+int sqlite_account_purge(struct store *st, int64_t account_id, strlist *unlink_after,
+			 char **error_r);
+#endif

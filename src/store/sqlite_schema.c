@@ -1,0 +1,150 @@
+/* The SQLite backend's schema, created on first open. PRAGMA user_version holds its version so
+ * a later estafeta can migrate an old database and an old estafeta refuses a newer one.
+ *
+ * Designed for IMAP (RFC 3501, CONDSTORE RFC 7162): UIDs strictly ascend per folder because
+ * each delivery takes folders.uidnext in the transaction that inserts the message; every change
+ * to a message gets the folder's next modseq, kept in folders.highestmodseq. A message file
+ * (bodies) is written once and shared by every folder entry and queue entry that refers to it;
+ * what differs per recipient (Return-Path, Delivered-To) is the small header_prefix. */
+#include "store/sqlite_internal.h"
+#include "core/xalloc.h"
+
+#define SCHEMA_VERSION 1
+
+static const char schema_v1[] =
+	/* Settings of the store itself: last_uidvalidity makes every folder's UIDVALIDITY
+	 * distinct, even for a folder deleted and created again within one second. */
+	"CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+	"INSERT INTO meta VALUES ('last_uidvalidity', 0);"
+
+	"CREATE TABLE domains ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+	"  created INTEGER NOT NULL);"
+
+	"CREATE TABLE accounts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  domain_id INTEGER NOT NULL REFERENCES domains(id),"
+	"  address TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+	"  password_hash TEXT NOT NULL,"
+	"  scram_sha256 TEXT NOT NULL,"
+	"  created INTEGER NOT NULL);"
+	"CREATE INDEX accounts_domain ON accounts(domain_id);"
+
+	/* One row per target; an address "@domain" is the domain's catch-all. */
+	"CREATE TABLE aliases ("
+	"  id INTEGER PRIMARY KEY,"
+	"  domain_id INTEGER NOT NULL REFERENCES domains(id),"
+	"  address TEXT NOT NULL COLLATE NOCASE,"
+	"  target TEXT NOT NULL COLLATE NOCASE,"
+	"  UNIQUE (address, target));"
+	"CREATE INDEX aliases_target ON aliases(target);"
+	"CREATE INDEX aliases_domain ON aliases(domain_id);"
+
+	"CREATE TABLE lists ("
+	"  id INTEGER PRIMARY KEY,"
+	"  domain_id INTEGER NOT NULL REFERENCES domains(id),"
+	"  address TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+	"  created INTEGER NOT NULL);"
+	"CREATE INDEX lists_domain ON lists(domain_id);"
+	"CREATE TABLE list_members ("
+	"  id INTEGER PRIMARY KEY,"
+	"  list_id INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,"
+	"  member TEXT NOT NULL COLLATE NOCASE,"
+	"  UNIQUE (list_id, member));"
+
+	"CREATE TABLE folders ("
+	"  id INTEGER PRIMARY KEY,"
+	"  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL,"
+	"  uidvalidity INTEGER NOT NULL,"
+	"  uidnext INTEGER NOT NULL DEFAULT 1,"
+	"  highestmodseq INTEGER NOT NULL DEFAULT 1,"
+	"  special_use TEXT,"
+	"  subscribed INTEGER NOT NULL DEFAULT 1,"
+	"  UNIQUE (account_id, name));"
+
+	/* path is relative to data_dir ("messages/3f/..."). */
+	"CREATE TABLE bodies ("
+	"  id INTEGER PRIMARY KEY,"
+	"  path TEXT NOT NULL UNIQUE,"
+	"  size INTEGER NOT NULL);"
+
+	"CREATE TABLE folder_messages ("
+	"  folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,"
+	"  uid INTEGER NOT NULL,"
+	"  body_id INTEGER NOT NULL REFERENCES bodies(id),"
+	"  header_prefix BLOB NOT NULL,"
+	"  flags INTEGER NOT NULL DEFAULT 0,"
+	"  keywords TEXT NOT NULL DEFAULT '',"
+	"  internal_date INTEGER NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  modseq INTEGER NOT NULL,"
+	"  PRIMARY KEY (folder_id, uid)) WITHOUT ROWID;"
+	"CREATE INDEX folder_messages_body ON folder_messages(body_id);"
+	"CREATE INDEX folder_messages_modseq ON folder_messages(folder_id, modseq);"
+
+	/* The outbound queue: one row per accepted message with remote recipients, one row per
+	 * recipient with its own retry state (status: pending, sent, bounced). */
+	"CREATE TABLE queue ("
+	"  id INTEGER PRIMARY KEY,"
+	"  body_id INTEGER NOT NULL REFERENCES bodies(id),"
+	"  sender TEXT NOT NULL,"
+	"  envid TEXT,"
+	"  ret INTEGER NOT NULL DEFAULT 0,"
+	"  arrival INTEGER NOT NULL,"
+	"  queue_id TEXT NOT NULL);"
+	"CREATE INDEX queue_body ON queue(body_id);"
+	"CREATE TABLE queue_recipients ("
+	"  id INTEGER PRIMARY KEY,"
+	"  queue_row INTEGER NOT NULL REFERENCES queue(id) ON DELETE CASCADE,"
+	"  recipient TEXT NOT NULL,"
+	"  orcpt TEXT,"
+	"  notify INTEGER NOT NULL DEFAULT 0,"
+	"  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'bounced')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt INTEGER NOT NULL,"
+	"  last_error TEXT);"
+	"CREATE INDEX queue_recipients_row ON queue_recipients(queue_row);"
+	"CREATE INDEX queue_recipients_due ON queue_recipients(status, next_attempt);"
+
+	"PRAGMA user_version = 1;";
+
+/* Candidate message files to check after deleting folder entries (sqlite_mailbox.c). A
+ * per-connection temporary table, so it costs nothing in the database file. */
+static const char temp_tables[] = "CREATE TEMP TABLE body_candidates (id INTEGER PRIMARY KEY);";
+
+int sqlite_schema_apply(struct store *st, char **error_r)
+{
+	/* The write lock first, so the server and the command line, started together on a new
+	 * database, do not both create the schema. */
+	if (db_begin(st, error_r) < 0)
+		return -1;
+	int64_t version = 0;
+	if (db_int(st, error_r, &version, "PRAGMA user_version", "") < 0) {
+		db_rollback(st);
+		return -1;
+	}
+	char *msg = NULL;
+	if (version == 0 && sqlite3_exec(st->db, schema_v1, NULL, NULL, &msg) != SQLITE_OK) {
+		*error_r = xasprintf("cannot create the database schema: %s", msg);
+		sqlite3_free(msg);
+		db_rollback(st);
+		return -1;
+	}
+	if (version > SCHEMA_VERSION) {
+		*error_r = xasprintf("the database has schema version %lld, newer than this estafeta "
+				     "knows (%d); run the estafeta that created it",
+				     (long long)version, SCHEMA_VERSION);
+		db_rollback(st);
+		return -1;
+	}
+	if (db_commit(st, error_r) < 0)
+		return -1;
+	if (sqlite3_exec(st->db, temp_tables, NULL, NULL, &msg) != SQLITE_OK) {
+		*error_r = xasprintf("cannot create temporary tables: %s", msg);
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}

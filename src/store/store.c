@@ -1,0 +1,46 @@
+/* The parts of store.h that every backend shares: freeing the structures the interface hands
+ * out and takes in. */
+#include "store/store.h"
+#include "core/xalloc.h"
+#include <stdlib.h>
+
+void account_clear(struct account *a)
+{
+	xfree(&a->address);
+	xfree(&a->password_hash);
+	xfree(&a->scram_sha256);
+	a->id = 0;
+}
+
+void folder_clear(struct folder *f)
+{
+	xfree(&f->name);
+	xfree(&f->special_use);
+}
+
+void message_clear(struct message *m)
+{
+	xfree(&m->keywords);
+}
+
+void delivery_free(struct delivery **dp)
+{
+	struct delivery *d = *dp;
+	if (d == NULL)
+		return;
+	for (size_t i = 0; i < d->local_count; i++)
+		free(d->local[i].header_prefix);
+	for (size_t i = 0; i < d->remote_count; i++) {
+		free(d->remote[i].recipient);
+		free(d->remote[i].orcpt);
+	}
+	free(d->local);
+	free(d->remote);
+	free(d->spool_path);
+	free(d->sender);
+	free(d->envid);
+	free(d->queue_id);
+	free(d->error);
+	free(d);
+	*dp = NULL;
+}

@@ -1,0 +1,749 @@
+/* Tests for the SQLite store: the directory (domains, accounts, aliases, lists) round trips
+ * with its rules, the default folders, and store_deliver: one message file shared by every
+ * local recipient, ascending UIDs, byte-exact reads, and nothing left behind by a delivery that
+ * fails. Each test gets a fresh data folder under /tmp. */
+#include "store/sqlite_internal.h"
+#include "store/store.h"
+#include "core/xalloc.h"
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+struct fixture {
+	char dir[64];
+	struct store *st;
+	int64_t alice, bob; /* account ids, for the delivery tests */
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof(*f));
+	strcpy(f->dir, "/tmp/test-store-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	char *error = NULL;
+	f->st = store_open(f->dir, &error);
+	assert_null(error);
+	assert_non_null(f->st);
+	*state = f;
+	return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	store_close(&f->st);
+	nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+/* Fails the test with the store's message when a call fails. */
+#define OK(call)                                                                          \
+	do {                                                                              \
+		char *error_ = NULL;                                                      \
+		char **error_r = &error_;                                                 \
+		int r_ = (call);                                                          \
+		if (r_ < 0) {                                                             \
+			fprintf(stderr, "%s: %s\n", #call, error_);                      \
+			fail();                                                           \
+		}                                                                         \
+	} while (0)
+
+/* Expects call to fail with a message containing words. */
+#define EXPECT_ERROR(call, words)                                                         \
+	do {                                                                              \
+		char *error_ = NULL;                                                      \
+		char **error_r = &error_;                                                 \
+		assert_int_equal((call), -1);                                             \
+		expect_words(error_, words);                                              \
+	} while (0)
+
+static void expect_words(char *error, const char *words)
+{
+	assert_non_null(error);
+	if (strstr(error, words) == NULL) {
+		fprintf(stderr, "error \"%s\" does not mention \"%s\"\n", error, words);
+		fail();
+	}
+	free(error);
+}
+
+static strlist list_of(const char *first, ...)
+{
+	strlist l;
+	strlist_init(&l);
+	va_list ap;
+	va_start(ap, first);
+	for (const char *s = first; s != NULL; s = va_arg(ap, const char *))
+		strlist_add(&l, s);
+	va_end(ap);
+	return l;
+}
+
+static void assert_list(const strlist *l, const char *first, ...)
+{
+	va_list ap;
+	va_start(ap, first);
+	size_t i = 0;
+	for (const char *s = first; s != NULL; s = va_arg(ap, const char *), i++) {
+		assert_true(i < l->count);
+		assert_string_equal(l->items[i], s);
+	}
+	va_end(ap);
+	assert_int_equal(l->count, i);
+}
+
+static void add_account(struct fixture *f, const char *address, int64_t *id_r)
+{
+	OK(store_user_add(f->st, address, "$y$hash", "4096:c2FsdA==:a2V5:a2V5", error_r));
+	struct account a = { 0 };
+	OK(store_user_get(f->st, address, &a, error_r));
+	*id_r = a.id;
+	account_clear(&a);
+}
+
+static int64_t sql_int(struct fixture *f, const char *sql)
+{
+	sqlite3_stmt *stmt;
+	assert_int_equal(sqlite3_prepare_v2(f->st->db, sql, -1, &stmt, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	int64_t v = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return v;
+}
+
+/* Regular files below data_dir/sub. */
+static int count_files(struct fixture *f, const char *sub)
+{
+	char *path = xasprintf("%s/%s", f->dir, sub);
+	DIR *d = opendir(path);
+	assert_non_null(d);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (e->d_type == DT_DIR) {
+			char *inner = xasprintf("%s/%s", sub, e->d_name);
+			n += count_files(f, inner);
+			free(inner);
+		} else {
+			n++;
+		}
+	}
+	closedir(d);
+	free(path);
+	return n;
+}
+
+static void test_domains(void **state)
+{
+	struct fixture *f = *state;
+	char *error = NULL;
+	strlist l;
+	strlist_init(&l);
+
+	OK(store_domain_add(f->st, "example.com", error_r));
+	OK(store_domain_add(f->st, "b.org", error_r));
+	EXPECT_ERROR(store_domain_add(f->st, "Example.COM", error_r), "already exists");
+	assert_int_equal(store_domain_exists(f->st, "EXAMPLE.com", &error), 1);
+	assert_int_equal(store_domain_exists(f->st, "other.org", &error), 0);
+	OK(store_domain_list(f->st, &l, error_r));
+	assert_list(&l, "b.org", "example.com", NULL);
+	strlist_free(&l);
+
+	OK(store_domain_del(f->st, "b.org", error_r));
+	EXPECT_ERROR(store_domain_del(f->st, "b.org", error_r), "no domain b.org");
+
+	/* A domain with an account, alias or list in it stays. */
+	int64_t id;
+	add_account(f, "alice@example.com", &id);
+	strlist targets = list_of("alice@example.com", NULL);
+	OK(store_alias_add(f->st, "info@example.com", &targets, error_r));
+	EXPECT_ERROR(store_domain_del(f->st, "example.com", error_r),
+		     "1 account(s), 1 alias(es) and 0 distribution list(s)");
+	OK(store_alias_del(f->st, "info@example.com", &targets, error_r));
+	OK(store_user_del(f->st, "alice@example.com", error_r));
+	OK(store_domain_del(f->st, "example.com", error_r));
+	assert_int_equal(store_domain_exists(f->st, "example.com", &error), 0);
+	strlist_free(&targets);
+}
+
+static void test_accounts(void **state)
+{
+	struct fixture *f = *state;
+	char *error = NULL;
+	struct account a = { 0 };
+	strlist l;
+	strlist_init(&l);
+
+	EXPECT_ERROR(store_user_add(f->st, "alice@example.com", "h", "s", error_r),
+		     "example.com is not a local domain");
+	OK(store_domain_add(f->st, "example.com", error_r));
+	OK(store_domain_add(f->st, "example.org", error_r));
+	OK(store_user_add(f->st, "alice@example.com", "$y$one", "scram-one", error_r));
+	OK(store_user_add(f->st, "Bob@example.com", "$y$two", "scram-two", error_r));
+	OK(store_user_add(f->st, "carol@example.org", "$y$three", "scram-three", error_r));
+	EXPECT_ERROR(store_user_add(f->st, "ALICE@example.com", "h", "s", error_r),
+		     "is already an account");
+
+	/* Lookups ignore case; the address comes back as it was created. */
+	assert_int_equal(store_user_get(f->st, "bob@EXAMPLE.com", &a, &error), 1);
+	assert_string_equal(a.address, "Bob@example.com");
+	assert_string_equal(a.password_hash, "$y$two");
+	assert_string_equal(a.scram_sha256, "scram-two");
+	assert_true(a.id > 0);
+	account_clear(&a);
+	assert_int_equal(store_user_get(f->st, "nobody@example.com", &a, &error), 0);
+
+	OK(store_user_set_password(f->st, "alice@example.com", "$y$new", "scram-new", error_r));
+	assert_int_equal(store_user_get(f->st, "alice@example.com", &a, &error), 1);
+	assert_string_equal(a.password_hash, "$y$new");
+	assert_string_equal(a.scram_sha256, "scram-new");
+	account_clear(&a);
+	EXPECT_ERROR(store_user_set_password(f->st, "nobody@example.com", "h", "s", error_r),
+		     "no account nobody@example.com");
+
+	OK(store_user_list(f->st, NULL, &l, error_r));
+	assert_list(&l, "alice@example.com", "Bob@example.com", "carol@example.org", NULL);
+	strlist_free(&l);
+	OK(store_user_list(f->st, "example.org", &l, error_r));
+	assert_list(&l, "carol@example.org", NULL);
+	strlist_free(&l);
+
+	OK(store_user_del(f->st, "BOB@example.com", error_r));
+	assert_int_equal(store_user_get(f->st, "bob@example.com", &a, &error), 0);
+	EXPECT_ERROR(store_user_del(f->st, "bob@example.com", error_r), "no account");
+	/* Its folders went with it. */
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM folders"), 12);
+}
+
+static void test_default_folders(void **state)
+{
+	static const char *const names[] = { "Archive", "Drafts", "INBOX", "Junk", "Sent", "Trash" };
+	static const char *const uses[] = { "\\Archive", "\\Drafts", NULL, "\\Junk", "\\Sent", "\\Trash" };
+	struct fixture *f = *state;
+	char *error = NULL;
+	int64_t alice;
+	OK(store_domain_add(f->st, "example.com", error_r));
+	add_account(f, "alice@example.com", &alice);
+
+	struct folder *folders;
+	size_t count;
+	OK(store_folder_list(f->st, alice, &folders, &count, error_r));
+	assert_int_equal(count, 6);
+	for (size_t i = 0; i < count; i++) {
+		assert_string_equal(folders[i].name, names[i]);
+		if (uses[i] == NULL)
+			assert_null(folders[i].special_use);
+		else
+			assert_string_equal(folders[i].special_use, uses[i]);
+		assert_true(folders[i].subscribed);
+		assert_int_equal(folders[i].uidnext, 1);
+		assert_int_equal(folders[i].messages, 0);
+		assert_true(folders[i].uidvalidity > 0);
+		/* No two folders share a UIDVALIDITY, even when created in one second. */
+		for (size_t k = 0; k < i; k++)
+			assert_int_not_equal(folders[i].uidvalidity, folders[k].uidvalidity);
+		folder_clear(&folders[i]);
+	}
+	free(folders);
+
+	struct folder inbox = { 0 };
+	assert_int_equal(store_folder_get(f->st, alice, "inbox", &inbox, &error), 1);
+	assert_string_equal(inbox.name, "INBOX");
+	folder_clear(&inbox);
+	/* Only INBOX is case-insensitive. */
+	assert_int_equal(store_folder_get(f->st, alice, "sent", &inbox, &error), 0);
+	assert_int_equal(store_folder_get(f->st, alice + 1, "INBOX", &inbox, &error), 0);
+}
+
+static void test_aliases(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id;
+	strlist l;
+	strlist_init(&l);
+	strlist two = list_of("alice@example.com", "bob@remote.org", NULL);
+	strlist one = list_of("bob@remote.org", NULL);
+	strlist none;
+	strlist_init(&none);
+
+	EXPECT_ERROR(store_alias_add(f->st, "info@example.com", &two, error_r),
+		     "not a local domain");
+	OK(store_domain_add(f->st, "example.com", error_r));
+	add_account(f, "alice@example.com", &id);
+	OK(store_alias_add(f->st, "info@example.com", &two, error_r));
+	OK(store_alias_add(f->st, "INFO@example.com", &one, error_r)); /* already there: no-op */
+	OK(store_alias_add(f->st, "@example.com", &one, error_r));     /* catch-all */
+
+	OK(store_alias_targets(f->st, "Info@Example.com", &l, error_r));
+	assert_list(&l, "alice@example.com", "bob@remote.org", NULL);
+	strlist_free(&l);
+	OK(store_alias_list(f->st, "info@example.com", &l, error_r));
+	assert_list(&l, "info@example.com alice@example.com", "info@example.com bob@remote.org", NULL);
+	strlist_free(&l);
+	OK(store_alias_list(f->st, NULL, &l, error_r));
+	assert_list(&l, "@example.com bob@remote.org", "info@example.com alice@example.com",
+		    "info@example.com bob@remote.org", NULL);
+	strlist_free(&l);
+	OK(store_aliases_of(f->st, "BOB@remote.org", &l, error_r));
+	assert_list(&l, "@example.com", "info@example.com", NULL);
+	strlist_free(&l);
+	OK(store_alias_targets(f->st, "nobody@example.com", &l, error_r));
+	assert_int_equal(l.count, 0);
+
+	/* An address is one thing: account, alias or list. */
+	EXPECT_ERROR(store_alias_add(f->st, "alice@example.com", &one, error_r),
+		     "alice@example.com is already an account");
+	EXPECT_ERROR(store_user_add(f->st, "info@example.com", "h", "s", error_r),
+		     "is already an alias");
+	EXPECT_ERROR(store_list_add(f->st, "info@example.com", &one, error_r),
+		     "is already an alias");
+	strlist self = list_of("info@example.com", NULL);
+	EXPECT_ERROR(store_alias_add(f->st, "info@example.com", &self, error_r), "itself");
+	strlist_free(&self);
+	EXPECT_ERROR(store_alias_add(f->st, "x@example.com", &none, error_r),
+		     "needs at least one target");
+
+	/* Removing: a target that is not there changes nothing. */
+	strlist wrong = list_of("bob@remote.org", "carol@remote.org", NULL);
+	EXPECT_ERROR(store_alias_del(f->st, "info@example.com", &wrong, error_r),
+		     "carol@remote.org is not a target of alias info@example.com");
+	strlist_free(&wrong);
+	OK(store_alias_targets(f->st, "info@example.com", &l, error_r));
+	assert_int_equal(l.count, 2);
+	strlist_free(&l);
+	OK(store_alias_del(f->st, "info@example.com", &one, error_r));
+	OK(store_alias_targets(f->st, "info@example.com", &l, error_r));
+	assert_list(&l, "alice@example.com", NULL);
+	strlist_free(&l);
+	OK(store_alias_del(f->st, "info@example.com", &none, error_r));
+	OK(store_alias_targets(f->st, "info@example.com", &l, error_r));
+	assert_int_equal(l.count, 0);
+	EXPECT_ERROR(store_alias_del(f->st, "info@example.com", &none, error_r),
+		     "no alias info@example.com");
+	strlist_free(&two);
+	strlist_free(&one);
+}
+
+static void test_lists(void **state)
+{
+	struct fixture *f = *state;
+	char *error = NULL;
+	int64_t id;
+	strlist l;
+	strlist_init(&l);
+	strlist members = list_of("alice@example.com", "bob@remote.org", "ALICE@example.com", NULL);
+	strlist bob = list_of("bob@remote.org", NULL);
+	strlist none;
+	strlist_init(&none);
+
+	OK(store_domain_add(f->st, "example.com", error_r));
+	add_account(f, "alice@example.com", &id);
+	EXPECT_ERROR(store_list_add(f->st, "team@other.org", &members, error_r),
+		     "not a local domain");
+	OK(store_list_add(f->st, "team@example.com", &members, error_r));
+	OK(store_list_add(f->st, "all@example.com", &bob, error_r));
+	assert_int_equal(store_list_members(f->st, "TEAM@example.com", &l, &error), 1);
+	assert_list(&l, "alice@example.com", "bob@remote.org", NULL); /* duplicate ignored */
+	strlist_free(&l);
+	assert_int_equal(store_list_members(f->st, "nolist@example.com", &l, &error), 0);
+	OK(store_list_all(f->st, &l, error_r));
+	assert_list(&l, "all@example.com", "team@example.com", NULL);
+	strlist_free(&l);
+
+	EXPECT_ERROR(store_list_add(f->st, "alice@example.com", &bob, error_r),
+		     "is already an account");
+	EXPECT_ERROR(store_alias_add(f->st, "team@example.com", &bob, error_r),
+		     "is already a distribution list");
+
+	OK(store_list_del(f->st, "team@example.com", &bob, error_r));
+	assert_int_equal(store_list_members(f->st, "team@example.com", &l, &error), 1);
+	assert_list(&l, "alice@example.com", NULL);
+	strlist_free(&l);
+	EXPECT_ERROR(store_list_del(f->st, "team@example.com", &bob, error_r),
+		     "bob@remote.org is not a member of distribution list team@example.com");
+	/* A list whose last member left still exists until it is deleted. */
+	strlist alice = list_of("alice@example.com", NULL);
+	OK(store_list_del(f->st, "team@example.com", &alice, error_r));
+	assert_int_equal(store_list_members(f->st, "team@example.com", &l, &error), 1);
+	assert_int_equal(l.count, 0);
+	OK(store_list_del(f->st, "team@example.com", &none, error_r));
+	assert_int_equal(store_list_members(f->st, "team@example.com", &l, &error), 0);
+	EXPECT_ERROR(store_list_del(f->st, "team@example.com", &none, error_r),
+		     "no distribution list team@example.com");
+	strlist_free(&alice);
+	strlist_free(&members);
+	strlist_free(&bob);
+}
+
+/* ---- delivery ---- */
+
+static int setup_mailboxes(void **state)
+{
+	setup(state);
+	struct fixture *f = *state;
+	OK(store_domain_add(f->st, "example.com", error_r));
+	add_account(f, "alice@example.com", &f->alice);
+	add_account(f, "bob@example.com", &f->bob);
+	return 0;
+}
+
+static char *write_spool(struct fixture *f, const char *name, const char *content)
+{
+	char *path = xasprintf("%s/tmp/%s", f->dir, name);
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(content, 1, strlen(content), fp), strlen(content));
+	fclose(fp);
+	return path;
+}
+
+static struct delivery *new_delivery(struct fixture *f, const char *name, const char *content)
+{
+	struct delivery *d = xcalloc(1, sizeof(*d));
+	d->spool_path = write_spool(f, name, content);
+	d->body_size = strlen(content);
+	d->sender = xstrdup("sender@remote.org");
+	d->arrival = 1795396341; /* 2026-11-23T01:12:21Z */
+	d->queue_id = xstrdup(name);
+	return d;
+}
+
+static void add_local(struct delivery *d, int64_t account_id, const char *folder,
+		      const char *prefix, uint32_t flags)
+{
+	d->local = xrealloc(d->local, (d->local_count + 1) * sizeof(*d->local));
+	d->local[d->local_count++] = (struct delivery_local){
+		.account_id = account_id,
+		.folder = folder,
+		.header_prefix = prefix != NULL ? xstrdup(prefix) : NULL,
+		.flags = flags,
+	};
+}
+
+static void add_remote(struct delivery *d, const char *recipient)
+{
+	d->remote = xrealloc(d->remote, (d->remote_count + 1) * sizeof(*d->remote));
+	d->remote[d->remote_count++] = (struct delivery_remote){ .recipient = xstrdup(recipient) };
+}
+
+static int64_t folder_id(struct fixture *f, int64_t account, const char *name)
+{
+	struct folder fo = { 0 };
+	char *error = NULL;
+	assert_int_equal(store_folder_get(f->st, account, name, &fo, &error), 1);
+	int64_t id = fo.id;
+	folder_clear(&fo);
+	return id;
+}
+
+static void assert_message(struct fixture *f, int64_t folder, uint32_t uid, const char *prefix,
+			   const char *body)
+{
+	buf b;
+	buf_init(&b);
+	char *error = NULL;
+	int r = store_message_read(f->st, folder, uid, &b, &error);
+	if (r < 0)
+		fprintf(stderr, "store_message_read: %s\n", error);
+	assert_int_equal(r, 1);
+	assert_int_equal(b.len, strlen(prefix) + strlen(body));
+	assert_memory_equal(b.data, prefix, strlen(prefix));
+	assert_memory_equal(b.data + strlen(prefix), body, strlen(body));
+	buf_free(&b);
+}
+
+static const char body_a[] = "Received: from x by y; Mon, 23 Nov 2026 01:12:21 +0000\r\n"
+			     "Subject: first\r\n\r\nHello,\r\nworld.\r\n";
+static const char body_b[] = "Subject: second\r\n\r\n\x01\xff 8-bit\r\nno final line end";
+static const char prefix_alice[] = "Return-Path: <sender@remote.org>\r\nDelivered-To: alice@example.com\r\n";
+static const char prefix_bob[] = "Return-Path: <sender@remote.org>\r\nDelivered-To: bob@example.com\r\n";
+
+static void test_deliver_batch_shares_one_file(void **state)
+{
+	struct fixture *f = *state;
+	struct delivery *batch[2];
+	batch[0] = new_delivery(f, "a", body_a);
+	add_local(batch[0], f->alice, "INBOX", prefix_alice, 0);
+	add_local(batch[0], f->bob, "inbox", prefix_bob, 0);
+	add_local(batch[0], f->alice, "Archive", prefix_alice, FLAG_SEEN);
+	add_remote(batch[0], "carol@remote.org");
+	add_remote(batch[0], "dave@remote.org");
+	batch[1] = new_delivery(f, "b", body_b);
+	add_local(batch[1], f->alice, "INBOX", prefix_alice, 0);
+
+	assert_int_equal(store_deliver(f->st, batch, 2), 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(batch[i]->status, 0);
+		assert_null(batch[i]->error);
+	}
+	/* One file per message, however many recipients; the spool is empty. */
+	assert_int_equal(count_files(f, "messages"), 2);
+	assert_int_equal(count_files(f, "tmp"), 0);
+	assert_int_equal(batch[0]->local[0].uid_r, 1);
+	assert_int_equal(batch[0]->local[1].uid_r, 1);
+	assert_int_equal(batch[0]->local[2].uid_r, 1);
+	assert_int_equal(batch[1]->local[0].uid_r, 2);
+
+	int64_t inbox = folder_id(f, f->alice, "INBOX"), archive = folder_id(f, f->alice, "Archive"),
+		bob_inbox = folder_id(f, f->bob, "INBOX");
+	struct message *m, *bm, *am;
+	size_t n, bn, an;
+	OK(store_message_list(f->st, inbox, &m, &n, error_r));
+	OK(store_message_list(f->st, bob_inbox, &bm, &bn, error_r));
+	OK(store_message_list(f->st, archive, &am, &an, error_r));
+	assert_int_equal(n, 2);
+	assert_int_equal(bn, 1);
+	assert_int_equal(an, 1);
+	assert_int_equal(m[0].uid, 1);
+	assert_int_equal(m[1].uid, 2);
+	assert_true(m[0].modseq < m[1].modseq);
+	assert_int_equal(m[0].body_id, bm[0].body_id);
+	assert_int_equal(m[0].body_id, am[0].body_id);
+	assert_int_not_equal(m[0].body_id, m[1].body_id);
+	assert_int_equal(m[0].size, strlen(prefix_alice) + strlen(body_a));
+	assert_int_equal(m[0].internal_date, 1795396341);
+	assert_int_equal(m[0].flags, 0);
+	assert_int_equal(am[0].flags, FLAG_SEEN);
+	for (size_t i = 0; i < n; i++)
+		message_clear(&m[i]);
+	message_clear(&bm[0]);
+	message_clear(&am[0]);
+	free(m);
+	free(bm);
+	free(am);
+
+	assert_message(f, inbox, 1, prefix_alice, body_a);
+	assert_message(f, bob_inbox, 1, prefix_bob, body_a);
+	buf b;
+	buf_init(&b);
+	char *error = NULL;
+	assert_int_equal(store_message_read(f->st, inbox, 3, &b, &error), 0);
+	buf_free(&b);
+
+	struct folder fo = { 0 };
+	assert_int_equal(store_folder_get(f->st, f->alice, "INBOX", &fo, &error), 1);
+	assert_int_equal(fo.uidnext, 3);
+	assert_int_equal(fo.messages, 2);
+	assert_int_equal(fo.unseen, 2);
+	assert_true(fo.highestmodseq >= 3);
+	folder_clear(&fo);
+	assert_int_equal(store_folder_get(f->st, f->alice, "Archive", &fo, &error), 1);
+	assert_int_equal(fo.messages, 1);
+	assert_int_equal(fo.unseen, 0);
+	folder_clear(&fo);
+
+	/* The remote recipients wait in the queue, with the same message file. */
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM queue_recipients r JOIN queue q "
+				    "ON q.id = r.queue_row WHERE q.queue_id = 'a' AND r.status = 'pending' "
+				    "AND q.sender = 'sender@remote.org'"),
+			 2);
+	assert_int_equal(sql_int(f, "SELECT count(DISTINCT body_id) FROM queue"), 1);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM bodies"), 2);
+	delivery_free(&batch[0]);
+	delivery_free(&batch[1]);
+
+	/* A later batch goes on counting. */
+	batch[0] = new_delivery(f, "c", body_b);
+	add_local(batch[0], f->alice, "INBOX", NULL, 0);
+	assert_int_equal(store_deliver(f->st, batch, 1), 0);
+	assert_int_equal(batch[0]->local[0].uid_r, 3);
+	assert_message(f, inbox, 3, "", body_b);
+	delivery_free(&batch[0]);
+}
+
+static void test_deliver_failure_leaves_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct delivery *batch[4];
+	batch[0] = new_delivery(f, "gone-account", body_a);
+	add_local(batch[0], 9999, "INBOX", prefix_alice, 0);
+	batch[1] = new_delivery(f, "good", body_a);
+	add_local(batch[1], f->alice, "INBOX", prefix_alice, 0);
+	batch[2] = new_delivery(f, "short", body_a);
+	batch[2]->body_size += 10; /* the session thought it wrote more than is there */
+	add_local(batch[2], f->bob, "INBOX", prefix_bob, 0);
+	batch[3] = new_delivery(f, "missing", body_a);
+	unlink(batch[3]->spool_path);
+	add_local(batch[3], f->bob, "INBOX", prefix_bob, 0);
+
+	assert_int_equal(store_deliver(f->st, batch, 4), -1);
+	assert_int_equal(batch[1]->status, 0);
+	assert_int_equal(batch[1]->local[0].uid_r, 1);
+	const char *reasons[] = { "no longer exists", NULL, "expected", "missing" };
+	for (int i = 0; i < 4; i++) {
+		if (reasons[i] == NULL)
+			continue;
+		assert_int_equal(batch[i]->status, -1);
+		assert_false(batch[i]->full);
+		assert_non_null(batch[i]->error);
+		if (strstr(batch[i]->error, reasons[i]) == NULL) {
+			fprintf(stderr, "error \"%s\" lacks \"%s\"\n", batch[i]->error, reasons[i]);
+			fail();
+		}
+	}
+	assert_false(store_is_full(f->st));
+	/* Only the good delivery left a file and rows. */
+	assert_int_equal(count_files(f, "messages"), 1);
+	assert_int_equal(count_files(f, "tmp"), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM bodies"), 1);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM folder_messages"), 1);
+	/* Bob's INBOX did not use up a UID on the failed ones. */
+	struct folder fo = { 0 };
+	char *error = NULL;
+	assert_int_equal(store_folder_get(f->st, f->bob, "INBOX", &fo, &error), 1);
+	assert_int_equal(fo.uidnext, 1);
+	folder_clear(&fo);
+	for (int i = 0; i < 4; i++)
+		delivery_free(&batch[i]);
+}
+
+static void test_deliver_full_database(void **state)
+{
+	struct fixture *f = *state;
+	/* Cap the database at its present size: the next insert of any size fails with
+	 * SQLITE_FULL, as on a full disk. */
+	char *sql = xasprintf("PRAGMA max_page_count = %lld", (long long)sql_int(f, "PRAGMA page_count"));
+	assert_int_equal(sqlite3_exec(f->st->db, sql, NULL, NULL, NULL), SQLITE_OK);
+	free(sql);
+	char *big = xmalloc(200000);
+	memset(big, 'x', 199997);
+	strcpy(big + 199997, "\r\n");
+
+	struct delivery *batch[2];
+	batch[0] = new_delivery(f, "one", body_a);
+	add_local(batch[0], f->alice, "INBOX", big, 0);
+	batch[1] = new_delivery(f, "two", body_a);
+	add_local(batch[1], f->bob, "INBOX", big, 0);
+	assert_int_equal(store_deliver(f->st, batch, 2), -1);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(batch[i]->status, -1);
+		assert_true(batch[i]->full);
+		assert_non_null(batch[i]->error);
+	}
+	assert_true(store_is_full(f->st));
+	assert_int_equal(count_files(f, "messages"), 0);
+	assert_int_equal(count_files(f, "tmp"), 0);
+	delivery_free(&batch[0]);
+	delivery_free(&batch[1]);
+
+	/* With room again, delivery works and the UIDs were not used up. */
+	assert_int_equal(sqlite3_exec(f->st->db, "PRAGMA max_page_count = 1000000", NULL, NULL, NULL),
+			 SQLITE_OK);
+	batch[0] = new_delivery(f, "three", body_a);
+	add_local(batch[0], f->alice, "INBOX", big, 0);
+	assert_int_equal(store_deliver(f->st, batch, 1), 0);
+	assert_false(store_is_full(f->st));
+	assert_int_equal(batch[0]->local[0].uid_r, 1);
+	assert_message(f, folder_id(f, f->alice, "INBOX"), 1, big, body_a);
+	delivery_free(&batch[0]);
+	free(big);
+}
+
+static void test_deliver_missing_folder_goes_to_inbox(void **state)
+{
+	struct fixture *f = *state;
+	struct delivery *d = new_delivery(f, "filtered", body_a);
+	add_local(d, f->alice, "Lists/Deleted", prefix_alice, 0);
+	assert_int_equal(store_deliver(f->st, &d, 1), 0);
+	assert_int_equal(d->local[0].uid_r, 1);
+	assert_message(f, folder_id(f, f->alice, "INBOX"), 1, prefix_alice, body_a);
+	delivery_free(&d);
+}
+
+static void test_user_del_removes_unshared_files(void **state)
+{
+	struct fixture *f = *state;
+	struct delivery *batch[2];
+	batch[0] = new_delivery(f, "shared", body_a);
+	add_local(batch[0], f->alice, "INBOX", prefix_alice, 0);
+	add_local(batch[0], f->bob, "INBOX", prefix_bob, 0);
+	batch[1] = new_delivery(f, "alice-only", body_b);
+	add_local(batch[1], f->alice, "INBOX", prefix_alice, 0);
+	assert_int_equal(store_deliver(f->st, batch, 2), 0);
+	assert_int_equal(count_files(f, "messages"), 2);
+	struct folder before = { 0 };
+	char *error = NULL;
+	assert_int_equal(store_folder_get(f->st, f->bob, "INBOX", &before, &error), 1);
+
+	/* Alice goes: her own message's file with her, the shared one stays for Bob. */
+	OK(store_user_del(f->st, "alice@example.com", error_r));
+	assert_int_equal(count_files(f, "messages"), 1);
+	assert_message(f, before.id, 1, prefix_bob, body_a);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM bodies"), 1);
+
+	OK(store_user_del(f->st, "bob@example.com", error_r));
+	assert_int_equal(count_files(f, "messages"), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM bodies"), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM folder_messages"), 0);
+
+	/* A recreated account's INBOX never reuses the old UIDVALIDITY. */
+	int64_t bob;
+	add_account(f, "bob@example.com", &bob);
+	struct folder after = { 0 };
+	assert_int_equal(store_folder_get(f->st, bob, "INBOX", &after, &error), 1);
+	assert_int_not_equal(after.uidvalidity, before.uidvalidity);
+	assert_int_equal(after.uidnext, 1);
+	folder_clear(&before);
+	folder_clear(&after);
+	delivery_free(&batch[0]);
+	delivery_free(&batch[1]);
+}
+
+static void test_reopen_keeps_everything(void **state)
+{
+	struct fixture *f = *state;
+	struct delivery *d = new_delivery(f, "kept", body_a);
+	add_local(d, f->alice, "INBOX", prefix_alice, 0);
+	assert_int_equal(store_deliver(f->st, &d, 1), 0);
+	delivery_free(&d);
+
+	/* A second connection, as the command line opens while the server runs. */
+	char *error = NULL;
+	struct store *other = store_open(f->dir, &error);
+	assert_non_null(other);
+	assert_string_equal(store_data_dir(other), f->dir);
+	struct account a = { 0 };
+	assert_int_equal(store_user_get(other, "alice@example.com", &a, &error), 1);
+	assert_int_equal(a.id, f->alice);
+	account_clear(&a);
+	store_close(&other);
+	assert_null(other);
+	store_close(&f->st);
+	f->st = store_open(f->dir, &error);
+	assert_non_null(f->st);
+	assert_message(f, folder_id(f, f->alice, "INBOX"), 1, prefix_alice, body_a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_domains, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_accounts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_default_folders, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_aliases, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lists, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deliver_batch_shares_one_file, setup_mailboxes, teardown),
+		cmocka_unit_test_setup_teardown(test_deliver_failure_leaves_nothing, setup_mailboxes, teardown),
+		cmocka_unit_test_setup_teardown(test_deliver_full_database, setup_mailboxes, teardown),
+		cmocka_unit_test_setup_teardown(test_deliver_missing_folder_goes_to_inbox, setup_mailboxes, teardown),
+		cmocka_unit_test_setup_teardown(test_user_del_removes_unshared_files, setup_mailboxes, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup_mailboxes, teardown),
+	};
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
