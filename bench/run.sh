@@ -115,7 +115,8 @@ field() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 # calc EXPR: floating-point arithmetic.
 calc() { awk "BEGIN { printf \"%.1f\", $1 }"; }
 
-now() { date +%s.%N; }
+# ratio A B: A/B with two decimals, or "n/a" when B is zero.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a / b }'; }
 
 # port_listening PORT: true when something listens on 127.0.0.1:PORT.
 port_listening() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
@@ -254,6 +255,7 @@ record() {
 	lost=$((accepted - $2))
 	[ "$lost" -ge 0 ] || lost=0
 	eval "${1}_rate=\$(calc \"$2 / $3\")"
+	eval "${1}_secs=\$(calc \"$3\")"
 	eval "${1}_smtp_rate=\$(field msgs_per_s \"\$result\")"
 	eval "${1}_p50=\$(field p50_ms \"\$result\")"
 	eval "${1}_p99=\$(field p99_ms \"\$result\")"
@@ -271,7 +273,8 @@ bench_estafeta() {
 	port_listening "$ESTAFETA_PORT" && fail "port $ESTAFETA_PORT is already in use"
 	say "estafeta: creating a private instance in $EST"
 	rm -rf "$EST"
-	"$ESTAFETA" init "$EST" --domain "$DOMAIN" --port-base "$PORT_BASE" >"$WORK/estafeta-init.log" 2>&1 ||
+	"$ESTAFETA" init "$EST" --domain "$DOMAIN" --hostname "mx.$DOMAIN" --port-base "$PORT_BASE" \
+		>"$WORK/estafeta-init.log" 2>&1 ||
 		{ cat "$WORK/estafeta-init.log" >&2; fail "estafeta init failed"; }
 	[ -f "$EST_CONF" ] || fail "estafeta init did not write $EST_CONF"
 	"$ESTAFETA" -c "$EST_CONF" config set smtp.max_connections_per_ip 100
@@ -309,7 +312,8 @@ bench_estafeta() {
 	record estafeta "$delivered" "$(field elapsed_s "$result")"
 	estafeta_note=""
 	estafeta_config=$("$ESTAFETA" -c "$EST_CONF" config list --changed 2>&1 || true)
-	estafeta_version=$("$ESTAFETA" --version 2>/dev/null || echo "estafeta (no --version)")
+	estafeta_version=$("$ESTAFETA" --version 2>/dev/null ||
+		echo "estafeta $(git -C "$TOP" describe --always --dirty 2>/dev/null || echo '(unknown version)')")
 	stop_estafeta
 }
 
@@ -458,27 +462,31 @@ echo "SMTP ingestion: $MESSAGES messages of $SIZE bytes over $CONNECTIONS connec
      "$(echo "$USERS" | wc -w) local users, after $WARMUP warm-up messages"
 echo "machine: $(nproc) CPUs, $(uname -sr), mail stored on $(df -T "$WORK" | awk 'NR == 2 { print $2 }')"
 echo
-printf '%-9s %12s %10s %9s %9s %9s %7s %10s %10s %6s\n' \
-	server "ingested/s" "smtp/s" "p50 ms" "p99 ms" "max ms" errors "PSS idle" "PSS peak" procs
+printf '%-9s %11s %8s %8s %8s %8s %8s %7s %9s %9s %6s\n' \
+	server "ingested/s" "time s" "smtp/s" "p50 ms" "p99 ms" "max ms" errors "PSS idle" "PSS peak" procs
 for s in $ran; do
-	eval "printf '%-9s %12s %10s %9s %9s %9s %7s %9sM %9sM %6s\n' \
-		$s \$${s}_rate \$${s}_smtp_rate \$${s}_p50 \$${s}_p99 \$${s}_max \$${s}_errors \
+	eval "printf '%-9s %11s %8s %8s %8s %8s %8s %7s %8sM %8sM %6s\n' \
+		$s \$${s}_rate \$${s}_secs \$${s}_smtp_rate \$${s}_p50 \$${s}_p99 \$${s}_max \$${s}_errors \
 		\$(mb \$${s}_pss_idle) \$(mb \$${s}_pss_peak) \$${s}_procs"
 done
 case $ran in
 *estafeta*postfix*|*postfix*estafeta*)
 	echo
-	echo "estafeta/Postfix: ingestion $(calc "$estafeta_rate / $postfix_rate")x," \
-	     "p50 $(calc "$estafeta_p50 / $postfix_p50")x, p99 $(calc "$estafeta_p99 / $postfix_p99")x," \
-	     "peak memory $(calc "$estafeta_pss_peak / $postfix_pss_peak")x"
+	echo "estafeta/Postfix: ingestion $(ratio "$estafeta_rate" "$postfix_rate")x (higher is better)," \
+	     "p50 $(ratio "$estafeta_p50" "$postfix_p50")x, p99 $(ratio "$estafeta_p99" "$postfix_p99")x," \
+	     "peak PSS $(ratio "$estafeta_pss_peak" "$postfix_pss_peak")x (lower is better)"
 	;;
 esac
 echo
-echo "ingested/s: messages in the mailbox per second, from the first connection to the last"
-echo "  delivery (Postfix: newest file in Maildir/new; estafeta: the 250 after DATA, which means"
-echo "  stored and fsync'd). smtp/s, p50, p99, max: as the client saw it (MAIL FROM to the 250"
-echo "  after the dot). PSS: private memory summed over the server's processes, idle = before"
-echo "  the warm-up, peak = sampled every second during the run; procs = processes at the end."
+cat <<'EOF'
+ingested/s: messages in the mailbox per second over "time s", which runs from the first
+  connection to the last delivery (Postfix: the newest file in Maildir/; estafeta: the last 250
+  after DATA, which means stored and fsync'd). smtp/s, p50, p99, max: as the client saw it, per
+  message from MAIL FROM to the 250 after the dot. errors: refused, unsent, aborted connections
+  and accepted messages missing from the mailbox. PSS: private memory summed over the server's
+  processes, idle = before the warm-up, peak = sampled every second during the run; procs =
+  processes at the end of the run.
+EOF
 for s in $ran; do
 	eval "e=\$${s}_errors; d=\$${s}_detail; n=\$${s}_note"
 	[ "$e" -eq 0 ] || echo "$s errors: $d"
@@ -488,7 +496,8 @@ done
 for s in $ran; do
 	echo
 	if [ "$s" = estafeta ]; then
-		echo "== estafeta configuration ($estafeta_version; estafeta config list --changed) =="
+		echo "== estafeta configuration ($estafeta_version; $EST_CONF;" \
+		     "estafeta config list --changed) =="
 		printf '%s\n' "$estafeta_config"
 	else
 		echo "== Postfix configuration ($postfix_version; postconf -n, then postconf -M) =="

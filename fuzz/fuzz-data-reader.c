@@ -2,8 +2,9 @@
  * sizes come from the input itself; both must agree. The one-shot result is also checked
  * against the RFC 5321 rules stated directly: the data ends at the first <CRLF>.<CRLF>
  * (the 354 reply's CRLF counting as the first), and the message is those lines with one
- * leading dot removed, flagged when a line holds a CR or LF or is longer than max_line.
- * The first byte chooses max_line (1..256), the second seeds the piece sizes. */
+ * leading dot removed, flagged when a line holds a CR or LF or is longer than max_line
+ * (the removed dot not counted).
+ * The first byte chooses max_line (0..255), the second seeds the piece sizes. */
 #include "smtp/data_reader.h"
 #include <stdint.h>
 #include <stdlib.h>
@@ -73,7 +74,7 @@ static void check_rules(const char *data, size_t size, size_t max_line, const st
 		buf_append(&expect, data + start + skip, n - skip);
 		buf_append(&expect, "\r\n", 2);
 		bare = bare || memchr(data + start, '\r', n) || memchr(data + start, '\n', n);
-		too_long = too_long || n > max_line;
+		too_long = too_long || n - skip > max_line;
 		start += n + 2;
 	}
 	if (expect.len != res->out.len || memcmp(expect.data, res->out.data, expect.len) != 0 ||
@@ -88,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 2)
 		return 0;
-	size_t max_line = (size_t)data[0] + 1;
+	size_t max_line = data[0];
 	unsigned seed = data[1];
 	const char *in = (const char *)data + 2;
 	size -= 2;

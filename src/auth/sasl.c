@@ -34,7 +34,7 @@
 
 enum sasl_state {
 	SASL_ST_START,             /* nothing exchanged yet */
-	SASL_ST_FIRST,             /* sent the mechanism's first challenge, waiting for the answer */
+	SASL_ST_FIRST,             /* sent the first challenge, waiting for the answer */
 	SASL_ST_LOGIN_PASSWORD,    /* LOGIN sent "Password:" */
 	SASL_ST_CHECK_PASSWORD,    /* waiting for sasl_password_checked */
 	SASL_ST_SCRAM_CREDENTIALS, /* waiting for sasl_scram_credentials */
@@ -337,17 +337,19 @@ static char *saslname_decode(struct span v)
 {
 	char *name = xmalloc(v.len + 1);
 	size_t n = 0;
-	for (size_t i = 0; i < v.len; i++, n++) {
-		name[n] = v.p[i];
-		if (v.p[i] != '=')
-			continue;
-		if (v.len - i >= 3 && strncasecmp(v.p + i, "=2C", 3) == 0)
-			name[n] = ',';
-		else if (v.len - i >= 3 && strncasecmp(v.p + i, "=3D", 3) == 0)
-			name[n] = '=';
-		else
-			n = SASL_MAX_NAME + 1; /* RFC 5802 5.1: a bad escape MUST fail */
-		i += 2;
+	for (size_t i = 0; i < v.len; i++) {
+		char c = v.p[i];
+		if (c == '=') {
+			bool comma = v.len - i >= 3 && strncasecmp(v.p + i, "=2C", 3) == 0;
+			bool equals = v.len - i >= 3 && strncasecmp(v.p + i, "=3D", 3) == 0;
+			if (!comma && !equals) { /* RFC 5802 section 5.1: MUST fail */
+				free(name);
+				return NULL;
+			}
+			c = comma ? ',' : '=';
+			i += 2;
+		}
+		name[n++] = c;
 	}
 	if (n == 0 || n > SASL_MAX_NAME) {
 		free(name);
@@ -399,10 +401,10 @@ static enum sasl_result scram_client_first(struct sasl *s, const char *data, siz
 		if (!take(&c, ",") || !attr_val_ok(take_value(&c)))
 			return SASL_MALFORMED;
 	s->username = saslname_decode(name);
-	char *as = has_authzid ? saslname_decode(authzid) : NULL;
-	bool authzid_bad = has_authzid && !as;
-	bool authzid_other = as && s->username && strcmp(as, s->username) != 0;
-	free(as);
+	char *claimed = has_authzid ? saslname_decode(authzid) : NULL;
+	bool authzid_bad = has_authzid && !claimed;
+	bool authzid_other = claimed && s->username && strcmp(claimed, s->username) != 0;
+	free(claimed);
 	if (!s->username || authzid_bad)
 		return SASL_MALFORMED;
 	if (authzid_other) /* no proxy authorization, as with PLAIN */
@@ -611,7 +613,8 @@ static enum sasl_result scram_client_final(struct sasl *s, const char *data, siz
 	bool proof_ok = scram_proof_ok(s, &auth_message, proof);
 	enum sasl_result result = SASL_FAIL;
 	if (cbind_ok && nonce_ok && proof_ok && s->known_user) {
-		unsigned char signature[SCRAM_KEY_LEN]; /* ServerSignature := HMAC(ServerKey, AuthMessage) */
+		/* ServerSignature := HMAC(ServerKey, AuthMessage) */
+		unsigned char signature[SCRAM_KEY_LEN];
 		hmac_sha256(s->server_key, auth_message.data, auth_message.len, signature);
 		buf_puts(out, "v=");
 		base64_encode(signature, sizeof(signature), out);

@@ -23,8 +23,8 @@
 #define RFC_SERVER_NONCE "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0"
 #define RFC_NONCE "rOprNGfwEbeRWgbNEkqO" RFC_SERVER_NONCE
 #define RFC_SERVER_FIRST "r=" RFC_NONCE ",s=" RFC_SALT ",i=4096"
-#define RFC_CLIENT_FINAL \
-	"c=biws,r=" RFC_NONCE ",p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
+#define RFC_PROOF "dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
+#define RFC_CLIENT_FINAL "c=biws,r=" RFC_NONCE ",p=" RFC_PROOF
 #define RFC_SERVER_FINAL "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
 
 /* --- the client's side of SCRAM-SHA-256 (RFC 5802 section 3) --- */
@@ -242,12 +242,14 @@ static void test_plain_malformed(void **state)
 		{ S("\0user\0\xed\xa0\x80") }, /* a surrogate */
 		{ S("\0user\0\xf4\x90\x80\x80") }, /* beyond U+10FFFF */
 		{ S("\0user\0\xc3") },        /* truncated sequence */
+		{ S("\0user\0\xe2\x82" "A") }, /* a bad last byte */
 		{ S("\xff\0user\0pencil") },  /* bad authzid */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		expect_first("PLAIN", cases[i].data, cases[i].len, SASL_MALFORMED);
 	/* UTF-8 of every length is fine */
-	expect_first("PLAIN", S("\0j\xc3\xbcrgen\0\xe2\x82\xac\xf0\x9f\x93\xa7"), SASL_CHECK_PASSWORD);
+	expect_first("PLAIN", S("\0j\xc3\xbcrgen\0\xe2\x82\xac\xf0\x9f\x93\xa7"),
+		     SASL_CHECK_PASSWORD);
 }
 
 /* Builds "\0" name "\0" password with the given lengths. */
@@ -318,6 +320,11 @@ static void test_login_malformed(void **state)
 	begin(&x, "LOGIN");
 	assert_int_equal(step_str(&x, "user"), SASL_CONTINUE);
 	assert_int_equal(step(&x, S("")), SASL_MALFORMED);
+	end(&x);
+	/* after the first step, no data is taken as an empty message */
+	begin(&x, "LOGIN");
+	assert_int_equal(sasl_step(x.s, false, NULL, 0, &x.out), SASL_CONTINUE);
+	assert_int_equal(sasl_step(x.s, false, NULL, 0, &x.out), SASL_MALFORMED);
 	end(&x);
 }
 
@@ -433,8 +440,9 @@ static void test_scram_random_nonce(void **state)
 	/* Both flags without binding, and an authzid naming the user, succeed. */
 	assert_int_equal(scram_run("n,,n=user,r=abc", cred, "c=biws,r=NONCE", "pencil"), SASL_OK);
 	assert_int_equal(scram_run("y,,n=user,r=abc", cred, "c=eSws,r=NONCE", "pencil"), SASL_OK);
-	assert_int_equal(scram_run("n,a=user,n=user,r=abc", cred, "c=bixhPXVzZXIs,r=NONCE", "pencil"),
-			 SASL_OK);
+	assert_int_equal(
+		scram_run("n,a=user,n=user,r=abc", cred, "c=bixhPXVzZXIs,r=NONCE", "pencil"),
+		SASL_OK);
 	/* Extensions are ignored, but the proof covers them. */
 	assert_int_equal(scram_run("n,,n=user,r=abc,x=1", cred, "c=biws,r=NONCE,y=2", "pencil"),
 			 SASL_OK);
@@ -472,13 +480,15 @@ static void test_scram_unknown_user(void **state)
 	for (int i = 0; i < 3; i++)
 		free(salt[i]);
 	/* Even a proof made from the offered salt fails. */
-	assert_int_equal(scram_run("n,,n=nobody,r=abc", NULL, "c=biws,r=NONCE", "pencil"), SASL_FAIL);
+	assert_int_equal(scram_run("n,,n=nobody,r=abc", NULL, "c=biws,r=NONCE", "pencil"),
+			 SASL_FAIL);
 	/* Broken stored credentials are treated the same way. */
 	static const char *const broken[] = { "", "4096", "0:" RFC_SALT ":AA==:AA==",
 					      "4096:" RFC_SALT ":AA==:AA==", "x:y:z:w" };
 	for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++)
-		assert_int_equal(scram_run("n,,n=user,r=abc", broken[i], "c=biws,r=NONCE", "pencil"),
-				 SASL_FAIL);
+		assert_int_equal(
+			scram_run("n,,n=user,r=abc", broken[i], "c=biws,r=NONCE", "pencil"),
+			SASL_FAIL);
 }
 
 static void test_scram_tampered(void **state)
@@ -553,6 +563,7 @@ static void test_scram_malformed_first(void **state)
 		"n,,r=abc,n=user",    /* out of order */
 		"n,,n=,r=abc",        /* empty name */
 		"n,,n=us=er,r=abc",   /* bad escape */
+		"n,,n=u=41=3D=2Cuser,r=abc", /* bad escape, then more */
 		"n,,n=us=2,r=abc",    /* cut escape */
 		"n,,n=user=",         /* cut escape */
 		"n,,n=user,r=",       /* empty nonce */
@@ -585,15 +596,15 @@ static void test_scram_malformed_final(void **state)
 		"c=biws,r=" RFC_NONCE,
 		"c=biws,r=" RFC_NONCE ",",
 		"c=biws,r=" RFC_NONCE ",p=",
-		"c=biws,r=" RFC_NONCE ",p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ",   /* bad base64 */
-		"c=biws,r=" RFC_NONCE ",p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7And",   /* short proof */
-		"c=biws,r=" RFC_NONCE ",p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=,x=1", /* not last */
-		"c=bi*s,r=" RFC_NONCE ",p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=",
-		"c=biw,r=" RFC_NONCE ",p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=",
-		"r=" RFC_NONCE ",c=biws,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=",
-		"c=biws,r=,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=",
-		"c=biws,r=" RFC_NONCE ",x,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=",
-		"c=biws,r=" RFC_NONCE ",p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=\xff",
+		"c=biws,r=" RFC_NONCE ",p=dHz",               /* bad base64 */
+		"c=biws,r=" RFC_NONCE ",p=dHzb",              /* a short proof */
+		"c=biws,r=" RFC_NONCE ",p=" RFC_PROOF ",x=1", /* the proof not last */
+		"c=bi*s,r=" RFC_NONCE ",p=" RFC_PROOF,
+		"c=biw,r=" RFC_NONCE ",p=" RFC_PROOF,
+		"r=" RFC_NONCE ",c=biws,p=" RFC_PROOF,
+		"c=biws,r=,p=" RFC_PROOF,
+		"c=biws,r=" RFC_NONCE ",x,p=" RFC_PROOF,
+		"c=biws,r=" RFC_NONCE ",p=" RFC_PROOF "\xff",
 	};
 	char *cred = make_credentials("pencil", RFC_SALT, 4096);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -23,7 +23,8 @@ void buf_free(buf *b)
 void buf_clear(buf *b)
 {
 	b->len = 0;
-	b->data[0] = '\0';
+	if (b->data != NULL)
+		b->data[0] = '\0';
 }
 
 void buf_reserve(buf *b, size_t extra)
@@ -93,6 +94,7 @@ void buf_consume(buf *b, size_t n)
 char *buf_steal(buf *b)
 {
 	char *s = b->data;
-	buf_init(b);
+	b->data = NULL;
+	b->len = b->cap = 0;
 	return s;
 }

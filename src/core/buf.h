@@ -24,6 +24,7 @@ void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3
 void buf_vprintf(buf *b, const char *fmt, va_list ap);
 /* Removes the first n bytes. */
 void buf_consume(buf *b, size_t n);
-/* Hands the contents to the caller as a NUL-terminated string and leaves b empty. */
+/* Hands the contents to the caller as a NUL-terminated string. b is left like a freed buffer:
+ * appending to it starts a new one, buf_free on it is harmless. */
 char *buf_steal(buf *b);
 #endif

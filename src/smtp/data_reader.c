@@ -34,14 +34,6 @@ static void line_grow(struct data_reader *r, size_t n)
 		r->line_too_long = true;
 }
 
-/* A held CR turned out not to be followed by LF: it is data, and bare. */
-static void bare_cr(struct data_reader *r, buf *out)
-{
-	r->bare_newline = true;
-	line_grow(r, 1);
-	buf_putc(out, '\r');
-}
-
 /* Handles one octet inside a line (state DATA_TEXT) and returns the next state. Runs of plain
  * octets are copied by the caller; this is for CR and LF, and for the first octet after a
  * state that held something back. */
@@ -56,18 +48,20 @@ static enum data_state text_octet(struct data_reader *r, char c, buf *out)
 	return DATA_TEXT;
 }
 
-/* Handles the octet after a held CR (states DATA_CR and DATA_DOT_CR, where the held CR is
- * the same question) other than LF. */
+/* Handles an octet other than LF after a held CR (states DATA_CR and DATA_DOT_CR): the CR
+ * was bare, so it is data, and c goes on the same line. */
 static enum data_state after_bare_cr(struct data_reader *r, char c, buf *out)
 {
-	bare_cr(r, out);
+	r->bare_newline = true;
+	line_grow(r, 1);
+	buf_putc(out, '\r');
 	return text_octet(r, c, out);
 }
 
 /* RFC 5321 4.5.2: "If the line is composed of a single period, it is treated as the end of
  * mail indicator. If the first character is a period and there are other characters on the
- * line, the first character is deleted." The deleted period still counts towards the line's
- * length as sent (4.5.3.1.6). */
+ * line, the first character is deleted." The deleted period does not count towards the line's
+ * length either (4.5.3.1.6: "not counting the leading dot duplicated for transparency"). */
 int data_reader_feed(struct data_reader *r, const char *in, size_t len, buf *out,
 		     size_t *consumed_r)
 {
@@ -79,7 +73,6 @@ int data_reader_feed(struct data_reader *r, const char *in, size_t len, buf *out
 		case DATA_LINE_START:
 			/* Anything but "." is read again as an octet inside the line. */
 			if (c == '.') {
-				line_grow(r, 1);
 				r->state = DATA_DOT;
 				i++;
 			} else {

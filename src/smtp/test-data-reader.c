@@ -65,11 +65,15 @@ static const struct data_case cases[] = {
 	{ "\n.\r\n", 0, 0, 0, 0, "\n.\r\n", 0, true, false },
 	{ ".\n", 0, 0, 0, 0, "\n", 0, true, false },
 	{ ".\r.\r\n", 0, 0, 0, 0, "\r.\r\n", 0, true, false },
-	/* long lines: the octets as sent, stuffing dot and bare CR included, CRLF excluded */
+	/* long lines: CRLF and the stuffing dot do not count (RFC 5321 4.5.3.1.6), a bare CR does */
 	{ "12345\r\n.\r\n", 0, 5, 1, 10, "12345\r\n", 0, false, false },
 	{ "123456\r\n.\r\n", 0, 5, 1, 11, "123456\r\n", 0, false, true },
 	{ "..234\r\n.\r\n", 0, 5, 1, 10, ".234\r\n", 0, false, false },
-	{ "..2345\r\n.\r\n", 0, 5, 1, 11, ".2345\r\n", 0, false, true },
+	{ "..2345\r\n.\r\n", 0, 5, 1, 11, ".2345\r\n", 0, false, false },
+	{ "..23456\r\n.\r\n", 0, 5, 1, 12, ".23456\r\n", 0, false, true },
+	{ ".123456\r\n.\r\n", 0, 5, 1, 12, "123456\r\n", 0, false, true },
+	{ ".12345\r\n.\r\n", 0, 5, 1, 11, "12345\r\n", 0, false, false },
+	{ ".\r\n", 0, 1, 1, 3, "", 0, false, false },
 	{ "1234\r5\r\n.\r\n", 0, 5, 1, 11, "1234\r5\r\n", 0, true, true },
 	{ "12345\r\n12345\r\n.\r\n", 0, 5, 1, 17, "12345\r\n12345\r\n", 0, false, false },
 	{ "123456", 0, 5, 0, 0, "123456", 0, false, true },

@@ -136,18 +136,20 @@ def test_scram_sha_256(server):
     raw = server.raw("submission")
     raw.cmd("EHLO client.test")
     client = scram.ScramClient("alice@example.test", server.passwords["alice@example.test"])
-    code, text = raw.cmd("AUTH SCRAM-SHA-256 " + base64.b64encode(client.first()).decode())
+    code, text = raw.cmd("AUTH SCRAM-SHA-256 " + base64.b64encode(client.respond(b"")).decode())
     assert code == 334
-    final = client.final(base64.b64decode(text[0]))
+    final = client.respond(base64.b64decode(text[0]))
     code, text = raw.cmd(base64.b64encode(final).decode())
     assert code == 334
-    client.verify(base64.b64decode(text[0]))
+    assert client.respond(base64.b64decode(text[0])) == b""
+    assert client.verified
     assert raw.cmd("") == (235, ["2.7.0 Authentication successful"])
+    assert raw.cmd("MAIL FROM:<alice@example.test>")[0] == 250
     # A wrong password fails at the proof.
     raw2 = server.raw("submission")
     raw2.cmd("EHLO client.test")
     bad = scram.ScramClient("alice@example.test", "wrong")
-    code, text = raw2.cmd("AUTH SCRAM-SHA-256 " + base64.b64encode(bad.first()).decode())
+    code, text = raw2.cmd("AUTH SCRAM-SHA-256 " + base64.b64encode(bad.respond(b"")).decode())
     assert code == 334
-    code, text = raw2.cmd(base64.b64encode(bad.final(base64.b64decode(text[0]))).decode())
+    code, text = raw2.cmd(base64.b64encode(bad.respond(base64.b64decode(text[0]))).decode())
     assert code == 535
