@@ -115,6 +115,16 @@ field() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 # calc EXPR: floating-point arithmetic.
 calc() { awk "BEGIN { printf \"%.1f\", $1 }"; }
 
+# busy_check: prints the 1-minute load average, and warns when the machine is busy, since other
+# work competes with the server for the CPUs and the disk.
+busy_check() {
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	if awk -v l="$load" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
+		say "warning: the machine is busy (load average $load on $(nproc) CPUs); figures will be noisy" >&2
+	fi
+	echo "$load"
+}
+
 # ratio A B: A/B with two decimals, or "n/a" when B is zero.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a / b }'; }
 
@@ -295,6 +305,7 @@ bench_estafeta() {
 
 	say "estafeta: $MESSAGES messages, $CONNECTIONS connections, $SIZE bytes each"
 	: >"$WORK/estafeta-pss.samples"
+	estafeta_load=$(busy_check)
 	start_sampler "$estafeta_pid" "$WORK/estafeta-pss.samples"
 	run_load estafeta "$ESTAFETA_PORT" "$MESSAGES" "$WORK/estafeta-load.log"
 	stop_sampler
@@ -416,6 +427,7 @@ bench_postfix() {
 
 	say "Postfix: $MESSAGES messages, $CONNECTIONS connections, $SIZE bytes each"
 	: >"$WORK/postfix-pss.samples"
+	postfix_load=$(busy_check)
 	start_sampler "$master_pid" "$WORK/postfix-pss.samples"
 	run_load postfix "$POSTFIX_PORT" "$MESSAGES" "$WORK/postfix-load.log"
 	accepted=$(field accepted "$result")
@@ -461,6 +473,9 @@ echo
 echo "SMTP ingestion: $MESSAGES messages of $SIZE bytes over $CONNECTIONS connections to" \
      "$(echo "$USERS" | wc -w) local users, after $WARMUP warm-up messages"
 echo "machine: $(nproc) CPUs, $(uname -sr), mail stored on $(df -T "$WORK" | awk 'NR == 2 { print $2 }')"
+loads=""
+for s in $ran; do eval "loads=\"\$loads, $s \$${s}_load\""; done
+echo "load average when each measured run started: ${loads#, } (other work on the machine adds noise)"
 echo
 printf '%-9s %11s %8s %8s %8s %8s %8s %7s %9s %9s %6s\n' \
 	server "ingested/s" "time s" "smtp/s" "p50 ms" "p99 ms" "max ms" errors "PSS idle" "PSS peak" procs

@@ -1,7 +1,7 @@
 /* Cross-thread hand-back to the event loop; see inbox.h. */
 #include "core/inbox.h"
+#include "core/mtqueue.h"
 #include "core/xalloc.h"
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
@@ -10,15 +10,15 @@
 struct inbox_item {
 	inbox_fn *fn;
 	void *arg;
-	struct inbox_item *next;
 };
 
 struct inbox {
 	int fd;
 	struct event *ev;
-	pthread_mutex_t lock;
-	struct inbox_item *head, *tail;
+	struct mtqueue *items;
 };
+
+#define INBOX_BATCH 64
 
 static void inbox_run(evutil_socket_t fd, short what, void *arg)
 {
@@ -26,15 +26,14 @@ static void inbox_run(evutil_socket_t fd, short what, void *arg)
 	uint64_t count;
 	ssize_t ignored = read(fd, &count, sizeof(count));
 	(void)ignored;
-	pthread_mutex_lock(&ib->lock);
-	struct inbox_item *item = ib->head;
-	ib->head = ib->tail = NULL;
-	pthread_mutex_unlock(&ib->lock);
-	while (item != NULL) {
-		struct inbox_item *next = item->next;
-		item->fn(item->arg);
-		free(item);
-		item = next;
+	void *items[INBOX_BATCH];
+	size_t n;
+	while ((n = mtqueue_pop(ib->items, items, INBOX_BATCH, false)) > 0) {
+		for (size_t i = 0; i < n; i++) {
+			struct inbox_item *item = items[i];
+			item->fn(item->arg);
+			free(item);
+		}
 	}
 }
 
@@ -44,7 +43,7 @@ struct inbox *inbox_new(struct event_base *base)
 	ib->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (ib->fd < 0)
 		abort();
-	pthread_mutex_init(&ib->lock, NULL);
+	ib->items = mtqueue_new();
 	ib->ev = event_new(base, ib->fd, EV_READ | EV_PERSIST, inbox_run, ib);
 	event_add(ib->ev, NULL);
 	return ib;
@@ -57,11 +56,12 @@ void inbox_free(struct inbox **ibp)
 		return;
 	event_free(ib->ev);
 	close(ib->fd);
-	for (struct inbox_item *item = ib->head, *next; item != NULL; item = next) {
-		next = item->next;
-		free(item);
-	}
-	pthread_mutex_destroy(&ib->lock);
+	void *items[INBOX_BATCH];
+	size_t n;
+	while ((n = mtqueue_pop(ib->items, items, INBOX_BATCH, false)) > 0)
+		for (size_t i = 0; i < n; i++)
+			free(items[i]);
+	mtqueue_free(&ib->items);
 	free(ib);
 	*ibp = NULL;
 }
@@ -71,14 +71,7 @@ void inbox_post(struct inbox *ib, inbox_fn *fn, void *arg)
 	struct inbox_item *item = xmalloc(sizeof(*item));
 	item->fn = fn;
 	item->arg = arg;
-	item->next = NULL;
-	pthread_mutex_lock(&ib->lock);
-	if (ib->tail != NULL)
-		ib->tail->next = item;
-	else
-		ib->head = item;
-	ib->tail = item;
-	pthread_mutex_unlock(&ib->lock);
+	mtqueue_push(ib->items, item);
 	uint64_t one = 1;
 	ssize_t ignored = write(ib->fd, &one, sizeof(one));
 	(void)ignored;

@@ -258,7 +258,8 @@ static enum smtp_parse_error rcpt_orcpt(void *args, const char *v, size_t len)
 		return SMTP_PARSE_PARAM_SYNTAX;
 	size_t type_len = (size_t)(semi - v);
 	for (size_t i = 0; i < type_len; i++)
-		if (!is_alpha(v[i]) && !is_digit(v[i]) && strchr("!#$%&'*+-/=?^_`{|}~", v[i]) == NULL)
+		if (!is_alpha(v[i]) && !is_digit(v[i]) &&
+		    (v[i] == '\0' || strchr("!#$%&'*+-/=?^_`{|}~", v[i]) == NULL))
 			return SMTP_PARSE_PARAM_SYNTAX;
 	memcpy(a->orcpt, v, type_len + 1);
 	return printable_xtext(semi + 1, len - type_len - 1, a->orcpt + type_len + 1,

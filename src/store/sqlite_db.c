@@ -12,7 +12,8 @@
  * at once; a writer waits this long for another's transaction before giving up. */
 #define BUSY_TIMEOUT_MS 10000
 
-int db_error(struct store *st, char **error_r, const char *what)
+/* Fills *error_r with "what: SQLite's message", notes SQLITE_FULL in st->full; returns -1. */
+static int db_error(struct store *st, char **error_r, const char *what)
 {
 	st->full = (sqlite3_errcode(st->db) & 0xff) == SQLITE_FULL;
 	*error_r = xasprintf("%s: %s", what,

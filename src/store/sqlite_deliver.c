@@ -121,6 +121,7 @@ static int insert_batch(struct store *st, struct delivery **batch, char **paths,
 		char *error = NULL;
 		if (db_exec(st, error_r, "SAVEPOINT delivery", "") < 0)
 			return -1;
+		st->full = false; /* so it tells about this delivery alone */
 		if (deliver_rows(st, batch[i], paths[i], &error) == 0) {
 			if (db_exec(st, error_r, "RELEASE delivery", "") < 0)
 				return -1;

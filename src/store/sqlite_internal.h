@@ -31,7 +31,8 @@ int sqlite_schema_apply(struct store *st, char **error_r);
 /* Returns the statement bound and ready to step, or NULL with *error_r. The caller steps it
  * with db_step and ends with sqlite3_reset, so no read transaction stays open. */
 sqlite3_stmt *db_stmt(struct store *st, char **error_r, const char *sql, const char *types, ...);
-/* Steps stmt: 1 for a row, 0 when done, -1 with *error_r (the statement is then reset). */
+/* Steps stmt: 1 for a row, 0 when done, -1 with *error_r (the statement is then reset).
+ * Every failure notes in st->full whether SQLite found the disk or database full. */
 int db_step(struct store *st, sqlite3_stmt *stmt, char **error_r);
 /* Runs a statement that returns no rows. Returns the number of rows it changed, or -1. */
 int db_exec(struct store *st, char **error_r, const char *sql, const char *types, ...);
@@ -41,8 +42,6 @@ int db_int(struct store *st, char **error_r, int64_t *value_r, const char *sql, 
 /* Appends the first column of every row to out. Returns the number of rows, or -1. */
 int db_strings(struct store *st, strlist *out, char **error_r, const char *sql, const char *types,
 	       ...);
-/* Fills *error_r with "what: SQLite's message", notes SQLITE_FULL in st->full; returns -1. */
-int db_error(struct store *st, char **error_r, const char *what);
 /* Write transactions take the write lock at BEGIN (IMMEDIATE), so two connections never
  * deadlock upgrading a read to a write; the busy timeout makes the second one wait. */
 int db_begin(struct store *st, char **error_r);

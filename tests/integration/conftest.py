@@ -32,6 +32,8 @@ def free_port_base():
         ok = True
         for port in SERVICES.values():
             with socket.socket() as s:
+                # As the server binds: connections of earlier tests in TIME_WAIT do not count.
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 try:
                     s.bind(("127.0.0.1", base + port % 1000))
                 except OSError:
