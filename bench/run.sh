@@ -37,8 +37,9 @@ BUILD_DIR=${BENCH_BUILD:-build}
 DOMAIN=bench.test
 USERS="bench1 bench2 bench3 bench4"
 ESTAFETA_PORT=$((PORT_BASE + 25))
-ESTAFETA=$TOP/$BUILD_DIR/estafeta
-WORK=$TOP/$BUILD_DIR/bench
+case $BUILD_DIR in /*) ;; *) BUILD_DIR=$TOP/$BUILD_DIR ;; esac
+ESTAFETA=$BUILD_DIR/estafeta
+WORK=$BUILD_DIR/bench
 LOAD=$WORK/smtp-load
 PF=$WORK/postfix
 PF_CONF=$PF/conf
@@ -48,7 +49,8 @@ EST_CONF=$EST/estafeta.conf
 say() { printf '%s\n' "bench: $*"; }
 fail() { printf '%s\n' "bench: error: $*" >&2; exit 1; }
 
-for n in "$MESSAGES" "$CONNECTIONS" "$SIZE" "$WARMUP" "$DELIVERY_TIMEOUT"; do
+for n in "$MESSAGES" "$CONNECTIONS" "$SIZE" "$WARMUP" "$DELIVERY_TIMEOUT" "$POSTFIX_PORT" \
+	"$PORT_BASE"; do
 	case $n in ''|*[!0-9]*) fail "BENCH_* settings must be whole numbers, got '$n'" ;; esac
 done
 [ "$(id -u)" -eq 0 ] || fail "run as root: the benchmark creates local users and starts Postfix"
@@ -182,6 +184,15 @@ peak_of() { awk 'BEGIN { m = 0 } $1 > m { m = $1 } END { print m }' "$1"; }
 # mb KB: megabytes with one decimal.
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
+# warm_up NAME PORT: sends the uncounted warm-up messages; sets $warm_ok to how many were accepted.
+warm_up() {
+	warm_ok=0
+	[ "$WARMUP" -gt 0 ] || return 0
+	say "$1: warm-up, $WARMUP messages"
+	run_load "$1" "$2" "$WARMUP" "$WORK/$1-warmup.log"
+	warm_ok=$(field accepted "$result")
+}
+
 # run_load NAME PORT COUNT LOG: runs smtp-load, prints its report indented, sets $result.
 run_load() {
 	rcpts=""
@@ -297,11 +308,10 @@ bench_estafeta() {
 	estafeta_pid=$!
 	wait_port "$ESTAFETA_PORT" 20 estafeta "$estafeta_pid" ||
 		{ tail -n 20 "$EST/serve.log" >&2; fail "estafeta serve did not listen on port $ESTAFETA_PORT within 20 s"; }
+	sleep 2 # let start-up finish (privilege drop, first allocations freed) before measuring idle
 	set -- $(pss_tree "$estafeta_pid"); estafeta_pss_idle=$1
 
-	say "estafeta: warm-up, $WARMUP messages"
-	run_load estafeta "$ESTAFETA_PORT" "$WARMUP" "$WORK/estafeta-warmup.log"
-	warm_ok=$(field accepted "$result")
+	warm_up estafeta "$ESTAFETA_PORT"
 
 	say "estafeta: $MESSAGES messages, $CONNECTIONS connections, $SIZE bytes each"
 	: >"$WORK/estafeta-pss.samples"
@@ -418,11 +428,10 @@ bench_postfix() {
 		{ tail -n 20 "$PF/maillog" >&2 2>/dev/null; fail "Postfix did not listen on port $POSTFIX_PORT within 20 s"; }
 	master_pid=$(tr -dc 0-9 <"$PF/data/master.lock")
 	[ -n "$master_pid" ] || fail "cannot read the Postfix master's pid from $PF/data/master.lock"
+	sleep 2 # as for estafeta: measure idle once start-up is over
 	set -- $(pss_tree "$master_pid"); postfix_pss_idle=$1
 
-	say "Postfix: warm-up, $WARMUP messages"
-	run_load postfix "$POSTFIX_PORT" "$WARMUP" "$WORK/postfix-warmup.log"
-	warm_ok=$(field accepted "$result")
+	warm_up postfix "$POSTFIX_PORT"
 	wait_maildir "$warm_ok" || fail "Postfix delivered $(maildir_count) of $warm_ok warm-up messages in ${DELIVERY_TIMEOUT} s; see $PF/maillog"
 
 	say "Postfix: $MESSAGES messages, $CONNECTIONS connections, $SIZE bytes each"
@@ -499,8 +508,8 @@ ingested/s: messages in the mailbox per second over "time s", which runs from th
   after DATA, which means stored and fsync'd). smtp/s, p50, p99, max: as the client saw it, per
   message from MAIL FROM to the 250 after the dot. errors: refused, unsent, aborted connections
   and accepted messages missing from the mailbox. PSS: private memory summed over the server's
-  processes, idle = before the warm-up, peak = sampled every second during the run; procs =
-  processes at the end of the run.
+  processes; idle = 2 s after it started listening, before the warm-up; peak = the largest of
+  samples taken every second during the run; procs = processes at the end of the run.
 EOF
 for s in $ran; do
 	eval "e=\$${s}_errors; d=\$${s}_detail; n=\$${s}_note"

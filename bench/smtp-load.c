@@ -254,7 +254,7 @@ static int command(struct conn *c, const char *cmd, const char *what, char *last
 	return read_reply(c, what, last_r, cap);
 }
 
-/* A plain-text pool the body lines are cut from: words, no line starts with a dot by itself. */
+/* The plain text that body lines are cut from, at word boundaries. */
 static const char body_words[] =
 	"Hello team, here are the figures from this week's run as promised yesterday. The "
 	"ingestion numbers look steady and the queue drained within the usual window; the "
@@ -266,8 +266,9 @@ static const char body_words[] =
 	"every line, and to measure again after the storage change lands on the main branch. ";
 
 /*
- * Fills out with exactly len bytes (len >= 2) of text lines of at most 72 characters plus CRLF,
- * wrapped at spaces like a mail client does. `seed` varies where in the pool each message
+ * Fills out with exactly len bytes (len >= 2) of text lines wrapped at spaces like a mail client
+ * does: at most 72 characters plus CRLF, except the last line, which takes what is left (up to
+ * 78 characters). `seed` varies where in the pool each message
  * starts, so bodies differ a little.
  */
 static void make_body(char *out, size_t len, unsigned seed)

@@ -151,6 +151,7 @@ int store_deliver(struct store *st, struct delivery **batch, size_t count)
 	char *error = NULL;
 	bool full = false;
 	size_t placed = 0;
+	st->full = false;
 	char *subdir = msgfile_batch_dir(st->data_dir, &full, &error);
 	for (size_t i = 0; i < count; i++) {
 		struct delivery *d = batch[i];

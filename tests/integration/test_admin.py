@@ -1,0 +1,121 @@
+"""The admin command line: domains, accounts, aliases, lists, mailbox listings and settings, with
+the exit statuses and one-line errors the design promises (0 success, 1 failure, 2 usage)."""
+import re
+import smtplib
+
+
+def fails(inst, *args, status=1, says="", input="pw-Secret1\n"):
+    """Runs a command that must fail with status and a single "estafeta: ..." line saying says."""
+    p = inst.cli(*args, check=False, input=input)
+    assert p.returncode == status, (args, p.returncode, p.stderr)
+    lines = p.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("estafeta: ") and says in lines[0], p.stderr
+    return lines[0]
+
+
+def test_domains_users_aliases_lists(instance_factory):
+    inst = instance_factory()
+    assert inst.cli("domain", "list") == "example.test\n"
+    inst.cli("domain", "add", "Other.TEST")
+    assert inst.cli("domain", "list") == "example.test\nother.test\n"
+    fails(inst, "domain", "add", "other.test", says="already exists")
+    fails(inst, "domain", "add", "not a domain", says="is not a domain name")
+
+    inst.add_user("alice@example.test")
+    inst.add_user("Bob@Example.Test")  # the domain is stored lower-case
+    fails(inst, "user", "add", "carol@elsewhere.test", "--password-stdin", says="not a local domain")
+    fails(inst, "user", "add", "alice@EXAMPLE.test", "--password-stdin", says="already an account")
+    assert inst.cli("user", "list") == "alice@example.test\nBob@example.test\n"
+    assert inst.cli("user", "list", "other.test") == ""
+    fails(inst, "user", "list", "nowhere.test", says="no domain nowhere.test")
+
+    inst.cli("alias", "add", "info@example.test", "alice@example.test", "someone@remote.test")
+    inst.cli("alias", "add", "@example.test", "bob@example.test")
+    assert inst.cli("alias", "list", "info@example.test") == (
+        "info@example.test alice@example.test\ninfo@example.test someone@remote.test\n")
+    fails(inst, "alias", "add", "alice@example.test", "x@remote.test", says="already an account")
+    fails(inst, "alias", "add", "x@remote.test", "alice@example.test", says="not a local domain")
+    fails(inst, "alias", "del", "info@example.test", "nobody@remote.test", says="is not a target")
+    inst.cli("alias", "del", "info@example.test", "someone@remote.test")
+    assert inst.cli("alias", "list") == (
+        "@example.test bob@example.test\ninfo@example.test alice@example.test\n")
+    fails(inst, "alias", "list", "nothing@example.test", says="no alias nothing@example.test")
+
+    inst.cli("list", "add", "team@example.test", "alice@example.test", "bob@example.test")
+    inst.cli("list", "add", "team@example.test", "ALICE@example.test", "dave@remote.test")
+    assert inst.cli("list", "members", "team@example.test") == (
+        "alice@example.test\nbob@example.test\ndave@remote.test\n")
+    assert inst.cli("list", "members") == "team@example.test\n"
+    fails(inst, "user", "add", "team@example.test", "--password-stdin", says="already a distribution list")
+    inst.cli("list", "del", "team@example.test", "bob@example.test")
+    assert inst.cli("list", "members", "team@example.test") == "alice@example.test\ndave@remote.test\n"
+
+    fails(inst, "domain", "del", "example.test", says="remove them first")
+    inst.cli("list", "del", "team@example.test")
+    fails(inst, "list", "members", "team@example.test", says="no distribution list")
+    inst.cli("alias", "del", "info@example.test")
+    inst.cli("alias", "del", "@example.test")
+    inst.cli("user", "del", "alice@example.test")
+    inst.cli("user", "del", "bob@example.test")
+    fails(inst, "user", "del", "bob@example.test", says="no account bob@example.test")
+    inst.cli("domain", "del", "example.test")
+    assert inst.cli("domain", "list") == "other.test\n"
+
+
+def test_usage_errors_exit_2(instance_factory):
+    inst = instance_factory()
+    fails(inst, "user", status=2, says="usage: estafeta user add|del|passwd|list")
+    fails(inst, "user", "frob", status=2, says='unknown command "user frob"')
+    fails(inst, "user", "add", status=2, says="usage: estafeta user add ADDRESS")
+    fails(inst, "user", "add", "a@example.test", "--nope", status=2, says="unknown option --nope")
+    fails(inst, "alias", "add", "a@example.test", status=2, says="ALIAS TARGET...")
+    fails(inst, "mailbox", "show", "a@example.test", "first", status=2, says="is not a UID")
+    fails(inst, "user", "add", "no-at-sign", says="is not a mail address")
+
+
+def test_generated_password_works_once_and_passwd_changes_it(instance_factory):
+    inst = instance_factory()
+    out = inst.cli("user", "add", "alice@example.test")
+    password = out.strip()
+    assert re.fullmatch(r"[A-Za-z0-9]{20}", password), out
+    inst.cli("config", "set", "auth.failure_delay", "0s")
+    inst.start()
+    # Loopback connections may authenticate without TLS (auth.allow_plaintext_loopback).
+    with inst.smtp("submission") as c:
+        assert c.login("alice@example.test", password)[0] == 235
+    inst.cli("user", "passwd", "alice@example.test", "--password-stdin", input="new-Secret9\n")
+    with inst.smtp("submission") as c:
+        try:
+            c.login("alice@example.test", password)
+            assert False, "the old password still works"
+        except smtplib.SMTPAuthenticationError:
+            pass
+    with inst.smtp("submission") as c:
+        assert c.login("alice@example.test", "new-Secret9")[0] == 235
+
+
+def test_mailbox_list_columns_and_show(server):
+    """Byte-exact delivery is test_smtp_inbound's; here the columns of odd headers."""
+    folded = b"Subject: hello\r\n\tfolded\r\n\r\nbody line\r\n"  # and no From at all
+    with server.smtp() as c:
+        c.sendmail("carol@remote.test", ["alice@example.test"], folded)
+    [row] = server.mailbox("alice@example.test")
+    # Unfolded: the line end goes, the folding tab becomes a space; a missing From is empty.
+    assert row[0:2] + row[4:] == ["1", "-", "", "hello folded"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", row[3]), row
+    assert int(row[2]) == len(server.message("alice@example.test", 1))
+    fails(server, "mailbox", "show", "alice@example.test", "2", says="no message with UID 2")
+    fails(server, "mailbox", "list", "alice@example.test", "Nope", says="its folders: Archive")
+    fails(server, "mailbox", "list", "zed@example.test", says="no account zed@example.test")
+
+
+def test_config_get_set_list(instance_factory):
+    inst = instance_factory()
+    assert inst.cli("config", "get", "smtp.port") == f"{inst.port('smtp')}\n"
+    inst.cli("config", "set", "smtp.max_recipients", "500")
+    assert inst.cli("config", "get", "smtp.max_recipients") == "500\n"
+    assert "smtp.max_recipients = 500\n" in inst.cli("config", "list", "--changed")
+    assert "# recipients per message" in inst.cli("config", "list", "--docs")
+    fails(inst, "config", "set", "smtp.max_recipients", "many", says="must be a whole number")
+    fails(inst, "config", "get", "smtp.nonsense", says='unknown setting "smtp.nonsense"')
+    assert inst.cli("config", "get", "smtp.max_recipients") == "500\n"
