@@ -134,6 +134,12 @@ int store_message_list(struct store *st, int64_t folder_id, struct message **out
 int store_message_read(struct store *st, int64_t folder_id, uint32_t uid, struct buf *out,
 		       char **error_r);
 
+/* Removes the messages with these UIDs from the folder (POP3 DELE at QUIT, IMAP EXPUNGE) in one
+ * transaction, bumping the folder's highestmodseq; message files no folder or queue entry
+ * refers to any more are deleted after the commit. UIDs not in the folder are ignored. */
+int store_messages_expunge(struct store *st, int64_t folder_id, const uint32_t *uids, size_t count,
+			   char **error_r);
+
 /* ---- delivery: the moment of truth ----
  * The SMTP session writes the message (its Received line first) into a spool file under
  * data_dir/tmp as it arrives, without fsync. store_deliver then makes a batch of such
