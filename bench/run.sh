@@ -117,14 +117,24 @@ field() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 # calc EXPR: floating-point arithmetic.
 calc() { awk "BEGIN { printf \"%.1f\", $1 }"; }
 
-# busy_check: prints the 1-minute load average, and warns when the machine is busy, since other
-# work competes with the server for the CPUs and the disk.
+# busy_check: prints how busy the CPUs were (percent, all CPUs together) during one second while
+# the server under test sits idle, and warns when other work is using them: it competes with the
+# server for the CPUs and the disk, and the figures become noisy.
 busy_check() {
-	load=$(cut -d' ' -f1 /proc/loadavg)
-	if awk -v l="$load" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
-		say "warning: the machine is busy (load average $load on $(nproc) CPUs); figures will be noisy" >&2
+	s1=$(head -n 1 /proc/stat)
+	sleep 1
+	s2=$(head -n 1 /proc/stat)
+	busy=$(printf '%s\n%s\n' "$s1" "$s2" | awk '
+		{ idle[NR] = $5 + $6; total[NR] = 0; for (i = 2; i <= NF; i++) total[NR] += $i }
+		END {
+			t = total[2] - total[1]; b = 0
+			if (t > 0) b = 100 * (1 - (idle[2] - idle[1]) / t)
+			printf "%d\n", b
+		}')
+	if [ "$busy" -gt 20 ]; then
+		say "warning: other work keeps the CPUs ${busy}% busy; figures will be noisy" >&2
 	fi
-	echo "$load"
+	echo "$busy"
 }
 
 # ratio A B: A/B with two decimals, or "n/a" when B is zero.
@@ -174,7 +184,8 @@ pss_tree() {
 
 # start_sampler PID FILE: sample pss_tree every second into FILE until stop_sampler.
 start_sampler() {
-	( while :; do pss_tree "$1" >>"$2"; sleep 1; done ) &
+	# The subshell must not run this script's cleanup when it is stopped.
+	( trap - EXIT INT TERM; while :; do pss_tree "$1" >>"$2"; sleep 1; done ) &
 	sampler_pid=$!
 }
 
@@ -263,8 +274,8 @@ estafeta_count() {
 	echo "$n"
 }
 
-# Results, one set of variables per server: ${name}_rate, _smtp_rate, _p50, _p99, _max, _errors,
-# _pss_idle, _pss_peak, _pss_end, _procs, _note.
+# Results, one set of variables per server: ${name}_rate, _secs, _smtp_rate, _p50, _p99, _max,
+# _errors, _detail, _load, _pss_idle, _pss_peak, _pss_end, _procs, _note.
 ran=""
 
 # record NAME INGESTED ELAPSED_INGEST: stores the results of the last run_load for NAME.
@@ -417,13 +428,13 @@ bench_postfix() {
 	write_postfix_config
 	for u in $USERS; do rm -rf "$(home_of "$u")/Maildir"; done
 
+	postfix_started=1 # from here on, cleanup stops it
 	if ! { postfix -c "$PF_CONF" check && postfix -c "$PF_CONF" start; } \
 			>"$WORK/postfix-start.log" 2>&1; then
 		cat "$WORK/postfix-start.log" >&2
 		[ ! -f "$PF/maillog" ] || tail -n 20 "$PF/maillog" >&2
 		fail "Postfix did not start"
 	fi
-	postfix_started=1
 	wait_port "$POSTFIX_PORT" 20 ||
 		{ tail -n 20 "$PF/maillog" >&2 2>/dev/null; fail "Postfix did not listen on port $POSTFIX_PORT within 20 s"; }
 	master_pid=$(tr -dc 0-9 <"$PF/data/master.lock")
@@ -483,8 +494,8 @@ echo "SMTP ingestion: $MESSAGES messages of $SIZE bytes over $CONNECTIONS connec
      "$(echo "$USERS" | wc -w) local users, after $WARMUP warm-up messages"
 echo "machine: $(nproc) CPUs, $(uname -sr), mail stored on $(df -T "$WORK" | awk 'NR == 2 { print $2 }')"
 loads=""
-for s in $ran; do eval "loads=\"\$loads, $s \$${s}_load\""; done
-echo "load average when each measured run started: ${loads#, } (other work on the machine adds noise)"
+for s in $ran; do eval "loads=\"\$loads, \$${s}_load% before $s\""; done
+echo "CPU use by other work in the second before each measured run: ${loads#, }"
 echo
 printf '%-9s %11s %8s %8s %8s %8s %8s %7s %9s %9s %6s\n' \
 	server "ingested/s" "time s" "smtp/s" "p50 ms" "p99 ms" "max ms" errors "PSS idle" "PSS peak" procs
