@@ -541,3 +541,5 @@ for s in $ran; do
 done
 echo
 echo "Logs and raw output: $WORK"
+"$TOP/bench/pop3.sh" # POP3 against Dovecot: see bench/pop3.sh
+"$TOP/bench/outbound.sh" # outbound delivery against Postfix's smtp client: see bench/outbound.sh

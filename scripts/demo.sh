@@ -22,6 +22,8 @@ password=$(cat "$dir/demo-password")
 smtp=$("$bin" -c "$conf" config get smtp.port)
 sub=$("$bin" -c "$conf" config get submission.port)
 subs=$("$bin" -c "$conf" config get submissions.port)
+pop3=$("$bin" -c "$conf" config get pop3.port)
+pop3s=$("$bin" -c "$conf" config get pop3s.port)
 cat <<MSG
 
 estafeta demo instance in $dir (config: $conf)
@@ -37,6 +39,8 @@ Try it:
   mail client: SMTP server 127.0.0.1 port $sub (STARTTLS) or $subs (SSL/TLS),
                user demo@demo.test, the password above (self-signed certificate)
   read what arrived: $bin -c $conf mailbox list demo@demo.test
+  or over POP3:      telnet 127.0.0.1 $pop3   then: USER demo@demo.test / PASS ... / LIST /
+                                   RETR 1 / QUIT   (POP3S with implicit TLS: port $pop3s)
 
 Serving until Ctrl-C.
 MSG

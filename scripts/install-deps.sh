@@ -2,9 +2,9 @@
 # Installs the Debian packages estafeta needs for a purpose, and does nothing when they are
 # already there. Usage: scripts/install-deps.sh build|test|bench|fuzz
 set -eu
-build="gcc make pkg-config libevent-dev libssl-dev libsqlite3-dev libcrypt-dev libc-ares-dev libidn2-dev openssl"
-test="$build libcmocka-dev python3 python3-pytest swaks clang libclang-rt-14-dev"
-bench="$build postfix python3"
+build="gcc make pkg-config libevent-dev libssl-dev libsqlite3-dev libcrypt-dev libc-ares-dev libidn2-dev libidn-dev openssl"
+test="$build libcmocka-dev python3 python3-pytest swaks fetchmail clang libclang-rt-14-dev dnsmasq-base postfix"
+bench="$build postfix dovecot-pop3d python3"
 fuzz="$build clang libclang-rt-14-dev"
 case "${1:-build}" in
   build) want=$build ;;
@@ -22,6 +22,8 @@ echo "installing:$missing"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
+# dnsmasq-base is the DNS server binary alone (the outbound tests run it on a loopback port);
+# the dnsmasq package would also start a system service on port 53.
 # postfix asks questions on install; answer them for a machine that only benchmarks it.
 if echo "$missing" | grep -q postfix; then
   echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections

@@ -13,6 +13,7 @@
 #include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stringprep.h>
 
 #define SCRAM_SALT_BYTES 16
 
@@ -55,12 +56,25 @@ bool password_verify(const char *password, const char *hash)
 	return ok;
 }
 
+static void wipe_prepared(char *prepared)
+{
+	if (prepared != NULL) {
+		OPENSSL_cleanse(prepared, strlen(prepared));
+		free(prepared);
+	}
+}
+
 char *scram_sha256_credentials_salted(const char *password, const unsigned char *salt,
 				      size_t salt_len, unsigned iterations)
 {
-	/* SaltedPassword := Hi(password, salt, i); ClientKey := HMAC(SaltedPassword, "Client Key");
-	 * StoredKey := H(ClientKey); ServerKey := HMAC(SaltedPassword, "Server Key").
-	 * The password is used as its UTF-8 octets: no SASLprep, which changes nothing for ASCII. */
+	/* SaltedPassword := Hi(Normalize(password), salt, i); ClientKey := HMAC(SaltedPassword,
+	 * "Client Key"); StoredKey := H(ClientKey); ServerKey := HMAC(SaltedPassword, "Server Key").
+	 * Normalize is SASLprep for stored strings (RFC 5802 2.2, RFC 4013), as clients apply it.
+	 * A password SASLprep refuses (prohibited or unassigned characters) is used as its octets:
+	 * no conforming client can log in with it by SCRAM, but PLAIN and LOGIN still work. */
+	char *prepared = NULL;
+	if (stringprep_profile(password, &prepared, "SASLprep", STRINGPREP_NO_UNASSIGNED) == STRINGPREP_OK)
+		password = prepared;
 	unsigned char salted[SHA256_DIGEST_LENGTH], client_key[SHA256_DIGEST_LENGTH],
 		stored_key[SHA256_DIGEST_LENGTH], server_key[SHA256_DIGEST_LENGTH];
 	unsigned int len = 0;
@@ -72,8 +86,10 @@ char *scram_sha256_credentials_salted(const char *password, const unsigned char 
 	    HMAC(EVP_sha256(), salted, sizeof(salted), (const unsigned char *)"Server Key", 10,
 		 server_key, &len) == NULL) {
 		OPENSSL_cleanse(salted, sizeof(salted));
+		wipe_prepared(prepared);
 		return NULL;
 	}
+	wipe_prepared(prepared);
 	OPENSSL_cleanse(salted, sizeof(salted));
 	OPENSSL_cleanse(client_key, sizeof(client_key));
 	buf out;

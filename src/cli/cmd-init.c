@@ -26,6 +26,10 @@ static const struct {
 	{ "smtp.port", 25 },
 	{ "submission.port", 587 },
 	{ "submissions.port", 465 },
+	{ "pop3.port", 110 },
+	{ "pop3s.port", 995 },
+	{ "imap.port", 143 },
+	{ "imaps.port", 993 },
 };
 
 static int ensure_system_user(const char *user)

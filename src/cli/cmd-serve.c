@@ -8,7 +8,11 @@
 #include "core/privilege.h"
 #include "core/tls.h"
 #include "core/workq.h"
+#include "core/xalloc.h"
 #include "deliver/committer.h"
+#include "queue/queue_runner.h"
+#include "imap/imap_server.h"
+#include "pop3/pop3_server.h"
 #include "smtp/smtp_server.h"
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -22,6 +26,9 @@ struct serve {
 	struct cli *cli;
 	struct event_base *base;
 	struct smtp_server *smtp;
+	struct pop3_server *pop3;
+	struct imap_server *imap;
+	struct queue_runner *queue;
 	SSL_CTX *tls;
 	int log_fd;
 };
@@ -67,6 +74,10 @@ static void on_stop(evutil_socket_t sig, short what, void *arg)
 	struct serve *sv = arg;
 	log_info("serve stopping signal=%d", (int)sig);
 	smtp_server_stop(sv->smtp);
+	pop3_server_stop(sv->pop3);
+	imap_server_stop(sv->imap);
+	if (sv->queue != NULL)
+		queue_runner_stop(sv->queue);
 	event_base_loopexit(sv->base, NULL);
 }
 
@@ -86,6 +97,13 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 	}
 	SSL_CTX *tls = load_tls(cfg);
 	smtp_server_configure(sv->smtp, cfg, tls);
+	pop3_server_configure(sv->pop3, cfg, tls);
+	imap_server_configure(sv->imap, cfg, tls);
+	char *qerror = NULL;
+	if (sv->queue != NULL && queue_runner_configure(sv->queue, cfg, &qerror) < 0) {
+		log_error("reload: outbound queue keeps its old settings: %s", qerror);
+		free(qerror);
+	}
 	/* Sessions in progress hold their own references to the old context. */
 	SSL_CTX_free(sv->tls);
 	sv->tls = tls;
@@ -120,13 +138,19 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	struct ip_counts *ips = ip_counts_new();
 	char *error = NULL;
 	sv.smtp = smtp_server_new(sv.base, cfg, sv.tls, ips, &error);
+	if (sv.smtp != NULL)
+		sv.pop3 = pop3_server_new(sv.base, cfg, sv.tls, ips, &error);
+	if (sv.pop3 != NULL)
+		sv.imap = imap_server_new(sv.base, cfg, sv.tls, ips, &error);
 	/* Ports are bound: from here on, never root again. */
-	if (sv.smtp == NULL || privilege_drop(config_str(cfg, "run_as"), &error) < 0) {
+	if (sv.imap == NULL || privilege_drop(config_str(cfg, "run_as"), &error) < 0) {
 		cli_error("%s", error);
 		free(error);
 		for (size_t i = 0; i < 3; i++)
 			event_free(sigs[i]);
 		smtp_server_free(&sv.smtp);
+		pop3_server_free(&sv.pop3);
+		imap_server_free(&sv.imap);
 		ip_counts_free(&ips);
 		SSL_CTX_free(sv.tls);
 		event_base_free(sv.base);
@@ -142,12 +166,29 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		free(error);
 		status = 1;
 	} else {
+		/* What an earlier crash left (an hour old at least, so never a delivery in flight
+		 * elsewhere) goes before any new mail comes in. */
+		unsigned swept = 0;
+		if (store_sweep(st, 3600, &swept, &error) < 0) {
+			log_warn("store sweep failed: %s", error);
+			xfree(&error);
+		} else if (swept > 0) {
+			log_info("store sweep removed=%u files left by an interrupted delivery", swept);
+		}
 		struct workq *wq = workq_new(inbox, 2);
 		smtp_server_attach(sv.smtp, st, wq, committer);
+		pop3_server_attach(sv.pop3, st, wq);
+		imap_server_attach(sv.imap, st, wq, committer);
+		sv.queue = queue_runner_new(sv.base, cfg, st, committer, &error);
+		if (sv.queue == NULL) {
+			log_error("outbound delivery disabled: %s", error);
+			free(error);
+		}
 		log_info("serve started pid=%d config=%s", (int)getpid(), cli->config_path);
 		event_base_dispatch(sv.base);
 		/* Messages handed over are committed before exit; their sessions are not answered,
 		 * so a client retries and at worst a message arrives twice, never not at all. */
+		queue_runner_free(&sv.queue);
 		committer_free(&committer);
 		workq_free(&wq);
 		event_base_loop(sv.base, EVLOOP_NONBLOCK); /* runs the completions they posted */
@@ -156,6 +197,8 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	for (size_t i = 0; i < 3; i++)
 		event_free(sigs[i]);
 	smtp_server_free(&sv.smtp);
+	pop3_server_free(&sv.pop3);
+	imap_server_free(&sv.imap);
 	inbox_free(&inbox);
 	store_close(&st);
 	ip_counts_free(&ips);

@@ -1,7 +1,7 @@
-/* estafeta user add|del|passwd|list: accounts, each an address of a local domain with a
- * password and a mailbox. Passwords come from standard input (--password-stdin), never from
- * the command line where ps would show them; without the option one is made up and printed
- * once. */
+/* estafeta user add|del|passwd|apop|list: accounts, each an address of a local domain with a
+ * password and a mailbox, and optionally a POP3 APOP secret. Passwords and secrets come from
+ * standard input (--password-stdin), never from the command line where ps would show them;
+ * without the option one is made up and printed once. */
 #include "cli/admin.h"
 #include "auth/password.h"
 #include "core/xalloc.h"
@@ -43,8 +43,28 @@ static char *random_password(void)
 typedef int store_password_fn(struct store *st, const char *address, const char *password_hash,
 			      const char *scram_sha256, char **error_r);
 
-/* user add and user passwd: the password from standard input or made up, then its yescrypt
- * hash and SCRAM keys handed to fn; a made-up password is printed once fn succeeded. */
+/* Hands password's yescrypt hash and SCRAM keys to fn. Returns the exit status. */
+static int apply_password(struct store *st, const char *address, const char *password,
+			  store_password_fn *fn)
+{
+	char *hash = password_hash(password), *scram = scram_sha256_credentials(password);
+	char *error = NULL;
+	int status = 1;
+	if (hash == NULL || scram == NULL)
+		cli_error("cannot hash the password: libcrypt or OpenSSL failed (is libcrypt's "
+			  "yescrypt available?)");
+	else if (fn(st, address, hash, scram, &error) < 0)
+		status = cli_fail(error);
+	else
+		status = 0;
+	free(hash);
+	free(scram);
+	return status;
+}
+
+/* user add, user passwd and user apop: the secret from standard input or made up, then
+ * handed to fn as a password, or stored as the APOP secret when fn is NULL; a made-up secret
+ * is printed once it is stored. */
 static int set_password(struct cli *cli, const char *arg, unsigned options, store_password_fn *fn)
 {
 	bool from_stdin = (options & OPT_PASSWORD_STDIN) != 0;
@@ -55,12 +75,10 @@ static int set_password(struct cli *cli, const char *arg, unsigned options, stor
 		password = from_stdin ? cli_read_password_stdin() : random_password();
 	int status = 1;
 	if (password != NULL) {
-		char *hash = password_hash(password), *scram = scram_sha256_credentials(password);
 		char *error = NULL;
-		if (hash == NULL || scram == NULL)
-			cli_error("cannot hash the password: libcrypt or OpenSSL failed (is libcrypt's "
-				  "yescrypt available?)");
-		else if (fn(st, address, hash, scram, &error) < 0)
+		if (fn != NULL)
+			status = apply_password(st, address, password, fn);
+		else if (store_user_set_apop(st, address, password, &error) < 0)
 			status = cli_fail(error);
 		else
 			status = 0;
@@ -68,8 +86,6 @@ static int set_password(struct cli *cli, const char *arg, unsigned options, stor
 			printf("%s\n", password);
 		explicit_bzero(password, strlen(password));
 		free(password);
-		free(hash);
-		free(scram);
 	}
 	free(address);
 	return status;
@@ -85,6 +101,13 @@ static int user_add(struct cli *cli, int argc, char **argv, unsigned options)
 static int user_passwd(struct cli *cli, int argc, char **argv, unsigned options)
 {
 	return set_password(cli, argv[0], options, store_user_set_password);
+}
+
+/* user apop ADDRESS [--password-stdin]: turns POP3 APOP on for the account with a secret of
+ * its own. APOP needs the secret in clear on the server, so it is never the password. */
+static int user_apop(struct cli *cli, int argc, char **argv, unsigned options)
+{
+	return set_password(cli, argv[0], options, NULL);
 }
 
 /* user del ADDRESS: the account with all its mail. */
@@ -120,6 +143,7 @@ static const struct cli_subcommand user_commands[] = {
 	{ "del", "ADDRESS", 1, 1, NULL, user_del },
 	{ "passwd", "ADDRESS [--password-stdin]", 1, 1, "--password-stdin", user_passwd },
 	{ "list", "[DOMAIN]", 0, 1, NULL, user_list },
+	{ "apop", "ADDRESS [--password-stdin]", 1, 1, "--password-stdin", user_apop },
 };
 
 int cmd_user(struct cli *cli, int argc, char **argv)

@@ -18,6 +18,7 @@ static const struct {
 	{ "alias", cmd_alias, "alias add ALIAS TARGET... | alias del ALIAS [TARGET...] | alias list [ALIAS]" },
 	{ "list", cmd_list, "list add LIST MEMBER... | list del LIST [MEMBER...] | list members [LIST]" },
 	{ "mailbox", cmd_mailbox, "mailbox list ADDRESS [FOLDER] | mailbox show ADDRESS UID [FOLDER]" },
+	{ "queue", cmd_queue, "queue list | queue show ID | queue flush [ID] | queue retry ID | queue delete ID" },
 };
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
 

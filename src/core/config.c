@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Every setting estafeta reads. Keep it sorted by name. */
 static const struct setting settings[] = {
@@ -18,10 +19,36 @@ static const struct setting settings[] = {
 	{ "data_dir", SET_PATH, ".", "folder for the database, message files and queue" },
 	{ "delivery.recipient_delimiter", SET_STRING, "+",
 	  "characters that start an address extension (alice+tag@ goes to alice@); empty disables" },
+	{ "dns.resolvers", SET_LIST, "",
+	  "DNS servers for outbound mail, IP or IP:port (default: those of /etc/resolv.conf)" },
 	{ "hostname", SET_STRING, "", "this server's name in greetings and Received lines (default: the system's)" },
+	{ "imap.max_connections", SET_INT, "1000", "simultaneous IMAP connections in all" },
+	{ "imap.max_connections_per_ip", SET_INT, "50", "simultaneous IMAP connections from one client address" },
+	{ "imap.port", SET_INT, "143", "port for IMAP, STARTTLS then login (0 disables)" },
+	{ "imap.timeout", SET_DURATION, "30m",
+	  "idle time allowed between IMAP commands, IDLE included (RFC 3501 5.4: at least 30 minutes)" },
+	{ "imaps.port", SET_INT, "993", "port for IMAP over implicit TLS (0 disables)" },
 	{ "listen", SET_LIST, "127.0.0.1", "addresses every listener binds" },
 	{ "log.file", SET_PATH, "", "file the log is appended to (default: standard error)" },
 	{ "log.level", SET_STRING, "info", "lowest level logged: debug, info, warn or error" },
+	{ "outbound.max_connections_per_domain", SET_INT, "10",
+	  "simultaneous outbound SMTP connections to one destination domain" },
+	{ "outbound.port", SET_INT, "25", "port used to reach MX hosts (only tests change it)" },
+	{ "pop3.max_connections", SET_INT, "1000", "simultaneous POP3 connections in all" },
+	{ "pop3.max_connections_per_ip", SET_INT, "50", "simultaneous POP3 connections from one client address" },
+	{ "pop3.port", SET_INT, "110", "port for POP3, STLS then login (0 disables)" },
+	{ "pop3.timeout", SET_DURATION, "10m", "idle time allowed between POP3 commands (RFC 1939 3: at least 10 minutes)" },
+	{ "pop3s.port", SET_INT, "995", "port for POP3 over implicit TLS (0 disables)" },
+	{ "queue.delay_warning", SET_DURATION, "4h",
+	  "tell the sender when a message is still undelivered after this long (0: never)" },
+	{ "queue.max_age", SET_DURATION, "5d", "how long a message is retried before it bounces" },
+	{ "queue.retry_schedule", SET_LIST, "5m,10m,20m,40m,80m,160m,4h",
+	  "waits between delivery attempts; the last one repeats" },
+	{ "relayhost", SET_STRING, "",
+	  "send all outbound mail through this host, [host]:port or host:port (default: by MX)" },
+	{ "relayhost.password", SET_STRING, "", "password for AUTH PLAIN at the relayhost" },
+	{ "relayhost.username", SET_STRING, "",
+	  "user name for AUTH PLAIN at the relayhost (sent only over TLS); empty: no AUTH" },
 	{ "run_as", SET_STRING, "estafeta", "user the server becomes after binding its ports when started as root" },
 	{ "smtp.expn", SET_BOOL, "no", "answer EXPN for distribution lists (otherwise 502)" },
 	{ "smtp.max_connections", SET_INT, "1000", "simultaneous SMTP connections in all" },
@@ -292,6 +319,17 @@ long long config_int(const struct config *cfg, const char *name)
 bool config_bool(const struct config *cfg, const char *name)
 {
 	return strcmp(cfg->values[setting_index(name)], "yes") == 0;
+}
+
+const char *config_hostname(const struct config *cfg)
+{
+	static char system_name[256];
+	const char *name = config_str(cfg, "hostname");
+	if (*name != '\0')
+		return name;
+	if (system_name[0] == '\0' && gethostname(system_name, sizeof(system_name) - 1) < 0)
+		strcpy(system_name, "localhost");
+	return system_name;
 }
 
 const char *config_path(const struct config *cfg, const char *name)

@@ -39,6 +39,9 @@ const char *config_default_path(const char *from_option);
 const char *config_str(const struct config *cfg, const char *name);
 long long config_int(const struct config *cfg, const char *name);
 bool config_bool(const struct config *cfg, const char *name);
+/* The "hostname" setting, or the system's name when it is empty ("localhost" when even that
+ * is unknown). The string is owned by cfg or static. */
+const char *config_hostname(const struct config *cfg);
 /* For SET_PATH: the absolute path. */
 const char *config_path(const struct config *cfg, const char *name);
 /* The folder that holds the config file; relative paths start here. */

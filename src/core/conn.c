@@ -94,7 +94,10 @@ static void on_under_output(struct evbuffer *out, const struct evbuffer_cb_info 
 
 static void on_write(struct bufferevent *bev, void *arg)
 {
-	close_when_drained(arg);
+	struct conn *c = arg;
+	close_when_drained(c);
+	/* The output drained: a session that stopped reading for it goes on (conn_output_pending). */
+	conn_deliver_input(c);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
@@ -144,8 +147,9 @@ static void conn_setup_bev(struct conn *c)
 	conn_set_timeout(c, c->timeout);
 }
 
-struct conn *conn_new(struct event_base *base, int fd, const struct sockaddr *sa,
-		      SSL_CTX *tls_ctx, const struct conn_handler *h, void *ctx)
+/* What a server's and a client's connection share: ids, the peer's address, the events. */
+static struct conn *conn_alloc(struct event_base *base, const struct sockaddr *sa,
+			       const struct conn_handler *h, void *ctx)
 {
 	struct conn *c = xcalloc(1, sizeof(*c));
 	c->base = base;
@@ -163,6 +167,17 @@ struct conn *conn_new(struct event_base *base, int fd, const struct sockaddr *sa
 	} else {
 		strcpy(c->ip, "unknown");
 	}
+	c->resume_ev = event_new(base, -1, 0, on_resume, c);
+	c->finish_ev = event_new(base, -1, 0, on_finish, c);
+	c->flush_ev = event_new(base, -1, 0, on_flush, c);
+	c->pending = evbuffer_new();
+	return c;
+}
+
+struct conn *conn_new(struct event_base *base, int fd, const struct sockaddr *sa,
+		      SSL_CTX *tls_ctx, const struct conn_handler *h, void *ctx)
+{
+	struct conn *c = conn_alloc(base, sa, h, ctx);
 	evutil_make_socket_nonblocking(fd);
 	if (tls_ctx != NULL) {
 		c->ssl = SSL_new(tls_ctx);
@@ -172,11 +187,21 @@ struct conn *conn_new(struct event_base *base, int fd, const struct sockaddr *sa
 	} else {
 		c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 	}
-	c->resume_ev = event_new(base, -1, 0, on_resume, c);
-	c->finish_ev = event_new(base, -1, 0, on_finish, c);
-	c->flush_ev = event_new(base, -1, 0, on_flush, c);
-	c->pending = evbuffer_new();
 	conn_setup_bev(c);
+	return c;
+}
+
+struct conn *conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen,
+			  int timeout, const struct conn_handler *h, void *ctx)
+{
+	struct conn *c = conn_alloc(base, sa, h, ctx);
+	c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	c->timeout = timeout;
+	conn_setup_bev(c);
+	/* A failure found at once (no route, no socket) is reported from the loop, like one
+	 * found later, so the caller never sees on_close inside this call. */
+	if (bufferevent_socket_connect(c->bev, sa, (int)salen) < 0)
+		event_active(c->finish_ev, 0, 0);
 	return c;
 }
 
@@ -263,6 +288,13 @@ void conn_write(struct conn *c, const void *data, size_t len)
 	evbuffer_add(c->pending, data, len);
 }
 
+size_t conn_output_pending(struct conn *c)
+{
+	if (c->bev == NULL || c->closed)
+		return 0;
+	return evbuffer_get_length(c->pending) + evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
 void conn_printf(struct conn *c, const char *fmt, ...)
 {
 	if (c->bev == NULL || c->closed)
@@ -292,7 +324,9 @@ void conn_resume(struct conn *c)
 	event_active(c->resume_ev, 0, 0);
 }
 
-int conn_start_tls(struct conn *c, SSL_CTX *tls_ctx)
+/* Puts the TLS filter over the connection, as the server (accepting) or the client. */
+static int conn_tls_filter(struct conn *c, SSL_CTX *tls_ctx, const char *servername,
+			   enum bufferevent_ssl_state state)
 {
 	if (c->ssl != NULL || c->closed)
 		return -1;
@@ -302,8 +336,9 @@ int conn_start_tls(struct conn *c, SSL_CTX *tls_ctx)
 	c->ssl = SSL_new(tls_ctx);
 	if (c->ssl == NULL)
 		return -1;
-	struct bufferevent *tls = bufferevent_openssl_filter_new(c->base, c->bev, c->ssl,
-								 BUFFEREVENT_SSL_ACCEPTING,
+	if (servername != NULL)
+		SSL_set_tlsext_host_name(c->ssl, servername);
+	struct bufferevent *tls = bufferevent_openssl_filter_new(c->base, c->bev, c->ssl, state,
 								 BEV_OPT_CLOSE_ON_FREE);
 	if (tls == NULL) {
 		SSL_free(c->ssl);
@@ -315,6 +350,16 @@ int conn_start_tls(struct conn *c, SSL_CTX *tls_ctx)
 	c->bev = tls;
 	conn_setup_bev(c);
 	return 0;
+}
+
+int conn_start_tls(struct conn *c, SSL_CTX *tls_ctx)
+{
+	return conn_tls_filter(c, tls_ctx, NULL, BUFFEREVENT_SSL_ACCEPTING);
+}
+
+int conn_start_tls_client(struct conn *c, SSL_CTX *tls_ctx, const char *servername)
+{
+	return conn_tls_filter(c, tls_ctx, servername, BUFFEREVENT_SSL_CONNECTING);
 }
 
 void conn_close(struct conn *c)

@@ -28,6 +28,11 @@ struct conn_handler {
 struct conn *conn_new(struct event_base *base, int fd, const struct sockaddr *sa,
 		      SSL_CTX *tls_ctx, const struct conn_handler *h, void *ctx);
 void conn_free(struct conn **c);
+/* The client side: connects to sa without blocking the loop. on_input follows the peer's
+ * first bytes; a connection refused, unreachable or not made within timeout seconds ends in
+ * on_close (or on_timeout), always called from the loop, never inside this call. */
+struct conn *conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen,
+			  int timeout, const struct conn_handler *h, void *ctx);
 
 const char *conn_id(const struct conn *c);
 const char *conn_peer_ip(const struct conn *c);
@@ -48,6 +53,10 @@ struct evbuffer *conn_input(struct conn *c);
 int conn_read_line(struct conn *c, size_t max, buf *line);
 
 void conn_write(struct conn *c, const void *data, size_t len);
+/* Octets written and not yet handed to the socket. A session that produces much output for
+ * little input (POP3 RETR, IMAP FETCH) stops reading commands while this is large; on_input
+ * runs again once the output has drained, so pipelined commands cannot grow it unbounded. */
+size_t conn_output_pending(struct conn *c);
 void conn_printf(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Stops reading (and calling on_input) until conn_resume, which calls on_input again at once
@@ -59,6 +68,9 @@ void conn_resume(struct conn *c);
  * input the client sent before the handshake is discarded (RFC 3207 5: no command injection
  * across the switch). Returns 0 or -1. */
 int conn_start_tls(struct conn *c, SSL_CTX *tls_ctx);
+/* The client's side of STARTTLS (after the server's 220): the handshake starts at once, with
+ * servername for SNI. Returns 0 or -1; a failed handshake ends in on_close. */
+int conn_start_tls_client(struct conn *c, SSL_CTX *tls_ctx, const char *servername);
 
 /* Sends what is written, then closes; on_close follows. */
 void conn_close(struct conn *c);

@@ -1,5 +1,6 @@
 /* Listening sockets and per-address counts; see listener.h. */
 #include "core/listener.h"
+#include "core/log.h"
 #include "core/xalloc.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -63,6 +64,49 @@ void listener_free(struct listener **lp)
 	evconnlistener_free(l->evl);
 	free(l);
 	*lp = NULL;
+}
+
+int listeners_bind(struct event_base *base, const char *service, const char *addresses, int port,
+		   listener_accept_fn *accept_fn, void *arg, struct listener ***list,
+		   size_t *count, char **error_r)
+{
+	char *copy = xstrdup(addresses), *save = NULL;
+	for (char *addr = strtok_r(copy, ", ", &save); addr != NULL; addr = strtok_r(NULL, ", ", &save)) {
+		struct listener *l = listener_new(base, addr, port, accept_fn, arg, error_r);
+		if (l == NULL) {
+			free(copy);
+			return -1;
+		}
+		*list = xrealloc(*list, (*count + 1) * sizeof(**list));
+		(*list)[(*count)++] = l;
+		log_info("listening service=%s address=%s port=%d", service, addr, port);
+	}
+	free(copy);
+	return 0;
+}
+
+int service_listen(struct event_base *base, const struct config *cfg, const char *service,
+		   const char *port_setting, bool implicit_tls, const void *tls,
+		   listener_accept_fn *accept_fn, void *arg, struct listener ***list,
+		   size_t *count, char **error_r)
+{
+	int port = (int)config_int(cfg, port_setting);
+	if (port == 0)
+		return 0;
+	if (implicit_tls && tls == NULL) {
+		log_warn("service=%s not started: no TLS certificate", service);
+		return 0;
+	}
+	return listeners_bind(base, service, config_str(cfg, "listen"), port, accept_fn, arg, list,
+			      count, error_r);
+}
+
+void listeners_free(struct listener ***list, size_t *count)
+{
+	for (size_t i = 0; i < *count; i++)
+		listener_free(&(*list)[i]);
+	xfree(list);
+	*count = 0;
 }
 
 /* A small chained hash table: the number of distinct client addresses at once is bounded by

@@ -2,7 +2,10 @@
  * event loop, and a count of open connections per client address for the services' limits. */
 #ifndef ESTAFETA_LISTENER_H
 #define ESTAFETA_LISTENER_H
+#include "core/config.h"
 #include <event2/event.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <sys/socket.h>
 
 struct listener;
@@ -13,6 +16,22 @@ typedef void listener_accept_fn(int fd, const struct sockaddr *sa, void *arg);
 struct listener *listener_new(struct event_base *base, const char *addr, int port,
 			      listener_accept_fn *accept_fn, void *arg, char **error_r);
 void listener_free(struct listener **l);
+
+/* A service's listeners: binds port on every address of addresses (separated by commas or
+ * spaces, as the "listen" setting is) and appends them to *list, logging each under the
+ * service's name. Returns 0, or -1 with *error_r (those bound so far stay in *list). */
+int listeners_bind(struct event_base *base, const char *service, const char *addresses, int port,
+		   listener_accept_fn *accept_fn, void *arg, struct listener ***list,
+		   size_t *count, char **error_r);
+/* A service as the settings name it: binds the port of setting port_setting (0: the service
+ * is off) on every address of the "listen" setting. A service with implicit TLS is left off,
+ * with a warning, when there is no certificate (tls NULL). Returns 0, or -1 with *error_r. */
+int service_listen(struct event_base *base, const struct config *cfg, const char *service,
+		   const char *port_setting, bool implicit_tls, const void *tls,
+		   listener_accept_fn *accept_fn, void *arg, struct listener ***list,
+		   size_t *count, char **error_r);
+/* Frees every listener of *list and the list. */
+void listeners_free(struct listener ***list, size_t *count);
 
 /* Per-address connection counts, shared by every service. */
 struct ip_counts;

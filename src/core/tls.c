@@ -43,6 +43,22 @@ SSL_CTX *tls_server_context(const char *cert_path, const char *key_path, char **
 	return NULL;
 }
 
+SSL_CTX *tls_client_context(char **error_r)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	if (ctx == NULL) {
+		*error_r = openssl_error("cannot create TLS context", "");
+		return NULL;
+	}
+	/* Opportunistic TLS (RFC 7435, RFC 3207 4.1): most MX hosts have certificates no client
+	 * can verify, and an unverified TLS session is still better than plain text, so the
+	 * certificate is not checked, as Postfix's default smtp_tls_security_level = may. */
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	return ctx;
+}
+
 static int write_pem(const char *path, mode_t mode, EVP_PKEY *key, X509 *cert)
 {
 	FILE *f = fopen(path, "w");

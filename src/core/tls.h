@@ -8,6 +8,9 @@
 /* A server context with TLS 1.2 as the floor, loading the PEM chain and key. NULL with
  * *error_r when they cannot be read or do not match. */
 SSL_CTX *tls_server_context(const char *cert_path, const char *key_path, char **error_r);
+/* The outbound SMTP client's context: TLS 1.2 or later, certificates not verified
+ * (opportunistic STARTTLS). NULL with *error_r. */
+SSL_CTX *tls_client_context(char **error_r);
 /* Writes a new P-256 key and a self-signed certificate for hostname, valid ten years (key file
  * mode 0600). Returns 0 or -1 with *error_r. */
 int tls_make_self_signed(const char *cert_path, const char *key_path, const char *hostname,

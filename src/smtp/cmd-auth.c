@@ -1,37 +1,25 @@
-/* AUTH (RFC 4954): SASL on the submission ports. The mechanisms themselves live in
- * auth/sasl.c; here are the SMTP framing (334 challenges, base64 lines, "*" to cancel),
- * the password check on a worker thread, and the delay and limit after failures. */
+/* AUTH (RFC 4954): SASL on the submission ports. The mechanisms live in auth/sasl.c and the
+ * exchange around them (base64, password checks on a worker, SCRAM credentials) in
+ * auth/login.c; here are the SMTP framing (334 challenges), the replies, and the delay and
+ * limit after failures. */
 #include "smtp/smtp.h"
-#include "auth/password.h"
-#include "auth/sasl.h"
-#include "core/base64.h"
+#include "auth/login.h"
 #include "core/log.h"
 #include "core/xalloc.h"
-#include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct password_check {
-	struct smtp_session *s;
-	char *password;
-	char *hash;
-	bool ok;
-};
-
-static void auth_result(struct smtp_session *s, enum sasl_result r, buf *out);
-
 static void auth_end(struct smtp_session *s)
 {
-	sasl_free(&s->sasl);
-	s->auth_final = false;
+	login_exchange_free(&s->auth);
 	s->state = s->helo != NULL ? SMTP_STATE_READY : SMTP_STATE_INIT;
 }
 
-static void auth_succeeded(struct smtp_session *s)
+static void auth_succeeded(struct smtp_session *s, const char *user)
 {
 	struct account a = { 0 };
 	char *error = NULL;
-	if (store_user_get(s->server->store, sasl_username(s->sasl), &a, &error) <= 0) {
+	if (store_user_get(s->server->store, user, &a, &error) <= 0) {
 		free(error);
 		auth_end(s);
 		smtp_reply(s, "454 4.7.0 Temporary authentication failure");
@@ -62,140 +50,78 @@ static void failure_delay_over(evutil_socket_t fd, short what, void *arg)
 
 /* A failed login is answered only after a delay, which slows password guessing; after too
  * many the connection is closed. */
-static void auth_failed(struct smtp_session *s)
+static void auth_failed(struct smtp_session *s, const char *user)
 {
 	s->auth_failures++;
 	log_info("session=%s smtp auth failed user=%s ip=%s failures=%d", conn_id(s->conn),
-		 sasl_username(s->sasl) ? sasl_username(s->sasl) : "-", conn_peer_ip(s->conn),
-		 s->auth_failures);
+		 user != NULL ? user : "-", conn_peer_ip(s->conn), s->auth_failures);
 	auth_end(s);
 	s->state = SMTP_STATE_BUSY;
 	conn_pause(s->conn);
-	struct timeval tv = { s->server->auth_failure_delay, 0 };
-	event_base_once(s->server->base, -1, EV_TIMEOUT, failure_delay_over, s, &tv);
+	login_failure_delay(s->server->base, s->server->auth_failure_delay, failure_delay_over, s);
 }
 
-static void password_job(void *arg)
+static void auth_challenge(void *ctx, const char *b64)
 {
-	struct password_check *pc = arg;
-	pc->ok = password_verify(pc->password, pc->hash);
-}
-
-static void password_done(void *arg)
-{
-	struct password_check *pc = arg;
-	struct smtp_session *s = pc->s;
-	bool ok = pc->ok;
-	OPENSSL_cleanse(pc->password, strlen(pc->password));
-	free(pc->password);
-	free(pc->hash);
-	free(pc);
-	if (s->gone) {
-		smtp_session_resume(s);
-		return;
-	}
+	struct smtp_session *s = ctx;
 	s->state = SMTP_STATE_AUTH;
-	conn_resume(s->conn);
-	auth_result(s, sasl_password_checked(s->sasl, ok), NULL);
+	smtp_reply(s, "334 %s", b64);
 }
 
-/* Checks the password on a worker: yescrypt takes tens of milliseconds. An unknown user is
- * checked against a dummy hash so the time taken does not tell who exists. */
-static void check_password(struct smtp_session *s)
+static void auth_wait(void *ctx)
 {
-	struct account a = { 0 };
-	char *error = NULL;
-	int found = store_user_get(s->server->store, sasl_username(s->sasl), &a, &error);
-	if (found < 0) {
-		log_error("session=%s smtp auth lookup failed: %s", conn_id(s->conn), error);
-		free(error);
-		auth_end(s);
-		smtp_reply(s, "454 4.7.0 Temporary authentication failure");
-		return;
-	}
-	struct password_check *pc = xcalloc(1, sizeof(*pc));
-	pc->s = s;
-	pc->password = xstrdup(sasl_password(s->sasl));
-	pc->hash = xstrdup(found > 0 && a.password_hash != NULL ? a.password_hash : s->server->dummy_hash);
-	account_clear(&a);
+	struct smtp_session *s = ctx;
 	s->state = SMTP_STATE_BUSY;
 	conn_pause(s->conn);
-	workq_submit(s->server->workq, password_job, password_done, pc);
 }
 
-static void send_challenge(struct smtp_session *s, const buf *data)
+static void auth_done(void *ctx, enum login_outcome outcome, const char *user)
 {
-	buf enc;
-	buf_init(&enc);
-	base64_encode(data->data, data->len, &enc);
-	smtp_reply(s, "334 %s", enc.data);
-	buf_free(&enc);
-}
-
-static void auth_result(struct smtp_session *s, enum sasl_result r, buf *out)
-{
-	buf local;
-	buf_init(&local);
-	if (out == NULL)
-		out = &local;
-	switch (r) {
-	case SASL_CONTINUE:
-		s->state = SMTP_STATE_AUTH;
-		send_challenge(s, out);
-		break;
-	case SASL_CHECK_PASSWORD:
-		check_password(s);
-		break;
-	case SASL_NEED_SCRAM: {
-		struct account a = { 0 };
-		char *error = NULL;
-		int found = store_user_get(s->server->store, sasl_username(s->sasl), &a, &error);
-		free(error);
-		buf_clear(out);
-		enum sasl_result next = sasl_scram_credentials(s->sasl, found > 0 ? a.scram_sha256 : NULL, out);
-		account_clear(&a);
-		auth_result(s, next, out);
-		break;
+	struct smtp_session *s = ctx;
+	bool waited = s->state == SMTP_STATE_BUSY;
+	if (s->gone) {
+		smtp_session_resume(s); /* frees the session and the exchange */
+		return;
 	}
-	case SASL_OK:
-		if (out->len > 0) {
-			/* RFC 4954 4: SMTP has no success-with-data, so the server-final message is a
-			 * last challenge that the client answers with an empty line. */
-			s->auth_final = true;
-			s->state = SMTP_STATE_AUTH;
-			send_challenge(s, out);
-		} else {
-			auth_succeeded(s);
-		}
+	switch (outcome) {
+	case LOGIN_OK:
+		auth_succeeded(s, user);
 		break;
-	case SASL_FAIL:
-		auth_failed(s);
-		break;
-	case SASL_MALFORMED:
-		auth_end(s);
+	case LOGIN_FAILED:
+		auth_failed(s, user);
+		return; /* the delay resumes the session */
+	case LOGIN_MALFORMED:
 		s->auth_failures++;
+		auth_end(s);
 		smtp_reply(s, "501 5.5.4 Malformed authentication data");
 		break;
-	}
-	buf_free(&local);
-}
-
-/* Decodes a client response and feeds it to the mechanism. */
-static void auth_feed(struct smtp_session *s, bool has_data, const char *text, size_t len)
-{
-	buf data, out;
-	buf_init(&data);
-	buf_init(&out);
-	if (has_data && !(len == 1 && text[0] == '=') && base64_decode(text, len, &data) < 0) {
+	case LOGIN_UNDECODABLE:
 		auth_end(s);
 		smtp_reply(s, "501 5.5.2 Cannot decode response");
-	} else {
-		auth_result(s, sasl_step(s->sasl, has_data, data.data, data.len, &out), &out);
+		break;
+	case LOGIN_CANCELLED:
+		auth_end(s);
+		smtp_reply(s, "501 5.0.0 Authentication cancelled");
+		break;
+	case LOGIN_NOT_EMPTY:
+		auth_end(s);
+		smtp_reply(s, "501 5.5.2 Expected an empty response");
+		break;
+	case LOGIN_TEMPFAIL:
+		log_error("session=%s smtp auth lookup failed", conn_id(s->conn));
+		auth_end(s);
+		smtp_reply(s, "454 4.7.0 Temporary authentication failure");
+		break;
 	}
-	OPENSSL_cleanse(data.data, data.len);
-	buf_free(&data);
-	buf_free(&out);
+	if (waited)
+		smtp_session_resume(s);
 }
+
+static const struct login_exchange_ops smtp_auth_ops = {
+	.challenge = auth_challenge,
+	.wait = auth_wait,
+	.done = auth_done,
+};
 
 /* auth-command = "AUTH" SP sasl-mech [SP initial-response] */
 void cmd_auth(struct smtp_session *s, const char *arg, size_t len)
@@ -215,33 +141,19 @@ void cmd_auth(struct smtp_session *s, const char *arg, size_t len)
 	const char *sp = memchr(arg, ' ', len);
 	size_t mech_len = sp != NULL ? (size_t)(sp - arg) : len;
 	char *mech = xstrndup(arg, mech_len);
-	s->sasl = sasl_new(mech);
+	s->auth = login_exchange_new(mech, &s->server->login, &smtp_auth_ops, s);
 	free(mech);
-	if (s->sasl == NULL) {
+	if (s->auth == NULL) {
 		smtp_reply(s, "504 5.5.4 Unrecognized authentication type");
 		return;
 	}
 	if (sp != NULL)
-		auth_feed(s, true, sp + 1, len - mech_len - 1);
+		login_exchange_start(s->auth, true, sp + 1, len - mech_len - 1);
 	else
-		auth_feed(s, false, "", 0);
+		login_exchange_start(s->auth, false, "", 0);
 }
 
 void smtp_auth_response(struct smtp_session *s, const char *line, size_t len)
 {
-	if (len == 1 && line[0] == '*') {
-		auth_end(s);
-		smtp_reply(s, "501 5.0.0 Authentication cancelled");
-		return;
-	}
-	if (s->auth_final) {
-		if (len == 0) {
-			auth_succeeded(s);
-		} else {
-			auth_end(s);
-			smtp_reply(s, "501 5.5.2 Expected an empty response");
-		}
-		return;
-	}
-	auth_feed(s, true, line, len);
+	login_exchange_line(s->auth, line, len);
 }

@@ -62,5 +62,6 @@ void cmd_ehlo(struct smtp_session *s, const char *arg, size_t len)
 		buf_free(&mechs);
 	}
 	smtp_reply(s, "250-DSN");
+	smtp_reply(s, "250-ETRN");
 	smtp_reply(s, "250 CHUNKING");
 }

@@ -3,6 +3,7 @@
  * so RSET just frees it), and the command table. One file per command family (cmd-*.c). */
 #ifndef ESTAFETA_SMTP_H
 #define ESTAFETA_SMTP_H
+#include "auth/login.h"
 #include "core/buf.h"
 #include "core/conn.h"
 #include "core/config.h"
@@ -62,6 +63,7 @@ struct smtp_server {
 	int auth_max_failures;
 	const char *recipient_delimiter;
 	char *dummy_hash;         /* checked for unknown users, so timing does not tell */
+	struct login_env login;   /* what SASL exchanges use: store, workers, dummy hash */
 	struct smtp_session *sessions; /* every open session, for shutdown */
 	bool stopping;            /* shutting down: read no more commands */
 };
@@ -119,11 +121,10 @@ struct smtp_session {
 	char *user;                   /* authenticated account address, or NULL */
 	int64_t user_id;
 	int auth_failures;
-	struct sasl *sasl;
+	struct login_exchange *auth;  /* the SASL exchange of AUTH, while it runs */
 	struct smtp_tx *tx;
 	buf line;
 	bool gone;                    /* the connection closed; free when nothing is in flight */
-	bool auth_final;              /* SCRAM: server-final sent, waiting for the empty line */
 	uint64_t chunk_left;          /* BDAT: octets of the chunk still to read */
 	bool chunk_last;
 	bool chunk_discard;           /* BDAT refused: read and drop the chunk */
@@ -183,6 +184,7 @@ void cmd_help(struct smtp_session *s, const char *arg, size_t len);
 void cmd_turn(struct smtp_session *s, const char *arg, size_t len);
 void cmd_starttls(struct smtp_session *s, const char *arg, size_t len);
 void cmd_auth(struct smtp_session *s, const char *arg, size_t len);
+void cmd_etrn(struct smtp_session *s, const char *arg, size_t len);
 /* An AUTH response line while in SMTP_STATE_AUTH. */
 void smtp_auth_response(struct smtp_session *s, const char *line, size_t len);
 /* Reads DATA or BDAT octets waiting in the input; false when more input is needed. */

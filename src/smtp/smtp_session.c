@@ -3,14 +3,13 @@
  * while they run. Replies are queued on the connection and go out together, which is all
  * RFC 2920 pipelining asks of a server. */
 #include "smtp/smtp.h"
-#include "auth/sasl.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The command table (RFC 5321 4.1.1, RFC 1985 aside). Gates: see enum smtp_gate. */
+/* The command table (RFC 5321 4.1.1, and ETRN from RFC 1985). Gates: see enum smtp_gate. */
 static const struct smtp_command_def commands[] = {
 	{ "HELO", cmd_helo, 0, true },
 	{ "EHLO", cmd_ehlo, 0, true },
@@ -27,6 +26,7 @@ static const struct smtp_command_def commands[] = {
 	{ "TURN", cmd_turn, 0, false },
 	{ "STARTTLS", cmd_starttls, GATE_NO_TX, false },
 	{ "AUTH", cmd_auth, GATE_HELLO | GATE_NO_TX, true },
+	{ "ETRN", cmd_etrn, GATE_HELLO | GATE_NO_TX, true },
 };
 
 static const char *state_name(enum smtp_state state)
@@ -89,7 +89,7 @@ static void session_free(struct smtp_session *s)
 	if (s->next != NULL)
 		s->next->prev = s->prev;
 	smtp_tx_reset(s);
-	sasl_free(&s->sasl);
+	login_exchange_free(&s->auth);
 	ip_counts_remove(s->server->ips, conn_peer_ip(s->conn));
 	s->server->connections--;
 	conn_free(&s->conn);
@@ -179,7 +179,7 @@ static void session_input(struct conn *c, void *ctx)
 			return;
 		if (s->state == SMTP_STATE_AUTH) {
 			if (r < 0) {
-				sasl_free(&s->sasl);
+				login_exchange_free(&s->auth);
 				s->state = s->helo != NULL ? SMTP_STATE_READY : SMTP_STATE_INIT;
 				smtp_reply(s, "500 5.5.6 Authentication Exchange line is too long");
 			} else {

@@ -25,6 +25,27 @@ static void delivery_fail(struct delivery *d, char *error, bool full)
 	d->error = error;
 }
 
+int sqlite_folder_next_uid(struct store *st, int64_t folder_id, int64_t *uid_r, int64_t *modseq_r,
+			   char **error_r)
+{
+	sqlite3_stmt *stmt = db_stmt(st, error_r,
+				     "UPDATE folders SET uidnext = uidnext + 1, "
+				     "highestmodseq = highestmodseq + 1 WHERE id = ? "
+				     "RETURNING uidnext - 1, highestmodseq",
+				     "i", folder_id);
+	int r = stmt != NULL ? db_step(st, stmt, error_r) : -1;
+	if (r == 0) {
+		sqlite3_reset(stmt);
+		*error_r = xasprintf("folder %lld disappeared", (long long)folder_id);
+	}
+	if (r <= 0)
+		return -1;
+	*uid_r = sqlite3_column_int64(stmt, 0);
+	*modseq_r = sqlite3_column_int64(stmt, 1);
+	sqlite3_reset(stmt);
+	return 0;
+}
+
 /* Adds the message to one local recipient's folder with the folder's next UID and modseq. */
 static int deliver_local(struct store *st, const struct delivery *d, struct delivery_local *l,
 			 int64_t body_id, time_t arrival, char **error_r)
@@ -39,22 +60,9 @@ static int deliver_local(struct store *st, const struct delivery *d, struct deli
 	}
 	if (r == 0)
 		*error_r = xasprintf("account %lld no longer exists", (long long)l->account_id);
-	if (r <= 0)
+	int64_t uid, modseq;
+	if (r <= 0 || sqlite_folder_next_uid(st, folder_id, &uid, &modseq, error_r) < 0)
 		return -1;
-	sqlite3_stmt *stmt = db_stmt(st, error_r,
-				     "UPDATE folders SET uidnext = uidnext + 1, "
-				     "highestmodseq = highestmodseq + 1 WHERE id = ? "
-				     "RETURNING uidnext - 1, highestmodseq",
-				     "i", folder_id);
-	r = stmt != NULL ? db_step(st, stmt, error_r) : -1;
-	if (r == 0) {
-		sqlite3_reset(stmt);
-		*error_r = xasprintf("folder %lld disappeared", (long long)folder_id);
-	}
-	if (r <= 0)
-		return -1;
-	int64_t uid = sqlite3_column_int64(stmt, 0), modseq = sqlite3_column_int64(stmt, 1);
-	sqlite3_reset(stmt);
 	size_t prefix_len = l->header_prefix != NULL ? strlen(l->header_prefix) : 0;
 	if (db_exec(st, error_r,
 		    "INSERT INTO folder_messages (folder_id, uid, body_id, header_prefix, flags, "

@@ -52,6 +52,13 @@ void db_rollback(struct store *st);
 int db_finish(struct store *st, int r, char **error_r);
 
 /* ---- mailboxes (sqlite_mailbox.c) ---- */
+/* Takes the folder's next UID and modseq for a message being added, inside the caller's
+ * transaction (sqlite_deliver.c). Returns 0, or -1 with *error_r. */
+int sqlite_folder_next_uid(struct store *st, int64_t folder_id, int64_t *uid_r, int64_t *modseq_r,
+			   char **error_r);
+/* Creates one folder with a fresh UIDVALIDITY, inside the caller's transaction. */
+int sqlite_folder_create(struct store *st, int64_t account_id, const char *name,
+			 const char *special_use, char **error_r);
 /* Creates the default folders of a new account, inside the caller's transaction. */
 int sqlite_folders_create_defaults(struct store *st, int64_t account_id, char **error_r);
 /* The folder's id: 1 found, 0 not, -1 error. "INBOX" matches case-insensitively. */
@@ -62,4 +69,8 @@ int sqlite_folder_id(struct store *st, int64_t account_id, const char *name, int
  * unlink_after so the caller removes them once the transaction has committed. */
 int sqlite_account_purge(struct store *st, int64_t account_id, strlist *unlink_after,
 			 char **error_r);
+/* Deletes the rows of the message files listed in the temporary table body_candidates that no
+ * folder entry and no queue entry refers to any more, inside the caller's transaction, and
+ * appends their paths to unlink_after (removed by the caller after the commit). */
+int sqlite_bodies_prune(struct store *st, strlist *unlink_after, char **error_r);
 #endif

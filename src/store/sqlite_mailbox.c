@@ -22,7 +22,7 @@ static const char *folder_name(const char *name)
 	return strcasecmp(name, "INBOX") == 0 ? "INBOX" : name;
 }
 
-static int folder_create(struct store *st, int64_t account_id, const char *name,
+int sqlite_folder_create(struct store *st, int64_t account_id, const char *name,
 			 const char *special_use, char **error_r)
 {
 	/* UIDVALIDITY from the clock, and above every one handed out before, so a folder that
@@ -42,7 +42,7 @@ static int folder_create(struct store *st, int64_t account_id, const char *name,
 int sqlite_folders_create_defaults(struct store *st, int64_t account_id, char **error_r)
 {
 	for (size_t i = 0; i < sizeof(default_folders) / sizeof(default_folders[0]); i++)
-		if (folder_create(st, account_id, default_folders[i].name,
+		if (sqlite_folder_create(st, account_id, default_folders[i].name,
 				  default_folders[i].special_use, error_r) < 0)
 			return -1;
 	return 0;
@@ -180,12 +180,16 @@ int sqlite_account_purge(struct store *st, int64_t account_id, strlist *unlink_a
 		    "INSERT OR IGNORE INTO body_candidates SELECT m.body_id FROM folder_messages m "
 		    "JOIN folders f ON f.id = m.folder_id WHERE f.account_id = ?",
 		    "i", account_id) < 0 ||
-	    db_exec(st, error_r, "DELETE FROM folders WHERE account_id = ?", "i", account_id) < 0 ||
-	    db_strings(st, unlink_after, error_r,
-		       "DELETE FROM bodies WHERE id IN (SELECT c.id FROM body_candidates c "
-		       "WHERE NOT EXISTS (SELECT 1 FROM folder_messages m WHERE m.body_id = c.id) "
-		       "AND NOT EXISTS (SELECT 1 FROM queue q WHERE q.body_id = c.id)) RETURNING path",
-		       "") < 0)
+	    db_exec(st, error_r, "DELETE FROM folders WHERE account_id = ?", "i", account_id) < 0)
 		return -1;
-	return 0;
+	return sqlite_bodies_prune(st, unlink_after, error_r);
+}
+
+int sqlite_bodies_prune(struct store *st, strlist *unlink_after, char **error_r)
+{
+	return db_strings(st, unlink_after, error_r,
+			  "DELETE FROM bodies WHERE id IN (SELECT c.id FROM body_candidates c "
+			  "WHERE NOT EXISTS (SELECT 1 FROM folder_messages m WHERE m.body_id = c.id) "
+			  "AND NOT EXISTS (SELECT 1 FROM queue q WHERE q.body_id = c.id)) RETURNING path",
+			  "") < 0 ? -1 : 0;
 }

@@ -28,6 +28,9 @@ static const char schema_v1[] =
 	"  address TEXT NOT NULL UNIQUE COLLATE NOCASE,"
 	"  password_hash TEXT NOT NULL,"
 	"  scram_sha256 TEXT NOT NULL,"
+	/* POP3 APOP's shared secret (RFC 1939 7), kept readable because APOP needs it; NULL
+	 * leaves APOP off for the account. Separate from the password on purpose. */
+	"  apop_secret TEXT,"
 	"  created INTEGER NOT NULL);"
 	"CREATE INDEX accounts_domain ON accounts(domain_id);"
 
@@ -104,7 +107,9 @@ static const char schema_v1[] =
 	"  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'bounced')),"
 	"  attempts INTEGER NOT NULL DEFAULT 0,"
 	"  next_attempt INTEGER NOT NULL,"
-	"  last_error TEXT);"
+	"  last_error TEXT,"
+	/* 1 once the sender was told the delivery is late (queue.delay_warning). */
+	"  warned INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX queue_recipients_row ON queue_recipients(queue_row);"
 	"CREATE INDEX queue_recipients_due ON queue_recipients(status, next_attempt);"
 

@@ -9,6 +9,7 @@ void account_clear(struct account *a)
 	xfree(&a->address);
 	xfree(&a->password_hash);
 	xfree(&a->scram_sha256);
+	xfree(&a->apop_secret);
 	a->id = 0;
 }
 

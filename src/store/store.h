@@ -46,6 +46,7 @@ struct account {
 	char *address;
 	char *password_hash; /* crypt(3) string, e.g. "$y$..." */
 	char *scram_sha256;  /* "iterations:salt_b64:storedkey_b64:serverkey_b64" */
+	char *apop_secret;   /* POP3 APOP shared secret in clear, or NULL when APOP is off */
 };
 void account_clear(struct account *a);
 
@@ -58,6 +59,10 @@ int store_user_del(struct store *st, const char *address, char **error_r);
 int store_user_list(struct store *st, const char *domain_or_null, strlist *out, char **error_r);
 int store_user_set_password(struct store *st, const char *address, const char *password_hash,
 			    const char *scram_sha256, char **error_r);
+/* Sets the account's APOP secret (RFC 1939 7), stored readable because APOP needs it; NULL
+ * turns APOP off for the account. */
+int store_user_set_apop(struct store *st, const char *address, const char *secret_or_null,
+			char **error_r);
 /* 1 and *out filled when found, 0 when not, -1 on error. */
 int store_user_get(struct store *st, const char *address, struct account *out, char **error_r);
 
@@ -140,6 +145,11 @@ int store_message_read(struct store *st, int64_t folder_id, uint32_t uid, struct
 int store_messages_expunge(struct store *st, int64_t folder_id, const uint32_t *uids, size_t count,
 			   char **error_r);
 
+/* Removes files a crash left behind: spool files in tmp/ and message files no row refers to,
+ * if last written more than older_than seconds ago. *removed_r counts them. Blocks; the
+ * server calls it once at start. */
+int store_sweep(struct store *st, time_t older_than, unsigned *removed_r, char **error_r);
+
 /* ---- delivery: the moment of truth ----
  * The SMTP session writes the message (its Received line first) into a spool file under
  * data_dir/tmp as it arrives, without fsync. store_deliver then makes a batch of such
@@ -184,4 +194,101 @@ void delivery_free(struct delivery **d);
 /* Commits a batch of deliveries durably; sets each one's status (and uid_r of its local
  * recipients). Returns 0 when all succeeded, -1 when any failed. Blocks. */
 int store_deliver(struct store *st, struct delivery **batch, size_t count);
+
+/* ---- outbound queue ----
+ * Messages with remote recipients (rows store_deliver added), one state per recipient:
+ * pending until delivered ("sent") or given up ("bounced"). The runner marks each recipient
+ * right after the remote server's reply, so a recipient confirmed delivered is never sent
+ * again after a crash. A message whose recipients are all done leaves the queue, and its
+ * message file goes when no folder entry refers to it either. */
+enum queue_rcpt_status { QUEUE_PENDING, QUEUE_SENT, QUEUE_BOUNCED };
+
+struct queue_rcpt {
+	int64_t id;
+	char *recipient;
+	char *orcpt;        /* DSN ORCPT or NULL */
+	unsigned notify;    /* DSN NOTIFY bits (smtp/smtp_parse.h) */
+	enum queue_rcpt_status status;
+	int attempts;
+	time_t next_attempt;
+	char *last_error;   /* NULL before the first failure */
+	bool warned;        /* the sender has had the delay warning */
+};
+
+struct queue_msg {
+	int64_t row;
+	char *queue_id;
+	char *sender;       /* "" for the null sender */
+	char *envid;        /* DSN ENVID or NULL */
+	int ret;            /* DSN RET: 0 unset, 1 FULL, 2 HDRS */
+	time_t arrival;
+	char *body_path;    /* relative to data_dir */
+	uint64_t size;
+	struct queue_rcpt *rcpts;
+	size_t rcpt_count;
+};
+void queue_msg_free(struct queue_msg **m);
+void queue_msgs_free(struct queue_msg **msgs, size_t count);
+
+/* Messages with pending recipients due at or before now (only those recipients), oldest
+ * first, at most limit messages; messages whose row is in skip (count skip_count) are left
+ * out. *out is allocated. */
+int store_queue_due(struct store *st, time_t now, size_t limit, const int64_t *skip,
+		    size_t skip_count, struct queue_msg ***out, size_t *count, char **error_r);
+/* Every queued message with all its recipients (queue_id_or_null: just that one). */
+int store_queue_list(struct store *st, const char *queue_id_or_null, struct queue_msg ***out,
+		     size_t *count, char **error_r);
+/* Reads the message file into out. */
+int store_queue_read_body(struct store *st, const struct queue_msg *m, buf *out, char **error_r);
+/* Records the outcome of one attempt for one recipient: status, the next attempt (pending)
+ * and the error. Counts the attempt. Commits at once; when it was the message's last pending
+ * recipient, the message leaves the queue (and its file when nothing else refers to it). */
+int store_queue_update(struct store *st, int64_t rcpt_id, enum queue_rcpt_status status,
+		       time_t next_attempt, const char *error, char **error_r);
+/* Notes that the sender was warned of the delay for this recipient. */
+int store_queue_set_warned(struct store *st, int64_t rcpt_id, char **error_r);
+/* Makes pending recipients due now: of one message (queue id), of one recipient domain
+ * (ETRN; with subdomains, its subdomains too), or all when both are NULL. Returns the number
+ * of recipients made due, or -1. */
+int store_queue_flush(struct store *st, const char *queue_id, const char *domain,
+		      bool subdomains, char **error_r);
+/* Removes a message from the queue without delivering it. 1 done, 0 no such id, -1 error. */
+int store_queue_delete(struct store *st, const char *queue_id, char **error_r);
+
+/* ---- IMAP ---- (sqlite_imap.c) */
+/* One message's new flags for store_flags_update. */
+struct flag_update {
+	uint32_t uid;
+	uint32_t flags;        /* FLAG_RECENT is not stored */
+	const char *keywords;  /* space-separated, "" for none */
+};
+/* Sets the flags and keywords of the given messages of the folder in one transaction; the
+ * messages changed share the folder's next modseq (CONDSTORE, RFC 7162), returned in
+ * *modseq_r. UIDs no longer in the folder are skipped. */
+int store_flags_update(struct store *st, int64_t folder_id, const struct flag_update *updates,
+		       size_t count, uint64_t *modseq_r, char **error_r);
+/* Copies (move: moves) the messages with these UIDs from folder from to folder to of the
+ * same account in one transaction. The copies share the message files, keep flags, keywords
+ * and internal date, and get the next UIDs of to, written to uids_r[i] (0 for a UID no longer
+ * in from); *uidvalidity_r is to's. Moved originals are gone when it returns (their folder
+ * gets a new modseq). Returns the number of messages copied, or -1. */
+int store_messages_copy(struct store *st, int64_t from, int64_t to, const uint32_t *uids,
+			size_t count, bool move, uint32_t *uids_r, uint32_t *uidvalidity_r,
+			char **error_r);
+/* The folder's highestmodseq: every delivery, flag change and expunge raises it, so a session
+ * that waits (IDLE) learns cheaply whether anything changed. 1 found, 0 no such folder. */
+int store_folder_modseq(struct store *st, int64_t folder_id, uint64_t *modseq_r, char **error_r);
+/* Creates a folder (subscribed, with a fresh UIDVALIDITY). 1 created, 0 when the account has
+ * one of that name already. */
+int store_folder_create(struct store *st, int64_t account_id, const char *name, char **error_r);
+/* Deletes a folder and its messages (message files nothing else refers to go after the
+ * commit). Folders below it ("name/...") stay. 1 deleted, 0 no such folder. */
+int store_folder_delete(struct store *st, int64_t account_id, const char *name, char **error_r);
+/* Renames a folder and the folders below it ("from/..." to "to/..."), keeping their messages
+ * and UIDVALIDITY. 1 renamed, 0 no such folder; fails when a new name is taken. */
+int store_folder_rename(struct store *st, int64_t account_id, const char *from, const char *to,
+			char **error_r);
+/* Sets the folder's subscription. 1 done, 0 no such folder. */
+int store_folder_subscribe(struct store *st, int64_t account_id, const char *name, bool on,
+			   char **error_r);
 #endif

@@ -174,18 +174,30 @@ int store_user_set_password(struct store *st, const char *address, const char *p
 	return r <= 0 ? -1 : 0;
 }
 
+int store_user_set_apop(struct store *st, const char *address, const char *secret_or_null,
+			char **error_r)
+{
+	int r = db_exec(st, error_r, "UPDATE accounts SET apop_secret = ? WHERE address = ?", "ss",
+			secret_or_null, address);
+	if (r == 0)
+		*error_r = xasprintf("no account %s", address);
+	return r <= 0 ? -1 : 0;
+}
+
 int store_user_get(struct store *st, const char *address, struct account *out, char **error_r)
 {
 	sqlite3_stmt *stmt = db_stmt(st, error_r,
-				     "SELECT id, address, password_hash, scram_sha256 FROM accounts "
-				     "WHERE address = ?",
+				     "SELECT id, address, password_hash, scram_sha256, apop_secret "
+				     "FROM accounts WHERE address = ?",
 				     "s", address);
 	int r = stmt != NULL ? db_step(st, stmt, error_r) : -1;
 	if (r == 1) {
+		const unsigned char *apop = sqlite3_column_text(stmt, 4);
 		out->id = sqlite3_column_int64(stmt, 0);
 		out->address = xstrdup((const char *)sqlite3_column_text(stmt, 1));
 		out->password_hash = xstrdup((const char *)sqlite3_column_text(stmt, 2));
 		out->scram_sha256 = xstrdup((const char *)sqlite3_column_text(stmt, 3));
+		out->apop_secret = apop != NULL ? xstrdup((const char *)apop) : NULL;
 	}
 	if (r >= 0)
 		sqlite3_reset(stmt);

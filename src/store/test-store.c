@@ -1,7 +1,7 @@
 /* Tests for the SQLite store: the directory (domains, accounts, aliases, lists) round trips
  * with its rules, the default folders, and store_deliver: one message file shared by every
  * local recipient, ascending UIDs, byte-exact reads, and nothing left behind by a delivery that
- * fails. Each test gets a fresh data folder under /tmp. */
+ * fails, and the outbound queue. Each test gets a fresh data folder under /tmp. */
 #include "store/sqlite_internal.h"
 #include "store/store.h"
 #include "core/xalloc.h"
@@ -705,6 +705,126 @@ static void test_user_del_removes_unshared_files(void **state)
 	delivery_free(&batch[1]);
 }
 
+/* store_messages_expunge: the entries go in one transaction with a new highestmodseq; a file
+ * another folder still uses stays, one nothing uses goes; unknown UIDs are ignored. */
+static void test_expunge(void **state)
+{
+	struct fixture *f = *state;
+	struct delivery *batch[2];
+	batch[0] = new_delivery(f, "shared", body_a);
+	add_local(batch[0], f->alice, "INBOX", prefix_alice, 0);
+	add_local(batch[0], f->bob, "INBOX", prefix_bob, 0);
+	batch[1] = new_delivery(f, "alice-only", body_b);
+	add_local(batch[1], f->alice, "INBOX", prefix_alice, 0);
+	assert_int_equal(store_deliver(f->st, batch, 2), 0);
+	int64_t inbox = folder_id(f, f->alice, "INBOX");
+	struct folder before = { 0 }, after = { 0 };
+	char *error = NULL;
+	assert_int_equal(store_folder_get(f->st, f->alice, "INBOX", &before, &error), 1);
+
+	const uint32_t uids[] = { 1, 2, 77 };
+	OK(store_messages_expunge(f->st, inbox, uids, 3, error_r));
+	assert_int_equal(store_folder_get(f->st, f->alice, "INBOX", &after, &error), 1);
+	assert_int_equal(after.messages, 0);
+	assert_true(after.highestmodseq > before.highestmodseq);
+	assert_int_equal(count_files(f, "messages"), 1); /* Bob's copy keeps the shared file */
+	assert_message(f, folder_id(f, f->bob, "INBOX"), 1, prefix_bob, body_a);
+	buf b;
+	buf_init(&b);
+	assert_int_equal(store_message_read(f->st, inbox, 1, &b, &error), 0);
+	buf_free(&b);
+
+	/* Nothing to remove changes nothing, not even the modseq. */
+	OK(store_messages_expunge(f->st, inbox, uids, 3, error_r));
+	OK(store_messages_expunge(f->st, inbox, uids, 0, error_r));
+	folder_clear(&before);
+	assert_int_equal(store_folder_get(f->st, f->alice, "INBOX", &before, &error), 1);
+	assert_int_equal(before.highestmodseq, after.highestmodseq);
+
+	const uint32_t bob_uid = 1;
+	OK(store_messages_expunge(f->st, folder_id(f, f->bob, "INBOX"), &bob_uid, 1, error_r));
+	assert_int_equal(count_files(f, "messages"), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM bodies"), 0);
+	folder_clear(&before);
+	folder_clear(&after);
+	delivery_free(&batch[0]);
+	delivery_free(&batch[1]);
+}
+
+/* The IMAP additions: flags with a new modseq, copy and move sharing the file with ascending
+ * UIDs, and folders created, renamed with their children, unsubscribed and deleted with the
+ * files only they used. */
+static void test_imap(void **state)
+{
+	struct fixture *f = *state;
+	struct delivery *d = new_delivery(f, "one", body_a);
+	add_local(d, f->alice, "INBOX", prefix_alice, 0);
+	assert_int_equal(store_deliver(f->st, &d, 1), 0);
+	int64_t inbox = folder_id(f, f->alice, "INBOX"), archive = folder_id(f, f->alice, "Archive");
+	char *error = NULL;
+
+	struct flag_update up = { 1, FLAG_SEEN | FLAG_RECENT, "$Work" };
+	uint64_t modseq = 0;
+	OK(store_flags_update(f->st, inbox, &up, 1, &modseq, error_r));
+	struct message *list = NULL;
+	size_t count = 0;
+	OK(store_message_list(f->st, inbox, &list, &count, error_r));
+	assert_int_equal(count, 1);
+	assert_int_equal(list[0].flags, FLAG_SEEN); /* \Recent is never stored */
+	assert_string_equal(list[0].keywords, "$Work");
+	assert_int_equal(list[0].modseq, modseq);
+	message_clear(&list[0]);
+	free(list);
+
+	const uint32_t uids[] = { 1, 9 };
+	uint32_t out[2], uidvalidity = 0;
+	assert_int_equal(store_messages_copy(f->st, inbox, archive, uids, 2, false, out, &uidvalidity,
+					     &error), 1);
+	assert_int_equal(out[0], 1);
+	assert_int_equal(out[1], 0);
+	assert_true(uidvalidity > 0);
+	assert_int_equal(store_messages_copy(f->st, inbox, archive, uids, 1, true, out, &uidvalidity,
+					     &error), 1);
+	assert_int_equal(out[0], 2);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM folder_messages"), 2);
+	assert_int_equal(count_files(f, "messages"), 1);
+	assert_message(f, archive, 2, prefix_alice, body_a);
+
+	assert_int_equal(store_folder_create(f->st, f->alice, "Work", &error), 1);
+	assert_int_equal(store_folder_create(f->st, f->alice, "Work/2026", &error), 1);
+	assert_int_equal(store_folder_create(f->st, f->alice, "inbox", &error), 0);
+	assert_int_equal(store_folder_rename(f->st, f->alice, "Work", "Jobs", &error), 1);
+	assert_int_equal(store_folder_rename(f->st, f->alice, "Nope", "X", &error), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM folders WHERE name = 'Jobs/2026'"), 1);
+	assert_int_equal(store_folder_subscribe(f->st, f->alice, "Jobs", false, &error), 1);
+	assert_int_equal(sql_int(f, "SELECT subscribed FROM folders WHERE name = 'Jobs'"), 0);
+	assert_int_equal(store_folder_delete(f->st, f->alice, "Archive", &error), 1);
+	assert_int_equal(store_folder_delete(f->st, f->alice, "Archive", &error), 0);
+	assert_int_equal(count_files(f, "messages"), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM bodies"), 0);
+	delivery_free(&d);
+}
+
+/* The APOP secret: none at first, set, read back, cleared. */
+static void test_apop_secret(void **state)
+{
+	struct fixture *f = *state;
+	struct account a = { 0 };
+	char *error = NULL;
+	assert_int_equal(store_user_get(f->st, "alice@example.com", &a, &error), 1);
+	assert_null(a.apop_secret);
+	account_clear(&a);
+	OK(store_user_set_apop(f->st, "alice@example.com", "tanstaaf", error_r));
+	assert_int_equal(store_user_get(f->st, "alice@example.com", &a, &error), 1);
+	assert_string_equal(a.apop_secret, "tanstaaf");
+	account_clear(&a);
+	OK(store_user_set_apop(f->st, "alice@example.com", NULL, error_r));
+	assert_int_equal(store_user_get(f->st, "alice@example.com", &a, &error), 1);
+	assert_null(a.apop_secret);
+	account_clear(&a);
+	EXPECT_ERROR(store_user_set_apop(f->st, "nobody@example.com", "x", error_r), "no account");
+}
+
 static void test_reopen_keeps_everything(void **state)
 {
 	struct fixture *f = *state;
@@ -730,6 +850,81 @@ static void test_reopen_keeps_everything(void **state)
 	assert_message(f, folder_id(f, f->alice, "INBOX"), 1, prefix_alice, body_a);
 }
 
+/* The outbound queue: due recipients grouped by message, one recipient's outcome at a time,
+ * ETRN's domain flush, and the message file kept while a folder entry or a pending recipient
+ * needs it and removed after. */
+static void test_queue(void **state)
+{
+	struct fixture *f = *state;
+	struct delivery *d = new_delivery(f, "q1", body_a);
+	add_local(d, f->alice, "INBOX", prefix_alice, 0);
+	add_remote(d, "x@remote.org");
+	add_remote(d, "y@Sub.Remote.org");
+	struct delivery *e = new_delivery(f, "q2", body_b);
+	add_remote(e, "z@other.net");
+	struct delivery *batch[] = { d, e };
+	assert_int_equal(store_deliver(f->st, batch, 2), 0);
+	delivery_free(&d);
+	delivery_free(&e);
+
+	struct queue_msg **msgs;
+	size_t n;
+	OK(store_queue_due(f->st, 1795396341, 10, NULL, 0, &msgs, &n, error_r));
+	assert_int_equal(n, 2);
+	assert_string_equal(msgs[0]->queue_id, "q1");
+	assert_int_equal(msgs[0]->rcpt_count, 2);
+	assert_string_equal(msgs[0]->rcpts[1].recipient, "y@Sub.Remote.org");
+	buf body;
+	buf_init(&body);
+	OK(store_queue_read_body(f->st, msgs[0], &body, error_r));
+	assert_string_equal(body.data, body_a);
+	buf_free(&body);
+	int64_t x = msgs[0]->rcpts[0].id, y = msgs[0]->rcpts[1].id;
+	int64_t skip = msgs[0]->row;
+	queue_msgs_free(msgs, n);
+	/* A message in flight is left out. */
+	OK(store_queue_due(f->st, 1795396341, 10, &skip, 1, &msgs, &n, error_r));
+	assert_int_equal(n, 1);
+	assert_string_equal(msgs[0]->queue_id, "q2");
+	queue_msgs_free(msgs, n);
+
+	/* x sent, y deferred an hour: q1 stays, with y alone due later. */
+	OK(store_queue_update(f->st, x, QUEUE_SENT, 0, NULL, error_r));
+	OK(store_queue_update(f->st, y, QUEUE_PENDING, 1795399941, "451 4.3.0 later", error_r));
+	OK(store_queue_due(f->st, 1795396341, 10, NULL, 0, &msgs, &n, error_r));
+	assert_int_equal(n, 1);
+	assert_string_equal(msgs[0]->queue_id, "q2");
+	queue_msgs_free(msgs, n);
+	OK(store_queue_list(f->st, "q1", &msgs, &n, error_r));
+	assert_int_equal(n, 1);
+	assert_int_equal(msgs[0]->rcpts[0].status, QUEUE_SENT);
+	assert_int_equal(msgs[0]->rcpts[1].status, QUEUE_PENDING);
+	assert_int_equal(msgs[0]->rcpts[1].attempts, 1);
+	assert_string_equal(msgs[0]->rcpts[1].last_error, "451 4.3.0 later");
+	queue_msgs_free(msgs, n);
+
+	/* ETRN remote.org: the exact domain only; @remote.org: subdomains too. */
+	char *error = NULL;
+	assert_int_equal(store_queue_flush(f->st, NULL, "remote.org", false, &error), 0);
+	assert_int_equal(store_queue_flush(f->st, NULL, "remote.org", true, &error), 1);
+	OK(store_queue_due(f->st, 1795396341, 10, NULL, 0, &msgs, &n, error_r));
+	assert_int_equal(n, 2);
+	queue_msgs_free(msgs, n);
+
+	/* y bounced: q1 leaves the queue; its file stays for alice's copy. q2 deleted: its file
+	 * goes at once. */
+	OK(store_queue_set_warned(f->st, y, error_r));
+	OK(store_queue_update(f->st, y, QUEUE_BOUNCED, 0, "550 5.1.1 no", error_r));
+	assert_int_equal(count_files(f, "messages"), 2);
+	assert_int_equal(store_queue_delete(f->st, "q2", &error), 1);
+	assert_int_equal(store_queue_delete(f->st, "q2", &error), 0);
+	assert_int_equal(count_files(f, "messages"), 1);
+	OK(store_queue_list(f->st, NULL, &msgs, &n, error_r));
+	assert_int_equal(n, 0);
+	queue_msgs_free(msgs, n);
+	assert_message(f, folder_id(f, f->alice, "INBOX"), 1, prefix_alice, body_a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -744,6 +939,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deliver_missing_folder_goes_to_inbox, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_user_del_removes_unshared_files, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup_mailboxes, teardown),
+		cmocka_unit_test_setup_teardown(test_expunge, setup_mailboxes, teardown),
+		cmocka_unit_test_setup_teardown(test_apop_secret, setup_mailboxes, teardown),
+		cmocka_unit_test_setup_teardown(test_imap, setup_mailboxes, teardown),
+		cmocka_unit_test_setup_teardown(test_queue, setup_mailboxes, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

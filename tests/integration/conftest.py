@@ -4,7 +4,9 @@ An Instance is made with `estafeta init` in a fresh folder, configured with `est
 served by `estafeta serve` (the sanitizer build when make test runs), and read back with the
 admin commands. Its log is checked for sanitizer reports when it stops.
 """
+import imaplib
 import os
+import poplib
 import random
 import shutil
 import signal
@@ -20,11 +22,12 @@ import pytest
 ESTAFETA = os.environ.get("ESTAFETA_BIN") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", "..", "build", "estafeta"))
 
-SERVICES = {"smtp": 25, "submission": 587, "submissions": 465}
+SERVICES = {"smtp": 25, "submission": 587, "submissions": 465, "pop3": 110, "pop3s": 995,
+            "imap": 143, "imaps": 993}
 
 
 def free_port_base():
-    """A port base N (multiple of 1000) whose SMTP ports are all free on 127.0.0.1. Bases stay
+    """A port base N (multiple of 1000) whose service ports are all free on 127.0.0.1. Bases stay
     below Linux's ephemeral range (32768 and up), where client sockets could take a port between
     this check and the server's bind, and away from make run's 20000 and make bench's 21000."""
     for _ in range(200):
@@ -102,18 +105,40 @@ class Instance:
         return self.port_base + SERVICES[service] % 1000
 
     def start(self):
+        # Test runs of several builds may share the machine: when one took our ports between
+        # free_port_base and the bind, move to other ports and try again.
+        for _ in range(5):
+            if self.start_once():
+                return self
+            for service, port in SERVICES.items():
+                self.config(service + ".port", self.port_base + port % 1000)
+        raise AssertionError("no free ports:\n" + self.read_log())
+
+    def start_once(self):
+        """Starts serve; False when its ports were taken, so nothing started."""
         self.log = open(self.log_path, "ab")
+        log = self.read_log()
+        starts, taken = log.count("serve started"), log.count("Address already in use")
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "abort_on_error=0:detect_leaks=1")
         self.proc = subprocess.Popen([ESTAFETA, "-c", self.conf, "serve"], stdout=self.log,
                                      stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + 15
         while time.time() < deadline:
+            if self.proc.poll() is not None and self.read_log().count("Address already in use") > taken:
+                self.proc = None
+                self.log.close()
+                self.port_base = free_port_base()
+                return False
             assert self.proc.poll() is None, "serve exited:\n" + self.read_log()
             try:
+                # Our server's start in the log first: another test run that took the same
+                # ports in the meantime would answer the probes too.
+                if self.read_log().count("serve started") == starts:
+                    raise OSError("not started yet")
                 for service in SERVICES:
                     socket.create_connection((self.listen, self.port(service)), timeout=0.5).close()
-                return self
+                return True
             except OSError:
                 time.sleep(0.05)
         raise AssertionError("serve did not start:\n" + self.read_log())
@@ -151,6 +176,28 @@ class Instance:
 
     def raw(self, service="smtp"):
         return RawSMTP(self.listen, self.port(service))
+
+    def pop3(self, service="pop3", user=None):
+        """A poplib client; logged in with USER/PASS when user is given."""
+        if service == "pop3s":
+            c = poplib.POP3_SSL(self.listen, self.port(service), context=insecure_tls(), timeout=30)
+        else:
+            c = poplib.POP3(self.listen, self.port(service), timeout=30)
+        if user is not None:
+            c.user(user)
+            c.pass_(self.passwords[user])
+        return c
+
+    def imap(self, service="imap", user=None):
+        """An imaplib client; logged in with LOGIN when user is given."""
+        if service == "imaps":
+            c = imaplib.IMAP4_SSL(self.listen, self.port(service), ssl_context=insecure_tls(),
+                                  timeout=30)
+        else:
+            c = imaplib.IMAP4(self.listen, self.port(service), timeout=30)
+        if user is not None:
+            c.login(user, self.passwords[user])
+        return c
 
 
 def insecure_tls():
@@ -226,12 +273,17 @@ def instance_factory():
         return inst
 
     yield make
+    # Every instance stops before any is judged, so a failure of one never leaves another
+    # running (and holding its ports) for the tests that follow.
+    results = []
     for inst in made:
         code = inst.stop()
         log = inst.read_log() if os.path.exists(inst.log_path) else ""
         if inst.mounted:
             subprocess.run(["umount", inst.dir])
         shutil.rmtree(inst.root, ignore_errors=True)
+        results.append((code, log))
+    for code, log in results:
         assert "Sanitizer" not in log and "runtime error" not in log, log
         assert code in (None, 0), f"serve exited with {code}:\n{log}"
 

@@ -84,3 +84,36 @@ def test_full_disk_gives_452_and_leaves_nothing_half_written(instance_factory):
     with inst.smtp() as c:
         c.sendmail("carol@remote.test", ["alice@example.test"], b"Subject: room again\r\n\r\nx\r\n")
     assert inst.mailbox("alice@example.test")[-1][5] == "room again"
+
+
+def test_start_sweeps_what_a_crash_left(server):
+    """A message file renamed but never committed, and a spool file, both an hour old, go at
+    start; fresh ones and committed ones stay."""
+    with server.smtp() as c:
+        c.sendmail("carol@remote.test", ["alice@example.test"], b"Subject: kept\r\n\r\nx\r\n")
+    server.stop()
+    old = time.time() - 7200
+    orphan_dir = os.path.join(server.dir, "messages", "ff")
+    os.makedirs(orphan_dir, exist_ok=True)
+    orphan = os.path.join(orphan_dir, "0" * 32)
+    spool = os.path.join(server.dir, "tmp", "deadbeef.spool")
+    fresh = os.path.join(server.dir, "tmp", "fresh.spool")
+    for path in (orphan, spool, fresh):
+        with open(path, "w") as f:
+            f.write("partial")
+    owner = os.stat(server.dir)
+    for path in (orphan_dir, orphan, spool, fresh):  # as the server itself would have left them
+        os.chown(path, owner.st_uid, owner.st_gid)
+    for path in (orphan, spool):
+        os.utime(path, (old, old))
+    committed = [os.path.join(d, f) for d, _, files in os.walk(os.path.join(server.dir, "messages"))
+                 for f in files if f != "0" * 32]
+    for path in committed:
+        os.utime(path, (old, old))
+    server.start()
+    assert not os.path.exists(orphan) and not os.path.exists(spool)
+    assert os.path.exists(fresh)
+    assert all(os.path.exists(p) for p in committed)
+    assert server.mailbox("alice@example.test")[0][5] == "kept"
+    assert "store sweep removed=2" in server.read_log()
+    os.unlink(fresh)

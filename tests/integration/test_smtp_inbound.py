@@ -27,7 +27,7 @@ def test_greeting_and_ehlo(server):
     assert code == 250
     assert lines[0].startswith("mx.example.test Hello client.test [127.0.0.1]")
     assert lines[1:] == ["PIPELINING", "SIZE 52428800", "8BITMIME", "SMTPUTF8",
-                         "ENHANCEDSTATUSCODES", "STARTTLS", "DSN", "CHUNKING"]
+                         "ENHANCEDSTATUSCODES", "STARTTLS", "DSN", "ETRN", "CHUNKING"]
     assert raw.cmd("HELO client.test") == (250, ["mx.example.test"])
     assert raw.cmd("QUIT")[0] == 221
     assert raw.closed()

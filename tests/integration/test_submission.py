@@ -153,3 +153,23 @@ def test_scram_sha_256(server):
     assert code == 334
     code, text = raw2.cmd(base64.b64encode(bad.respond(base64.b64decode(text[0]))).decode())
     assert code == 535
+
+
+def test_scram_with_a_password_saslprep_changes(server):
+    """RFC 5802 2.2: keys come from the SASLprep'd password, as clients compute them; PLAIN
+    keeps checking the password as typed."""
+    scram = pytest.importorskip("scram")
+    password = "\uff50ass\u00a0w\u00f6rd \u00bd"  # full-width p, no-break space, one half
+    server.add_user("carol@example.test", password)
+    raw = server.raw("submission")
+    raw.cmd("EHLO client.test")
+    client = scram.ScramClient("carol@example.test", password)
+    code, text = raw.cmd("AUTH SCRAM-SHA-256 " + base64.b64encode(client.respond(b"")).decode())
+    code, text = raw.cmd(base64.b64encode(client.respond(base64.b64decode(text[0]))).decode())
+    assert code == 334, text
+    client.respond(base64.b64decode(text[0]))
+    assert raw.cmd("") == (235, ["2.7.0 Authentication successful"])
+    plain = base64.b64encode(b"\0carol@example.test\0" + password.encode()).decode()
+    raw2 = server.raw("submission")
+    raw2.cmd("EHLO client.test")
+    assert raw2.cmd("AUTH PLAIN " + plain)[0] == 235

@@ -1,0 +1,75 @@
+/* libFuzzer target for imap_parse.c: frames the input as a stream of commands, fed in pieces
+ * whose size comes from the first byte (so literals split anywhere), parses each framed
+ * command and checks the arguments lie within the limits; then reads the input as a sequence
+ * set. Sanitizers catch the rest. */
+#include "imap/imap_parse.h"
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct imap_limits limits = { 256, 1024, 4096, 4, 64 };
+
+static size_t count_args(const struct imap_arg *args, size_t count, unsigned depth)
+{
+	size_t n = count;
+	if (depth > limits.max_depth)
+		abort();
+	for (size_t i = 0; i < count; i++) {
+		if (args[i].type == IMAP_ARG_LIST)
+			n += count_args(args[i].list, args[i].count, depth + 1);
+		else if (args[i].str == NULL || args[i].str[args[i].len] != '\0')
+			abort();
+	}
+	return n;
+}
+
+static void parse(const struct imap_frame *f)
+{
+	struct imap_command c;
+	const char *error = NULL;
+	if (imap_parse(f->cmd.data, f->cmd.len, &limits, &c, &error) == 0) {
+		if (c.tag == NULL || c.name == NULL || count_args(c.args, c.count, 0) > limits.max_args)
+			abort();
+	} else if (error == NULL) {
+		abort();
+	}
+	imap_command_free(&c);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 1)
+		return 0;
+	size_t step = data[0] % 32 + 1;
+	const char *in = (const char *)data + 1;
+	size_t len = size - 1;
+	struct imap_frame f;
+	imap_frame_init(&f);
+	bool fatal = false;
+	for (size_t pos = 0; pos < len && !fatal;) {
+		size_t n = len - pos < step ? len - pos : step, used;
+		enum imap_frame_result r = imap_frame_feed(&f, &limits, in + pos, n, &used);
+		if (used > n || (r == IMAP_FRAME_MORE && used != n) ||
+		    f.cmd.len > limits.max_command)
+			abort();
+		pos += used;
+		if (r == IMAP_FRAME_DONE)
+			parse(&f);
+		if (r == IMAP_FRAME_DONE || r == IMAP_FRAME_REFUSED)
+			imap_frame_reset(&f);
+		fatal = r == IMAP_FRAME_FATAL;
+	}
+	imap_frame_free(&f);
+
+	char *s = strndup(in, len);
+	struct imap_seqset set;
+	if (imap_seqset_parse(s, 16, &set) == 0) {
+		imap_seqset_resolve(&set, 100);
+		for (size_t i = 0; i < set.count; i++)
+			if (set.ranges[i].lo > set.ranges[i].hi || set.ranges[i].lo == 0)
+				abort();
+		imap_seqset_free(&set);
+	}
+	free(s);
+	return 0;
+}

@@ -1,0 +1,209 @@
+/* The shared server side of logging in; see login.h. */
+#include "auth/login.h"
+#include "auth/password.h"
+#include "core/base64.h"
+#include "core/xalloc.h"
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct password_check {
+	char *password;
+	char *hash;
+	bool ok;
+	login_password_fn *done;
+	void *ctx;
+};
+
+char *login_dummy_hash(void)
+{
+	/* Any valid hash will do; it is only there to spend the same time as a real check. */
+	return password_hash("estafeta-no-such-user");
+}
+
+static void password_job(void *arg)
+{
+	struct password_check *pc = arg;
+	pc->ok = password_verify(pc->password, pc->hash);
+}
+
+static void password_done(void *arg)
+{
+	struct password_check *pc = arg;
+	OPENSSL_cleanse(pc->password, strlen(pc->password));
+	free(pc->password);
+	free(pc->hash);
+	pc->done(pc->ctx, pc->ok);
+	free(pc);
+}
+
+int login_password_check(struct store *st, struct workq *wq, const char *dummy_hash,
+			 const char *address, const char *password, login_password_fn *done,
+			 void *ctx, char **error_r)
+{
+	struct account a = { 0 };
+	int found = store_user_get(st, address, &a, error_r);
+	if (found < 0)
+		return -1;
+	struct password_check *pc = xcalloc(1, sizeof(*pc));
+	pc->password = xstrdup(password);
+	pc->hash = xstrdup(found > 0 && a.password_hash != NULL ? a.password_hash : dummy_hash);
+	pc->done = done;
+	pc->ctx = ctx;
+	account_clear(&a);
+	workq_submit(wq, password_job, password_done, pc);
+	return 0;
+}
+
+int login_sasl_feed(struct sasl *s, bool has_data, const char *text, size_t len, buf *out)
+{
+	buf data;
+	buf_init(&data);
+	int r = -1;
+	if (!has_data || (len == 1 && text[0] == '=') || base64_decode(text, len, &data) >= 0)
+		r = (int)sasl_step(s, has_data, data.data, data.len, out);
+	OPENSSL_cleanse(data.data, data.len);
+	buf_free(&data);
+	return r;
+}
+
+enum sasl_result login_sasl_scram(struct sasl *s, struct store *st, buf *out)
+{
+	struct account a = { 0 };
+	char *error = NULL;
+	int found = store_user_get(st, sasl_username(s), &a, &error);
+	free(error);
+	buf_clear(out);
+	enum sasl_result r = sasl_scram_credentials(s, found > 0 ? a.scram_sha256 : NULL, out);
+	account_clear(&a);
+	return r;
+}
+
+struct login_exchange {
+	struct sasl *sasl;
+	const struct login_env *env;
+	const struct login_exchange_ops *ops;
+	void *ctx;
+	bool final;   /* server-final sent as a challenge: the client answers with an empty line */
+};
+
+struct login_exchange *login_exchange_new(const char *mech, const struct login_env *env,
+					  const struct login_exchange_ops *ops, void *ctx)
+{
+	struct sasl *sasl = sasl_new(mech);
+	if (sasl == NULL)
+		return NULL;
+	struct login_exchange *x = xcalloc(1, sizeof(*x));
+	x->sasl = sasl;
+	x->env = env;
+	x->ops = ops;
+	x->ctx = ctx;
+	return x;
+}
+
+void login_exchange_free(struct login_exchange **xp)
+{
+	struct login_exchange *x = *xp;
+	if (x == NULL)
+		return;
+	sasl_free(&x->sasl);
+	free(x);
+	*xp = NULL;
+}
+
+static void exchange_done(struct login_exchange *x, enum login_outcome outcome)
+{
+	x->ops->done(x->ctx, outcome, sasl_username(x->sasl));
+}
+
+static void send_challenge(struct login_exchange *x, const buf *data)
+{
+	buf enc;
+	buf_init(&enc);
+	base64_encode(data->data, data->len, &enc);
+	x->ops->challenge(x->ctx, enc.data);
+	buf_free(&enc);
+}
+
+static void exchange_result(struct login_exchange *x, enum sasl_result r, buf *out);
+
+static void exchange_password_checked(void *arg, bool ok)
+{
+	struct login_exchange *x = arg;
+	buf out;
+	buf_init(&out);
+	exchange_result(x, sasl_password_checked(x->sasl, ok), &out);
+	buf_free(&out);
+}
+
+/* Acts on what the mechanism returned. */
+static void exchange_result(struct login_exchange *x, enum sasl_result r, buf *out)
+{
+	char *error = NULL;
+	switch (r) {
+	case SASL_CONTINUE:
+		send_challenge(x, out);
+		break;
+	case SASL_CHECK_PASSWORD:
+		if (login_password_check(x->env->store, x->env->workq, x->env->dummy_hash,
+					 sasl_username(x->sasl), sasl_password(x->sasl),
+					 exchange_password_checked, x, &error) < 0) {
+			free(error);
+			exchange_done(x, LOGIN_TEMPFAIL);
+		} else {
+			x->ops->wait(x->ctx);
+		}
+		break;
+	case SASL_NEED_SCRAM:
+		exchange_result(x, login_sasl_scram(x->sasl, x->env->store, out), out);
+		break;
+	case SASL_OK:
+		if (out->len > 0) {
+			x->final = true;
+			send_challenge(x, out);
+		} else {
+			exchange_done(x, LOGIN_OK);
+		}
+		break;
+	case SASL_FAIL:
+		exchange_done(x, LOGIN_FAILED);
+		break;
+	case SASL_MALFORMED:
+		exchange_done(x, LOGIN_MALFORMED);
+		break;
+	}
+}
+
+/* Decodes a client response and feeds it to the mechanism. */
+static void exchange_feed(struct login_exchange *x, bool has_data, const char *text, size_t len)
+{
+	buf out;
+	buf_init(&out);
+	int r = login_sasl_feed(x->sasl, has_data, text, len, &out);
+	if (r < 0)
+		exchange_done(x, LOGIN_UNDECODABLE);
+	else
+		exchange_result(x, (enum sasl_result)r, &out);
+	buf_free(&out);
+}
+
+void login_exchange_start(struct login_exchange *x, bool has_data, const char *text, size_t len)
+{
+	exchange_feed(x, has_data, text, len);
+}
+
+void login_exchange_line(struct login_exchange *x, const char *line, size_t len)
+{
+	if (len == 1 && line[0] == '*')
+		exchange_done(x, LOGIN_CANCELLED);
+	else if (x->final)
+		exchange_done(x, len == 0 ? LOGIN_OK : LOGIN_NOT_EMPTY);
+	else
+		exchange_feed(x, true, line, len);
+}
+
+void login_failure_delay(struct event_base *base, int seconds, event_callback_fn fn, void *ctx)
+{
+	struct timeval tv = { seconds, 0 };
+	event_base_once(base, -1, EV_TIMEOUT, fn, ctx, &tv);
+}

@@ -1,0 +1,89 @@
+/* The server side of logging in that every protocol shares (SMTP AUTH; POP3 USER/PASS, APOP
+ * and AUTH; IMAP LOGIN and AUTHENTICATE): checking a password against the account's hash on a
+ * worker thread, with a dummy hash for unknown users so the time taken does not tell who
+ * exists; the SASL steps that do not depend on the protocol's framing (decoding a base64
+ * response, finding SCRAM credentials); and the delay before a failed login is answered.
+ * The protocols keep only their framing ("334 " or "+ " challenges) and their replies.
+ * Everything here runs on the event loop thread, with that thread's store. */
+#ifndef ESTAFETA_LOGIN_H
+#define ESTAFETA_LOGIN_H
+#include "auth/sasl.h"
+#include "core/buf.h"
+#include "core/workq.h"
+#include "store/store.h"
+#include <event2/event.h>
+#include <stdbool.h>
+
+/* An allocated hash of a password nobody has, made once per server (it blocks like
+ * password_hash), for login_password_check to spend the same time on unknown users. */
+char *login_dummy_hash(void);
+
+typedef void login_password_fn(void *ctx, bool ok);
+/* Checks password for address: looks the account up at once on st, then verifies the hash on
+ * a worker of wq (yescrypt takes tens of milliseconds); done(ctx, ok) runs later on the loop
+ * thread. Returns 0 when the check is under way, -1 with *error_r when the lookup failed (done
+ * will not run). The password is copied and wiped after use. */
+int login_password_check(struct store *st, struct workq *wq, const char *dummy_hash,
+			 const char *address, const char *password, login_password_fn *done,
+			 void *ctx, char **error_r);
+
+/* Decodes one client response (base64; "=" alone is the empty initial response of RFC 4954
+ * and RFC 5034) and feeds it to the mechanism; has_data false for a first step without an
+ * initial response. Returns the mechanism's result with any challenge in out, or -1 when the
+ * response is not base64. */
+int login_sasl_feed(struct sasl *s, bool has_data, const char *text, size_t len, buf *out);
+
+/* After SASL_NEED_SCRAM: finds the user's SCRAM credentials on st and hands them to the
+ * mechanism (an unknown user fails later, at the proof). Returns the next result. */
+enum sasl_result login_sasl_scram(struct sasl *s, struct store *st, buf *out);
+
+/* ---- a whole SASL exchange (SMTP AUTH, POP3 AUTH, IMAP AUTHENTICATE) ----
+ * The exchange drives the mechanism (auth/sasl.c): it decodes the client's base64 lines ("="
+ * alone is an empty initial response, "*" cancels), finds SCRAM credentials, checks passwords
+ * on a worker, and turns the server-final data of SCRAM into a last challenge answered by an
+ * empty line, since none of the three protocols sends data with its success reply
+ * (RFC 4954 4, RFC 5034 4; IMAP could, but one behaviour serves all). The protocol only frames
+ * challenges and turns the outcome into its reply. */
+enum login_outcome {
+	LOGIN_OK,          /* authenticated */
+	LOGIN_FAILED,      /* wrong credentials (or unknown user): answer after the failure delay */
+	LOGIN_MALFORMED,   /* the client's message broke the mechanism's syntax */
+	LOGIN_UNDECODABLE, /* a response that is not base64 */
+	LOGIN_CANCELLED,   /* the client sent "*" */
+	LOGIN_NOT_EMPTY,   /* after the server-final challenge, a response that was not empty */
+	LOGIN_TEMPFAIL,    /* the account could not be looked up */
+};
+
+struct login_env {
+	struct store *store;    /* the loop thread's */
+	struct workq *workq;
+	const char *dummy_hash; /* login_dummy_hash() */
+};
+
+struct login_exchange_ops {
+	/* Sends a challenge (base64 text, maybe empty); the next client line goes to
+	 * login_exchange_line. */
+	void (*challenge)(void *ctx, const char *b64);
+	/* A password check started on a worker: stop reading until done is called. */
+	void (*wait)(void *ctx);
+	/* The exchange is over. user is the authentication identity (LOGIN_OK, and LOGIN_FAILED
+	 * when known, for the log), valid during the call. Called last: it may free the
+	 * exchange. After wait, done is the next call, from the loop. */
+	void (*done)(void *ctx, enum login_outcome outcome, const char *user);
+};
+
+struct login_exchange;
+/* Starts an exchange with mech (case-insensitive); NULL when the mechanism is not offered.
+ * env and ops must outlive it. */
+struct login_exchange *login_exchange_new(const char *mech, const struct login_env *env,
+					  const struct login_exchange_ops *ops, void *ctx);
+void login_exchange_free(struct login_exchange **x);
+/* The first step: the initial response given with the command (has_data), or none. */
+void login_exchange_start(struct login_exchange *x, bool has_data, const char *text, size_t len);
+/* A client's response line. */
+void login_exchange_line(struct login_exchange *x, const char *line, size_t len);
+
+/* Runs fn(-1, EV_TIMEOUT, ctx) on the loop after seconds: failed logins are answered late,
+ * which slows password guessing. The caller keeps its session alive (paused) until then. */
+void login_failure_delay(struct event_base *base, int seconds, event_callback_fn fn, void *ctx);
+#endif

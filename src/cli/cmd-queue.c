@@ -1,0 +1,167 @@
+/* estafeta queue: the outbound queue for administrators. Changes are made in the store; a
+ * running server's queue runner polls the store every second, so flush and retry take effect
+ * there within a second (no signal needed).
+ *   queue list            one line per message, TAB-separated: queue id, sender ("<>" for the
+ *                         null sender), pending recipients (comma-separated), age, attempts
+ *                         (the most of any recipient), next attempt ("now" or in how long),
+ *                         last error ("-" for none)
+ *   queue show ID         the message's envelope and each recipient's state
+ *   queue flush [ID]      makes every pending recipient (of ID) due now
+ *   queue retry ID        the same for one message
+ *   queue delete ID       removes the message from the queue without delivering it */
+#include "cli/admin.h"
+#include "core/buf.h"
+#include "core/xalloc.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const status_words[] = { "pending", "sent", "bounced" };
+
+/* "3d4h", "12m", "40s": an interval as a person reads it. */
+static void put_interval(buf *b, long long s)
+{
+	if (s < 0)
+		s = 0;
+	if (s >= 86400)
+		buf_printf(b, "%lldd%lldh", s / 86400, s % 86400 / 3600);
+	else if (s >= 3600)
+		buf_printf(b, "%lldh%lldm", s / 3600, s % 3600 / 60);
+	else if (s >= 60)
+		buf_printf(b, "%lldm%llds", s / 60, s % 60);
+	else
+		buf_printf(b, "%llds", s);
+}
+
+static int load(struct cli *cli, const char *id, struct queue_msg ***msgs, size_t *count)
+{
+	struct store *st = cli_store(cli);
+	if (st == NULL)
+		return 1;
+	char *error = NULL;
+	if (store_queue_list(st, id, msgs, count, &error) < 0)
+		return cli_fail(error);
+	if (id != NULL && *count == 0) {
+		cli_error("no message %s in the queue (see: estafeta queue list)", id);
+		return 1;
+	}
+	return 0;
+}
+
+static int queue_list(struct cli *cli, int argc, char **argv, unsigned options)
+{
+	struct queue_msg **msgs;
+	size_t count;
+	int r = load(cli, NULL, &msgs, &count);
+	if (r != 0)
+		return r;
+	time_t now = time(NULL);
+	for (size_t i = 0; i < count; i++) {
+		struct queue_msg *m = msgs[i];
+		buf line;
+		buf_init(&line);
+		buf_printf(&line, "%s\t<%s>\t", m->queue_id, m->sender);
+		int attempts = 0, n = 0;
+		time_t next = 0;
+		const char *error = NULL;
+		for (size_t k = 0; k < m->rcpt_count; k++) {
+			struct queue_rcpt *q = &m->rcpts[k];
+			if (q->status != QUEUE_PENDING)
+				continue;
+			buf_printf(&line, "%s%s", n++ > 0 ? "," : "", q->recipient);
+			if (q->attempts > attempts)
+				attempts = q->attempts;
+			if (n == 1 || q->next_attempt < next)
+				next = q->next_attempt;
+			if (q->last_error != NULL)
+				error = q->last_error;
+		}
+		buf_putc(&line, '\t');
+		put_interval(&line, now - m->arrival);
+		buf_printf(&line, "\t%d\t", attempts);
+		if (next <= now)
+			buf_puts(&line, "now");
+		else
+			put_interval(&line, next - now);
+		buf_printf(&line, "\t%s", error != NULL ? error : "-");
+		puts(line.data);
+		buf_free(&line);
+	}
+	queue_msgs_free(msgs, count);
+	return 0;
+}
+
+static int queue_show(struct cli *cli, int argc, char **argv, unsigned options)
+{
+	struct queue_msg **msgs;
+	size_t count;
+	int r = load(cli, argv[0], &msgs, &count);
+	if (r != 0)
+		return r;
+	struct queue_msg *m = msgs[0];
+	char date[64];
+	struct tm tm;
+	gmtime_r(&m->arrival, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("id: %s\nsender: <%s>\narrival: %s\nsize: %llu\n", m->queue_id, m->sender, date,
+	       (unsigned long long)m->size);
+	if (m->envid != NULL)
+		printf("envid: %s\n", m->envid);
+	for (size_t k = 0; k < m->rcpt_count; k++) {
+		struct queue_rcpt *q = &m->rcpts[k];
+		printf("recipient: %s status=%s attempts=%d", q->recipient, status_words[q->status],
+		       q->attempts);
+		if (q->status == QUEUE_PENDING) {
+			gmtime_r(&q->next_attempt, &tm);
+			strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			printf(" next=%s", date);
+		}
+		printf(" error=%s\n", q->last_error != NULL ? q->last_error : "-");
+	}
+	queue_msgs_free(msgs, count);
+	return 0;
+}
+
+static int queue_flush(struct cli *cli, int argc, char **argv, unsigned options)
+{
+	struct store *st = cli_store(cli);
+	if (st == NULL)
+		return 1;
+	char *error = NULL;
+	int n = store_queue_flush(st, argc > 0 ? argv[0] : NULL, NULL, false, &error);
+	if (n < 0)
+		return cli_fail(error);
+	printf("%d recipients due now\n", n);
+	return 0;
+}
+
+static int queue_delete(struct cli *cli, int argc, char **argv, unsigned options)
+{
+	struct store *st = cli_store(cli);
+	if (st == NULL)
+		return 1;
+	char *error = NULL;
+	int r = store_queue_delete(st, argv[0], &error);
+	if (r < 0)
+		return cli_fail(error);
+	if (r == 0) {
+		cli_error("no message %s in the queue (see: estafeta queue list)", argv[0]);
+		return 1;
+	}
+	return 0;
+}
+
+static const struct cli_subcommand queue_commands[] = {
+	{ "list", "", 0, 0, NULL, queue_list },
+	{ "show", "ID", 1, 1, NULL, queue_show },
+	{ "flush", "[ID]", 0, 1, NULL, queue_flush },
+	{ "retry", "ID", 1, 1, NULL, queue_flush },
+	{ "delete", "ID", 1, 1, NULL, queue_delete },
+};
+
+int cmd_queue(struct cli *cli, int argc, char **argv)
+{
+	return cli_run_subcommand(cli, argc, argv, queue_commands,
+				  sizeof(queue_commands) / sizeof(queue_commands[0]));
+}

@@ -1,0 +1,158 @@
+/* APPEND (RFC 3501 6.3.11, APPENDUID of RFC 4315 3): a message from the client goes into a
+ * mailbox the same durable way SMTP delivers one: written to a spool file, then committed by
+ * the committer (fsync, rename, one transaction) before the client hears OK. The literal is
+ * held in memory while the command is framed (bounded by smtp.max_message_size); streaming
+ * it to the spool as it arrives is left for later. */
+#include "imap/imap.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "deliver/spool.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+struct append {
+	struct imap_session *s;
+	char *folder;            /* delivery_local.folder points here */
+	int64_t folder_id;
+	uint32_t uidvalidity;
+	char *keywords;          /* set after the commit: deliveries carry system flags only */
+};
+
+/* date-time = DQUOTE date-day-fixed "-" date-month "-" date-year SP time SP zone DQUOTE,
+ * e.g. " 7-Feb-1994 21:52:25 -0800". Returns the time, or -1. */
+static time_t parse_date_time(const char *s)
+{
+	struct tm tm = { 0 };
+	char mon[4], sign;
+	int zone, n = 0;
+	if (sscanf(s, "%2d-%3[A-Za-z]-%4d %2d:%2d:%2d %c%4d%n", &tm.tm_mday, mon, &tm.tm_year,
+		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &sign, &zone, &n) != 8 || s[n] != '\0' ||
+	    (sign != '+' && sign != '-') || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+	    tm.tm_min > 59 || tm.tm_sec > 60)
+		return -1;
+	if ((tm.tm_mon = imap_month(mon)) < 0)
+		return -1;
+	tm.tm_year -= 1900;
+	long offset = (zone / 100 * 60 + zone % 100) * 60L;
+	return timegm(&tm) - (sign == '+' ? offset : -offset);
+}
+
+static void appended(struct delivery *d, void *arg)
+{
+	struct append *ap = arg;
+	struct imap_session *s = ap->s;
+	s->wait = IMAP_WAIT_NONE;
+	uint32_t uid = d->local_count > 0 ? d->local[0].uid_r : 0;
+	if (d->status == 0 && ap->keywords != NULL) {
+		struct flag_update up = { uid, d->local[0].flags, ap->keywords };
+		uint64_t modseq;
+		char *error = NULL;
+		if (store_flags_update(s->server->store, ap->folder_id, &up, 1, &modseq, &error) < 0) {
+			log_error("session=%s imap append keywords lost uid=%u: %s", conn_id(s->conn), uid, error);
+			free(error);
+		}
+	}
+	if (!s->gone) {
+		if (d->status == 0) {
+			log_info("session=%s imap append mailbox=%s uid=%u size=%llu", conn_id(s->conn),
+				 ap->folder, uid, (unsigned long long)d->body_size);
+			imap_mailbox_sync(s, true);
+			imap_tagged(s, s->tag, "OK [APPENDUID %u %u] APPEND completed", ap->uidvalidity, uid);
+		} else {
+			log_error("session=%s imap append failed: %s", conn_id(s->conn), d->error);
+			imap_tagged(s, s->tag, "NO [%s] Cannot store the message, try again later",
+				    d->full ? "OVERQUOTA" : "SERVERBUG");
+		}
+	}
+	delivery_free(&d);
+	free(ap->folder);
+	free(ap->keywords);
+	free(ap);
+	imap_session_resume(s);
+}
+
+/* Writes the message to a spool file; NULL after answering NO. */
+static char *spool_message(struct imap_session *s, const struct imap_cmd *cmd, const char *msg,
+			   size_t len)
+{
+	char *error = NULL;
+	bool full = false;
+	char *tmp = xasprintf("%s/tmp", store_data_dir(s->server->store));
+	struct spool *sp = spool_new(tmp, &full, &error);
+	free(tmp);
+	if (sp != NULL) {
+		spool_write(sp, msg, len);
+		if (spool_flush(sp, &full, &error) == 0)
+			return spool_release(&sp);
+		spool_discard(&sp);
+	}
+	log_error("session=%s imap append spool failed: %s", conn_id(s->conn), error);
+	free(error);
+	imap_tagged(s, cmd->tag, "NO [%s] Cannot store the message", full ? "OVERQUOTA" : "SERVERBUG");
+	return NULL;
+}
+
+/* append = "APPEND" SP mailbox [SP flag-list] [SP date-time] SP literal */
+void imap_cmd_append(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	const char *name = imap_arg_astring(&cmd->args[0]);
+	const struct imap_arg *msg = &cmd->args[cmd->count - 1];
+	const struct imap_arg *flags = NULL, *date = NULL;
+	for (size_t i = 1; i + 1 < cmd->count; i++) {
+		if (cmd->args[i].type == IMAP_ARG_LIST && flags == NULL && date == NULL)
+			flags = &cmd->args[i];
+		else if (cmd->args[i].type == IMAP_ARG_STRING && date == NULL)
+			date = &cmd->args[i];
+		else
+			name = NULL;
+	}
+	uint32_t bits = 0;
+	buf keywords;
+	buf_init(&keywords);
+	time_t when = date != NULL ? parse_date_time(date->str) : time(NULL);
+	if (name == NULL || msg->type != IMAP_ARG_LITERAL || when < 0 ||
+	    (flags != NULL && imap_parse_flags(flags->list, flags->count, &bits, &keywords) < 0)) {
+		buf_free(&keywords);
+		imap_tagged(s, cmd->tag, "BAD APPEND takes a mailbox, flags, a date and a literal");
+		return;
+	}
+	struct folder f = { 0 };
+	char *error = NULL;
+	int r = store_folder_get(s->server->store, s->user_id, name, &f, &error);
+	char *path = NULL;
+	if (r < 0) {
+		log_error("session=%s imap append failed: %s", conn_id(s->conn), error);
+		free(error);
+		imap_tagged(s, cmd->tag, "NO [SERVERBUG] Internal error, try again later");
+	} else if (r == 0) {
+		imap_tagged(s, cmd->tag, "NO [TRYCREATE] No such mailbox");
+	} else if (msg->len == 0) {
+		imap_tagged(s, cmd->tag, "NO Empty message");
+	} else if ((path = spool_message(s, cmd, msg->str, msg->len)) != NULL) {
+		struct append *ap = xcalloc(1, sizeof(*ap));
+		ap->s = s;
+		ap->folder = xstrdup(f.name);
+		ap->folder_id = f.id;
+		ap->uidvalidity = f.uidvalidity;
+		ap->keywords = keywords.len > 0 ? buf_steal(&keywords) : NULL;
+		struct delivery *d = xcalloc(1, sizeof(*d));
+		d->spool_path = path;
+		d->body_size = msg->len;
+		d->sender = xstrdup("");
+		d->arrival = when;
+		d->queue_id = xasprintf("imap-%s", conn_id(s->conn));
+		d->local_count = 1;
+		d->local = xcalloc(1, sizeof(*d->local));
+		d->local[0] = (struct delivery_local){ s->user_id, ap->folder, NULL, bits, 0 };
+		free(s->tag);
+		s->tag = xstrdup(cmd->tag);
+		s->wait = IMAP_WAIT_BUSY;
+		conn_pause(s->conn);
+		committer_submit(s->server->committer, d, appended, ap);
+	}
+	folder_clear(&f);
+	buf_free(&keywords);
+}

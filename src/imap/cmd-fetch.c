@@ -1,0 +1,318 @@
+/* FETCH and UID FETCH (RFC 3501 6.4.5, 7.4.2): FLAGS, UID, INTERNALDATE, RFC822.SIZE, RFC822
+ * (.HEADER, .TEXT), ENVELOPE, BODY, BODYSTRUCTURE, BODY[section]<partial> and BODY.PEEK, and
+ * the macros ALL, FAST and FULL. Reading a body section without PEEK sets \Seen (in a
+ * read-write mailbox), and the new flags go out with it. The MIME structure is parsed from the
+ * stored message for each FETCH that needs it (keeping it in the store comes later). */
+#include "imap/imap.h"
+#include "imap/imap_envelope.h"
+#include "imap/imap_section.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "mail/mime.h"
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+enum fetch_kind {
+	FETCH_FLAGS,
+	FETCH_UID,
+	FETCH_INTERNALDATE,
+	FETCH_SIZE,
+	FETCH_ENVELOPE,
+	FETCH_BODY,      /* BODY without a section: the structure without extension data */
+	FETCH_BODYSTRUCTURE,
+	FETCH_SECTION,   /* BODY[...], BODY.PEEK[...], RFC822, RFC822.HEADER, RFC822.TEXT */
+};
+
+struct fetch_item {
+	enum fetch_kind kind;
+	const char *name;          /* the response's item name ("RFC822", "BODY[") */
+	char *section_echo;        /* BODY[section]: the section text as the client gave it */
+	struct imap_section sec;
+	bool sets_seen;
+};
+
+struct fetch {
+	struct fetch_item *items;
+	size_t count;
+	bool needs_body;
+	bool sets_seen;
+	bool has_flags, has_uid;
+};
+
+static void fetch_free(struct fetch *f)
+{
+	for (size_t i = 0; i < f->count; i++) {
+		free(f->items[i].section_echo);
+		imap_section_free(&f->items[i].sec);
+	}
+	free(f->items);
+}
+
+static struct fetch_item *add_item(struct fetch *f, enum fetch_kind kind, const char *name)
+{
+	f->items = xrealloc(f->items, (f->count + 1) * sizeof(*f->items));
+	struct fetch_item *it = &f->items[f->count++];
+	memset(it, 0, sizeof(*it));
+	strlist_init(&it->sec.fields);
+	it->kind = kind;
+	it->name = name;
+	f->has_flags |= kind == FETCH_FLAGS;
+	f->has_uid |= kind == FETCH_UID;
+	f->needs_body |= kind == FETCH_ENVELOPE || kind == FETCH_BODY || kind == FETCH_BODYSTRUCTURE;
+	return it;
+}
+
+/* A section item: RFC822 is BODY[], RFC822.HEADER is BODY.PEEK[HEADER], RFC822.TEXT is
+ * BODY[TEXT] (RFC 3501 6.4.5), answered under their own names. */
+static struct fetch_item *add_section(struct fetch *f, const char *name,
+				      enum imap_section_text text, bool seen)
+{
+	struct fetch_item *it = add_item(f, FETCH_SECTION, name);
+	it->sec.text = text;
+	it->sets_seen = seen;
+	f->needs_body = true;
+	f->sets_seen |= seen;
+	return it;
+}
+
+/* fetch-att = "ENVELOPE" / "FLAGS" / "INTERNALDATE" / "RFC822" [".HEADER" / ".SIZE" /
+ *             ".TEXT"] / "BODY" ["STRUCTURE"] / "UID" /
+ *             "BODY" section ["<" number "." nz-number ">"] /
+ *             "BODY.PEEK" section ["<" number "." nz-number ">"] */
+static int parse_att(struct fetch *f, const char *a)
+{
+	if (strcasecmp(a, "FLAGS") == 0)
+		add_item(f, FETCH_FLAGS, "FLAGS");
+	else if (strcasecmp(a, "UID") == 0)
+		add_item(f, FETCH_UID, "UID");
+	else if (strcasecmp(a, "INTERNALDATE") == 0)
+		add_item(f, FETCH_INTERNALDATE, "INTERNALDATE");
+	else if (strcasecmp(a, "RFC822.SIZE") == 0)
+		add_item(f, FETCH_SIZE, "RFC822.SIZE");
+	else if (strcasecmp(a, "RFC822") == 0)
+		add_section(f, "RFC822", SECTION_ALL, true);
+	else if (strcasecmp(a, "RFC822.HEADER") == 0)
+		add_section(f, "RFC822.HEADER", SECTION_HEADER, false);
+	else if (strcasecmp(a, "RFC822.TEXT") == 0)
+		add_section(f, "RFC822.TEXT", SECTION_TEXT, true);
+	else if (strcasecmp(a, "ENVELOPE") == 0)
+		add_item(f, FETCH_ENVELOPE, "ENVELOPE");
+	else if (strcasecmp(a, "BODY") == 0)
+		add_item(f, FETCH_BODY, "BODY");
+	else if (strcasecmp(a, "BODYSTRUCTURE") == 0)
+		add_item(f, FETCH_BODYSTRUCTURE, "BODYSTRUCTURE");
+	else if (strcasecmp(a, "FAST") == 0 || strcasecmp(a, "ALL") == 0 || strcasecmp(a, "FULL") == 0) {
+		/* FAST = (FLAGS INTERNALDATE RFC822.SIZE), ALL adds ENVELOPE, FULL adds BODY too */
+		add_item(f, FETCH_FLAGS, "FLAGS");
+		add_item(f, FETCH_INTERNALDATE, "INTERNALDATE");
+		add_item(f, FETCH_SIZE, "RFC822.SIZE");
+		if (strcasecmp(a, "FAST") != 0)
+			add_item(f, FETCH_ENVELOPE, "ENVELOPE");
+		if (strcasecmp(a, "FULL") == 0)
+			add_item(f, FETCH_BODY, "BODY");
+	} else {
+		bool peek = strncasecmp(a, "BODY.PEEK[", 10) == 0;
+		if (!peek && strncasecmp(a, "BODY[", 5) != 0)
+			return -1;
+		const char *spec = a + (peek ? 10 : 5);
+		const char *close = strchr(spec, ']');
+		if (close == NULL)
+			return -1;
+		struct fetch_item *it = add_section(f, "BODY", SECTION_ALL, !peek);
+		it->section_echo = xstrndup(spec, (size_t)(close - spec));
+		imap_section_free(&it->sec);
+		if (imap_section_parse(spec, (size_t)(close - spec), close + 1, &it->sec) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* date-time = DQUOTE date-day-fixed "-" date-month "-" date-year SP time SP zone DQUOTE */
+static void write_date(buf *out, time_t t)
+{
+	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	struct tm tm;
+	localtime_r(&t, &tm);
+	long off = tm.tm_gmtoff / 60;
+	char sign = off < 0 ? '-' : '+';
+	off = off < 0 ? -off : off;
+	buf_printf(out, "\"%2d-%s-%04d %02d:%02d:%02d %c%02ld%02ld\"", tm.tm_mday, months[tm.tm_mon],
+		   tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, sign, off / 60, off % 60);
+}
+
+/* Writes one section item: its name, then the octets as a literal (the partial range of
+ * them when asked, RFC 3501 6.4.5: an origin past the end gives an empty string). */
+static void write_section(buf *out, const struct fetch_item *it, const char *msg, size_t len,
+			  const struct mime_tree *tree)
+{
+	buf data;
+	buf_init(&data);
+	imap_section_extract(&it->sec, msg, len, tree, &data);
+	size_t start = 0, n = data.len;
+	if (it->section_echo != NULL) {
+		buf_printf(out, "BODY[%s]", it->section_echo);
+		if (it->sec.partial) {
+			buf_printf(out, "<%llu>", (unsigned long long)it->sec.offset);
+			start = it->sec.offset < data.len ? (size_t)it->sec.offset : data.len;
+			n = data.len - start < it->sec.length ? data.len - start : (size_t)it->sec.length;
+		}
+	} else {
+		buf_puts(out, it->name);
+	}
+	buf_printf(out, " {%zu}\r\n", n);
+	buf_append(out, data.data + start, n);
+	buf_free(&data);
+}
+
+/* Sets \Seen on the messages about to be read without it, in one store transaction. */
+static void mark_seen(struct imap_session *s, const size_t *idx, size_t n)
+{
+	struct flag_update *up = xcalloc(n + 1, sizeof(*up));
+	size_t count = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct imap_message *m = &s->box.messages[idx[i]];
+		if (!(m->flags & FLAG_SEEN))
+			up[count++] = (struct flag_update){ m->uid, m->flags | FLAG_SEEN, m->keywords };
+	}
+	uint64_t modseq;
+	char *error = NULL;
+	if (count > 0 && store_flags_update(s->server->store, s->box.folder_id, up, count, &modseq,
+					    &error) < 0) {
+		log_error("session=%s imap cannot set \\Seen: %s", conn_id(s->conn), error);
+		free(error);
+		count = 0;
+	}
+	for (size_t i = 0, j = 0; i < n && j < count; i++) {
+		struct imap_message *m = &s->box.messages[idx[i]];
+		if (m->uid == up[j].uid) {
+			m->flags |= FLAG_SEEN;
+			m->modseq = modseq;
+			j++;
+		}
+	}
+	free(up);
+}
+
+/* Writes "* n FETCH (...)" for message i. Returns false when its text could not be read. */
+static bool fetch_one(struct imap_session *s, const struct fetch *f, size_t i, bool uid,
+		      bool seen_changed, buf *out)
+{
+	const struct imap_message *m = &s->box.messages[i];
+	buf msg;
+	buf_init(&msg);
+	struct mime_tree tree = { 0 };
+	if (f->needs_body) {
+		char *error = NULL;
+		int r = store_message_read(s->server->store, s->box.folder_id, m->uid, &msg, &error);
+		if (r <= 0) {
+			/* expunged by another session since our last sync: nothing to say yet */
+			if (r < 0)
+				log_error("session=%s imap fetch read failed uid=%u: %s", conn_id(s->conn),
+					  m->uid, error);
+			free(error);
+			buf_free(&msg);
+			return r == 0;
+		}
+		mime_parse(msg.data, msg.len, &mime_default_limits, &tree);
+	}
+	buf_printf(out, "* %zu FETCH (", i + 1);
+	size_t start = out->len;
+	for (size_t k = 0; k < f->count; k++) {
+		const struct fetch_item *it = &f->items[k];
+		if (out->len > start)
+			buf_putc(out, ' ');
+		switch (it->kind) {
+		case FETCH_FLAGS:
+			buf_puts(out, "FLAGS ");
+			imap_write_flags(out, m->flags, m->keywords);
+			break;
+		case FETCH_UID:
+			buf_printf(out, "UID %u", m->uid);
+			break;
+		case FETCH_INTERNALDATE:
+			buf_puts(out, "INTERNALDATE ");
+			write_date(out, m->internal_date);
+			break;
+		case FETCH_SIZE:
+			buf_printf(out, "RFC822.SIZE %llu", (unsigned long long)m->size);
+			break;
+		case FETCH_ENVELOPE:
+			buf_puts(out, "ENVELOPE ");
+			imap_envelope_write(msg.data, tree.parts[0].hdr_len, out);
+			break;
+		case FETCH_BODY:
+		case FETCH_BODYSTRUCTURE:
+			buf_printf(out, "%s ", it->name);
+			imap_bodystructure_write(&tree, 0, msg.data, it->kind == FETCH_BODYSTRUCTURE, out);
+			break;
+		case FETCH_SECTION:
+			write_section(out, it, msg.data, msg.len, &tree);
+			break;
+		}
+	}
+	/* RFC 3501 6.4.5: UID FETCH always answers with UID; a \Seen just set goes out too. */
+	if (uid && !f->has_uid)
+		buf_printf(out, " UID %u", m->uid);
+	if (seen_changed && !f->has_flags) {
+		buf_puts(out, " FLAGS ");
+		imap_write_flags(out, m->flags, m->keywords);
+	}
+	buf_puts(out, ")\r\n");
+	mime_tree_free(&tree);
+	buf_free(&msg);
+	return true;
+}
+
+/* fetch = "FETCH" SP sequence-set SP ("ALL" / "FULL" / "FAST" / fetch-att /
+ *         "(" fetch-att *(SP fetch-att) ")") */
+void imap_cmd_fetch(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	const char *set = imap_arg_astring(&cmd->args[0]);
+	const struct imap_arg *atts = &cmd->args[1];
+	struct fetch f = { 0 };
+	bool ok = set != NULL && (atts->type == IMAP_ARG_ATOM ||
+				  (atts->type == IMAP_ARG_LIST && atts->count > 0));
+	if (atts->type == IMAP_ARG_ATOM)
+		ok = ok && parse_att(&f, atts->str) == 0;
+	for (size_t i = 0; ok && atts->type == IMAP_ARG_LIST && i < atts->count; i++)
+		ok = atts->list[i].type == IMAP_ARG_ATOM && parse_att(&f, atts->list[i].str) == 0;
+	if (!ok) {
+		fetch_free(&f);
+		imap_tagged(s, cmd->tag, "BAD Invalid or unsupported FETCH items");
+		return;
+	}
+	size_t *idx = NULL, n = 0;
+	if (imap_seqset_indexes(s, cmd, set, &idx, &n) < 0) {
+		fetch_free(&f);
+		return;
+	}
+	bool *was_seen = xcalloc(n + 1, sizeof(*was_seen));
+	for (size_t i = 0; i < n; i++)
+		was_seen[i] = s->box.messages[idx[i]].flags & FLAG_SEEN;
+	if (f.sets_seen && !s->box.read_only)
+		mark_seen(s, idx, n);
+	buf out;
+	buf_init(&out);
+	bool failed = false;
+	for (size_t i = 0; i < n; i++) {
+		bool changed = !was_seen[i] && (s->box.messages[idx[i]].flags & FLAG_SEEN);
+		failed |= !fetch_one(s, &f, idx[i], cmd->uid, changed, &out);
+		/* Send as we go: a FETCH of many large messages never sits whole in memory. */
+		if (out.len >= 65536 || i + 1 == n) {
+			conn_write(s->conn, out.data, out.len);
+			buf_clear(&out);
+		}
+	}
+	buf_free(&out);
+	free(was_seen);
+	free(idx);
+	fetch_free(&f);
+	imap_mailbox_sync(s, cmd->expunges);
+	if (failed)
+		imap_tagged(s, cmd->tag, "NO [SERVERBUG] Some messages could not be read");
+	else
+		imap_tagged(s, cmd->tag, "OK %sFETCH completed", cmd->uid ? "UID " : "");
+}

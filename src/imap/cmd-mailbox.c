@@ -1,0 +1,332 @@
+/* The authenticated state's mailbox commands (RFC 3501 6.3): SELECT and EXAMINE, CREATE,
+ * DELETE, RENAME, SUBSCRIBE and UNSUBSCRIBE, LIST and LSUB (with the CHILDREN and SPECIAL-USE
+ * attributes, RFC 3348 and 6154), STATUS, and NAMESPACE (RFC 2342). Mailbox names use "/" as
+ * the hierarchy delimiter; INBOX is matched without regard to case. */
+#include "imap/imap.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* The flags a client may set (RFC 3501 7.2.6); "\*": keywords may be made up. */
+#define SYSTEM_FLAGS "\\Answered \\Flagged \\Deleted \\Seen \\Draft"
+
+static void store_failed(struct imap_session *s, const struct imap_cmd *cmd, char *error)
+{
+	log_error("session=%s imap %s failed: %s", conn_id(s->conn), cmd->name, error);
+	free(error);
+	imap_tagged(s, cmd->tag, "NO [SERVERBUG] Internal error, try again later");
+}
+
+/* Answers a store call's result r: OK, NO with not_found's text for 0, NO after logging for -1. */
+static void answer(struct imap_session *s, const struct imap_cmd *cmd, int r, char *error,
+		   const char *not_found)
+{
+	if (r < 0)
+		store_failed(s, cmd, error);
+	else if (r == 0)
+		imap_tagged(s, cmd->tag, "NO %s", not_found);
+	else
+		imap_tagged(s, cmd->tag, "OK %s completed", cmd->name);
+}
+
+/* Looks the mailbox up; true when found, else the command is answered. */
+static bool find_folder(struct imap_session *s, const struct imap_cmd *cmd, const char *name,
+			struct folder *f)
+{
+	char *error = NULL;
+	int r = store_folder_get(s->server->store, s->user_id, name, f, &error);
+	if (r <= 0)
+		answer(s, cmd, r, error, "[NONEXISTENT] No such mailbox");
+	return r > 0;
+}
+
+/* select  = "SELECT" SP mailbox
+ * examine = "EXAMINE" SP mailbox
+ * A SELECT that fails leaves no mailbox selected (RFC 3501 6.3.1). */
+void imap_cmd_select(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	const char *name = imap_arg_astring(&cmd->args[0]);
+	if (name == NULL || cmd->count > 1) {
+		imap_tagged(s, cmd->tag, "BAD %s takes a mailbox name", cmd->name);
+		return;
+	}
+	imap_mailbox_close(s);
+	struct folder f = { 0 };
+	if (!find_folder(s, cmd, name, &f))
+		return;
+	struct imap_mailbox *b = &s->box;
+	b->folder_id = f.id;
+	b->name = xstrdup(f.name);
+	b->read_only = strcmp(cmd->name, "EXAMINE") == 0;
+	b->uidvalidity = f.uidvalidity;
+	b->uidnext = f.uidnext;
+	folder_clear(&f);
+	s->state = IMAP_STATE_SELECTED;
+	imap_mailbox_sync(s, true); /* loads the messages and says EXISTS */
+	if (b->count == 0)
+		imap_reply(s, "* 0 EXISTS");
+	size_t first_unseen = 0;
+	for (size_t i = 0; i < b->count && first_unseen == 0; i++)
+		if (!(b->messages[i].flags & FLAG_SEEN))
+			first_unseen = i + 1;
+	imap_reply(s, "* FLAGS (" SYSTEM_FLAGS ")");
+	imap_reply(s, "* 0 RECENT");
+	if (first_unseen > 0)
+		imap_reply(s, "* OK [UNSEEN %zu] First unseen", first_unseen);
+	imap_reply(s, "* OK [PERMANENTFLAGS (%s)] Flags permitted",
+		   b->read_only ? "" : SYSTEM_FLAGS " \\*");
+	imap_reply(s, "* OK [UIDVALIDITY %u] UIDs valid", b->uidvalidity);
+	imap_reply(s, "* OK [UIDNEXT %u] Predicted next UID", b->uidnext);
+	log_info("session=%s imap select mailbox=%s messages=%zu", conn_id(s->conn), b->name, b->count);
+	imap_tagged(s, cmd->tag, "OK [%s] %s completed", b->read_only ? "READ-ONLY" : "READ-WRITE",
+		    cmd->name);
+}
+
+/* list-mailbox wildcards (RFC 3501 6.3.8): "*" matches anything, "%" anything but the
+ * hierarchy delimiter. Backtracking is bounded by the pattern's length times the name's. */
+static bool pattern_match(const char *pat, const char *name)
+{
+	if (*pat == '\0')
+		return *name == '\0';
+	if (*pat == '*' || *pat == '%') {
+		for (const char *n = name;; n++) {
+			if (pattern_match(pat + 1, n))
+				return true;
+			if (*n == '\0' || (*pat == '%' && *n == '/'))
+				return false;
+		}
+	}
+	return *name == *pat && pattern_match(pat + 1, name + 1);
+}
+
+/* INBOX in any case is INBOX, in patterns too ("inbox", "Inbox/%"). */
+static char *canonical(const char *name)
+{
+	if (strncasecmp(name, "INBOX", 5) == 0 && (name[5] == '\0' || name[5] == '/'))
+		return xasprintf("INBOX%s", name + 5);
+	return xstrdup(name);
+}
+
+/* list = "LIST" SP mailbox SP list-mailbox
+ * lsub = "LSUB" SP mailbox SP list-mailbox
+ * The reference is put before the pattern (6.3.8); an empty pattern asks for the delimiter. */
+void imap_cmd_list(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	const char *ref = imap_arg_astring(&cmd->args[0]);
+	const char *pat = imap_arg_astring(&cmd->args[1]);
+	bool lsub = strcmp(cmd->name, "LSUB") == 0;
+	if (ref == NULL || pat == NULL) {
+		imap_tagged(s, cmd->tag, "BAD %s takes a reference and a mailbox pattern", cmd->name);
+		return;
+	}
+	if (*pat == '\0') {
+		if (!lsub)
+			imap_reply(s, "* LIST (\\Noselect) \"/\" \"\"");
+		imap_tagged(s, cmd->tag, "OK LIST completed");
+		return;
+	}
+	char *joined = xasprintf("%s%s", ref, pat);
+	char *full = canonical(joined);
+	free(joined);
+	struct folder *folders = NULL;
+	size_t count = 0;
+	char *error = NULL;
+	if (store_folder_list(s->server->store, s->user_id, &folders, &count, &error) < 0) {
+		free(full);
+		store_failed(s, cmd, error);
+		return;
+	}
+	buf line;
+	buf_init(&line);
+	for (size_t i = 0; i < count; i++) {
+		const char *name = folders[i].name;
+		if ((lsub && !folders[i].subscribed) || !pattern_match(full, name))
+			continue;
+		size_t len = strlen(name);
+		bool children = false;
+		for (size_t j = 0; j < count && !children; j++)
+			children = strncmp(folders[j].name, name, len) == 0 && folders[j].name[len] == '/';
+		buf_clear(&line);
+		buf_printf(&line, "* %s (%s", cmd->name, children ? "\\HasChildren" : "\\HasNoChildren");
+		if (folders[i].special_use != NULL && !lsub)
+			buf_printf(&line, " %s", folders[i].special_use);
+		buf_puts(&line, ") \"/\" ");
+		imap_write_string(&line, name, len);
+		buf_puts(&line, "\r\n");
+		conn_write(s->conn, line.data, line.len);
+	}
+	buf_free(&line);
+	for (size_t i = 0; i < count; i++)
+		folder_clear(&folders[i]);
+	free(folders);
+	free(full);
+	imap_tagged(s, cmd->tag, "OK %s completed", cmd->name);
+}
+
+/* status     = "STATUS" SP mailbox SP "(" status-att *(SP status-att) ")"
+ * status-att = "MESSAGES" / "RECENT" / "UIDNEXT" / "UIDVALIDITY" / "UNSEEN" */
+void imap_cmd_status(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	const char *name = imap_arg_astring(&cmd->args[0]);
+	const struct imap_arg *atts = &cmd->args[1];
+	if (name == NULL || atts->type != IMAP_ARG_LIST || atts->count == 0) {
+		imap_tagged(s, cmd->tag, "BAD STATUS takes a mailbox and a list of items");
+		return;
+	}
+	struct folder f = { 0 };
+	if (!find_folder(s, cmd, name, &f))
+		return;
+	buf line;
+	buf_init(&line);
+	buf_puts(&line, "* STATUS ");
+	imap_write_string(&line, f.name, strlen(f.name));
+	buf_puts(&line, " (");
+	const char *bad = NULL;
+	for (size_t i = 0; i < atts->count && bad == NULL; i++) {
+		const struct imap_arg *a = &atts->list[i];
+		if (i > 0)
+			buf_putc(&line, ' ');
+		if (imap_arg_atom_is(a, "MESSAGES"))
+			buf_printf(&line, "MESSAGES %u", f.messages);
+		else if (imap_arg_atom_is(a, "RECENT"))
+			buf_puts(&line, "RECENT 0");
+		else if (imap_arg_atom_is(a, "UIDNEXT"))
+			buf_printf(&line, "UIDNEXT %u", f.uidnext);
+		else if (imap_arg_atom_is(a, "UIDVALIDITY"))
+			buf_printf(&line, "UIDVALIDITY %u", f.uidvalidity);
+		else if (imap_arg_atom_is(a, "UNSEEN"))
+			buf_printf(&line, "UNSEEN %u", f.unseen);
+		else
+			bad = "BAD Unknown STATUS item";
+	}
+	buf_puts(&line, ")\r\n");
+	if (bad != NULL)
+		imap_tagged(s, cmd->tag, "%s", bad);
+	else {
+		conn_write(s->conn, line.data, line.len);
+		imap_tagged(s, cmd->tag, "OK STATUS completed");
+	}
+	buf_free(&line);
+	folder_clear(&f);
+}
+
+/* namespace = "NAMESPACE": one personal namespace with no prefix, no shared ones. */
+void imap_cmd_namespace(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	imap_reply(s, "* NAMESPACE ((\"\" \"/\")) NIL NIL");
+	imap_tagged(s, cmd->tag, "OK NAMESPACE completed");
+}
+
+/* A name a client may give a new mailbox: printable ASCII (modified UTF-7 is ASCII, RFC 3501
+ * 5.1.3), no wildcards, and "/" only between non-empty levels that are not "." or "..", so no
+ * name can reach outside the account whatever a later backend makes of it. */
+static bool name_valid(const char *name)
+{
+	if (*name == '\0' || strlen(name) > 255)
+		return false;
+	for (const char *p = name; *p != '\0'; p++)
+		if (*p < 32 || *p > 126 || *p == '*' || *p == '%' || *p == '\\' || *p == '"')
+			return false;
+	for (const char *level = name;;) {
+		size_t n = strcspn(level, "/");
+		if (n == 0 || (n == 1 && level[0] == '.') || (n == 2 && strncmp(level, "..", 2) == 0))
+			return false;
+		if (level[n] == '\0')
+			return true;
+		level += n + 1;
+	}
+}
+
+/* The mailbox argument of CREATE, DELETE, RENAME and (UN)SUBSCRIBE, with INBOX canonical and
+ * a trailing "/" dropped (RFC 3501 6.3.3); NULL after answering BAD. */
+static char *mailbox_arg(struct imap_session *s, const struct imap_cmd *cmd,
+			 const struct imap_arg *a)
+{
+	const char *name = imap_arg_astring(a);
+	char *c = name != NULL ? canonical(name) : NULL;
+	size_t len = c != NULL ? strlen(c) : 0;
+	if (len > 1 && c[len - 1] == '/')
+		c[len - 1] = '\0';
+	if (c == NULL || !name_valid(c)) {
+		free(c);
+		imap_tagged(s, cmd->tag, "BAD Invalid mailbox name");
+		return NULL;
+	}
+	return c;
+}
+
+/* create = "CREATE" SP mailbox. The levels above it are created too when missing. */
+void imap_cmd_create(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	char *name = mailbox_arg(s, cmd, &cmd->args[0]);
+	if (name == NULL)
+		return;
+	char *error = NULL;
+	int r = 0;
+	for (char *slash = strchr(name, '/'); slash != NULL && r >= 0; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		r = store_folder_create(s->server->store, s->user_id, name, &error);
+		*slash = '/';
+	}
+	if (r >= 0)
+		r = store_folder_create(s->server->store, s->user_id, name, &error);
+	answer(s, cmd, r, error, "[ALREADYEXISTS] Mailbox exists");
+	free(name);
+}
+
+/* delete = "DELETE" SP mailbox. INBOX cannot be deleted (RFC 3501 6.3.4). */
+void imap_cmd_delete(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	char *name = mailbox_arg(s, cmd, &cmd->args[0]);
+	if (name == NULL)
+		return;
+	char *error = NULL;
+	if (strcmp(name, "INBOX") == 0) {
+		imap_tagged(s, cmd->tag, "NO [CANNOT] INBOX cannot be deleted");
+	} else {
+		if (s->state == IMAP_STATE_SELECTED && strcmp(s->box.name, name) == 0)
+			imap_mailbox_close(s);
+		int r = store_folder_delete(s->server->store, s->user_id, name, &error);
+		answer(s, cmd, r, error, "[NONEXISTENT] No such mailbox");
+	}
+	free(name);
+}
+
+/* rename = "RENAME" SP mailbox SP mailbox. Renaming INBOX (which moves its messages into a
+ * new mailbox, RFC 3501 6.3.5) is not supported yet. */
+void imap_cmd_rename(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	char *from = mailbox_arg(s, cmd, &cmd->args[0]);
+	char *to = from != NULL ? mailbox_arg(s, cmd, &cmd->args[1]) : NULL;
+	struct folder f = { 0 };
+	char *error = NULL;
+	int r;
+	if (to != NULL && strcmp(from, "INBOX") == 0) {
+		imap_tagged(s, cmd->tag, "NO [CANNOT] Renaming INBOX is not supported");
+	} else if (to != NULL &&
+		   (r = store_folder_get(s->server->store, s->user_id, to, &f, &error)) != 0) {
+		/* the new name is taken (1), or the lookup failed (-1) */
+		answer(s, cmd, r < 0 ? -1 : 0, error, "[ALREADYEXISTS] Mailbox exists");
+	} else if (to != NULL) {
+		r = store_folder_rename(s->server->store, s->user_id, from, to, &error);
+		answer(s, cmd, r, error, "[NONEXISTENT] No such mailbox");
+	}
+	folder_clear(&f);
+	free(from);
+	free(to);
+}
+
+/* subscribe = "SUBSCRIBE" SP mailbox; unsubscribe = "UNSUBSCRIBE" SP mailbox. Only existing
+ * mailboxes can be subscribed, as the store keeps the subscription on the folder. */
+void imap_cmd_subscribe(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	char *name = mailbox_arg(s, cmd, &cmd->args[0]);
+	if (name == NULL)
+		return;
+	char *error = NULL;
+	int r = store_folder_subscribe(s->server->store, s->user_id, name, cmd->name[0] == 'S', &error);
+	answer(s, cmd, r, error, "[NONEXISTENT] No such mailbox");
+	free(name);
+}

@@ -1,0 +1,284 @@
+/* SEARCH and UID SEARCH (RFC 3501 6.4.4) with the common keys: ALL, the flag keys and their
+ * UN- forms, NEW, OLD, RECENT, KEYWORD, UNKEYWORD, LARGER, SMALLER, UID, sequence sets, NOT,
+ * OR, parenthesised lists, BEFORE/ON/SINCE (internal date), SUBJECT, FROM, TO, CC, BCC,
+ * HEADER (decoded RFC 2047 values, case-insensitive substring), BODY and TEXT (substring of
+ * the raw text for now: decoding transfer encodings and charsets, the SENT* keys and a
+ * full-text index come later). CHARSET US-ASCII and UTF-8 are accepted. */
+#include "imap/imap.h"
+#include "core/xalloc.h"
+#include "mail/header.h"
+#include "mail/mime.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+struct search {
+	struct imap_session *s;
+	bool uid;
+	size_t i;            /* the message being tested */
+	bool check_only;     /* first pass: syntax only */
+	buf msg;             /* its text, read when a key needs it */
+	bool loaded;
+	const char *error;
+};
+
+static const struct {
+	const char *key;
+	uint32_t flag;
+	bool set;
+} flag_keys[] = {
+	{ "ANSWERED", FLAG_ANSWERED, true }, { "DELETED", FLAG_DELETED, true },
+	{ "DRAFT", FLAG_DRAFT, true },       { "FLAGGED", FLAG_FLAGGED, true },
+	{ "SEEN", FLAG_SEEN, true },         { "UNANSWERED", FLAG_ANSWERED, false },
+	{ "UNDELETED", FLAG_DELETED, false },{ "UNDRAFT", FLAG_DRAFT, false },
+	{ "UNFLAGGED", FLAG_FLAGGED, false },{ "UNSEEN", FLAG_SEEN, false },
+	{ "OLD", 0, true },                  { "NEW", 0, false },
+};
+
+static const char *header_keys[] = { "SUBJECT", "FROM", "TO", "CC", "BCC" };
+
+static bool load(struct search *se)
+{
+	if (!se->loaded) {
+		char *error = NULL;
+		buf_clear(&se->msg);
+		int r = store_message_read(se->s->server->store, se->s->box.folder_id,
+					   se->s->box.messages[se->i].uid, &se->msg, &error);
+		free(error);
+		if (r <= 0)
+			buf_clear(&se->msg);
+		se->loaded = true;
+	}
+	return se->msg.len > 0;
+}
+
+/* date = date-text / DQUOTE date-text DQUOTE; date-text = date-day "-" date-month "-"
+ * date-year. Returns yyyymmdd, or -1. */
+static long parse_date(const char *s)
+{
+	int day, year, month;
+	char mon[4];
+	if (sscanf(s, "%2d-%3[A-Za-z]-%4d", &day, mon, &year) != 3 || day < 1 || day > 31 ||
+	    (month = imap_month(mon)) < 0)
+		return -1;
+	return (long)year * 10000 + (month + 1) * 100 + day;
+}
+
+static long message_day(time_t t)
+{
+	struct tm tm;
+	localtime_r(&t, &tm);
+	return (long)(tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+}
+
+/* True when a header field named name has value containing needle (decoded, any case). */
+static bool header_contains(struct search *se, const char *name, const char *needle)
+{
+	if (!load(se))
+		return false;
+	size_t end = header_end(se->msg.data, se->msg.len);
+	size_t pos = 0, len = end > 0 ? end : se->msg.len;
+	struct header_field f;
+	int r;
+	bool found = false;
+	buf v;
+	buf_init(&v);
+	while (!found && (r = header_next(se->msg.data, len, &pos, &f)) != 0) {
+		if (r < 0 || strlen(name) != f.name_len || strncasecmp(f.name, name, f.name_len) != 0)
+			continue;
+		buf_clear(&v);
+		mime_header_decode(f.value, f.value_len, &v);
+		found = strcasestr(v.data, needle) != NULL;
+	}
+	buf_free(&v);
+	return found;
+}
+
+static bool text_contains(struct search *se, bool body_only, const char *needle)
+{
+	if (!load(se))
+		return false;
+	size_t start = body_only ? header_end(se->msg.data, se->msg.len) : 0;
+	return strcasestr(se->msg.data + start, needle) != NULL;
+}
+
+static int key(struct search *se, const struct imap_arg *args, size_t count, size_t *pos);
+
+/* search-key list: every key must match (AND). */
+static int all_of(struct search *se, const struct imap_arg *args, size_t count)
+{
+	int result = 1;
+	for (size_t pos = 0; pos < count;) {
+		int r = key(se, args, count, &pos);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			result = 0;
+	}
+	return result;
+}
+
+/* The string argument after a key, or NULL after noting the error. */
+static const char *string_arg(struct search *se, const struct imap_arg *args, size_t count,
+			      size_t *pos)
+{
+	const char *v = *pos < count ? imap_arg_astring(&args[*pos]) : NULL;
+	if (v == NULL)
+		se->error = "Missing argument";
+	else
+		(*pos)++;
+	return v;
+}
+
+/* One search-key at args[*pos]: 1 match, 0 no match, -1 bad syntax (se->error). */
+static int key(struct search *se, const struct imap_arg *args, size_t count, size_t *pos)
+{
+	const struct imap_arg *a = &args[(*pos)++];
+	const struct imap_message *m = se->check_only ? NULL : &se->s->box.messages[se->i];
+	if (a->type == IMAP_ARG_LIST)
+		return all_of(se, a->list, a->count);
+	if (a->type != IMAP_ARG_ATOM) {
+		se->error = "Unknown search key";
+		return -1;
+	}
+	const char *k = a->str;
+	if (strcasecmp(k, "ALL") == 0)
+		return 1;
+	if (strcasecmp(k, "RECENT") == 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(flag_keys) / sizeof(flag_keys[0]); i++)
+		if (strcasecmp(k, flag_keys[i].key) == 0) {
+			/* OLD and NEW go by \Seen alone, as no message is \Recent here */
+			uint32_t flag = flag_keys[i].flag ? flag_keys[i].flag : FLAG_SEEN;
+			return m == NULL || ((m->flags & flag) != 0) == flag_keys[i].set;
+		}
+	if (strcasecmp(k, "NOT") == 0) {
+		if (*pos >= count) {
+			se->error = "NOT needs a key";
+			return -1;
+		}
+		int r = key(se, args, count, pos);
+		return r < 0 ? -1 : m == NULL ? 1 : !r;
+	}
+	if (strcasecmp(k, "OR") == 0) {
+		if (*pos + 1 >= count) {
+			se->error = "OR needs two keys";
+			return -1;
+		}
+		int r1 = key(se, args, count, pos);
+		int r2 = r1 < 0 || *pos >= count ? -1 : key(se, args, count, pos);
+		if (r1 < 0 || r2 < 0) {
+			se->error = se->error != NULL ? se->error : "OR needs two keys";
+			return -1;
+		}
+		return r1 || r2;
+	}
+	if (strcasecmp(k, "KEYWORD") == 0 || strcasecmp(k, "UNKEYWORD") == 0) {
+		const char *kw = string_arg(se, args, count, pos);
+		if (kw == NULL)
+			return -1;
+		return m == NULL || imap_has_keyword(m->keywords, kw) == ((k[0] | 0x20) == 'k');
+	}
+	if (strcasecmp(k, "LARGER") == 0 || strcasecmp(k, "SMALLER") == 0) {
+		const char *v = string_arg(se, args, count, pos);
+		char *e;
+		unsigned long long n = v != NULL ? strtoull(v, &e, 10) : 0;
+		if (v == NULL || *v < '0' || *v > '9' || *e != '\0') {
+			se->error = "Bad number";
+			return -1;
+		}
+		return m == NULL || (k[0] == 'L' || k[0] == 'l' ? m->size > n : m->size < n);
+	}
+	if (strcasecmp(k, "BEFORE") == 0 || strcasecmp(k, "ON") == 0 || strcasecmp(k, "SINCE") == 0) {
+		const char *v = string_arg(se, args, count, pos);
+		long d = v != NULL ? parse_date(v) : -1;
+		if (d < 0) {
+			se->error = "Bad date";
+			return -1;
+		}
+		if (m == NULL)
+			return 1;
+		long md = message_day(m->internal_date);
+		return (k[0] | 0x20) == 'b' ? md < d : (k[0] | 0x20) == 'o' ? md == d : md >= d;
+	}
+	for (size_t i = 0; i < sizeof(header_keys) / sizeof(header_keys[0]); i++)
+		if (strcasecmp(k, header_keys[i]) == 0) {
+			const char *v = string_arg(se, args, count, pos);
+			if (v == NULL)
+				return -1;
+			return m == NULL || header_contains(se, header_keys[i], v);
+		}
+	if (strcasecmp(k, "HEADER") == 0) {
+		const char *name = string_arg(se, args, count, pos);
+		const char *v = name != NULL ? string_arg(se, args, count, pos) : NULL;
+		if (v == NULL)
+			return -1;
+		return m == NULL || header_contains(se, name, v);
+	}
+	if (strcasecmp(k, "BODY") == 0 || strcasecmp(k, "TEXT") == 0) {
+		const char *v = string_arg(se, args, count, pos);
+		if (v == NULL)
+			return -1;
+		return m == NULL || text_contains(se, (k[0] | 0x20) == 'b', v);
+	}
+	bool by_uid = strcasecmp(k, "UID") == 0;
+	const char *set = by_uid ? string_arg(se, args, count, pos) : k;
+	struct imap_seqset ss;
+	if (set == NULL || imap_seqset_parse(set, 1000, &ss) < 0) {
+		se->error = set == NULL ? se->error : "Unknown search key";
+		return -1;
+	}
+	bool in = true;
+	if (m != NULL) {
+		const struct imap_mailbox *b = &se->s->box;
+		imap_seqset_resolve(&ss, by_uid ? (b->count > 0 ? b->messages[b->count - 1].uid : 0)
+						: (uint32_t)b->count);
+		in = imap_seqset_contains(&ss, by_uid ? m->uid : (uint32_t)(se->i + 1));
+	}
+	imap_seqset_free(&ss);
+	return in;
+}
+
+/* search = "SEARCH" [SP "CHARSET" SP astring] 1*(SP search-key) */
+void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	const struct imap_arg *args = cmd->args;
+	size_t count = cmd->count;
+	if (imap_arg_atom_is(&args[0], "CHARSET")) {
+		const char *cs = count > 2 ? imap_arg_astring(&args[1]) : NULL;
+		if (cs == NULL) {
+			imap_tagged(s, cmd->tag, "BAD CHARSET needs a name and search keys");
+			return;
+		}
+		if (strcasecmp(cs, "UTF-8") != 0 && strcasecmp(cs, "US-ASCII") != 0) {
+			imap_tagged(s, cmd->tag, "NO [BADCHARSET (US-ASCII UTF-8)] Unsupported charset");
+			return;
+		}
+		args += 2;
+		count -= 2;
+	}
+	struct search se = { .s = s, .uid = cmd->uid, .check_only = true };
+	buf_init(&se.msg);
+	if (all_of(&se, args, count) < 0) {
+		imap_tagged(s, cmd->tag, "BAD %s", se.error != NULL ? se.error : "Bad search key");
+		buf_free(&se.msg);
+		return;
+	}
+	se.check_only = false;
+	buf line;
+	buf_init(&line);
+	buf_puts(&line, "* SEARCH");
+	for (se.i = 0; se.i < s->box.count; se.i++) {
+		se.loaded = false;
+		if (all_of(&se, args, count) > 0)
+			buf_printf(&line, " %u", cmd->uid ? s->box.messages[se.i].uid : (uint32_t)(se.i + 1));
+	}
+	buf_puts(&line, "\r\n");
+	conn_write(s->conn, line.data, line.len);
+	buf_free(&line);
+	buf_free(&se.msg);
+	imap_mailbox_sync(s, cmd->expunges);
+	imap_tagged(s, cmd->tag, "OK %sSEARCH completed", cmd->uid ? "UID " : "");
+}

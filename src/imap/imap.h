@@ -1,0 +1,200 @@
+/* The IMAP server's shared types: the server (settings and shared resources), a session (one
+ * connection: the explicit state machine of RFC 3501 3), the selected mailbox as the session
+ * sees it (its messages in sequence order, so numbers stay stable between the moments RFC 3501
+ * 7.4.1 lets them change), and the command table. One file per command family (cmd-*.c). */
+#ifndef ESTAFETA_IMAP_H
+#define ESTAFETA_IMAP_H
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/conn.h"
+#include "core/listener.h"
+#include "core/workq.h"
+#include "deliver/committer.h"
+#include "imap/imap_parse.h"
+#include "store/store.h"
+#include <stdbool.h>
+#include <stdint.h>
+
+struct imap_service {
+	const char *name; /* "imap", "imaps" */
+	bool implicit_tls;
+	struct imap_server *server;
+	struct listener **listeners;
+	size_t listener_count;
+};
+
+struct imap_server {
+	struct event_base *base;
+	const struct config *cfg;
+	const char *hostname;
+	SSL_CTX *tls;             /* NULL when no certificate could be loaded */
+	struct store *store;      /* the loop thread's connection */
+	struct workq *workq;      /* password checks */
+	struct committer *committer; /* APPEND */
+	struct ip_counts *ips;
+	int connections;
+	struct imap_service services[2];
+	/* settings, read once */
+	struct imap_limits limits;
+	int timeout;
+	int max_connections;
+	int max_connections_per_ip;
+	bool plaintext_loopback;
+	int auth_failure_delay;
+	int auth_max_failures;
+	char *dummy_hash;         /* checked for unknown users, so timing does not tell */
+	struct imap_session *sessions; /* every open session, for shutdown */
+	bool stopping;            /* shutting down: read no more commands */
+};
+
+/* RFC 3501 3, and the waits inside the states. */
+enum imap_state {
+	IMAP_STATE_NOT_AUTHENTICATED,
+	IMAP_STATE_AUTHENTICATED,
+	IMAP_STATE_SELECTED,
+	IMAP_STATE_LOGOUT,
+};
+
+/* What the session is doing besides reading commands. */
+enum imap_wait {
+	IMAP_WAIT_NONE,
+	IMAP_WAIT_SASL,  /* inside AUTHENTICATE: lines are SASL responses */
+	IMAP_WAIT_IDLE,  /* inside IDLE: waiting for DONE */
+	IMAP_WAIT_BUSY,  /* a password check or the failure delay; input paused */
+};
+
+/* One message of the selected mailbox; its sequence number is its index + 1. */
+struct imap_message {
+	uint32_t uid;
+	uint32_t flags;
+	char *keywords;          /* space-separated, "" for none */
+	uint64_t modseq;
+	uint64_t size;
+	time_t internal_date;
+};
+
+struct imap_mailbox {
+	int64_t folder_id;
+	char *name;
+	bool read_only;          /* EXAMINE */
+	uint32_t uidvalidity;
+	uint32_t uidnext;
+	uint64_t modseq;         /* the folder's highestmodseq at the last sync */
+	struct imap_message *messages;
+	size_t count;
+};
+
+struct imap_session {
+	struct imap_session *prev, *next;
+	struct imap_server *server;
+	const struct imap_service *service;
+	struct conn *conn;
+	enum imap_state state;
+	enum imap_wait wait;
+	char *user;               /* logged-in account address, or NULL */
+	int64_t user_id;
+	int auth_failures;
+	struct sasl *sasl;
+	bool auth_final;          /* SCRAM: server-final sent, waiting for the empty line */
+	char *tag;                /* the tag of a command that finishes later (LOGIN, IDLE, ...) */
+	struct imap_mailbox box;  /* valid in IMAP_STATE_SELECTED */
+	struct imap_frame frame;
+	struct event *idle_timer; /* IDLE: looks for changes to the mailbox */
+	bool gone;                /* the connection closed; free when nothing is in flight */
+};
+
+/* A parsed command as handlers see it: arguments after the name (after the subcommand's name
+ * for UID FETCH and the like, with uid set). */
+struct imap_cmd {
+	const char *tag;
+	const char *name;
+	const struct imap_arg *args;
+	size_t count;
+	bool uid;
+	bool expunges;           /* EXPUNGE responses may precede the answer (RFC 3501 7.4.1) */
+};
+
+/* Command gates, checked by the dispatcher before the handler runs. */
+enum imap_gate {
+	GATE_NOT_AUTH = 1 << 0,  /* not authenticated state only (LOGIN, AUTHENTICATE, STARTTLS) */
+	GATE_AUTH = 1 << 1,      /* authenticated or selected state */
+	GATE_SELECTED = 1 << 2,  /* selected state */
+	GATE_UID = 1 << 3,       /* may follow UID (FETCH, STORE, COPY, MOVE, SEARCH, EXPUNGE) */
+	GATE_NO_EXPUNGE = 1 << 4,/* RFC 3501 7.4.1: no EXPUNGE responses with it (unless UID);
+	                            sets imap_cmd.expunges for the handler's sync */
+};
+
+struct imap_command_def {
+	const char *name;
+	void (*handler)(struct imap_session *s, const struct imap_cmd *cmd);
+	unsigned gates;
+	unsigned char min_args, max_args;
+};
+
+/* ---- imap_session.c ---- */
+void imap_session_start(struct imap_server *srv, const struct imap_service *svc, int fd,
+			const struct sockaddr *sa);
+void imap_sessions_free_all(struct imap_server *srv);
+/* Sends one response line (CRLF added). */
+void imap_reply(struct imap_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Sends the tagged completion "tag OK|NO|BAD text" for cmd. */
+void imap_tagged(struct imap_session *s, const char *tag, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Closes the session after the responses written so far. */
+void imap_session_close(struct imap_session *s);
+/* After asynchronous work: free the session when its connection is gone, else go on reading. */
+void imap_session_resume(struct imap_session *s);
+/* True when passwords may be sent on this connection now (TLS, or loopback when allowed). */
+bool imap_auth_allowed(const struct imap_session *s);
+/* Writes s as an IMAP string: quoted when it can be, else a literal. */
+void imap_write_string(buf *out, const char *s, size_t len);
+/* True when keywords (space-separated) holds kw, case-insensitively (RFC 3501 2.3.2). */
+bool imap_has_keyword(const char *keywords, const char *kw);
+/* Reads a list of flags given by a client into system flag bits and keywords (appended to
+ * keywords, space-separated, without duplicates). Returns -1 for \Recent or any unknown "\"
+ * flag, or a keyword with characters an atom may not hold. */
+int imap_parse_flags(const struct imap_arg *args, size_t count, uint32_t *bits, buf *keywords);
+/* date-month = "Jan" / "Feb" / ... / "Dec", any case: 0 to 11, or -1. */
+int imap_month(const char *name);
+/* Writes the flags of m as a parenthesised flag list. */
+void imap_write_flags(buf *out, uint32_t flags, const char *keywords);
+/* Brings the session's view of the selected mailbox up to date with the store, sending
+ * EXISTS, FETCH FLAGS and (when expunges are allowed) EXPUNGE responses. */
+void imap_mailbox_sync(struct imap_session *s, bool expunges);
+void imap_mailbox_close(struct imap_session *s);
+/* The capability list for the session's state (CAPABILITY and the greeting's code). */
+void imap_capabilities(const struct imap_session *s, buf *out);
+/* Resolves a sequence set argument against the selected mailbox (as UIDs when uid): the
+ * indexes of the messages it names, in order. Returns 0, or -1 after answering BAD. */
+int imap_seqset_indexes(struct imap_session *s, const struct imap_cmd *cmd, const char *set,
+			size_t **idx_r, size_t *count_r);
+
+/* ---- the commands ---- */
+void imap_cmd_capability(struct imap_session *s, const struct imap_cmd *cmd);
+void imap_cmd_noop(struct imap_session *s, const struct imap_cmd *cmd);
+void imap_cmd_logout(struct imap_session *s, const struct imap_cmd *cmd);
+void imap_cmd_id(struct imap_session *s, const struct imap_cmd *cmd);
+void imap_cmd_enable(struct imap_session *s, const struct imap_cmd *cmd);
+void imap_cmd_starttls(struct imap_session *s, const struct imap_cmd *cmd);
+void imap_cmd_login(struct imap_session *s, const struct imap_cmd *cmd);
+void imap_cmd_authenticate(struct imap_session *s, const struct imap_cmd *cmd);
+void imap_cmd_select(struct imap_session *s, const struct imap_cmd *cmd);
+void imap_cmd_create(struct imap_session *s, const struct imap_cmd *cmd);
+void imap_cmd_delete(struct imap_session *s, const struct imap_cmd *cmd);
+void imap_cmd_rename(struct imap_session *s, const struct imap_cmd *cmd);
+void imap_cmd_subscribe(struct imap_session *s, const struct imap_cmd *cmd);
+void imap_cmd_list(struct imap_session *s, const struct imap_cmd *cmd);
+void imap_cmd_status(struct imap_session *s, const struct imap_cmd *cmd);
+void imap_cmd_namespace(struct imap_session *s, const struct imap_cmd *cmd);
+void imap_cmd_close(struct imap_session *s, const struct imap_cmd *cmd);
+void imap_cmd_expunge(struct imap_session *s, const struct imap_cmd *cmd);
+void imap_cmd_fetch(struct imap_session *s, const struct imap_cmd *cmd);
+void imap_cmd_store(struct imap_session *s, const struct imap_cmd *cmd);
+void imap_cmd_copy(struct imap_session *s, const struct imap_cmd *cmd);
+void imap_cmd_append(struct imap_session *s, const struct imap_cmd *cmd);
+void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd);
+void imap_cmd_idle(struct imap_session *s, const struct imap_cmd *cmd);
+/* A line while in IMAP_WAIT_SASL / IMAP_WAIT_IDLE. */
+void imap_auth_response(struct imap_session *s, const char *line, size_t len);
+void imap_idle_line(struct imap_session *s, const char *line, size_t len);
+#endif

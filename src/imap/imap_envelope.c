@@ -1,0 +1,339 @@
+/* ENVELOPE and BODYSTRUCTURE; see imap_envelope.h. The address parser is tolerant in the way
+ * Dovecot's message-address.c is: a list that breaks the grammar still gives the addresses
+ * that can be read, a mailbox without a domain gets host NIL. */
+#include "imap/imap_envelope.h"
+#include "imap/imap.h"
+#include "mail/header.h"
+#include <string.h>
+#include <strings.h>
+
+/* The first field named name in hdr, unfolded (line ends removed, as Dovecot sends it);
+ * false when there is none. */
+static bool field_value(const char *hdr, size_t len, const char *name, buf *out)
+{
+	size_t pos = 0;
+	struct header_field f;
+	int r;
+	while ((r = header_next(hdr, len, &pos, &f)) != 0) {
+		if (r < 0 || strlen(name) != f.name_len || strncasecmp(f.name, name, f.name_len) != 0)
+			continue;
+		size_t i = 0;
+		while (i < f.value_len && (f.value[i] == ' ' || f.value[i] == '\t'))
+			i++;
+		for (; i < f.value_len; i++)
+			if (f.value[i] != '\r' && f.value[i] != '\n')
+				buf_putc(out, f.value[i]);
+		return true;
+	}
+	return false;
+}
+
+static void write_nstring(buf *out, const char *s)
+{
+	if (s == NULL)
+		buf_puts(out, "NIL");
+	else
+		imap_write_string(out, s, strlen(s));
+}
+
+/* ---- addresses (RFC 5322 3.4) ----
+ * address-list = (address *("," address))
+ * address      = mailbox / group
+ * mailbox      = name-addr / addr-spec;  name-addr = [display-name] angle-addr
+ * angle-addr   = [CFWS] "<" [obs-route] addr-spec ">" [CFWS]
+ * group        = display-name ":" [group-list] ";" [CFWS] */
+
+struct lexer {
+	const char *p, *end;
+};
+
+/* Reads one token into tok: a quoted string (unquoted), an atom (dots included), or one
+ * special character. Comments are skipped. Returns the special, 'a' for a word, 0 at the
+ * end. */
+static char next_token(struct lexer *l, buf *tok)
+{
+	buf_clear(tok);
+	for (;;) {
+		while (l->p < l->end && (*l->p == ' ' || *l->p == '\t' || *l->p == '\r' || *l->p == '\n'))
+			l->p++;
+		if (l->p >= l->end)
+			return 0;
+		if (*l->p != '(')
+			break;
+		for (unsigned depth = 0; l->p < l->end; l->p++) {
+			if (*l->p == '\\' && l->p + 1 < l->end)
+				l->p++;
+			else if (*l->p == '(')
+				depth++;
+			else if (*l->p == ')' && --depth == 0) {
+				l->p++;
+				break;
+			}
+		}
+	}
+	char c = *l->p;
+	if (c == '"') {
+		for (l->p++; l->p < l->end && *l->p != '"'; l->p++) {
+			if (*l->p == '\\' && l->p + 1 < l->end)
+				l->p++;
+			buf_putc(tok, *l->p);
+		}
+		l->p += l->p < l->end;
+		return 'a';
+	}
+	if (strchr("<>:;,@", c) != NULL) {
+		l->p++;
+		return c;
+	}
+	while (l->p < l->end && strchr("<>:;,@\"( \t\r\n", *l->p) == NULL)
+		buf_putc(tok, *l->p++);
+	return 'a';
+}
+
+static void write_address(buf *out, const char *name, const char *adl, const char *mailbox,
+			  const char *host)
+{
+	buf_putc(out, '(');
+	write_nstring(out, name);
+	buf_putc(out, ' ');
+	write_nstring(out, adl);
+	buf_putc(out, ' ');
+	write_nstring(out, mailbox);
+	buf_putc(out, ' ');
+	write_nstring(out, host);
+	buf_putc(out, ')');
+}
+
+/* Reads "local@domain" up to one of the stop characters; the first word may already be in
+ * local. */
+static char addr_spec(struct lexer *l, buf *local, buf *domain, buf *tok, const char *stop)
+{
+	char t;
+	while ((t = next_token(l, tok)) == 'a')
+		buf_append(local, tok->data, tok->len);
+	if (t == '@')
+		while ((t = next_token(l, tok)) == 'a')
+			buf_append(domain, tok->data, tok->len);
+	while (t != 0 && strchr(stop, t) == NULL)
+		t = next_token(l, tok);
+	return t;
+}
+
+/* env-from etc. = "(" 1*address ")" / nil */
+static void write_addresses(buf *out, const char *value)
+{
+	struct lexer l = { value, value + strlen(value) };
+	buf tok, phrase, local, domain;
+	buf_init(&tok);
+	buf_init(&phrase);
+	buf_init(&local);
+	buf_init(&domain);
+	size_t start = out->len;
+	buf_putc(out, '(');
+	bool in_group = false;
+	char t = next_token(&l, &tok);
+	while (t != 0) {
+		buf_clear(&phrase);
+		buf_clear(&local);
+		buf_clear(&domain);
+		while (t == 'a') {
+			if (phrase.len > 0)
+				buf_putc(&phrase, ' ');
+			buf_append(&phrase, tok.data, tok.len);
+			t = next_token(&l, &tok);
+		}
+		if (t == '<') {
+			/* obs-route "@a,@b:" is skipped, then the addr-spec up to ">" */
+			addr_spec(&l, &local, &domain, &tok, ">");
+			t = next_token(&l, &tok);
+			write_address(out, phrase.len > 0 ? phrase.data : NULL, NULL, local.data,
+				      domain.len > 0 ? domain.data : NULL);
+		} else if (t == ':' && !in_group) {
+			in_group = true;
+			write_address(out, NULL, NULL, phrase.data, NULL);
+			t = next_token(&l, &tok);
+			continue;
+		} else if (t == '@') {
+			/* addr-spec: the words so far were the local part, without spaces */
+			for (size_t i = 0; i < phrase.len; i++)
+				if (phrase.data[i] != ' ')
+					buf_putc(&local, phrase.data[i]);
+			while ((t = next_token(&l, &tok)) == 'a')
+				buf_append(&domain, tok.data, tok.len);
+			write_address(out, NULL, NULL, local.data, domain.len > 0 ? domain.data : NULL);
+		} else if (phrase.len > 0) {
+			write_address(out, NULL, NULL, phrase.data, NULL);
+		}
+		if (t == ';' && in_group) {
+			in_group = false;
+			write_address(out, NULL, NULL, NULL, NULL);
+		}
+		if (t != 0)
+			t = next_token(&l, &tok);
+	}
+	if (in_group)
+		write_address(out, NULL, NULL, NULL, NULL);
+	if (out->len == start + 1) {
+		out->len = start;
+		buf_puts(out, "NIL");
+	} else {
+		buf_putc(out, ')');
+	}
+	buf_free(&tok);
+	buf_free(&phrase);
+	buf_free(&local);
+	buf_free(&domain);
+}
+
+/* envelope = "(" env-date SP env-subject SP env-from SP env-sender SP env-reply-to SP env-to
+ *            SP env-cc SP env-bcc SP env-in-reply-to SP env-message-id ")"
+ * Sender and Reply-To default to From (RFC 3501 7.4.2). */
+void imap_envelope_write(const char *hdr, size_t len, buf *out)
+{
+	static const char *const fields[] = { "Date", "Subject", "From", "Sender", "Reply-To", "To",
+					      "Cc", "Bcc", "In-Reply-To", "Message-ID" };
+	buf v;
+	buf_init(&v);
+	buf_putc(out, '(');
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (i > 0)
+			buf_putc(out, ' ');
+		buf_clear(&v);
+		bool has = field_value(hdr, len, fields[i], &v);
+		bool address = i >= 2 && i <= 7;
+		if (!has && (i == 3 || i == 4))
+			has = field_value(hdr, len, "From", &v);
+		if (!has)
+			buf_puts(out, "NIL");
+		else if (address)
+			write_addresses(out, v.data);
+		else
+			imap_write_string(out, v.data, v.len);
+	}
+	buf_putc(out, ')');
+	buf_free(&v);
+}
+
+/* ---- body structure ---- */
+
+/* body-fld-param = "(" string SP string *(SP string SP string) ")" / nil. RFC 2231 extended
+ * values go out as Dovecot sends them: name*, with charset'language'%-encoding kept. */
+static void write_params(buf *out, const struct mime_param *params, size_t count)
+{
+	if (count == 0) {
+		buf_puts(out, "NIL");
+		return;
+	}
+	buf_putc(out, '(');
+	for (size_t i = 0; i < count; i++) {
+		if (i > 0)
+			buf_putc(out, ' ');
+		if (params[i].extended) {
+			buf name;
+			buf_init(&name);
+			buf_printf(&name, "%s*", params[i].name);
+			imap_write_string(out, name.data, name.len);
+			buf_free(&name);
+		} else {
+			write_nstring(out, params[i].name);
+		}
+		buf_putc(out, ' ');
+		write_nstring(out, params[i].value);
+	}
+	buf_putc(out, ')');
+}
+
+/* body-ext-1part / body-ext-mpart after the first field: body-fld-dsp SP body-fld-lang SP
+ * body-fld-loc. Content-Language "en, fr" becomes ("en" "fr"). */
+static void write_ext(buf *out, const struct mime_part *p)
+{
+	buf_putc(out, ' ');
+	if (p->disposition.value == NULL) {
+		buf_puts(out, "NIL");
+	} else {
+		buf_putc(out, '(');
+		write_nstring(out, p->disposition.value);
+		buf_putc(out, ' ');
+		write_params(out, p->disposition.params, p->disposition.param_count);
+		buf_putc(out, ')');
+	}
+	buf_putc(out, ' ');
+	if (p->language == NULL) {
+		buf_puts(out, "NIL");
+	} else {
+		buf_putc(out, '(');
+		const char *s = p->language;
+		bool first = true;
+		while (*s != '\0') {
+			s += strspn(s, " ,\t");
+			size_t n = strcspn(s, " ,\t");
+			if (n == 0)
+				break;
+			if (!first)
+				buf_putc(out, ' ');
+			imap_write_string(out, s, n);
+			first = false;
+			s += n;
+		}
+		buf_putc(out, ')');
+	}
+	buf_putc(out, ' ');
+	write_nstring(out, p->location);
+}
+
+void imap_bodystructure_write(const struct mime_tree *tree, int idx, const char *msg,
+			      bool extended, buf *out)
+{
+	const struct mime_part *p = &tree->parts[idx];
+	buf_putc(out, '(');
+	if (strcasecmp(p->type, "multipart") == 0) {
+		/* body-type-mpart = 1*body SP media-subtype [SP body-ext-mpart] */
+		for (int c = p->first_child; c != MIME_NONE; c = tree->parts[c].next_sibling)
+			imap_bodystructure_write(tree, c, msg, extended, out);
+		buf_putc(out, ' ');
+		write_nstring(out, p->subtype);
+		if (extended) {
+			buf_putc(out, ' ');
+			write_params(out, p->params, p->param_count);
+			write_ext(out, p);
+		}
+		buf_putc(out, ')');
+		return;
+	}
+	/* body-type-1part = (body-type-basic / body-type-msg / body-type-text) [SP body-ext-1part]
+	 * body-fields     = body-fld-param SP body-fld-id SP body-fld-desc SP body-fld-enc SP
+	 *                   body-fld-octets */
+	write_nstring(out, p->type);
+	buf_putc(out, ' ');
+	write_nstring(out, p->subtype);
+	buf_putc(out, ' ');
+	/* A text part without parameters is us-ascii (RFC 2045 5.2); Dovecot says so. */
+	if (p->param_count == 0 && strcasecmp(p->type, "text") == 0)
+		buf_puts(out, "(\"charset\" \"us-ascii\")");
+	else
+		write_params(out, p->params, p->param_count);
+	buf_putc(out, ' ');
+	write_nstring(out, p->id);
+	buf_putc(out, ' ');
+	write_nstring(out, p->description);
+	buf_putc(out, ' ');
+	write_nstring(out, p->encoding != NULL ? p->encoding : "7bit");
+	buf_printf(out, " %zu", p->body_len);
+	if (mime_part_is(p, "message", "rfc822") && p->first_child != MIME_NONE) {
+		/* body-type-msg = media-message SP body-fields SP envelope SP body SP body-fld-lines */
+		const struct mime_part *m = &tree->parts[p->first_child];
+		buf_putc(out, ' ');
+		imap_envelope_write(msg + m->hdr_off, m->hdr_len, out);
+		buf_putc(out, ' ');
+		imap_bodystructure_write(tree, p->first_child, msg, extended, out);
+		buf_printf(out, " %zu", p->body_lines);
+	} else if (strcasecmp(p->type, "text") == 0) {
+		buf_printf(out, " %zu", p->body_lines);
+	}
+	if (extended) {
+		buf_putc(out, ' ');
+		write_nstring(out, p->md5);
+		write_ext(out, p);
+	}
+	buf_putc(out, ')');
+}

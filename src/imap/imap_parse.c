@@ -1,0 +1,458 @@
+/* IMAP command framing and parsing; see imap_parse.h. Written by hand: the grammar is IMAP's
+ * own (literals inside lines, fetch attributes with brackets) and no C library offers a
+ * server-side parser of it. */
+#include "imap/imap_parse.h"
+#include "core/xalloc.h"
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- framing ---- */
+
+void imap_frame_init(struct imap_frame *f)
+{
+	buf_init(&f->cmd);
+	f->line_start = 0;
+	f->literal_left = 0;
+}
+
+void imap_frame_free(struct imap_frame *f)
+{
+	buf_free(&f->cmd);
+}
+
+void imap_frame_reset(struct imap_frame *f)
+{
+	buf_clear(&f->cmd);
+	f->line_start = 0;
+	f->literal_left = 0;
+}
+
+/* literal = "{" number ["+"] "}" CRLF *CHAR8   (RFC 3501 9, RFC 7888 8)
+ * Looks at the end of the line line[0..len) (its line end removed). Returns 1 with the size
+ * and whether it is synchronizing, 0 when the line ends in no literal, -1 when the number is
+ * too big to be one (over 2^63). */
+static int literal_at_end(const char *line, size_t len, uint64_t *size_r, bool *sync_r)
+{
+	if (len < 3 || line[len - 1] != '}')
+		return 0;
+	size_t end = len - 1;
+	*sync_r = true;
+	if (line[end - 1] == '+') {
+		*sync_r = false;
+		end--;
+	}
+	size_t start = end;
+	while (start > 0 && line[start - 1] >= '0' && line[start - 1] <= '9')
+		start--;
+	if (start == end || start == 0 || line[start - 1] != '{')
+		return 0;
+	if (end - start > 18)
+		return -1;
+	uint64_t n = 0;
+	for (size_t i = start; i < end; i++)
+		n = n * 10 + (uint64_t)(line[i] - '0');
+	*size_r = n;
+	return 1;
+}
+
+enum imap_frame_result imap_frame_feed(struct imap_frame *f, const struct imap_limits *lim,
+				       const char *data, size_t len, size_t *used_r)
+{
+	size_t used = 0;
+	enum imap_frame_result r = IMAP_FRAME_MORE;
+	while (used < len && r == IMAP_FRAME_MORE) {
+		if (f->literal_left > 0) {
+			size_t n = len - used;
+			if (n > f->literal_left)
+				n = (size_t)f->literal_left;
+			buf_append(&f->cmd, data + used, n);
+			used += n;
+			f->literal_left -= n;
+			if (f->literal_left == 0)
+				f->line_start = f->cmd.len;
+			continue;
+		}
+		const char *lf = memchr(data + used, '\n', len - used);
+		size_t n = lf != NULL ? (size_t)(lf - (data + used)) + 1 : len - used;
+		size_t line_len = f->cmd.len - f->line_start + n;
+		/* a line of max_line octets plus its CRLF */
+		if (line_len > lim->max_line + 2 || f->cmd.len + n > lim->max_command) {
+			r = IMAP_FRAME_FATAL;
+			break;
+		}
+		buf_append(&f->cmd, data + used, n);
+		used += n;
+		if (lf == NULL)
+			break;
+		const char *line = f->cmd.data + f->line_start;
+		size_t text = f->cmd.len - f->line_start - 1;
+		if (text > 0 && line[text - 1] == '\r')
+			text--;
+		uint64_t size;
+		bool sync;
+		int lit = literal_at_end(line, text, &size, &sync);
+		if (lit == 0) {
+			r = IMAP_FRAME_DONE;
+		} else if (lit < 0 || size > lim->max_literal || f->cmd.len + size > lim->max_command) {
+			/* RFC 7888 4: a non-synchronizing literal too big leaves no choice but BYE. */
+			r = sync ? IMAP_FRAME_REFUSED : IMAP_FRAME_FATAL;
+		} else {
+			f->literal_left = size;
+			f->line_start = f->cmd.len;
+			if (sync)
+				r = IMAP_FRAME_CONTINUE;
+		}
+	}
+	*used_r = used;
+	return r;
+}
+
+/* ---- parsing ---- */
+
+struct parser {
+	const char *p, *end;
+	const struct imap_limits *lim;
+	size_t args;
+	const char *error;
+};
+
+/* atom-specials = "(" / ")" / "{" / SP / CTL / list-wildcards / quoted-specials /
+ *                 resp-specials
+ * Atoms here also take "]" (ASTRING-CHAR), "%" and "*" (LIST patterns, sequence sets): the
+ * command handlers check what each argument may be. */
+static bool is_atom_char(char c)
+{
+	unsigned char u = (unsigned char)c;
+	return u > 32 && u < 127 && strchr("(){\"\\", c) == NULL;
+}
+
+static bool is_eol(const struct parser *ps)
+{
+	return ps->p >= ps->end || *ps->p == '\r' || *ps->p == '\n';
+}
+
+static bool fail(struct parser *ps, const char *error)
+{
+	if (ps->error == NULL)
+		ps->error = error;
+	return false;
+}
+
+static struct imap_arg *new_arg(struct parser *ps, struct imap_arg **list, size_t *count,
+				enum imap_arg_type type)
+{
+	if (ps->args >= ps->lim->max_args) {
+		fail(ps, "Too many arguments");
+		return NULL;
+	}
+	ps->args++;
+	*list = xrealloc(*list, (*count + 1) * sizeof(**list));
+	struct imap_arg *a = &(*list)[(*count)++];
+	memset(a, 0, sizeof(*a));
+	a->type = type;
+	return a;
+}
+
+/* An atom, with two extensions from the fetch and flag grammar:
+ *   flag     = "\Answered" / ... / flag-keyword / flag-extension ; a leading "\" (and "\*")
+ *   section  = "[" [section-spec] "]" ; everything up to "]" is taken, spaces and
+ *              parentheses included, as in BODY[HEADER.FIELDS (From To)]<0.100>. */
+static bool parse_atom(struct parser *ps, buf *out)
+{
+	const char *start = ps->p;
+	if (ps->p < ps->end && *ps->p == '\\')
+		ps->p++;
+	while (ps->p < ps->end) {
+		if (*ps->p == '[') {
+			const char *close = memchr(ps->p, ']', (size_t)(ps->end - ps->p));
+			const char *eol = ps->p;
+			while (eol < ps->end && *eol != '\r' && *eol != '\n')
+				eol++;
+			if (close == NULL || close > eol)
+				return fail(ps, "Missing ] in section");
+			ps->p = close + 1;
+		} else if (is_atom_char(*ps->p)) {
+			ps->p++;
+		} else {
+			break;
+		}
+	}
+	if (ps->p == start)
+		return fail(ps, "Expected an atom");
+	buf_append(out, start, (size_t)(ps->p - start));
+	return true;
+}
+
+/* quoted = DQUOTE *QUOTED-CHAR DQUOTE; QUOTED-CHAR = <any TEXT-CHAR except quoted-specials> /
+ * "\" quoted-specials. Octets above 127 are let through for UTF8=ACCEPT (RFC 6855). */
+static bool parse_quoted(struct parser *ps, buf *out)
+{
+	ps->p++;
+	for (; ps->p < ps->end; ps->p++) {
+		char c = *ps->p;
+		if (c == '"') {
+			ps->p++;
+			return true;
+		}
+		if (c == '\r' || c == '\n' || c == '\0')
+			break;
+		if (c == '\\') {
+			if (ps->p + 1 >= ps->end || (ps->p[1] != '"' && ps->p[1] != '\\'))
+				return fail(ps, "Bad escape in quoted string");
+			c = *++ps->p;
+		}
+		buf_putc(out, c);
+	}
+	return fail(ps, "Unterminated quoted string");
+}
+
+/* literal = "{" number ["+"] "}" CRLF *CHAR8. The framing has made sure the octets are there. */
+static bool parse_literal(struct parser *ps, buf *out)
+{
+	ps->p++;
+	uint64_t n = 0;
+	const char *digits = ps->p;
+	while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9' && ps->p - digits < 19)
+		n = n * 10 + (uint64_t)(*ps->p++ - '0');
+	if (ps->p == digits)
+		return fail(ps, "Bad literal");
+	if (ps->p < ps->end && *ps->p == '+')
+		ps->p++;
+	if (ps->p >= ps->end || *ps->p != '}')
+		return fail(ps, "Bad literal");
+	ps->p++;
+	if (ps->p < ps->end && *ps->p == '\r')
+		ps->p++;
+	if (ps->p >= ps->end || *ps->p != '\n')
+		return fail(ps, "Literal must end its line");
+	ps->p++;
+	if ((uint64_t)(ps->end - ps->p) < n)
+		return fail(ps, "Literal shorter than announced");
+	buf_append(out, ps->p, (size_t)n);
+	ps->p += n;
+	return true;
+}
+
+/* Parses arguments separated by single spaces up to the end of the line, or up to ")" when
+ * depth > 0. */
+static bool parse_args(struct parser *ps, struct imap_arg **list, size_t *count, unsigned depth)
+{
+	buf text;
+	buf_init(&text);
+	bool ok = true;
+	bool first = true;
+	while (ok) {
+		if (is_eol(ps) || (depth > 0 && *ps->p == ')'))
+			break;
+		if (!first) {
+			if (*ps->p != ' ') {
+				ok = fail(ps, "Expected a space between arguments");
+				break;
+			}
+			ps->p++;
+		}
+		first = false;
+		if (ps->p >= ps->end) {
+			ok = fail(ps, "Unexpected end of command");
+			break;
+		}
+		char c = *ps->p;
+		struct imap_arg *a = NULL;
+		if (c == '(') {
+			if (depth + 1 > ps->lim->max_depth) {
+				ok = fail(ps, "Lists nested too deep");
+				break;
+			}
+			a = new_arg(ps, list, count, IMAP_ARG_LIST);
+			if (a == NULL) {
+				ok = false;
+				break;
+			}
+			ps->p++;
+			struct imap_arg *members = NULL;
+			size_t n = 0;
+			ok = parse_args(ps, &members, &n, depth + 1);
+			/* *list may have moved while members were parsed: find the list again. */
+			a = &(*list)[*count - 1];
+			a->list = members;
+			a->count = n;
+			if (ok && (ps->p >= ps->end || *ps->p != ')'))
+				ok = fail(ps, "Missing )");
+			if (ok)
+				ps->p++;
+			continue;
+		}
+		if (c == ')') {
+			ok = fail(ps, "Unexpected )");
+			break;
+		}
+		buf_clear(&text);
+		enum imap_arg_type type = c == '"'   ? IMAP_ARG_STRING
+					  : c == '{' ? IMAP_ARG_LITERAL
+						     : IMAP_ARG_ATOM;
+		ok = type == IMAP_ARG_STRING ? parse_quoted(ps, &text)
+		     : type == IMAP_ARG_LITERAL ? parse_literal(ps, &text)
+						: parse_atom(ps, &text);
+		if (ok && (a = new_arg(ps, list, count, type)) == NULL)
+			ok = false;
+		if (ok) {
+			a->len = text.len;
+			/* after a steal the buffer holds nothing until appended to */
+			a->str = text.data != NULL ? buf_steal(&text) : xstrdup("");
+		}
+	}
+	buf_free(&text);
+	return ok;
+}
+
+/* command = tag SP (command-any / command-auth / command-nonauth / command-select) CRLF
+ * tag     = 1*<any ASTRING-CHAR except "+"> */
+int imap_parse(const char *cmd, size_t len, const struct imap_limits *lim,
+	       struct imap_command *out, const char **error_r)
+{
+	struct parser ps = { cmd, cmd + len, lim, 0, NULL };
+	memset(out, 0, sizeof(*out));
+	const char *start = ps.p;
+	while (ps.p < ps.end && is_atom_char(*ps.p) && *ps.p != '+')
+		ps.p++;
+	if (ps.p == start || ps.p >= ps.end || *ps.p != ' ') {
+		*error_r = ps.p == start ? "Missing tag" : "Bad tag";
+		return -1;
+	}
+	out->tag = xstrndup(start, (size_t)(ps.p - start));
+	ps.p++;
+	start = ps.p;
+	while (ps.p < ps.end && isalpha((unsigned char)*ps.p))
+		ps.p++;
+	if (ps.p == start || (!is_eol(&ps) && *ps.p != ' ')) {
+		*error_r = "Missing or bad command name";
+		return -1;
+	}
+	out->name = xstrndup(start, (size_t)(ps.p - start));
+	for (char *c = out->name; *c != '\0'; c++)
+		*c = (char)toupper((unsigned char)*c);
+	if (!is_eol(&ps)) {
+		ps.p++;
+		if (is_eol(&ps))
+			fail(&ps, "Trailing space");
+		else if (parse_args(&ps, &out->args, &out->count, 0) && !is_eol(&ps))
+			fail(&ps, "Unexpected )");
+	}
+	if (ps.error == NULL && ps.p < ps.end && *ps.p == '\r')
+		ps.p++;
+	if (ps.error == NULL && (ps.p >= ps.end || *ps.p != '\n' || ps.p + 1 != ps.end))
+		ps.error = "Garbage after the command";
+	if (ps.error != NULL) {
+		*error_r = ps.error;
+		return -1;
+	}
+	return 0;
+}
+
+static void args_free(struct imap_arg *args, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		free(args[i].str);
+		args_free(args[i].list, args[i].count);
+	}
+	free(args);
+}
+
+void imap_command_free(struct imap_command *c)
+{
+	free(c->tag);
+	free(c->name);
+	args_free(c->args, c->count);
+	memset(c, 0, sizeof(*c));
+}
+
+bool imap_arg_atom_is(const struct imap_arg *arg, const char *name)
+{
+	return arg->type == IMAP_ARG_ATOM && strcasecmp(arg->str, name) == 0;
+}
+
+const char *imap_arg_astring(const struct imap_arg *arg)
+{
+	return arg->type == IMAP_ARG_LIST ? NULL : arg->str;
+}
+
+/* ---- sequence sets ---- */
+
+/* seq-number = nz-number / "*"; nz-number = digit-nz *DIGIT, at most 4294967295. */
+static const char *seq_number(const char *s, uint32_t *n)
+{
+	if (*s == '*') {
+		*n = UINT32_MAX;
+		return s + 1;
+	}
+	if (*s < '1' || *s > '9')
+		return NULL;
+	uint64_t v = 0;
+	while (*s >= '0' && *s <= '9') {
+		v = v * 10 + (uint64_t)(*s++ - '0');
+		if (v > UINT32_MAX)
+			return NULL;
+	}
+	*n = (uint32_t)v;
+	return s;
+}
+
+int imap_seqset_parse(const char *s, size_t max_ranges, struct imap_seqset *out)
+{
+	out->ranges = NULL;
+	out->count = 0;
+	for (;;) {
+		struct imap_range r;
+		s = seq_number(s, &r.lo);
+		r.hi = r.lo;
+		if (s != NULL && *s == ':')
+			s = seq_number(s + 1, &r.hi);
+		if (s == NULL || out->count >= max_ranges || (*s != ',' && *s != '\0')) {
+			imap_seqset_free(out);
+			return -1;
+		}
+		if (r.lo > r.hi) {
+			uint32_t t = r.lo;
+			r.lo = r.hi;
+			r.hi = t;
+		}
+		out->ranges = xrealloc(out->ranges, (out->count + 1) * sizeof(*out->ranges));
+		out->ranges[out->count++] = r;
+		if (*s == '\0')
+			return 0;
+		s++;
+	}
+}
+
+void imap_seqset_resolve(struct imap_seqset *set, uint32_t star)
+{
+	for (size_t i = 0; i < set->count; i++) {
+		struct imap_range *r = &set->ranges[i];
+		if (r->lo == UINT32_MAX)
+			r->lo = star;
+		if (r->hi == UINT32_MAX)
+			r->hi = star;
+		if (r->lo > r->hi) {
+			uint32_t t = r->lo;
+			r->lo = r->hi;
+			r->hi = t;
+		}
+	}
+}
+
+bool imap_seqset_contains(const struct imap_seqset *set, uint32_t n)
+{
+	for (size_t i = 0; i < set->count; i++)
+		if (n >= set->ranges[i].lo && n <= set->ranges[i].hi)
+			return true;
+	return false;
+}
+
+void imap_seqset_free(struct imap_seqset *set)
+{
+	free(set->ranges);
+	set->ranges = NULL;
+	set->count = 0;
+}

@@ -1,0 +1,105 @@
+/* IMAP command syntax (RFC 3501 9, RFC 9051 9, LITERAL+ RFC 7888), in two pure pieces:
+ *
+ * 1. Framing (imap_frame_feed): collects one command from the byte stream — lines, and the
+ *    literals {n} / {n+} announced at their ends — resumably, any number of bytes at a time,
+ *    holding every bound. It tells the session when a synchronizing literal needs "+ " and
+ *    when a bound is broken.
+ * 2. Parsing (imap_parse): splits a complete command into tag, name and arguments (atoms,
+ *    quoted strings, literals, parenthesised lists) with nesting bounded.
+ *
+ * No I/O and no globals, so the unit test and the fuzzer drive both directly. */
+#ifndef ESTAFETA_IMAP_PARSE_H
+#define ESTAFETA_IMAP_PARSE_H
+#include "core/buf.h"
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Every bound of the command syntax in one place. */
+struct imap_limits {
+	size_t max_line;      /* octets of one line, literals excluded (RFC 7162 3: 8192) */
+	uint64_t max_literal; /* octets of one literal (APPEND carries whole messages) */
+	uint64_t max_command; /* octets of a whole command, lines and literals */
+	unsigned max_depth;   /* nesting of parenthesised lists */
+	size_t max_args;      /* arguments in the whole command, list members included */
+};
+
+enum imap_frame_result {
+	IMAP_FRAME_MORE,     /* every byte given was taken; feed more */
+	IMAP_FRAME_DONE,     /* a whole command is in frame->cmd; imap_frame_reset before the next */
+	IMAP_FRAME_CONTINUE, /* a synchronizing literal was announced: send "+ " then feed on */
+	IMAP_FRAME_REFUSED,  /* a synchronizing literal is over the limit: answer the command
+	                        (tag BAD, the tag is at the start of frame->cmd) without "+ ";
+	                        the client drops it. Reset the frame before feeding on. */
+	IMAP_FRAME_FATAL,    /* a line, non-synchronizing literal or command over its limit: the
+	                        stream cannot be followed any more; say BYE and close */
+};
+
+struct imap_frame {
+	buf cmd;                /* the command so far: lines with their line ends, and literals */
+	size_t line_start;      /* where the current line starts in cmd */
+	uint64_t literal_left;  /* octets of literal still to come */
+};
+
+void imap_frame_init(struct imap_frame *f);
+void imap_frame_free(struct imap_frame *f);
+/* Forgets the command collected, for the next one. */
+void imap_frame_reset(struct imap_frame *f);
+/* Takes bytes from data[0..len) until an event; *used_r says how many were taken (all of them
+ * for IMAP_FRAME_MORE). */
+enum imap_frame_result imap_frame_feed(struct imap_frame *f, const struct imap_limits *lim,
+				       const char *data, size_t len, size_t *used_r);
+
+enum imap_arg_type {
+	IMAP_ARG_ATOM,    /* also NIL, numbers, flags (\Seen) and BODY[...]<...> fetch atts */
+	IMAP_ARG_STRING,  /* quoted string, unescaped */
+	IMAP_ARG_LITERAL, /* literal; may hold any octet, NUL included */
+	IMAP_ARG_LIST,    /* ( ... ) */
+};
+
+struct imap_arg {
+	enum imap_arg_type type;
+	char *str;              /* NUL-terminated; not for lists */
+	size_t len;
+	struct imap_arg *list;  /* members of a list */
+	size_t count;
+};
+
+struct imap_command {
+	char *tag;              /* NULL when not even the tag could be read */
+	char *name;             /* upper-cased; NULL when it could not be read */
+	struct imap_arg *args;
+	size_t count;
+};
+
+/* Parses the complete command cmd[0..len) (as framed, ending with its line end). Returns 0, or
+ * -1 with a static message in *error_r; the tag and name are filled as far as they were read,
+ * so the session can answer "tag BAD". The caller frees out with imap_command_free either way. */
+int imap_parse(const char *cmd, size_t len, const struct imap_limits *lim,
+	       struct imap_command *out, const char **error_r);
+void imap_command_free(struct imap_command *c);
+
+/* True when arg is an atom equal to name (case-insensitive). */
+bool imap_arg_atom_is(const struct imap_arg *arg, const char *name);
+/* astring = 1*ASTRING-CHAR / string: the text of an atom, quoted string or literal; NULL for a
+ * list. nstring adds NIL (also NULL). */
+const char *imap_arg_astring(const struct imap_arg *arg);
+
+/* A sequence set (RFC 3501 9): ranges of message numbers or UIDs, "*" kept as UINT32_MAX
+ * until imap_seqset_resolve replaces it with the largest number in use. */
+struct imap_range {
+	uint32_t lo, hi;
+};
+struct imap_seqset {
+	struct imap_range *ranges;
+	size_t count;
+};
+/* sequence-set = (seq-number / seq-range) *("," sequence-set). Returns 0, or -1 for bad syntax
+ * or more than max_ranges ranges. Each range comes out with lo <= hi. */
+int imap_seqset_parse(const char *s, size_t max_ranges, struct imap_seqset *out);
+/* Replaces "*" by star (the highest sequence number or UID in the mailbox) and orders each
+ * range again. */
+void imap_seqset_resolve(struct imap_seqset *set, uint32_t star);
+bool imap_seqset_contains(const struct imap_seqset *set, uint32_t n);
+void imap_seqset_free(struct imap_seqset *set);
+#endif

@@ -1,0 +1,29 @@
+/* The IMAP services: imap (port 143, STARTTLS before login) and imaps (port 993, implicit
+ * TLS). Created before privileges are dropped (binding the ports), attached to the store
+ * afterwards, as the SMTP and POP3 servers are. */
+#ifndef ESTAFETA_IMAP_SERVER_H
+#define ESTAFETA_IMAP_SERVER_H
+#include "core/config.h"
+#include "core/listener.h"
+#include "core/workq.h"
+#include "deliver/committer.h"
+#include "store/store.h"
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+struct imap_server;
+
+/* Binds the listeners of the services whose port is not 0. Returns NULL with *error_r when a
+ * port cannot be bound. */
+struct imap_server *imap_server_new(struct event_base *base, const struct config *cfg,
+				    SSL_CTX *tls, struct ip_counts *ips, char **error_r);
+/* Reads the settings again (SIGHUP); cfg and tls must outlive the server or the next call. */
+void imap_server_configure(struct imap_server *srv, const struct config *cfg, SSL_CTX *tls);
+/* Gives the server the loop thread's store, the workers for password checks and the
+ * committer that makes APPENDed messages durable. */
+void imap_server_attach(struct imap_server *srv, struct store *st, struct workq *wq,
+			struct committer *cm);
+/* Stops accepting and reading commands (shutdown). */
+void imap_server_stop(struct imap_server *srv);
+void imap_server_free(struct imap_server **srv);
+#endif

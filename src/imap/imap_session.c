@@ -1,0 +1,563 @@
+/* An IMAP server session: frames commands from the input (imap_parse.c), checks each one's
+ * gates from the table, runs its handler, and keeps the session's view of the selected
+ * mailbox in step with the store at the moments RFC 3501 7.4.1 allows. AUTHENTICATE and IDLE
+ * take the following lines for themselves while they run. */
+#include "imap/imap.h"
+#include "auth/sasl.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* The command table (RFC 3501 6, RFC 2177, 2342, 2971, 3691, 5161, 6851). Gates: see enum
+ * imap_gate. */
+static const struct imap_command_def commands[] = {
+	{ "CAPABILITY", imap_cmd_capability, 0, 0, 0 },
+	{ "NOOP", imap_cmd_noop, 0, 0, 0 },
+	{ "LOGOUT", imap_cmd_logout, 0, 0, 0 },
+	{ "ID", imap_cmd_id, 0, 1, 1 },
+	{ "STARTTLS", imap_cmd_starttls, GATE_NOT_AUTH, 0, 0 },
+	{ "LOGIN", imap_cmd_login, GATE_NOT_AUTH, 2, 2 },
+	{ "AUTHENTICATE", imap_cmd_authenticate, GATE_NOT_AUTH, 1, 2 },
+	{ "ENABLE", imap_cmd_enable, GATE_AUTH, 1, 255 },
+	{ "SELECT", imap_cmd_select, GATE_AUTH, 1, 2 },
+	{ "EXAMINE", imap_cmd_select, GATE_AUTH, 1, 2 },
+	{ "CREATE", imap_cmd_create, GATE_AUTH, 1, 1 },
+	{ "DELETE", imap_cmd_delete, GATE_AUTH, 1, 1 },
+	{ "RENAME", imap_cmd_rename, GATE_AUTH, 2, 2 },
+	{ "SUBSCRIBE", imap_cmd_subscribe, GATE_AUTH, 1, 1 },
+	{ "UNSUBSCRIBE", imap_cmd_subscribe, GATE_AUTH, 1, 1 },
+	{ "LIST", imap_cmd_list, GATE_AUTH, 2, 2 },
+	{ "LSUB", imap_cmd_list, GATE_AUTH, 2, 2 },
+	{ "STATUS", imap_cmd_status, GATE_AUTH, 2, 2 },
+	{ "APPEND", imap_cmd_append, GATE_AUTH, 2, 4 },
+	{ "NAMESPACE", imap_cmd_namespace, GATE_AUTH, 0, 0 },
+	{ "IDLE", imap_cmd_idle, GATE_AUTH, 0, 0 },
+	{ "CHECK", imap_cmd_noop, GATE_SELECTED, 0, 0 },
+	{ "CLOSE", imap_cmd_close, GATE_SELECTED, 0, 0 },
+	{ "UNSELECT", imap_cmd_close, GATE_SELECTED, 0, 0 },
+	{ "EXPUNGE", imap_cmd_expunge, GATE_SELECTED | GATE_UID, 0, 1 },
+	{ "FETCH", imap_cmd_fetch, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE, 2, 2 },
+	{ "STORE", imap_cmd_store, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE, 3, 255 },
+	{ "SEARCH", imap_cmd_search, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE, 1, 255 },
+	{ "COPY", imap_cmd_copy, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE, 2, 2 },
+	{ "MOVE", imap_cmd_copy, GATE_SELECTED | GATE_UID, 2, 2 },
+};
+
+static const char *state_name(enum imap_state state)
+{
+	static const char *const names[] = { "not-authenticated", "authenticated", "selected", "logout" };
+	return names[state];
+}
+
+static void write_line(struct imap_session *s, const char *prefix, const char *fmt, va_list ap)
+{
+	buf line;
+	buf_init(&line);
+	buf_puts(&line, prefix);
+	buf_vprintf(&line, fmt, ap);
+	buf_puts(&line, "\r\n");
+	conn_write(s->conn, line.data, line.len);
+	buf_free(&line);
+}
+
+void imap_reply(struct imap_session *s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	write_line(s, "", fmt, ap);
+	va_end(ap);
+}
+
+void imap_tagged(struct imap_session *s, const char *tag, const char *fmt, ...)
+{
+	char *prefix = xasprintf("%s ", tag);
+	va_list ap;
+	va_start(ap, fmt);
+	write_line(s, prefix, fmt, ap);
+	va_end(ap);
+	if (strncmp(fmt, "OK", 2) != 0) {
+		va_start(ap, fmt);
+		buf text;
+		buf_init(&text);
+		buf_vprintf(&text, fmt, ap);
+		va_end(ap);
+		log_info("session=%s imap reply state=%s reply=\"%s\"", conn_id(s->conn),
+			 state_name(s->state), text.data);
+		buf_free(&text);
+	}
+	free(prefix);
+}
+
+bool imap_auth_allowed(const struct imap_session *s)
+{
+	return conn_is_tls(s->conn) || (s->server->plaintext_loopback && conn_is_loopback(s->conn));
+}
+
+/* The capabilities of RFC 3501 7.2.1 for this moment: STARTTLS and the login methods before
+ * login (LOGINDISABLED while passwords may not be sent), the extensions after. */
+void imap_capabilities(const struct imap_session *s, buf *out)
+{
+	buf_puts(out, "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
+		     "CHILDREN SPECIAL-USE");
+	if (s->state != IMAP_STATE_NOT_AUTHENTICATED)
+		return;
+	if (!conn_is_tls(s->conn) && s->server->tls != NULL)
+		buf_puts(out, " STARTTLS");
+	if (!imap_auth_allowed(s)) {
+		buf_puts(out, " LOGINDISABLED");
+		return;
+	}
+	for (size_t i = 0; sasl_mechanisms[i] != NULL; i++)
+		buf_printf(out, " AUTH=%s", sasl_mechanisms[i]);
+}
+
+/* string = quoted / literal. Quoted when every octet may stand in one (no CR, LF, NUL or
+ * 8-bit octets, and not too long to read), else a literal. */
+void imap_write_string(buf *out, const char *s, size_t len)
+{
+	bool quotable = len < 1024;
+	for (size_t i = 0; i < len && quotable; i++) {
+		unsigned char c = (unsigned char)s[i];
+		quotable = c >= 32 && c < 127;
+	}
+	if (!quotable) {
+		buf_printf(out, "{%zu}\r\n", len);
+		buf_append(out, s, len);
+		return;
+	}
+	buf_putc(out, '"');
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '"' || s[i] == '\\')
+			buf_putc(out, '\\');
+		buf_putc(out, s[i]);
+	}
+	buf_putc(out, '"');
+}
+
+/* The system flags (RFC 3501 2.3.2) in the order they are written; the last, \Recent, is
+ * never set by a client. */
+static const struct {
+	const char *name;
+	uint32_t bit;
+} system_flags[] = {
+	{ "\\Seen", FLAG_SEEN },       { "\\Answered", FLAG_ANSWERED }, { "\\Flagged", FLAG_FLAGGED },
+	{ "\\Deleted", FLAG_DELETED }, { "\\Draft", FLAG_DRAFT },       { "\\Recent", FLAG_RECENT },
+};
+#define SETTABLE_FLAGS (sizeof(system_flags) / sizeof(system_flags[0]) - 1)
+
+void imap_write_flags(buf *out, uint32_t flags, const char *keywords)
+{
+	size_t start = out->len;
+	buf_putc(out, '(');
+	for (size_t i = 0; i < sizeof(system_flags) / sizeof(system_flags[0]); i++)
+		if (flags & system_flags[i].bit)
+			buf_printf(out, "%s%s", out->len > start + 1 ? " " : "", system_flags[i].name);
+	if (keywords != NULL && *keywords != '\0')
+		buf_printf(out, "%s%s", out->len > start + 1 ? " " : "", keywords);
+	buf_putc(out, ')');
+}
+
+/* True when keywords (space-separated) holds kw, case-insensitively (RFC 3501 2.3.2). */
+bool imap_has_keyword(const char *keywords, const char *kw)
+{
+	size_t len = strlen(kw);
+	for (const char *p = keywords; *p != '\0';) {
+		size_t n = strcspn(p, " ");
+		if (n == len && strncasecmp(p, kw, len) == 0)
+			return true;
+		p += n;
+		p += *p == ' ';
+	}
+	return false;
+}
+
+/* flag = "\Answered" / "\Flagged" / "\Deleted" / "\Seen" / "\Draft" / flag-keyword
+ * flag-keyword = atom. Fills *bits and the keywords (space-separated, no duplicates);
+ * returns -1 for \Recent or any other "\" flag. */
+int imap_parse_flags(const struct imap_arg *args, size_t count, uint32_t *bits, buf *keywords)
+{
+	*bits = 0;
+	for (size_t i = 0; i < count; i++) {
+		if (args[i].type != IMAP_ARG_ATOM)
+			return -1;
+		const char *f = args[i].str;
+		if (f[0] != '\\') {
+			if (strpbrk(f, "[]%*") != NULL)
+				return -1;
+			if (!imap_has_keyword(keywords->data, f))
+				buf_printf(keywords, "%s%s", keywords->len > 0 ? " " : "", f);
+			continue;
+		}
+		size_t j = 0;
+		while (j < SETTABLE_FLAGS && strcasecmp(system_flags[j].name, f) != 0)
+			j++;
+		if (j == SETTABLE_FLAGS)
+			return -1;
+		*bits |= system_flags[j].bit;
+	}
+	return 0;
+}
+
+int imap_month(const char *name)
+{
+	static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+	if (strlen(name) != 3)
+		return -1;
+	char lower[4] = { (char)(name[0] | 0x20), (char)(name[1] | 0x20), (char)(name[2] | 0x20), 0 };
+	const char *m = strstr(months, lower);
+	return m != NULL && (m - months) % 3 == 0 ? (int)(m - months) / 3 : -1;
+}
+
+/* ---- the selected mailbox ---- */
+
+static void message_set(struct imap_message *m, struct message *from)
+{
+	free(m->keywords);
+	m->uid = from->uid;
+	m->flags = from->flags;
+	m->keywords = from->keywords != NULL ? from->keywords : xstrdup("");
+	from->keywords = NULL;
+	m->modseq = from->modseq;
+	m->size = from->size;
+	m->internal_date = from->internal_date;
+}
+
+void imap_mailbox_close(struct imap_session *s)
+{
+	for (size_t i = 0; i < s->box.count; i++)
+		free(s->box.messages[i].keywords);
+	free(s->box.messages);
+	free(s->box.name);
+	memset(&s->box, 0, sizeof(s->box));
+	if (s->state == IMAP_STATE_SELECTED)
+		s->state = IMAP_STATE_AUTHENTICATED;
+}
+
+/* Compares the session's list with the store's (both in UID order): messages gone are
+ * reported with EXPUNGE (highest number first is not needed: each EXPUNGE renumbers at
+ * once, RFC 3501 7.4.1, so walking forward and not advancing after a removal is right),
+ * changed flags with FETCH, new messages with EXISTS. Without expunges, the gone ones stay
+ * in the view until a command that may announce them. */
+void imap_mailbox_sync(struct imap_session *s, bool expunges)
+{
+	if (s->state != IMAP_STATE_SELECTED)
+		return;
+	struct message *list = NULL;
+	size_t count = 0;
+	char *error = NULL;
+	/* read before the list, so a change made in between is seen again next time */
+	if (store_folder_modseq(s->server->store, s->box.folder_id, &s->box.modseq, &error) < 0 ||
+	    store_message_list(s->server->store, s->box.folder_id, &list, &count, &error) < 0) {
+		log_error("session=%s imap sync failed: %s", conn_id(s->conn), error);
+		free(error);
+		return;
+	}
+	struct imap_mailbox *b = &s->box;
+	size_t i = 0, j = 0;
+	buf line;
+	buf_init(&line);
+	while (i < b->count) {
+		struct imap_message *m = &b->messages[i];
+		while (j < count && list[j].uid < m->uid)
+			j++; /* new in the middle cannot happen: UIDs only grow */
+		if (j >= count || list[j].uid != m->uid) {
+			if (!expunges) {
+				i++;
+				continue;
+			}
+			imap_reply(s, "* %zu EXPUNGE", i + 1);
+			free(m->keywords);
+			memmove(m, m + 1, (b->count - i - 1) * sizeof(*m));
+			b->count--;
+			continue;
+		}
+		const char *keywords = list[j].keywords != NULL ? list[j].keywords : "";
+		if (list[j].flags != m->flags || strcmp(keywords, m->keywords) != 0) {
+			buf_clear(&line);
+			buf_printf(&line, "* %zu FETCH (FLAGS ", i + 1);
+			imap_write_flags(&line, list[j].flags, list[j].keywords);
+			buf_puts(&line, ")\r\n");
+			conn_write(s->conn, line.data, line.len);
+		}
+		message_set(m, &list[j]);
+		i++;
+		j++;
+	}
+	uint32_t last_uid = b->count > 0 ? b->messages[b->count - 1].uid : 0;
+	size_t kept = b->count;
+	for (j = 0; j < count; j++) {
+		if (list[j].uid <= last_uid)
+			continue;
+		b->messages = xrealloc(b->messages, (b->count + 1) * sizeof(*b->messages));
+		memset(&b->messages[b->count], 0, sizeof(*b->messages));
+		message_set(&b->messages[b->count++], &list[j]);
+	}
+	if (b->count > 0 && b->messages[b->count - 1].uid >= b->uidnext)
+		b->uidnext = b->messages[b->count - 1].uid + 1;
+	/* EXISTS for new messages; after expunges alone the count is known (RFC 3501 7.4.1) */
+	if (b->count > kept)
+		imap_reply(s, "* %zu EXISTS", b->count);
+	for (j = 0; j < count; j++)
+		message_clear(&list[j]);
+	free(list);
+	buf_free(&line);
+}
+
+int imap_seqset_indexes(struct imap_session *s, const struct imap_cmd *cmd, const char *text,
+			size_t **idx_r, size_t *count_r)
+{
+	struct imap_seqset set;
+	*idx_r = NULL;
+	*count_r = 0;
+	if (imap_seqset_parse(text, 1000, &set) < 0) {
+		imap_tagged(s, cmd->tag, "BAD Invalid sequence set");
+		return -1;
+	}
+	struct imap_mailbox *b = &s->box;
+	/* RFC 3501 6.4.8: "*" is the highest UID in the mailbox; an empty one has none, and a
+	 * UID range then matches nothing. */
+	uint32_t star = cmd->uid ? (b->count > 0 ? b->messages[b->count - 1].uid : 0) : (uint32_t)b->count;
+	if (!cmd->uid) {
+		for (size_t i = 0; i < set.count; i++)
+			if ((set.ranges[i].hi != UINT32_MAX && set.ranges[i].hi > b->count) ||
+			    (set.ranges[i].lo == UINT32_MAX && b->count == 0)) {
+				imap_seqset_free(&set);
+				imap_tagged(s, cmd->tag, "BAD Invalid message sequence number");
+				return -1;
+			}
+	}
+	imap_seqset_resolve(&set, star);
+	size_t *idx = xcalloc(b->count + 1, sizeof(*idx));
+	size_t n = 0;
+	for (size_t i = 0; i < b->count; i++)
+		if (imap_seqset_contains(&set, cmd->uid ? b->messages[i].uid : (uint32_t)(i + 1)))
+			idx[n++] = i;
+	imap_seqset_free(&set);
+	*idx_r = idx;
+	*count_r = n;
+	return 0;
+}
+
+/* ---- the session ---- */
+
+static void session_free(struct imap_session *s)
+{
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		s->server->sessions = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	imap_mailbox_close(s);
+	sasl_free(&s->sasl);
+	if (s->idle_timer != NULL)
+		event_free(s->idle_timer);
+	ip_counts_remove(s->server->ips, conn_peer_ip(s->conn));
+	s->server->connections--;
+	conn_free(&s->conn);
+	imap_frame_free(&s->frame);
+	free(s->user);
+	free(s->tag);
+	free(s);
+}
+
+void imap_session_close(struct imap_session *s)
+{
+	s->state = IMAP_STATE_LOGOUT;
+	conn_close(s->conn);
+}
+
+static const struct imap_command_def *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* Runs one parsed command through the table and its gates. */
+static void dispatch(struct imap_session *s, const struct imap_command *c)
+{
+	struct imap_cmd cmd = { c->tag, c->name, c->args, c->count, false, true };
+	if (strcmp(c->name, "UID") == 0) {
+		/* uid = "UID" SP (copy / move / fetch / search / store / uid-expunge) */
+		if (c->count == 0 || c->args[0].type != IMAP_ARG_ATOM) {
+			imap_tagged(s, c->tag, "BAD UID needs a command");
+			return;
+		}
+		cmd.uid = true;
+		cmd.args = c->args + 1;
+		cmd.count = c->count - 1;
+		for (char *p = c->args[0].str; *p != '\0'; p++)
+			*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+		cmd.name = c->args[0].str;
+	}
+	const struct imap_command_def *def = find_command(cmd.name);
+	if (def == NULL || (cmd.uid && !(def->gates & GATE_UID))) {
+		imap_tagged(s, c->tag, "BAD Unknown command %s%s", cmd.uid ? "UID " : "", cmd.name);
+		return;
+	}
+	if (cmd.count < def->min_args || cmd.count > def->max_args) {
+		imap_tagged(s, c->tag, "BAD Wrong number of arguments for %s", def->name);
+		return;
+	}
+	unsigned g = def->gates;
+	cmd.expunges = !(g & GATE_NO_EXPUNGE) || cmd.uid;
+	if ((g & GATE_NOT_AUTH) && s->state != IMAP_STATE_NOT_AUTHENTICATED) {
+		imap_tagged(s, c->tag, "BAD Already authenticated");
+		return;
+	}
+	if ((g & GATE_AUTH) && s->state == IMAP_STATE_NOT_AUTHENTICATED) {
+		imap_tagged(s, c->tag, "BAD Log in first");
+		return;
+	}
+	if ((g & GATE_SELECTED) && s->state != IMAP_STATE_SELECTED) {
+		imap_tagged(s, c->tag, "BAD No mailbox selected");
+		return;
+	}
+	def->handler(s, &cmd);
+}
+
+/* Parses the framed command and dispatches it; bad syntax gets BAD and the session goes on. */
+static void handle_command(struct imap_session *s)
+{
+	struct imap_command c;
+	const char *error = NULL;
+	if (imap_parse(s->frame.cmd.data, s->frame.cmd.len, &s->server->limits, &c, &error) < 0) {
+		if (c.tag != NULL)
+			imap_tagged(s, c.tag, "BAD %s", error);
+		else
+			imap_reply(s, "* BAD %s", error);
+		imap_command_free(&c);
+		return;
+	}
+	dispatch(s, &c);
+	imap_command_free(&c);
+}
+
+/* Takes what has arrived through the framing until a whole command or line is there. */
+static void session_input(struct conn *c, void *ctx)
+{
+	struct imap_session *s = ctx;
+	struct evbuffer *in = conn_input(c);
+	while (!conn_is_closed(c) && s->state != IMAP_STATE_LOGOUT && s->wait != IMAP_WAIT_BUSY &&
+	       !s->server->stopping && evbuffer_get_length(in) > 0) {
+		struct evbuffer_iovec v;
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+			return;
+		size_t used = 0;
+		enum imap_frame_result r = imap_frame_feed(&s->frame, &s->server->limits, v.iov_base,
+							   v.iov_len, &used);
+		evbuffer_drain(in, used);
+		if (r == IMAP_FRAME_MORE)
+			continue;
+		if (r == IMAP_FRAME_CONTINUE) {
+			imap_reply(s, "+ OK");
+			continue;
+		}
+		if (r == IMAP_FRAME_REFUSED) {
+			/* The tag, when there is one, is at the start of what was framed. */
+			size_t tag_len = strcspn(s->frame.cmd.data, " \r\n");
+			s->frame.cmd.data[tag_len] = '\0';
+			imap_tagged(s, tag_len > 0 ? s->frame.cmd.data : "*", "BAD [TOOBIG] Literal too big");
+			imap_frame_reset(&s->frame);
+			continue;
+		}
+		if (r == IMAP_FRAME_FATAL) {
+			imap_reply(s, "* BYE [TOOBIG] Command line or literal too long");
+			imap_session_close(s);
+			return;
+		}
+		/* IMAP_FRAME_DONE */
+		if (s->wait == IMAP_WAIT_SASL || s->wait == IMAP_WAIT_IDLE) {
+			size_t len = s->frame.cmd.len;
+			while (len > 0 && (s->frame.cmd.data[len - 1] == '\n' || s->frame.cmd.data[len - 1] == '\r'))
+				len--;
+			s->frame.cmd.data[len] = '\0';
+			if (s->wait == IMAP_WAIT_SASL)
+				imap_auth_response(s, s->frame.cmd.data, len);
+			else
+				imap_idle_line(s, s->frame.cmd.data, len);
+		} else {
+			handle_command(s);
+		}
+		imap_frame_reset(&s->frame);
+	}
+}
+
+void imap_session_resume(struct imap_session *s)
+{
+	if (s->gone) {
+		session_free(s);
+		return;
+	}
+	conn_resume(s->conn);
+}
+
+static void session_timeout(struct conn *c, void *ctx)
+{
+	struct imap_session *s = ctx;
+	if (s->wait == IMAP_WAIT_BUSY)
+		return; /* our own work is slow, not the client */
+	log_info("session=%s imap timeout state=%s", conn_id(c), state_name(s->state));
+	imap_reply(s, "* BYE Autologout; idle for too long");
+	imap_session_close(s);
+}
+
+static void session_closed(struct conn *c, void *ctx)
+{
+	struct imap_session *s = ctx;
+	log_info("session=%s imap disconnect ip=%s user=%s", conn_id(c), conn_peer_ip(c),
+		 s->user != NULL ? s->user : "-");
+	if (s->wait == IMAP_WAIT_BUSY) {
+		s->gone = true; /* the password check or failure delay finishes first */
+		return;
+	}
+	session_free(s);
+}
+
+static const struct conn_handler imap_conn_handler = {
+	.on_input = session_input,
+	.on_timeout = session_timeout,
+	.on_close = session_closed,
+};
+
+void imap_session_start(struct imap_server *srv, const struct imap_service *svc, int fd,
+			const struct sockaddr *sa)
+{
+	struct imap_session *s = xcalloc(1, sizeof(*s));
+	s->server = srv;
+	s->service = svc;
+	s->state = IMAP_STATE_NOT_AUTHENTICATED;
+	imap_frame_init(&s->frame);
+	s->next = srv->sessions;
+	if (s->next != NULL)
+		s->next->prev = s;
+	srv->sessions = s;
+	s->conn = conn_new(srv->base, fd, sa, svc->implicit_tls ? srv->tls : NULL, &imap_conn_handler, s);
+	conn_set_timeout(s->conn, srv->timeout);
+	srv->connections++;
+	int from_ip = ip_counts_add(srv->ips, conn_peer_ip(s->conn));
+	log_info("session=%s imap connect service=%s ip=%s%s", conn_id(s->conn), svc->name,
+		 conn_peer_ip(s->conn), svc->implicit_tls ? " tls=yes" : "");
+	/* RFC 3501 7.1.5: a server that will not serve greets with BYE and closes. */
+	if (srv->connections > srv->max_connections || from_ip > srv->max_connections_per_ip) {
+		imap_reply(s, "* BYE [UNAVAILABLE] Too many connections, try again later");
+		imap_session_close(s);
+		return;
+	}
+	buf caps;
+	buf_init(&caps);
+	imap_capabilities(s, &caps);
+	imap_reply(s, "* OK [CAPABILITY %s] %s estafeta IMAP ready", caps.data, srv->hostname);
+	buf_free(&caps);
+}
+
+void imap_sessions_free_all(struct imap_server *srv)
+{
+	while (srv->sessions != NULL)
+		session_free(srv->sessions);
+}

@@ -1,0 +1,274 @@
+/* Unit tests for imap_parse.c: framing of lines and literals (synchronizing and LITERAL+) fed
+ * whole and byte by byte, with every limit; parsing of tags, names, atoms, quoted strings,
+ * literals, lists and fetch attributes with sections, and the syntax errors that must give
+ * BAD; sequence sets. */
+#include "imap/imap_parse.h"
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+static const struct imap_limits limits = { 64, 100, 400, 3, 20 };
+
+static void render_args(const struct imap_arg *args, size_t count, buf *out)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (i > 0)
+			buf_putc(out, ' ');
+		switch (args[i].type) {
+		case IMAP_ARG_ATOM:
+			buf_append(out, args[i].str, args[i].len);
+			break;
+		case IMAP_ARG_STRING:
+			buf_printf(out, "\"%s\"", args[i].str);
+			break;
+		case IMAP_ARG_LITERAL:
+			buf_printf(out, "{%zu}", args[i].len);
+			buf_append(out, args[i].str, args[i].len);
+			break;
+		case IMAP_ARG_LIST:
+			buf_putc(out, '(');
+			render_args(args[i].list, args[i].count, out);
+			buf_putc(out, ')');
+			break;
+		}
+	}
+}
+
+/* "tag|NAME|args" or "tag|NAME|!error" */
+static void parse_render(const char *cmd, size_t len, buf *out)
+{
+	struct imap_command c;
+	const char *error = NULL;
+	int r = imap_parse(cmd, len, &limits, &c, &error);
+	buf_printf(out, "%s|%s|", c.tag ? c.tag : "-", c.name ? c.name : "-");
+	if (r < 0)
+		buf_printf(out, "!%s", error);
+	else
+		render_args(c.args, c.count, out);
+	imap_command_free(&c);
+}
+
+static void test_parse(void **state)
+{
+	static const struct {
+		const char *cmd, *expect;
+	} cases[] = {
+		{ "a1 NOOP\r\n", "a1|NOOP|" },
+		{ "a1 noop\n", "a1|NOOP|" },
+		{ "a LOGIN joe \"se \\\"cr\\\\et\"\r\n", "a|LOGIN|joe \"se \"cr\\et\"" },
+		{ "a LOGIN {3}\r\njoe {4+}\r\n\x01\0 x\r\n", "a|LOGIN|{3}joe {4}\x01" },
+		{ "a SELECT \"\"\r\n", "a|SELECT|\"\"" },
+		{ "a FETCH 1:*,3 (FLAGS BODY.PEEK[HEADER.FIELDS (From To)]<0.100> UID)\r\n",
+		  "a|FETCH|1:*,3 (FLAGS BODY.PEEK[HEADER.FIELDS (From To)]<0.100> UID)" },
+		{ "a STORE 1 +FLAGS.SILENT (\\Seen \\* $Junk)\r\n",
+		  "a|STORE|1 +FLAGS.SILENT (\\Seen \\* $Junk)" },
+		{ "a LIST \"\" %/*\r\n", "a|LIST|\"\" %/*" },
+		{ "a X () (()) (a (b))\r\n", "a|X|() (()) (a (b))" },
+		{ "a X \"caf\xc3\xa9\"\r\n", "a|X|\"caf\xc3\xa9\"" },
+		{ "a X ]\r\n", "a|X|]" },
+		{ "a X \"\" \"\"\r\n", "a|X|\"\" \"\"" },
+		/* errors */
+		{ "\r\n", "-|-|!Missing tag" },
+		{ "a\r\n", "-|-|!Bad tag" },
+		{ "+a NOOP\r\n", "-|-|!Missing tag" },
+		{ "a{ NOOP\r\n", "-|-|!Bad tag" },
+		{ "a 1NOOP\r\n", "a|-|!Missing or bad command name" },
+		{ "a NOOP \r\n", "a|NOOP|!Trailing space" },
+		{ "a X  b\r\n", "a|X|!Expected an atom" },
+		{ "a X b  \r\n", "a|X|!Expected an atom" },
+		{ "a X \"abc\r\n", "a|X|!Unterminated quoted string" },
+		{ "a X \"a\\b\"\r\n", "a|X|!Bad escape in quoted string" },
+		{ "a X (a\r\n", "a|X|!Missing )" },
+		{ "a X a)\r\n", "a|X|!Expected a space between arguments" },
+		{ "a X )\r\n", "a|X|!Unexpected )" },
+		{ "a X ((((a))))\r\n", "a|X|!Lists nested too deep" },
+		{ "a X (((a)))\r\n", "a|X|(((a)))" },
+		{ "a X BODY[TEXT\r\n", "a|X|!Missing ] in section" },
+		{ "a X {3}\r\nab", "a|X|!Literal shorter than announced" },
+		{ "a X {3} b\r\n", "a|X|!Literal must end its line" },
+		{ "a X {x}\r\n", "a|X|!Bad literal" },
+		{ "a X 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21\r\n", "a|X|!Too many arguments" },
+		{ "a X b\r\nc", "a|X|!Garbage after the command" },
+		{ "a X b", "a|X|!Garbage after the command" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		buf out;
+		buf_init(&out);
+		/* the inputs with NUL in them spell their length out through the literal */
+		size_t len = strlen(cases[i].cmd);
+		if (strstr(cases[i].cmd, "{4+}") != NULL)
+			len += strlen(cases[i].cmd + len + 1) + 1;
+		parse_render(cases[i].cmd, len, &out);
+		if (strcmp(out.data, cases[i].expect) != 0)
+			fail_msg("case %zu: got \"%s\", expected \"%s\"", i, out.data, cases[i].expect);
+		buf_free(&out);
+	}
+}
+
+/* Feeds input in pieces of step octets and renders the events: "M" more is never shown,
+ * "C" continue, "D" done (then the command's length), "R" refused, "F" fatal (stops). */
+static void frame_render(const char *in, size_t len, size_t step, buf *out)
+{
+	struct imap_frame f;
+	imap_frame_init(&f);
+	size_t pos = 0;
+	bool fatal = false;
+	while (pos < len && !fatal) {
+		size_t n = len - pos < step ? len - pos : step;
+		size_t off = 0;
+		while (off < n && !fatal) {
+			size_t used;
+			enum imap_frame_result r = imap_frame_feed(&f, &limits, in + pos + off, n - off, &used);
+			assert_true(used <= n - off);
+			off += used;
+			switch (r) {
+			case IMAP_FRAME_MORE:
+				assert_int_equal(off, n);
+				break;
+			case IMAP_FRAME_CONTINUE:
+				buf_putc(out, 'C');
+				break;
+			case IMAP_FRAME_DONE:
+				buf_printf(out, "D%zu", f.cmd.len);
+				imap_frame_reset(&f);
+				break;
+			case IMAP_FRAME_REFUSED:
+				buf_putc(out, 'R');
+				imap_frame_reset(&f);
+				break;
+			case IMAP_FRAME_FATAL:
+				buf_putc(out, 'F');
+				fatal = true;
+				break;
+			}
+		}
+		pos += n;
+	}
+	imap_frame_free(&f);
+}
+
+static void test_frame(void **state)
+{
+	static const struct {
+		const char *in, *expect;
+	} cases[] = {
+		{ "a NOOP\r\nb NOOP\n", "D8D7" },
+		{ "a NOOP", "" },
+		{ "a LOGIN {3}\r\nabc {2}\r\nxy\r\n", "CCD26" },
+		{ "a LOGIN {3+}\r\nabc {2+}\r\nxy\r\n", "D28" },
+		/* a literal's octets are never taken for line ends or literal markers */
+		{ "a X {5}\r\n\r\n{1}\r\n", "CD16" },
+		{ "a X {0}\r\n\r\n", "CD11" },
+		/* "{3}" inside the line is no literal; "{}" and "x}" are none either */
+		{ "a X {3} y\r\na X {}\r\na X x}\r\n", "D11D8D8" },
+		/* limits: literal over max_literal, synchronizing then not */
+		{ "a X {101}\r\nb NOOP\r\n", "RD8" },
+		{ "a X {100}\r\n", "C" },
+		{ "a X {101+}\r\nb NOOP\r\n", "F" },
+		{ "a X {99999999999999999999}\r\n", "R" },
+		/* line over max_line (64 + CRLF) */
+		{ "a X 012345678901234567890123456789012345678901234567890123456789\r\n", "D66" },
+		{ "a X 012345678901234567890123456789012345678901234567890123456789x\r\n", "F" },
+		/* command over max_command (400) with literals */
+		{ "a X {100+}\r\n0123456789012345678901234567890123456789012345678901234567890123456789"
+		  "012345678901234567890123456789 {100+}\r\n012345678901234567890123456789012345678901"
+		  "2345678901234567890123456789012345678901234567890123456789 {100+}\r\n012345678901"
+		  "23456789012345678901234567890123456789012345678901234567890123456789012345678901234"
+		  "56789 {100+}\r\n", "F" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (size_t step = 1; step <= 1000; step = step * 1000) {
+			buf out;
+			buf_init(&out);
+			frame_render(cases[i].in, strlen(cases[i].in), step, &out);
+			if (strcmp(out.data, cases[i].expect) != 0)
+				fail_msg("case %zu step %zu: got \"%s\", expected \"%s\"", i, step, out.data,
+					 cases[i].expect);
+			buf_free(&out);
+		}
+	}
+}
+
+/* A command framed byte by byte parses as the same command framed whole. */
+static void test_frame_then_parse(void **state)
+{
+	const char in[] = "t1 APPEND INBOX (\\Seen) {5}\r\nHello {3+}\r\na\r\n\r\n";
+	struct imap_frame f;
+	imap_frame_init(&f);
+	size_t used;
+	int continues = 0;
+	for (size_t i = 0; i < sizeof(in) - 1; i++) {
+		enum imap_frame_result r = imap_frame_feed(&f, &limits, in + i, 1, &used);
+		assert_int_equal(used, 1);
+		if (r == IMAP_FRAME_CONTINUE)
+			continues++;
+		else if (i + 1 < sizeof(in) - 1)
+			assert_int_equal(r, IMAP_FRAME_MORE);
+		else
+			assert_int_equal(r, IMAP_FRAME_DONE);
+	}
+	assert_int_equal(continues, 1);
+	buf out;
+	buf_init(&out);
+	parse_render(f.cmd.data, f.cmd.len, &out);
+	assert_string_equal(out.data, "t1|APPEND|INBOX (\\Seen) {5}Hello {3}a\r\n");
+	buf_free(&out);
+	imap_frame_free(&f);
+}
+
+static void test_seqset(void **state)
+{
+	struct imap_seqset set;
+	assert_int_equal(imap_seqset_parse("1:3,7,9:*,*", 10, &set), 0);
+	assert_int_equal(set.count, 4);
+	imap_seqset_resolve(&set, 8);
+	assert_true(imap_seqset_contains(&set, 1));
+	assert_true(imap_seqset_contains(&set, 3));
+	assert_false(imap_seqset_contains(&set, 4));
+	assert_true(imap_seqset_contains(&set, 7));
+	assert_true(imap_seqset_contains(&set, 8)); /* 9:* is 8:9 when * is 8 */
+	assert_true(imap_seqset_contains(&set, 9));
+	assert_false(imap_seqset_contains(&set, 10));
+	imap_seqset_free(&set);
+
+	assert_int_equal(imap_seqset_parse("5:2", 10, &set), 0);
+	assert_int_equal(set.ranges[0].lo, 2);
+	assert_int_equal(set.ranges[0].hi, 5);
+	imap_seqset_free(&set);
+	assert_int_equal(imap_seqset_parse("4294967295", 10, &set), 0);
+	imap_seqset_free(&set);
+
+	static const char *const bad[] = { "", "0", "1,", ",1", "1:", "a", "1:0", "4294967296",
+					   "1 2", "01", "1,2,3,4,5,6,7,8,9,10,11" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (imap_seqset_parse(bad[i], 10, &set) == 0)
+			fail_msg("\"%s\" parsed", bad[i]);
+}
+
+static void test_arg_helpers(void **state)
+{
+	struct imap_command c;
+	const char *error;
+	const char cmd[] = "a X NIL \"NIL\" (y)\r\n";
+	assert_int_equal(imap_parse(cmd, strlen(cmd), &limits, &c, &error), 0);
+	assert_true(imap_arg_atom_is(&c.args[0], "nil"));
+	assert_false(imap_arg_atom_is(&c.args[1], "NIL"));
+	assert_string_equal(imap_arg_astring(&c.args[1]), "NIL");
+	assert_null(imap_arg_astring(&c.args[2]));
+	imap_command_free(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_frame),
+		cmocka_unit_test(test_frame_then_parse),
+		cmocka_unit_test(test_seqset),
+		cmocka_unit_test(test_arg_helpers),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

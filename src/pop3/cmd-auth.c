@@ -1,0 +1,296 @@
+/* The AUTHORIZATION state's login commands: USER and PASS, APOP (RFC 1939 7) and AUTH
+ * (RFC 5034: SASL with "+ " challenges). The password check and the delay after a failure are
+ * shared with the other protocols (auth/login.c); here are the POP3 framing, the RFC 2449 /
+ * RFC 3206 response codes, and opening the maildrop: the INBOX snapshot and its lock. */
+#include "pop3/pop3.h"
+#include "auth/login.h"
+#include "auth/sasl.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include <ctype.h>
+#include <inttypes.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Takes the maildrop for address (credentials already proven): the lock, then the snapshot
+ * of INBOX, and the session enters TRANSACTION. */
+static void open_maildrop(struct pop3_session *s, const char *address, const char *method)
+{
+	struct pop3_server *srv = s->server;
+	struct account a = { 0 };
+	struct folder f = { 0 };
+	struct message *list = NULL;
+	size_t count = 0;
+	char *error = NULL;
+	s->state = POP3_STATE_AUTHORIZATION;
+	int r = store_user_get(srv->store, address, &a, &error);
+	if (r > 0 && pop3_maildrop_locked(srv, a.id)) {
+		log_info("session=%s pop3 login refused user=%s reason=in-use", conn_id(s->conn), a.address);
+		pop3_reply(s, "-ERR [IN-USE] Maildrop is locked by another POP3 session");
+		account_clear(&a);
+		return;
+	}
+	if (r > 0)
+		r = store_folder_get(srv->store, a.id, "INBOX", &f, &error);
+	if (r > 0 && store_message_list(srv->store, f.id, &list, &count, &error) < 0)
+		r = -1;
+	if (r <= 0) {
+		log_error("session=%s pop3 cannot open maildrop user=%s: %s", conn_id(s->conn), address,
+			  error != NULL ? error : "account or INBOX gone");
+		pop3_reply(s, "-ERR [SYS/TEMP] Cannot open the maildrop, try again later");
+	} else {
+		s->drop.folder_id = f.id;
+		s->drop.uidvalidity = f.uidvalidity;
+		s->drop.messages = xcalloc(count > 0 ? count : 1, sizeof(*s->drop.messages));
+		s->drop.count = count;
+		for (size_t i = 0; i < count; i++) {
+			s->drop.messages[i].uid = list[i].uid;
+			s->drop.messages[i].size = list[i].size;
+			s->drop.size += list[i].size;
+			message_clear(&list[i]);
+		}
+		s->user = xstrdup(a.address);
+		s->user_id = a.id;
+		s->locked = true;
+		s->state = POP3_STATE_TRANSACTION;
+		log_info("session=%s pop3 login user=%s method=%s messages=%zu", conn_id(s->conn),
+			 s->user, method, count);
+		pop3_reply(s, "+OK Logged in, maildrop has %zu messages (%" PRIu64 " octets)", count,
+			   s->drop.size);
+	}
+	free(list);
+	free(error);
+	folder_clear(&f);
+	account_clear(&a);
+}
+
+static void failure_delay_over(evutil_socket_t fd, short what, void *arg)
+{
+	struct pop3_session *s = arg;
+	if (!s->gone) {
+		s->state = POP3_STATE_AUTHORIZATION;
+		pop3_reply(s, "-ERR [AUTH] Authentication failed");
+		if (s->auth_failures >= s->server->auth_max_failures)
+			pop3_session_close(s); /* RFC 1939 4: after -ERR the server may close */
+	}
+	pop3_session_resume(s);
+}
+
+/* A failed login is answered only after a delay, which slows password guessing; after too
+ * many the connection is closed. */
+static void login_failed(struct pop3_session *s, const char *user)
+{
+	s->auth_failures++;
+	log_info("session=%s pop3 auth failed user=%s ip=%s failures=%d", conn_id(s->conn),
+		 user != NULL ? user : "-", conn_peer_ip(s->conn), s->auth_failures);
+	s->state = POP3_STATE_BUSY;
+	conn_pause(s->conn);
+	login_failure_delay(s->server->base, s->server->auth_failure_delay, failure_delay_over, s);
+}
+
+/* Passwords travel only under TLS, or on loopback when auth.allow_plaintext_loopback. */
+static bool refuse_plaintext(struct pop3_session *s)
+{
+	if (pop3_auth_allowed(s))
+		return false;
+	pop3_reply(s, "-ERR [AUTH] Plaintext authentication disallowed on non-secure connections; "
+		      "use STLS first");
+	return true;
+}
+
+/* user = "USER" SP name CRLF. Always +OK: whether the name exists is told by nothing. */
+void pop3_cmd_user(struct pop3_session *s, const struct pop3_command *cmd)
+{
+	if (refuse_plaintext(s))
+		return;
+	s->user_name = xstrndup(cmd->args[0].data, cmd->args[0].len);
+	pop3_reply(s, "+OK Send your password");
+}
+
+static void pass_checked(void *arg, bool ok)
+{
+	struct pop3_session *s = arg;
+	if (s->gone) {
+		pop3_session_resume(s);
+		return;
+	}
+	char *name = s->user_name;
+	s->user_name = NULL;
+	if (ok) {
+		open_maildrop(s, name, "user");
+		pop3_session_resume(s);
+	} else {
+		login_failed(s, name);
+	}
+	free(name);
+}
+
+/* pass = "PASS" SP string CRLF, right after a successful USER; the string is the rest of
+ * the line, spaces included (RFC 1939 7). */
+void pop3_cmd_pass(struct pop3_session *s, const struct pop3_command *cmd)
+{
+	if (s->user_name == NULL) {
+		pop3_reply(s, "-ERR Send USER first");
+		return;
+	}
+	char *password = xstrndup(cmd->rest, cmd->rest_len);
+	char *error = NULL;
+	int r = login_password_check(s->server->store, s->server->workq, s->server->dummy_hash,
+				     s->user_name, password, pass_checked, s, &error);
+	OPENSSL_cleanse(password, cmd->rest_len);
+	free(password);
+	if (r < 0) {
+		log_error("session=%s pop3 auth lookup failed: %s", conn_id(s->conn), error);
+		free(error);
+		xfree(&s->user_name);
+		pop3_reply(s, "-ERR [SYS/TEMP] Temporary authentication failure");
+		return;
+	}
+	/* user_name stays until the check is done: pass_checked logs in with it. */
+	s->state = POP3_STATE_BUSY;
+	conn_pause(s->conn);
+}
+
+/* The APOP digest of RFC 1939 7: MD5 over timestamp and secret, 32 lower-case hex digits. */
+static void apop_digest(const char *timestamp, const char *secret, char hex[33])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(ctx, EVP_md5(), NULL);
+	EVP_DigestUpdate(ctx, timestamp, strlen(timestamp));
+	EVP_DigestUpdate(ctx, secret, strlen(secret));
+	EVP_DigestFinal_ex(ctx, md, &md_len);
+	EVP_MD_CTX_free(ctx);
+	for (unsigned i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+/* apop = "APOP" SP name SP digest CRLF. APOP sends no password, so it needs no TLS; it works
+ * only for accounts given an APOP secret (estafeta user apop). An unknown name, an account
+ * without a secret and a wrong digest all fail alike, after the same delay. */
+void pop3_cmd_apop(struct pop3_session *s, const struct pop3_command *cmd)
+{
+	char *name = xstrndup(cmd->args[0].data, cmd->args[0].len);
+	char given[33] = "", expected[33] = "";
+	if (cmd->args[1].len == 32)
+		for (size_t i = 0; i < 32; i++)
+			given[i] = (char)tolower((unsigned char)cmd->args[1].data[i]);
+	struct account a = { 0 };
+	char *error = NULL;
+	int r = store_user_get(s->server->store, name, &a, &error);
+	if (r < 0) {
+		log_error("session=%s pop3 apop lookup failed: %s", conn_id(s->conn), error);
+		pop3_reply(s, "-ERR [SYS/TEMP] Temporary authentication failure");
+	} else if (r > 0 && a.apop_secret != NULL) {
+		apop_digest(s->timestamp, a.apop_secret, expected);
+	}
+	if (r >= 0 && expected[0] != '\0' && given[0] != '\0' && CRYPTO_memcmp(given, expected, 32) == 0)
+		open_maildrop(s, name, "apop");
+	else if (r >= 0)
+		login_failed(s, name);
+	OPENSSL_cleanse(expected, sizeof(expected));
+	account_clear(&a);
+	free(error);
+	free(name);
+}
+
+static void auth_challenge(void *ctx, const char *b64)
+{
+	struct pop3_session *s = ctx;
+	s->state = POP3_STATE_SASL;
+	pop3_reply(s, "+ %s", b64);
+}
+
+static void auth_wait(void *ctx)
+{
+	struct pop3_session *s = ctx;
+	s->state = POP3_STATE_BUSY;
+	conn_pause(s->conn);
+}
+
+static void auth_done(void *ctx, enum login_outcome outcome, const char *user_or_null)
+{
+	struct pop3_session *s = ctx;
+	bool waited = s->state == POP3_STATE_BUSY;
+	if (s->gone) {
+		pop3_session_resume(s); /* frees the session and the exchange */
+		return;
+	}
+	char *user = user_or_null != NULL ? xstrdup(user_or_null) : NULL;
+	login_exchange_free(&s->auth);
+	s->state = POP3_STATE_AUTHORIZATION;
+	switch (outcome) {
+	case LOGIN_OK:
+		open_maildrop(s, user, "sasl");
+		break;
+	case LOGIN_FAILED:
+		login_failed(s, user);
+		waited = false; /* the delay resumes the session */
+		break;
+	case LOGIN_MALFORMED:
+		s->auth_failures++;
+		pop3_reply(s, "-ERR Malformed authentication data");
+		break;
+	case LOGIN_UNDECODABLE:
+		pop3_reply(s, "-ERR Cannot decode the response (base64)");
+		break;
+	case LOGIN_CANCELLED:
+		pop3_reply(s, "-ERR Authentication cancelled");
+		break;
+	case LOGIN_NOT_EMPTY:
+		pop3_reply(s, "-ERR Expected an empty response");
+		break;
+	case LOGIN_TEMPFAIL:
+		log_error("session=%s pop3 auth lookup failed", conn_id(s->conn));
+		pop3_reply(s, "-ERR [SYS/TEMP] Temporary authentication failure");
+		break;
+	}
+	free(user);
+	if (waited)
+		pop3_session_resume(s);
+}
+
+static const struct login_exchange_ops pop3_auth_ops = {
+	.challenge = auth_challenge,
+	.wait = auth_wait,
+	.done = auth_done,
+};
+
+/* auth = "AUTH" SP sasl-mech [SP initial-response] CRLF (RFC 5034 4). "AUTH" alone lists the
+ * mechanisms, as RFC 1734 clients (and Outlook) expect. */
+void pop3_cmd_auth(struct pop3_session *s, const struct pop3_command *cmd)
+{
+	if (refuse_plaintext(s))
+		return;
+	if (cmd->argc == 0) {
+		buf out;
+		buf_init(&out);
+		buf_puts(&out, "+OK Mechanisms follow\r\n");
+		for (size_t i = 0; sasl_mechanisms[i] != NULL; i++)
+			buf_printf(&out, "%s\r\n", sasl_mechanisms[i]);
+		buf_puts(&out, ".\r\n");
+		conn_write(s->conn, out.data, out.len);
+		buf_free(&out);
+		return;
+	}
+	char *mech = xstrndup(cmd->args[0].data, cmd->args[0].len);
+	s->auth = login_exchange_new(mech, &s->server->login, &pop3_auth_ops, s);
+	free(mech);
+	if (s->auth == NULL) {
+		pop3_reply(s, "-ERR Unsupported authentication mechanism");
+		return;
+	}
+	if (cmd->argc == 2)
+		login_exchange_start(s->auth, true, cmd->args[1].data, cmd->args[1].len);
+	else
+		login_exchange_start(s->auth, false, "", 0);
+}
+
+void pop3_auth_response(struct pop3_session *s, const char *line, size_t len)
+{
+	login_exchange_line(s->auth, line, len);
+}

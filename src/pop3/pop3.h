@@ -1,0 +1,155 @@
+/* The POP3 server's shared types: the server (settings and shared resources), a session (one
+ * connection: the explicit state machine of RFC 1939 4-6), the maildrop it works on (a
+ * snapshot of INBOX taken at login, so the session never blocks delivery or IMAP), and the
+ * command table. One file per command family (cmd-*.c). */
+#ifndef ESTAFETA_POP3_H
+#define ESTAFETA_POP3_H
+#include "auth/login.h"
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/conn.h"
+#include "core/listener.h"
+#include "core/workq.h"
+#include "pop3/pop3_parse.h"
+#include "store/store.h"
+#include <stdbool.h>
+#include <stdint.h>
+
+/* RFC 5034 4: SASL responses after the AUTH command may be of any length the mechanism
+ * needs; ours stay far below this. Command lines are held to POP3_LINE_MAX (RFC 2449 4). */
+#define POP3_SASL_LINE_MAX 12288
+/* Commands are read only while less than this waits to be sent, so a client that pipelines
+ * RETRs faster than it reads gets them as fast as it reads, not all into our memory. */
+#define POP3_OUTPUT_MAX (256 * 1024)
+
+struct pop3_service {
+	const char *name; /* "pop3", "pop3s" */
+	bool implicit_tls;
+	struct pop3_server *server;
+	struct listener **listeners;
+	size_t listener_count;
+};
+
+struct pop3_server {
+	struct event_base *base;
+	const struct config *cfg;
+	const char *hostname;
+	SSL_CTX *tls;             /* NULL when no certificate could be loaded */
+	struct store *store;      /* the loop thread's connection */
+	struct workq *workq;      /* password checks, expunges */
+	struct ip_counts *ips;
+	int connections;
+	struct pop3_service services[2];
+	/* settings, read once */
+	int timeout;
+	int max_connections;
+	int max_connections_per_ip;
+	bool plaintext_loopback;
+	int auth_failure_delay;
+	int auth_max_failures;
+	char *dummy_hash;         /* checked for unknown users, so timing does not tell */
+	struct login_env login;   /* what SASL exchanges use: store, workers, dummy hash */
+	struct pop3_session *sessions; /* every open session: shutdown, and the maildrop locks */
+	unsigned long greetings;  /* makes every APOP timestamp distinct */
+	bool stopping;            /* shutting down: read no more commands */
+};
+
+/* RFC 1939's three states, and the waits inside them. */
+enum pop3_state {
+	POP3_STATE_AUTHORIZATION, /* greeted; USER/PASS, APOP or AUTH */
+	POP3_STATE_SASL,          /* inside AUTH: lines are SASL responses */
+	POP3_STATE_BUSY,          /* waiting for a password check or the failure delay */
+	POP3_STATE_TRANSACTION,   /* logged in, maildrop locked */
+	POP3_STATE_UPDATE,        /* QUIT in TRANSACTION: removing the deleted messages */
+	POP3_STATE_CLOSED,        /* closing */
+};
+
+/* One message of the maildrop as it was at login. Its number is its index + 1. */
+struct pop3_message {
+	uint32_t uid;
+	uint64_t size;    /* octets as RETR sends them before byte-stuffing (stored with CRLF) */
+	bool deleted;     /* DELE: removed at QUIT, unless RSET */
+};
+
+struct pop3_maildrop {
+	int64_t folder_id;
+	uint32_t uidvalidity;
+	struct pop3_message *messages;
+	size_t count;
+	size_t deleted;           /* messages marked */
+	uint64_t size;            /* octets of the messages not marked */
+};
+
+struct pop3_session {
+	struct pop3_session *prev, *next;
+	struct pop3_server *server;
+	const struct pop3_service *service;
+	struct conn *conn;
+	enum pop3_state state;
+	char *timestamp;          /* the greeting's APOP challenge "<...@host>" */
+	char *user_name;          /* given by USER, waiting for PASS */
+	char *user;               /* logged-in account, or NULL */
+	int64_t user_id;
+	bool locked;              /* holds the maildrop lock of user_id */
+	int auth_failures;
+	struct login_exchange *auth; /* the SASL exchange of AUTH, while it runs */
+	struct pop3_maildrop drop;
+	buf line;
+	bool gone;                /* the connection closed; free when nothing is in flight */
+	unsigned retrieved;       /* for the log */
+};
+
+/* Command gates, checked by the dispatcher before the handler runs (RFC 1939 "Restrictions"). */
+enum pop3_gate {
+	GATE_AUTHORIZATION = 1 << 0, /* only before login */
+	GATE_TRANSACTION = 1 << 1,   /* only after login */
+};
+
+struct pop3_command_def {
+	const char *keyword;
+	void (*handler)(struct pop3_session *s, const struct pop3_command *cmd);
+	unsigned gates;
+	unsigned char min_args;
+	unsigned char max_args;      /* PASS: the rest of the line is one argument */
+};
+
+/* ---- pop3_session.c ---- */
+void pop3_session_start(struct pop3_server *srv, const struct pop3_service *svc, int fd,
+			const struct sockaddr *sa);
+/* Frees every session (at shutdown). */
+void pop3_sessions_free_all(struct pop3_server *srv);
+/* Sends one response line; fmt starts with "+OK" or "-ERR". */
+void pop3_reply(struct pop3_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Sends data as the body of a multi-line response: byte-stuffed, a line end added when it
+ * lacks one, then the terminating ".". */
+void pop3_send_multiline(struct pop3_session *s, const char *data, size_t len);
+/* Closes the session after the replies written so far. */
+void pop3_session_close(struct pop3_session *s);
+/* After asynchronous work: free the session when its connection is gone, else go on reading. */
+void pop3_session_resume(struct pop3_session *s);
+/* True when passwords may be sent on this connection now (TLS, or loopback when allowed). */
+bool pop3_auth_allowed(const struct pop3_session *s);
+/* True when another session holds the maildrop of account_id. */
+bool pop3_maildrop_locked(const struct pop3_server *srv, int64_t account_id);
+
+/* ---- the commands ---- */
+void pop3_cmd_user(struct pop3_session *s, const struct pop3_command *cmd);
+void pop3_cmd_pass(struct pop3_session *s, const struct pop3_command *cmd);
+void pop3_cmd_apop(struct pop3_session *s, const struct pop3_command *cmd);
+void pop3_cmd_auth(struct pop3_session *s, const struct pop3_command *cmd);
+void pop3_cmd_stls(struct pop3_session *s, const struct pop3_command *cmd);
+void pop3_cmd_capa(struct pop3_session *s, const struct pop3_command *cmd);
+void pop3_cmd_quit(struct pop3_session *s, const struct pop3_command *cmd);
+void pop3_cmd_stat(struct pop3_session *s, const struct pop3_command *cmd);
+void pop3_cmd_list(struct pop3_session *s, const struct pop3_command *cmd);
+void pop3_cmd_retr(struct pop3_session *s, const struct pop3_command *cmd);
+void pop3_cmd_dele(struct pop3_session *s, const struct pop3_command *cmd);
+void pop3_cmd_rset(struct pop3_session *s, const struct pop3_command *cmd);
+void pop3_cmd_noop(struct pop3_session *s, const struct pop3_command *cmd);
+void pop3_cmd_top(struct pop3_session *s, const struct pop3_command *cmd);
+void pop3_cmd_uidl(struct pop3_session *s, const struct pop3_command *cmd);
+/* A line while in POP3_STATE_SASL. */
+void pop3_auth_response(struct pop3_session *s, const char *line, size_t len);
+/* Frees the maildrop snapshot. */
+void pop3_maildrop_free(struct pop3_maildrop *drop);
+#endif

@@ -1,0 +1,41 @@
+/* Routing for outbound mail: where the mail for a domain goes (RFC 5321 5.1), looked up with
+ * c-ares on the event loop, never blocking it. MX records in order of preference, random order
+ * among equal ones; each MX host's A and AAAA; the domain's own A/AAAA when it has no MX
+ * (the implicit MX); a null MX (RFC 7505) means the domain accepts no mail. */
+#ifndef ESTAFETA_DNS_H
+#define ESTAFETA_DNS_H
+#include <event2/event.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+struct dns;
+
+enum dns_status {
+	DNS_OK,
+	DNS_NO_DOMAIN, /* NXDOMAIN: permanent (5.1.2) */
+	DNS_NULL_MX,   /* RFC 7505: the domain accepts no mail (5.1.10) */
+	DNS_TEMPFAIL,  /* server failure, timeout, no address for any host: try again (4.4.3) */
+};
+
+/* One address to try, in order. */
+struct dns_target {
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	char host[256]; /* the MX host name (or the domain for the implicit MX) */
+};
+
+/* Called once on the loop thread. targets is valid only during the call; error says what
+ * failed when status is not DNS_OK. */
+typedef void dns_route_fn(enum dns_status status, const struct dns_target *targets, size_t count,
+			  const char *error, void *arg);
+
+/* resolvers: comma-separated IP or IP:port ("[v6]:port"), or "" for /etc/resolv.conf.
+ * NULL with *error_r. */
+struct dns *dns_new(struct event_base *base, const char *resolvers, char **error_r);
+/* Cancels lookups in progress: their callbacks run with DNS_TEMPFAIL. */
+void dns_free(struct dns **d);
+
+/* Finds where mail for domain goes; every target gets the given port. With mx false the
+ * domain is taken as the host itself (a relayhost in brackets: A/AAAA only, no MX). */
+void dns_route(struct dns *d, const char *domain, int port, int mx, dns_route_fn *cb, void *arg);
+#endif

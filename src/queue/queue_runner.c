@@ -1,0 +1,659 @@
+/* The queue runner; see queue_runner.h.
+ *
+ * A job is one destination (a recipient domain, or the relayhost) with the messages due for
+ * it: route it, then one SMTP client connection delivers them all. A message with recipients
+ * in several domains is in several jobs, each holding only its domain's recipients; while any
+ * job holds a message, the next polls leave it alone (inflight). Store writes happen on the
+ * loop thread through its store connection; each is one small transaction. */
+#include "queue/queue_runner.h"
+#include "core/log.h"
+#include "core/tls.h"
+#include "core/xalloc.h"
+#include "deliver/resolve.h"
+#include "deliver/spool.h"
+#include "queue/bounce.h"
+#include "queue/dns.h"
+#include "queue/smtp_client.h"
+#include "smtp/smtp_parse.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define POLL_SECONDS 1
+#define JOB_MAX_MESSAGES 50
+#define RETRY_MAX 32
+
+struct job;
+
+struct inflight {
+	int64_t row;
+	int jobs;
+};
+
+struct queue_runner {
+	struct event_base *base;
+	struct store *st;
+	struct committer *cm;
+	struct dns *dns;
+	SSL_CTX *tls;
+	struct event *poll_ev;
+	char *hostname;
+	char *data_dir;
+	char *delimiter;
+	int port;
+	int max_per_domain;
+	long long retry[RETRY_MAX];
+	size_t retry_count;
+	long long max_age;
+	long long delay_warning; /* 0: none */
+	char *relay_host;       /* "" for MX routing */
+	int relay_port;
+	bool relay_mx;          /* relayhost without brackets: its MX records count */
+	char *relay_user;       /* AUTH PLAIN at the relayhost, or "" */
+	char *relay_pass;
+	char *resolvers;
+	struct job *jobs;
+	struct inflight *inflight;
+	size_t inflight_count;
+	bool stopping;
+};
+
+/* Recipients of one message in a job that its sender must hear about: one DSN for those
+ * that failed, one warning for those that are late. */
+struct job_msg_failures {
+	struct bounce_rcpt *rcpts;
+	size_t count;
+	struct bounce_rcpt *delayed;
+	size_t delayed_count;
+};
+
+struct job {
+	struct queue_runner *qr;
+	struct job *next;
+	char domain[256];
+	struct smtp_client_msg *msgs;
+	struct job_msg_failures *failures;
+	size_t msg_count;
+	struct smtp_client *client;
+	bool routing;
+};
+
+static void job_free(struct job *j);
+
+/* ---- settings ---- */
+
+/* "[host]:port", "host:port" or "host". */
+static int parse_relayhost(const char *s, char **host_r, int *port_r, bool *mx_r, char **error_r)
+{
+	*mx_r = *s != '[';
+	const char *h = s + (*s == '[');
+	const char *end = *s == '[' ? strchr(h, ']') : strrchr(h, ':');
+	if (*s == '[' && end == NULL) {
+		*error_r = xasprintf("relayhost \"%s\": missing ']'", s);
+		return -1;
+	}
+	if (end == NULL)
+		end = h + strlen(h);
+	*host_r = xstrndup(h, (size_t)(end - h));
+	const char *colon = *s == '[' ? end + 1 : end;
+	*port_r = 25;
+	if (*colon == ':') {
+		char *e;
+		long p = strtol(colon + 1, &e, 10);
+		if (*e != '\0' || p <= 0 || p > 65535) {
+			*error_r = xasprintf("relayhost \"%s\": bad port", s);
+			xfree(host_r);
+			return -1;
+		}
+		*port_r = (int)p;
+	} else if (*colon != '\0') {
+		*error_r = xasprintf("relayhost \"%s\": expected [host]:port", s);
+		xfree(host_r);
+		return -1;
+	}
+	return 0;
+}
+
+/* queue.retry_schedule: durations separated by commas, the last one repeating. */
+static int parse_schedule(const char *s, long long *out, size_t *count_r, char **error_r)
+{
+	size_t n = 0;
+	char *copy = xstrdup(s), *save = NULL;
+	for (char *tok = strtok_r(copy, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
+		if (n == RETRY_MAX || parse_duration(tok, &out[n]) < 0 || out[n] <= 0) {
+			*error_r = xasprintf("queue.retry_schedule: \"%s\" is no list of at most %d "
+					     "durations such as 5m,10m,1h", s, RETRY_MAX);
+			free(copy);
+			return -1;
+		}
+		n++;
+	}
+	free(copy);
+	if (n == 0) {
+		*error_r = xstrdup("queue.retry_schedule is empty");
+		return -1;
+	}
+	*count_r = n;
+	return 0;
+}
+
+int queue_runner_configure(struct queue_runner *qr, const struct config *cfg, char **error_r)
+{
+	long long retry[RETRY_MAX];
+	size_t retry_count;
+	char *relay_host = NULL;
+	int relay_port = 25;
+	bool relay_mx = true;
+	const char *relay = config_str(cfg, "relayhost");
+	if (parse_schedule(config_str(cfg, "queue.retry_schedule"), retry, &retry_count, error_r) < 0 ||
+	    (*relay != '\0' && parse_relayhost(relay, &relay_host, &relay_port, &relay_mx, error_r) < 0))
+		return -1;
+	const char *resolvers = config_str(cfg, "dns.resolvers");
+	if (qr->dns == NULL || strcmp(resolvers, qr->resolvers) != 0) {
+		/* A new resolver only when its servers change: lookups in progress keep theirs. */
+		struct dns *dns = dns_new(qr->base, resolvers, error_r);
+		if (dns == NULL) {
+			free(relay_host);
+			return -1;
+		}
+		if (qr->dns != NULL && qr->jobs == NULL)
+			dns_free(&qr->dns);
+		else if (qr->dns != NULL)
+			log_warn("queue dns.resolvers change waits for the deliveries in progress");
+		if (qr->dns == NULL) {
+			qr->dns = dns;
+			free(qr->resolvers);
+			qr->resolvers = xstrdup(resolvers);
+		} else {
+			dns_free(&dns);
+		}
+	}
+	memcpy(qr->retry, retry, sizeof(retry));
+	qr->retry_count = retry_count;
+	qr->max_age = config_int(cfg, "queue.max_age");
+	qr->delay_warning = config_int(cfg, "queue.delay_warning");
+	qr->port = (int)config_int(cfg, "outbound.port");
+	qr->max_per_domain = (int)config_int(cfg, "outbound.max_connections_per_domain");
+	if (qr->max_per_domain < 1)
+		qr->max_per_domain = 1;
+	free(qr->relay_host);
+	qr->relay_host = relay_host != NULL ? relay_host : xstrdup("");
+	qr->relay_port = relay_port;
+	qr->relay_mx = relay_mx;
+	free(qr->relay_user);
+	qr->relay_user = xstrdup(config_str(cfg, "relayhost.username"));
+	free(qr->relay_pass);
+	qr->relay_pass = xstrdup(config_str(cfg, "relayhost.password"));
+	free(qr->hostname);
+	qr->hostname = xstrdup(config_hostname(cfg));
+	free(qr->data_dir);
+	qr->data_dir = xstrdup(config_path(cfg, "data_dir"));
+	free(qr->delimiter);
+	qr->delimiter = xstrdup(config_str(cfg, "delivery.recipient_delimiter"));
+	return 0;
+}
+
+/* ---- bounces ---- */
+
+static void bounce_committed(struct delivery *d, void *arg)
+{
+	if (d->status == 0)
+		log_info("queue=%s bounce queued mailboxes=%zu remote=%zu", d->queue_id, d->local_count,
+			 d->remote_count);
+	else
+		log_error("queue=%s bounce could not be stored: %s", d->queue_id, d->error);
+	delivery_free(&d);
+}
+
+/* Sends the DSN for m's failed recipients to its envelope sender, from the null sender,
+ * through the same path as mail received: the sender's mailbox when the sender is ours, the
+ * queue when not. Never for a message from the null sender (RFC 3464 2, RFC 5321 4.5.5). */
+static void bounce_send(struct queue_runner *qr, struct smtp_client_msg *cm,
+			const struct bounce_rcpt *rcpts, size_t count, bool delayed)
+{
+	struct queue_msg *m = cm->m;
+	if (count == 0)
+		return;
+	if (m->sender[0] == '\0') {
+		log_info("queue=%s bounce skipped: the message is from the null sender", m->queue_id);
+		return;
+	}
+	buf dsn;
+	buf_init(&dsn);
+	bounce_build(&dsn, qr->hostname, m, rcpts, count, &cm->body, delayed);
+	char *error = NULL;
+	bool full = false;
+	char *tmp = xasprintf("%s/tmp", qr->data_dir);
+	struct spool *sp = spool_new(tmp, &full, &error);
+	free(tmp);
+	struct resolution res;
+	resolution_init(&res);
+	enum resolve_result rr = RESOLVE_ERROR;
+	if (sp != NULL) {
+		spool_write(sp, dsn.data, dsn.len);
+		if (spool_flush(sp, &full, &error) == 0)
+			rr = resolve_recipient(qr->st, m->sender, qr->delimiter, 0, NULL, &res, &error);
+	}
+	buf_free(&dsn);
+	if (rr != RESOLVE_OK) {
+		log_error("queue=%s bounce to=<%s> not sent: %s", m->queue_id, m->sender,
+			  error != NULL ? error : "the sender's address does not exist");
+		free(error);
+		if (sp != NULL)
+			spool_discard(&sp);
+		resolution_free(&res);
+		return;
+	}
+	struct delivery *d = xcalloc(1, sizeof(*d));
+	d->body_size = spool_size(sp);
+	d->spool_path = spool_release(&sp);
+	d->sender = xstrdup("");
+	d->arrival = time(NULL);
+	d->queue_id = xasprintf("%08x%08x", arc4random(), arc4random());
+	d->local_count = res.local_count;
+	d->local = xcalloc(res.local_count, sizeof(*d->local));
+	for (size_t i = 0; i < res.local_count; i++) {
+		d->local[i].account_id = res.local[i].account_id;
+		d->local[i].folder = "INBOX";
+		d->local[i].header_prefix = xasprintf("Return-Path: <>\r\nDelivered-To: %s\r\n",
+						      res.local[i].address);
+	}
+	d->remote_count = res.remote_count;
+	d->remote = xcalloc(res.remote_count, sizeof(*d->remote));
+	for (size_t i = 0; i < res.remote_count; i++)
+		d->remote[i].recipient = xstrdup(res.remote[i].address);
+	resolution_free(&res);
+	log_info("queue=%s %s from=<> to=<%s> dsn=%s recipients=%zu", m->queue_id,
+		 delayed ? "delay-warning" : "bounce", m->sender, d->queue_id, count);
+	committer_submit(qr->cm, d, bounce_committed, NULL);
+}
+
+/* ---- outcomes ---- */
+
+static void failure_add(struct bounce_rcpt **list, size_t *count, const struct queue_rcpt *r,
+			const struct smtp_client_result *res, bool remote_reply)
+{
+	*list = xrealloc(*list, (*count + 1) * sizeof(**list));
+	(*list)[(*count)++] = (struct bounce_rcpt){
+		.recipient = xstrdup(r->recipient),
+		.orcpt = r->orcpt != NULL ? xstrdup(r->orcpt) : NULL,
+		.status = xstrdup(res->status),
+		.diagnostic = xstrdup(res->diagnostic),
+		.remote = res->remote != NULL ? xstrdup(res->remote) : NULL,
+		.remote_reply = remote_reply,
+	};
+}
+
+static void bounce_rcpts_free(struct bounce_rcpt *list, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		free((char *)list[i].recipient);
+		free((char *)list[i].orcpt);
+		free((char *)list[i].status);
+		free((char *)list[i].diagnostic);
+		free((char *)list[i].remote);
+	}
+	free(list);
+}
+
+/* Commits one recipient's outcome at once: a recipient a server took is never sent again,
+ * even after kill -9 a moment later. */
+static void on_rcpt(struct smtp_client_msg *cm, struct queue_rcpt *r,
+		    const struct smtp_client_result *res, void *arg)
+{
+	struct job *j = arg;
+	struct queue_runner *qr = j->qr;
+	struct queue_msg *m = cm->m;
+	time_t now = time(NULL);
+	enum queue_rcpt_status status = QUEUE_PENDING;
+	time_t next = 0;
+	const char *word = "deferred";
+	bool expired = false;
+	if (res->code / 100 == 2) {
+		status = QUEUE_SENT;
+		word = "sent";
+	} else if (res->code / 100 == 5) {
+		status = QUEUE_BOUNCED;
+		word = "bounced";
+	} else if (qr->stopping) {
+		next = now; /* not an attempt: try again at once after the restart */
+	} else if (now - m->arrival >= qr->max_age) {
+		status = QUEUE_BOUNCED;
+		word = "expired";
+		expired = true;
+	} else {
+		size_t i = (size_t)r->attempts < qr->retry_count ? (size_t)r->attempts : qr->retry_count - 1;
+		next = now + (time_t)qr->retry[i];
+	}
+	char *error = NULL;
+	if (store_queue_update(qr->st, r->id, status, next, status == QUEUE_SENT ? NULL : res->diagnostic,
+			       &error) < 0) {
+		/* The next poll tries again: a recipient may then get the message twice, which
+		 * is better than never. */
+		log_error("queue=%s outbound to=<%s> could not record the outcome: %s", m->queue_id,
+			  r->recipient, error);
+		free(error);
+	}
+	log_info("queue=%s outbound to=<%s> relay=%s status=%s dsn=%s attempts=%d reply=\"%s\"",
+		 m->queue_id, r->recipient, res->remote != NULL ? res->remote : "none", word,
+		 res->status, r->attempts + 1, res->diagnostic);
+	/* RFC 3461 4.1: NOTIFY, when given, says which reports the sender wants; without it,
+	 * failures and delays (as Postfix does). */
+	struct job_msg_failures *f = &j->failures[cm - j->msgs];
+	bool want_failure = r->notify == 0 || (r->notify & SMTP_NOTIFY_FAILURE);
+	bool want_delay = r->notify == 0 || (r->notify & SMTP_NOTIFY_DELAY);
+	if (status == QUEUE_BOUNCED && want_failure) {
+		if (expired) {
+			/* RFC 3463 4.4.7: delivery time expired. */
+			char *diag = xasprintf("delivery time expired; last error: %s", res->diagnostic);
+			struct smtp_client_result exp = { res->code, "4.4.7", diag, res->remote };
+			failure_add(&f->rcpts, &f->count, r, &exp, false);
+			free(diag);
+		} else {
+			failure_add(&f->rcpts, &f->count, r, res, res->remote != NULL);
+		}
+	} else if (status == QUEUE_PENDING && !qr->stopping && want_delay && !r->warned &&
+		   qr->delay_warning > 0 && now - m->arrival >= qr->delay_warning) {
+		if (store_queue_set_warned(qr->st, r->id, &error) < 0) {
+			log_error("queue=%s cannot record the delay warning: %s", m->queue_id, error);
+			xfree(&error);
+		} else {
+			r->warned = true;
+			failure_add(&f->delayed, &f->delayed_count, r, res, res->remote != NULL);
+		}
+	}
+}
+
+static void inflight_drop(struct queue_runner *qr, int64_t row)
+{
+	for (size_t i = 0; i < qr->inflight_count; i++) {
+		if (qr->inflight[i].row != row)
+			continue;
+		if (--qr->inflight[i].jobs == 0)
+			qr->inflight[i] = qr->inflight[--qr->inflight_count];
+		return;
+	}
+}
+
+static void on_job_done(void *arg)
+{
+	struct job *j = arg;
+	struct queue_runner *qr = j->qr;
+	j->client = NULL;
+	for (size_t i = 0; i < j->msg_count && !qr->stopping; i++) {
+		bounce_send(qr, &j->msgs[i], j->failures[i].rcpts, j->failures[i].count, false);
+		bounce_send(qr, &j->msgs[i], j->failures[i].delayed, j->failures[i].delayed_count, true);
+	}
+	struct job **pp = &qr->jobs;
+	while (*pp != j)
+		pp = &(*pp)->next;
+	*pp = j->next;
+	job_free(j);
+	/* A connection is free for the domain: look for more at once, not at the next tick. */
+	if (!qr->stopping)
+		event_active(qr->poll_ev, 0, 0);
+}
+
+/* Decides every recipient of the job the same way (routing failed). */
+static void job_fail_all(struct job *j, int code, const char *status, const char *error)
+{
+	struct smtp_client_result res = { code, status, error, NULL };
+	for (size_t i = 0; i < j->msg_count; i++)
+		for (size_t k = 0; k < j->msgs[i].m->rcpt_count; k++)
+			on_rcpt(&j->msgs[i], &j->msgs[i].m->rcpts[k], &res, j);
+	on_job_done(j);
+}
+
+static void on_route(enum dns_status status, const struct dns_target *targets, size_t count,
+		     const char *error, void *arg)
+{
+	struct job *j = arg;
+	struct queue_runner *qr = j->qr;
+	j->routing = false;
+	char *diag = xasprintf("%s: %s", j->domain, error != NULL ? error : "");
+	switch (status) {
+	case DNS_OK: {
+		bool relay = *qr->relay_host != '\0';
+		struct smtp_client_params p = { qr->base, qr->tls, qr->hostname,
+						relay ? qr->relay_user : NULL,
+						relay ? qr->relay_pass : NULL };
+		log_info("queue outbound domain=%s messages=%zu mx=%s", j->domain, j->msg_count,
+			 targets[0].host);
+		j->client = smtp_client_start(&p, targets, count, j->msgs, j->msg_count, on_rcpt,
+					      on_job_done, j);
+		break;
+	}
+	case DNS_NO_DOMAIN:
+		/* RFC 3463: X.1.2 bad destination system address. */
+		job_fail_all(j, 550, "5.1.2", diag);
+		break;
+	case DNS_NULL_MX:
+		/* RFC 7505 4.2: 550 5.1.10 recipient address has null MX. */
+		job_fail_all(j, 550, "5.1.10", diag);
+		break;
+	case DNS_TEMPFAIL:
+		job_fail_all(j, 451, "4.4.3", diag);
+		break;
+	}
+	free(diag);
+}
+
+static void job_free(struct job *j)
+{
+	for (size_t i = 0; i < j->msg_count; i++) {
+		inflight_drop(j->qr, j->msgs[i].m->row);
+		queue_msg_free(&j->msgs[i].m);
+		buf_free(&j->msgs[i].body);
+		bounce_rcpts_free(j->failures[i].rcpts, j->failures[i].count);
+		bounce_rcpts_free(j->failures[i].delayed, j->failures[i].delayed_count);
+	}
+	free(j->msgs);
+	free(j->failures);
+	free(j);
+}
+
+/* ---- scheduling ---- */
+
+static const char *rcpt_domain(const char *address)
+{
+	const char *at = strrchr(address, '@');
+	return at != NULL ? at + 1 : "";
+}
+
+static int domain_jobs(struct queue_runner *qr, const char *domain)
+{
+	int n = 0;
+	for (struct job *j = qr->jobs; j != NULL; j = j->next)
+		n += strcasecmp(j->domain, domain) == 0;
+	return n;
+}
+
+/* The open job for domain that still takes messages, or a new one when the domain is below
+ * its connection limit; NULL when it is at the limit. */
+static struct job *job_for(struct queue_runner *qr, struct job **fresh, const char *domain)
+{
+	for (struct job *j = *fresh; j != NULL; j = j->next)
+		if (strcasecmp(j->domain, domain) == 0 && j->msg_count < JOB_MAX_MESSAGES)
+			return j;
+	int busy = domain_jobs(qr, domain);
+	for (struct job *j = *fresh; j != NULL; j = j->next)
+		busy += strcasecmp(j->domain, domain) == 0;
+	if (busy >= qr->max_per_domain)
+		return NULL;
+	struct job *j = xcalloc(1, sizeof(*j));
+	j->qr = qr;
+	snprintf(j->domain, sizeof(j->domain), "%s", domain);
+	j->next = *fresh;
+	*fresh = j;
+	return j;
+}
+
+/* Adds to job j a copy of m holding only the recipients of domain. */
+static void job_add(struct queue_runner *qr, struct job *j, const struct queue_msg *m,
+		    const char *domain, const buf *body)
+{
+	struct queue_msg *c = xcalloc(1, sizeof(*c));
+	c->row = m->row;
+	c->queue_id = xstrdup(m->queue_id);
+	c->sender = xstrdup(m->sender);
+	c->envid = m->envid != NULL ? xstrdup(m->envid) : NULL;
+	c->ret = m->ret;
+	c->arrival = m->arrival;
+	c->body_path = xstrdup(m->body_path);
+	c->size = m->size;
+	for (size_t i = 0; i < m->rcpt_count; i++) {
+		const struct queue_rcpt *r = &m->rcpts[i];
+		if (*qr->relay_host == '\0' && strcasecmp(rcpt_domain(r->recipient), domain) != 0)
+			continue;
+		c->rcpts = xrealloc(c->rcpts, (c->rcpt_count + 1) * sizeof(*c->rcpts));
+		struct queue_rcpt *q = &c->rcpts[c->rcpt_count++];
+		*q = *r;
+		q->recipient = xstrdup(r->recipient);
+		q->orcpt = r->orcpt != NULL ? xstrdup(r->orcpt) : NULL;
+		q->last_error = r->last_error != NULL ? xstrdup(r->last_error) : NULL;
+	}
+	j->msgs = xrealloc(j->msgs, (j->msg_count + 1) * sizeof(*j->msgs));
+	j->failures = xrealloc(j->failures, (j->msg_count + 1) * sizeof(*j->failures));
+	j->msgs[j->msg_count].m = c;
+	buf_init(&j->msgs[j->msg_count].body);
+	buf_append(&j->msgs[j->msg_count].body, body->data, body->len);
+	j->failures[j->msg_count] = (struct job_msg_failures){ 0 };
+	j->msg_count++;
+	bool found = false;
+	for (size_t i = 0; i < qr->inflight_count && !found; i++)
+		if (qr->inflight[i].row == m->row) {
+			qr->inflight[i].jobs++;
+			found = true;
+		}
+	if (!found) {
+		qr->inflight = xrealloc(qr->inflight, (qr->inflight_count + 1) * sizeof(*qr->inflight));
+		qr->inflight[qr->inflight_count++] = (struct inflight){ m->row, 1 };
+	}
+}
+
+static void queue_poll(struct queue_runner *qr)
+{
+	int64_t *skip = xcalloc(qr->inflight_count + 1, sizeof(*skip));
+	for (size_t i = 0; i < qr->inflight_count; i++)
+		skip[i] = qr->inflight[i].row;
+	struct queue_msg **due = NULL;
+	size_t n = 0;
+	char *error = NULL;
+	int r = store_queue_due(qr->st, time(NULL), 1000, skip, qr->inflight_count, &due, &n, &error);
+	free(skip);
+	if (r < 0) {
+		log_error("queue poll failed: %s", error);
+		free(error);
+		return;
+	}
+	struct job *fresh = NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct queue_msg *m = due[i];
+		/* Each domain of the message once (or the relayhost for all); the file is read
+		 * only when some domain has a connection free for it. */
+		strlist domains;
+		strlist_init(&domains);
+		for (size_t k = 0; k < m->rcpt_count; k++)
+			strlist_add_unique(&domains, *qr->relay_host != '\0' ? qr->relay_host
+								     : rcpt_domain(m->rcpts[k].recipient));
+		buf body;
+		buf_init(&body);
+		bool read = false;
+		for (size_t k = 0; k < domains.count; k++) {
+			struct job *j = job_for(qr, &fresh, domains.items[k]);
+			if (j == NULL)
+				continue;
+			if (!read && store_queue_read_body(qr->st, m, &body, &error) < 0) {
+				log_error("queue=%s cannot read the message file: %s", m->queue_id, error);
+				xfree(&error);
+				break;
+			}
+			read = true;
+			job_add(qr, j, m, domains.items[k], &body);
+		}
+		strlist_free(&domains);
+		buf_free(&body);
+	}
+	queue_msgs_free(due, n);
+	while (fresh != NULL) {
+		struct job *j = fresh;
+		fresh = j->next;
+		if (j->msg_count == 0) { /* its only message file could not be read */
+			job_free(j);
+			continue;
+		}
+		j->next = qr->jobs;
+		qr->jobs = j;
+		j->routing = true;
+		if (*qr->relay_host != '\0')
+			dns_route(qr->dns, qr->relay_host, qr->relay_port, qr->relay_mx, on_route, j);
+		else
+			dns_route(qr->dns, j->domain, qr->port, 1, on_route, j);
+	}
+}
+
+static void on_poll(evutil_socket_t fd, short what, void *arg)
+{
+	struct queue_runner *qr = arg;
+	if (!qr->stopping)
+		queue_poll(qr);
+}
+
+struct queue_runner *queue_runner_new(struct event_base *base, const struct config *cfg,
+				      struct store *st, struct committer *cm, char **error_r)
+{
+	struct queue_runner *qr = xcalloc(1, sizeof(*qr));
+	qr->base = base;
+	qr->st = st;
+	qr->cm = cm;
+	qr->resolvers = xstrdup("");
+	qr->tls = tls_client_context(error_r);
+	if (qr->tls == NULL || queue_runner_configure(qr, cfg, error_r) < 0) {
+		queue_runner_free(&qr);
+		return NULL;
+	}
+	qr->poll_ev = event_new(base, -1, EV_PERSIST, on_poll, qr);
+	struct timeval tv = { POLL_SECONDS, 0 };
+	event_add(qr->poll_ev, &tv);
+	event_active(qr->poll_ev, 0, 0);
+	log_info("queue runner started relayhost=%s", *qr->relay_host != '\0' ? qr->relay_host : "none");
+	return qr;
+}
+
+void queue_runner_stop(struct queue_runner *qr)
+{
+	qr->stopping = true;
+	if (qr->poll_ev != NULL)
+		event_del(qr->poll_ev);
+	/* Connections end now; routes in progress end when the resolver goes. */
+	struct job *j = qr->jobs;
+	while (j != NULL) {
+		struct job *next = j->next;
+		if (j->client != NULL)
+			smtp_client_abort(j->client);
+		j = next;
+	}
+}
+
+void queue_runner_free(struct queue_runner **qrp)
+{
+	struct queue_runner *qr = *qrp;
+	if (qr == NULL)
+		return;
+	queue_runner_stop(qr);
+	dns_free(&qr->dns); /* answers the routes still out, which ends their jobs */
+	if (qr->poll_ev != NULL)
+		event_free(qr->poll_ev);
+	SSL_CTX_free(qr->tls);
+	free(qr->inflight);
+	free(qr->hostname);
+	free(qr->data_dir);
+	free(qr->delimiter);
+	free(qr->relay_host);
+	free(qr->relay_user);
+	free(qr->relay_pass);
+	free(qr->resolvers);
+	free(qr);
+	*qrp = NULL;
+}

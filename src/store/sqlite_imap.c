@@ -1,0 +1,156 @@
+/* The store functions IMAP needs beyond delivery and reading (store.h, "IMAP"), for the
+ * SQLite backend: flag changes with CONDSTORE modseqs, copying and moving messages (sharing
+ * their files), and creating, deleting, renaming and subscribing folders. */
+#include "store/msgfile.h"
+#include "store/sqlite_internal.h"
+#include "core/xalloc.h"
+
+int store_flags_update(struct store *st, int64_t folder_id, const struct flag_update *updates,
+		       size_t count, uint64_t *modseq_r, char **error_r)
+{
+	if (db_begin(st, error_r) < 0)
+		return -1;
+	int64_t modseq = 0;
+	int r = db_exec(st, error_r, "UPDATE folders SET highestmodseq = highestmodseq + 1 WHERE id = ?",
+			"i", folder_id);
+	if (r >= 0)
+		r = db_int(st, error_r, &modseq, "SELECT highestmodseq FROM folders WHERE id = ?", "i",
+			   folder_id);
+	for (size_t i = 0; r >= 0 && i < count; i++)
+		r = db_exec(st, error_r,
+			    "UPDATE folder_messages SET flags = ?, keywords = ?, modseq = ? "
+			    "WHERE folder_id = ? AND uid = ?",
+			    "isiii", (int64_t)(updates[i].flags & ~(uint32_t)FLAG_RECENT),
+			    updates[i].keywords, modseq, folder_id, (int64_t)updates[i].uid);
+	r = db_finish(st, r < 0 ? -1 : 0, error_r);
+	if (r == 0)
+		*modseq_r = (uint64_t)modseq;
+	return r;
+}
+
+int store_folder_create(struct store *st, int64_t account_id, const char *name, char **error_r)
+{
+	if (db_begin(st, error_r) < 0)
+		return -1;
+	int64_t id;
+	int r = sqlite_folder_id(st, account_id, name, &id, error_r);
+	if (r == 0)
+		r = sqlite_folder_create(st, account_id, name, NULL, error_r) < 0 ? -1 : 1;
+	else if (r > 0)
+		r = 0;
+	return db_finish(st, r, error_r);
+}
+
+int store_folder_delete(struct store *st, int64_t account_id, const char *name, char **error_r)
+{
+	if (db_begin(st, error_r) < 0)
+		return -1;
+	strlist files;
+	strlist_init(&files);
+	int64_t id;
+	int r = sqlite_folder_id(st, account_id, name, &id, error_r);
+	if (r > 0 && (db_exec(st, error_r, "DELETE FROM body_candidates", "") < 0 ||
+		      db_exec(st, error_r,
+			      "INSERT OR IGNORE INTO body_candidates SELECT body_id FROM folder_messages "
+			      "WHERE folder_id = ?", "i", id) < 0 ||
+		      db_exec(st, error_r, "DELETE FROM folder_messages WHERE folder_id = ?", "i", id) < 0 ||
+		      db_exec(st, error_r, "DELETE FROM folders WHERE id = ?", "i", id) < 0 ||
+		      sqlite_bodies_prune(st, &files, error_r) < 0))
+		r = -1;
+	r = db_finish(st, r, error_r);
+	for (size_t i = 0; r > 0 && i < files.count; i++)
+		msgfile_remove(st->data_dir, files.items[i]);
+	strlist_free(&files);
+	return r;
+}
+
+int store_folder_rename(struct store *st, int64_t account_id, const char *from, const char *to,
+			char **error_r)
+{
+	if (db_begin(st, error_r) < 0)
+		return -1;
+	int64_t id;
+	int r = sqlite_folder_id(st, account_id, from, &id, error_r);
+	/* substr() rather than LIKE: names may hold "%" and "_" */
+	if (r > 0 && (db_exec(st, error_r, "UPDATE folders SET name = ? WHERE id = ?", "si", to, id) < 0 ||
+		      db_exec(st, error_r,
+			      "UPDATE folders SET name = ? || substr(name, length(?) + 1) "
+			      "WHERE account_id = ? AND substr(name, 1, length(?) + 1) = ? || '/'",
+			      "ssiss", to, from, account_id, from, from) < 0))
+		r = -1;
+	return db_finish(st, r, error_r);
+}
+
+int store_folder_subscribe(struct store *st, int64_t account_id, const char *name, bool on,
+			   char **error_r)
+{
+	int64_t id;
+	int r = sqlite_folder_id(st, account_id, name, &id, error_r);
+	if (r > 0 && db_exec(st, error_r, "UPDATE folders SET subscribed = ? WHERE id = ?", "ii",
+			     (int64_t)on, id) < 0)
+		r = -1;
+	return r;
+}
+
+/* Copies one message into folder to with to's next UID and modseq. 1 copied (uid in *uid_r),
+ * 0 when uid is not in from, -1 on error. */
+static int copy_one(struct store *st, int64_t from, int64_t to, uint32_t uid, uint32_t *uid_r,
+		    char **error_r)
+{
+	int64_t exists = 0;
+	int r = db_int(st, error_r, &exists,
+		       "SELECT 1 FROM folder_messages WHERE folder_id = ? AND uid = ?", "ii", from,
+		       (int64_t)uid);
+	int64_t new_uid, modseq;
+	if (r <= 0)
+		return r;
+	if (sqlite_folder_next_uid(st, to, &new_uid, &modseq, error_r) < 0)
+		return -1;
+	if (db_exec(st, error_r,
+		    "INSERT INTO folder_messages (folder_id, uid, body_id, header_prefix, flags, "
+		    "keywords, internal_date, size, modseq) SELECT ?, ?, body_id, header_prefix, "
+		    "flags, keywords, internal_date, size, ? FROM folder_messages "
+		    "WHERE folder_id = ? AND uid = ?",
+		    "iiiii", to, new_uid, modseq, from, (int64_t)uid) < 0)
+		return -1;
+	*uid_r = (uint32_t)new_uid;
+	return 1;
+}
+
+int store_messages_copy(struct store *st, int64_t from, int64_t to, const uint32_t *uids,
+			size_t count, bool move, uint32_t *uids_r, uint32_t *uidvalidity_r,
+			char **error_r)
+{
+	if (db_begin(st, error_r) < 0)
+		return -1;
+	int64_t uidvalidity = 0;
+	int r = db_int(st, error_r, &uidvalidity, "SELECT uidvalidity FROM folders WHERE id = ?", "i", to);
+	if (r == 0) {
+		*error_r = xasprintf("folder %lld does not exist", (long long)to);
+		r = -1;
+	}
+	int copied = 0;
+	for (size_t i = 0; r >= 0 && i < count; i++) {
+		uids_r[i] = 0;
+		r = copy_one(st, from, to, uids[i], &uids_r[i], error_r);
+		copied += r > 0;
+		if (r > 0 && move)
+			r = db_exec(st, error_r, "DELETE FROM folder_messages WHERE folder_id = ? AND uid = ?",
+				    "ii", from, (int64_t)uids[i]);
+	}
+	if (r >= 0 && move && copied > 0)
+		r = db_exec(st, error_r, "UPDATE folders SET highestmodseq = highestmodseq + 1 WHERE id = ?",
+			    "i", from);
+	r = db_finish(st, r < 0 ? -1 : 0, error_r);
+	*uidvalidity_r = (uint32_t)uidvalidity;
+	return r < 0 ? -1 : copied;
+}
+
+int store_folder_modseq(struct store *st, int64_t folder_id, uint64_t *modseq_r, char **error_r)
+{
+	int64_t modseq = 0;
+	int r = db_int(st, error_r, &modseq, "SELECT highestmodseq FROM folders WHERE id = ?", "i",
+		       folder_id);
+	*modseq_r = (uint64_t)modseq;
+	return r;
+}
