@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct password_check {
 	char *password;
@@ -55,7 +56,11 @@ int login_password_check(struct store *st, struct workq *wq, const char *dummy_h
 	return 0;
 }
 
-int login_sasl_feed(struct sasl *s, bool has_data, const char *text, size_t len, buf *out)
+/* Decodes one client response (base64; "=" alone is the empty initial response of RFC 4954
+ * and RFC 5034) and feeds it to the mechanism; has_data false for a first step without an
+ * initial response. Returns the mechanism's result with any challenge in out, or -1 when the
+ * response is not base64. */
+static int sasl_feed(struct sasl *s, bool has_data, const char *text, size_t len, buf *out)
 {
 	buf data;
 	buf_init(&data);
@@ -67,7 +72,9 @@ int login_sasl_feed(struct sasl *s, bool has_data, const char *text, size_t len,
 	return r;
 }
 
-enum sasl_result login_sasl_scram(struct sasl *s, struct store *st, buf *out)
+/* After SASL_NEED_SCRAM: finds the user's SCRAM credentials on st and hands them to the
+ * mechanism (an unknown user fails later, at the proof). Returns the next result. */
+static enum sasl_result sasl_scram(struct sasl *s, struct store *st, buf *out)
 {
 	struct account a = { 0 };
 	char *error = NULL;
@@ -155,7 +162,7 @@ static void exchange_result(struct login_exchange *x, enum sasl_result r, buf *o
 		}
 		break;
 	case SASL_NEED_SCRAM:
-		exchange_result(x, login_sasl_scram(x->sasl, x->env->store, out), out);
+		exchange_result(x, sasl_scram(x->sasl, x->env->store, out), out);
 		break;
 	case SASL_OK:
 		if (out->len > 0) {
@@ -179,7 +186,7 @@ static void exchange_feed(struct login_exchange *x, bool has_data, const char *t
 {
 	buf out;
 	buf_init(&out);
-	int r = login_sasl_feed(x->sasl, has_data, text, len, &out);
+	int r = sasl_feed(x->sasl, has_data, text, len, &out);
 	if (r < 0)
 		exchange_done(x, LOGIN_UNDECODABLE);
 	else
@@ -202,8 +209,49 @@ void login_exchange_line(struct login_exchange *x, const char *line, size_t len)
 		exchange_feed(x, true, line, len);
 }
 
-void login_failure_delay(struct event_base *base, int seconds, event_callback_fn fn, void *ctx)
+void login_env_configure(struct login_env *env, const struct config *cfg)
 {
-	struct timeval tv = { seconds, 0 };
-	event_base_once(base, -1, EV_TIMEOUT, fn, ctx, &tv);
+	env->plaintext_loopback = config_bool(cfg, "auth.allow_plaintext_loopback");
+	env->failure_delay = (int)config_int(cfg, "auth.failure_delay");
+	env->max_failures = (int)config_int(cfg, "auth.max_failures");
+	env->max_failures_per_ip = (int)config_int(cfg, "auth.max_failures_per_ip");
+	env->failure_window = (int)config_int(cfg, "auth.failure_window");
+}
+
+void login_env_attach(struct login_env *env, struct event_base *base, struct store *st,
+		      struct workq *wq, struct ip_counts *failures)
+{
+	env->base = base;
+	env->store = st;
+	env->workq = wq;
+	env->failures = failures;
+	env->dummy_hash = login_dummy_hash();
+}
+
+void login_env_clear(struct login_env *env)
+{
+	xfree(&env->dummy_hash);
+}
+
+bool login_plaintext_ok(const struct login_env *env, struct conn *c)
+{
+	return conn_is_tls(c) || (env->plaintext_loopback && conn_is_loopback(c));
+}
+
+bool login_refused(struct login_env *env, struct conn *c)
+{
+	ip_counts_expire(env->failures, time(NULL) - env->failure_window);
+	return ip_counts_get(env->failures, conn_peer_ip(c)) >= env->max_failures_per_ip;
+}
+
+void login_succeeded(struct login_env *env, struct conn *c)
+{
+	ip_counts_clear(env->failures, conn_peer_ip(c));
+}
+
+void login_failed(struct login_env *env, struct conn *c, event_callback_fn fn, void *ctx)
+{
+	int recent = ip_counts_add(env->failures, conn_peer_ip(c), time(NULL));
+	struct timeval tv = { (time_t)env->failure_delay * (recent < 8 ? recent : 8), 0 };
+	event_base_once(env->base, -1, EV_TIMEOUT, fn, ctx, &tv);
 }

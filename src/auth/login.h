@@ -9,6 +9,9 @@
 #define ESTAFETA_LOGIN_H
 #include "auth/sasl.h"
 #include "core/buf.h"
+#include "core/config.h"
+#include "core/conn.h"
+#include "core/ip_counts.h"
 #include "core/workq.h"
 #include "store/store.h"
 #include <event2/event.h>
@@ -27,16 +30,6 @@ int login_password_check(struct store *st, struct workq *wq, const char *dummy_h
 			 const char *address, const char *password, login_password_fn *done,
 			 void *ctx, char **error_r);
 
-/* Decodes one client response (base64; "=" alone is the empty initial response of RFC 4954
- * and RFC 5034) and feeds it to the mechanism; has_data false for a first step without an
- * initial response. Returns the mechanism's result with any challenge in out, or -1 when the
- * response is not base64. */
-int login_sasl_feed(struct sasl *s, bool has_data, const char *text, size_t len, buf *out);
-
-/* After SASL_NEED_SCRAM: finds the user's SCRAM credentials on st and hands them to the
- * mechanism (an unknown user fails later, at the proof). Returns the next result. */
-enum sasl_result login_sasl_scram(struct sasl *s, struct store *st, buf *out);
-
 /* ---- a whole SASL exchange (SMTP AUTH, POP3 AUTH, IMAP AUTHENTICATE) ----
  * The exchange drives the mechanism (auth/sasl.c): it decodes the client's base64 lines ("="
  * alone is an empty initial response, "*" cancels), finds SCRAM credentials, checks passwords
@@ -54,11 +47,41 @@ enum login_outcome {
 	LOGIN_TEMPFAIL,    /* the account could not be looked up */
 };
 
+/* What every protocol's logins share: the store and workers the checks use, and the policy
+ * (plaintext only on loopback, the delay after a failure, the limits on failures per
+ * connection and per client address). */
 struct login_env {
-	struct store *store;    /* the loop thread's */
+	struct event_base *base;
+	struct store *store;         /* the loop thread's */
 	struct workq *workq;
-	const char *dummy_hash; /* login_dummy_hash() */
+	char *dummy_hash;            /* login_dummy_hash() */
+	struct ip_counts *failures;  /* recent failures per client address, shared by all protocols */
+	/* settings */
+	bool plaintext_loopback;
+	int failure_delay;
+	int max_failures;            /* in one connection, which is then closed */
+	int max_failures_per_ip;     /* from one address within failure_window, then refused */
+	int failure_window;
 };
+
+/* (Re)reads the auth.* settings; also on SIGHUP. */
+void login_env_configure(struct login_env *env, const struct config *cfg);
+/* Gives the env what checks need once the store is open; makes the dummy hash. */
+void login_env_attach(struct login_env *env, struct event_base *base, struct store *st,
+		      struct workq *wq, struct ip_counts *failures);
+void login_env_clear(struct login_env *env);
+/* Passwords travel only under TLS, or on loopback when auth.allow_plaintext_loopback. */
+bool login_plaintext_ok(const struct login_env *env, struct conn *c);
+/* True when the connection's address has failed auth.max_failures_per_ip times within
+ * auth.failure_window: the protocol refuses the attempt at once with a temporary error. */
+bool login_refused(struct login_env *env, struct conn *c);
+/* A login succeeded: the address's failures are forgotten. */
+void login_succeeded(struct login_env *env, struct conn *c);
+/* A login failed: counts it against the address and runs fn(-1, EV_TIMEOUT, ctx) on the loop
+ * after the failure delay, which grows with the address's recent failures (up to eight
+ * times auth.failure_delay), so password guessing slows down across connections too. The
+ * caller keeps its session alive (paused) until then. */
+void login_failed(struct login_env *env, struct conn *c, event_callback_fn fn, void *ctx);
 
 struct login_exchange_ops {
 	/* Sends a challenge (base64 text, maybe empty); the next client line goes to
@@ -82,8 +105,4 @@ void login_exchange_free(struct login_exchange **x);
 void login_exchange_start(struct login_exchange *x, bool has_data, const char *text, size_t len);
 /* A client's response line. */
 void login_exchange_line(struct login_exchange *x, const char *line, size_t len);
-
-/* Runs fn(-1, EV_TIMEOUT, ctx) on the loop after seconds: failed logins are answered late,
- * which slows password guessing. The caller keeps its session alive (paused) until then. */
-void login_failure_delay(struct event_base *base, int seconds, event_callback_fn fn, void *ctx);
 #endif

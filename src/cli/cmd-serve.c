@@ -3,7 +3,7 @@
  * bound: changing them needs a restart). */
 #include "cli/cli.h"
 #include "core/inbox.h"
-#include "core/listener.h"
+#include "core/ip_counts.h"
 #include "core/log.h"
 #include "core/privilege.h"
 #include "core/tls.h"
@@ -136,6 +136,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		event_add(sigs[i], NULL);
 	sv.tls = load_tls(cfg);
 	struct ip_counts *ips = ip_counts_new();
+	struct ip_counts *login_failures = ip_counts_new();
 	char *error = NULL;
 	sv.smtp = smtp_server_new(sv.base, cfg, sv.tls, ips, &error);
 	if (sv.smtp != NULL)
@@ -152,6 +153,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		pop3_server_free(&sv.pop3);
 		imap_server_free(&sv.imap);
 		ip_counts_free(&ips);
+		ip_counts_free(&login_failures);
 		SSL_CTX_free(sv.tls);
 		event_base_free(sv.base);
 		return 1;
@@ -176,9 +178,9 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 			log_info("store sweep removed=%u files left by an interrupted delivery", swept);
 		}
 		struct workq *wq = workq_new(inbox, 2);
-		smtp_server_attach(sv.smtp, st, wq, committer);
-		pop3_server_attach(sv.pop3, st, wq);
-		imap_server_attach(sv.imap, st, wq, committer);
+		smtp_server_attach(sv.smtp, st, wq, committer, login_failures);
+		pop3_server_attach(sv.pop3, st, wq, login_failures);
+		imap_server_attach(sv.imap, st, wq, committer, login_failures);
 		sv.queue = queue_runner_new(sv.base, cfg, st, committer, &error);
 		if (sv.queue == NULL) {
 			log_error("outbound delivery disabled: %s", error);
@@ -202,6 +204,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	inbox_free(&inbox);
 	store_close(&st);
 	ip_counts_free(&ips);
+	ip_counts_free(&login_failures);
 	SSL_CTX_free(sv.tls);
 	event_base_free(sv.base);
 	return status;

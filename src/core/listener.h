@@ -1,5 +1,5 @@
 /* Listening sockets: bound at start (while still root, for ports below 1024), accepting on the
- * event loop, and a count of open connections per client address for the services' limits. */
+ * event loop. */
 #ifndef ESTAFETA_LISTENER_H
 #define ESTAFETA_LISTENER_H
 #include "core/config.h"
@@ -32,12 +32,4 @@ int service_listen(struct event_base *base, const struct config *cfg, const char
 		   size_t *count, char **error_r);
 /* Frees every listener of *list and the list. */
 void listeners_free(struct listener ***list, size_t *count);
-
-/* Per-address connection counts, shared by every service. */
-struct ip_counts;
-struct ip_counts *ip_counts_new(void);
-void ip_counts_free(struct ip_counts **ic);
-/* Adds one for ip and returns the new count. */
-int ip_counts_add(struct ip_counts *ic, const char *ip);
-void ip_counts_remove(struct ip_counts *ic, const char *ip);
 #endif

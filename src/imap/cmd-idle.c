@@ -32,7 +32,7 @@ void imap_cmd_idle(struct imap_session *s, const struct imap_cmd *cmd)
 	imap_mailbox_sync(s, true);
 	imap_reply(s, "+ idling");
 	if (s->idle_timer == NULL)
-		s->idle_timer = event_new(s->server->base, -1, EV_PERSIST, idle_tick, s);
+		s->idle_timer = event_new(s->server->host.base, -1, EV_PERSIST, idle_tick, s);
 	struct timeval tv = { 0, 500000 };
 	event_add(s->idle_timer, &tv);
 }

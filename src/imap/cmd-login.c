@@ -1,11 +1,9 @@
 /* The not-authenticated state's commands (RFC 3501 6.2): STARTTLS, LOGIN and AUTHENTICATE
  * (SASL with "+ " challenges, SASL-IR's initial response, RFC 4959). The password check, the
- * SASL steps and the delay after a failure are shared with SMTP and POP3 (auth/login.c); here
- * are IMAP's framing and its response codes (RFC 5530). */
+ * SASL exchange and the failure policy are shared with SMTP and POP3 (auth/login.c); here are
+ * IMAP's framing and its response codes (RFC 5530). */
 #include "imap/imap.h"
 #include "auth/login.h"
-#include "auth/sasl.h"
-#include "core/base64.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 #include <stdlib.h>
@@ -18,7 +16,7 @@ void imap_cmd_starttls(struct imap_session *s, const struct imap_cmd *cmd)
 		imap_tagged(s, cmd->tag, "BAD TLS is already active");
 		return;
 	}
-	if (s->server->tls == NULL) {
+	if (s->server->host.tls == NULL) {
 		imap_tagged(s, cmd->tag, "NO [UNAVAILABLE] TLS is not available");
 		return;
 	}
@@ -26,7 +24,7 @@ void imap_cmd_starttls(struct imap_session *s, const struct imap_cmd *cmd)
 	/* Commands pipelined after STARTTLS are dropped with the rest of the clear-text input
 	 * (RFC 3501 6.2.1); so is anything the framing holds. */
 	imap_frame_reset(&s->frame);
-	if (conn_start_tls(s->conn, s->server->tls) < 0) {
+	if (conn_start_tls(s->conn, s->server->host.tls) < 0) {
 		log_error("session=%s imap starttls failed", conn_id(s->conn));
 		imap_session_close(s);
 	}
@@ -37,6 +35,7 @@ static void logged_in(struct imap_session *s, const char *address, const char *m
 {
 	struct account a = { 0 };
 	char *error = NULL;
+	login_succeeded(&s->server->login, s->conn);
 	if (store_user_get(s->server->store, address, &a, &error) <= 0) {
 		log_error("session=%s imap login lookup failed: %s", conn_id(s->conn),
 			  error != NULL ? error : "account gone");
@@ -62,7 +61,7 @@ static void failure_delay_over(evutil_socket_t fd, short what, void *arg)
 	s->wait = IMAP_WAIT_NONE;
 	if (!s->gone) {
 		imap_tagged(s, s->tag, "NO [AUTHENTICATIONFAILED] Authentication failed");
-		if (s->auth_failures >= s->server->auth_max_failures) {
+		if (s->auth_failures >= s->server->login.max_failures) {
 			imap_reply(s, "* BYE Too many failed authentications");
 			imap_session_close(s);
 		}
@@ -72,25 +71,32 @@ static void failure_delay_over(evutil_socket_t fd, short what, void *arg)
 
 /* A failed login is answered only after a delay, which slows password guessing; after too
  * many the connection is closed. */
-static void login_failed(struct imap_session *s, const char *user)
+static void auth_failed(struct imap_session *s, const char *user)
 {
 	s->auth_failures++;
 	log_info("session=%s imap auth failed user=%s ip=%s failures=%d", conn_id(s->conn),
 		 user != NULL ? user : "-", conn_peer_ip(s->conn), s->auth_failures);
-	sasl_free(&s->sasl);
-	s->auth_final = false;
 	s->wait = IMAP_WAIT_BUSY;
 	conn_pause(s->conn);
-	login_failure_delay(s->server->base, s->server->auth_failure_delay, failure_delay_over, s);
+	login_failed(&s->server->login, s->conn, failure_delay_over, s);
 }
 
-/* Passwords travel only under TLS, or on loopback when auth.allow_plaintext_loopback. */
-static bool refuse_plaintext(struct imap_session *s, const struct imap_cmd *cmd)
+/* Passwords travel only under TLS, or on loopback when auth.allow_plaintext_loopback; an
+ * address that failed too often lately gets no new attempt until its failures expire. */
+static bool refuse_login(struct imap_session *s, const struct imap_cmd *cmd)
 {
-	if (imap_auth_allowed(s))
-		return false;
-	imap_tagged(s, cmd->tag, "NO [PRIVACYREQUIRED] Use STARTTLS first");
-	return true;
+	if (!imap_auth_allowed(s)) {
+		imap_tagged(s, cmd->tag, "NO [PRIVACYREQUIRED] Use STARTTLS first");
+		return true;
+	}
+	if (login_refused(&s->server->login, s->conn)) {
+		log_info("session=%s imap login refused ip=%s reason=failures", conn_id(s->conn),
+			 conn_peer_ip(s->conn));
+		imap_tagged(s, cmd->tag,
+			    "NO [UNAVAILABLE] Too many failed logins from your address, try again later");
+		return true;
+	}
+	return false;
 }
 
 struct login_check {
@@ -109,7 +115,7 @@ static void login_checked(void *arg, bool ok)
 		logged_in(s, lc->user, "login");
 		imap_session_resume(s);
 	} else {
-		login_failed(s, lc->user);
+		auth_failed(s, lc->user);
 	}
 	free(lc->user);
 	free(lc);
@@ -131,15 +137,15 @@ void imap_cmd_login(struct imap_session *s, const struct imap_cmd *cmd)
 		imap_tagged(s, cmd->tag, "BAD LOGIN takes a user name and a password");
 		return;
 	}
-	if (refuse_plaintext(s, cmd))
+	if (refuse_login(s, cmd))
 		return;
 	keep_tag(s, cmd);
 	struct login_check *lc = xcalloc(1, sizeof(*lc));
 	lc->s = s;
 	lc->user = xstrdup(user);
 	char *error = NULL;
-	if (login_password_check(s->server->store, s->server->workq, s->server->dummy_hash, user,
-				 password, login_checked, lc, &error) < 0) {
+	if (login_password_check(s->server->store, s->server->workq, s->server->login.dummy_hash,
+				 user, password, login_checked, lc, &error) < 0) {
 		log_error("session=%s imap login lookup failed: %s", conn_id(s->conn), error);
 		free(error);
 		free(lc->user);
@@ -151,99 +157,67 @@ void imap_cmd_login(struct imap_session *s, const struct imap_cmd *cmd)
 	conn_pause(s->conn);
 }
 
-static void auth_end(struct imap_session *s)
+static void auth_challenge(void *ctx, const char *b64)
 {
-	sasl_free(&s->sasl);
-	s->auth_final = false;
-	s->wait = IMAP_WAIT_NONE;
+	struct imap_session *s = ctx;
+	s->wait = IMAP_WAIT_SASL;
+	imap_reply(s, "+ %s", b64);
 }
 
-static void password_checked(void *arg, bool ok);
-
-/* Answers what the mechanism returned: a challenge, a password to check, credentials to find,
- * success or failure. */
-static void auth_result(struct imap_session *s, enum sasl_result r, buf *out)
+static void auth_wait(void *ctx)
 {
-	char *error = NULL;
-	buf enc;
-	buf_init(&enc);
-	switch (r) {
-	case SASL_CONTINUE:
-		s->wait = IMAP_WAIT_SASL;
-		base64_encode(out->data, out->len, &enc);
-		imap_reply(s, "+ %s", enc.data);
+	struct imap_session *s = ctx;
+	s->wait = IMAP_WAIT_BUSY;
+	conn_pause(s->conn);
+}
+
+static void auth_done(void *ctx, enum login_outcome outcome, const char *user_or_null)
+{
+	struct imap_session *s = ctx;
+	bool waited = s->wait == IMAP_WAIT_BUSY;
+	if (s->gone) {
+		imap_session_resume(s); /* frees the session and the exchange */
+		return;
+	}
+	char *user = user_or_null != NULL ? xstrdup(user_or_null) : NULL;
+	login_exchange_free(&s->auth);
+	s->wait = IMAP_WAIT_NONE;
+	switch (outcome) {
+	case LOGIN_OK:
+		logged_in(s, user, "sasl");
 		break;
-	case SASL_CHECK_PASSWORD:
-		if (login_password_check(s->server->store, s->server->workq, s->server->dummy_hash,
-					 sasl_username(s->sasl), sasl_password(s->sasl),
-					 password_checked, s, &error) < 0) {
-			log_error("session=%s imap auth lookup failed: %s", conn_id(s->conn), error);
-			free(error);
-			auth_end(s);
-			imap_tagged(s, s->tag, "NO [UNAVAILABLE] Temporary authentication failure");
-			break;
-		}
-		s->wait = IMAP_WAIT_BUSY;
-		conn_pause(s->conn);
+	case LOGIN_FAILED:
+		auth_failed(s, user);
+		waited = false; /* the delay resumes the session */
 		break;
-	case SASL_NEED_SCRAM:
-		auth_result(s, login_sasl_scram(s->sasl, s->server->store, out), out);
-		break;
-	case SASL_OK:
-		if (out->len > 0) {
-			/* RFC 3501 has no data with OK, so the server-final message is a last
-			 * challenge that the client answers with an empty line. */
-			s->auth_final = true;
-			auth_result(s, SASL_CONTINUE, out);
-		} else {
-			char *user = xstrdup(sasl_username(s->sasl));
-			auth_end(s);
-			logged_in(s, user, "sasl");
-			free(user);
-		}
-		break;
-	case SASL_FAIL:
-		login_failed(s, sasl_username(s->sasl));
-		break;
-	case SASL_MALFORMED:
-		auth_end(s);
+	case LOGIN_MALFORMED:
 		s->auth_failures++;
 		imap_tagged(s, s->tag, "BAD Malformed authentication data");
 		break;
-	}
-	buf_free(&enc);
-}
-
-static void password_checked(void *arg, bool ok)
-{
-	struct imap_session *s = arg;
-	s->wait = IMAP_WAIT_SASL;
-	if (s->gone) {
-		imap_session_resume(s);
-		return;
-	}
-	buf out;
-	buf_init(&out);
-	auth_result(s, sasl_password_checked(s->sasl, ok), &out);
-	buf_free(&out);
-	if (s->wait != IMAP_WAIT_BUSY)
-		imap_session_resume(s);
-}
-
-/* Decodes a client response and feeds it to the mechanism. */
-static void auth_feed(struct imap_session *s, bool has_data, const char *text, size_t len)
-{
-	buf out;
-	buf_init(&out);
-	int r = login_sasl_feed(s->sasl, has_data, text, len, &out);
-	if (r < 0) {
-		auth_end(s);
+	case LOGIN_UNDECODABLE:
 		imap_tagged(s, s->tag, "BAD Cannot decode the response (base64)");
-	} else {
-		auth_result(s, (enum sasl_result)r, &out);
+		break;
+	case LOGIN_CANCELLED:
+		imap_tagged(s, s->tag, "BAD Authentication cancelled");
+		break;
+	case LOGIN_NOT_EMPTY:
+		imap_tagged(s, s->tag, "BAD Expected an empty response");
+		break;
+	case LOGIN_TEMPFAIL:
+		log_error("session=%s imap auth lookup failed", conn_id(s->conn));
+		imap_tagged(s, s->tag, "NO [UNAVAILABLE] Temporary authentication failure");
+		break;
 	}
-	buf_free(&out);
+	free(user);
+	if (waited)
+		imap_session_resume(s);
 }
+
+static const struct login_exchange_ops imap_auth_ops = {
+	.challenge = auth_challenge,
+	.wait = auth_wait,
+	.done = auth_done,
+};
 
 /* authenticate = "AUTHENTICATE" SP auth-type [SP (base64 / "=")] *(CRLF base64)
  * (RFC 3501 6.2.2 with RFC 4959's initial response) */
@@ -255,38 +229,21 @@ void imap_cmd_authenticate(struct imap_session *s, const struct imap_cmd *cmd)
 		imap_tagged(s, cmd->tag, "BAD AUTHENTICATE takes a mechanism name");
 		return;
 	}
-	if (refuse_plaintext(s, cmd))
+	if (refuse_login(s, cmd))
 		return;
-	s->sasl = sasl_new(mech);
-	if (s->sasl == NULL) {
+	s->auth = login_exchange_new(mech, &s->server->login, &imap_auth_ops, s);
+	if (s->auth == NULL) {
 		imap_tagged(s, cmd->tag, "NO Unsupported authentication mechanism");
 		return;
 	}
 	keep_tag(s, cmd);
 	if (ir != NULL)
-		auth_feed(s, true, ir, strlen(ir));
+		login_exchange_start(s->auth, true, ir, strlen(ir));
 	else
-		auth_feed(s, false, "", 0);
+		login_exchange_start(s->auth, false, "", 0);
 }
 
 void imap_auth_response(struct imap_session *s, const char *line, size_t len)
 {
-	if (len == 1 && line[0] == '*') {
-		auth_end(s);
-		imap_tagged(s, s->tag, "BAD Authentication cancelled");
-		return;
-	}
-	if (s->auth_final) {
-		if (len == 0) {
-			char *user = xstrdup(sasl_username(s->sasl));
-			auth_end(s);
-			logged_in(s, user, "sasl");
-			free(user);
-		} else {
-			auth_end(s);
-			imap_tagged(s, s->tag, "BAD Expected an empty response");
-		}
-		return;
-	}
-	auth_feed(s, true, line, len);
+	login_exchange_line(s->auth, line, len);
 }

@@ -4,10 +4,11 @@
  * 7.4.1 lets them change), and the command table. One file per command family (cmd-*.c). */
 #ifndef ESTAFETA_IMAP_H
 #define ESTAFETA_IMAP_H
+#include "auth/login.h"
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/conn.h"
-#include "core/listener.h"
+#include "core/service.h"
 #include "core/workq.h"
 #include "deliver/committer.h"
 #include "imap/imap_parse.h"
@@ -15,36 +16,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct imap_service {
-	const char *name; /* "imap", "imaps" */
-	bool implicit_tls;
-	struct imap_server *server;
-	struct listener **listeners;
-	size_t listener_count;
-};
-
 struct imap_server {
-	struct event_base *base;
-	const struct config *cfg;
-	const char *hostname;
-	SSL_CTX *tls;             /* NULL when no certificate could be loaded */
+	struct service_host host;
+	struct service_port ports[2]; /* imap, imaps */
 	struct store *store;      /* the loop thread's connection */
 	struct workq *workq;      /* password checks */
 	struct committer *committer; /* APPEND */
-	struct ip_counts *ips;
-	int connections;
-	struct imap_service services[2];
-	/* settings, read once */
+	struct login_env login;   /* password checks, SASL exchanges and the failure policy */
 	struct imap_limits limits;
-	int timeout;
-	int max_connections;
-	int max_connections_per_ip;
-	bool plaintext_loopback;
-	int auth_failure_delay;
-	int auth_max_failures;
-	char *dummy_hash;         /* checked for unknown users, so timing does not tell */
-	struct imap_session *sessions; /* every open session, for shutdown */
-	bool stopping;            /* shutting down: read no more commands */
 };
 
 /* RFC 3501 3, and the waits inside the states. */
@@ -85,17 +64,15 @@ struct imap_mailbox {
 };
 
 struct imap_session {
-	struct imap_session *prev, *next;
+	struct service_link link; /* first: the host's session list leads back here */
 	struct imap_server *server;
-	const struct imap_service *service;
 	struct conn *conn;
 	enum imap_state state;
 	enum imap_wait wait;
 	char *user;               /* logged-in account address, or NULL */
 	int64_t user_id;
 	int auth_failures;
-	struct sasl *sasl;
-	bool auth_final;          /* SCRAM: server-final sent, waiting for the empty line */
+	struct login_exchange *auth; /* the SASL exchange of AUTHENTICATE, while it runs */
 	char *tag;                /* the tag of a command that finishes later (LOGIN, IDLE, ...) */
 	struct imap_mailbox box;  /* valid in IMAP_STATE_SELECTED */
 	struct imap_frame frame;
@@ -132,9 +109,10 @@ struct imap_command_def {
 };
 
 /* ---- imap_session.c ---- */
-void imap_session_start(struct imap_server *srv, const struct imap_service *svc, int fd,
+void imap_session_start(struct imap_server *srv, const struct service_port *port, int fd,
 			const struct sockaddr *sa);
-void imap_sessions_free_all(struct imap_server *srv);
+/* Frees a session (the host's free_session). */
+void imap_session_free(struct service_link *l);
 /* Sends one response line (CRLF added). */
 void imap_reply(struct imap_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Sends the tagged completion "tag OK|NO|BAD text" for cmd. */

@@ -4,7 +4,7 @@
 #ifndef ESTAFETA_IMAP_SERVER_H
 #define ESTAFETA_IMAP_SERVER_H
 #include "core/config.h"
-#include "core/listener.h"
+#include "core/ip_counts.h"
 #include "core/workq.h"
 #include "deliver/committer.h"
 #include "store/store.h"
@@ -19,10 +19,11 @@ struct imap_server *imap_server_new(struct event_base *base, const struct config
 				    SSL_CTX *tls, struct ip_counts *ips, char **error_r);
 /* Reads the settings again (SIGHUP); cfg and tls must outlive the server or the next call. */
 void imap_server_configure(struct imap_server *srv, const struct config *cfg, SSL_CTX *tls);
-/* Gives the server the loop thread's store, the workers for password checks and the
- * committer that makes APPENDed messages durable. */
+/* Gives the server the loop thread's store, the workers for password checks, the
+ * committer that makes APPENDed messages durable and the failed logins per client address
+ * that every protocol shares. */
 void imap_server_attach(struct imap_server *srv, struct store *st, struct workq *wq,
-			struct committer *cm);
+			struct committer *cm, struct ip_counts *login_failures);
 /* Stops accepting and reading commands (shutdown). */
 void imap_server_stop(struct imap_server *srv);
 void imap_server_free(struct imap_server **srv);

@@ -93,7 +93,7 @@ void imap_tagged(struct imap_session *s, const char *tag, const char *fmt, ...)
 
 bool imap_auth_allowed(const struct imap_session *s)
 {
-	return conn_is_tls(s->conn) || (s->server->plaintext_loopback && conn_is_loopback(s->conn));
+	return login_plaintext_ok(&s->server->login, s->conn);
 }
 
 /* The capabilities of RFC 3501 7.2.1 for this moment: STARTTLS and the login methods before
@@ -104,7 +104,7 @@ void imap_capabilities(const struct imap_session *s, buf *out)
 		     "CHILDREN SPECIAL-USE");
 	if (s->state != IMAP_STATE_NOT_AUTHENTICATED)
 		return;
-	if (!conn_is_tls(s->conn) && s->server->tls != NULL)
+	if (!conn_is_tls(s->conn) && s->server->host.tls != NULL)
 		buf_puts(out, " STARTTLS");
 	if (!imap_auth_allowed(s)) {
 		buf_puts(out, " LOGINDISABLED");
@@ -343,21 +343,14 @@ int imap_seqset_indexes(struct imap_session *s, const struct imap_cmd *cmd, cons
 
 /* ---- the session ---- */
 
-static void session_free(struct imap_session *s)
+void imap_session_free(struct service_link *l)
 {
-	if (s->prev != NULL)
-		s->prev->next = s->next;
-	else
-		s->server->sessions = s->next;
-	if (s->next != NULL)
-		s->next->prev = s->prev;
+	struct imap_session *s = (struct imap_session *)l;
 	imap_mailbox_close(s);
-	sasl_free(&s->sasl);
+	login_exchange_free(&s->auth);
 	if (s->idle_timer != NULL)
 		event_free(s->idle_timer);
-	ip_counts_remove(s->server->ips, conn_peer_ip(s->conn));
-	s->server->connections--;
-	conn_free(&s->conn);
+	service_session_close(&s->server->host, &s->link, &s->conn);
 	imap_frame_free(&s->frame);
 	free(s->user);
 	free(s->tag);
@@ -444,7 +437,7 @@ static void session_input(struct conn *c, void *ctx)
 	struct imap_session *s = ctx;
 	struct evbuffer *in = conn_input(c);
 	while (!conn_is_closed(c) && s->state != IMAP_STATE_LOGOUT && s->wait != IMAP_WAIT_BUSY &&
-	       !s->server->stopping && evbuffer_get_length(in) > 0) {
+	       !s->server->host.stopping && evbuffer_get_length(in) > 0) {
 		struct evbuffer_iovec v;
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
 			return;
@@ -491,7 +484,7 @@ static void session_input(struct conn *c, void *ctx)
 void imap_session_resume(struct imap_session *s)
 {
 	if (s->gone) {
-		session_free(s);
+		imap_session_free(&s->link);
 		return;
 	}
 	conn_resume(s->conn);
@@ -516,7 +509,7 @@ static void session_closed(struct conn *c, void *ctx)
 		s->gone = true; /* the password check or failure delay finishes first */
 		return;
 	}
-	session_free(s);
+	imap_session_free(&s->link);
 }
 
 static const struct conn_handler imap_conn_handler = {
@@ -525,26 +518,18 @@ static const struct conn_handler imap_conn_handler = {
 	.on_close = session_closed,
 };
 
-void imap_session_start(struct imap_server *srv, const struct imap_service *svc, int fd,
+void imap_session_start(struct imap_server *srv, const struct service_port *port, int fd,
 			const struct sockaddr *sa)
 {
 	struct imap_session *s = xcalloc(1, sizeof(*s));
 	s->server = srv;
-	s->service = svc;
 	s->state = IMAP_STATE_NOT_AUTHENTICATED;
 	imap_frame_init(&s->frame);
-	s->next = srv->sessions;
-	if (s->next != NULL)
-		s->next->prev = s;
-	srv->sessions = s;
-	s->conn = conn_new(srv->base, fd, sa, svc->implicit_tls ? srv->tls : NULL, &imap_conn_handler, s);
-	conn_set_timeout(s->conn, srv->timeout);
-	srv->connections++;
-	int from_ip = ip_counts_add(srv->ips, conn_peer_ip(s->conn));
-	log_info("session=%s imap connect service=%s ip=%s%s", conn_id(s->conn), svc->name,
-		 conn_peer_ip(s->conn), svc->implicit_tls ? " tls=yes" : "");
+	enum service_admission admission;
+	s->conn = service_session_open(&srv->host, &s->link, port, fd, sa, &imap_conn_handler, s,
+				       &admission);
 	/* RFC 3501 7.1.5: a server that will not serve greets with BYE and closes. */
-	if (srv->connections > srv->max_connections || from_ip > srv->max_connections_per_ip) {
+	if (admission != SERVICE_ADMITTED) {
 		imap_reply(s, "* BYE [UNAVAILABLE] Too many connections, try again later");
 		imap_session_close(s);
 		return;
@@ -552,12 +537,6 @@ void imap_session_start(struct imap_server *srv, const struct imap_service *svc,
 	buf caps;
 	buf_init(&caps);
 	imap_capabilities(s, &caps);
-	imap_reply(s, "* OK [CAPABILITY %s] %s estafeta IMAP ready", caps.data, srv->hostname);
+	imap_reply(s, "* OK [CAPABILITY %s] %s estafeta IMAP ready", caps.data, srv->host.hostname);
 	buf_free(&caps);
-}
-
-void imap_sessions_free_all(struct imap_server *srv)
-{
-	while (srv->sessions != NULL)
-		session_free(srv->sessions);
 }

@@ -26,6 +26,7 @@ static void open_maildrop(struct pop3_session *s, const char *address, const cha
 	size_t count = 0;
 	char *error = NULL;
 	s->state = POP3_STATE_AUTHORIZATION;
+	login_succeeded(&srv->login, s->conn);
 	int r = store_user_get(srv->store, address, &a, &error);
 	if (r > 0 && pop3_maildrop_locked(srv, a.id)) {
 		log_info("session=%s pop3 login refused user=%s reason=in-use", conn_id(s->conn), a.address);
@@ -73,7 +74,7 @@ static void failure_delay_over(evutil_socket_t fd, short what, void *arg)
 	if (!s->gone) {
 		s->state = POP3_STATE_AUTHORIZATION;
 		pop3_reply(s, "-ERR [AUTH] Authentication failed");
-		if (s->auth_failures >= s->server->auth_max_failures)
+		if (s->auth_failures >= s->server->login.max_failures)
 			pop3_session_close(s); /* RFC 1939 4: after -ERR the server may close */
 	}
 	pop3_session_resume(s);
@@ -81,14 +82,25 @@ static void failure_delay_over(evutil_socket_t fd, short what, void *arg)
 
 /* A failed login is answered only after a delay, which slows password guessing; after too
  * many the connection is closed. */
-static void login_failed(struct pop3_session *s, const char *user)
+static void auth_failed(struct pop3_session *s, const char *user)
 {
 	s->auth_failures++;
 	log_info("session=%s pop3 auth failed user=%s ip=%s failures=%d", conn_id(s->conn),
 		 user != NULL ? user : "-", conn_peer_ip(s->conn), s->auth_failures);
 	s->state = POP3_STATE_BUSY;
 	conn_pause(s->conn);
-	login_failure_delay(s->server->base, s->server->auth_failure_delay, failure_delay_over, s);
+	login_failed(&s->server->login, s->conn, failure_delay_over, s);
+}
+
+/* An address that failed too often lately gets no new attempt until its failures expire. */
+static bool refuse_address(struct pop3_session *s)
+{
+	if (!login_refused(&s->server->login, s->conn))
+		return false;
+	log_info("session=%s pop3 login refused ip=%s reason=failures", conn_id(s->conn),
+		 conn_peer_ip(s->conn));
+	pop3_reply(s, "-ERR [SYS/TEMP] Too many failed logins from your address, try again later");
+	return true;
 }
 
 /* Passwords travel only under TLS, or on loopback when auth.allow_plaintext_loopback. */
@@ -123,7 +135,7 @@ static void pass_checked(void *arg, bool ok)
 		open_maildrop(s, name, "user");
 		pop3_session_resume(s);
 	} else {
-		login_failed(s, name);
+		auth_failed(s, name);
 	}
 	free(name);
 }
@@ -136,9 +148,13 @@ void pop3_cmd_pass(struct pop3_session *s, const struct pop3_command *cmd)
 		pop3_reply(s, "-ERR Send USER first");
 		return;
 	}
+	if (refuse_address(s)) {
+		xfree(&s->user_name);
+		return;
+	}
 	char *password = xstrndup(cmd->rest, cmd->rest_len);
 	char *error = NULL;
-	int r = login_password_check(s->server->store, s->server->workq, s->server->dummy_hash,
+	int r = login_password_check(s->server->store, s->server->workq, s->server->login.dummy_hash,
 				     s->user_name, password, pass_checked, s, &error);
 	OPENSSL_cleanse(password, cmd->rest_len);
 	free(password);
@@ -174,6 +190,8 @@ static void apop_digest(const char *timestamp, const char *secret, char hex[33])
  * without a secret and a wrong digest all fail alike, after the same delay. */
 void pop3_cmd_apop(struct pop3_session *s, const struct pop3_command *cmd)
 {
+	if (refuse_address(s))
+		return;
 	char *name = xstrndup(cmd->args[0].data, cmd->args[0].len);
 	char given[33] = "", expected[33] = "";
 	if (cmd->args[1].len == 32)
@@ -191,7 +209,7 @@ void pop3_cmd_apop(struct pop3_session *s, const struct pop3_command *cmd)
 	if (r >= 0 && expected[0] != '\0' && given[0] != '\0' && CRYPTO_memcmp(given, expected, 32) == 0)
 		open_maildrop(s, name, "apop");
 	else if (r >= 0)
-		login_failed(s, name);
+		auth_failed(s, name);
 	OPENSSL_cleanse(expected, sizeof(expected));
 	account_clear(&a);
 	free(error);
@@ -228,7 +246,7 @@ static void auth_done(void *ctx, enum login_outcome outcome, const char *user_or
 		open_maildrop(s, user, "sasl");
 		break;
 	case LOGIN_FAILED:
-		login_failed(s, user);
+		auth_failed(s, user);
 		waited = false; /* the delay resumes the session */
 		break;
 	case LOGIN_MALFORMED:
@@ -277,6 +295,8 @@ void pop3_cmd_auth(struct pop3_session *s, const struct pop3_command *cmd)
 		buf_free(&out);
 		return;
 	}
+	if (refuse_address(s))
+		return;
 	char *mech = xstrndup(cmd->args[0].data, cmd->args[0].len);
 	s->auth = login_exchange_new(mech, &s->server->login, &pop3_auth_ops, s);
 	free(mech);

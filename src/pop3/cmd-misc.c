@@ -20,7 +20,7 @@ void pop3_cmd_capa(struct pop3_session *s, const struct pop3_command *cmd)
 			buf_printf(&out, " %s", sasl_mechanisms[i]);
 		buf_puts(&out, "\r\n");
 	}
-	if (s->state == POP3_STATE_AUTHORIZATION && !conn_is_tls(s->conn) && s->server->tls != NULL)
+	if (s->state == POP3_STATE_AUTHORIZATION && !conn_is_tls(s->conn) && s->server->host.tls != NULL)
 		buf_puts(&out, "STLS\r\n");
 	/* RFC 2449 6.5 and 6.7: nothing is deleted but by the client, and logins may come as
 	 * often as the client likes. */
@@ -37,12 +37,12 @@ void pop3_cmd_stls(struct pop3_session *s, const struct pop3_command *cmd)
 		pop3_reply(s, "-ERR Command not permitted when TLS active");
 		return;
 	}
-	if (s->server->tls == NULL) {
+	if (s->server->host.tls == NULL) {
 		pop3_reply(s, "-ERR [SYS/TEMP] TLS not available");
 		return;
 	}
 	pop3_reply(s, "+OK Begin TLS negotiation now");
-	if (conn_start_tls(s->conn, s->server->tls) < 0) {
+	if (conn_start_tls(s->conn, s->server->host.tls) < 0) {
 		log_error("session=%s pop3 stls failed", conn_id(s->conn));
 		pop3_session_close(s);
 	}

@@ -8,7 +8,7 @@
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/conn.h"
-#include "core/listener.h"
+#include "core/service.h"
 #include "core/workq.h"
 #include "pop3/pop3_parse.h"
 #include "store/store.h"
@@ -22,36 +22,13 @@
  * RETRs faster than it reads gets them as fast as it reads, not all into our memory. */
 #define POP3_OUTPUT_MAX (256 * 1024)
 
-struct pop3_service {
-	const char *name; /* "pop3", "pop3s" */
-	bool implicit_tls;
-	struct pop3_server *server;
-	struct listener **listeners;
-	size_t listener_count;
-};
-
 struct pop3_server {
-	struct event_base *base;
-	const struct config *cfg;
-	const char *hostname;
-	SSL_CTX *tls;             /* NULL when no certificate could be loaded */
+	struct service_host host;
+	struct service_port ports[2]; /* pop3, pop3s */
 	struct store *store;      /* the loop thread's connection */
 	struct workq *workq;      /* password checks, expunges */
-	struct ip_counts *ips;
-	int connections;
-	struct pop3_service services[2];
-	/* settings, read once */
-	int timeout;
-	int max_connections;
-	int max_connections_per_ip;
-	bool plaintext_loopback;
-	int auth_failure_delay;
-	int auth_max_failures;
-	char *dummy_hash;         /* checked for unknown users, so timing does not tell */
-	struct login_env login;   /* what SASL exchanges use: store, workers, dummy hash */
-	struct pop3_session *sessions; /* every open session: shutdown, and the maildrop locks */
+	struct login_env login;   /* password checks, SASL exchanges and the failure policy */
 	unsigned long greetings;  /* makes every APOP timestamp distinct */
-	bool stopping;            /* shutting down: read no more commands */
 };
 
 /* RFC 1939's three states, and the waits inside them. */
@@ -81,9 +58,8 @@ struct pop3_maildrop {
 };
 
 struct pop3_session {
-	struct pop3_session *prev, *next;
+	struct service_link link; /* first: the host's session list leads back here */
 	struct pop3_server *server;
-	const struct pop3_service *service;
 	struct conn *conn;
 	enum pop3_state state;
 	char *timestamp;          /* the greeting's APOP challenge "<...@host>" */
@@ -114,10 +90,10 @@ struct pop3_command_def {
 };
 
 /* ---- pop3_session.c ---- */
-void pop3_session_start(struct pop3_server *srv, const struct pop3_service *svc, int fd,
+void pop3_session_start(struct pop3_server *srv, const struct service_port *port, int fd,
 			const struct sockaddr *sa);
-/* Frees every session (at shutdown). */
-void pop3_sessions_free_all(struct pop3_server *srv);
+/* Frees a session (the host's free_session). */
+void pop3_session_free(struct service_link *l);
 /* Sends one response line; fmt starts with "+OK" or "-ERR". */
 void pop3_reply(struct pop3_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Sends data as the body of a multi-line response: byte-stuffed, a line end added when it

@@ -4,7 +4,7 @@
 #ifndef ESTAFETA_POP3_SERVER_H
 #define ESTAFETA_POP3_SERVER_H
 #include "core/config.h"
-#include "core/listener.h"
+#include "core/ip_counts.h"
 #include "core/workq.h"
 #include "store/store.h"
 #include <event2/event.h>
@@ -15,9 +15,11 @@ struct pop3_server;
 /* Binds the listeners (call while still root). NULL with *error_r when one cannot be bound. */
 struct pop3_server *pop3_server_new(struct event_base *base, const struct config *cfg,
 				    SSL_CTX *tls, struct ip_counts *ips, char **error_r);
-/* Gives the server what it needs once privileges are dropped: the store and the worker pool
- * (password checks, removing deleted messages). */
-void pop3_server_attach(struct pop3_server *srv, struct store *st, struct workq *wq);
+/* Gives the server what it needs once privileges are dropped: the store, the worker pool
+ * (password checks, removing deleted messages) and the failed logins per client address
+ * that every protocol shares. */
+void pop3_server_attach(struct pop3_server *srv, struct store *st, struct workq *wq,
+			struct ip_counts *login_failures);
 /* Takes new settings and TLS context (SIGHUP); ports and addresses stay as bound. cfg and
  * tls must outlive the server or the next call. */
 void pop3_server_configure(struct pop3_server *srv, const struct config *cfg, SSL_CTX *tls);

@@ -81,14 +81,16 @@ void pop3_send_multiline(struct pop3_session *s, const char *data, size_t len)
 
 bool pop3_auth_allowed(const struct pop3_session *s)
 {
-	return conn_is_tls(s->conn) || (s->server->plaintext_loopback && conn_is_loopback(s->conn));
+	return login_plaintext_ok(&s->server->login, s->conn);
 }
 
 bool pop3_maildrop_locked(const struct pop3_server *srv, int64_t account_id)
 {
-	for (const struct pop3_session *o = srv->sessions; o != NULL; o = o->next)
+	for (const struct service_link *l = srv->host.sessions; l != NULL; l = l->next) {
+		const struct pop3_session *o = (const struct pop3_session *)l;
 		if (o->locked && o->user_id == account_id)
 			return true;
+	}
 	return false;
 }
 
@@ -98,19 +100,12 @@ void pop3_maildrop_free(struct pop3_maildrop *drop)
 	memset(drop, 0, sizeof(*drop));
 }
 
-static void session_free(struct pop3_session *s)
+void pop3_session_free(struct service_link *l)
 {
-	if (s->prev != NULL)
-		s->prev->next = s->next;
-	else
-		s->server->sessions = s->next;
-	if (s->next != NULL)
-		s->next->prev = s->prev;
+	struct pop3_session *s = (struct pop3_session *)l;
 	login_exchange_free(&s->auth);
 	pop3_maildrop_free(&s->drop);
-	ip_counts_remove(s->server->ips, conn_peer_ip(s->conn));
-	s->server->connections--;
-	conn_free(&s->conn);
+	service_session_close(&s->server->host, &s->link, &s->conn);
 	free(s->timestamp);
 	free(s->user_name);
 	free(s->user);
@@ -178,7 +173,7 @@ static void session_input(struct conn *c, void *ctx)
 	for (;;) {
 		if (conn_is_closed(c) || s->state == POP3_STATE_BUSY ||
 		    s->state == POP3_STATE_UPDATE || s->state == POP3_STATE_CLOSED ||
-		    s->server->stopping || conn_output_pending(c) > POP3_OUTPUT_MAX)
+		    s->server->host.stopping || conn_output_pending(c) > POP3_OUTPUT_MAX)
 			return;
 		bool sasl = s->state == POP3_STATE_SASL;
 		int r = conn_read_line(c, sasl ? POP3_SASL_LINE_MAX : POP3_LINE_MAX, &s->line);
@@ -205,7 +200,7 @@ static void session_input(struct conn *c, void *ctx)
 void pop3_session_resume(struct pop3_session *s)
 {
 	if (s->gone) {
-		session_free(s);
+		pop3_session_free(&s->link);
 		return;
 	}
 	conn_resume(s->conn);
@@ -231,7 +226,7 @@ static void session_closed(struct conn *c, void *ctx)
 		s->gone = true; /* the password check, delay or expunge finishes first */
 		return;
 	}
-	session_free(s);
+	pop3_session_free(&s->link);
 }
 
 static const struct conn_handler pop3_conn_handler = {
@@ -240,42 +235,27 @@ static const struct conn_handler pop3_conn_handler = {
 	.on_close = session_closed,
 };
 
-void pop3_session_start(struct pop3_server *srv, const struct pop3_service *svc, int fd,
+void pop3_session_start(struct pop3_server *srv, const struct service_port *port, int fd,
 			const struct sockaddr *sa)
 {
 	struct pop3_session *s = xcalloc(1, sizeof(*s));
 	s->server = srv;
-	s->service = svc;
 	s->state = POP3_STATE_AUTHORIZATION;
 	buf_init(&s->line);
-	s->next = srv->sessions;
-	if (s->next != NULL)
-		s->next->prev = s;
-	srv->sessions = s;
-	s->conn = conn_new(srv->base, fd, sa, svc->implicit_tls ? srv->tls : NULL,
-			   &pop3_conn_handler, s);
-	conn_set_timeout(s->conn, srv->timeout);
-	srv->connections++;
-	int from_ip = ip_counts_add(srv->ips, conn_peer_ip(s->conn));
-	log_info("session=%s pop3 connect service=%s ip=%s%s", conn_id(s->conn), svc->name,
-		 conn_peer_ip(s->conn), svc->implicit_tls ? " tls=yes" : "");
+	enum service_admission admission;
+	s->conn = service_session_open(&srv->host, &s->link, port, fd, sa, &pop3_conn_handler, s,
+				       &admission);
 	/* RFC 1939 7: the APOP timestamp is an RFC 822 msg-id that differs for every greeting;
 	 * the session id adds what cannot be guessed. */
 	s->timestamp = xasprintf("<%d.%lu.%lld.%s@%s>", (int)getpid(), ++srv->greetings,
-				 (long long)time(NULL), conn_id(s->conn), srv->hostname);
-	if (srv->connections > srv->max_connections) {
+				 (long long)time(NULL), conn_id(s->conn), srv->host.hostname);
+	if (admission == SERVICE_TOO_MANY) {
 		pop3_reply(s, "-ERR [SYS/TEMP] Too many connections, try again later");
 		pop3_session_close(s);
-	} else if (from_ip > srv->max_connections_per_ip) {
+	} else if (admission == SERVICE_TOO_MANY_FROM_IP) {
 		pop3_reply(s, "-ERR [SYS/TEMP] Too many connections from your address");
 		pop3_session_close(s);
 	} else {
 		pop3_reply(s, "+OK estafeta POP3 server ready %s", s->timestamp);
 	}
-}
-
-void pop3_sessions_free_all(struct pop3_server *srv)
-{
-	while (srv->sessions != NULL)
-		session_free(srv->sessions);
 }

@@ -19,6 +19,7 @@ static void auth_succeeded(struct smtp_session *s, const char *user)
 {
 	struct account a = { 0 };
 	char *error = NULL;
+	login_succeeded(&s->server->login, s->conn);
 	if (store_user_get(s->server->store, user, &a, &error) <= 0) {
 		free(error);
 		auth_end(s);
@@ -38,8 +39,8 @@ static void failure_delay_over(evutil_socket_t fd, short what, void *arg)
 	struct smtp_session *s = arg;
 	if (!s->gone) {
 		smtp_reply(s, "535 5.7.8 Authentication credentials invalid");
-		if (s->auth_failures >= s->server->auth_max_failures) {
-			smtp_reply(s, "421 4.7.0 %s Too many failed authentications", s->server->hostname);
+		if (s->auth_failures >= s->server->login.max_failures) {
+			smtp_reply(s, "421 4.7.0 %s Too many failed authentications", s->server->host.hostname);
 			smtp_session_close(s);
 		} else {
 			s->state = s->helo != NULL ? SMTP_STATE_READY : SMTP_STATE_INIT;
@@ -58,7 +59,7 @@ static void auth_failed(struct smtp_session *s, const char *user)
 	auth_end(s);
 	s->state = SMTP_STATE_BUSY;
 	conn_pause(s->conn);
-	login_failure_delay(s->server->base, s->server->auth_failure_delay, failure_delay_over, s);
+	login_failed(&s->server->login, s->conn, failure_delay_over, s);
 }
 
 static void auth_challenge(void *ctx, const char *b64)
@@ -136,6 +137,12 @@ void cmd_auth(struct smtp_session *s, const char *arg, size_t len)
 	}
 	if (!smtp_auth_allowed(s)) {
 		smtp_reply(s, "538 5.7.11 Encryption required for requested authentication mechanism");
+		return;
+	}
+	if (login_refused(&s->server->login, s->conn)) {
+		log_info("session=%s smtp auth refused ip=%s reason=failures", conn_id(s->conn),
+			 conn_peer_ip(s->conn));
+		smtp_reply(s, "454 4.7.0 Too many failed authentications from your address, try again later");
 		return;
 	}
 	const char *sp = memchr(arg, ' ', len);

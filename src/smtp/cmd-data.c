@@ -34,7 +34,7 @@ static void write_received(struct smtp_session *s)
 	buf line;
 	buf_init(&line);
 	buf_printf(&line, "Received: from %s ([%s])\r\n\tby %s (estafeta) with %s id %s",
-		   s->helo, conn_peer_ip(s->conn), s->server->hostname, with_protocol(s), tx->queue_id);
+		   s->helo, conn_peer_ip(s->conn), s->server->host.hostname, with_protocol(s), tx->queue_id);
 	conn_tls_describe(s->conn, tls, sizeof(tls));
 	if (*tls != '\0')
 		buf_printf(&line, "\r\n\t(using %s)", tls);
@@ -90,7 +90,7 @@ static void write_header(struct smtp_session *s, const char *hdr, size_t len)
 	}
 	if (!header_has(hdr, fields, "Message-ID"))
 		buf_printf(&out, "Message-ID: <%s.%08x@%s>\r\n", tx->queue_id, arc4random(),
-			   s->server->hostname);
+			   s->server->host.hostname);
 	if (had_blank)
 		buf_puts(&out, "\r\n");
 	spool_write(tx->spool, out.data, out.len);

@@ -36,7 +36,7 @@ static bool hello(struct smtp_session *s, const char *arg, size_t len, bool esmt
 void cmd_helo(struct smtp_session *s, const char *arg, size_t len)
 {
 	if (hello(s, arg, len, false))
-		smtp_reply(s, "250 %s", s->server->hostname);
+		smtp_reply(s, "250 %s", s->server->host.hostname);
 }
 
 /* ehlo = "EHLO" SP ( Domain / address-literal ) CRLF */
@@ -45,13 +45,13 @@ void cmd_ehlo(struct smtp_session *s, const char *arg, size_t len)
 	if (!hello(s, arg, len, true))
 		return;
 	struct smtp_server *srv = s->server;
-	smtp_reply(s, "250-%s Hello %s [%s]", srv->hostname, s->helo, conn_peer_ip(s->conn));
+	smtp_reply(s, "250-%s Hello %s [%s]", srv->host.hostname, s->helo, conn_peer_ip(s->conn));
 	smtp_reply(s, "250-PIPELINING");
 	smtp_reply(s, "250-SIZE %llu", (unsigned long long)srv->max_message_size);
 	smtp_reply(s, "250-8BITMIME");
 	smtp_reply(s, "250-SMTPUTF8");
 	smtp_reply(s, "250-ENHANCEDSTATUSCODES");
-	if (srv->tls != NULL && !conn_is_tls(s->conn))
+	if (srv->host.tls != NULL && !conn_is_tls(s->conn))
 		smtp_reply(s, "250-STARTTLS");
 	if (s->service->mode == SMTP_MODE_SUBMISSION && s->user == NULL && smtp_auth_allowed(s)) {
 		buf mechs;

@@ -21,7 +21,7 @@ void cmd_noop(struct smtp_session *s, const char *arg, size_t len)
 /* quit = "QUIT" CRLF */
 void cmd_quit(struct smtp_session *s, const char *arg, size_t len)
 {
-	smtp_reply(s, "221 2.0.0 %s closing connection", s->server->hostname);
+	smtp_reply(s, "221 2.0.0 %s closing connection", s->server->host.hostname);
 	smtp_session_close(s);
 }
 

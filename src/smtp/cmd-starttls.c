@@ -10,12 +10,12 @@ void cmd_starttls(struct smtp_session *s, const char *arg, size_t len)
 		smtp_reply(s, "503 5.5.1 TLS already active");
 		return;
 	}
-	if (s->server->tls == NULL) {
+	if (s->server->host.tls == NULL) {
 		smtp_reply(s, "454 4.7.0 TLS not available due to temporary reason");
 		return;
 	}
 	smtp_reply(s, "220 2.0.0 Ready to start TLS");
-	if (conn_start_tls(s->conn, s->server->tls) < 0) {
+	if (conn_start_tls(s->conn, s->server->host.tls) < 0) {
 		log_error("session=%s smtp starttls failed", conn_id(s->conn));
 		smtp_session_close(s);
 		return;

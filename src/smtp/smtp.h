@@ -7,7 +7,7 @@
 #include "core/buf.h"
 #include "core/conn.h"
 #include "core/config.h"
-#include "core/listener.h"
+#include "core/service.h"
 #include "core/workq.h"
 #include "deliver/committer.h"
 #include "deliver/resolve.h"
@@ -30,42 +30,24 @@ enum smtp_mode {
 };
 
 struct smtp_service {
-	const char *name; /* "smtp", "submission", "submissions" */
+	struct service_port port; /* first: the accept function gets the port */
 	enum smtp_mode mode;
-	bool implicit_tls;
-	struct smtp_server *server;
-	struct listener **listeners;
-	size_t listener_count;
 };
 
 struct smtp_server {
-	struct event_base *base;
-	const struct config *cfg;
-	const char *hostname;
-	SSL_CTX *tls;             /* NULL when no certificate could be loaded */
+	struct service_host host;
+	struct smtp_service services[3];
 	struct store *store;      /* the loop thread's connection */
 	struct workq *workq;      /* password checks */
 	struct committer *committer;
-	struct ip_counts *ips;
-	int connections;
-	struct smtp_service services[3];
+	struct login_env login;   /* password checks, SASL exchanges and the failure policy */
 	/* settings, read once */
 	uint64_t max_message_size;
 	size_t max_recipients;
 	size_t max_line;
 	size_t max_header;
-	int timeout;
-	int max_connections;
-	int max_connections_per_ip;
 	bool expn;
-	bool plaintext_loopback;
-	int auth_failure_delay;
-	int auth_max_failures;
 	const char *recipient_delimiter;
-	char *dummy_hash;         /* checked for unknown users, so timing does not tell */
-	struct login_env login;   /* what SASL exchanges use: store, workers, dummy hash */
-	struct smtp_session *sessions; /* every open session, for shutdown */
-	bool stopping;            /* shutting down: read no more commands */
 };
 
 enum smtp_state {
@@ -111,7 +93,7 @@ struct smtp_tx {
 };
 
 struct smtp_session {
-	struct smtp_session *prev, *next;
+	struct service_link link;     /* first: the host's session list leads back here */
 	struct smtp_server *server;
 	const struct smtp_service *service;
 	struct conn *conn;
@@ -150,8 +132,8 @@ struct smtp_command_def {
 /* ---- smtp_session.c ---- */
 void smtp_session_start(struct smtp_server *srv, const struct smtp_service *svc, int fd,
 			const struct sockaddr *sa);
-/* Frees every session (at shutdown). */
-void smtp_sessions_free_all(struct smtp_server *srv);
+/* Frees a session (the host's free_session). */
+void smtp_session_free(struct service_link *l);
 /* Sends one reply line "CODE TEXT\r\n" (text may carry the enhanced status code). */
 void smtp_reply(struct smtp_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Drops the transaction (RSET, a new EHLO, STARTTLS, after a message). */

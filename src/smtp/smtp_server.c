@@ -2,16 +2,13 @@
 #include "smtp/smtp_server.h"
 #include "smtp/smtp.h"
 #include "auth/login.h"
-#include "core/log.h"
 #include "core/xalloc.h"
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 static void on_accept(int fd, const struct sockaddr *sa, void *arg)
 {
-	struct smtp_service *svc = arg;
-	smtp_session_start(svc->server, svc, fd, sa);
+	const struct smtp_service *svc = arg; /* its port comes first */
+	smtp_session_start(svc->port.server, svc, fd, sa);
 }
 
 static const struct {
@@ -27,20 +24,13 @@ static const struct {
 
 void smtp_server_configure(struct smtp_server *srv, const struct config *cfg, SSL_CTX *tls)
 {
-	srv->cfg = cfg;
-	srv->tls = tls;
-	srv->hostname = config_hostname(cfg);
+	service_host_configure(&srv->host, cfg, tls);
+	login_env_configure(&srv->login, cfg);
 	srv->max_message_size = (uint64_t)config_int(cfg, "smtp.max_message_size");
 	srv->max_recipients = (size_t)config_int(cfg, "smtp.max_recipients");
 	srv->max_line = (size_t)config_int(cfg, "smtp.max_line_length");
 	srv->max_header = (size_t)config_int(cfg, "smtp.max_header_size");
-	srv->timeout = (int)config_int(cfg, "smtp.timeout");
-	srv->max_connections = (int)config_int(cfg, "smtp.max_connections");
-	srv->max_connections_per_ip = (int)config_int(cfg, "smtp.max_connections_per_ip");
 	srv->expn = config_bool(cfg, "smtp.expn");
-	srv->plaintext_loopback = config_bool(cfg, "auth.allow_plaintext_loopback");
-	srv->auth_failure_delay = (int)config_int(cfg, "auth.failure_delay");
-	srv->auth_max_failures = (int)config_int(cfg, "auth.max_failures");
 	srv->recipient_delimiter = config_str(cfg, "delivery.recipient_delimiter");
 }
 
@@ -48,17 +38,15 @@ struct smtp_server *smtp_server_new(struct event_base *base, const struct config
 				    SSL_CTX *tls, struct ip_counts *ips, char **error_r)
 {
 	struct smtp_server *srv = xcalloc(1, sizeof(*srv));
-	srv->base = base;
-	srv->ips = ips;
+	service_host_init(&srv->host, "smtp", base, ips, smtp_session_free);
 	smtp_server_configure(srv, cfg, tls);
 	for (int i = 0; i < 3; i++) {
 		struct smtp_service *svc = &srv->services[i];
-		svc->name = service_defs[i].name;
+		svc->port = (struct service_port){ .name = service_defs[i].name,
+					.implicit_tls = service_defs[i].implicit_tls, .server = srv };
 		svc->mode = service_defs[i].mode;
-		svc->implicit_tls = service_defs[i].implicit_tls;
-		svc->server = srv;
-		if (service_listen(base, cfg, svc->name, service_defs[i].port_setting, svc->implicit_tls,
-				   tls, on_accept, svc, &svc->listeners, &svc->listener_count, error_r) < 0) {
+		if (service_port_listen(&srv->host, &svc->port, service_defs[i].port_setting, on_accept,
+					error_r) < 0) {
 			smtp_server_free(&srv);
 			return NULL;
 		}
@@ -67,20 +55,17 @@ struct smtp_server *smtp_server_new(struct event_base *base, const struct config
 }
 
 void smtp_server_attach(struct smtp_server *srv, struct store *st, struct workq *wq,
-			struct committer *cm)
+			struct committer *cm, struct ip_counts *login_failures)
 {
 	srv->store = st;
 	srv->workq = wq;
 	srv->committer = cm;
-	srv->dummy_hash = login_dummy_hash();
-	srv->login = (struct login_env){ st, wq, srv->dummy_hash };
+	login_env_attach(&srv->login, srv->host.base, st, wq, login_failures);
 }
 
 void smtp_server_stop(struct smtp_server *srv)
 {
-	srv->stopping = true;
-	for (int i = 0; i < 3; i++)
-		listeners_free(&srv->services[i].listeners, &srv->services[i].listener_count);
+	service_host_stop(&srv->host);
 }
 
 void smtp_server_free(struct smtp_server **srvp)
@@ -89,8 +74,8 @@ void smtp_server_free(struct smtp_server **srvp)
 	if (srv == NULL)
 		return;
 	smtp_server_stop(srv);
-	smtp_sessions_free_all(srv);
-	free(srv->dummy_hash);
+	service_host_free_sessions(&srv->host);
+	login_env_clear(&srv->login);
 	free(srv);
 	*srvp = NULL;
 }

@@ -4,7 +4,7 @@
 #ifndef ESTAFETA_SMTP_SERVER_H
 #define ESTAFETA_SMTP_SERVER_H
 #include "core/config.h"
-#include "core/listener.h"
+#include "core/ip_counts.h"
 #include "core/workq.h"
 #include "deliver/committer.h"
 #include "store/store.h"
@@ -17,9 +17,10 @@ struct smtp_server;
 struct smtp_server *smtp_server_new(struct event_base *base, const struct config *cfg,
 				    SSL_CTX *tls, struct ip_counts *ips, char **error_r);
 /* Gives the server what it needs once privileges are dropped: the store, the worker pool
- * for password checks and the committer. */
+ * for password checks, the committer and the failed logins per client address that every
+ * protocol shares. */
 void smtp_server_attach(struct smtp_server *srv, struct store *st, struct workq *wq,
-			struct committer *cm);
+			struct committer *cm, struct ip_counts *login_failures);
 /* Takes new settings and TLS context (SIGHUP); ports and addresses stay as bound. cfg and
  * tls must outlive the server or the next call. */
 void smtp_server_configure(struct smtp_server *srv, const struct config *cfg, SSL_CTX *tls);

@@ -56,7 +56,7 @@ void smtp_reply(struct smtp_session *s, const char *fmt, ...)
 
 bool smtp_auth_allowed(const struct smtp_session *s)
 {
-	return conn_is_tls(s->conn) || (s->server->plaintext_loopback && conn_is_loopback(s->conn));
+	return login_plaintext_ok(&s->server->login, s->conn);
 }
 
 void smtp_tx_reset(struct smtp_session *s)
@@ -80,19 +80,12 @@ void smtp_tx_reset(struct smtp_session *s)
 		s->state = SMTP_STATE_READY;
 }
 
-static void session_free(struct smtp_session *s)
+void smtp_session_free(struct service_link *l)
 {
-	if (s->prev != NULL)
-		s->prev->next = s->next;
-	else
-		s->server->sessions = s->next;
-	if (s->next != NULL)
-		s->next->prev = s->prev;
+	struct smtp_session *s = (struct smtp_session *)l;
 	smtp_tx_reset(s);
 	login_exchange_free(&s->auth);
-	ip_counts_remove(s->server->ips, conn_peer_ip(s->conn));
-	s->server->connections--;
-	conn_free(&s->conn);
+	service_session_close(&s->server->host, &s->link, &s->conn);
 	free(s->helo);
 	free(s->user);
 	buf_free(&s->line);
@@ -162,7 +155,7 @@ static void session_input(struct conn *c, void *ctx)
 	struct smtp_session *s = ctx;
 	for (;;) {
 		if (conn_is_closed(c) || s->state == SMTP_STATE_BUSY || s->state == SMTP_STATE_QUIT ||
-		    s->server->stopping)
+		    s->server->host.stopping)
 			return;
 		if (s->state == SMTP_STATE_DATA) {
 			if (!smtp_data_input(s))
@@ -198,7 +191,7 @@ static void session_input(struct conn *c, void *ctx)
 void smtp_session_resume(struct smtp_session *s)
 {
 	if (s->gone) {
-		session_free(s);
+		smtp_session_free(&s->link);
 		return;
 	}
 	conn_resume(s->conn);
@@ -210,7 +203,7 @@ static void session_timeout(struct conn *c, void *ctx)
 	if (s->state == SMTP_STATE_BUSY)
 		return; /* our own work is slow, not the client */
 	log_info("session=%s smtp timeout state=%s", conn_id(c), state_name(s->state));
-	smtp_reply(s, "421 4.4.2 %s Error: timeout exceeded", s->server->hostname);
+	smtp_reply(s, "421 4.4.2 %s Error: timeout exceeded", s->server->host.hostname);
 	smtp_session_close(s);
 }
 
@@ -223,7 +216,7 @@ static void session_closed(struct conn *c, void *ctx)
 		s->gone = true; /* the password check or commit finishes first */
 		return;
 	}
-	session_free(s);
+	smtp_session_free(&s->link);
 }
 
 static const struct conn_handler smtp_conn_handler = {
@@ -240,31 +233,17 @@ void smtp_session_start(struct smtp_server *srv, const struct smtp_service *svc,
 	s->service = svc;
 	s->state = SMTP_STATE_INIT;
 	buf_init(&s->line);
-	s->next = srv->sessions;
-	if (s->next != NULL)
-		s->next->prev = s;
-	srv->sessions = s;
-	s->conn = conn_new(srv->base, fd, sa, svc->implicit_tls ? srv->tls : NULL,
-			   &smtp_conn_handler, s);
-	conn_set_timeout(s->conn, srv->timeout);
-	srv->connections++;
-	int from_ip = ip_counts_add(srv->ips, conn_peer_ip(s->conn));
-	log_info("session=%s smtp connect service=%s ip=%s%s", conn_id(s->conn), svc->name,
-		 conn_peer_ip(s->conn), svc->implicit_tls ? " tls=yes" : "");
+	enum service_admission admission;
+	s->conn = service_session_open(&srv->host, &s->link, &svc->port, fd, sa, &smtp_conn_handler,
+				       s, &admission);
 	/* RFC 5321 3.1: a server that will not serve may say 421 at once and close. */
-	if (srv->connections > srv->max_connections) {
-		smtp_reply(s, "421 4.3.2 %s Too many connections, try again later", srv->hostname);
+	if (admission == SERVICE_TOO_MANY) {
+		smtp_reply(s, "421 4.3.2 %s Too many connections, try again later", srv->host.hostname);
 		smtp_session_close(s);
-	} else if (from_ip > srv->max_connections_per_ip) {
-		smtp_reply(s, "421 4.7.0 %s Too many connections from your address", srv->hostname);
+	} else if (admission == SERVICE_TOO_MANY_FROM_IP) {
+		smtp_reply(s, "421 4.7.0 %s Too many connections from your address", srv->host.hostname);
 		smtp_session_close(s);
 	} else {
-		smtp_reply(s, "220 %s ESMTP estafeta", srv->hostname);
+		smtp_reply(s, "220 %s ESMTP estafeta", srv->host.hostname);
 	}
-}
-
-void smtp_sessions_free_all(struct smtp_server *srv)
-{
-	while (srv->sessions != NULL)
-		session_free(srv->sessions);
 }
