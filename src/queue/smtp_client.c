@@ -58,6 +58,7 @@ struct smtp_client {
 	struct smtp_ehlo ehlo;
 	buf line;
 	bool tls_done;
+	size_t tls_broken;           /* target + 1 whose TLS handshake failed: retried in the clear */
 	bool reached;                /* a server greeted us on this connection */
 	char *last_error;            /* why the last mail exchanger did not take the session */
 	int last_code;
@@ -461,7 +462,8 @@ static void on_reply(struct smtp_client *c)
 	case ST_EHLO:
 		if (cls == 2) {
 			smtp_ehlo_parse(&c->reply, &c->ehlo);
-			if ((c->ehlo.ext & SMTP_EXT_STARTTLS) && c->p.tls != NULL && !c->tls_done) {
+			if ((c->ehlo.ext & SMTP_EXT_STARTTLS) && c->p.tls != NULL && !c->tls_done &&
+			    c->tls_broken != c->target + 1) {
 				c->state = ST_STARTTLS;
 				conn_printf(c->conn, "STARTTLS\r\n");
 			} else {
@@ -530,10 +532,23 @@ static void on_input(struct conn *conn, void *arg)
 	}
 }
 
+/* Opportunistic TLS (RFC 3207 4.1, as Postfix's "may" level): when the handshake fails (or
+ * the connection dies right after it) the same mail exchanger is tried once more in the
+ * clear, rather than leaving the mail stuck on a server with a broken TLS setup. */
+static bool retry_without_tls(struct smtp_client *c)
+{
+	if (c->state != ST_EHLO || !c->tls_done || c->tls_broken == c->target + 1)
+		return false;
+	log_info("outbound relay=%s TLS handshake failed, trying again without TLS", c->remote);
+	c->tls_broken = c->target + 1;
+	client_schedule(c, STEP_NEXT_TARGET, "TLS handshake failed");
+	return true;
+}
+
 static void on_timeout(struct conn *conn, void *arg)
 {
 	struct smtp_client *c = arg;
-	if (c->step != STEP_NONE)
+	if (c->step != STEP_NONE || retry_without_tls(c))
 		return;
 	char error[128];
 	snprintf(error, sizeof(error), "timed out waiting for the %s reply", state_timeout_name(c->state));
@@ -548,7 +563,7 @@ static void on_timeout(struct conn *conn, void *arg)
 static void on_close(struct conn *conn, void *arg)
 {
 	struct smtp_client *c = arg;
-	if (c->step != STEP_NONE)
+	if (c->step != STEP_NONE || retry_without_tls(c))
 		return;
 	if (c->state == ST_QUIT) {
 		client_finish(c, "");

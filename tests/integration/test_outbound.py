@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 import pytest
@@ -529,3 +530,78 @@ def test_8bit_to_a_server_without_8bitmime_bounces(pair):
         a.wait_for_messages("alice@a.test", 1, timeout=20)
         _, rcpts = dsn_of(a, "alice@a.test", 1)
         assert rcpts[0]["Status"] == "5.6.3"
+
+
+class BrokenTLSServer:
+    """An SMTP server on 127.0.0.1 that offers STARTTLS but answers the handshake with clear
+    text and hangs up; in the clear it takes mail. Records the commands of each connection."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(5)
+        self.port = self.sock.getsockname()[1]
+        self.sessions = []
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                self.session(conn.makefile("rwb"))
+
+    def session(self, f):
+        commands = []
+        self.sessions.append(commands)
+
+        def say(text):
+            f.write(text.encode() + b"\r\n")
+            f.flush()
+        say("220 broken.test ESMTP")
+        while line := f.readline():
+            cmd = line.decode(errors="replace").rstrip("\r\n")
+            commands.append(cmd)
+            verb = cmd.split(" ")[0].upper()
+            if verb == "EHLO":
+                say("250-broken.test\r\n250-8BITMIME\r\n250 STARTTLS")
+            elif verb == "STARTTLS":
+                say("220 Go ahead")
+                f.write(b"this is not a TLS server hello\r\n" * 4)
+                f.flush()
+                return
+            elif verb == "DATA":
+                say("354 go on")
+                while f.readline() not in (b".\r\n", b""):
+                    pass
+                say("250 2.0.0 taken")
+            elif verb == "QUIT":
+                say("221 bye")
+                return
+            else:
+                say("250 2.0.0 ok")
+
+    def close(self):
+        self.sock.close()
+
+
+def test_broken_tls_falls_back_to_clear_text(pair):
+    """Opportunistic STARTTLS: a handshake that fails makes the client try the same server once
+    more without TLS, at once, instead of deferring the mail."""
+    a, b = pair
+    sink = BrokenTLSServer()
+    try:
+        a.config("relayhost", f"[127.0.0.1]:{sink.port}")
+        a.start()
+        send(a, "alice@a.test", ["bob@b.test"])
+        wait_for(lambda: queue_lines(a) == [], what="the queue to empty")
+        assert len(sink.sessions) == 2, sink.sessions
+        assert sink.sessions[0][-1] == "STARTTLS"
+        assert "STARTTLS" not in sink.sessions[1] and "DATA" in sink.sessions[1], sink.sessions
+        log = a.read_log()
+        assert "TLS handshake failed, trying again without TLS" in log and "status=sent" in log, log
+    finally:
+        sink.close()
