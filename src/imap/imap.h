@@ -15,6 +15,7 @@
 #include "store/store.h"
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct imap_server {
 	struct service_host host;
@@ -61,6 +62,8 @@ struct imap_mailbox {
 	uint64_t modseq;         /* the folder's highestmodseq at the last sync */
 	struct imap_message *messages;
 	size_t count;
+	uint32_t *pending;       /* UIDs gone from the store, not yet announced (7.4.1) */
+	size_t pending_count;
 };
 
 struct imap_session {
@@ -74,6 +77,8 @@ struct imap_session {
 	int auth_failures;
 	struct login_exchange *auth; /* the SASL exchange of AUTHENTICATE, while it runs */
 	char *tag;                /* the tag of a command that finishes later (LOGIN, IDLE, ...) */
+	bool condstore;           /* RFC 7162: MODSEQ in every FETCH with FLAGS */
+	bool qresync;             /* RFC 7162: VANISHED instead of EXPUNGE */
 	struct imap_mailbox box;  /* valid in IMAP_STATE_SELECTED */
 	struct imap_frame frame;
 	struct event *idle_timer; /* IDLE: looks for changes to the mailbox */
@@ -136,8 +141,14 @@ int imap_parse_flags(const struct imap_arg *args, size_t count, uint32_t *bits, 
 int imap_month(const char *name);
 /* Writes the flags of m as a parenthesised flag list. */
 void imap_write_flags(buf *out, uint32_t flags, const char *keywords);
+/* The index of uid in the selected mailbox's view, or -1. */
+ssize_t imap_index_of_uid(const struct imap_mailbox *b, uint32_t uid);
+/* Writes ascending UIDs as a compact set: "1:3,7,9:10". */
+void imap_write_uid_set(buf *out, const uint32_t *uids, size_t n);
+/* Sends "* n FETCH (FLAGS ...)" for the message at index (with MODSEQ after CONDSTORE). */
+void imap_send_flags(struct imap_session *s, size_t index);
 /* Brings the session's view of the selected mailbox up to date with the store, sending
- * EXISTS, FETCH FLAGS and (when expunges are allowed) EXPUNGE responses. */
+ * EXISTS, FETCH FLAGS and (when expunges are allowed) EXPUNGE or VANISHED responses. */
 void imap_mailbox_sync(struct imap_session *s, bool expunges);
 void imap_mailbox_close(struct imap_session *s);
 /* The capability list for the session's state (CAPABILITY and the greeting's code). */

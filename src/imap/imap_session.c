@@ -6,6 +6,7 @@
 #include "auth/sasl.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,79 +232,150 @@ void imap_mailbox_close(struct imap_session *s)
 		free(s->box.messages[i].keywords);
 	free(s->box.messages);
 	free(s->box.name);
+	free(s->box.pending);
 	memset(&s->box, 0, sizeof(s->box));
 	if (s->state == IMAP_STATE_SELECTED)
 		s->state = IMAP_STATE_AUTHENTICATED;
 }
 
-/* Compares the session's list with the store's (both in UID order): messages gone are
- * reported with EXPUNGE (highest number first is not needed: each EXPUNGE renumbers at
- * once, RFC 3501 7.4.1, so walking forward and not advancing after a removal is right),
- * changed flags with FETCH, new messages with EXISTS. Without expunges, the gone ones stay
- * in the view until a command that may announce them. */
+ssize_t imap_index_of_uid(const struct imap_mailbox *b, uint32_t uid)
+{
+	size_t lo = 0, hi = b->count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (b->messages[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < b->count && b->messages[lo].uid == uid ? (ssize_t)lo : -1;
+}
+
+void imap_write_uid_set(buf *out, const uint32_t *uids, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j + 1 < n && uids[j + 1] == uids[j] + 1)
+			j++;
+		buf_printf(out, i > 0 ? ",%u" : "%u", uids[i]);
+		if (j > i)
+			buf_printf(out, ":%u", uids[j]);
+		i = j + 1;
+	}
+}
+
+void imap_send_flags(struct imap_session *s, size_t index)
+{
+	const struct imap_message *m = &s->box.messages[index];
+	buf line;
+	buf_init(&line);
+	buf_printf(&line, "* %zu FETCH (", index + 1);
+	if (s->condstore)
+		buf_printf(&line, "MODSEQ (%" PRIu64 ") ", m->modseq);
+	buf_puts(&line, "FLAGS ");
+	imap_write_flags(&line, m->flags, m->keywords);
+	buf_puts(&line, ")\r\n");
+	conn_write(s->conn, line.data, line.len);
+	buf_free(&line);
+}
+
+/* Announces the pending removals still in the view and takes them out: one EXPUNGE each
+ * (RFC 3501 7.4.1), or one VANISHED after QRESYNC (RFC 7162 3.2.10). */
+static void announce_expunges(struct imap_session *s)
+{
+	struct imap_mailbox *b = &s->box;
+	uint32_t *uids = xcalloc(b->pending_count + 1, sizeof(*uids));
+	size_t n = 0;
+	for (size_t i = 0; i < b->pending_count; i++) {
+		ssize_t at = imap_index_of_uid(b, b->pending[i]);
+		if (at >= 0) {
+			uids[n++] = b->pending[i];
+			b->messages[at].uid = 0; /* marked; compacted below */
+		}
+	}
+	if (n > 0 && s->qresync) {
+		buf line;
+		buf_init(&line);
+		buf_puts(&line, "* VANISHED ");
+		imap_write_uid_set(&line, uids, n);
+		imap_reply(s, "%s", line.data);
+		buf_free(&line);
+	}
+	size_t kept = 0;
+	for (size_t i = 0; i < b->count; i++) {
+		if (b->messages[i].uid != 0) {
+			b->messages[kept++] = b->messages[i];
+			continue;
+		}
+		/* each EXPUNGE renumbers the rest at once: this one is now number kept + 1 */
+		if (!s->qresync)
+			imap_reply(s, "* %zu EXPUNGE", kept + 1);
+		free(b->messages[i].keywords);
+	}
+	b->count = kept;
+	xfree(&b->pending);
+	b->pending_count = 0;
+	free(uids);
+}
+
+/* Brings the view up to date from what changed in the store since the last sync (by
+ * modseq, so an unchanged mailbox costs one primary-key lookup and a big one only its
+ * changes): removals become pending and are announced when expunges is true, changed flags
+ * go out as FETCH, new messages join the view and EXISTS says so. */
 void imap_mailbox_sync(struct imap_session *s, bool expunges)
 {
 	if (s->state != IMAP_STATE_SELECTED)
 		return;
+	struct imap_mailbox *b = &s->box;
 	struct message *list = NULL;
-	size_t count = 0;
+	uint32_t *gone = NULL;
+	size_t count = 0, gone_count = 0;
+	uint64_t modseq = 0;
 	char *error = NULL;
-	/* read before the list, so a change made in between is seen again next time */
-	if (store_folder_modseq(s->server->store, s->box.folder_id, &s->box.modseq, &error) < 0 ||
-	    store_message_list(s->server->store, s->box.folder_id, &list, &count, &error) < 0) {
+	/* read before the changes, so a change made in between is seen again next time */
+	int r = store_folder_modseq(s->server->store, b->folder_id, &modseq, &error);
+	if (r >= 0 && b->modseq == 0) /* just selected: everything, and nothing to forget */
+		r = store_message_list(s->server->store, b->folder_id, &list, &count, &error);
+	else if (r >= 0 && modseq != b->modseq)
+		r = store_folder_changes(s->server->store, b->folder_id, b->modseq, &list, &count, &gone,
+					 &gone_count, &error);
+	if (r < 0) {
 		log_error("session=%s imap sync failed: %s", conn_id(s->conn), error);
 		free(error);
 		return;
 	}
-	struct imap_mailbox *b = &s->box;
-	size_t i = 0, j = 0;
-	buf line;
-	buf_init(&line);
-	while (i < b->count) {
-		struct imap_message *m = &b->messages[i];
-		while (j < count && list[j].uid < m->uid)
-			j++; /* new in the middle cannot happen: UIDs only grow */
-		if (j >= count || list[j].uid != m->uid) {
-			if (!expunges) {
-				i++;
-				continue;
-			}
-			imap_reply(s, "* %zu EXPUNGE", i + 1);
-			free(m->keywords);
-			memmove(m, m + 1, (b->count - i - 1) * sizeof(*m));
-			b->count--;
-			continue;
-		}
-		const char *keywords = list[j].keywords != NULL ? list[j].keywords : "";
-		if (list[j].flags != m->flags || strcmp(keywords, m->keywords) != 0) {
-			buf_clear(&line);
-			buf_printf(&line, "* %zu FETCH (FLAGS ", i + 1);
-			imap_write_flags(&line, list[j].flags, list[j].keywords);
-			buf_puts(&line, ")\r\n");
-			conn_write(s->conn, line.data, line.len);
-		}
-		message_set(m, &list[j]);
-		i++;
-		j++;
+	b->modseq = modseq;
+	if (gone_count > 0) {
+		b->pending = xrealloc(b->pending, (b->pending_count + gone_count) * sizeof(*b->pending));
+		memcpy(b->pending + b->pending_count, gone, gone_count * sizeof(*gone));
+		b->pending_count += gone_count;
 	}
-	uint32_t last_uid = b->count > 0 ? b->messages[b->count - 1].uid : 0;
+	if (expunges && b->pending_count > 0)
+		announce_expunges(s);
 	size_t kept = b->count;
-	for (j = 0; j < count; j++) {
-		if (list[j].uid <= last_uid)
-			continue;
-		b->messages = xrealloc(b->messages, (b->count + 1) * sizeof(*b->messages));
-		memset(&b->messages[b->count], 0, sizeof(*b->messages));
-		message_set(&b->messages[b->count++], &list[j]);
+	uint32_t last_uid = b->count > 0 ? b->messages[b->count - 1].uid : 0;
+	for (size_t j = 0; j < count; j++) {
+		ssize_t at = imap_index_of_uid(b, list[j].uid);
+		if (at >= 0) {
+			struct imap_message *m = &b->messages[at];
+			bool changed = list[j].flags != m->flags || strcmp(list[j].keywords, m->keywords) != 0;
+			message_set(m, &list[j]);
+			if (changed)
+				imap_send_flags(s, (size_t)at);
+		} else if (list[j].uid > last_uid) { /* UIDs only grow: new, in UID order */
+			b->messages = xrealloc(b->messages, (b->count + 1) * sizeof(*b->messages));
+			memset(&b->messages[b->count], 0, sizeof(*b->messages));
+			message_set(&b->messages[b->count++], &list[j]);
+		}
+		message_clear(&list[j]);
 	}
+	free(list);
+	free(gone);
 	if (b->count > 0 && b->messages[b->count - 1].uid >= b->uidnext)
 		b->uidnext = b->messages[b->count - 1].uid + 1;
 	/* EXISTS for new messages; after expunges alone the count is known (RFC 3501 7.4.1) */
 	if (b->count > kept)
 		imap_reply(s, "* %zu EXISTS", b->count);
-	for (j = 0; j < count; j++)
-		message_clear(&list[j]);
-	free(list);
-	buf_free(&line);
 }
 
 int imap_seqset_indexes(struct imap_session *s, const struct imap_cmd *cmd, const char *text,

@@ -5,6 +5,7 @@
  * commit, so a crash leaves at most an unreferenced file, never a row without its file. */
 #include "store/msgfile.h"
 #include "store/sqlite_internal.h"
+#include "core/xalloc.h"
 #include <stdlib.h>
 
 /* Removes one folder entry, noting its message file as a candidate for deletion. Returns the
@@ -20,6 +21,30 @@ static int expunge_one(struct store *st, int64_t folder_id, uint32_t uid, char *
 		       "ii", folder_id, (int64_t)uid);
 }
 
+int sqlite_folder_remove(struct store *st, int64_t folder_id, const uint32_t *uids, size_t count,
+			 char **error_r)
+{
+	int removed = 0, r = 0;
+	bool *gone = xcalloc(count + 1, sizeof(*gone));
+	for (size_t i = 0; r >= 0 && i < count; i++) {
+		r = expunge_one(st, folder_id, uids[i], error_r);
+		gone[i] = r > 0;
+		removed += r > 0 ? r : 0;
+	}
+	if (r >= 0 && removed > 0)
+		r = db_exec(st, error_r,
+			    "UPDATE folders SET highestmodseq = highestmodseq + 1 WHERE id = ?", "i",
+			    folder_id);
+	for (size_t i = 0; r >= 0 && i < count; i++)
+		if (gone[i])
+			r = db_exec(st, error_r,
+				    "INSERT OR REPLACE INTO expunged SELECT ?, ?, highestmodseq "
+				    "FROM folders WHERE id = ?",
+				    "iii", folder_id, (int64_t)uids[i], folder_id);
+	free(gone);
+	return r < 0 ? -1 : removed;
+}
+
 int store_messages_expunge(struct store *st, int64_t folder_id, const uint32_t *uids, size_t count,
 			   char **error_r)
 {
@@ -30,15 +55,8 @@ int store_messages_expunge(struct store *st, int64_t folder_id, const uint32_t *
 	strlist files;
 	strlist_init(&files);
 	int r = db_exec(st, error_r, "DELETE FROM body_candidates", "");
-	int removed = 0;
-	for (size_t i = 0; r >= 0 && i < count; i++) {
-		r = expunge_one(st, folder_id, uids[i], error_r);
-		removed += r > 0 ? r : 0;
-	}
-	if (r >= 0 && removed > 0)
-		r = db_exec(st, error_r,
-			    "UPDATE folders SET highestmodseq = highestmodseq + 1 WHERE id = ?", "i",
-			    folder_id);
+	if (r >= 0)
+		r = sqlite_folder_remove(st, folder_id, uids, count, error_r);
 	if (r >= 0)
 		r = sqlite_bodies_prune(st, &files, error_r);
 	r = db_finish(st, r < 0 ? -1 : 0, error_r);

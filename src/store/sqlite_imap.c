@@ -4,6 +4,7 @@
 #include "store/msgfile.h"
 #include "store/sqlite_internal.h"
 #include "core/xalloc.h"
+#include <stdlib.h>
 
 int store_flags_update(struct store *st, int64_t folder_id, const struct flag_update *updates,
 		       size_t count, uint64_t *modseq_r, char **error_r)
@@ -130,17 +131,17 @@ int store_messages_copy(struct store *st, int64_t from, int64_t to, const uint32
 		r = -1;
 	}
 	int copied = 0;
+	uint32_t *moved = xcalloc(count + 1, sizeof(*moved));
 	for (size_t i = 0; r >= 0 && i < count; i++) {
 		uids_r[i] = 0;
 		r = copy_one(st, from, to, uids[i], &uids_r[i], error_r);
-		copied += r > 0;
-		if (r > 0 && move)
-			r = db_exec(st, error_r, "DELETE FROM folder_messages WHERE folder_id = ? AND uid = ?",
-				    "ii", from, (int64_t)uids[i]);
+		if (r > 0)
+			moved[copied++] = uids[i];
 	}
+	/* the files stay: the copies refer to them */
 	if (r >= 0 && move && copied > 0)
-		r = db_exec(st, error_r, "UPDATE folders SET highestmodseq = highestmodseq + 1 WHERE id = ?",
-			    "i", from);
+		r = sqlite_folder_remove(st, from, moved, (size_t)copied, error_r);
+	free(moved);
 	r = db_finish(st, r < 0 ? -1 : 0, error_r);
 	*uidvalidity_r = (uint32_t)uidvalidity;
 	return r < 0 ? -1 : copied;

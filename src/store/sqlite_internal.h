@@ -72,5 +72,10 @@ int sqlite_account_purge(struct store *st, int64_t account_id, strlist *unlink_a
 /* Deletes the rows of the message files listed in the temporary table body_candidates that no
  * folder entry and no queue entry refers to any more, inside the caller's transaction, and
  * appends their paths to unlink_after (removed by the caller after the commit). */
+/* Inside a transaction: removes these UIDs from the folder, gives it a new modseq and records
+ * each removal in the expunged table (their files become candidates for
+ * sqlite_bodies_prune). Returns how many were there, or -1. */
+int sqlite_folder_remove(struct store *st, int64_t folder_id, const uint32_t *uids, size_t count,
+			 char **error_r);
 int sqlite_bodies_prune(struct store *st, strlist *unlink_after, char **error_r);
 #endif

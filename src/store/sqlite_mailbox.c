@@ -114,15 +114,13 @@ int store_folder_list(struct store *st, int64_t account_id, struct folder **out,
 	return -1;
 }
 
-int store_message_list(struct store *st, int64_t folder_id, struct message **out, size_t *count,
-		       char **error_r)
+/* Reads the rows of a message query (the columns of MESSAGE_COLUMNS) into *out. */
+#define MESSAGE_COLUMNS "uid, flags, keywords, internal_date, size, modseq, body_id"
+static int messages_from_rows(struct store *st, sqlite3_stmt *stmt, struct message **out,
+			      size_t *count, char **error_r)
 {
 	*out = NULL;
 	*count = 0;
-	sqlite3_stmt *stmt = db_stmt(st, error_r,
-				     "SELECT uid, flags, keywords, internal_date, size, modseq, body_id "
-				     "FROM folder_messages WHERE folder_id = ? ORDER BY uid",
-				     "i", folder_id);
 	int r = stmt != NULL ? 1 : -1;
 	size_t cap = 0;
 	while (r == 1 && (r = db_step(st, stmt, error_r)) == 1) {
@@ -144,6 +142,50 @@ int store_message_list(struct store *st, int64_t folder_id, struct message **out
 	while (*count > 0)
 		message_clear(&(*out)[--*count]);
 	xfree(out);
+	return -1;
+}
+
+int store_message_list(struct store *st, int64_t folder_id, struct message **out, size_t *count,
+		       char **error_r)
+{
+	return messages_from_rows(st, db_stmt(st, error_r, "SELECT " MESSAGE_COLUMNS
+					      " FROM folder_messages WHERE folder_id = ? ORDER BY uid",
+					      "i", folder_id),
+				  out, count, error_r);
+}
+
+int store_folder_changes(struct store *st, int64_t folder_id, uint64_t since,
+			 struct message **changed, size_t *changed_count, uint32_t **vanished,
+			 size_t *vanished_count, char **error_r)
+{
+	*vanished = NULL;
+	*vanished_count = 0;
+	if (messages_from_rows(st, db_stmt(st, error_r, "SELECT " MESSAGE_COLUMNS
+					   " FROM folder_messages WHERE folder_id = ? AND modseq > ? "
+					   "ORDER BY uid",
+					   "ii", folder_id, (int64_t)since),
+			       changed, changed_count, error_r) < 0)
+		return -1;
+	sqlite3_stmt *stmt = db_stmt(st, error_r,
+				     "SELECT uid FROM expunged WHERE folder_id = ? AND modseq > ? "
+				     "ORDER BY uid",
+				     "ii", folder_id, (int64_t)since);
+	int r = stmt != NULL ? 1 : -1;
+	size_t cap = 0;
+	while (r == 1 && (r = db_step(st, stmt, error_r)) == 1) {
+		if (*vanished_count == cap)
+			*vanished = xrealloc(*vanished, (cap = cap ? 2 * cap : 64) * sizeof(**vanished));
+		(*vanished)[(*vanished_count)++] = (uint32_t)sqlite3_column_int64(stmt, 0);
+	}
+	if (r == 0) {
+		sqlite3_reset(stmt);
+		return 0;
+	}
+	while (*changed_count > 0)
+		message_clear(&(*changed)[--*changed_count]);
+	xfree(changed);
+	xfree(vanished);
+	*vanished_count = 0;
 	return -1;
 }
 

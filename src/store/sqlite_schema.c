@@ -86,6 +86,13 @@ static const char schema_v1[] =
 	"  PRIMARY KEY (folder_id, uid)) WITHOUT ROWID;"
 	"CREATE INDEX folder_messages_body ON folder_messages(body_id);"
 	"CREATE INDEX folder_messages_modseq ON folder_messages(folder_id, modseq);"
+	/* What left each folder and at which modseq, so a client can be told what vanished since
+	 * the state it knows (IMAP QRESYNC, RFC 7162 3.2.5) and sessions sync by changes only. */
+	"CREATE TABLE expunged ("
+	"  folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,"
+	"  uid INTEGER NOT NULL,"
+	"  modseq INTEGER NOT NULL,"
+	"  PRIMARY KEY (folder_id, uid)) WITHOUT ROWID;"
 
 	/* The outbound queue: one row per accepted message with remote recipients, one row per
 	 * recipient with its own retry state (status: pending, sent, bounced). */

@@ -134,6 +134,12 @@ void message_clear(struct message *m);
 /* The messages of a folder in UID order. *out is allocated; free each with message_clear. */
 int store_message_list(struct store *st, int64_t folder_id, struct message **out, size_t *count,
 		       char **error_r);
+/* What changed in a folder after modseq since: the messages added or changed (UID order) and
+ * the UIDs removed (ascending). Both arrays are allocated; free each message with
+ * message_clear. 0, or -1 with *error_r. */
+int store_folder_changes(struct store *st, int64_t folder_id, uint64_t since,
+			 struct message **changed, size_t *changed_count, uint32_t **vanished,
+			 size_t *vanished_count, char **error_r);
 /* Reads the whole stored message (per-recipient header lines, then the body file) into out.
  * 1 when found, 0 when there is no such UID, -1 on error. */
 int store_message_read(struct store *st, int64_t folder_id, uint32_t uid, struct buf *out,
