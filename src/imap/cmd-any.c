@@ -63,8 +63,8 @@ void imap_cmd_id(struct imap_session *s, const struct imap_cmd *cmd)
 
 /* enable      = "ENABLE" 1*(SP capability)
  * enable-data = "ENABLED" *(SP capability)
- * None of the extensions offered so far needs enabling, so none is listed (RFC 5161 3.1:
- * unknown ones are ignored). */
+ * CONDSTORE and QRESYNC (which implies CONDSTORE, RFC 7162 3.2.3) can be enabled; others
+ * are ignored (RFC 5161 3.1). Only what this command newly enabled is listed. */
 void imap_cmd_enable(struct imap_session *s, const struct imap_cmd *cmd)
 {
 	for (size_t i = 0; i < cmd->count; i++)
@@ -72,6 +72,21 @@ void imap_cmd_enable(struct imap_session *s, const struct imap_cmd *cmd)
 			imap_tagged(s, cmd->tag, "BAD ENABLE takes capability names");
 			return;
 		}
-	imap_reply(s, "* ENABLED");
+	buf line;
+	buf_init(&line);
+	buf_puts(&line, "* ENABLED");
+	for (size_t i = 0; i < cmd->count; i++) {
+		const struct imap_arg *a = &cmd->args[i];
+		if (imap_arg_atom_is(a, "CONDSTORE") && !s->condstore) {
+			imap_condstore_on(s);
+			buf_puts(&line, " CONDSTORE");
+		} else if (imap_arg_atom_is(a, "QRESYNC") && !s->qresync) {
+			imap_condstore_on(s);
+			s->qresync = true;
+			buf_puts(&line, " QRESYNC");
+		}
+	}
+	imap_reply(s, "%s", line.data);
+	buf_free(&line);
 	imap_tagged(s, cmd->tag, "OK Enable completed");
 }

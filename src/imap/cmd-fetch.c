@@ -1,4 +1,5 @@
-/* FETCH and UID FETCH (RFC 3501 6.4.5, 7.4.2): FLAGS, UID, INTERNALDATE, RFC822.SIZE, RFC822
+/* FETCH and UID FETCH (RFC 3501 6.4.5, 7.4.2; MODSEQ, CHANGEDSINCE and VANISHED of RFC 7162):
+ * FLAGS, UID, INTERNALDATE, RFC822.SIZE, RFC822
  * (.HEADER, .TEXT), ENVELOPE, BODY, BODYSTRUCTURE, BODY[section]<partial> and BODY.PEEK, and
  * the macros ALL, FAST and FULL. Reading a body section without PEEK sets \Seen (in a
  * read-write mailbox), and the new flags go out with it. The MIME structure is parsed from the
@@ -9,6 +10,7 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "mail/mime.h"
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -23,6 +25,7 @@ enum fetch_kind {
 	FETCH_BODY,      /* BODY without a section: the structure without extension data */
 	FETCH_BODYSTRUCTURE,
 	FETCH_SECTION,   /* BODY[...], BODY.PEEK[...], RFC822, RFC822.HEADER, RFC822.TEXT */
+	FETCH_MODSEQ,    /* RFC 7162 3.1.4 */
 };
 
 struct fetch_item {
@@ -38,7 +41,10 @@ struct fetch {
 	size_t count;
 	bool needs_body;
 	bool sets_seen;
-	bool has_flags, has_uid;
+	bool has_flags, has_uid, has_modseq;
+	bool changedsince;         /* only messages with a modseq above since (RFC 7162 3.1.4.1) */
+	uint64_t since;
+	bool vanished;             /* and the UIDs removed since (RFC 7162 3.2.6) */
 };
 
 static void fetch_free(struct fetch *f)
@@ -60,6 +66,7 @@ static struct fetch_item *add_item(struct fetch *f, enum fetch_kind kind, const 
 	it->name = name;
 	f->has_flags |= kind == FETCH_FLAGS;
 	f->has_uid |= kind == FETCH_UID;
+	f->has_modseq |= kind == FETCH_MODSEQ;
 	f->needs_body |= kind == FETCH_ENVELOPE || kind == FETCH_BODY || kind == FETCH_BODYSTRUCTURE;
 	return it;
 }
@@ -87,6 +94,8 @@ static int parse_att(struct fetch *f, const char *a)
 		add_item(f, FETCH_FLAGS, "FLAGS");
 	else if (strcasecmp(a, "UID") == 0)
 		add_item(f, FETCH_UID, "UID");
+	else if (strcasecmp(a, "MODSEQ") == 0)
+		add_item(f, FETCH_MODSEQ, "MODSEQ");
 	else if (strcasecmp(a, "INTERNALDATE") == 0)
 		add_item(f, FETCH_INTERNALDATE, "INTERNALDATE");
 	else if (strcasecmp(a, "RFC822.SIZE") == 0)
@@ -232,6 +241,9 @@ static bool fetch_one(struct imap_session *s, const struct fetch *f, size_t i, b
 		case FETCH_UID:
 			buf_printf(out, "UID %u", m->uid);
 			break;
+		case FETCH_MODSEQ:
+			buf_printf(out, "MODSEQ (%" PRIu64 ")", m->modseq);
+			break;
 		case FETCH_INTERNALDATE:
 			buf_puts(out, "INTERNALDATE ");
 			write_date(out, m->internal_date);
@@ -260,14 +272,41 @@ static bool fetch_one(struct imap_session *s, const struct fetch *f, size_t i, b
 		buf_puts(out, " FLAGS ");
 		imap_write_flags(out, m->flags, m->keywords);
 	}
+	/* RFC 7162 3.1.4.1, 3.1.4.2: with CONDSTORE on, FLAGS go with MODSEQ; CHANGEDSINCE
+	 * implies MODSEQ */
+	if (!f->has_modseq && (f->changedsince || (s->condstore && (f->has_flags || seen_changed))))
+		buf_printf(out, " MODSEQ (%" PRIu64 ")", m->modseq);
 	buf_puts(out, ")\r\n");
 	mime_tree_free(&tree);
 	buf_free(&msg);
 	return true;
 }
 
+/* fetch-modifier = "CHANGEDSINCE" SP mod-sequence-value / "VANISHED" (RFC 7162 3.1.4,
+ * 3.2.6), in "(" ... ")" after the items. VANISHED needs UID FETCH, QRESYNC enabled and
+ * CHANGEDSINCE. */
+static bool parse_modifiers(struct imap_session *s, const struct imap_cmd *cmd, struct fetch *f)
+{
+	if (cmd->count < 3)
+		return true;
+	const struct imap_arg *mods = &cmd->args[2];
+	if (mods->type != IMAP_ARG_LIST || mods->count == 0)
+		return false;
+	for (size_t i = 0; i < mods->count; i++) {
+		const struct imap_arg *a = &mods->list[i];
+		if (imap_arg_atom_is(a, "CHANGEDSINCE") && i + 1 < mods->count && !f->changedsince &&
+		    imap_parse_modseq(&mods->list[i + 1], false, &f->since))
+			f->changedsince = true, i++;
+		else if (imap_arg_atom_is(a, "VANISHED") && cmd->uid && s->qresync)
+			f->vanished = true;
+		else
+			return false;
+	}
+	return !f->vanished || f->changedsince;
+}
+
 /* fetch = "FETCH" SP sequence-set SP ("ALL" / "FULL" / "FAST" / fetch-att /
- *         "(" fetch-att *(SP fetch-att) ")") */
+ *         "(" fetch-att *(SP fetch-att) ")") [SP "(" fetch-modifier ... ")"] */
 void imap_cmd_fetch(struct imap_session *s, const struct imap_cmd *cmd)
 {
 	const char *set = imap_arg_astring(&cmd->args[0]);
@@ -279,15 +318,33 @@ void imap_cmd_fetch(struct imap_session *s, const struct imap_cmd *cmd)
 		ok = ok && parse_att(&f, atts->str) == 0;
 	for (size_t i = 0; ok && atts->type == IMAP_ARG_LIST && i < atts->count; i++)
 		ok = atts->list[i].type == IMAP_ARG_ATOM && parse_att(&f, atts->list[i].str) == 0;
-	if (!ok) {
+	if (!ok || !parse_modifiers(s, cmd, &f)) {
 		fetch_free(&f);
 		imap_tagged(s, cmd->tag, "BAD Invalid or unsupported FETCH items");
 		return;
 	}
+	if (f.has_modseq || f.changedsince)
+		imap_condstore_on(s);
+	/* "changed since" asks about the store, not about this session's last look at it */
+	if (f.changedsince)
+		imap_mailbox_sync(s, cmd->expunges);
 	size_t *idx = NULL, n = 0;
 	if (imap_seqset_indexes(s, cmd, set, &idx, &n) < 0) {
 		fetch_free(&f);
 		return;
+	}
+	if (f.vanished && imap_vanished_since(s, f.since, set) < 0) {
+		free(idx);
+		fetch_free(&f);
+		imap_tagged(s, cmd->tag, "NO [SERVERBUG] Cannot tell what vanished, try again later");
+		return;
+	}
+	if (f.changedsince) { /* only what changed after the client's modseq */
+		size_t kept = 0;
+		for (size_t i = 0; i < n; i++)
+			if (s->box.messages[idx[i]].modseq > f.since)
+				idx[kept++] = idx[i];
+		n = kept;
 	}
 	bool *was_seen = xcalloc(n + 1, sizeof(*was_seen));
 	for (size_t i = 0; i < n; i++)

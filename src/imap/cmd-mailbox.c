@@ -5,6 +5,7 @@
 #include "imap/imap.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -42,20 +43,46 @@ static bool find_folder(struct imap_session *s, const struct imap_cmd *cmd, cons
 	return r > 0;
 }
 
-/* select  = "SELECT" SP mailbox
- * examine = "EXAMINE" SP mailbox
- * A SELECT that fails leaves no mailbox selected (RFC 3501 6.3.1). */
+/* select  = "SELECT" SP mailbox [SP "(" select-param *(SP select-param) ")"]
+ * examine = "EXAMINE" SP mailbox [...]; select-param = "CONDSTORE" / "QRESYNC" SP (...)
+ * (RFC 7162 3.1.8, 3.2.5). A SELECT that fails leaves no mailbox selected (RFC 3501 6.3.1). */
 void imap_cmd_select(struct imap_session *s, const struct imap_cmd *cmd)
 {
 	const char *name = imap_arg_astring(&cmd->args[0]);
-	if (name == NULL || cmd->count > 1) {
-		imap_tagged(s, cmd->tag, "BAD %s takes a mailbox name", cmd->name);
+	const struct imap_arg *params = cmd->count > 1 ? &cmd->args[1] : NULL;
+	bool condstore = false, qresync = false;
+	struct imap_qresync q;
+	if (name == NULL || (params != NULL && params->type != IMAP_ARG_LIST)) {
+		imap_tagged(s, cmd->tag, "BAD %s takes a mailbox name and parameters", cmd->name);
 		return;
 	}
+	for (size_t i = 0; params != NULL && i < params->count; i++) {
+		const struct imap_arg *p = &params->list[i];
+		if (imap_arg_atom_is(p, "CONDSTORE")) {
+			condstore = true;
+		} else if (imap_arg_atom_is(p, "QRESYNC") && i + 1 < params->count && !qresync) {
+			/* RFC 7162 3.2.5: only after ENABLE QRESYNC */
+			if (!s->qresync || imap_qresync_parse(&params->list[++i], &q) < 0) {
+				imap_tagged(s, cmd->tag, "BAD %s", s->qresync ? "Invalid QRESYNC parameter"
+									    : "QRESYNC is not enabled");
+				return;
+			}
+			qresync = true;
+		} else {
+			imap_tagged(s, cmd->tag, "BAD Unknown %s parameter", cmd->name);
+			return;
+		}
+	}
+	/* RFC 7162 3.2.11: the mailbox left behind is announced, so that the responses that
+	 * follow are known to belong to the new one */
+	if (s->state == IMAP_STATE_SELECTED && s->qresync)
+		imap_reply(s, "* OK [CLOSED] Previous mailbox closed");
 	imap_mailbox_close(s);
 	struct folder f = { 0 };
 	if (!find_folder(s, cmd, name, &f))
 		return;
+	if (condstore)
+		imap_condstore_on(s);
 	struct imap_mailbox *b = &s->box;
 	b->folder_id = f.id;
 	b->name = xstrdup(f.name);
@@ -79,6 +106,10 @@ void imap_cmd_select(struct imap_session *s, const struct imap_cmd *cmd)
 		   b->read_only ? "" : SYSTEM_FLAGS " \\*");
 	imap_reply(s, "* OK [UIDVALIDITY %u] UIDs valid", b->uidvalidity);
 	imap_reply(s, "* OK [UIDNEXT %u] Predicted next UID", b->uidnext);
+	/* RFC 7162 3.1.2.1: every SELECT of a server with CONDSTORE says it */
+	imap_reply(s, "* OK [HIGHESTMODSEQ %" PRIu64 "] Highest", b->modseq);
+	if (qresync)
+		imap_qresync_select(s, &q);
 	log_info("session=%s imap select mailbox=%s messages=%zu", conn_id(s->conn), b->name, b->count);
 	imap_tagged(s, cmd->tag, "OK [%s] %s completed", b->read_only ? "READ-ONLY" : "READ-WRITE",
 		    cmd->name);
@@ -166,7 +197,8 @@ void imap_cmd_list(struct imap_session *s, const struct imap_cmd *cmd)
 }
 
 /* status     = "STATUS" SP mailbox SP "(" status-att *(SP status-att) ")"
- * status-att = "MESSAGES" / "RECENT" / "UIDNEXT" / "UIDVALIDITY" / "UNSEEN" */
+ * status-att = "MESSAGES" / "RECENT" / "UIDNEXT" / "UIDVALIDITY" / "UNSEEN" /
+ *              "HIGHESTMODSEQ" (RFC 7162 3.1.6) */
 void imap_cmd_status(struct imap_session *s, const struct imap_cmd *cmd)
 {
 	const char *name = imap_arg_astring(&cmd->args[0]);
@@ -198,6 +230,8 @@ void imap_cmd_status(struct imap_session *s, const struct imap_cmd *cmd)
 			buf_printf(&line, "UIDVALIDITY %u", f.uidvalidity);
 		else if (imap_arg_atom_is(a, "UNSEEN"))
 			buf_printf(&line, "UNSEEN %u", f.unseen);
+		else if (imap_arg_atom_is(a, "HIGHESTMODSEQ") && (imap_condstore_on(s), true))
+			buf_printf(&line, "HIGHESTMODSEQ %" PRIu64, f.highestmodseq);
 		else
 			bad = "BAD Unknown STATUS item";
 	}

@@ -8,6 +8,7 @@
 #include "core/xalloc.h"
 #include "mail/header.h"
 #include "mail/mime.h"
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ struct search {
 	buf msg;             /* its text, read when a key needs it */
 	bool loaded;
 	const char *error;
+	bool modseq_key;     /* MODSEQ was used: the response tells the highest (RFC 7162 3.1.5) */
 };
 
 static const struct {
@@ -223,6 +225,20 @@ static int key(struct search *se, const struct imap_arg *args, size_t count, siz
 			return -1;
 		return m == NULL || text_contains(se, (k[0] | 0x20) == 'b', v);
 	}
+	if (strcasecmp(k, "MODSEQ") == 0) {
+		/* "MODSEQ" [SP entry-name SP entry-type-req] SP mod-sequence-valzer; the entry
+		 * names a flag whose own modseq is asked, but one modseq per message serves all */
+		if (*pos + 2 < count && args[*pos].type == IMAP_ARG_STRING)
+			*pos += 2;
+		uint64_t since;
+		if (*pos >= count || !imap_parse_modseq(&args[*pos], true, &since)) {
+			se->error = "Bad MODSEQ";
+			return -1;
+		}
+		(*pos)++;
+		se->modseq_key = true;
+		return m == NULL || m->modseq >= since;
+	}
 	bool by_uid = strcasecmp(k, "UID") == 0;
 	const char *set = by_uid ? string_arg(se, args, count, pos) : k;
 	struct imap_seqset ss;
@@ -241,11 +257,73 @@ static int key(struct search *se, const struct imap_arg *args, size_t count, siz
 	return in;
 }
 
-/* search = "SEARCH" [SP "CHARSET" SP astring] 1*(SP search-key) */
+/* ESEARCH's result options (RFC 9051 6.4.4, from RFC 4731). */
+enum search_return {
+	RETURN_MIN = 1 << 0,
+	RETURN_MAX = 1 << 1,
+	RETURN_ALL = 1 << 2,
+	RETURN_COUNT = 1 << 3,
+};
+
+/* "RETURN" SP "(" [search-return-opt *(SP search-return-opt)] ")"; an empty list means ALL.
+ * Returns the options, or -1. */
+static int parse_return(const struct imap_arg *a)
+{
+	static const struct { const char *name; int bit; } opts[] = {
+		{ "MIN", RETURN_MIN }, { "MAX", RETURN_MAX }, { "ALL", RETURN_ALL }, { "COUNT", RETURN_COUNT },
+	};
+	if (a->type != IMAP_ARG_LIST)
+		return -1;
+	int ret = 0;
+	for (size_t i = 0; i < a->count; i++) {
+		size_t j = 0;
+		while (j < 4 && !imap_arg_atom_is(&a->list[i], opts[j].name))
+			j++;
+		if (j == 4)
+			return -1;
+		ret |= opts[j].bit;
+	}
+	return ret != 0 ? ret : RETURN_ALL;
+}
+
+/* * ESEARCH (TAG "t") [UID] [MIN n] [MAX n] [COUNT n] [ALL set] [MODSEQ n]: the numbers
+ * are ascending, so MIN and MAX are the ends. */
+static void write_esearch(buf *out, const struct imap_cmd *cmd, int ret, const uint32_t *nums,
+			  size_t n, uint64_t modseq)
+{
+	buf_puts(out, "* ESEARCH (TAG ");
+	imap_write_string(out, cmd->tag, strlen(cmd->tag));
+	buf_putc(out, ')');
+	if (cmd->uid)
+		buf_puts(out, " UID");
+	if ((ret & RETURN_MIN) && n > 0)
+		buf_printf(out, " MIN %u", nums[0]);
+	if ((ret & RETURN_MAX) && n > 0)
+		buf_printf(out, " MAX %u", nums[n - 1]);
+	if (ret & RETURN_COUNT)
+		buf_printf(out, " COUNT %zu", n);
+	if ((ret & RETURN_ALL) && n > 0) {
+		buf_puts(out, " ALL ");
+		imap_write_uid_set(out, nums, n);
+	}
+	if (modseq > 0)
+		buf_printf(out, " MODSEQ %" PRIu64, modseq);
+}
+
+/* search = "SEARCH" [SP "RETURN" SP "(" ... ")"] [SP "CHARSET" SP astring] 1*(SP search-key) */
 void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
 {
 	const struct imap_arg *args = cmd->args;
 	size_t count = cmd->count;
+	int ret = 0; /* 0: the SEARCH response of RFC 3501 */
+	if (imap_arg_atom_is(&args[0], "RETURN")) {
+		if (count < 3 || (ret = parse_return(&args[1])) < 0) {
+			imap_tagged(s, cmd->tag, "BAD RETURN needs a list of MIN, MAX, ALL, COUNT");
+			return;
+		}
+		args += 2;
+		count -= 2;
+	}
 	if (imap_arg_atom_is(&args[0], "CHARSET")) {
 		const char *cs = count > 2 ? imap_arg_astring(&args[1]) : NULL;
 		if (cs == NULL) {
@@ -266,19 +344,40 @@ void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
 		buf_free(&se.msg);
 		return;
 	}
+	if (se.modseq_key)
+		imap_condstore_on(s);
 	se.check_only = false;
-	buf line;
-	buf_init(&line);
-	buf_puts(&line, "* SEARCH");
+	uint32_t *nums = xcalloc(s->box.count + 1, sizeof(*nums));
+	size_t n = 0;
+	uint64_t modseq = 0;
 	for (se.i = 0; se.i < s->box.count; se.i++) {
 		se.loaded = false;
-		if (all_of(&se, args, count) > 0)
-			buf_printf(&line, " %u", cmd->uid ? s->box.messages[se.i].uid : (uint32_t)(se.i + 1));
+		const struct imap_message *m = &s->box.messages[se.i];
+		if (all_of(&se, args, count) <= 0)
+			continue;
+		nums[n++] = cmd->uid ? m->uid : (uint32_t)(se.i + 1);
+		if (m->modseq > modseq)
+			modseq = m->modseq;
+	}
+	if (!se.modseq_key)
+		modseq = 0;
+	buf line;
+	buf_init(&line);
+	if (ret != 0) {
+		write_esearch(&line, cmd, ret, nums, n, modseq);
+	} else {
+		buf_puts(&line, "* SEARCH");
+		for (size_t i = 0; i < n; i++)
+			buf_printf(&line, " %u", nums[i]);
+		/* RFC 7162 3.1.5: the highest modseq of what was found, when there is any */
+		if (n > 0 && modseq > 0)
+			buf_printf(&line, " (MODSEQ %" PRIu64 ")", modseq);
 	}
 	buf_puts(&line, "\r\n");
 	conn_write(s->conn, line.data, line.len);
 	buf_free(&line);
 	buf_free(&se.msg);
+	free(nums);
 	imap_mailbox_sync(s, cmd->expunges);
 	imap_tagged(s, cmd->tag, "OK %sSEARCH completed", cmd->uid ? "UID " : "");
 }

@@ -2,6 +2,7 @@
 #include "imap/imap.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -36,12 +37,58 @@ static char *keywords_apply(const char *old, char op, const char *given)
 	return buf_steal(&out);
 }
 
-/* store           = "STORE" SP sequence-set SP store-att-flags
+/* The [MODIFIED ...] response code for the messages that failed UNCHANGEDSINCE: sequence
+ * numbers, or UIDs for UID STORE (RFC 7162 3.1.3). */
+static void modified_code(struct imap_session *s, bool uid, const size_t *idx, size_t n, buf *out)
+{
+	uint32_t *nums = xcalloc(n + 1, sizeof(*nums));
+	for (size_t i = 0; i < n; i++)
+		nums[i] = uid ? s->box.messages[idx[i]].uid : (uint32_t)idx[i] + 1;
+	buf_puts(out, "[MODIFIED ");
+	imap_write_uid_set(out, nums, n);
+	buf_puts(out, "] ");
+	free(nums);
+}
+
+/* Writes "* n FETCH (FLAGS ...)" for a message just stored: without FLAGS when silent (then
+ * only for the MODSEQ that CONDSTORE needs), with UID for UID STORE. */
+static void store_response(struct imap_session *s, size_t i, bool uid, bool silent, buf *line)
+{
+	const struct imap_message *m = &s->box.messages[i];
+	buf_clear(line);
+	buf_printf(line, "* %zu FETCH (", i + 1);
+	if (!silent) {
+		buf_puts(line, "FLAGS ");
+		imap_write_flags(line, m->flags, m->keywords);
+	}
+	if (uid)
+		buf_printf(line, "%sUID %u", silent ? "" : " ", m->uid);
+	if (s->condstore)
+		buf_printf(line, "%sMODSEQ (%" PRIu64 ")", silent && !uid ? "" : " ", m->modseq);
+	buf_puts(line, ")\r\n");
+	conn_write(s->conn, line->data, line->len);
+}
+
+/* store           = "STORE" SP sequence-set [SP "(" "UNCHANGEDSINCE" SP mod-sequence-valzer ")"]
+ *                   SP store-att-flags
  * store-att-flags = (["+" / "-"] "FLAGS" [".SILENT"]) SP (flag-list / (flag *(SP flag))) */
 void imap_cmd_store(struct imap_session *s, const struct imap_cmd *cmd)
 {
 	const char *set = imap_arg_astring(&cmd->args[0]);
-	const struct imap_arg *item = &cmd->args[1];
+	size_t at = 1;
+	bool conditional = false;
+	uint64_t unchangedsince = 0;
+	if (cmd->args[1].type == IMAP_ARG_LIST) {
+		const struct imap_arg *mods = &cmd->args[1];
+		if (cmd->count < 4 || mods->count != 2 || !imap_arg_atom_is(&mods->list[0], "UNCHANGEDSINCE") ||
+		    !imap_parse_modseq(&mods->list[1], true, &unchangedsince)) {
+			imap_tagged(s, cmd->tag, "BAD Invalid STORE modifier");
+			return;
+		}
+		conditional = true;
+		at = 2;
+	}
+	const struct imap_arg *item = &cmd->args[at];
 	if (set == NULL || item->type != IMAP_ARG_ATOM) {
 		imap_tagged(s, cmd->tag, "BAD STORE takes a sequence set, an item and flags");
 		return;
@@ -54,8 +101,8 @@ void imap_cmd_store(struct imap_session *s, const struct imap_cmd *cmd)
 		imap_tagged(s, cmd->tag, "BAD Unknown STORE item");
 		return;
 	}
-	const struct imap_arg *flags = &cmd->args[2];
-	size_t flag_count = cmd->count - 2;
+	const struct imap_arg *flags = &cmd->args[at + 1];
+	size_t flag_count = cmd->count - at - 1;
 	if (flags->type == IMAP_ARG_LIST) {
 		flag_count = flags->count;
 		flags = flags->list;
@@ -68,10 +115,20 @@ void imap_cmd_store(struct imap_session *s, const struct imap_cmd *cmd)
 		imap_tagged(s, cmd->tag, "BAD Invalid flag");
 		return;
 	}
+	if (conditional)
+		imap_condstore_on(s);
 	size_t *idx = NULL, n = 0;
 	if (s->box.read_only) {
 		imap_tagged(s, cmd->tag, "NO [READ-ONLY] Mailbox is read-only");
 	} else if (imap_seqset_indexes(s, cmd, set, &idx, &n) == 0) {
+		/* the messages changed since the client's modseq are left alone (RFC 7162 3.1.3) */
+		size_t *failed = xcalloc(n + 1, sizeof(*failed)), failed_count = 0, kept = 0;
+		for (size_t i = 0; i < n; i++)
+			if (conditional && s->box.messages[idx[i]].modseq > unchangedsince)
+				failed[failed_count++] = idx[i];
+			else
+				idx[kept++] = idx[i];
+		n = kept;
 		struct flag_update *up = xcalloc(n + 1, sizeof(*up));
 		char **kws = xcalloc(n + 1, sizeof(*kws));
 		for (size_t i = 0; i < n; i++) {
@@ -83,7 +140,7 @@ void imap_cmd_store(struct imap_session *s, const struct imap_cmd *cmd)
 		}
 		uint64_t modseq;
 		char *error = NULL;
-		if (store_flags_update(s->server->store, s->box.folder_id, up, n, &modseq, &error) < 0) {
+		if (n > 0 && store_flags_update(s->server->store, s->box.folder_id, up, n, &modseq, &error) < 0) {
 			log_error("session=%s imap store failed: %s", conn_id(s->conn), error);
 			free(error);
 			imap_tagged(s, cmd->tag, "NO [SERVERBUG] Cannot store flags, try again later");
@@ -97,24 +154,21 @@ void imap_cmd_store(struct imap_session *s, const struct imap_cmd *cmd)
 				m->keywords = kws[i];
 				kws[i] = NULL;
 				m->modseq = modseq;
-				if (silent)
-					continue;
-				buf_clear(&line);
-				buf_printf(&line, "* %zu FETCH (FLAGS ", idx[i] + 1);
-				imap_write_flags(&line, m->flags, m->keywords);
-				if (cmd->uid)
-					buf_printf(&line, " UID %u", m->uid);
-				buf_puts(&line, ")\r\n");
-				conn_write(s->conn, line.data, line.len);
+				if (!silent || conditional)
+					store_response(s, idx[i], cmd->uid, silent, &line);
 			}
-			buf_free(&line);
+			buf_clear(&line);
+			if (failed_count > 0)
+				modified_code(s, cmd->uid, failed, failed_count, &line);
 			imap_mailbox_sync(s, cmd->expunges);
-			imap_tagged(s, cmd->tag, "OK %sSTORE completed", cmd->uid ? "UID " : "");
+			imap_tagged(s, cmd->tag, "OK %s%sSTORE completed", line.data, cmd->uid ? "UID " : "");
+			buf_free(&line);
 		}
 		for (size_t i = 0; i < n; i++)
 			free(kws[i]);
 		free(kws);
 		free(up);
+		free(failed);
 	}
 	free(idx);
 	buf_free(&keywords);

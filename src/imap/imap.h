@@ -141,10 +141,31 @@ int imap_parse_flags(const struct imap_arg *args, size_t count, uint32_t *bits, 
 int imap_month(const char *name);
 /* Writes the flags of m as a parenthesised flag list. */
 void imap_write_flags(buf *out, uint32_t flags, const char *keywords);
+/* ---- imap_condstore.c (RFC 7162) ---- */
+/* mod-sequence-value (or mod-sequence-valzer when zero_ok) into *out; false when it is not. */
+bool imap_parse_modseq(const struct imap_arg *a, bool zero_ok, uint64_t *out);
+/* Turns CONDSTORE on for the session (ENABLE, or a command that implies it). */
+void imap_condstore_on(struct imap_session *s);
+/* UID FETCH ... (CHANGEDSINCE n VANISHED): the UIDs of uid_set removed since modseq since,
+ * as VANISHED (EARLIER). -1 when the set is invalid or the store failed. */
+int imap_vanished_since(struct imap_session *s, uint64_t since, const char *uid_set);
+/* The QRESYNC select parameter: the state the client knows. */
+struct imap_qresync {
+	uint32_t uidvalidity;
+	uint64_t modseq;
+	const char *known_uids; /* NULL: all */
+};
+/* Parses "(uidvalidity modseq [known-uids [seq-match-data]])"; -1 when malformed. */
+int imap_qresync_parse(const struct imap_arg *a, struct imap_qresync *q);
+/* After SELECT loaded the mailbox: VANISHED (EARLIER) and FETCH for what changed since. */
+void imap_qresync_select(struct imap_session *s, const struct imap_qresync *q);
+
 /* The index of uid in the selected mailbox's view, or -1. */
 ssize_t imap_index_of_uid(const struct imap_mailbox *b, uint32_t uid);
 /* Writes ascending UIDs as a compact set: "1:3,7,9:10". */
 void imap_write_uid_set(buf *out, const uint32_t *uids, size_t n);
+/* Sends "* VANISHED [(EARLIER)] uids" (RFC 7162 3.2.10) when n > 0; uids ascending. */
+void imap_send_vanished(struct imap_session *s, bool earlier, const uint32_t *uids, size_t n);
 /* Sends "* n FETCH (FLAGS ...)" for the message at index (with MODSEQ after CONDSTORE). */
 void imap_send_flags(struct imap_session *s, size_t index);
 /* Brings the session's view of the selected mailbox up to date with the store, sending

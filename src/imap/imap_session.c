@@ -40,7 +40,7 @@ static const struct imap_command_def commands[] = {
 	{ "CLOSE", imap_cmd_close, GATE_SELECTED, 0, 0 },
 	{ "UNSELECT", imap_cmd_close, GATE_SELECTED, 0, 0 },
 	{ "EXPUNGE", imap_cmd_expunge, GATE_SELECTED | GATE_UID, 0, 1 },
-	{ "FETCH", imap_cmd_fetch, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE, 2, 2 },
+	{ "FETCH", imap_cmd_fetch, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE, 2, 3 },
 	{ "STORE", imap_cmd_store, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE, 3, 255 },
 	{ "SEARCH", imap_cmd_search, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE, 1, 255 },
 	{ "COPY", imap_cmd_copy, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE, 2, 2 },
@@ -102,7 +102,7 @@ bool imap_auth_allowed(const struct imap_session *s)
 void imap_capabilities(const struct imap_session *s, buf *out)
 {
 	buf_puts(out, "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
-		     "CHILDREN SPECIAL-USE");
+		     "CHILDREN SPECIAL-USE CONDSTORE QRESYNC ESEARCH");
 	if (s->state != IMAP_STATE_NOT_AUTHENTICATED)
 		return;
 	if (!conn_is_tls(s->conn) && s->server->host.tls != NULL)
@@ -279,6 +279,18 @@ void imap_send_flags(struct imap_session *s, size_t index)
 	buf_free(&line);
 }
 
+void imap_send_vanished(struct imap_session *s, bool earlier, const uint32_t *uids, size_t n)
+{
+	if (n == 0)
+		return;
+	buf line;
+	buf_init(&line);
+	buf_puts(&line, earlier ? "* VANISHED (EARLIER) " : "* VANISHED ");
+	imap_write_uid_set(&line, uids, n);
+	imap_reply(s, "%s", line.data);
+	buf_free(&line);
+}
+
 /* Announces the pending removals still in the view and takes them out: one EXPUNGE each
  * (RFC 3501 7.4.1), or one VANISHED after QRESYNC (RFC 7162 3.2.10). */
 static void announce_expunges(struct imap_session *s)
@@ -293,14 +305,8 @@ static void announce_expunges(struct imap_session *s)
 			b->messages[at].uid = 0; /* marked; compacted below */
 		}
 	}
-	if (n > 0 && s->qresync) {
-		buf line;
-		buf_init(&line);
-		buf_puts(&line, "* VANISHED ");
-		imap_write_uid_set(&line, uids, n);
-		imap_reply(s, "%s", line.data);
-		buf_free(&line);
-	}
+	if (s->qresync)
+		imap_send_vanished(s, false, uids, n);
 	size_t kept = 0;
 	for (size_t i = 0; i < b->count; i++) {
 		if (b->messages[i].uid != 0) {
