@@ -181,6 +181,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		smtp_server_attach(sv.smtp, st, wq, committer, login_failures);
 		pop3_server_attach(sv.pop3, st, wq, login_failures);
 		imap_server_attach(sv.imap, st, wq, committer, login_failures);
+		committer_watch(committer, imap_server_delivered, sv.imap);
 		sv.queue = queue_runner_new(sv.base, cfg, st, committer, &error);
 		if (sv.queue == NULL) {
 			log_error("outbound delivery disabled: %s", error);

@@ -8,6 +8,7 @@
 #define COMMIT_BATCH_MAX 256
 
 struct commit_item {
+	struct committer *c;
 	struct delivery *d;
 	committer_done_fn *done;
 	void *arg;
@@ -16,6 +17,8 @@ struct commit_item {
 struct committer {
 	struct store *store;
 	struct inbox *inbox;
+	committer_watch_fn *watch;
+	void *watch_arg;
 	struct mtqueue *waiting;
 	pthread_t thread;
 };
@@ -23,6 +26,8 @@ struct committer {
 static void run_done(void *arg)
 {
 	struct commit_item *item = arg;
+	if (item->d->status == 0 && item->c->watch != NULL)
+		item->c->watch(item->d, item->c->watch_arg);
 	item->done(item->d, item->arg);
 	free(item);
 }
@@ -74,8 +79,15 @@ void committer_free(struct committer **cp)
 void committer_submit(struct committer *c, struct delivery *d, committer_done_fn *done, void *arg)
 {
 	struct commit_item *item = xmalloc(sizeof(*item));
+	item->c = c;
 	item->d = d;
 	item->done = done;
 	item->arg = arg;
 	mtqueue_push(c->waiting, item);
+}
+
+void committer_watch(struct committer *c, committer_watch_fn *fn, void *arg)
+{
+	c->watch = fn;
+	c->watch_arg = arg;
 }

@@ -17,4 +17,8 @@ struct committer *committer_new(const char *data_dir, struct inbox *ib, char **e
 /* Commits what is waiting, then stops the thread and frees everything. */
 void committer_free(struct committer **c);
 void committer_submit(struct committer *c, struct delivery *d, committer_done_fn *done, void *arg);
+/* Runs on the loop thread for every delivery committed, before its own done: how IMAP
+ * sessions waiting in IDLE hear of new mail at once. One watcher; set it before mail flows. */
+typedef void committer_watch_fn(const struct delivery *d, void *arg);
+void committer_watch(struct committer *c, committer_watch_fn *fn, void *arg);
 #endif

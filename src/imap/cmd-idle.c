@@ -1,16 +1,19 @@
-/* IDLE (RFC 2177): the client waits and the server pushes changes. The session looks at its
- * folder's highestmodseq twice a second while idling (one primary-key lookup), and syncs only
- * when it moved, so mail delivered by SMTP or changes made by another session show up within a
- * second. A wake-up from the committer instead of the timer is for later. */
+/* IDLE (RFC 2177): the client waits and the server pushes changes. Sessions in IDLE are on the
+ * server's list of idlers; a delivery committed for their account (the committer's watch) or a
+ * change made by another IMAP session of the account wakes them at once, and they sync. A
+ * slow timer (IDLE_POLL_SECONDS) also looks at the folder's highestmodseq, for changes no one
+ * announces (POP3 deletions, the admin command line). */
 #include "imap/imap.h"
 #include "core/xalloc.h"
 #include <event2/event.h>
 #include <stdlib.h>
 #include <strings.h>
 
-static void idle_tick(evutil_socket_t fd, short what, void *arg)
+#define IDLE_POLL_SECONDS 5
+
+/* Syncs an idling session when its folder moved: one primary-key lookup when it did not. */
+static void idle_check(struct imap_session *s)
 {
-	struct imap_session *s = arg;
 	uint64_t modseq;
 	char *error = NULL;
 	if (s->state != IMAP_STATE_SELECTED)
@@ -23,6 +26,38 @@ static void idle_tick(evutil_socket_t fd, short what, void *arg)
 		imap_mailbox_sync(s, true);
 }
 
+static void idle_tick(evutil_socket_t fd, short what, void *arg)
+{
+	idle_check(arg);
+}
+
+static void idlers_remove(struct imap_session *s)
+{
+	struct imap_server *srv = s->server;
+	if (s->idle_prev != NULL)
+		s->idle_prev->idle_next = s->idle_next;
+	else if (srv->idlers == s)
+		srv->idlers = s->idle_next;
+	if (s->idle_next != NULL)
+		s->idle_next->idle_prev = s->idle_prev;
+	s->idle_prev = s->idle_next = NULL;
+}
+
+void imap_wake_idlers(struct imap_server *srv, int64_t account_id, const struct imap_session *except)
+{
+	for (struct imap_session *s = srv->idlers, *next; s != NULL; s = next) {
+		next = s->idle_next; /* a sync that fails to write may end the session */
+		if (s != except && s->user_id == account_id)
+			idle_check(s);
+	}
+}
+
+void imap_server_delivered(const struct delivery *d, void *arg)
+{
+	for (size_t i = 0; i < d->local_count; i++)
+		imap_wake_idlers(arg, d->local[i].account_id, NULL);
+}
+
 /* idle = "IDLE" CRLF "DONE" */
 void imap_cmd_idle(struct imap_session *s, const struct imap_cmd *cmd)
 {
@@ -31,15 +66,27 @@ void imap_cmd_idle(struct imap_session *s, const struct imap_cmd *cmd)
 	s->wait = IMAP_WAIT_IDLE;
 	imap_mailbox_sync(s, true);
 	imap_reply(s, "+ idling");
+	struct imap_server *srv = s->server;
+	s->idle_next = srv->idlers;
+	if (s->idle_next != NULL)
+		s->idle_next->idle_prev = s;
+	srv->idlers = s;
 	if (s->idle_timer == NULL)
-		s->idle_timer = event_new(s->server->host.base, -1, EV_PERSIST, idle_tick, s);
-	struct timeval tv = { 0, 500000 };
+		s->idle_timer = event_new(srv->host.base, -1, EV_PERSIST, idle_tick, s);
+	struct timeval tv = { IDLE_POLL_SECONDS, 0 };
 	event_add(s->idle_timer, &tv);
+}
+
+void imap_idle_end(struct imap_session *s)
+{
+	if (s->idle_timer != NULL)
+		event_del(s->idle_timer);
+	idlers_remove(s);
 }
 
 void imap_idle_line(struct imap_session *s, const char *line, size_t len)
 {
-	event_del(s->idle_timer);
+	imap_idle_end(s);
 	s->wait = IMAP_WAIT_NONE;
 	if (len == 4 && strncasecmp(line, "DONE", 4) == 0)
 		imap_tagged(s, s->tag, "OK IDLE terminated");

@@ -25,6 +25,7 @@ struct imap_server {
 	struct committer *committer; /* APPEND */
 	struct login_env login;   /* password checks, SASL exchanges and the failure policy */
 	struct imap_limits limits;
+	struct imap_session *idlers; /* the sessions in IDLE, woken when their account changes */
 };
 
 /* RFC 3501 3, and the waits inside the states. */
@@ -81,7 +82,8 @@ struct imap_session {
 	bool qresync;             /* RFC 7162: VANISHED instead of EXPUNGE */
 	struct imap_mailbox box;  /* valid in IMAP_STATE_SELECTED */
 	struct imap_frame frame;
-	struct event *idle_timer; /* IDLE: looks for changes to the mailbox */
+	struct event *idle_timer; /* IDLE: looks for changes no one announces */
+	struct imap_session *idle_prev, *idle_next; /* on the server's idlers while in IDLE */
 	bool gone;                /* the connection closed; free when nothing is in flight */
 };
 
@@ -104,6 +106,8 @@ enum imap_gate {
 	GATE_UID = 1 << 3,       /* may follow UID (FETCH, STORE, COPY, MOVE, SEARCH, EXPUNGE) */
 	GATE_NO_EXPUNGE = 1 << 4,/* RFC 3501 7.4.1: no EXPUNGE responses with it (unless UID);
 	                            sets imap_cmd.expunges for the handler's sync */
+	GATE_WRITES = 1 << 5,    /* not a gate: it may change the account's mail, so the account's
+	                            other sessions in IDLE are woken after it */
 };
 
 struct imap_command_def {
@@ -207,4 +211,8 @@ void imap_cmd_idle(struct imap_session *s, const struct imap_cmd *cmd);
 /* A line while in IMAP_WAIT_SASL / IMAP_WAIT_IDLE. */
 void imap_auth_response(struct imap_session *s, const char *line, size_t len);
 void imap_idle_line(struct imap_session *s, const char *line, size_t len);
+/* Leaves IDLE's list and timer (DONE, or the session ends). */
+void imap_idle_end(struct imap_session *s);
+/* Syncs the sessions of account_id in IDLE (but except), which sends them what changed. */
+void imap_wake_idlers(struct imap_server *srv, int64_t account_id, const struct imap_session *except);
 #endif

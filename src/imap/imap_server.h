@@ -24,6 +24,9 @@ void imap_server_configure(struct imap_server *srv, const struct config *cfg, SS
  * that every protocol shares. */
 void imap_server_attach(struct imap_server *srv, struct store *st, struct workq *wq,
 			struct committer *cm, struct ip_counts *login_failures);
+/* The committer's watch (committer_watch with the server as arg): a committed delivery wakes
+ * its recipients' sessions in IDLE. */
+void imap_server_delivered(const struct delivery *d, void *arg);
 /* Stops accepting and reading commands (shutdown). */
 void imap_server_stop(struct imap_server *srv);
 void imap_server_free(struct imap_server **srv);

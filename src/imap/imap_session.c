@@ -37,14 +37,14 @@ static const struct imap_command_def commands[] = {
 	{ "NAMESPACE", imap_cmd_namespace, GATE_AUTH, 0, 0 },
 	{ "IDLE", imap_cmd_idle, GATE_AUTH, 0, 0 },
 	{ "CHECK", imap_cmd_noop, GATE_SELECTED, 0, 0 },
-	{ "CLOSE", imap_cmd_close, GATE_SELECTED, 0, 0 },
+	{ "CLOSE", imap_cmd_close, GATE_SELECTED | GATE_WRITES, 0, 0 },
 	{ "UNSELECT", imap_cmd_close, GATE_SELECTED, 0, 0 },
-	{ "EXPUNGE", imap_cmd_expunge, GATE_SELECTED | GATE_UID, 0, 1 },
-	{ "FETCH", imap_cmd_fetch, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE, 2, 3 },
-	{ "STORE", imap_cmd_store, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE, 3, 255 },
+	{ "EXPUNGE", imap_cmd_expunge, GATE_SELECTED | GATE_UID | GATE_WRITES, 0, 1 },
+	{ "FETCH", imap_cmd_fetch, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE | GATE_WRITES, 2, 3 },
+	{ "STORE", imap_cmd_store, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE | GATE_WRITES, 3, 255 },
 	{ "SEARCH", imap_cmd_search, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE, 1, 255 },
-	{ "COPY", imap_cmd_copy, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE, 2, 2 },
-	{ "MOVE", imap_cmd_copy, GATE_SELECTED | GATE_UID, 2, 2 },
+	{ "COPY", imap_cmd_copy, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE | GATE_WRITES, 2, 2 },
+	{ "MOVE", imap_cmd_copy, GATE_SELECTED | GATE_UID | GATE_WRITES, 2, 2 },
 };
 
 static const char *state_name(enum imap_state state)
@@ -426,6 +426,7 @@ void imap_session_free(struct service_link *l)
 	struct imap_session *s = (struct imap_session *)l;
 	imap_mailbox_close(s);
 	login_exchange_free(&s->auth);
+	imap_idle_end(s);
 	if (s->idle_timer != NULL)
 		event_free(s->idle_timer);
 	service_session_close(&s->server->host, &s->link, &s->conn);
@@ -490,6 +491,8 @@ static void dispatch(struct imap_session *s, const struct imap_command *c)
 		return;
 	}
 	def->handler(s, &cmd);
+	if (def->gates & GATE_WRITES)
+		imap_wake_idlers(s->server, s->user_id, s);
 }
 
 /* Parses the framed command and dispatches it; bad syntax gets BAD and the session goes on. */

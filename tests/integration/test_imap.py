@@ -510,7 +510,7 @@ def test_idle_sees_smtp_delivery(mailbox):
 
 
 def test_idle_with_imaplib_in_thread(mailbox):
-    """Another session's STORE shows up in IDLE."""
+    """Another session's STORE shows up in IDLE at once."""
     r = raw(mailbox)
     r.cmd("a", f"LOGIN {ALICE} {mailbox.passwords[ALICE]}")
     r.cmd("b", "SELECT INBOX")
@@ -525,8 +525,10 @@ def test_idle_with_imaplib_in_thread(mailbox):
     t = threading.Thread(target=change)
     t.start()
     t.join()
+    changed = time.time()
     r.sock.settimeout(5)
     assert r.line() == "* 3 FETCH (FLAGS (\\Answered))"
+    assert time.time() - changed < 1, "the change must wake IDLE, not wait for a poll"
     r.send("DONE\r\n")
     assert r.until("c")[-1].startswith("c OK")
     r.close()
