@@ -140,63 +140,194 @@ static char *canonical(const char *name)
 	return xstrdup(name);
 }
 
-/* list = "LIST" SP mailbox SP list-mailbox
+/* What LIST was asked (RFC 9051 6.3.9, LIST-EXTENDED and LIST-STATUS). */
+struct list_query {
+	bool lsub;
+	bool subscribed;       /* selection: only subscribed mailboxes */
+	bool special_only;     /* selection SPECIAL-USE (RFC 6154 3): only those with one */
+	bool return_subscribed;
+	bool return_special;   /* LIST shows special-use attributes always; LSUB never */
+	const struct imap_arg *status; /* RETURN (STATUS (...)): the items, or NULL */
+	char **patterns;       /* reference + pattern, INBOX canonical */
+	size_t pattern_count;
+	bool delimiter_only;   /* an empty pattern asks for the hierarchy delimiter */
+};
+
+/* status-att items of STATUS and LIST-STATUS into line ("MESSAGES 3 UNSEEN 1"); the error
+ * text for an unknown item, or NULL. */
+static const char *status_items(struct imap_session *s, const struct folder *f,
+				const struct imap_arg *atts, buf *line)
+{
+	for (size_t i = 0; i < atts->count; i++) {
+		const struct imap_arg *a = &atts->list[i];
+		if (i > 0)
+			buf_putc(line, ' ');
+		if (imap_arg_atom_is(a, "MESSAGES"))
+			buf_printf(line, "MESSAGES %u", f->messages);
+		else if (imap_arg_atom_is(a, "RECENT"))
+			buf_puts(line, "RECENT 0");
+		else if (imap_arg_atom_is(a, "UIDNEXT"))
+			buf_printf(line, "UIDNEXT %u", f->uidnext);
+		else if (imap_arg_atom_is(a, "UIDVALIDITY"))
+			buf_printf(line, "UIDVALIDITY %u", f->uidvalidity);
+		else if (imap_arg_atom_is(a, "UNSEEN"))
+			buf_printf(line, "UNSEEN %u", f->unseen);
+		else if (imap_arg_atom_is(a, "HIGHESTMODSEQ") && (imap_condstore_on(s), true))
+			buf_printf(line, "HIGHESTMODSEQ %" PRIu64, f->highestmodseq);
+		else
+			return "Unknown STATUS item";
+	}
+	return NULL;
+}
+
+static void write_status(buf *line, const struct folder *f, const char *items)
+{
+	buf_puts(line, "* STATUS ");
+	imap_write_string(line, f->name, strlen(f->name));
+	buf_printf(line, " (%s)\r\n", items);
+}
+
+/* Parses the extended LIST arguments around the reference and pattern(s). Returns the error
+ * text for BAD, or NULL. */
+static const char *list_parse(const struct imap_cmd *cmd, struct list_query *q)
+{
+	const struct imap_arg *args = cmd->args;
+	size_t count = cmd->count, at = 0;
+	q->lsub = strcmp(cmd->name, "LSUB") == 0;
+	q->return_special = !q->lsub;
+	if (!q->lsub && count > 0 && args[0].type == IMAP_ARG_LIST) {
+		bool recursive = false;
+		for (size_t i = 0; i < args[0].count; i++) {
+			const struct imap_arg *o = &args[0].list[i];
+			if (imap_arg_atom_is(o, "SUBSCRIBED"))
+				q->subscribed = q->return_subscribed = true;
+			else if (imap_arg_atom_is(o, "SPECIAL-USE"))
+				q->special_only = true;
+			else if (imap_arg_atom_is(o, "RECURSIVEMATCH"))
+				recursive = true;
+			else if (!imap_arg_atom_is(o, "REMOTE"))
+				return "Unknown LIST selection option";
+		}
+		/* RFC 5258 3.1: RECURSIVEMATCH alone means nothing */
+		if (recursive && !q->subscribed && !q->special_only)
+			return "RECURSIVEMATCH needs another selection option";
+		at = 1;
+	}
+	if (count < at + 2)
+		return "LIST takes a reference and a mailbox pattern";
+	const char *ref = imap_arg_astring(&args[at]);
+	const struct imap_arg *pat = &args[at + 1];
+	size_t npat = pat->type == IMAP_ARG_LIST ? pat->count : 1;
+	if (ref == NULL || npat == 0 || (q->lsub && pat->type == IMAP_ARG_LIST))
+		return "LIST takes a reference and a mailbox pattern";
+	q->patterns = xcalloc(npat, sizeof(*q->patterns));
+	for (size_t i = 0; i < npat; i++) {
+		const char *p = imap_arg_astring(pat->type == IMAP_ARG_LIST ? &pat->list[i] : pat);
+		if (p == NULL)
+			return "Invalid mailbox pattern";
+		q->delimiter_only = pat->type != IMAP_ARG_LIST && *p == '\0';
+		char *joined = xasprintf("%s%s", ref, p);
+		q->patterns[q->pattern_count++] = canonical(joined);
+		free(joined);
+	}
+	at += 2;
+	if (at == count)
+		return NULL;
+	if (q->lsub || count != at + 2 || !imap_arg_atom_is(&args[at], "RETURN") ||
+	    args[at + 1].type != IMAP_ARG_LIST)
+		return "Unknown LIST arguments";
+	const struct imap_arg *ret = &args[at + 1];
+	for (size_t i = 0; i < ret->count; i++) {
+		const struct imap_arg *o = &ret->list[i];
+		if (imap_arg_atom_is(o, "SUBSCRIBED"))
+			q->return_subscribed = true;
+		else if (imap_arg_atom_is(o, "SPECIAL-USE") || imap_arg_atom_is(o, "CHILDREN"))
+			continue; /* given anyway */
+		else if (imap_arg_atom_is(o, "STATUS") && i + 1 < ret->count &&
+			 ret->list[i + 1].type == IMAP_ARG_LIST && ret->list[i + 1].count > 0)
+			q->status = &ret->list[++i];
+		else
+			return "Unknown LIST return option";
+	}
+	return NULL;
+}
+
+static bool list_matches(const struct list_query *q, const struct folder *f)
+{
+	if ((q->lsub || q->subscribed) && !f->subscribed)
+		return false;
+	if (q->special_only && f->special_use == NULL)
+		return false;
+	for (size_t i = 0; i < q->pattern_count; i++)
+		if (pattern_match(q->patterns[i], f->name))
+			return true;
+	return false;
+}
+
+/* list = "LIST" [SP list-select-opts] SP mailbox SP mbox-or-pat [SP list-return-opts]
  * lsub = "LSUB" SP mailbox SP list-mailbox
- * The reference is put before the pattern (6.3.8); an empty pattern asks for the delimiter. */
+ * The reference is put before the pattern (6.3.8); an empty pattern asks for the delimiter.
+ * Every mailbox exists (subscriptions live on folders), so \NonExistent never appears. */
 void imap_cmd_list(struct imap_session *s, const struct imap_cmd *cmd)
 {
-	const char *ref = imap_arg_astring(&cmd->args[0]);
-	const char *pat = imap_arg_astring(&cmd->args[1]);
-	bool lsub = strcmp(cmd->name, "LSUB") == 0;
-	if (ref == NULL || pat == NULL) {
-		imap_tagged(s, cmd->tag, "BAD %s takes a reference and a mailbox pattern", cmd->name);
-		return;
-	}
-	if (*pat == '\0') {
-		if (!lsub)
-			imap_reply(s, "* LIST (\\Noselect) \"/\" \"\"");
-		imap_tagged(s, cmd->tag, "OK LIST completed");
-		return;
-	}
-	char *joined = xasprintf("%s%s", ref, pat);
-	char *full = canonical(joined);
-	free(joined);
+	struct list_query q = { 0 };
+	const char *bad = list_parse(cmd, &q);
 	struct folder *folders = NULL;
 	size_t count = 0;
 	char *error = NULL;
-	if (store_folder_list(s->server->store, s->user_id, &folders, &count, &error) < 0) {
-		free(full);
+	if (bad != NULL) {
+		imap_tagged(s, cmd->tag, "BAD %s", bad);
+	} else if (q.delimiter_only) {
+		if (!q.lsub)
+			imap_reply(s, "* LIST (\\Noselect) \"/\" \"\"");
+		imap_tagged(s, cmd->tag, "OK LIST completed");
+	} else if (store_folder_list(s->server->store, s->user_id, &folders, &count, &error) < 0) {
 		store_failed(s, cmd, error);
-		return;
+	} else {
+		buf line, items;
+		buf_init(&line);
+		buf_init(&items);
+		for (size_t i = 0; i < count && bad == NULL; i++) {
+			const struct folder *f = &folders[i];
+			if (!list_matches(&q, f))
+				continue;
+			size_t len = strlen(f->name);
+			bool children = false;
+			for (size_t j = 0; j < count && !children; j++)
+				children = strncmp(folders[j].name, f->name, len) == 0 && folders[j].name[len] == '/';
+			buf_clear(&line);
+			buf_printf(&line, "* %s (%s", cmd->name, children ? "\\HasChildren" : "\\HasNoChildren");
+			if (q.return_subscribed && f->subscribed)
+				buf_puts(&line, " \\Subscribed");
+			if (f->special_use != NULL && q.return_special)
+				buf_printf(&line, " %s", f->special_use);
+			buf_puts(&line, ") \"/\" ");
+			imap_write_string(&line, f->name, len);
+			buf_puts(&line, "\r\n");
+			if (q.status != NULL) { /* RFC 9051 6.3.9.8: STATUS right after its LIST */
+				buf_clear(&items);
+				bad = status_items(s, f, q.status, &items);
+				write_status(&line, f, items.data);
+			}
+			if (bad == NULL)
+				conn_write(s->conn, line.data, line.len);
+		}
+		buf_free(&line);
+		buf_free(&items);
+		if (bad != NULL)
+			imap_tagged(s, cmd->tag, "BAD %s", bad);
+		else
+			imap_tagged(s, cmd->tag, "OK %s completed", cmd->name);
 	}
-	buf line;
-	buf_init(&line);
-	for (size_t i = 0; i < count; i++) {
-		const char *name = folders[i].name;
-		if ((lsub && !folders[i].subscribed) || !pattern_match(full, name))
-			continue;
-		size_t len = strlen(name);
-		bool children = false;
-		for (size_t j = 0; j < count && !children; j++)
-			children = strncmp(folders[j].name, name, len) == 0 && folders[j].name[len] == '/';
-		buf_clear(&line);
-		buf_printf(&line, "* %s (%s", cmd->name, children ? "\\HasChildren" : "\\HasNoChildren");
-		if (folders[i].special_use != NULL && !lsub)
-			buf_printf(&line, " %s", folders[i].special_use);
-		buf_puts(&line, ") \"/\" ");
-		imap_write_string(&line, name, len);
-		buf_puts(&line, "\r\n");
-		conn_write(s->conn, line.data, line.len);
-	}
-	buf_free(&line);
 	for (size_t i = 0; i < count; i++)
 		folder_clear(&folders[i]);
 	free(folders);
-	free(full);
-	imap_tagged(s, cmd->tag, "OK %s completed", cmd->name);
+	for (size_t i = 0; i < q.pattern_count; i++)
+		free(q.patterns[i]);
+	free(q.patterns);
 }
 
-/* status     = "STATUS" SP mailbox SP "(" status-att *(SP status-att) ")"
+/* status = "STATUS" SP mailbox SP "(" status-att *(SP status-att) ")"
  * status-att = "MESSAGES" / "RECENT" / "UIDNEXT" / "UIDVALIDITY" / "UNSEEN" /
  *              "HIGHESTMODSEQ" (RFC 7162 3.1.6) */
 void imap_cmd_status(struct imap_session *s, const struct imap_cmd *cmd)
@@ -210,38 +341,18 @@ void imap_cmd_status(struct imap_session *s, const struct imap_cmd *cmd)
 	struct folder f = { 0 };
 	if (!find_folder(s, cmd, name, &f))
 		return;
-	buf line;
+	buf items, line;
+	buf_init(&items);
 	buf_init(&line);
-	buf_puts(&line, "* STATUS ");
-	imap_write_string(&line, f.name, strlen(f.name));
-	buf_puts(&line, " (");
-	const char *bad = NULL;
-	for (size_t i = 0; i < atts->count && bad == NULL; i++) {
-		const struct imap_arg *a = &atts->list[i];
-		if (i > 0)
-			buf_putc(&line, ' ');
-		if (imap_arg_atom_is(a, "MESSAGES"))
-			buf_printf(&line, "MESSAGES %u", f.messages);
-		else if (imap_arg_atom_is(a, "RECENT"))
-			buf_puts(&line, "RECENT 0");
-		else if (imap_arg_atom_is(a, "UIDNEXT"))
-			buf_printf(&line, "UIDNEXT %u", f.uidnext);
-		else if (imap_arg_atom_is(a, "UIDVALIDITY"))
-			buf_printf(&line, "UIDVALIDITY %u", f.uidvalidity);
-		else if (imap_arg_atom_is(a, "UNSEEN"))
-			buf_printf(&line, "UNSEEN %u", f.unseen);
-		else if (imap_arg_atom_is(a, "HIGHESTMODSEQ") && (imap_condstore_on(s), true))
-			buf_printf(&line, "HIGHESTMODSEQ %" PRIu64, f.highestmodseq);
-		else
-			bad = "BAD Unknown STATUS item";
-	}
-	buf_puts(&line, ")\r\n");
-	if (bad != NULL)
-		imap_tagged(s, cmd->tag, "%s", bad);
-	else {
+	const char *bad = status_items(s, &f, atts, &items);
+	if (bad != NULL) {
+		imap_tagged(s, cmd->tag, "BAD %s", bad);
+	} else {
+		write_status(&line, &f, items.data);
 		conn_write(s->conn, line.data, line.len);
 		imap_tagged(s, cmd->tag, "OK STATUS completed");
 	}
+	buf_free(&items);
 	buf_free(&line);
 	folder_clear(&f);
 }

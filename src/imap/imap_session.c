@@ -30,7 +30,7 @@ static const struct imap_command_def commands[] = {
 	{ "RENAME", imap_cmd_rename, GATE_AUTH, 2, 2 },
 	{ "SUBSCRIBE", imap_cmd_subscribe, GATE_AUTH, 1, 1 },
 	{ "UNSUBSCRIBE", imap_cmd_subscribe, GATE_AUTH, 1, 1 },
-	{ "LIST", imap_cmd_list, GATE_AUTH, 2, 2 },
+	{ "LIST", imap_cmd_list, GATE_AUTH, 2, 5 },
 	{ "LSUB", imap_cmd_list, GATE_AUTH, 2, 2 },
 	{ "STATUS", imap_cmd_status, GATE_AUTH, 2, 2 },
 	{ "APPEND", imap_cmd_append, GATE_AUTH, 2, 4 },
@@ -102,7 +102,7 @@ bool imap_auth_allowed(const struct imap_session *s)
 void imap_capabilities(const struct imap_session *s, buf *out)
 {
 	buf_puts(out, "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
-		     "CHILDREN SPECIAL-USE CONDSTORE QRESYNC ESEARCH");
+		     "CHILDREN SPECIAL-USE CONDSTORE QRESYNC ESEARCH LIST-EXTENDED LIST-STATUS");
 	if (s->state != IMAP_STATE_NOT_AUTHENTICATED)
 		return;
 	if (!conn_is_tls(s->conn) && s->server->host.tls != NULL)
