@@ -402,6 +402,18 @@ static char *mailbox_arg(struct imap_session *s, const struct imap_cmd *cmd,
 	return c;
 }
 
+/* Creates the levels above name that are missing ("a" and "a/b" for "a/b/c"). 0 or -1. */
+static int create_superiors(struct imap_session *s, char *name, char **error_r)
+{
+	int r = 0;
+	for (char *slash = strchr(name, '/'); slash != NULL && r >= 0; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		r = store_folder_create(s->server->store, s->user_id, name, error_r);
+		*slash = '/';
+	}
+	return r < 0 ? -1 : 0;
+}
+
 /* create = "CREATE" SP mailbox. The levels above it are created too when missing. */
 void imap_cmd_create(struct imap_session *s, const struct imap_cmd *cmd)
 {
@@ -409,12 +421,7 @@ void imap_cmd_create(struct imap_session *s, const struct imap_cmd *cmd)
 	if (name == NULL)
 		return;
 	char *error = NULL;
-	int r = 0;
-	for (char *slash = strchr(name, '/'); slash != NULL && r >= 0; slash = strchr(slash + 1, '/')) {
-		*slash = '\0';
-		r = store_folder_create(s->server->store, s->user_id, name, &error);
-		*slash = '/';
-	}
+	int r = create_superiors(s, name, &error);
 	if (r >= 0)
 		r = store_folder_create(s->server->store, s->user_id, name, &error);
 	answer(s, cmd, r, error, "[ALREADYEXISTS] Mailbox exists");
@@ -439,8 +446,40 @@ void imap_cmd_delete(struct imap_session *s, const struct imap_cmd *cmd)
 	free(name);
 }
 
-/* rename = "RENAME" SP mailbox SP mailbox. Renaming INBOX (which moves its messages into a
- * new mailbox, RFC 3501 6.3.5) is not supported yet. */
+/* RFC 3501 6.3.5: renaming INBOX moves all its messages into a new mailbox and leaves INBOX
+ * empty. Returns 1, or -1 with *error_r. */
+static int rename_inbox(struct imap_session *s, const char *to, char **error_r)
+{
+	struct store *st = s->server->store;
+	struct folder inbox = { 0 }, dest = { 0 };
+	struct message *list = NULL;
+	size_t count = 0;
+	int r = store_folder_create(st, s->user_id, to, error_r);
+	if (r >= 0)
+		r = store_folder_get(st, s->user_id, "INBOX", &inbox, error_r);
+	if (r > 0)
+		r = store_folder_get(st, s->user_id, to, &dest, error_r);
+	if (r > 0)
+		r = store_message_list(st, inbox.id, &list, &count, error_r);
+	uint32_t *uids = xcalloc(count + 1, sizeof(*uids)), *new_uids = xcalloc(count + 1, sizeof(*uids));
+	for (size_t i = 0; i < count; i++) {
+		uids[i] = list[i].uid;
+		message_clear(&list[i]);
+	}
+	uint32_t uidvalidity;
+	if (r >= 0 && count > 0)
+		r = store_messages_copy(st, inbox.id, dest.id, uids, count, true, new_uids, &uidvalidity,
+					error_r);
+	free(list);
+	free(uids);
+	free(new_uids);
+	folder_clear(&inbox);
+	folder_clear(&dest);
+	return r < 0 ? -1 : 1;
+}
+
+/* rename = "RENAME" SP mailbox SP mailbox. The levels above the new name are created; the
+ * mailboxes below the old one move with it (the store renames the whole subtree). */
 void imap_cmd_rename(struct imap_session *s, const struct imap_cmd *cmd)
 {
 	char *from = mailbox_arg(s, cmd, &cmd->args[0]);
@@ -448,13 +487,18 @@ void imap_cmd_rename(struct imap_session *s, const struct imap_cmd *cmd)
 	struct folder f = { 0 };
 	char *error = NULL;
 	int r;
-	if (to != NULL && strcmp(from, "INBOX") == 0) {
-		imap_tagged(s, cmd->tag, "NO [CANNOT] Renaming INBOX is not supported");
-	} else if (to != NULL &&
-		   (r = store_folder_get(s->server->store, s->user_id, to, &f, &error)) != 0) {
+	if (to == NULL) {
+		/* answered */
+	} else if ((r = store_folder_get(s->server->store, s->user_id, to, &f, &error)) != 0) {
 		/* the new name is taken (1), or the lookup failed (-1) */
 		answer(s, cmd, r < 0 ? -1 : 0, error, "[ALREADYEXISTS] Mailbox exists");
-	} else if (to != NULL) {
+	} else if (strncmp(to, from, strlen(from)) == 0 && to[strlen(from)] == '/') {
+		imap_tagged(s, cmd->tag, "NO [CANNOT] A mailbox cannot move below itself");
+	} else if (create_superiors(s, to, &error) < 0) {
+		answer(s, cmd, -1, error, "");
+	} else if (strcmp(from, "INBOX") == 0) {
+		answer(s, cmd, rename_inbox(s, to, &error), error, "");
+	} else {
 		r = store_folder_rename(s->server->store, s->user_id, from, to, &error);
 		answer(s, cmd, r, error, "[NONEXISTENT] No such mailbox");
 	}

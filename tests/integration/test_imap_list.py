@@ -60,3 +60,19 @@ def test_list_errors_and_delimiter(mailbox):
     assert r.cmd("f", 'LIST "" "*" RETURN')[-1].startswith("f BAD")
     assert r.cmd("g", 'LSUB "" (INBOX)')[-1].startswith("g BAD")
     assert r.cmd("h", 'LIST "" "*" RETURN (CHILDREN SPECIAL-USE)')[-1] == "h OK LIST completed"
+
+
+def test_rename_inbox_moves_its_messages(mailbox):
+    """RFC 3501 6.3.5: RENAME INBOX moves every message into the new mailbox; INBOX stays,
+    empty, and new mail still arrives there. A rename creates missing superiors and refuses
+    to move a mailbox below itself."""
+    r = login(mailbox)
+    lines = r.cmd("b", "RENAME INBOX Old/2026")
+    assert lines[-1] == "b OK RENAME completed", lines
+    assert r.cmd("c", "STATUS INBOX (MESSAGES)")[0] == '* STATUS "INBOX" (MESSAGES 0)'
+    assert r.cmd("d", "STATUS Old/2026 (MESSAGES)")[0] == '* STATUS "Old/2026" (MESSAGES 3)'
+    assert any(name_of(l) == "Old" for l in r.cmd("e", 'LIST "" Old'))
+    r.cmd("f", "SELECT Old/2026")
+    assert "Subject: two" in "\n".join(r.cmd("g", "FETCH 2 BODY.PEEK[HEADER.FIELDS (SUBJECT)]"))
+    assert r.cmd("h", "RENAME Old Old/Deeper")[-1].startswith("h NO [CANNOT]")
+    assert r.cmd("i", "RENAME Old/2026 INBOX")[-1].startswith("i NO [ALREADYEXISTS]")
