@@ -63,7 +63,8 @@ void imap_cmd_id(struct imap_session *s, const struct imap_cmd *cmd)
 
 /* enable      = "ENABLE" 1*(SP capability)
  * enable-data = "ENABLED" *(SP capability)
- * CONDSTORE and QRESYNC (which implies CONDSTORE, RFC 7162 3.2.3) can be enabled; others
+ * CONDSTORE, QRESYNC (which implies CONDSTORE, RFC 7162 3.2.3) and UTF8=ACCEPT (RFC 6855)
+ * can be enabled; others
  * are ignored (RFC 5161 3.1). Only what this command newly enabled is listed. */
 void imap_cmd_enable(struct imap_session *s, const struct imap_cmd *cmd)
 {
@@ -80,6 +81,9 @@ void imap_cmd_enable(struct imap_session *s, const struct imap_cmd *cmd)
 		if (imap_arg_atom_is(a, "CONDSTORE") && !s->condstore) {
 			imap_condstore_on(s);
 			buf_puts(&line, " CONDSTORE");
+		} else if (imap_arg_atom_is(a, "UTF8=ACCEPT") && !s->utf8) {
+			s->utf8 = true;
+			buf_puts(&line, " UTF8=ACCEPT");
 		} else if (imap_arg_atom_is(a, "QRESYNC") && !s->qresync) {
 			imap_condstore_on(s);
 			s->qresync = true;

@@ -95,19 +95,29 @@ static char *spool_message(struct imap_session *s, const struct imap_cmd *cmd, c
 	return NULL;
 }
 
-/* append = "APPEND" SP mailbox [SP flag-list] [SP date-time] SP literal */
+/* append = "APPEND" SP mailbox [SP flag-list] [SP date-time] SP append-data
+ * append-data = literal / "UTF8" SP "(" literal8 ")"   (RFC 6855 4, after ENABLE UTF8=ACCEPT)
+ * Messages with 8-bit header fields are taken from every client, as Dovecot does, though
+ * RFC 6855 4 would refuse them without UTF8=ACCEPT: old mail synced back (mbsync) must not
+ * be lost for its age. */
 void imap_cmd_append(struct imap_session *s, const struct imap_cmd *cmd)
 {
-	const char *name = imap_arg_astring(&cmd->args[0]);
+	char *name = imap_arg_mailbox(s, &cmd->args[0]);
 	const struct imap_arg *msg = &cmd->args[cmd->count - 1];
+	size_t end = cmd->count - 1; /* where the optional arguments stop */
+	if (msg->type == IMAP_ARG_LIST && end >= 2 && imap_arg_atom_is(&cmd->args[end - 1], "UTF8") &&
+	    s->utf8 && msg->count == 1 && msg->list[0].literal8) {
+		msg = &msg->list[0];
+		end--;
+	}
 	const struct imap_arg *flags = NULL, *date = NULL;
-	for (size_t i = 1; i + 1 < cmd->count; i++) {
+	for (size_t i = 1; i < end; i++) {
 		if (cmd->args[i].type == IMAP_ARG_LIST && flags == NULL && date == NULL)
 			flags = &cmd->args[i];
 		else if (cmd->args[i].type == IMAP_ARG_STRING && date == NULL)
 			date = &cmd->args[i];
 		else
-			name = NULL;
+			xfree(&name);
 	}
 	uint32_t bits = 0;
 	buf keywords;
@@ -116,6 +126,7 @@ void imap_cmd_append(struct imap_session *s, const struct imap_cmd *cmd)
 	if (name == NULL || msg->type != IMAP_ARG_LITERAL || when < 0 ||
 	    (flags != NULL && imap_parse_flags(flags->list, flags->count, &bits, &keywords) < 0)) {
 		buf_free(&keywords);
+		free(name);
 		imap_tagged(s, cmd->tag, "BAD APPEND takes a mailbox, flags, a date and a literal");
 		return;
 	}
@@ -153,6 +164,7 @@ void imap_cmd_append(struct imap_session *s, const struct imap_cmd *cmd)
 		conn_pause(s->conn);
 		committer_submit(s->server->committer, d, appended, ap);
 	}
+	free(name);
 	folder_clear(&f);
 	buf_free(&keywords);
 }

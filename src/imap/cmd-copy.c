@@ -25,18 +25,22 @@ void imap_cmd_copy(struct imap_session *s, const struct imap_cmd *cmd)
 {
 	bool move = strcmp(cmd->name, "MOVE") == 0;
 	const char *set = imap_arg_astring(&cmd->args[0]);
-	const char *name = imap_arg_astring(&cmd->args[1]);
+	char *name = imap_arg_mailbox(s, &cmd->args[1]);
+	size_t *idx = NULL, n = 0;
 	if (set == NULL || name == NULL) {
 		imap_tagged(s, cmd->tag, "BAD %s takes a sequence set and a mailbox", cmd->name);
+		free(name);
 		return;
 	}
 	if (move && s->box.read_only) {
 		imap_tagged(s, cmd->tag, "NO [READ-ONLY] Mailbox is read-only");
+		free(name);
 		return;
 	}
-	size_t *idx = NULL, n = 0;
-	if (imap_seqset_indexes(s, cmd, set, &idx, &n) < 0)
+	if (imap_seqset_indexes(s, cmd, set, &idx, &n) < 0) {
+		free(name);
 		return;
+	}
 	struct folder f = { 0 };
 	char *error = NULL;
 	int r = store_folder_get(s->server->store, s->user_id, name, &f, &error);
@@ -76,6 +80,7 @@ void imap_cmd_copy(struct imap_session *s, const struct imap_cmd *cmd)
 		buf_free(&code);
 	}
 	folder_clear(&f);
+	free(name);
 	free(src);
 	free(dst);
 	free(idx);

@@ -32,12 +32,18 @@ static void answer(struct imap_session *s, const struct imap_cmd *cmd, int r, ch
 		imap_tagged(s, cmd->tag, "OK %s completed", cmd->name);
 }
 
-/* Looks the mailbox up; true when found, else the command is answered. */
-static bool find_folder(struct imap_session *s, const struct imap_cmd *cmd, const char *name,
-			struct folder *f)
+/* Looks the mailbox argument up; true when found, else the command is answered. */
+static bool find_folder(struct imap_session *s, const struct imap_cmd *cmd,
+			const struct imap_arg *arg, struct folder *f)
 {
+	char *name = imap_arg_mailbox(s, arg);
+	if (name == NULL) {
+		imap_tagged(s, cmd->tag, "BAD Invalid mailbox name");
+		return false;
+	}
 	char *error = NULL;
 	int r = store_folder_get(s->server->store, s->user_id, name, f, &error);
+	free(name);
 	if (r <= 0)
 		answer(s, cmd, r, error, "[NONEXISTENT] No such mailbox");
 	return r > 0;
@@ -48,11 +54,10 @@ static bool find_folder(struct imap_session *s, const struct imap_cmd *cmd, cons
  * (RFC 7162 3.1.8, 3.2.5). A SELECT that fails leaves no mailbox selected (RFC 3501 6.3.1). */
 void imap_cmd_select(struct imap_session *s, const struct imap_cmd *cmd)
 {
-	const char *name = imap_arg_astring(&cmd->args[0]);
 	const struct imap_arg *params = cmd->count > 1 ? &cmd->args[1] : NULL;
 	bool condstore = false, qresync = false;
 	struct imap_qresync q;
-	if (name == NULL || (params != NULL && params->type != IMAP_ARG_LIST)) {
+	if (params != NULL && params->type != IMAP_ARG_LIST) {
 		imap_tagged(s, cmd->tag, "BAD %s takes a mailbox name and parameters", cmd->name);
 		return;
 	}
@@ -79,7 +84,7 @@ void imap_cmd_select(struct imap_session *s, const struct imap_cmd *cmd)
 		imap_reply(s, "* OK [CLOSED] Previous mailbox closed");
 	imap_mailbox_close(s);
 	struct folder f = { 0 };
-	if (!find_folder(s, cmd, name, &f))
+	if (!find_folder(s, cmd, &cmd->args[0], &f))
 		return;
 	if (condstore)
 		imap_condstore_on(s);
@@ -180,16 +185,18 @@ static const char *status_items(struct imap_session *s, const struct folder *f,
 	return NULL;
 }
 
-static void write_status(buf *line, const struct folder *f, const char *items)
+static void write_status(struct imap_session *s, buf *line, const struct folder *f,
+			 const char *items)
 {
 	buf_puts(line, "* STATUS ");
-	imap_write_string(line, f->name, strlen(f->name));
+	imap_write_mailbox(s, line, f->name);
 	buf_printf(line, " (%s)\r\n", items);
 }
 
 /* Parses the extended LIST arguments around the reference and pattern(s). Returns the error
  * text for BAD, or NULL. */
-static const char *list_parse(const struct imap_cmd *cmd, struct list_query *q)
+static const char *list_parse(struct imap_session *s, const struct imap_cmd *cmd,
+			      struct list_query *q)
 {
 	const struct imap_arg *args = cmd->args;
 	size_t count = cmd->count, at = 0;
@@ -215,21 +222,27 @@ static const char *list_parse(const struct imap_cmd *cmd, struct list_query *q)
 	}
 	if (count < at + 2)
 		return "LIST takes a reference and a mailbox pattern";
-	const char *ref = imap_arg_astring(&args[at]);
 	const struct imap_arg *pat = &args[at + 1];
 	size_t npat = pat->type == IMAP_ARG_LIST ? pat->count : 1;
-	if (ref == NULL || npat == 0 || (q->lsub && pat->type == IMAP_ARG_LIST))
+	if (npat == 0 || (q->lsub && pat->type == IMAP_ARG_LIST))
 		return "LIST takes a reference and a mailbox pattern";
+	char *ref = imap_arg_mailbox(s, &args[at]);
+	if (ref == NULL)
+		return "Invalid reference name";
 	q->patterns = xcalloc(npat, sizeof(*q->patterns));
 	for (size_t i = 0; i < npat; i++) {
-		const char *p = imap_arg_astring(pat->type == IMAP_ARG_LIST ? &pat->list[i] : pat);
-		if (p == NULL)
+		char *p = imap_arg_mailbox(s, pat->type == IMAP_ARG_LIST ? &pat->list[i] : pat);
+		if (p == NULL) {
+			free(ref);
 			return "Invalid mailbox pattern";
+		}
 		q->delimiter_only = pat->type != IMAP_ARG_LIST && *p == '\0';
 		char *joined = xasprintf("%s%s", ref, p);
 		q->patterns[q->pattern_count++] = canonical(joined);
 		free(joined);
+		free(p);
 	}
+	free(ref);
 	at += 2;
 	if (at == count)
 		return NULL;
@@ -271,7 +284,7 @@ static bool list_matches(const struct list_query *q, const struct folder *f)
 void imap_cmd_list(struct imap_session *s, const struct imap_cmd *cmd)
 {
 	struct list_query q = { 0 };
-	const char *bad = list_parse(cmd, &q);
+	const char *bad = list_parse(s, cmd, &q);
 	struct folder *folders = NULL;
 	size_t count = 0;
 	char *error = NULL;
@@ -302,12 +315,12 @@ void imap_cmd_list(struct imap_session *s, const struct imap_cmd *cmd)
 			if (f->special_use != NULL && q.return_special)
 				buf_printf(&line, " %s", f->special_use);
 			buf_puts(&line, ") \"/\" ");
-			imap_write_string(&line, f->name, len);
+			imap_write_mailbox(s, &line, f->name);
 			buf_puts(&line, "\r\n");
 			if (q.status != NULL) { /* RFC 9051 6.3.9.8: STATUS right after its LIST */
 				buf_clear(&items);
 				bad = status_items(s, f, q.status, &items);
-				write_status(&line, f, items.data);
+				write_status(s, &line, f, items.data);
 			}
 			if (bad == NULL)
 				conn_write(s->conn, line.data, line.len);
@@ -332,14 +345,13 @@ void imap_cmd_list(struct imap_session *s, const struct imap_cmd *cmd)
  *              "HIGHESTMODSEQ" (RFC 7162 3.1.6) */
 void imap_cmd_status(struct imap_session *s, const struct imap_cmd *cmd)
 {
-	const char *name = imap_arg_astring(&cmd->args[0]);
 	const struct imap_arg *atts = &cmd->args[1];
-	if (name == NULL || atts->type != IMAP_ARG_LIST || atts->count == 0) {
+	if (atts->type != IMAP_ARG_LIST || atts->count == 0) {
 		imap_tagged(s, cmd->tag, "BAD STATUS takes a mailbox and a list of items");
 		return;
 	}
 	struct folder f = { 0 };
-	if (!find_folder(s, cmd, name, &f))
+	if (!find_folder(s, cmd, &cmd->args[0], &f))
 		return;
 	buf items, line;
 	buf_init(&items);
@@ -348,7 +360,7 @@ void imap_cmd_status(struct imap_session *s, const struct imap_cmd *cmd)
 	if (bad != NULL) {
 		imap_tagged(s, cmd->tag, "BAD %s", bad);
 	} else {
-		write_status(&line, &f, items.data);
+		write_status(s, &line, &f, items.data);
 		conn_write(s->conn, line.data, line.len);
 		imap_tagged(s, cmd->tag, "OK STATUS completed");
 	}
@@ -364,15 +376,18 @@ void imap_cmd_namespace(struct imap_session *s, const struct imap_cmd *cmd)
 	imap_tagged(s, cmd->tag, "OK NAMESPACE completed");
 }
 
-/* A name a client may give a new mailbox: printable ASCII (modified UTF-7 is ASCII, RFC 3501
- * 5.1.3), no wildcards, and "/" only between non-empty levels that are not "." or "..", so no
- * name can reach outside the account whatever a later backend makes of it. */
+/* A name a client may give a new mailbox (in UTF-8, already checked valid): no control
+ * characters, no U+0080..U+009F, U+2028 or U+2029 (RFC 6855 3), no wildcards, and "/" only
+ * between non-empty levels that are not "." or "..", so no name can reach outside the
+ * account whatever a later backend makes of it. */
 static bool name_valid(const char *name)
 {
 	if (*name == '\0' || strlen(name) > 255)
 		return false;
-	for (const char *p = name; *p != '\0'; p++)
-		if (*p < 32 || *p > 126 || *p == '*' || *p == '%' || *p == '\\' || *p == '"')
+	for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++)
+		if (*p < 32 || *p == 127 || *p == '*' || *p == '%' || *p == '\\' || *p == '"' ||
+		    (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) ||
+		    (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)))
 			return false;
 	for (const char *level = name;;) {
 		size_t n = strcspn(level, "/");
@@ -389,8 +404,9 @@ static bool name_valid(const char *name)
 static char *mailbox_arg(struct imap_session *s, const struct imap_cmd *cmd,
 			 const struct imap_arg *a)
 {
-	const char *name = imap_arg_astring(a);
+	char *name = imap_arg_mailbox(s, a);
 	char *c = name != NULL ? canonical(name) : NULL;
+	free(name);
 	size_t len = c != NULL ? strlen(c) : 0;
 	if (len > 1 && c[len - 1] == '/')
 		c[len - 1] = '\0';

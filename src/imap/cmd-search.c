@@ -326,6 +326,10 @@ void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
 	}
 	if (imap_arg_atom_is(&args[0], "CHARSET")) {
 		const char *cs = count > 2 ? imap_arg_astring(&args[1]) : NULL;
+		if (s->utf8) { /* RFC 6855 3: the two charset labels would conflict */
+			imap_tagged(s, cmd->tag, "BAD No CHARSET after ENABLE UTF8=ACCEPT");
+			return;
+		}
 		if (cs == NULL) {
 			imap_tagged(s, cmd->tag, "BAD CHARSET needs a name and search keys");
 			return;

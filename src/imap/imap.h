@@ -80,6 +80,7 @@ struct imap_session {
 	char *tag;                /* the tag of a command that finishes later (LOGIN, IDLE, ...) */
 	bool condstore;           /* RFC 7162: MODSEQ in every FETCH with FLAGS */
 	bool qresync;             /* RFC 7162: VANISHED instead of EXPUNGE */
+	bool utf8;                /* RFC 6855 UTF8=ACCEPT: mailbox names in UTF-8, not modified UTF-7 */
 	struct imap_mailbox box;  /* valid in IMAP_STATE_SELECTED */
 	struct imap_frame frame;
 	struct event *idle_timer; /* IDLE: looks for changes no one announces */
@@ -143,6 +144,12 @@ bool imap_has_keyword(const char *keywords, const char *kw);
 int imap_parse_flags(const struct imap_arg *args, size_t count, uint32_t *bits, buf *keywords);
 /* date-month = "Jan" / "Feb" / ... / "Dec", any case: 0 to 11, or -1. */
 int imap_month(const char *name);
+/* A mailbox name argument in the store's form (UTF-8): as sent after ENABLE UTF8=ACCEPT,
+ * else decoded from modified UTF-7 (RFC 3501 5.1.3). NULL when it is not a valid name's
+ * encoding; the caller answers BAD. Allocated. */
+char *imap_arg_mailbox(const struct imap_session *s, const struct imap_arg *a);
+/* Writes a stored mailbox name as this client reads it (modified UTF-7 or UTF-8). */
+void imap_write_mailbox(const struct imap_session *s, buf *out, const char *name);
 /* Writes the flags of m as a parenthesised flag list. */
 void imap_write_flags(buf *out, uint32_t flags, const char *keywords);
 /* ---- imap_condstore.c (RFC 7162) ---- */

@@ -289,6 +289,10 @@ static bool parse_args(struct parser *ps, struct imap_arg **list, size_t *count,
 			break;
 		}
 		buf_clear(&text);
+		/* literal8 = "~{" number ["+"] "}" CRLF *OCTET (RFC 4466 2.1) */
+		bool literal8 = c == '~' && ps->p + 1 < ps->end && ps->p[1] == '{';
+		if (literal8)
+			c = *++ps->p;
 		enum imap_arg_type type = c == '"'   ? IMAP_ARG_STRING
 					  : c == '{' ? IMAP_ARG_LITERAL
 						     : IMAP_ARG_ATOM;
@@ -298,6 +302,7 @@ static bool parse_args(struct parser *ps, struct imap_arg **list, size_t *count,
 		if (ok && (a = new_arg(ps, list, count, type)) == NULL)
 			ok = false;
 		if (ok) {
+			a->literal8 = literal8;
 			a->len = text.len;
 			/* after a steal the buffer holds nothing until appended to */
 			a->str = text.data != NULL ? buf_steal(&text) : xstrdup("");

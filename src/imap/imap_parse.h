@@ -53,7 +53,8 @@ enum imap_frame_result imap_frame_feed(struct imap_frame *f, const struct imap_l
 enum imap_arg_type {
 	IMAP_ARG_ATOM,    /* also NIL, numbers, flags (\Seen) and BODY[...]<...> fetch atts */
 	IMAP_ARG_STRING,  /* quoted string, unescaped */
-	IMAP_ARG_LITERAL, /* literal; may hold any octet, NUL included */
+	IMAP_ARG_LITERAL, /* literal, or literal8 "~{n}" (RFC 4466) with literal8 set; may hold
+	                     any octet, NUL included */
 	IMAP_ARG_LIST,    /* ( ... ) */
 };
 
@@ -63,6 +64,7 @@ struct imap_arg {
 	size_t len;
 	struct imap_arg *list;  /* members of a list */
 	size_t count;
+	bool literal8;          /* written as "~{n}": the client declares binary content */
 };
 
 struct imap_command {

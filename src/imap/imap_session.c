@@ -6,6 +6,7 @@
 #include "auth/sasl.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "imap/imap_mutf7.h"
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -102,7 +103,7 @@ bool imap_auth_allowed(const struct imap_session *s)
 void imap_capabilities(const struct imap_session *s, buf *out)
 {
 	buf_puts(out, "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
-		     "CHILDREN SPECIAL-USE CONDSTORE QRESYNC ESEARCH LIST-EXTENDED LIST-STATUS");
+		     "CHILDREN SPECIAL-USE CONDSTORE QRESYNC ESEARCH LIST-EXTENDED LIST-STATUS UTF8=ACCEPT");
 	if (s->state != IMAP_STATE_NOT_AUTHENTICATED)
 		return;
 	if (!conn_is_tls(s->conn) && s->server->host.tls != NULL)
@@ -113,6 +114,39 @@ void imap_capabilities(const struct imap_session *s, buf *out)
 	}
 	for (size_t i = 0; sasl_mechanisms[i] != NULL; i++)
 		buf_printf(out, " AUTH=%s", sasl_mechanisms[i]);
+}
+
+char *imap_arg_mailbox(const struct imap_session *s, const struct imap_arg *a)
+{
+	const char *wire = imap_arg_astring(a);
+	if (wire == NULL || strlen(wire) != a->len)
+		return NULL; /* no string, or a NUL inside */
+	buf name;
+	buf_init(&name);
+	int r;
+	if (s->utf8) {
+		/* RFC 6855 3: UTF-8 as it is; encoding it checks that it is valid UTF-8 */
+		r = imap_mutf7_encode(wire, &name);
+		buf_clear(&name);
+		buf_puts(&name, wire);
+	} else {
+		r = imap_mutf7_decode(wire, &name);
+	}
+	if (r < 0) {
+		buf_free(&name);
+		return NULL;
+	}
+	return buf_steal(&name);
+}
+
+void imap_write_mailbox(const struct imap_session *s, buf *out, const char *name)
+{
+	buf wire;
+	buf_init(&wire);
+	if (s->utf8 || imap_mutf7_encode(name, &wire) < 0)
+		buf_puts(&wire, name); /* stored names are UTF-8; this only guards a damaged one */
+	imap_write_string(out, wire.data, wire.len);
+	buf_free(&wire);
 }
 
 /* string = quoted / literal. Quoted when every octet may stand in one (no CR, LF, NUL or

@@ -4,6 +4,8 @@ SPECIAL-USE STATUS (...)), and the errors. Raw sockets, as imaplib has no LIST o
 import os
 import sys
 
+import pytest
+
 sys.path.insert(0, os.path.dirname(__file__))
 from test_imap import ALICE, mailbox, raw  # noqa: E402,F401
 
@@ -76,3 +78,31 @@ def test_rename_inbox_moves_its_messages(mailbox):
     assert "Subject: two" in "\n".join(r.cmd("g", "FETCH 2 BODY.PEEK[HEADER.FIELDS (SUBJECT)]"))
     assert r.cmd("h", "RENAME Old Old/Deeper")[-1].startswith("h NO [CANNOT]")
     assert r.cmd("i", "RENAME Old/2026 INBOX")[-1].startswith("i NO [ALREADYEXISTS]")
+
+
+def test_mailbox_names_in_modified_utf7_and_utf8(mailbox):
+    """Names are kept in UTF-8: a client without UTF8=ACCEPT speaks modified UTF-7 (RFC 3501
+    5.1.3), one with it UTF-8 (RFC 6855); both see the same mailbox, and so does the admin."""
+    r = login(mailbox)
+    assert r.cmd("b", "CREATE Entw&APw-rfe")[-1] == "b OK CREATE completed"
+    assert r.cmd("c", "CREATE &Jjo")[-1].startswith("c BAD")        # not closed
+    assert r.cmd("d", "CREATE &AGE-")[-1].startswith("d BAD")       # encodes "a"
+    assert r.cmd("e", 'CREATE "Gr\xfc"')[-1].startswith("e BAD")   # 8-bit without UTF8=ACCEPT
+    assert 'Entw&APw-rfe' in "\n".join(r.cmd("f", 'LIST "" "Entw*"'))
+    u = login(mailbox)
+    assert u.cmd("b", "ENABLE UTF8=ACCEPT")[0] == "* ENABLED UTF8=ACCEPT"
+    u.send('c CREATE "Gr\u00fc\u00dfe"\r\n'.encode())
+    assert u.until("c")[-1] == "c OK CREATE completed"
+    assert any("Entwürfe" in l for l in u.cmd("d", 'LIST "" "*"'))
+    assert any('"Gr&APwA3w-e"' in l for l in r.cmd("g", 'LIST "" "Gr*"'))
+    assert r.cmd("h", "SELECT Gr&APwA3w-e")[-1].startswith("h OK")
+    mailbox.cli("mailbox", "list", ALICE, "Entwürfe")  # the admin names it in UTF-8 ...
+    with pytest.raises(Exception):
+        mailbox.cli("mailbox", "list", ALICE, "Entw&APw-rfe")  # ... not in modified UTF-7
+    # after UTF8=ACCEPT: APPEND UTF8 (~{n}) takes 8-bit headers; CHARSET in SEARCH is refused
+    msg = "Subject: Grüße\r\nFrom: a@b.test\r\n\r\nbody\r\n".encode()
+    u.send(f"e APPEND INBOX UTF8 (~{{{len(msg)}+}}\r\n".encode() + msg + b")\r\n")
+    assert u.until("e")[-1].startswith("e OK [APPENDUID"), "APPEND UTF8"
+    u.cmd("f", "SELECT INBOX")
+    assert u.cmd("g", "SEARCH CHARSET UTF-8 ALL")[-1].startswith("g BAD")
+    assert u.cmd("h", 'SEARCH SUBJECT "Grüße"')[0] == "* SEARCH 4"
