@@ -9,6 +9,7 @@
 #include "core/base64.h"
 #include "core/xalloc.h"
 #include "mail/header.h"
+#include "mail/qp.h"
 #include <errno.h>
 #include <iconv.h>
 #include <stdlib.h>
@@ -580,17 +581,6 @@ void mime_tree_free(struct mime_tree *tree)
  * White space between two encoded words is dropped (6.2); an encoded word that does not decode
  * or whose charset iconv does not know is kept as written. */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* The "Q" encoding (4.2): "_" is a space, =XX an octet. */
 static int q_decode(const char *s, size_t len, buf *out)
 {
@@ -598,8 +588,8 @@ static int q_decode(const char *s, size_t len, buf *out)
 		if (s[i] == '_') {
 			buf_putc(out, ' ');
 		} else if (s[i] == '=') {
-			int hi = i + 2 < len ? hexval(s[i + 1]) : -1;
-			int lo = i + 2 < len ? hexval(s[i + 2]) : -1;
+			int hi = i + 2 < len ? qp_hex_value(s[i + 1]) : -1;
+			int lo = i + 2 < len ? qp_hex_value(s[i + 2]) : -1;
 			if (hi < 0 || lo < 0)
 				return -1;
 			buf_putc(out, (char)(hi * 16 + lo));

@@ -9,6 +9,7 @@
 #include "core/base64.h"
 #include "core/conn.h"
 #include "core/log.h"
+#include "mail/downgrade.h"
 #include "core/xalloc.h"
 #include "queue/smtp_reply.h"
 #include "smtp/smtp_parse.h"
@@ -223,6 +224,22 @@ static void write_data(struct smtp_client *c, const buf *body)
 	buf_free(&out);
 }
 
+/* Replaces the message's text with its 7-bit form; false when it has none. */
+static bool downgrade(struct smtp_client_msg *cm)
+{
+	buf seven;
+	buf_init(&seven);
+	if (mime_downgrade(cm->body.data, cm->body.len, &seven) < 0) {
+		buf_free(&seven);
+		return false;
+	}
+	log_info("outbound queue=%s converted to 7-bit for a server without 8BITMIME",
+		 cm->m->queue_id);
+	buf_free(&cm->body);
+	cm->body = seven;
+	return true;
+}
+
 /* Starts the next message's transaction, or QUIT when none is left. Recipients that cannot
  * go to this server at all (8-bit body or UTF-8 addresses it does not take) fail at once. */
 static void client_next_message(struct smtp_client *c)
@@ -246,9 +263,11 @@ static void client_next_message(struct smtp_client *c)
 		/* RFC 6531 3.2: without SMTPUTF8 at the server, such a message cannot be sent. */
 		if (utf8 && !(c->ehlo.ext & SMTP_EXT_SMTPUTF8))
 			refusal = "550-5.6.7 The message needs SMTPUTF8, which the server does not offer";
-		/* RFC 6152 3: an 8-bit body goes only to a server that offers 8BITMIME. */
-		else if (eightbit && !(c->ehlo.ext & SMTP_EXT_8BITMIME))
-			refusal = "554-5.6.3 The message has 8-bit data and the server does not offer 8BITMIME";
+		/* RFC 6152 3: an 8-bit body goes only to a server that offers 8BITMIME; for
+		 * others it is made 7-bit (quoted-printable) when MIME allows */
+		else if (eightbit && !(c->ehlo.ext & SMTP_EXT_8BITMIME) && !downgrade(cm))
+			refusal = "554-5.6.3 The message has 8-bit data that cannot be converted and the "
+				  "server does not offer 8BITMIME";
 		else if ((c->ehlo.ext & SMTP_EXT_SIZE) && c->ehlo.size_max > 0 && cm->body.len > c->ehlo.size_max)
 			refusal = "552-5.3.4 The message is larger than the server's SIZE limit";
 		if (refusal != NULL) {
@@ -263,7 +282,7 @@ static void client_next_message(struct smtp_client *c)
 		buf_printf(&cmd, "MAIL FROM:<%s>", m->sender);
 		if (c->ehlo.ext & SMTP_EXT_SIZE)
 			buf_printf(&cmd, " SIZE=%zu", cm->body.len);
-		if (eightbit)
+		if (eightbit && (c->ehlo.ext & SMTP_EXT_8BITMIME))
 			buf_puts(&cmd, " BODY=8BITMIME");
 		if (utf8)
 			buf_puts(&cmd, " SMTPUTF8");

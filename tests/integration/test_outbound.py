@@ -520,28 +520,59 @@ def test_helo_fallback_without_pipelining(pair):
         assert "status=deferred" not in log and "status=bounced" not in log, log
 
 
-def test_8bit_to_a_server_without_8bitmime_bounces(pair):
-    """RFC 6152 3: no 8-bit data to a server that does not offer 8BITMIME (no conversion)."""
+def test_8bit_to_a_server_without_8bitmime_is_converted(pair):
+    """RFC 6152 3: no 8-bit data to a server that does not offer 8BITMIME: the body goes as
+    quoted-printable, labelled so, and decodes to what was sent; no BODY=8BITMIME."""
     a, b = pair
-    with smtp_sink("-e") as port:
-        a.config("relayhost", f"[127.0.0.1]:{port}")
+    sink = FakeSMTPServer(["PIPELINING"])
+    try:
+        a.config("relayhost", f"[127.0.0.1]:{sink.port}")
         a.start()
-        send(a, "alice@a.test", ["bob@b.test"], body="Grüße\r\n")
+        send(a, "alice@a.test", ["bob@b.test"], body="Grüße aus Zürich\r\n")
+        wait_for(lambda: queue_lines(a) == [], what="the queue to empty")
+        assert len(sink.messages) == 1
+        raw = sink.messages[0]
+        assert all(byte < 128 for byte in raw), raw
+        assert not any("BODY=8BITMIME" in c for c in sink.sessions[-1])
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        assert msg["Content-Transfer-Encoding"] == "quoted-printable"
+        assert msg.get_payload(decode=True) == "Grüße aus Zürich\r\n".encode()
+        assert "converted to 7-bit" in a.read_log()
+    finally:
+        sink.close()
+
+
+def test_8bit_that_cannot_be_converted_bounces(pair):
+    """8-bit octets in a part declared base64 cannot be relabelled: 5.6.3 at once."""
+    a, b = pair
+    sink = FakeSMTPServer(["PIPELINING"])
+    try:
+        a.config("relayhost", f"[127.0.0.1]:{sink.port}")
+        a.start()
+        send(a, "alice@a.test", ["bob@b.test"],
+             body="not base64 at all: \u00ff\r\n", subject="x\r\nMIME-Version: 1.0\r\n"
+             "Content-Transfer-Encoding: base64")
         a.wait_for_messages("alice@a.test", 1, timeout=20)
         _, rcpts = dsn_of(a, "alice@a.test", 1)
         assert rcpts[0]["Status"] == "5.6.3"
+        assert sink.messages == []
+    finally:
+        sink.close()
 
 
-class BrokenTLSServer:
-    """An SMTP server on 127.0.0.1 that offers STARTTLS but answers the handshake with clear
-    text and hangs up; in the clear it takes mail. Records the commands of each connection."""
+class FakeSMTPServer:
+    """A scripted SMTP server on 127.0.0.1 that takes mail and records, per connection, the
+    commands and the messages. It offers the given EHLO extensions; with STARTTLS among them
+    it answers the handshake with clear text and hangs up (a broken TLS setup)."""
 
-    def __init__(self):
+    def __init__(self, extensions):
+        self.extensions = extensions
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(5)
         self.port = self.sock.getsockname()[1]
         self.sessions = []
+        self.messages = []
         self.thread = threading.Thread(target=self.serve, daemon=True)
         self.thread.start()
 
@@ -561,13 +592,15 @@ class BrokenTLSServer:
         def say(text):
             f.write(text.encode() + b"\r\n")
             f.flush()
-        say("220 broken.test ESMTP")
+        say("220 fake.test ESMTP")
         while line := f.readline():
             cmd = line.decode(errors="replace").rstrip("\r\n")
             commands.append(cmd)
             verb = cmd.split(" ")[0].upper()
             if verb == "EHLO":
-                say("250-broken.test\r\n250-8BITMIME\r\n250 STARTTLS")
+                lines = ["fake.test"] + self.extensions
+                say("\r\n".join(f"250{' ' if i == len(lines) - 1 else '-'}{text}"
+                                for i, text in enumerate(lines)))
             elif verb == "STARTTLS":
                 say("220 Go ahead")
                 f.write(b"this is not a TLS server hello\r\n" * 4)
@@ -575,8 +608,10 @@ class BrokenTLSServer:
                 return
             elif verb == "DATA":
                 say("354 go on")
-                while f.readline() not in (b".\r\n", b""):
-                    pass
+                lines = []
+                while (l := f.readline()) not in (b".\r\n", b""):
+                    lines.append(l[1:] if l.startswith(b".") else l)
+                self.messages.append(b"".join(lines))
                 say("250 2.0.0 taken")
             elif verb == "QUIT":
                 say("221 bye")
@@ -592,7 +627,7 @@ def test_broken_tls_falls_back_to_clear_text(pair):
     """Opportunistic STARTTLS: a handshake that fails makes the client try the same server once
     more without TLS, at once, instead of deferring the mail."""
     a, b = pair
-    sink = BrokenTLSServer()
+    sink = FakeSMTPServer(["8BITMIME", "STARTTLS"])
     try:
         a.config("relayhost", f"[127.0.0.1]:{sink.port}")
         a.start()
