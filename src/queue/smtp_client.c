@@ -224,6 +224,32 @@ static void write_data(struct smtp_client *c, const buf *body)
 	buf_free(&out);
 }
 
+/* "RCPT TO:<...>" with the DSN parameters (RFC 3461 4) when the server offers DSN, CRLF. */
+static void write_rcpt(const struct smtp_client *c, const struct queue_rcpt *r, buf *cmd)
+{
+	buf_printf(cmd, "RCPT TO:<%s>", r->recipient);
+	if ((c->ehlo.ext & SMTP_EXT_DSN) && r->notify != 0) {
+		unsigned n = r->notify;
+		if (n & SMTP_NOTIFY_NEVER)
+			buf_puts(cmd, " NOTIFY=NEVER");
+		else
+			buf_printf(cmd, " NOTIFY=%s%s%s",
+				   (n & SMTP_NOTIFY_SUCCESS) ? "SUCCESS," : "",
+				   (n & SMTP_NOTIFY_FAILURE) ? "FAILURE," : "",
+				   (n & SMTP_NOTIFY_DELAY) ? "DELAY," : "");
+		if (cmd->data[cmd->len - 1] == ',')
+			cmd->len--, cmd->data[cmd->len] = '\0';
+	}
+	if ((c->ehlo.ext & SMTP_EXT_DSN) && r->orcpt != NULL) {
+		const char *semi = strchr(r->orcpt, ';');
+		if (semi != NULL) {
+			buf_printf(cmd, " ORCPT=%.*s;", (int)(semi - r->orcpt), r->orcpt);
+			put_xtext(cmd, semi + 1);
+		}
+	}
+	buf_puts(cmd, "\r\n");
+}
+
 /* Replaces the message's text with its 7-bit form; false when it has none. */
 static bool downgrade(struct smtp_client_msg *cm)
 {
@@ -296,28 +322,7 @@ static void client_next_message(struct smtp_client *c)
 		expect_push(c, EXP_MAIL, 0);
 		bool pipe = (c->ehlo.ext & SMTP_EXT_PIPELINING) != 0;
 		for (size_t i = 0; i < m->rcpt_count && pipe; i++) {
-			buf_printf(&cmd, "RCPT TO:<%s>", m->rcpts[i].recipient);
-			if ((c->ehlo.ext & SMTP_EXT_DSN) && m->rcpts[i].notify != 0) {
-				unsigned n = m->rcpts[i].notify;
-				if (n & SMTP_NOTIFY_NEVER)
-					buf_puts(&cmd, " NOTIFY=NEVER");
-				else
-					buf_printf(&cmd, " NOTIFY=%s%s%s",
-						   (n & SMTP_NOTIFY_SUCCESS) ? "SUCCESS," : "",
-						   (n & SMTP_NOTIFY_FAILURE) ? "FAILURE," : "",
-						   (n & SMTP_NOTIFY_DELAY) ? "DELAY," : "");
-				if (cmd.data[cmd.len - 1] == ',')
-					cmd.len--, cmd.data[cmd.len] = '\0';
-			}
-			if ((c->ehlo.ext & SMTP_EXT_DSN) && m->rcpts[i].orcpt != NULL) {
-				const char *semi = strchr(m->rcpts[i].orcpt, ';');
-				if (semi != NULL) {
-					buf_printf(&cmd, " ORCPT=%.*s;", (int)(semi - m->rcpts[i].orcpt),
-						   m->rcpts[i].orcpt);
-					put_xtext(&cmd, semi + 1);
-				}
-			}
-			buf_puts(&cmd, "\r\n");
+			write_rcpt(c, &m->rcpts[i], &cmd);
 			expect_push(c, EXP_RCPT, i);
 		}
 		if (pipe && (c->ehlo.ext & SMTP_EXT_CHUNKING)) {
@@ -348,7 +353,11 @@ static void send_next_unpipelined(struct smtp_client *c, enum expect_kind done, 
 	struct queue_msg *m = c->msgs[c->msg].m;
 	size_t next = done == EXP_MAIL ? 0 : rcpt + 1;
 	if (next < m->rcpt_count) {
-		conn_printf(c->conn, "RCPT TO:<%s>\r\n", m->rcpts[next].recipient);
+		buf cmd;
+		buf_init(&cmd);
+		write_rcpt(c, &m->rcpts[next], &cmd);
+		conn_write(c->conn, cmd.data, cmd.len);
+		buf_free(&cmd);
 		expect_push(c, EXP_RCPT, next);
 		conn_set_timeout(c->conn, TIMEOUT_RCPT);
 	} else if (c->accepted_count > 0) {

@@ -640,3 +640,53 @@ def test_broken_tls_falls_back_to_clear_text(pair):
         assert "TLS handshake failed, trying again without TLS" in log and "status=sent" in log, log
     finally:
         sink.close()
+
+
+def test_dsn_parameters_are_passed_on(pair):
+    """RFC 3461: RET and ENVID on MAIL, NOTIFY and ORCPT on RCPT reach the next hop when it
+    offers DSN (and are left off when it does not)."""
+    a, b = pair
+    sink = FakeSMTPServer(["DSN", "8BITMIME"])
+    try:
+        a.config("relayhost", f"[127.0.0.1]:{sink.port}")
+        a.start()
+        c = a.smtp("submission")
+        c.login("alice@a.test", a.passwords["alice@a.test"])
+        c.ehlo()
+        code, _ = c.mail("alice@a.test", ["RET=HDRS", "ENVID=env+2Bid"])
+        assert code == 250
+        code, _ = c.rcpt("bob@b.test", ["NOTIFY=FAILURE,DELAY", "ORCPT=rfc822;bob@b.test"])
+        assert code == 250
+        code, _ = c.data(b"Subject: dsn\r\n\r\nhello\r\n")
+        assert code == 250
+        c.quit()
+        wait_for(lambda: queue_lines(a) == [], what="the queue to empty")
+        cmds = sink.sessions[-1]
+        mail = [x for x in cmds if x.startswith("MAIL FROM:")][0]
+        rcpt = [x for x in cmds if x.startswith("RCPT TO:")][0]
+        assert "RET=HDRS" in mail and "ENVID=env+2Bid" in mail, mail
+        assert "NOTIFY=FAILURE,DELAY" in rcpt and "ORCPT=rfc822;bob@b.test" in rcpt, rcpt
+    finally:
+        sink.close()
+
+
+def test_utf8_address_to_a_server_without_smtputf8_bounces(pair):
+    """RFC 6531 3.2: a UTF-8 address cannot go to a server without SMTPUTF8: 5.6.7 at once."""
+    a, b = pair
+    sink = FakeSMTPServer(["8BITMIME"])
+    try:
+        a.config("relayhost", f"[127.0.0.1]:{sink.port}")
+        a.start()
+        c = a.smtp("submission")
+        c.login("alice@a.test", a.passwords["alice@a.test"])
+        c.ehlo()
+        assert c.mail("alice@a.test", ["SMTPUTF8"])[0] == 250
+        assert c.rcpt("jürgen@b.test")[0] == 250
+        assert c.data("Subject: ü\r\n\r\nhallo\r\n".encode())[0] == 250
+        c.quit()
+        a.wait_for_messages("alice@a.test", 1, timeout=20)
+        _, rcpts = dsn_of(a, "alice@a.test", 1)
+        assert rcpts[0]["Status"] == "5.6.7"
+        assert sink.messages == []
+    finally:
+        sink.close()
