@@ -524,10 +524,7 @@ def test_8bit_to_a_server_without_8bitmime_is_converted(pair):
     """RFC 6152 3: no 8-bit data to a server that does not offer 8BITMIME: the body goes as
     quoted-printable, labelled so, and decodes to what was sent; no BODY=8BITMIME."""
     a, b = pair
-    sink = FakeSMTPServer(["PIPELINING"])
-    try:
-        a.config("relayhost", f"[127.0.0.1]:{sink.port}")
-        a.start()
+    with relayed_to_fake(a, ["PIPELINING"]) as sink:
         send(a, "alice@a.test", ["bob@b.test"], body="Grüße aus Zürich\r\n")
         wait_for(lambda: queue_lines(a) == [], what="the queue to empty")
         assert len(sink.messages) == 1
@@ -538,17 +535,12 @@ def test_8bit_to_a_server_without_8bitmime_is_converted(pair):
         assert msg["Content-Transfer-Encoding"] == "quoted-printable"
         assert msg.get_payload(decode=True) == "Grüße aus Zürich\r\n".encode()
         assert "converted to 7-bit" in a.read_log()
-    finally:
-        sink.close()
 
 
 def test_8bit_that_cannot_be_converted_bounces(pair):
     """8-bit octets in a part declared base64 cannot be relabelled: 5.6.3 at once."""
     a, b = pair
-    sink = FakeSMTPServer(["PIPELINING"])
-    try:
-        a.config("relayhost", f"[127.0.0.1]:{sink.port}")
-        a.start()
+    with relayed_to_fake(a, ["PIPELINING"]) as sink:
         send(a, "alice@a.test", ["bob@b.test"],
              body="not base64 at all: \u00ff\r\n", subject="x\r\nMIME-Version: 1.0\r\n"
              "Content-Transfer-Encoding: base64")
@@ -556,8 +548,6 @@ def test_8bit_that_cannot_be_converted_bounces(pair):
         _, rcpts = dsn_of(a, "alice@a.test", 1)
         assert rcpts[0]["Status"] == "5.6.3"
         assert sink.messages == []
-    finally:
-        sink.close()
 
 
 class FakeSMTPServer:
@@ -623,14 +613,31 @@ class FakeSMTPServer:
         self.sock.close()
 
 
+@contextlib.contextmanager
+def relayed_to_fake(a, extensions):
+    """Instance a started with a FakeSMTPServer offering extensions as its relayhost."""
+    sink = FakeSMTPServer(extensions)
+    try:
+        a.config("relayhost", f"[127.0.0.1]:{sink.port}")
+        a.start()
+        yield sink
+    finally:
+        sink.close()
+
+
+def submission(inst, user):
+    """A logged-in submission session, EHLO done, for commands with parameters."""
+    c = inst.smtp("submission")
+    c.login(user, inst.passwords[user])
+    c.ehlo()
+    return c
+
+
 def test_broken_tls_falls_back_to_clear_text(pair):
     """Opportunistic STARTTLS: a handshake that fails makes the client try the same server once
     more without TLS, at once, instead of deferring the mail."""
     a, b = pair
-    sink = FakeSMTPServer(["8BITMIME", "STARTTLS"])
-    try:
-        a.config("relayhost", f"[127.0.0.1]:{sink.port}")
-        a.start()
+    with relayed_to_fake(a, ["8BITMIME", "STARTTLS"]) as sink:
         send(a, "alice@a.test", ["bob@b.test"])
         wait_for(lambda: queue_lines(a) == [], what="the queue to empty")
         assert len(sink.sessions) == 2, sink.sessions
@@ -638,21 +645,14 @@ def test_broken_tls_falls_back_to_clear_text(pair):
         assert "STARTTLS" not in sink.sessions[1] and "DATA" in sink.sessions[1], sink.sessions
         log = a.read_log()
         assert "TLS handshake failed, trying again without TLS" in log and "status=sent" in log, log
-    finally:
-        sink.close()
 
 
 def test_dsn_parameters_are_passed_on(pair):
     """RFC 3461: RET and ENVID on MAIL, NOTIFY and ORCPT on RCPT reach the next hop when it
-    offers DSN (and are left off when it does not)."""
+    offers DSN, with or without PIPELINING."""
     a, b = pair
-    sink = FakeSMTPServer(["DSN", "8BITMIME"])
-    try:
-        a.config("relayhost", f"[127.0.0.1]:{sink.port}")
-        a.start()
-        c = a.smtp("submission")
-        c.login("alice@a.test", a.passwords["alice@a.test"])
-        c.ehlo()
+    with relayed_to_fake(a, ["DSN", "8BITMIME"]) as sink:
+        c = submission(a, "alice@a.test")
         code, _ = c.mail("alice@a.test", ["RET=HDRS", "ENVID=env+2Bid"])
         assert code == 250
         code, _ = c.rcpt("bob@b.test", ["NOTIFY=FAILURE,DELAY", "ORCPT=rfc822;bob@b.test"])
@@ -666,20 +666,13 @@ def test_dsn_parameters_are_passed_on(pair):
         rcpt = [x for x in cmds if x.startswith("RCPT TO:")][0]
         assert "RET=HDRS" in mail and "ENVID=env+2Bid" in mail, mail
         assert "NOTIFY=FAILURE,DELAY" in rcpt and "ORCPT=rfc822;bob@b.test" in rcpt, rcpt
-    finally:
-        sink.close()
 
 
 def test_utf8_address_to_a_server_without_smtputf8_bounces(pair):
     """RFC 6531 3.2: a UTF-8 address cannot go to a server without SMTPUTF8: 5.6.7 at once."""
     a, b = pair
-    sink = FakeSMTPServer(["8BITMIME"])
-    try:
-        a.config("relayhost", f"[127.0.0.1]:{sink.port}")
-        a.start()
-        c = a.smtp("submission")
-        c.login("alice@a.test", a.passwords["alice@a.test"])
-        c.ehlo()
+    with relayed_to_fake(a, ["8BITMIME"]) as sink:
+        c = submission(a, "alice@a.test")
         assert c.mail("alice@a.test", ["SMTPUTF8"])[0] == 250
         assert c.rcpt("jürgen@b.test")[0] == 250
         assert c.data("Subject: ü\r\n\r\nhallo\r\n".encode())[0] == 250
@@ -688,5 +681,3 @@ def test_utf8_address_to_a_server_without_smtputf8_bounces(pair):
         _, rcpts = dsn_of(a, "alice@a.test", 1)
         assert rcpts[0]["Status"] == "5.6.7"
         assert sink.messages == []
-    finally:
-        sink.close()
