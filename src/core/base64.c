@@ -1,4 +1,4 @@
-/* Base64 encoder and strict decoder; see base64.h. */
+/* Base64 encoder, strict decoder and lenient MIME decoder; see base64.h. */
 #include "core/base64.h"
 
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -58,4 +58,21 @@ int base64_decode(const char *in, size_t len, buf *out)
 		buf_append(out, bytes, (size_t)(3 - pad));
 	}
 	return 0;
+}
+
+void base64_decode_mime(const char *in, size_t len, buf *out)
+{
+	unsigned bits = 0;
+	int n = 0;
+	for (size_t i = 0; i < len && in[i] != '='; i++) {
+		int v = value_of(in[i]);
+		if (v < 0)
+			continue; /* line breaks, and anything else outside the alphabet */
+		bits = bits << 6 | (unsigned)v;
+		n += 6;
+		if (n >= 8) {
+			n -= 8;
+			buf_putc(out, (char)(bits >> n));
+		}
+	}
 }

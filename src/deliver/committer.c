@@ -1,7 +1,9 @@
 /* Group commit thread; see committer.h. */
 #include "deliver/committer.h"
+#include "core/fsutil.h"
 #include "core/mtqueue.h"
 #include "core/xalloc.h"
+#include "mail/text.h"
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -32,6 +34,24 @@ static void run_done(void *arg)
 	free(item);
 }
 
+/* The text the full-text index keeps for a delivery with local copies, read back from its
+ * spool file (still in the page cache) and decoded on this thread, off the event loop. A
+ * file that cannot be read leaves the message unindexed; search then reads it instead. */
+static void index_text(struct delivery *d)
+{
+	char *msg;
+	size_t len;
+	if (d->local_count == 0 || fs_read_file(d->spool_path, &msg, &len) < 0)
+		return;
+	buf header, body;
+	buf_init(&header);
+	buf_init(&body);
+	message_text(msg, len, &header, &body);
+	d->search_header = buf_steal(&header);
+	d->search_body = buf_steal(&body);
+	free(msg);
+}
+
 /* Takes everything waiting (up to a batch) and commits it at once. */
 static void *committer_thread(void *arg)
 {
@@ -40,8 +60,10 @@ static void *committer_thread(void *arg)
 	struct delivery *batch[COMMIT_BATCH_MAX];
 	size_t n;
 	while ((n = mtqueue_pop(c->waiting, items, COMMIT_BATCH_MAX, true)) > 0) {
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
 			batch[i] = ((struct commit_item *)items[i])->d;
+			index_text(batch[i]);
+		}
 		store_deliver(c->store, batch, n);
 		for (size_t i = 0; i < n; i++)
 			inbox_post(c->inbox, run_done, items[i]);

@@ -4,6 +4,7 @@
  * held in memory while the command is framed (bounded by smtp.max_message_size); streaming
  * it to the spool as it arrives is left for later. */
 #include "imap/imap.h"
+#include "mail/header.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "deliver/spool.h"
@@ -33,7 +34,7 @@ static time_t parse_date_time(const char *s)
 	    (sign != '+' && sign != '-') || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
 	    tm.tm_min > 59 || tm.tm_sec > 60)
 		return -1;
-	if ((tm.tm_mon = imap_month(mon)) < 0)
+	if ((tm.tm_mon = header_month(mon)) < 0)
 		return -1;
 	tm.tm_year -= 1900;
 	long offset = (zone / 100 * 60 + zone % 100) * 60L;

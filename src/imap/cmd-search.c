@@ -1,13 +1,16 @@
-/* SEARCH and UID SEARCH (RFC 3501 6.4.4) with the common keys: ALL, the flag keys and their
- * UN- forms, NEW, OLD, RECENT, KEYWORD, UNKEYWORD, LARGER, SMALLER, UID, sequence sets, NOT,
- * OR, parenthesised lists, BEFORE/ON/SINCE (internal date), SUBJECT, FROM, TO, CC, BCC,
- * HEADER (decoded RFC 2047 values, case-insensitive substring), BODY and TEXT (substring of
- * the raw text for now: decoding transfer encodings and charsets, the SENT* keys and a
- * full-text index come later). CHARSET US-ASCII and UTF-8 are accepted. */
+/* SEARCH and UID SEARCH (RFC 3501 6.4.4) with every key: ALL, the flag keys and their UN-
+ * forms, NEW, OLD, RECENT, KEYWORD, UNKEYWORD, LARGER, SMALLER, UID, sequence sets, NOT, OR,
+ * parenthesised lists, BEFORE/ON/SINCE (internal date), SENTBEFORE/SENTON/SENTSINCE (the
+ * Date field), SUBJECT, FROM, TO, CC, BCC, HEADER (decoded RFC 2047 values, case-insensitive
+ * substring), BODY and TEXT (the decoded text of mail/text.h, from the full-text index for
+ * needles of three characters or more), MODSEQ (RFC 7162); ESEARCH's RETURN options.
+ * CHARSET US-ASCII and UTF-8 are accepted. */
 #include "imap/imap.h"
+#include "core/log.h"
 #include "core/xalloc.h"
 #include "mail/header.h"
 #include "mail/mime.h"
+#include "mail/text.h"
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +27,16 @@ struct search {
 	bool loaded;
 	const char *error;
 	bool modseq_key;     /* MODSEQ was used: the response tells the highest (RFC 7162 3.1.5) */
+	struct text_hits *hits; /* BODY and TEXT keys answered by the full-text index */
+	size_t hit_count;
+};
+
+/* The answer of the full-text index to one BODY or TEXT key of the command. */
+struct text_hits {
+	const struct imap_arg *key;  /* the needle's argument: one lookup per key */
+	int status;                  /* 0: uids hold the answer; else search the message */
+	uint32_t *uids;
+	size_t count;
 };
 
 static const struct {
@@ -63,7 +76,7 @@ static long parse_date(const char *s)
 	int day, year, month;
 	char mon[4];
 	if (sscanf(s, "%2d-%3[A-Za-z]-%4d", &day, mon, &year) != 3 || day < 1 || day > 31 ||
-	    (month = imap_month(mon)) < 0)
+	    (month = header_month(mon)) < 0)
 		return -1;
 	return (long)year * 10000 + (month + 1) * 100 + day;
 }
@@ -98,12 +111,71 @@ static bool header_contains(struct search *se, const char *name, const char *nee
 	return found;
 }
 
-static bool text_contains(struct search *se, bool body_only, const char *needle)
+/* The index's answer for this key, asked the first time the key is met. */
+static struct text_hits *hits_for(struct search *se, const struct imap_arg *key, bool body_only)
 {
+	for (size_t i = 0; i < se->hit_count; i++)
+		if (se->hits[i].key == key)
+			return &se->hits[i];
+	se->hits = xrealloc(se->hits, (se->hit_count + 1) * sizeof(*se->hits));
+	struct text_hits *h = &se->hits[se->hit_count++];
+	memset(h, 0, sizeof(*h));
+	h->key = key;
+	char *error = NULL;
+	h->status = store_search_text(se->s->server->store, se->s->box.folder_id, key->str, body_only,
+				      &h->uids, &h->count, &error);
+	if (h->status < 0) {
+		log_error("session=%s imap search index failed: %s", conn_id(se->s->conn), error);
+		free(error);
+	}
+	return h;
+}
+
+static int uid_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* BODY and TEXT: the needle in the decoded text (mail/text.h), any case; from the index when
+ * it can answer, else from the message itself. */
+static bool text_contains(struct search *se, const struct imap_arg *key, bool body_only)
+{
+	struct text_hits *h = hits_for(se, key, body_only);
+	uint32_t uid = se->s->box.messages[se->i].uid;
+	if (h->status == 0)
+		return h->count > 0 && bsearch(&uid, h->uids, h->count, sizeof(uid), uid_cmp) != NULL;
 	if (!load(se))
 		return false;
-	size_t start = body_only ? header_end(se->msg.data, se->msg.len) : 0;
-	return strcasestr(se->msg.data + start, needle) != NULL;
+	buf header, body;
+	buf_init(&header);
+	buf_init(&body);
+	message_text(se->msg.data, se->msg.len, body_only ? NULL : &header, &body);
+	bool found = strcasestr(header.data, key->str) != NULL || strcasestr(body.data, key->str) != NULL;
+	buf_free(&header);
+	buf_free(&body);
+	return found;
+}
+
+/* The day of the message's Date field (SENTBEFORE, SENTON, SENTSINCE), the internal date's
+ * when it has none that parses. */
+static long sent_day(struct search *se)
+{
+	const struct imap_message *m = &se->s->box.messages[se->i];
+	if (!load(se))
+		return message_day(m->internal_date);
+	size_t end = header_end(se->msg.data, se->msg.len);
+	size_t pos = 0, len = end > 0 ? end : se->msg.len;
+	struct header_field f;
+	int r;
+	while ((r = header_next(se->msg.data, len, &pos, &f)) != 0) {
+		if (r > 0 && f.name_len == 4 && strncasecmp(f.name, "Date", 4) == 0) {
+			long day = header_date_day(f.value, f.value_len);
+			if (day > 0)
+				return day;
+		}
+	}
+	return message_day(m->internal_date);
 }
 
 static int key(struct search *se, const struct imap_arg *args, size_t count, size_t *pos);
@@ -193,7 +265,9 @@ static int key(struct search *se, const struct imap_arg *args, size_t count, siz
 		}
 		return m == NULL || (k[0] == 'L' || k[0] == 'l' ? m->size > n : m->size < n);
 	}
-	if (strcasecmp(k, "BEFORE") == 0 || strcasecmp(k, "ON") == 0 || strcasecmp(k, "SINCE") == 0) {
+	bool sent = strncasecmp(k, "SENT", 4) == 0;
+	const char *when = sent ? k + 4 : k;
+	if (strcasecmp(when, "BEFORE") == 0 || strcasecmp(when, "ON") == 0 || strcasecmp(when, "SINCE") == 0) {
 		const char *v = string_arg(se, args, count, pos);
 		long d = v != NULL ? parse_date(v) : -1;
 		if (d < 0) {
@@ -202,8 +276,8 @@ static int key(struct search *se, const struct imap_arg *args, size_t count, siz
 		}
 		if (m == NULL)
 			return 1;
-		long md = message_day(m->internal_date);
-		return (k[0] | 0x20) == 'b' ? md < d : (k[0] | 0x20) == 'o' ? md == d : md >= d;
+		long md = sent ? sent_day(se) : message_day(m->internal_date);
+		return (when[0] | 0x20) == 'b' ? md < d : (when[0] | 0x20) == 'o' ? md == d : md >= d;
 	}
 	for (size_t i = 0; i < sizeof(header_keys) / sizeof(header_keys[0]); i++)
 		if (strcasecmp(k, header_keys[i]) == 0) {
@@ -220,10 +294,10 @@ static int key(struct search *se, const struct imap_arg *args, size_t count, siz
 		return m == NULL || header_contains(se, name, v);
 	}
 	if (strcasecmp(k, "BODY") == 0 || strcasecmp(k, "TEXT") == 0) {
-		const char *v = string_arg(se, args, count, pos);
-		if (v == NULL)
+		const struct imap_arg *key = *pos < count ? &args[*pos] : NULL;
+		if (string_arg(se, args, count, pos) == NULL)
 			return -1;
-		return m == NULL || text_contains(se, (k[0] | 0x20) == 'b', v);
+		return m == NULL || text_contains(se, key, (k[0] | 0x20) == 'b');
 	}
 	if (strcasecmp(k, "MODSEQ") == 0) {
 		/* "MODSEQ" [SP entry-name SP entry-type-req] SP mod-sequence-valzer; the entry
@@ -381,6 +455,9 @@ void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
 	conn_write(s->conn, line.data, line.len);
 	buf_free(&line);
 	buf_free(&se.msg);
+	for (size_t i = 0; i < se.hit_count; i++)
+		free(se.hits[i].uids);
+	free(se.hits);
 	free(nums);
 	imap_mailbox_sync(s, cmd->expunges);
 	imap_tagged(s, cmd->tag, "OK %sSEARCH completed", cmd->uid ? "UID " : "");

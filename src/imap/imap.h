@@ -142,8 +142,6 @@ bool imap_has_keyword(const char *keywords, const char *kw);
  * keywords, space-separated, without duplicates). Returns -1 for \Recent or any unknown "\"
  * flag, or a keyword with characters an atom may not hold. */
 int imap_parse_flags(const struct imap_arg *args, size_t count, uint32_t *bits, buf *keywords);
-/* date-month = "Jan" / "Feb" / ... / "Dec", any case: 0 to 11, or -1. */
-int imap_month(const char *name);
 /* A mailbox name argument in the store's form (UTF-8): as sent after ENABLE UTF8=ACCEPT,
  * else decoded from modified UTF-7 (RFC 3501 5.1.3). NULL when it is not a valid name's
  * encoding; the caller answers BAD. Allocated. */

@@ -236,16 +236,6 @@ int imap_parse_flags(const struct imap_arg *args, size_t count, uint32_t *bits, 
 	return 0;
 }
 
-int imap_month(const char *name)
-{
-	static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
-	if (strlen(name) != 3)
-		return -1;
-	char lower[4] = { (char)(name[0] | 0x20), (char)(name[1] | 0x20), (char)(name[2] | 0x20), 0 };
-	const char *m = strstr(months, lower);
-	return m != NULL && (m - months) % 3 == 0 ? (int)(m - months) / 3 : -1;
-}
-
 /* ---- the selected mailbox ---- */
 
 static void message_set(struct imap_message *m, struct message *from)

@@ -143,3 +143,53 @@ void header_date(time_t t, char *out, size_t outlen)
 		 tm.tm_mday, months[tm.tm_mon], (long)tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
 		 sign, off / 60, off % 60);
 }
+
+int header_month(const char *name)
+{
+	static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+	if (strlen(name) != 3)
+		return -1;
+	char lower[4] = { (char)(name[0] | 0x20), (char)(name[1] | 0x20), (char)(name[2] | 0x20), 0 };
+	const char *m = strstr(months, lower);
+	return m != NULL && (m - months) % 3 == 0 ? (int)(m - months) / 3 : -1;
+}
+
+long header_date_day(const char *value, size_t len)
+{
+	/* the value without comments (nested ones included), in a bounded copy */
+	char text[128];
+	size_t n = 0;
+	int depth = 0;
+	for (size_t i = 0; i < len && n + 1 < sizeof(text); i++) {
+		if (value[i] == '(')
+			depth++;
+		else if (value[i] == ')' && depth > 0)
+			depth--;
+		else if (depth == 0)
+			text[n++] = value[i] == '\r' || value[i] == '\n' || value[i] == '\t' ? ' ' : value[i];
+	}
+	text[n] = '\0';
+	const char *p = text + strspn(text, " ");
+	const char *comma = strchr(p, ',');
+	if (comma != NULL)
+		p = comma + 1; /* day-of-week "," */
+	int day, year, consumed = 0;
+	char mon[4];
+	if (sscanf(p, " %2d %3[A-Za-z] %4d%n", &day, mon, &year, &consumed) != 3 || day < 1 || day > 31)
+		return -1;
+	int month = header_month(mon);
+	if (month < 0)
+		return -1;
+	/* RFC 5322 4.3: 00-49 are 2000-2049, 50-99 and three digits count from 1900 */
+	const char *digits = p + consumed;
+	while (digits > p && digits[-1] >= '0' && digits[-1] <= '9')
+		digits--;
+	size_t year_digits = (size_t)(p + consumed - digits);
+	if (year < 0 || year_digits < 2 || digits[-1] == '-' || digits[-1] == '+')
+		return -1; /* a year is two to four digits, never signed */
+	if (year_digits == 2)
+		year += year < 50 ? 2000 : 1900;
+	else if (year_digits == 3)
+		year += 1900;
+	return (long)year * 10000 + (month + 1) * 100 + day;
+}

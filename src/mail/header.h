@@ -38,4 +38,11 @@ void header_remove(const char *hdr, size_t len, const char *name, buf *out);
 /* Writes an RFC 5322 3.3 date-time ("Mon, 23 Nov 2026 01:12:21 +0000") for t in the local
  * time zone; out must hold 40 bytes. */
 void header_date(time_t t, char *out, size_t outlen);
+/* month = "Jan" / "Feb" / ... / "Dec" (RFC 5322 3.3; IMAP's date-month), any case: 0 to 11,
+ * or -1. */
+int header_month(const char *name);
+/* The calendar day of a Date field's value as yyyymmdd (RFC 5322 3.3 with the obsolete forms
+ * of 4.3: comments, no day of week, two- and three-digit years), the time and zone ignored as
+ * IMAP's SENTON asks; -1 when it does not parse. */
+long header_date_day(const char *value, size_t len);
 #endif

@@ -601,8 +601,7 @@ static int q_decode(const char *s, size_t len, buf *out)
 	return 0;
 }
 
-/* Converts in from charset to UTF-8, appending to out. Returns 0, or -1 with out unchanged. */
-static int to_utf8(const char *charset, const char *in, size_t len, buf *out)
+int mime_to_utf8(const char *charset, const char *in, size_t len, buf *out)
 {
 	if (strcasecmp(charset, "utf-8") == 0 || strcasecmp(charset, "us-ascii") == 0) {
 		buf_append(out, in, len);
@@ -663,7 +662,7 @@ static size_t encoded_word(const char *s, size_t len, buf *out)
 	else
 		r = -1;
 	if (r == 0)
-		r = to_utf8(charset, raw.data, raw.len, out);
+		r = mime_to_utf8(charset, raw.data, raw.len, out);
 	free(charset);
 	buf_free(&raw);
 	return r == 0 ? (size_t)(close + 2 - s) : 0;

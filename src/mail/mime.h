@@ -81,6 +81,9 @@ bool mime_part_is(const struct mime_part *p, const char *type, const char *subty
 /* The value of the parameter named name (case-insensitive) among params, or NULL. */
 const char *mime_param_get(const struct mime_param *params, size_t count, const char *name);
 
+/* Converts in from charset (any iconv knows) to UTF-8, appending to out. Returns 0, or -1
+ * with out unchanged when the charset is unknown or the text is not in it. */
+int mime_to_utf8(const char *charset, const char *in, size_t len, buf *out);
 /* Appends to out the value of a header field with RFC 2047 encoded words decoded to UTF-8
  * (unfolded; charsets iconv knows, others left encoded as written). */
 void mime_header_decode(const char *value, size_t len, buf *out);

@@ -86,6 +86,11 @@ static int deliver_rows(struct store *st, struct delivery *d, const char *path, 
 	for (size_t i = 0; i < d->local_count; i++)
 		if (deliver_local(st, d, &d->local[i], body_id, arrival, error_r) < 0)
 			return -1;
+	if (d->local_count > 0 && (d->search_header != NULL || d->search_body != NULL) &&
+	    db_exec(st, error_r, "INSERT INTO search_text (rowid, header, body) VALUES (?, ?, ?)",
+		    "iss", body_id, d->search_header != NULL ? d->search_header : "",
+		    d->search_body != NULL ? d->search_body : "") < 0)
+		return -1;
 	if (d->remote_count == 0)
 		return 0;
 	if (db_exec(st, error_r,

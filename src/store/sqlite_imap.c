@@ -155,3 +155,46 @@ int store_folder_modseq(struct store *st, int64_t folder_id, uint64_t *modseq_r,
 	*modseq_r = (uint64_t)modseq;
 	return r;
 }
+
+int store_search_text(struct store *st, int64_t folder_id, const char *needle, bool body_only,
+		      uint32_t **uids, size_t *count, char **error_r)
+{
+	*uids = NULL;
+	*count = 0;
+	/* trigrams: a needle of fewer than three characters has none to look up */
+	size_t chars = 0;
+	for (const unsigned char *p = (const unsigned char *)needle; *p != '\0'; p++)
+		chars += (*p & 0xc0) != 0x80;
+	if (chars < 3)
+		return 1;
+	/* an FTS5 string: double quotes doubled; a column filter for BODY */
+	buf q;
+	buf_init(&q);
+	buf_puts(&q, body_only ? "body : \"" : "\"");
+	for (const char *p = needle; *p != '\0'; p++) {
+		if (*p == '"')
+			buf_putc(&q, '"');
+		buf_putc(&q, *p);
+	}
+	buf_putc(&q, '"');
+	sqlite3_stmt *stmt = db_stmt(st, error_r,
+				     "SELECT m.uid FROM search_text s JOIN folder_messages m "
+				     "ON m.body_id = s.rowid WHERE m.folder_id = ? AND search_text MATCH ? "
+				     "ORDER BY m.uid",
+				     "is", folder_id, q.data);
+	int r = stmt != NULL ? 1 : -1; /* q is bound as it is: freed after the steps */
+	size_t cap = 0;
+	while (r == 1 && (r = db_step(st, stmt, error_r)) == 1) {
+		if (*count == cap)
+			*uids = xrealloc(*uids, (cap = cap ? 2 * cap : 64) * sizeof(**uids));
+		(*uids)[(*count)++] = (uint32_t)sqlite3_column_int64(stmt, 0);
+	}
+	if (r == 0)
+		sqlite3_reset(stmt);
+	buf_free(&q);
+	if (r == 0)
+		return 0;
+	xfree(uids);
+	*count = 0;
+	return -1;
+}

@@ -86,6 +86,12 @@ static const char schema_v1[] =
 	"  PRIMARY KEY (folder_id, uid)) WITHOUT ROWID;"
 	"CREATE INDEX folder_messages_body ON folder_messages(body_id);"
 	"CREATE INDEX folder_messages_modseq ON folder_messages(folder_id, modseq);"
+	/* The full-text index: the decoded header fields and body text of each message file that
+	 * has a folder entry (rowid = bodies.id). Trigrams give IMAP SEARCH's case-insensitive
+	 * substring match (RFC 3501 6.4.4) without scanning messages. */
+	"CREATE VIRTUAL TABLE search_text USING fts5(header, body, tokenize = 'trigram');"
+	"CREATE TRIGGER bodies_search_gone AFTER DELETE ON bodies BEGIN "
+	"  DELETE FROM search_text WHERE rowid = old.id; END;"
 	/* What left each folder and at which modseq, so a client can be told what vanished since
 	 * the state it knows (IMAP QRESYNC, RFC 7162 3.2.5) and sessions sync by changes only. */
 	"CREATE TABLE expunged ("

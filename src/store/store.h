@@ -140,6 +140,12 @@ int store_message_list(struct store *st, int64_t folder_id, struct message **out
 int store_folder_changes(struct store *st, int64_t folder_id, uint64_t since,
 			 struct message **changed, size_t *changed_count, uint32_t **vanished,
 			 size_t *vanished_count, char **error_r);
+/* The UIDs (ascending) of the folder's messages whose decoded text holds needle, any case
+ * (IMAP SEARCH TEXT, or BODY when body_only), from the full-text index. 0 with the list,
+ * 1 when the index cannot answer (a needle under three characters: search the messages),
+ * -1 with *error_r. */
+int store_search_text(struct store *st, int64_t folder_id, const char *needle, bool body_only,
+		      uint32_t **uids, size_t *count, char **error_r);
 /* Reads the whole stored message (per-recipient header lines, then the body file) into out.
  * 1 when found, 0 when there is no such UID, -1 on error. */
 int store_message_read(struct store *st, int64_t folder_id, uint32_t uid, struct buf *out,
@@ -190,6 +196,8 @@ struct delivery {
 	size_t local_count;
 	struct delivery_remote *remote;
 	size_t remote_count;
+	/* what the full-text index keeps for local copies (mail/text.h), or NULL; owned */
+	char *search_header, *search_body;
 	/* results */
 	int status;          /* 0 delivered, -1 failed */
 	bool full;           /* failed for lack of space */

@@ -1,0 +1,116 @@
+/* Search text of a message; see text.h. */
+#include "mail/text.h"
+#include "core/base64.h"
+#include "mail/header.h"
+#include "mail/mime.h"
+#include "mail/qp.h"
+#include <stdbool.h>
+#include <string.h>
+#include <strings.h>
+
+/* True when s[0..len) is valid UTF-8 (so it can go in as it is). */
+static bool valid_utf8(const unsigned char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		size_t n = s[i] < 0x80 ? 0 : (s[i] & 0xe0) == 0xc0 ? 1 : (s[i] & 0xf0) == 0xe0 ? 2
+			 : (s[i] & 0xf8) == 0xf0 ? 3 : 4;
+		if (n == 4 || n > len - i - 1)
+			return false;
+		for (; n > 0; n--)
+			if ((s[++i] & 0xc0) != 0x80)
+				return false;
+	}
+	return true;
+}
+
+/* Appends text in charset as UTF-8: converted when iconv knows the charset, as it is when it
+ * is valid UTF-8, else read as Windows-1252, the usual truth behind unlabelled 8-bit mail. */
+static void put_utf8(const char *charset, const char *text, size_t len, buf *out)
+{
+	if (charset != NULL && mime_to_utf8(charset, text, len, out) == 0)
+		return;
+	if (valid_utf8((const unsigned char *)text, len) || mime_to_utf8("WINDOWS-1252", text, len, out) < 0)
+		buf_append(out, text, len);
+}
+
+/* The text inside HTML: tags and comments dropped, the common entities decoded, block
+ * tags as line breaks. Enough for search; not a renderer. */
+static void html_text(const char *h, size_t len, buf *out)
+{
+	static const struct { const char *name; const char *text; } entities[] = {
+		{ "&amp;", "&" }, { "&lt;", "<" }, { "&gt;", ">" }, { "&quot;", "\"" },
+		{ "&#39;", "'" }, { "&nbsp;", " " },
+	};
+	for (size_t i = 0; i < len;) {
+		if (h[i] == '<') {
+			const char *close = memchr(h + i, '>', len - i);
+			size_t end = close != NULL ? (size_t)(close - h) + 1 : len;
+			if (end - i >= 3 && (strncasecmp(h + i, "<br", 3) == 0 || strncasecmp(h + i, "<p", 2) == 0 ||
+					     strncasecmp(h + i, "</p", 3) == 0 || strncasecmp(h + i, "<div", 4) == 0))
+				buf_putc(out, '\n');
+			i = end;
+			continue;
+		}
+		size_t k = 0;
+		while (k < sizeof(entities) / sizeof(entities[0]) &&
+		       strncasecmp(h + i, entities[k].name, strlen(entities[k].name)) != 0)
+			k++;
+		if (k < sizeof(entities) / sizeof(entities[0]) && len - i >= strlen(entities[k].name)) {
+			buf_puts(out, entities[k].text);
+			i += strlen(entities[k].name);
+		} else {
+			buf_putc(out, h[i++]);
+		}
+	}
+}
+
+/* Appends the decoded text of one text part. */
+static void part_text(const char *msg, const struct mime_part *p, buf *out)
+{
+	const char *body = msg + p->body_off;
+	buf raw, utf8;
+	buf_init(&raw);
+	buf_init(&utf8);
+	if (p->encoding != NULL && strcasecmp(p->encoding, "base64") == 0)
+		base64_decode_mime(body, p->body_len, &raw);
+	else if (p->encoding != NULL && strcasecmp(p->encoding, "quoted-printable") == 0)
+		qp_decode(body, p->body_len, &raw);
+	else
+		buf_append(&raw, body, p->body_len);
+	put_utf8(mime_param_get(p->params, p->param_count, "charset"), raw.data, raw.len, &utf8);
+	if (mime_part_is(p, "text", "html"))
+		html_text(utf8.data, utf8.len, out);
+	else
+		buf_append(out, utf8.data, utf8.len);
+	buf_putc(out, '\n');
+	buf_free(&raw);
+	buf_free(&utf8);
+}
+
+void message_text(const char *msg, size_t len, buf *header, buf *body)
+{
+	struct mime_tree tree;
+	mime_parse(msg, len, &mime_default_limits, &tree);
+	const struct mime_part *root = &tree.parts[0];
+	struct header_field f;
+	size_t pos = 0;
+	int r;
+	while (header != NULL && (r = header_next(msg + root->hdr_off, root->hdr_len, &pos, &f)) != 0) {
+		if (r < 0)
+			continue;
+		buf_append(header, f.name, f.name_len);
+		buf_putc(header, ':'); /* the value keeps the space after the colon */
+		buf value;
+		buf_init(&value);
+		mime_header_decode(f.value, f.value_len, &value);
+		put_utf8(NULL, value.data, value.len, header);
+		buf_free(&value);
+		buf_putc(header, '\n');
+	}
+	for (size_t i = 0; body != NULL && i < tree.count; i++) {
+		const struct mime_part *p = &tree.parts[i];
+		if (p->first_child == MIME_NONE && mime_part_is(p, "text", NULL))
+			part_text(msg, p, body);
+	}
+	mime_tree_free(&tree);
+}
