@@ -7,9 +7,11 @@
 #include "imap/imap.h"
 #include "imap/imap_envelope.h"
 #include "imap/imap_section.h"
+#include "core/base64.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "mail/mime.h"
+#include "mail/qp.h"
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,8 @@ enum fetch_kind {
 	FETCH_BODYSTRUCTURE,
 	FETCH_SECTION,   /* BODY[...], BODY.PEEK[...], RFC822, RFC822.HEADER, RFC822.TEXT */
 	FETCH_MODSEQ,    /* RFC 7162 3.1.4 */
+	FETCH_BINARY,    /* BINARY[part]<partial>, BINARY.PEEK: decoded (RFC 9051 6.4.5) */
+	FETCH_BINARY_SIZE,
 };
 
 struct fetch_item {
@@ -84,6 +88,29 @@ static struct fetch_item *add_section(struct fetch *f, const char *name,
 	return it;
 }
 
+/* "BINARY" [".PEEK"] section-binary [partial] / "BINARY.SIZE" section-binary, where
+ * section-binary = "[" [section-part] "]": part numbers only (RFC 9051 6.4.5). */
+static int parse_binary(struct fetch *f, const char *a)
+{
+	bool size = strncasecmp(a, "BINARY.SIZE[", 12) == 0;
+	bool peek = strncasecmp(a, "BINARY.PEEK[", 12) == 0;
+	const char *spec = a + (size || peek ? 12 : 7);
+	if (!size && !peek && strncasecmp(a, "BINARY[", 7) != 0)
+		return -1;
+	const char *close = strchr(spec, ']');
+	if (close == NULL || (size && close[1] != '\0'))
+		return -1;
+	struct fetch_item *it = add_item(f, size ? FETCH_BINARY_SIZE : FETCH_BINARY, "BINARY");
+	it->section_echo = xstrndup(spec, (size_t)(close - spec));
+	it->sets_seen = !size && !peek;
+	f->needs_body = true;
+	f->sets_seen |= it->sets_seen;
+	if (imap_section_parse(spec, (size_t)(close - spec), close + 1, &it->sec) < 0 ||
+	    it->sec.text != SECTION_ALL)
+		return -1;
+	return 0;
+}
+
 /* fetch-att = "ENVELOPE" / "FLAGS" / "INTERNALDATE" / "RFC822" [".HEADER" / ".SIZE" /
  *             ".TEXT"] / "BODY" ["STRUCTURE"] / "UID" /
  *             "BODY" section ["<" number "." nz-number ">"] /
@@ -121,6 +148,8 @@ static int parse_att(struct fetch *f, const char *a)
 			add_item(f, FETCH_ENVELOPE, "ENVELOPE");
 		if (strcasecmp(a, "FULL") == 0)
 			add_item(f, FETCH_BODY, "BODY");
+	} else if (strncasecmp(a, "BINARY", 6) == 0) {
+		return parse_binary(f, a);
 	} else {
 		bool peek = strncasecmp(a, "BODY.PEEK[", 10) == 0;
 		if (!peek && strncasecmp(a, "BODY[", 5) != 0)
@@ -176,6 +205,73 @@ static void write_section(buf *out, const struct fetch_item *it, const char *msg
 	buf_free(&data);
 }
 
+/* The decoded octets of the part a BINARY item names: its transfer encoding undone, text
+ * line ends made CRLF (RFC 9051 6.4.5). The whole message and non-leaf parts are given as
+ * they are. -1 for an encoding nobody knows (UNKNOWN-CTE). */
+static int binary_data(const struct fetch_item *it, const char *msg, size_t len,
+		       const struct mime_tree *tree, buf *out)
+{
+	int at = imap_section_part(&it->sec, tree);
+	if (at < 0)
+		return 0; /* no such part: empty, as for BODY */
+	const struct mime_part *p = &tree->parts[at];
+	if (it->sec.part_count == 0 || p->first_child != MIME_NONE) {
+		imap_section_extract(&it->sec, msg, len, tree, out);
+		return 0;
+	}
+	const char *body = msg + p->body_off, *enc = p->encoding != NULL ? p->encoding : "7bit";
+	buf raw;
+	buf_init(&raw);
+	if (strcasecmp(enc, "base64") == 0)
+		base64_decode_mime(body, p->body_len, &raw);
+	else if (strcasecmp(enc, "quoted-printable") == 0)
+		qp_decode(body, p->body_len, &raw);
+	else if (strcasecmp(enc, "7bit") == 0 || strcasecmp(enc, "8bit") == 0 ||
+		 strcasecmp(enc, "binary") == 0)
+		buf_append(&raw, body, p->body_len);
+	else {
+		buf_free(&raw);
+		return -1;
+	}
+	bool text = mime_part_is(p, "text", NULL);
+	for (size_t i = 0; i < raw.len; i++) {
+		if (text && raw.data[i] == '\n' && (i == 0 || raw.data[i - 1] != '\r'))
+			buf_putc(out, '\r');
+		buf_putc(out, raw.data[i]);
+	}
+	buf_free(&raw);
+	return 0;
+}
+
+/* Writes BINARY[part]<origin> with the decoded data (a literal8 when it holds a NUL, which
+ * a plain literal may not), or BINARY.SIZE[part]. -1 for an unknown transfer encoding. */
+static int write_binary(buf *out, const struct fetch_item *it, const char *msg, size_t len,
+			const struct mime_tree *tree)
+{
+	buf data;
+	buf_init(&data);
+	if (binary_data(it, msg, len, tree, &data) < 0) {
+		buf_free(&data);
+		return -1;
+	}
+	if (it->kind == FETCH_BINARY_SIZE) {
+		buf_printf(out, "BINARY.SIZE[%s] %zu", it->section_echo, data.len);
+		buf_free(&data);
+		return 0;
+	}
+	size_t start = 0, n = data.len;
+	buf_printf(out, "BINARY[%s]", it->section_echo);
+	if (it->sec.partial) {
+		buf_printf(out, "<%llu>", (unsigned long long)it->sec.offset);
+		start = it->sec.offset < data.len ? (size_t)it->sec.offset : data.len;
+		n = data.len - start < it->sec.length ? data.len - start : (size_t)it->sec.length;
+	}
+	buf_printf(out, " %s{%zu}\r\n", memchr(data.data + start, '\0', n) != NULL ? "~" : "", n);
+	buf_append(out, data.data + start, n);
+	buf_free(&data);
+	return 0;
+}
+
 /* Sets \Seen on the messages about to be read without it, in one store transaction. */
 static void mark_seen(struct imap_session *s, const size_t *idx, size_t n)
 {
@@ -205,9 +301,12 @@ static void mark_seen(struct imap_session *s, const size_t *idx, size_t n)
 	free(up);
 }
 
-/* Writes "* n FETCH (...)" for message i. Returns false when its text could not be read. */
-static bool fetch_one(struct imap_session *s, const struct fetch *f, size_t i, bool uid,
-		      bool seen_changed, buf *out)
+enum fetch_result { FETCHED, UNREADABLE, UNKNOWN_CTE };
+
+/* Writes "* n FETCH (...)" for message i; nothing when its text could not be read or a
+ * BINARY item met an unknown transfer encoding. */
+static enum fetch_result fetch_one(struct imap_session *s, const struct fetch *f, size_t i,
+				   bool uid, bool seen_changed, buf *out)
 {
 	const struct imap_message *m = &s->box.messages[i];
 	buf msg;
@@ -223,10 +322,12 @@ static bool fetch_one(struct imap_session *s, const struct fetch *f, size_t i, b
 					  m->uid, error);
 			free(error);
 			buf_free(&msg);
-			return r == 0;
+			return r == 0 ? FETCHED : UNREADABLE;
 		}
 		mime_parse(msg.data, msg.len, &mime_default_limits, &tree);
 	}
+	size_t response = out->len;
+	enum fetch_result result = FETCHED;
 	buf_printf(out, "* %zu FETCH (", i + 1);
 	size_t start = out->len;
 	for (size_t k = 0; k < f->count; k++) {
@@ -263,6 +364,11 @@ static bool fetch_one(struct imap_session *s, const struct fetch *f, size_t i, b
 		case FETCH_SECTION:
 			write_section(out, it, msg.data, msg.len, &tree);
 			break;
+		case FETCH_BINARY:
+		case FETCH_BINARY_SIZE:
+			if (write_binary(out, it, msg.data, msg.len, &tree) < 0)
+				result = UNKNOWN_CTE;
+			break;
 		}
 	}
 	/* RFC 3501 6.4.5: UID FETCH always answers with UID; a \Seen just set goes out too. */
@@ -277,9 +383,13 @@ static bool fetch_one(struct imap_session *s, const struct fetch *f, size_t i, b
 	if (!f->has_modseq && (f->changedsince || (s->condstore && (f->has_flags || seen_changed))))
 		buf_printf(out, " MODSEQ (%" PRIu64 ")", m->modseq);
 	buf_puts(out, ")\r\n");
+	if (result != FETCHED) { /* RFC 9051 6.4.5: that message's answer is a NO, not data */
+		out->len = response;
+		out->data[response] = '\0';
+	}
 	mime_tree_free(&tree);
 	buf_free(&msg);
-	return true;
+	return result;
 }
 
 /* fetch-modifier = "CHANGEDSINCE" SP mod-sequence-value / "VANISHED" (RFC 7162 3.1.4,
@@ -353,10 +463,12 @@ void imap_cmd_fetch(struct imap_session *s, const struct imap_cmd *cmd)
 		mark_seen(s, idx, n);
 	buf out;
 	buf_init(&out);
-	bool failed = false;
+	bool failed = false, unknown_cte = false;
 	for (size_t i = 0; i < n; i++) {
 		bool changed = !was_seen[i] && (s->box.messages[idx[i]].flags & FLAG_SEEN);
-		failed |= !fetch_one(s, &f, idx[i], cmd->uid, changed, &out);
+		enum fetch_result r = fetch_one(s, &f, idx[i], cmd->uid, changed, &out);
+		failed |= r == UNREADABLE;
+		unknown_cte |= r == UNKNOWN_CTE;
 		/* Send as we go: a FETCH of many large messages never sits whole in memory. */
 		if (out.len >= 65536 || i + 1 == n) {
 			conn_write(s->conn, out.data, out.len);
@@ -368,7 +480,9 @@ void imap_cmd_fetch(struct imap_session *s, const struct imap_cmd *cmd)
 	free(idx);
 	fetch_free(&f);
 	imap_mailbox_sync(s, cmd->expunges);
-	if (failed)
+	if (unknown_cte)
+		imap_tagged(s, cmd->tag, "NO [UNKNOWN-CTE] Cannot decode a part's transfer encoding");
+	else if (failed)
 		imap_tagged(s, cmd->tag, "NO [SERVERBUG] Some messages could not be read");
 	else
 		imap_tagged(s, cmd->tag, "OK %sFETCH completed", cmd->uid ? "UID " : "");

@@ -123,11 +123,10 @@ static void header_fields(const char *hdr, size_t len, const strlist *fields, bo
 	buf_puts(out, "\r\n");
 }
 
-void imap_section_extract(const struct imap_section *sec, const char *msg, size_t len,
-			  const struct mime_tree *tree, buf *out)
+int imap_section_part(const struct imap_section *sec, const struct mime_tree *tree)
 {
 	if (tree->count == 0)
-		return;
+		return -1;
 	/* Walk the part numbers. cur is a part; in_message says it stands for a message (the
 	 * whole message, or one inside message/rfc822) rather than for its body. */
 	int cur = 0;
@@ -144,15 +143,24 @@ void imap_section_extract(const struct imap_section *sec, const char *msg, size_
 			for (uint32_t n = 1; n < sec->parts[i] && c != MIME_NONE; n++)
 				c = tree->parts[c].next_sibling;
 			if (c == MIME_NONE)
-				return;
+				return -1;
 			cur = c;
 			in_message = false;
 		} else if (in_message && sec->parts[i] == 1) {
 			in_message = false; /* part 1 of a single-part message is its body */
 		} else {
-			return;
+			return -1;
 		}
 	}
+	return cur;
+}
+
+void imap_section_extract(const struct imap_section *sec, const char *msg, size_t len,
+			  const struct mime_tree *tree, buf *out)
+{
+	int cur = imap_section_part(sec, tree);
+	if (cur < 0)
+		return;
 	const struct mime_part *p = &tree->parts[cur];
 	if (sec->text == SECTION_ALL) {
 		if (sec->part_count == 0)

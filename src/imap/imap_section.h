@@ -35,6 +35,9 @@ struct imap_section {
 int imap_section_parse(const char *spec, size_t len, const char *partial, struct imap_section *out);
 void imap_section_free(struct imap_section *sec);
 
+/* The index in tree of the part sec's part numbers name (0 for none: the message), or -1
+ * when there is no such part. */
+int imap_section_part(const struct imap_section *sec, const struct mime_tree *tree);
 /* Appends to out the octets of msg[0..len) that sec names (before the partial range is
  * applied), using tree, msg's MIME structure. A part that does not exist gives nothing, as
  * Dovecot answers it (an empty string). */

@@ -1,4 +1,5 @@
-"""SEARCH over decoded text (RFC 3501 6.4.4): BODY and TEXT see quoted-printable and base64
+"""SEARCH over decoded text (RFC 3501 6.4.4), and FETCH BINARY (RFC 9051 6.4.5): BODY and TEXT
+see quoted-printable and base64
 undone, charsets converted and HTML reduced to text, never the raw encoding nor non-text
 attachments; the full-text index answers needles of three characters and more, shorter ones
 are searched in the messages; SENTBEFORE/SENTON/SENTSINCE read the Date field."""
@@ -77,3 +78,56 @@ def test_sent_keys_read_the_date_field(server):
     assert "1" in since and "2" not in since             # 3 has no Date: its arrival counts
     assert "3" in since
     assert r.cmd("x", "SEARCH SENTON 32-Mar-2026")[-1].startswith("x BAD")
+
+
+BINARY = ("From: a@b.test\r\nSubject: bin\r\nMIME-Version: 1.0\r\n"
+          "Content-Type: multipart/mixed; boundary=q\r\n\r\n"
+          "--q\r\nContent-Type: text/plain; charset=utf-8\r\n"
+          "Content-Transfer-Encoding: quoted-printable\r\n\r\ncaf=C3=A9=\r\n au lait\r\n"
+          "--q\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+          + base64.encodebytes(b"\x00\x01binary\xff\x00").decode().replace("\n", "\r\n")
+          + "--q\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\nbegin\r\n"
+          "--q--\r\n")
+
+
+def read_literal(r, line):
+    """The octets of the literal announced at the end of line ({n} or ~{n})."""
+    n = int(line[line.rindex("{") + 1:-1])
+    while len(r.buf) < n:
+        r.buf += r.sock.recv(65536)
+    data, r.buf = r.buf[:n], r.buf[n:]
+    return data
+
+
+def test_fetch_binary(server):
+    """RFC 9051 6.4.5: BINARY gives a part decoded (a literal8 when it holds NUL), BINARY.SIZE
+    its decoded size, partial ranges count decoded octets, PEEK leaves \\Seen alone, and an
+    unknown transfer encoding is NO [UNKNOWN-CTE]."""
+    deliver(server, ALICE, None, raw_message=BINARY)
+    server.wait_for_messages(ALICE, 1)
+    r = raw(server)
+    r.cmd("a", f"LOGIN {ALICE} {server.passwords[ALICE]}")
+    assert "BINARY" in r.cmd("b", "CAPABILITY")[0].split()
+    r.cmd("c", "SELECT INBOX")
+    r.send("d FETCH 1 (BINARY.PEEK[2] BINARY.SIZE[2])\r\n")
+    line = r.line()
+    assert line.startswith("* 1 FETCH (BINARY[2] ~{10}"), line
+    assert read_literal(r, line) == b"\x00\x01binary\xff\x00"
+    rest = r.until("d")
+    assert rest[0] == " BINARY.SIZE[2] 10)" and rest[-1].startswith("d OK"), rest
+    r.send("e FETCH 1 (BINARY.PEEK[1] BINARY.PEEK[1]<5.3>)\r\n")
+    line = r.line()
+    assert line == "* 1 FETCH (BINARY[1] {13}", line
+    assert read_literal(r, line) == "café au lait".encode()
+    line = r.line()
+    assert line == " BINARY[1]<5> {3}", line                # decoded octets 5..7
+    assert read_literal(r, line) == b" au"
+    assert r.until("e")[-1].startswith("e OK")
+    assert "\\Seen" not in r.cmd("f", "FETCH 1 FLAGS")[0]
+    assert r.cmd("g", "FETCH 1 BINARY[3]")[-1].startswith("g NO [UNKNOWN-CTE]")
+    assert r.cmd("h", "FETCH 1 BINARY[1.MIME]")[-1].startswith("h BAD")
+    assert r.cmd("i", "FETCH 1 BINARY.SIZE[1]<0.1>")[-1].startswith("i BAD")
+    r.send("j FETCH 1 BINARY[2]\r\n")
+    read_literal(r, r.line())
+    assert r.until("j")[-1].startswith("j OK")
+    assert "\\Seen" in r.cmd("k", "FETCH 1 FLAGS")[0]      # without PEEK: read
