@@ -1,8 +1,8 @@
-"""SEARCH over decoded text (RFC 3501 6.4.4), and FETCH BINARY (RFC 9051 6.4.5): BODY and TEXT
-see quoted-printable and base64
-undone, charsets converted and HTML reduced to text, never the raw encoding nor non-text
-attachments; the full-text index answers needles of three characters and more, shorter ones
-are searched in the messages; SENTBEFORE/SENTON/SENTSINCE read the Date field."""
+"""SEARCH over decoded text (RFC 3501 6.4.4) and FETCH BINARY (RFC 9051 6.4.5): BODY and TEXT
+see quoted-printable and base64 undone, charsets converted and HTML reduced to text, never the
+raw encoding nor non-text attachments; the full-text index answers needles of three characters
+and more, shorter ones are searched in the messages; SENTBEFORE/SENTON/SENTSINCE read the Date
+field; BINARY gives parts decoded."""
 import base64
 import os
 import sys
