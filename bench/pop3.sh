@@ -49,31 +49,12 @@ done
 [ -x "$ESTAFETA" ] || fail "$ESTAFETA is missing; run 'make all' first"
 [ -x /usr/sbin/dovecot ] || fail "Dovecot is not installed; run 'make deps-bench' first"
 
-estafeta_pid=""
-dovecot_running=""
-cleanup() {
-	[ -z "$estafeta_pid" ] || { kill "$estafeta_pid" 2>/dev/null; wait "$estafeta_pid" 2>/dev/null || true; }
-	[ -z "$dovecot_running" ] || doveadm -c "$DC/dovecot.conf" stop 2>/dev/null || true
-}
-trap cleanup EXIT
+. "$TOP/bench/lib.sh"
+trap stop_servers EXIT
 trap 'exit 130' INT TERM
 
-port_listening() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
-wait_port() {
-	i=0
-	while ! port_listening "$1"; do
-		i=$((i + 1))
-		[ "$i" -lt 200 ] || return 1
-		sleep 0.1
-	done
-}
-field() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
-
 mkdir -p "$WORK"
-if [ ! -x "$LOAD" ]; then
-	mkdir -p "$(dirname "$LOAD")"
-	cc -std=c11 -O2 -g -Wall -Wextra -pthread "$TOP/bench/smtp-load.c" -o "$LOAD"
-fi
+build_load
 
 # ---- estafeta: the maildrop, delivered over SMTP ----
 port_listening "$EST_POP3" && fail "port $EST_POP3 is already in use"
@@ -152,14 +133,14 @@ bench_dovecot() {
 	write_dovecot_config "$1"
 	rm -rf "$DC/mail/$USER_ADDR/Maildir"/dovecot* "$DC/run"/* # a cold index for each run
 	/usr/sbin/dovecot -c "$DC/dovecot.conf" || { tail -n 20 "$DC/dovecot.log" >&2; fail "Dovecot did not start"; }
-	dovecot_running=1
+	dovecot_conf=$DC/dovecot.conf
 	wait_port "$DOVECOT_PORT" || { tail -n 20 "$DC/dovecot.log" >&2; fail "Dovecot did not listen"; }
 	say "Dovecot ($1 settings): measuring"
 	r=$($CLIENT measure 127.0.0.1 "$DOVECOT_PORT" "$USER_ADDR" "$PASSWORD" | sed -n 's/^result //p')
 	eval "dovecot_$1=\$r"
 	eval "dovecot_config_$1=\$(doveconf -c \"\$DC/dovecot.conf\" -n 2>/dev/null)"
 	doveadm -c "$DC/dovecot.conf" stop
-	dovecot_running=""
+	dovecot_conf=""
 	i=0
 	while port_listening "$DOVECOT_PORT" && [ "$i" -lt 100 ]; do i=$((i + 1)); sleep 0.1; done
 }

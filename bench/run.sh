@@ -23,6 +23,7 @@ set -eu
 
 cd "$(dirname "$0")/.."
 TOP=$(pwd)
+. "$TOP/bench/lib.sh"
 
 MESSAGES=${BENCH_MESSAGES:-10000}
 CONNECTIONS=${BENCH_CONNECTIONS:-20}
@@ -111,8 +112,6 @@ trap 'exit 143' TERM
 # ---------------------------------------------------------------------------------------------
 # Helpers.
 
-# field NAME LINE: the value of NAME=value in a `result ...` line from smtp-load.
-field() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
 # calc EXPR: floating-point arithmetic.
 calc() { awk "BEGIN { printf \"%.1f\", $1 }"; }
@@ -140,20 +139,6 @@ busy_check() {
 # ratio A B: A/B with two decimals, or "n/a" when B is zero.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a / b }'; }
 
-# port_listening PORT: true when something listens on 127.0.0.1:PORT.
-port_listening() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
-
-# wait_port PORT SECONDS WHAT PID: wait until PORT listens, failing if PID dies first.
-wait_port() {
-	i=0
-	while ! port_listening "$1"; do
-		if [ -n "${4:-}" ] && ! kill -0 "$4" 2>/dev/null; then
-			return 1
-		fi
-		[ $i -lt $(($2 * 10)) ] || return 1
-		sleep 0.1; i=$((i + 1))
-	done
-}
 
 # tree_pids PID: PID and all its descendants.
 tree_pids() {
@@ -317,7 +302,7 @@ bench_estafeta() {
 
 	"$ESTAFETA" -c "$EST_CONF" serve >"$EST/serve.log" 2>&1 &
 	estafeta_pid=$!
-	wait_port "$ESTAFETA_PORT" 20 estafeta "$estafeta_pid" ||
+	wait_port "$ESTAFETA_PORT" 20 "$estafeta_pid" ||
 		{ tail -n 20 "$EST/serve.log" >&2; fail "estafeta serve did not listen on port $ESTAFETA_PORT within 20 s"; }
 	sleep 2 # let start-up finish (privilege drop, first allocations freed) before measuring idle
 	set -- $(pss_tree "$estafeta_pid"); estafeta_pss_idle=$1
@@ -542,4 +527,5 @@ done
 echo
 echo "Logs and raw output: $WORK"
 "$TOP/bench/pop3.sh" # POP3 against Dovecot: see bench/pop3.sh
+"$TOP/bench/imap.sh" # IMAP against Dovecot: see bench/imap.sh
 "$TOP/bench/outbound.sh" # outbound delivery against Postfix's smtp client: see bench/outbound.sh

@@ -4,7 +4,7 @@
 set -eu
 build="gcc make pkg-config libevent-dev libssl-dev libsqlite3-dev libcrypt-dev libc-ares-dev libidn2-dev libidn-dev openssl"
 test="$build libcmocka-dev python3 python3-pytest swaks fetchmail clang libclang-rt-14-dev dnsmasq-base postfix"
-bench="$build postfix dovecot-pop3d python3"
+bench="$build postfix dovecot-pop3d dovecot-imapd python3"
 fuzz="$build clang libclang-rt-14-dev"
 case "${1:-build}" in
   build) want=$build ;;

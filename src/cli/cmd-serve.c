@@ -160,6 +160,9 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	}
 	const char *data_dir = config_path(cfg, "data_dir");
 	struct store *st = store_open(data_dir, &error);
+	/* the loop must not wait for the disk: its writes are flags and states (store.h) */
+	if (st != NULL && store_relax_sync(st, &error) < 0)
+		store_close(&st);
 	struct inbox *inbox = inbox_new(sv.base);
 	struct committer *committer = st != NULL ? committer_new(data_dir, inbox, &error) : NULL;
 	int status = 0;

@@ -112,7 +112,8 @@ static bool header_contains(struct search *se, const char *name, const char *nee
 }
 
 /* The index's answer for this key, asked the first time the key is met. */
-static struct text_hits *hits_for(struct search *se, const struct imap_arg *key, bool body_only)
+static struct text_hits *hits_for(struct search *se, const struct imap_arg *key,
+				  enum store_text_part part)
 {
 	for (size_t i = 0; i < se->hit_count; i++)
 		if (se->hits[i].key == key)
@@ -122,7 +123,7 @@ static struct text_hits *hits_for(struct search *se, const struct imap_arg *key,
 	memset(h, 0, sizeof(*h));
 	h->key = key;
 	char *error = NULL;
-	h->status = store_search_text(se->s->server->store, se->s->box.folder_id, key->str, body_only,
+	h->status = store_search_text(se->s->server->store, se->s->box.folder_id, key->str, part,
 				      &h->uids, &h->count, &error);
 	if (h->status < 0) {
 		log_error("session=%s imap search index failed: %s", conn_id(se->s->conn), error);
@@ -137,14 +138,23 @@ static int uid_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Whether the index rules the message out for this key: it can answer and the message is
+ * not among its hits. */
+static bool ruled_out(struct search *se, const struct imap_arg *key, enum store_text_part part)
+{
+	struct text_hits *h = hits_for(se, key, part);
+	uint32_t uid = se->s->box.messages[se->i].uid;
+	return h->status == 0 &&
+	       (h->count == 0 || bsearch(&uid, h->uids, h->count, sizeof(uid), uid_cmp) == NULL);
+}
+
 /* BODY and TEXT: the needle in the decoded text (mail/text.h), any case; from the index when
  * it can answer, else from the message itself. */
 static bool text_contains(struct search *se, const struct imap_arg *key, bool body_only)
 {
-	struct text_hits *h = hits_for(se, key, body_only);
-	uint32_t uid = se->s->box.messages[se->i].uid;
-	if (h->status == 0)
-		return h->count > 0 && bsearch(&uid, h->uids, h->count, sizeof(uid), uid_cmp) != NULL;
+	enum store_text_part part = body_only ? STORE_TEXT_BODY : STORE_TEXT_ALL;
+	if (hits_for(se, key, part)->status == 0)
+		return !ruled_out(se, key, part);
 	if (!load(se))
 		return false;
 	buf header, body;
@@ -279,18 +289,23 @@ static int key(struct search *se, const struct imap_arg *args, size_t count, siz
 		long md = sent ? sent_day(se) : message_day(m->internal_date);
 		return (when[0] | 0x20) == 'b' ? md < d : (when[0] | 0x20) == 'o' ? md == d : md >= d;
 	}
+	/* SUBJECT, FROM, TO, CC, BCC: the index (header fields, decoded) rules most messages out,
+	 * the field itself is then checked in the few others */
 	for (size_t i = 0; i < sizeof(header_keys) / sizeof(header_keys[0]); i++)
 		if (strcasecmp(k, header_keys[i]) == 0) {
+			const struct imap_arg *needle = *pos < count ? &args[*pos] : NULL;
 			const char *v = string_arg(se, args, count, pos);
 			if (v == NULL)
 				return -1;
-			return m == NULL || header_contains(se, header_keys[i], v);
+			return m == NULL || (!ruled_out(se, needle, STORE_TEXT_HEADER) &&
+					     header_contains(se, header_keys[i], v));
 		}
 	if (strcasecmp(k, "HEADER") == 0) {
 		const char *name = string_arg(se, args, count, pos);
 		const char *v = name != NULL ? string_arg(se, args, count, pos) : NULL;
 		if (v == NULL)
 			return -1;
+		/* not from the index: it lacks the per-recipient fields (Return-Path, Delivered-To) */
 		return m == NULL || header_contains(se, name, v);
 	}
 	if (strcasecmp(k, "BODY") == 0 || strcasecmp(k, "TEXT") == 0) {

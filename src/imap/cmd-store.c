@@ -150,8 +150,7 @@ void imap_cmd_store(struct imap_session *s, const struct imap_cmd *cmd)
 			for (size_t i = 0; i < n; i++) {
 				struct imap_message *m = &s->box.messages[idx[i]];
 				m->flags = up[i].flags;
-				free(m->keywords);
-				m->keywords = kws[i];
+				imap_message_keywords(m, kws[i]);
 				kws[i] = NULL;
 				m->modseq = modseq;
 				if (!silent || conditional)

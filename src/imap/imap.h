@@ -48,7 +48,7 @@ enum imap_wait {
 struct imap_message {
 	uint32_t uid;
 	uint32_t flags;
-	char *keywords;          /* space-separated, "" for none */
+	char *keywords;          /* space-separated, "" for none; set with imap_message_keywords */
 	uint64_t modseq;
 	uint64_t size;
 	time_t internal_date;
@@ -169,6 +169,8 @@ int imap_qresync_parse(const struct imap_arg *a, struct imap_qresync *q);
 /* After SELECT loaded the mailbox: VANISHED (EARLIER) and FETCH for what changed since. */
 void imap_qresync_select(struct imap_session *s, const struct imap_qresync *q);
 
+/* Gives m the keywords (allocated, or NULL for none; taken over), freeing its old ones. */
+void imap_message_keywords(struct imap_message *m, char *keywords);
 /* The index of uid in the selected mailbox's view, or -1. */
 ssize_t imap_index_of_uid(const struct imap_mailbox *b, uint32_t uid);
 /* Writes ascending UIDs as a compact set: "1:3,7,9:10". */

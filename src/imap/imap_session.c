@@ -238,12 +238,26 @@ int imap_parse_flags(const struct imap_arg *args, size_t count, uint32_t *bits, 
 
 /* ---- the selected mailbox ---- */
 
+/* Most messages have no keywords: they all share this one empty string rather than an
+ * allocation each, which is most of an idle session's memory in a big mailbox. */
+static char no_keywords[] = "";
+
+void imap_message_keywords(struct imap_message *m, char *keywords)
+{
+	if (m->keywords != no_keywords)
+		free(m->keywords);
+	if (keywords == NULL || *keywords == '\0') {
+		free(keywords);
+		keywords = no_keywords;
+	}
+	m->keywords = keywords;
+}
+
 static void message_set(struct imap_message *m, struct message *from)
 {
-	free(m->keywords);
 	m->uid = from->uid;
 	m->flags = from->flags;
-	m->keywords = from->keywords != NULL ? from->keywords : xstrdup("");
+	imap_message_keywords(m, from->keywords);
 	from->keywords = NULL;
 	m->modseq = from->modseq;
 	m->size = from->size;
@@ -253,7 +267,7 @@ static void message_set(struct imap_message *m, struct message *from)
 void imap_mailbox_close(struct imap_session *s)
 {
 	for (size_t i = 0; i < s->box.count; i++)
-		free(s->box.messages[i].keywords);
+		imap_message_keywords(&s->box.messages[i], NULL);
 	free(s->box.messages);
 	free(s->box.name);
 	free(s->box.pending);
@@ -340,7 +354,7 @@ static void announce_expunges(struct imap_session *s)
 		/* each EXPUNGE renumbers the rest at once: this one is now number kept + 1 */
 		if (!s->qresync)
 			imap_reply(s, "* %zu EXPUNGE", kept + 1);
-		free(b->messages[i].keywords);
+		imap_message_keywords(&b->messages[i], NULL);
 	}
 	b->count = kept;
 	xfree(&b->pending);

@@ -247,3 +247,8 @@ const char *store_data_dir(const struct store *st)
 {
 	return st->data_dir;
 }
+
+int store_relax_sync(struct store *st, char **error_r)
+{
+	return db_exec(st, error_r, "PRAGMA synchronous=NORMAL", "") < 0 ? -1 : 0;
+}

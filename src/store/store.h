@@ -28,6 +28,11 @@ struct store;
  * folders data_dir/messages and data_dir/tmp. */
 struct store *store_open(const char *data_dir, char **error_r);
 void store_close(struct store **st);
+/* Lets this connection's commits skip the fsync (SQLite WAL, synchronous=NORMAL): they stay
+ * atomic and survive a crash of the process, but a power cut may undo the last of them. For
+ * the event loop's connection, whose writes are flags, expunges and queue states; messages
+ * are made durable by the committer's own connection, which keeps every commit fsync'd. */
+int store_relax_sync(struct store *st, char **error_r);
 /* True when the last failed call failed for lack of space (ENOSPC, SQLITE_FULL). */
 bool store_is_full(const struct store *st);
 const char *store_data_dir(const struct store *st);
@@ -140,12 +145,14 @@ int store_message_list(struct store *st, int64_t folder_id, struct message **out
 int store_folder_changes(struct store *st, int64_t folder_id, uint64_t since,
 			 struct message **changed, size_t *changed_count, uint32_t **vanished,
 			 size_t *vanished_count, char **error_r);
-/* The UIDs (ascending) of the folder's messages whose decoded text holds needle, any case
- * (IMAP SEARCH TEXT, or BODY when body_only), from the full-text index. 0 with the list,
- * 1 when the index cannot answer (a needle under three characters: search the messages),
- * -1 with *error_r. */
-int store_search_text(struct store *st, int64_t folder_id, const char *needle, bool body_only,
-		      uint32_t **uids, size_t *count, char **error_r);
+/* Where store_search_text looks: header fields and body, or one of them. */
+enum store_text_part { STORE_TEXT_ALL, STORE_TEXT_HEADER, STORE_TEXT_BODY };
+/* The UIDs (ascending) of the folder's messages whose decoded text (part of it) holds
+ * needle, any case (IMAP SEARCH TEXT, BODY, and a first cut for the header keys), from the
+ * full-text index. 0 with the list, 1 when the index cannot answer (a needle under three
+ * characters: search the messages), -1 with *error_r. */
+int store_search_text(struct store *st, int64_t folder_id, const char *needle,
+		      enum store_text_part part, uint32_t **uids, size_t *count, char **error_r);
 /* Reads the whole stored message (per-recipient header lines, then the body file) into out.
  * 1 when found, 0 when there is no such UID, -1 on error. */
 int store_message_read(struct store *st, int64_t folder_id, uint32_t uid, struct buf *out,

@@ -57,6 +57,13 @@ def test_body_and_text_see_decoded_text(server):
     assert search(r, 'BODY "ab"') == ["3"]               # two characters: searched, not indexed
     assert search(r, 'OR BODY "lait" BODY "Bern"') == ["1", "2"]
     assert search(r, 'NOT BODY "lait"') == ["2", "3"]
+    # the header keys: the index narrows, the field decides
+    assert search(r, 'SUBJECT "drinks"') == ["1"]
+    assert search(r, 'FROM "drinks"') == []             # in the header, not in From
+    assert search(r, 'SUBJECT "grüße"') == ["2"]
+    assert search(r, 'FROM "c@b"') == ["3"]
+    # fields a copy has for its recipient alone are searched too
+    assert search(r, f'HEADER Delivered-To "{ALICE}"') == ["1", "2", "3"]
 
 
 def test_index_follows_expunge_and_copy(server):
