@@ -1,9 +1,8 @@
 /* Group commit thread; see committer.h. */
 #include "deliver/committer.h"
-#include "core/fsutil.h"
+#include "deliver/indexer.h"
 #include "core/mtqueue.h"
 #include "core/xalloc.h"
-#include "mail/text.h"
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -19,6 +18,7 @@ struct commit_item {
 struct committer {
 	struct store *store;
 	struct inbox *inbox;
+	struct indexer *indexer;     /* indexes what this thread commits */
 	committer_watch_fn *watch;
 	void *watch_arg;
 	struct mtqueue *waiting;
@@ -34,24 +34,6 @@ static void run_done(void *arg)
 	free(item);
 }
 
-/* The text the full-text index keeps for a delivery with local copies, read back from its
- * spool file (still in the page cache) and decoded on this thread, off the event loop. A
- * file that cannot be read leaves the message unindexed; search then reads it instead. */
-static void index_text(struct delivery *d)
-{
-	char *msg;
-	size_t len;
-	if (d->local_count == 0 || fs_read_file(d->spool_path, &msg, &len) < 0)
-		return;
-	buf header, body;
-	buf_init(&header);
-	buf_init(&body);
-	message_text(msg, len, &header, &body);
-	d->search_header = buf_steal(&header);
-	d->search_body = buf_steal(&body);
-	free(msg);
-}
-
 /* Takes everything waiting (up to a batch) and commits it at once. */
 static void *committer_thread(void *arg)
 {
@@ -60,11 +42,14 @@ static void *committer_thread(void *arg)
 	struct delivery *batch[COMMIT_BATCH_MAX];
 	size_t n;
 	while ((n = mtqueue_pop(c->waiting, items, COMMIT_BATCH_MAX, true)) > 0) {
+		bool local = false;
 		for (size_t i = 0; i < n; i++) {
 			batch[i] = ((struct commit_item *)items[i])->d;
-			index_text(batch[i]);
+			local |= batch[i]->local_count > 0;
 		}
 		store_deliver(c->store, batch, n);
+		if (local)
+			indexer_kick(c->indexer);
 		for (size_t i = 0; i < n; i++)
 			inbox_post(c->inbox, run_done, items[i]);
 	}
@@ -80,6 +65,13 @@ struct committer *committer_new(const char *data_dir, struct inbox *ib, char **e
 	c->store = st;
 	c->inbox = ib;
 	c->waiting = mtqueue_new();
+	c->indexer = indexer_new(data_dir, error_r);
+	if (c->indexer == NULL) {
+		mtqueue_free(&c->waiting);
+		store_close(&c->store);
+		free(c);
+		return NULL;
+	}
 	if (pthread_create(&c->thread, NULL, committer_thread, c) != 0)
 		abort();
 	return c;
@@ -92,6 +84,7 @@ void committer_free(struct committer **cp)
 		return;
 	mtqueue_close(c->waiting);
 	pthread_join(c->thread, NULL);
+	indexer_free(&c->indexer);
 	store_close(&c->store);
 	mtqueue_free(&c->waiting);
 	free(c);

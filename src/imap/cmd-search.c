@@ -37,6 +37,8 @@ struct text_hits {
 	int status;                  /* 0: uids hold the answer; else search the message */
 	uint32_t *uids;
 	size_t count;
+	uint32_t *unindexed;         /* just delivered, not in the index yet: search them */
+	size_t unindexed_count;
 };
 
 static const struct {
@@ -124,7 +126,7 @@ static struct text_hits *hits_for(struct search *se, const struct imap_arg *key,
 	h->key = key;
 	char *error = NULL;
 	h->status = store_search_text(se->s->server->store, se->s->box.folder_id, key->str, part,
-				      &h->uids, &h->count, &error);
+				      &h->uids, &h->count, &h->unindexed, &h->unindexed_count, &error);
 	if (h->status < 0) {
 		log_error("session=%s imap search index failed: %s", conn_id(se->s->conn), error);
 		free(error);
@@ -138,14 +140,23 @@ static int uid_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Whether the index rules the message out for this key: it can answer and the message is
- * not among its hits. */
+static bool has_uid(const uint32_t *uids, size_t count, uint32_t uid)
+{
+	return count > 0 && bsearch(&uid, uids, count, sizeof(uid), uid_cmp) != NULL;
+}
+
+/* Whether the index answers this key for the message: it can, and has the message. */
+static bool indexed(struct search *se, struct text_hits *h)
+{
+	uint32_t uid = se->s->box.messages[se->i].uid;
+	return h->status == 0 && !has_uid(h->unindexed, h->unindexed_count, uid);
+}
+
+/* Whether the index rules the message out for this key: it answers, without the message. */
 static bool ruled_out(struct search *se, const struct imap_arg *key, enum store_text_part part)
 {
 	struct text_hits *h = hits_for(se, key, part);
-	uint32_t uid = se->s->box.messages[se->i].uid;
-	return h->status == 0 &&
-	       (h->count == 0 || bsearch(&uid, h->uids, h->count, sizeof(uid), uid_cmp) == NULL);
+	return indexed(se, h) && !has_uid(h->uids, h->count, se->s->box.messages[se->i].uid);
 }
 
 /* BODY and TEXT: the needle in the decoded text (mail/text.h), any case; from the index when
@@ -153,7 +164,7 @@ static bool ruled_out(struct search *se, const struct imap_arg *key, enum store_
 static bool text_contains(struct search *se, const struct imap_arg *key, bool body_only)
 {
 	enum store_text_part part = body_only ? STORE_TEXT_BODY : STORE_TEXT_ALL;
-	if (hits_for(se, key, part)->status == 0)
+	if (indexed(se, hits_for(se, key, part)))
 		return !ruled_out(se, key, part);
 	if (!load(se))
 		return false;
@@ -470,8 +481,10 @@ void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
 	conn_write(s->conn, line.data, line.len);
 	buf_free(&line);
 	buf_free(&se.msg);
-	for (size_t i = 0; i < se.hit_count; i++)
+	for (size_t i = 0; i < se.hit_count; i++) {
 		free(se.hits[i].uids);
+		free(se.hits[i].unindexed);
+	}
 	free(se.hits);
 	free(nums);
 	imap_mailbox_sync(s, cmd->expunges);

@@ -79,18 +79,14 @@ static int deliver_local(struct store *st, const struct delivery *d, struct deli
 static int deliver_rows(struct store *st, struct delivery *d, const char *path, char **error_r)
 {
 	time_t arrival = d->arrival != 0 ? d->arrival : time(NULL);
-	if (db_exec(st, error_r, "INSERT INTO bodies (path, size) VALUES (?, ?)", "si", path,
-		    (int64_t)d->body_size) < 0)
+	if (db_exec(st, error_r, "INSERT INTO bodies (path, size, indexed) VALUES (?, ?, ?)", "sii",
+		    path, (int64_t)d->body_size, (int64_t)(d->local_count == 0)) < 0)
 		return -1;
 	int64_t body_id = sqlite3_last_insert_rowid(st->db);
 	for (size_t i = 0; i < d->local_count; i++)
 		if (deliver_local(st, d, &d->local[i], body_id, arrival, error_r) < 0)
 			return -1;
-	if (d->local_count > 0 && (d->search_header != NULL || d->search_body != NULL) &&
-	    db_exec(st, error_r, "INSERT INTO search_text (rowid, header, body) VALUES (?, ?, ?)",
-		    "iss", body_id, d->search_header != NULL ? d->search_header : "",
-		    d->search_body != NULL ? d->search_body : "") < 0)
-		return -1;
+
 	if (d->remote_count == 0)
 		return 0;
 	if (db_exec(st, error_r,

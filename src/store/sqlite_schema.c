@@ -68,10 +68,14 @@ static const char schema_v1[] =
 	"  UNIQUE (account_id, name));"
 
 	/* path is relative to data_dir ("messages/3f/..."). */
+	/* indexed: 0 until the indexer has put the text in search_text (1 at once for a message
+	 * that only leaves through the queue) */
 	"CREATE TABLE bodies ("
 	"  id INTEGER PRIMARY KEY,"
 	"  path TEXT NOT NULL UNIQUE,"
-	"  size INTEGER NOT NULL);"
+	"  size INTEGER NOT NULL,"
+	"  indexed INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX bodies_unindexed ON bodies(id) WHERE indexed = 0;"
 
 	"CREATE TABLE folder_messages ("
 	"  folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,"
@@ -87,8 +91,9 @@ static const char schema_v1[] =
 	"CREATE INDEX folder_messages_body ON folder_messages(body_id);"
 	"CREATE INDEX folder_messages_modseq ON folder_messages(folder_id, modseq);"
 	/* The full-text index: the decoded header fields and body text of each message file that
-	 * has a folder entry (rowid = bodies.id). Trigrams give IMAP SEARCH's case-insensitive
-	 * substring match (RFC 3501 6.4.4) without scanning messages. */
+	 * has a folder entry (rowid = bodies.id), filled by the indexer thread soon after delivery.
+	 * Trigrams give IMAP SEARCH's case-insensitive substring match (RFC 3501 6.4.4) without
+	 * scanning messages. */
 	"CREATE VIRTUAL TABLE search_text USING fts5(header, body, tokenize = 'trigram');"
 	"CREATE TRIGGER bodies_search_gone AFTER DELETE ON bodies BEGIN "
 	"  DELETE FROM search_text WHERE rowid = old.id; END;"

@@ -42,8 +42,6 @@ void delivery_free(struct delivery **dp)
 	free(d->envid);
 	free(d->queue_id);
 	free(d->error);
-	free(d->search_header);
-	free(d->search_body);
 	free(d);
 	*dp = NULL;
 }

@@ -145,14 +145,35 @@ int store_message_list(struct store *st, int64_t folder_id, struct message **out
 int store_folder_changes(struct store *st, int64_t folder_id, uint64_t since,
 			 struct message **changed, size_t *changed_count, uint32_t **vanished,
 			 size_t *vanished_count, char **error_r);
+/* ---- the full-text index ----
+ * The decoded text of each message file with local copies (mail/text.h), kept by the
+ * indexer thread (deliver/indexer.c) a moment after delivery. */
+
 /* Where store_search_text looks: header fields and body, or one of them. */
 enum store_text_part { STORE_TEXT_ALL, STORE_TEXT_HEADER, STORE_TEXT_BODY };
 /* The UIDs (ascending) of the folder's messages whose decoded text (part of it) holds
- * needle, any case (IMAP SEARCH TEXT, BODY, and a first cut for the header keys), from the
- * full-text index. 0 with the list, 1 when the index cannot answer (a needle under three
- * characters: search the messages), -1 with *error_r. */
+ * needle, any case (IMAP SEARCH TEXT, BODY, and a first cut for the header keys), and the
+ * UIDs of those not indexed yet, which the caller must search itself. 0 with both lists,
+ * 1 when the index cannot answer (a needle under three characters: search the messages),
+ * -1 with *error_r. */
 int store_search_text(struct store *st, int64_t folder_id, const char *needle,
-		      enum store_text_part part, uint32_t **uids, size_t *count, char **error_r);
+		      enum store_text_part part, uint32_t **uids, size_t *count,
+		      uint32_t **unindexed, size_t *unindexed_count, char **error_r);
+
+struct index_entry {
+	int64_t body_id;
+	char *path;          /* the message file, for store_body_read */
+	char *header, *body; /* its text (mail/text.h), filled by the indexer */
+};
+/* Up to limit message files not indexed yet, oldest first. 0, or -1 with *error_r. */
+int store_index_pending(struct store *st, size_t limit, struct index_entry **out, size_t *count,
+			char **error_r);
+/* Appends a message file's contents to out. 0, or -1 with *error_r. */
+int store_body_read(struct store *st, const char *path, buf *out, char **error_r);
+/* Puts the entries' text in the index, in one transaction. 0, or -1 with *error_r. */
+int store_index_add(struct store *st, const struct index_entry *entries, size_t count,
+		    char **error_r);
+void index_entries_free(struct index_entry *entries, size_t count);
 /* Reads the whole stored message (per-recipient header lines, then the body file) into out.
  * 1 when found, 0 when there is no such UID, -1 on error. */
 int store_message_read(struct store *st, int64_t folder_id, uint32_t uid, struct buf *out,
@@ -203,8 +224,6 @@ struct delivery {
 	size_t local_count;
 	struct delivery_remote *remote;
 	size_t remote_count;
-	/* what the full-text index keeps for local copies (mail/text.h), or NULL; owned */
-	char *search_header, *search_body;
 	/* results */
 	int status;          /* 0 delivered, -1 failed */
 	bool full;           /* failed for lack of space */

@@ -5,7 +5,9 @@ and more, shorter ones are searched in the messages; SENTBEFORE/SENTON/SENTSINCE
 field; BINARY gives parts decoded."""
 import base64
 import os
+import sqlite3
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from test_imap import ALICE, deliver, raw  # noqa: E402
@@ -27,10 +29,29 @@ LATIN1 = ("From: b@b.test\r\nDate: 15 Jan 99 08:00 EST (obsolete two-digit year)
 PLAIN = "From: c@b.test\r\nSubject: plain\r\n\r\nNothing to see, just ab.\r\n"
 
 
-def fill(server):
+def indexed_counts(server):
+    """(message files waiting for the indexer, rows in the full-text index)."""
+    db = sqlite3.connect(f"file:{os.path.join(server.dir, 'estafeta.db')}?mode=ro", uri=True)
+    try:
+        return (db.execute("SELECT count(*) FROM bodies WHERE indexed = 0").fetchone()[0],
+                db.execute("SELECT count(*) FROM search_text").fetchone()[0])
+    finally:
+        db.close()
+
+
+def wait_indexed(server, rows):
+    deadline = time.time() + 10
+    while indexed_counts(server) != (0, rows):
+        assert time.time() < deadline, indexed_counts(server)
+        time.sleep(0.05)
+
+
+def fill(server, index=True):
     for m in (QP, LATIN1, PLAIN):
         deliver(server, ALICE, None, raw_message=m)
     server.wait_for_messages(ALICE, 3)
+    if index:  # else the searches may meet messages the indexer has not reached
+        wait_indexed(server, 3)
     r = raw(server)
     r.cmd("a", f"LOGIN {ALICE} {server.passwords[ALICE]}")
     r.cmd("b", "SELECT INBOX")
@@ -64,6 +85,26 @@ def test_body_and_text_see_decoded_text(server):
     assert search(r, 'FROM "c@b"') == ["3"]
     # fields a copy has for its recipient alone are searched too
     assert search(r, f'HEADER Delivered-To "{ALICE}"') == ["1", "2", "3"]
+
+
+def test_index_caught_up_at_start(server):
+    """What is not indexed when serve starts (a crash, an index dropped) is indexed then;
+    meanwhile searches read those messages, so the answers never change."""
+    fill(server)
+    server.stop()
+    db = sqlite3.connect(os.path.join(server.dir, "estafeta.db"))
+    db.execute("DELETE FROM search_text")
+    db.execute("UPDATE bodies SET indexed = 0")
+    db.commit()
+    db.close()
+    server.start()
+    r = raw(server)
+    r.cmd("a", f"LOGIN {ALICE} {server.passwords[ALICE]}")
+    r.cmd("b", "SELECT INBOX")
+    assert search(r, 'BODY "café"') == ["1"]
+    wait_indexed(server, 3)
+    assert search(r, 'BODY "café"') == ["1"]
+    assert search(r, 'TEXT "grüße"') == ["2"]
 
 
 def test_index_follows_expunge_and_copy(server):

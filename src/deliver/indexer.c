@@ -1,0 +1,103 @@
+/* The full-text indexer thread; see indexer.h. */
+#include "deliver/indexer.h"
+#include "core/log.h"
+#include "core/mtqueue.h"
+#include "core/xalloc.h"
+#include "mail/text.h"
+#include "store/store.h"
+#include <pthread.h>
+#include <stdlib.h>
+
+/* Messages indexed per store transaction. */
+#define INDEX_BATCH 64
+
+struct indexer {
+	struct store *store;
+	struct mtqueue *kicks;
+	pthread_t thread;
+};
+
+/* Indexes one batch of what waits; returns how many, or -1 after logging a store error. */
+static int index_batch(struct indexer *ix)
+{
+	struct index_entry *entries = NULL;
+	size_t count = 0;
+	char *error = NULL;
+	if (store_index_pending(ix->store, INDEX_BATCH, &entries, &count, &error) < 0) {
+		log_error("indexer: cannot list messages to index: %s", error);
+		free(error);
+		return -1;
+	}
+	for (size_t i = 0; i < count; i++) {
+		buf msg, header, body;
+		buf_init(&msg);
+		buf_init(&header);
+		buf_init(&body);
+		/* a file that cannot be read is indexed empty: searched, it is just not found */
+		if (store_body_read(ix->store, entries[i].path, &msg, &error) < 0) {
+			log_warn("indexer: cannot read %s: %s", entries[i].path, error);
+			xfree(&error);
+		} else {
+			message_text(msg.data, msg.len, &header, &body);
+		}
+		entries[i].header = buf_steal(&header);
+		entries[i].body = buf_steal(&body);
+		buf_free(&msg);
+	}
+	int r = count > 0 ? store_index_add(ix->store, entries, count, &error) : 0;
+	if (r < 0) {
+		log_error("indexer: cannot store the index: %s", error);
+		free(error);
+	}
+	index_entries_free(entries, count);
+	return r < 0 ? -1 : (int)count;
+}
+
+static void *indexer_thread(void *arg)
+{
+	struct indexer *ix = arg;
+	void *kicks[64];
+	/* the first pass catches up with what an earlier run left */
+	do {
+		int n;
+		while ((n = index_batch(ix)) == INDEX_BATCH)
+			;
+	} while (mtqueue_pop(ix->kicks, kicks, 64, true) > 0);
+	return NULL;
+}
+
+struct indexer *indexer_new(const char *data_dir, char **error_r)
+{
+	struct store *st = store_open(data_dir, error_r);
+	if (st == NULL)
+		return NULL;
+	/* the index can always be rebuilt from the messages: no fsync for it */
+	if (store_relax_sync(st, error_r) < 0) {
+		store_close(&st);
+		return NULL;
+	}
+	struct indexer *ix = xcalloc(1, sizeof(*ix));
+	ix->store = st;
+	ix->kicks = mtqueue_new();
+	if (pthread_create(&ix->thread, NULL, indexer_thread, ix) != 0)
+		abort();
+	return ix;
+}
+
+void indexer_kick(struct indexer *ix)
+{
+	mtqueue_push(ix->kicks, ix);
+}
+
+void indexer_free(struct indexer **ixp)
+{
+	struct indexer *ix = *ixp;
+	if (ix == NULL)
+		return;
+	mtqueue_close(ix->kicks);
+	pthread_join(ix->thread, NULL);
+	store_close(&ix->store);
+	mtqueue_free(&ix->kicks);
+	free(ix);
+	*ixp = NULL;
+}

@@ -1,0 +1,132 @@
+/* The full-text index in the SQLite backend: what the indexer thread has to do and what it
+ * found, and the searches that use it. The index is an FTS5 table with trigrams (see
+ * sqlite_schema.c); bodies.indexed says which message files are in it. */
+#include "store/msgfile.h"
+#include "store/sqlite_internal.h"
+#include "core/xalloc.h"
+#include <stdlib.h>
+
+/* Reads the UIDs a statement yields (first column) into *out. 0, or -1 with *error_r. */
+static int uids_from_rows(struct store *st, sqlite3_stmt *stmt, uint32_t **out, size_t *count,
+			  char **error_r)
+{
+	int r = stmt != NULL ? 1 : -1;
+	size_t cap = 0;
+	while (r == 1 && (r = db_step(st, stmt, error_r)) == 1) {
+		if (*count == cap)
+			*out = xrealloc(*out, (cap = cap ? 2 * cap : 64) * sizeof(**out));
+		(*out)[(*count)++] = (uint32_t)sqlite3_column_int64(stmt, 0);
+	}
+	if (r == 0) {
+		sqlite3_reset(stmt);
+		return 0;
+	}
+	xfree(out);
+	*count = 0;
+	return -1;
+}
+
+int store_index_pending(struct store *st, size_t limit, struct index_entry **out, size_t *count,
+			char **error_r)
+{
+	*out = NULL;
+	*count = 0;
+	sqlite3_stmt *stmt = db_stmt(st, error_r,
+				     "SELECT id, path FROM bodies WHERE indexed = 0 ORDER BY id LIMIT ?",
+				     "i", (int64_t)limit);
+	int r = stmt != NULL ? 1 : -1;
+	while (r == 1 && (r = db_step(st, stmt, error_r)) == 1) {
+		*out = xrealloc(*out, (*count + 1) * sizeof(**out));
+		(*out)[(*count)++] = (struct index_entry){
+			.body_id = sqlite3_column_int64(stmt, 0),
+			.path = xstrdup((const char *)sqlite3_column_text(stmt, 1)),
+		};
+	}
+	if (r == 0) {
+		sqlite3_reset(stmt);
+		return 0;
+	}
+	index_entries_free(*out, *count);
+	*out = NULL;
+	*count = 0;
+	return -1;
+}
+
+int store_body_read(struct store *st, const char *path, buf *out, char **error_r)
+{
+	return msgfile_read(st->data_dir, path, out, error_r);
+}
+
+int store_index_add(struct store *st, const struct index_entry *entries, size_t count,
+		    char **error_r)
+{
+	if (db_begin(st, error_r) < 0)
+		return -1;
+	int r = 0;
+	for (size_t i = 0; i < count && r >= 0; i++) {
+		/* a file removed meanwhile (its body row gone) gets no index row to outlive it */
+		r = db_exec(st, error_r, "UPDATE bodies SET indexed = 1 WHERE id = ?", "i",
+			    entries[i].body_id);
+		if (r > 0)
+			r = db_exec(st, error_r,
+				    "INSERT OR REPLACE INTO search_text (rowid, header, body) VALUES (?, ?, ?)",
+				    "iss", entries[i].body_id, entries[i].header != NULL ? entries[i].header : "",
+				    entries[i].body != NULL ? entries[i].body : "");
+	}
+	return db_finish(st, r < 0 ? -1 : 0, error_r);
+}
+
+void index_entries_free(struct index_entry *entries, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		free(entries[i].path);
+		free(entries[i].header);
+		free(entries[i].body);
+	}
+	free(entries);
+}
+
+int store_search_text(struct store *st, int64_t folder_id, const char *needle,
+		      enum store_text_part part, uint32_t **uids, size_t *count,
+		      uint32_t **unindexed, size_t *unindexed_count, char **error_r)
+{
+	*uids = NULL;
+	*count = 0;
+	*unindexed = NULL;
+	*unindexed_count = 0;
+	/* trigrams: a needle of fewer than three characters has none to look up */
+	size_t chars = 0;
+	for (const unsigned char *p = (const unsigned char *)needle; *p != '\0'; p++)
+		chars += (*p & 0xc0) != 0x80;
+	if (chars < 3)
+		return 1;
+	/* an FTS5 string: double quotes doubled; a column filter for a part */
+	buf q;
+	buf_init(&q);
+	buf_puts(&q, part == STORE_TEXT_BODY ? "body : \"" : part == STORE_TEXT_HEADER ? "header : \"" : "\"");
+	for (const char *p = needle; *p != '\0'; p++) {
+		if (*p == '"')
+			buf_putc(&q, '"');
+		buf_putc(&q, *p);
+	}
+	buf_putc(&q, '"');
+	sqlite3_stmt *stmt = db_stmt(st, error_r,
+				     /* the index first, once; not a MATCH per message of the folder */
+				     "SELECT uid FROM folder_messages WHERE folder_id = ? AND body_id IN "
+				     "(SELECT rowid FROM search_text WHERE search_text MATCH ?) ORDER BY uid",
+				     "is", folder_id, q.data);
+	int r = uids_from_rows(st, stmt, uids, count, error_r); /* q is bound as it is */
+	buf_free(&q);
+	if (r == 0)
+		r = uids_from_rows(st, db_stmt(st, error_r,
+					       "SELECT m.uid FROM folder_messages m JOIN bodies b "
+					       "ON b.id = m.body_id WHERE m.folder_id = ? AND b.indexed = 0 "
+					       "ORDER BY m.uid",
+					       "i", folder_id),
+				   unindexed, unindexed_count, error_r);
+	if (r < 0) {
+		xfree(uids);
+		*count = 0;
+	}
+	return r;
+}
