@@ -14,7 +14,8 @@
 # Environment: BENCH_MESSAGES (10000), BENCH_CONNECTIONS (20), BENCH_SIZE (4096),
 #   BENCH_WARMUP (300), BENCH_DELIVERY_TIMEOUT (seconds to wait for delivery, 120),
 #   BENCH_POSTFIX_PORT (22525), BENCH_PORT_BASE (21000, estafeta SMTP = base + 25),
-#   BENCH_SERVERS ("estafeta postfix"), BENCH_BUILD (build; the estafeta binary and work folder).
+#   BENCH_SERVERS ("estafeta postfix"), BENCH_BUILD (build; the estafeta binary and work folder),
+#   BENCH_MORE ("pop3 imap outbound": the benchmarks run after this one; "" for SMTP alone).
 #
 # Results are kept in per-server variables (estafeta_rate, postfix_rate, ...) set and read through
 # eval, and `set -- $(pss_tree PID)` splits on purpose; shellcheck cannot follow either:
@@ -526,6 +527,8 @@ for s in $ran; do
 done
 echo
 echo "Logs and raw output: $WORK"
-"$TOP/bench/pop3.sh" # POP3 against Dovecot: see bench/pop3.sh
-"$TOP/bench/imap.sh" # IMAP against Dovecot: see bench/imap.sh
-"$TOP/bench/outbound.sh" # outbound delivery against Postfix's smtp client: see bench/outbound.sh
+# pop3: POP3 against Dovecot; imap: IMAP against Dovecot; outbound: outbound delivery against
+# Postfix's smtp client. See each script.
+for more in ${BENCH_MORE-pop3 imap outbound}; do
+	"$TOP/bench/$more.sh"
+done
