@@ -7,9 +7,17 @@
 #include "store/store.h"
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 /* Messages indexed per store transaction. */
-#define INDEX_BATCH 64
+#define INDEX_BATCH 8
+/* Mail arriving less than this apart counts as a burst the indexer waits out... */
+#define INDEX_LULL_MS 100
+/* ...but never longer than this before it indexes a batch. */
+#define INDEX_MAX_WAIT_MS 5000
 
 struct indexer {
 	struct store *store;
@@ -57,10 +65,22 @@ static void *indexer_thread(void *arg)
 {
 	struct indexer *ix = arg;
 	void *kicks[64];
+	/* Deliveries first: this thread runs at the lowest CPU priority (Linux gives each thread
+	 * its own nice value), so under a burst the index lags behind (search reads what is not
+	 * indexed yet) and catches up when mail slows down. */
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
 	/* the first pass catches up with what an earlier run left */
 	do {
+		/* while mail keeps coming, wait for a lull (at most INDEX_MAX_WAIT_MS): indexing
+		 * competes with deliveries for the database, deliveries win */
+		for (int waited = 0; waited < INDEX_MAX_WAIT_MS; waited += INDEX_LULL_MS) {
+			struct timespec lull = { 0, INDEX_LULL_MS * 1000000L };
+			nanosleep(&lull, NULL);
+			if (mtqueue_pop(ix->kicks, kicks, 64, false) == 0)
+				break;
+		}
 		int n;
-		while ((n = index_batch(ix)) == INDEX_BATCH)
+		while ((n = index_batch(ix)) == INDEX_BATCH && mtqueue_pop(ix->kicks, kicks, 64, false) == 0)
 			;
 	} while (mtqueue_pop(ix->kicks, kicks, 64, true) > 0);
 	return NULL;
