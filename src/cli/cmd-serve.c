@@ -135,14 +135,13 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	for (size_t i = 0; i < 3; i++)
 		event_add(sigs[i], NULL);
 	sv.tls = load_tls(cfg);
-	struct ip_counts *ips = ip_counts_new();
 	struct ip_counts *login_failures = ip_counts_new();
 	char *error = NULL;
-	sv.smtp = smtp_server_new(sv.base, cfg, sv.tls, ips, &error);
+	sv.smtp = smtp_server_new(sv.base, cfg, sv.tls, &error);
 	if (sv.smtp != NULL)
-		sv.pop3 = pop3_server_new(sv.base, cfg, sv.tls, ips, &error);
+		sv.pop3 = pop3_server_new(sv.base, cfg, sv.tls, &error);
 	if (sv.pop3 != NULL)
-		sv.imap = imap_server_new(sv.base, cfg, sv.tls, ips, &error);
+		sv.imap = imap_server_new(sv.base, cfg, sv.tls, &error);
 	/* Ports are bound: from here on, never root again. */
 	if (sv.imap == NULL || privilege_drop(config_str(cfg, "run_as"), &error) < 0) {
 		cli_error("%s", error);
@@ -152,7 +151,6 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		smtp_server_free(&sv.smtp);
 		pop3_server_free(&sv.pop3);
 		imap_server_free(&sv.imap);
-		ip_counts_free(&ips);
 		ip_counts_free(&login_failures);
 		SSL_CTX_free(sv.tls);
 		event_base_free(sv.base);
@@ -207,7 +205,6 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	imap_server_free(&sv.imap);
 	inbox_free(&inbox);
 	store_close(&st);
-	ip_counts_free(&ips);
 	ip_counts_free(&login_failures);
 	SSL_CTX_free(sv.tls);
 	event_base_free(sv.base);

@@ -4,11 +4,11 @@
 #include <stdio.h>
 
 void service_host_init(struct service_host *h, const char *protocol, struct event_base *base,
-		       struct ip_counts *ips, void (*free_session)(struct service_link *l))
+		       void (*free_session)(struct service_link *l))
 {
 	h->protocol = protocol;
 	h->base = base;
-	h->ips = ips;
+	h->ips = ip_counts_new();
 	h->free_session = free_session;
 }
 
@@ -49,6 +49,7 @@ void service_host_free_sessions(struct service_host *h)
 {
 	while (h->sessions != NULL)
 		h->free_session(h->sessions);
+	ip_counts_free(&h->ips);
 }
 
 struct conn *service_session_open(struct service_host *h, struct service_link *l,

@@ -33,7 +33,7 @@ struct service_host {
 	const struct config *cfg;
 	const char *hostname;
 	SSL_CTX *tls;               /* NULL when no certificate could be loaded */
-	struct ip_counts *ips;      /* open connections per address, shared by every protocol */
+	struct ip_counts *ips;      /* this protocol's open connections per client address */
 	struct service_port *ports[SERVICE_PORTS_MAX]; /* those given to service_port_listen */
 	size_t port_count;
 	struct service_link *sessions;
@@ -46,7 +46,7 @@ struct service_host {
 };
 
 void service_host_init(struct service_host *h, const char *protocol, struct event_base *base,
-		       struct ip_counts *ips, void (*free_session)(struct service_link *l));
+		       void (*free_session)(struct service_link *l));
 /* (Re)reads the settings; also on SIGHUP. */
 void service_host_configure(struct service_host *h, const struct config *cfg, SSL_CTX *tls);
 /* Binds the port named by port_setting for p (see service_listen) and keeps p among the
@@ -55,7 +55,7 @@ int service_port_listen(struct service_host *h, struct service_port *p, const ch
 			listener_accept_fn *accept_fn, char **error_r);
 /* Stops accepting on every port and reading commands. */
 void service_host_stop(struct service_host *h);
-/* Frees every session that is still open. */
+/* Frees every session that is still open, and the counts. */
 void service_host_free_sessions(struct service_host *h);
 
 enum service_admission {

@@ -31,10 +31,10 @@ void imap_server_configure(struct imap_server *srv, const struct config *cfg, SS
 }
 
 struct imap_server *imap_server_new(struct event_base *base, const struct config *cfg,
-				    SSL_CTX *tls, struct ip_counts *ips, char **error_r)
+				    SSL_CTX *tls, char **error_r)
 {
 	struct imap_server *srv = xcalloc(1, sizeof(*srv));
-	service_host_init(&srv->host, "imap", base, ips, imap_session_free);
+	service_host_init(&srv->host, "imap", base, imap_session_free);
 	imap_server_configure(srv, cfg, tls);
 	for (int i = 0; i < 2; i++) {
 		struct service_port *port = &srv->ports[i];

@@ -16,7 +16,7 @@ struct imap_server;
 /* Binds the listeners of the services whose port is not 0. Returns NULL with *error_r when a
  * port cannot be bound. */
 struct imap_server *imap_server_new(struct event_base *base, const struct config *cfg,
-				    SSL_CTX *tls, struct ip_counts *ips, char **error_r);
+				    SSL_CTX *tls, char **error_r);
 /* Reads the settings again (SIGHUP); cfg and tls must outlive the server or the next call. */
 void imap_server_configure(struct imap_server *srv, const struct config *cfg, SSL_CTX *tls);
 /* Gives the server the loop thread's store, the workers for password checks, the

@@ -26,10 +26,10 @@ void pop3_server_configure(struct pop3_server *srv, const struct config *cfg, SS
 }
 
 struct pop3_server *pop3_server_new(struct event_base *base, const struct config *cfg,
-				    SSL_CTX *tls, struct ip_counts *ips, char **error_r)
+				    SSL_CTX *tls, char **error_r)
 {
 	struct pop3_server *srv = xcalloc(1, sizeof(*srv));
-	service_host_init(&srv->host, "pop3", base, ips, pop3_session_free);
+	service_host_init(&srv->host, "pop3", base, pop3_session_free);
 	pop3_server_configure(srv, cfg, tls);
 	for (int i = 0; i < 2; i++) {
 		struct service_port *port = &srv->ports[i];

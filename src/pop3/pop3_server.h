@@ -14,7 +14,7 @@ struct pop3_server;
 
 /* Binds the listeners (call while still root). NULL with *error_r when one cannot be bound. */
 struct pop3_server *pop3_server_new(struct event_base *base, const struct config *cfg,
-				    SSL_CTX *tls, struct ip_counts *ips, char **error_r);
+				    SSL_CTX *tls, char **error_r);
 /* Gives the server what it needs once privileges are dropped: the store, the worker pool
  * (password checks, removing deleted messages) and the failed logins per client address
  * that every protocol shares. */

@@ -35,10 +35,10 @@ void smtp_server_configure(struct smtp_server *srv, const struct config *cfg, SS
 }
 
 struct smtp_server *smtp_server_new(struct event_base *base, const struct config *cfg,
-				    SSL_CTX *tls, struct ip_counts *ips, char **error_r)
+				    SSL_CTX *tls, char **error_r)
 {
 	struct smtp_server *srv = xcalloc(1, sizeof(*srv));
-	service_host_init(&srv->host, "smtp", base, ips, smtp_session_free);
+	service_host_init(&srv->host, "smtp", base, smtp_session_free);
 	smtp_server_configure(srv, cfg, tls);
 	for (int i = 0; i < 3; i++) {
 		struct smtp_service *svc = &srv->services[i];

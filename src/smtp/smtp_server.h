@@ -15,7 +15,7 @@ struct smtp_server;
 
 /* Binds the listeners (call while still root). NULL with *error_r when one cannot be bound. */
 struct smtp_server *smtp_server_new(struct event_base *base, const struct config *cfg,
-				    SSL_CTX *tls, struct ip_counts *ips, char **error_r);
+				    SSL_CTX *tls, char **error_r);
 /* Gives the server what it needs once privileges are dropped: the store, the worker pool
  * for password checks, the committer and the failed logins per client address that every
  * protocol shares. */
