@@ -1,4 +1,4 @@
-/* Counts per client address: open connections (shared by every service) and recent failed
+/* Counts per client address: open connections (one table per protocol) and recent failed
  * logins. Each entry also remembers when it was last counted up, so old ones can be expired. */
 #ifndef ESTAFETA_IP_COUNTS_H
 #define ESTAFETA_IP_COUNTS_H
