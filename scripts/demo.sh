@@ -24,6 +24,7 @@ sub=$("$bin" -c "$conf" config get submission.port)
 subs=$("$bin" -c "$conf" config get submissions.port)
 pop3=$("$bin" -c "$conf" config get pop3.port)
 pop3s=$("$bin" -c "$conf" config get pop3s.port)
+imaps=$("$bin" -c "$conf" config get imaps.port)
 cat <<MSG
 
 estafeta demo instance in $dir (config: $conf)
@@ -41,6 +42,8 @@ Try it:
   read what arrived: $bin -c $conf mailbox list demo@demo.test
   or over POP3:      telnet 127.0.0.1 $pop3   then: USER demo@demo.test / PASS ... / LIST /
                                    RETR 1 / QUIT   (POP3S with implicit TLS: port $pop3s)
+  or over IMAP:      openssl s_client -quiet -connect 127.0.0.1:$imaps   then: a LOGIN demo@demo.test ... /
+                                   b SELECT INBOX / c FETCH 1:* (FLAGS ENVELOPE) / d LOGOUT
 
 Serving until Ctrl-C.
 MSG
