@@ -4,7 +4,7 @@
 #   make test       install test dependencies, build with ASan+UBSan, run unit and integration tests
 #   make bench      install benchmark dependencies (Postfix), build, print the comparisons
 #   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
-#   make install    install to $(DESTDIR)$(PREFIX)/sbin with a sendmail link
+#   make install    install to $(DESTDIR)$(PREFIX)/sbin with sendmail and mailq links
 # BUILD chooses the output folder, so several builds (test, fuzz, a helper's) never collide.
 
 BUILD ?= build
@@ -97,6 +97,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin
 	install -m 755 $(BUILD)/estafeta $(DESTDIR)$(PREFIX)/sbin/estafeta
 	ln -sf estafeta $(DESTDIR)$(PREFIX)/sbin/sendmail
+	install -d $(DESTDIR)$(PREFIX)/bin
+	ln -sf ../sbin/estafeta $(DESTDIR)$(PREFIX)/bin/mailq
 
 clean:
 	rm -rf build

@@ -50,7 +50,7 @@ static int ensure_system_user(const char *user)
 	return 0;
 }
 
-static char *config_text(const char *hostname, const char *listen, int port_base)
+static char *config_text(const char *hostname, const char *domain, const char *listen, int port_base)
 {
 	buf b;
 	buf_init(&b);
@@ -58,6 +58,7 @@ static char *config_text(const char *hostname, const char *listen, int port_base
 		     "# Every setting with its default and meaning: estafeta config list --docs\n"
 		     "# Change one: estafeta -c THIS-FILE config set NAME VALUE (then SIGHUP the server)\n\n");
 	buf_printf(&b, "hostname = %s\n", hostname);
+	buf_printf(&b, "sendmail.origin = %s\n", domain);
 	buf_puts(&b, "data_dir = .\n");
 	buf_printf(&b, "listen = %s\n", listen);
 	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++)
@@ -111,7 +112,7 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	char *error = NULL, *conf_path = xasprintf("%s/estafeta.conf", dir);
 	char *tls_dir = xasprintf("%s/tls", dir);
 	char *cert = xasprintf("%s/tls/cert.pem", dir), *key = xasprintf("%s/tls/key.pem", dir);
-	char *text = config_text(hostname, listen, port_base);
+	char *text = config_text(hostname, domain, listen, port_base);
 	const char *run_as = setting_find("run_as")->def;
 	int status = 1;
 	if (access(conf_path, F_OK) == 0) {

@@ -8,11 +8,14 @@
  *   queue show ID         the message's envelope and each recipient's state
  *   queue flush [ID]      makes every pending recipient (of ID) due now
  *   queue retry ID        the same for one message
- *   queue delete ID       removes the message from the queue without delivering it */
+ *   queue delete ID       removes the message from the queue without delivering it
+ * estafeta mailq (sendmail -bp) lists the same in the layout of sendmail's and Postfix's
+ * mailq, which scripts and people already read, with the maildrop's waiting files counted. */
 #include "cli/admin.h"
 #include "core/buf.h"
 #include "core/xalloc.h"
 #include <stdio.h>
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -164,4 +167,63 @@ int cmd_queue(struct cli *cli, int argc, char **argv)
 {
 	return cli_run_subcommand(cli, argc, argv, queue_commands,
 				  sizeof(queue_commands) / sizeof(queue_commands[0]));
+}
+
+/* Files sendmail dropped that the server has not picked up yet (it is down, or busy). */
+static int maildrop_waiting(struct cli *cli)
+{
+	char *dir = xasprintf("%s/maildrop", config_path(cli->cfg, "data_dir"));
+	DIR *d = opendir(dir);
+	free(dir);
+	int n = 0;
+	struct dirent *e;
+	while (d != NULL && (e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	if (d != NULL)
+		closedir(d);
+	return n;
+}
+
+int cmd_mailq(struct cli *cli, int argc, char **argv)
+{
+	struct queue_msg **msgs;
+	size_t count;
+	int r = load(cli, NULL, &msgs, &count);
+	if (r != 0)
+		return r;
+	int waiting = maildrop_waiting(cli);
+	if (count == 0)
+		puts("Mail queue is empty");
+	else
+		puts("-Queue ID-------- --Size-- ----Arrival Time---- -Sender/Recipient-------");
+	unsigned long long total = 0;
+	size_t pending_msgs = 0;
+	for (size_t i = 0; i < count; i++) {
+		struct queue_msg *m = msgs[i];
+		char date[64];
+		struct tm tm;
+		localtime_r(&m->arrival, &tm);
+		strftime(date, sizeof(date), "%a %b %e %H:%M:%S", &tm);
+		printf("%-17s %8llu %s  %s\n", m->queue_id, (unsigned long long)m->size, date,
+		       m->sender[0] != '\0' ? m->sender : "MAILER-DAEMON");
+		for (size_t k = 0; k < m->rcpt_count; k++) {
+			struct queue_rcpt *q = &m->rcpts[k];
+			if (q->status != QUEUE_PENDING)
+				continue;
+			if (q->last_error != NULL)
+				printf("%50s(%s)\n", "", q->last_error);
+			printf("%50s%s\n", "", q->recipient);
+		}
+		putchar('\n');
+		total += m->size;
+		pending_msgs++;
+	}
+	if (count > 0)
+		printf("-- %llu Kbytes in %zu Request%s.\n", (total + 1023) / 1024, pending_msgs,
+		       pending_msgs == 1 ? "" : "s");
+	if (waiting > 0)
+		printf("-- %d message%s in the maildrop, not yet picked up by the server.\n", waiting,
+		       waiting == 1 ? "" : "s");
+	queue_msgs_free(msgs, count);
+	return 0;
 }

@@ -10,6 +10,7 @@
 #include "core/workq.h"
 #include "core/xalloc.h"
 #include "deliver/committer.h"
+#include "deliver/pickup.h"
 #include "queue/queue_runner.h"
 #include "imap/imap_server.h"
 #include "pop3/pop3_server.h"
@@ -188,6 +189,16 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 			log_error("outbound delivery disabled: %s", error);
 			free(error);
 		}
+		char *spool_dir = xasprintf("%s/tmp", data_dir);
+		struct inject_env env = { st, committer, spool_dir,
+					  config_str(cfg, "delivery.recipient_delimiter") };
+		struct pickup *pickup = pickup_new(sv.base, &env, data_dir, config_hostname(cfg),
+						   (uint64_t)config_int(cfg, "smtp.max_message_size"), &error);
+		free(spool_dir);
+		if (pickup == NULL) {
+			log_error("estafeta sendmail's mail is not picked up: %s", error);
+			free(error);
+		}
 		log_info("serve started pid=%d config=%s", (int)getpid(), cli->config_path);
 		event_base_dispatch(sv.base);
 		/* Messages handed over are committed before exit; their sessions are not answered,
@@ -196,6 +207,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		committer_free(&committer);
 		workq_free(&wq);
 		event_base_loop(sv.base, EVLOOP_NONBLOCK); /* runs the completions they posted */
+		pickup_free(&pickup);
 		log_info("serve stopped");
 	}
 	for (size_t i = 0; i < 3; i++)

@@ -19,6 +19,8 @@ static const struct {
 	{ "list", cmd_list, "list add LIST MEMBER... | list del LIST [MEMBER...] | list members [LIST]" },
 	{ "mailbox", cmd_mailbox, "mailbox list ADDRESS [FOLDER] | mailbox show ADDRESS UID [FOLDER]" },
 	{ "queue", cmd_queue, "queue list | queue show ID | queue flush [ID] | queue retry ID | queue delete ID" },
+	{ "sendmail", cmd_sendmail, "sendmail [-t] [-i] [-f FROM] [-F NAME] [RECIPIENT...] < MESSAGE" },
+	{ "mailq", cmd_mailq, "mailq" },
 };
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
 
@@ -29,11 +31,22 @@ static void usage(FILE *out)
 		fprintf(out, "  estafeta %s\n", commands[i].usage);
 }
 
+/* Run as "sendmail" or "mailq" (links to estafeta), it is that command. */
+static const char *command_from_name(const char *argv0)
+{
+	const char *base = strrchr(argv0, '/');
+	base = base != NULL ? base + 1 : argv0;
+	return strcmp(base, "sendmail") == 0 || strcmp(base, "mailq") == 0 ? base : NULL;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli cli = { 0 };
+	const char *implied = command_from_name(argv[0]);
 	const char *config_option = NULL;
 	int n = 0;
+	if (implied != NULL)
+		argv[n++] = (char *)implied;
 	/* Take "-c FILE" out wherever it stands; the rest keeps its order. */
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-c") == 0) {

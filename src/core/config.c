@@ -54,6 +54,8 @@ static const struct setting settings[] = {
 	{ "relayhost.username", SET_STRING, "",
 	  "user name for AUTH PLAIN at the relayhost (sent only over TLS); empty: no AUTH" },
 	{ "run_as", SET_STRING, "estafeta", "user the server becomes after binding its ports when started as root" },
+	{ "sendmail.origin", SET_STRING, "",
+	  "domain of mail from local programs (estafeta sendmail): it follows login names and unqualified recipients (default: hostname)" },
 	{ "smtp.expn", SET_BOOL, "no", "answer EXPN for distribution lists (otherwise 502)" },
 	{ "smtp.max_connections", SET_INT, "1000", "simultaneous SMTP connections in all" },
 	{ "smtp.max_connections_per_ip", SET_INT, "50", "simultaneous SMTP connections from one client address" },
@@ -300,6 +302,9 @@ const char *config_default_path(const char *from_option)
 	const char *env = getenv("ESTAFETA_CONF");
 	if (env != NULL && *env != '\0')
 		return env;
+	/* programs that run sendmail (cron, scripts) set neither: the system-wide link */
+	if (access("estafeta.conf", F_OK) != 0 && access(CONFIG_SYSTEM_PATH, F_OK) == 0)
+		return CONFIG_SYSTEM_PATH;
 	return "estafeta.conf";
 }
 

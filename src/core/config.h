@@ -31,7 +31,10 @@ struct config *config_load(const char *path, char **error_r);
 void config_free(struct config **cfg);
 
 /* The path of the config file for a command: -c FILE, else $ESTAFETA_CONF, else
- * ./estafeta.conf. Never NULL; the string is static or the argument. */
+ * ./estafeta.conf, else CONFIG_SYSTEM_PATH when it exists (the link the README has the
+ * administrator make, so cron's sendmail finds the instance). Never NULL; the string is
+ * static or the argument. */
+#define CONFIG_SYSTEM_PATH "/etc/estafeta/estafeta.conf"
 const char *config_default_path(const char *from_option);
 
 /* Typed readers. name must be in the settings table (a wrong name is a programming error and

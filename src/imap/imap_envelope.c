@@ -1,8 +1,8 @@
-/* ENVELOPE and BODYSTRUCTURE; see imap_envelope.h. The address parser is tolerant in the way
- * Dovecot's message-address.c is: a list that breaks the grammar still gives the addresses
- * that can be read, a mailbox without a domain gets host NIL. */
+/* ENVELOPE and BODYSTRUCTURE; see imap_envelope.h. Addresses are read by address_list.c; a
+ * mailbox without a domain gets host NIL, as Dovecot sends it. */
 #include "imap/imap_envelope.h"
 #include "imap/imap.h"
+#include "mail/address_list.h"
 #include "mail/header.h"
 #include <string.h>
 #include <strings.h>
@@ -36,60 +36,6 @@ static void write_nstring(buf *out, const char *s)
 		imap_write_string(out, s, strlen(s));
 }
 
-/* ---- addresses (RFC 5322 3.4) ----
- * address-list = (address *("," address))
- * address      = mailbox / group
- * mailbox      = name-addr / addr-spec;  name-addr = [display-name] angle-addr
- * angle-addr   = [CFWS] "<" [obs-route] addr-spec ">" [CFWS]
- * group        = display-name ":" [group-list] ";" [CFWS] */
-
-struct lexer {
-	const char *p, *end;
-};
-
-/* Reads one token into tok: a quoted string (unquoted), an atom (dots included), or one
- * special character. Comments are skipped. Returns the special, 'a' for a word, 0 at the
- * end. */
-static char next_token(struct lexer *l, buf *tok)
-{
-	buf_clear(tok);
-	for (;;) {
-		while (l->p < l->end && (*l->p == ' ' || *l->p == '\t' || *l->p == '\r' || *l->p == '\n'))
-			l->p++;
-		if (l->p >= l->end)
-			return 0;
-		if (*l->p != '(')
-			break;
-		for (unsigned depth = 0; l->p < l->end; l->p++) {
-			if (*l->p == '\\' && l->p + 1 < l->end)
-				l->p++;
-			else if (*l->p == '(')
-				depth++;
-			else if (*l->p == ')' && --depth == 0) {
-				l->p++;
-				break;
-			}
-		}
-	}
-	char c = *l->p;
-	if (c == '"') {
-		for (l->p++; l->p < l->end && *l->p != '"'; l->p++) {
-			if (*l->p == '\\' && l->p + 1 < l->end)
-				l->p++;
-			buf_putc(tok, *l->p);
-		}
-		l->p += l->p < l->end;
-		return 'a';
-	}
-	if (strchr("<>:;,@", c) != NULL) {
-		l->p++;
-		return c;
-	}
-	while (l->p < l->end && strchr("<>:;,@\"( \t\r\n", *l->p) == NULL)
-		buf_putc(tok, *l->p++);
-	return 'a';
-}
-
 static void write_address(buf *out, const char *name, const char *adl, const char *mailbox,
 			  const char *host)
 {
@@ -104,85 +50,31 @@ static void write_address(buf *out, const char *name, const char *adl, const cha
 	buf_putc(out, ')');
 }
 
-/* Reads "local@domain" up to one of the stop characters; the first word may already be in
- * local. */
-static char addr_spec(struct lexer *l, buf *local, buf *domain, buf *tok, const char *stop)
+/* A group is told by its start (mailbox = the name, host NIL) and end (all NIL), 7.4.2. */
+static void write_item(enum address_item kind, const char *name, const char *local,
+		       const char *domain, void *arg)
 {
-	char t;
-	while ((t = next_token(l, tok)) == 'a')
-		buf_append(local, tok->data, tok->len);
-	if (t == '@')
-		while ((t = next_token(l, tok)) == 'a')
-			buf_append(domain, tok->data, tok->len);
-	while (t != 0 && strchr(stop, t) == NULL)
-		t = next_token(l, tok);
-	return t;
+	buf *out = arg;
+	if (kind == ADDRESS_ITEM_GROUP_START)
+		write_address(out, NULL, NULL, name, NULL);
+	else if (kind == ADDRESS_ITEM_GROUP_END)
+		write_address(out, NULL, NULL, NULL, NULL);
+	else
+		write_address(out, name, NULL, local, domain);
 }
 
 /* env-from etc. = "(" 1*address ")" / nil */
 static void write_addresses(buf *out, const char *value)
 {
-	struct lexer l = { value, value + strlen(value) };
-	buf tok, phrase, local, domain;
-	buf_init(&tok);
-	buf_init(&phrase);
-	buf_init(&local);
-	buf_init(&domain);
 	size_t start = out->len;
 	buf_putc(out, '(');
-	bool in_group = false;
-	char t = next_token(&l, &tok);
-	while (t != 0) {
-		buf_clear(&phrase);
-		buf_clear(&local);
-		buf_clear(&domain);
-		while (t == 'a') {
-			if (phrase.len > 0)
-				buf_putc(&phrase, ' ');
-			buf_append(&phrase, tok.data, tok.len);
-			t = next_token(&l, &tok);
-		}
-		if (t == '<') {
-			/* obs-route "@a,@b:" is skipped, then the addr-spec up to ">" */
-			addr_spec(&l, &local, &domain, &tok, ">");
-			t = next_token(&l, &tok);
-			write_address(out, phrase.len > 0 ? phrase.data : NULL, NULL, local.data,
-				      domain.len > 0 ? domain.data : NULL);
-		} else if (t == ':' && !in_group) {
-			in_group = true;
-			write_address(out, NULL, NULL, phrase.data, NULL);
-			t = next_token(&l, &tok);
-			continue;
-		} else if (t == '@') {
-			/* addr-spec: the words so far were the local part, without spaces */
-			for (size_t i = 0; i < phrase.len; i++)
-				if (phrase.data[i] != ' ')
-					buf_putc(&local, phrase.data[i]);
-			while ((t = next_token(&l, &tok)) == 'a')
-				buf_append(&domain, tok.data, tok.len);
-			write_address(out, NULL, NULL, local.data, domain.len > 0 ? domain.data : NULL);
-		} else if (phrase.len > 0) {
-			write_address(out, NULL, NULL, phrase.data, NULL);
-		}
-		if (t == ';' && in_group) {
-			in_group = false;
-			write_address(out, NULL, NULL, NULL, NULL);
-		}
-		if (t != 0)
-			t = next_token(&l, &tok);
-	}
-	if (in_group)
-		write_address(out, NULL, NULL, NULL, NULL);
+	address_list_walk(value, strlen(value), write_item, out);
 	if (out->len == start + 1) {
 		out->len = start;
 		buf_puts(out, "NIL");
 	} else {
 		buf_putc(out, ')');
 	}
-	buf_free(&tok);
-	buf_free(&phrase);
-	buf_free(&local);
-	buf_free(&domain);
 }
 
 /* envelope = "(" env-date SP env-subject SP env-from SP env-sender SP env-reply-to SP env-to

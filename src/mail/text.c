@@ -8,9 +8,9 @@
 #include <string.h>
 #include <strings.h>
 
-/* True when s[0..len) is valid UTF-8 (so it can go in as it is). */
-static bool valid_utf8(const unsigned char *s, size_t len)
+bool text_is_utf8(const char *text, size_t len)
 {
+	const unsigned char *s = (const unsigned char *)text;
 	for (size_t i = 0; i < len; i++) {
 		size_t n = s[i] < 0x80 ? 0 : (s[i] & 0xe0) == 0xc0 ? 1 : (s[i] & 0xf0) == 0xe0 ? 2
 			 : (s[i] & 0xf8) == 0xf0 ? 3 : 4;
@@ -29,7 +29,7 @@ static void put_utf8(const char *charset, const char *text, size_t len, buf *out
 {
 	if (charset != NULL && mime_to_utf8(charset, text, len, out) == 0)
 		return;
-	if (valid_utf8((const unsigned char *)text, len) || mime_to_utf8("WINDOWS-1252", text, len, out) < 0)
+	if (text_is_utf8(text, len) || mime_to_utf8("WINDOWS-1252", text, len, out) < 0)
 		buf_append(out, text, len);
 }
 

@@ -9,8 +9,7 @@
 #include "core/log.h"
 #include "core/tls.h"
 #include "core/xalloc.h"
-#include "deliver/resolve.h"
-#include "deliver/spool.h"
+#include "deliver/inject.h"
 #include "queue/bounce.h"
 #include "queue/dns.h"
 #include "queue/smtp_client.h"
@@ -196,77 +195,14 @@ int queue_runner_configure(struct queue_runner *qr, const struct config *cfg, ch
 
 /* ---- bounces ---- */
 
-static void bounce_committed(struct delivery *d, void *arg)
-{
-	if (d->status == 0)
-		log_info("queue=%s bounce queued mailboxes=%zu remote=%zu", d->queue_id, d->local_count,
-			 d->remote_count);
-	else
-		log_error("queue=%s bounce could not be stored: %s", d->queue_id, d->error);
-	delivery_free(&d);
-}
-
-/* Sends the DSN for m's failed recipients to its envelope sender, from the null sender,
- * through the same path as mail received: the sender's mailbox when the sender is ours, the
- * queue when not. Never for a message from the null sender (RFC 3464 2, RFC 5321 4.5.5). */
+/* Bounces go through the committer like any mail, from the null sender. */
 static void bounce_send(struct queue_runner *qr, struct smtp_client_msg *cm,
 			const struct bounce_rcpt *rcpts, size_t count, bool delayed)
 {
-	struct queue_msg *m = cm->m;
-	if (count == 0)
-		return;
-	if (m->sender[0] == '\0') {
-		log_info("queue=%s bounce skipped: the message is from the null sender", m->queue_id);
-		return;
-	}
-	buf dsn;
-	buf_init(&dsn);
-	bounce_build(&dsn, qr->hostname, m, rcpts, count, &cm->body, delayed);
-	char *error = NULL;
-	bool full = false;
-	char *tmp = xasprintf("%s/tmp", qr->data_dir);
-	struct spool *sp = spool_new(tmp, &full, &error);
-	free(tmp);
-	struct resolution res;
-	resolution_init(&res);
-	enum resolve_result rr = RESOLVE_ERROR;
-	if (sp != NULL) {
-		spool_write(sp, dsn.data, dsn.len);
-		if (spool_flush(sp, &full, &error) == 0)
-			rr = resolve_recipient(qr->st, m->sender, qr->delimiter, 0, NULL, &res, &error);
-	}
-	buf_free(&dsn);
-	if (rr != RESOLVE_OK) {
-		log_error("queue=%s bounce to=<%s> not sent: %s", m->queue_id, m->sender,
-			  error != NULL ? error : "the sender's address does not exist");
-		free(error);
-		if (sp != NULL)
-			spool_discard(&sp);
-		resolution_free(&res);
-		return;
-	}
-	struct delivery *d = xcalloc(1, sizeof(*d));
-	d->body_size = spool_size(sp);
-	d->spool_path = spool_release(&sp);
-	d->sender = xstrdup("");
-	d->arrival = time(NULL);
-	d->queue_id = xasprintf("%08x%08x", arc4random(), arc4random());
-	d->local_count = res.local_count;
-	d->local = xcalloc(res.local_count, sizeof(*d->local));
-	for (size_t i = 0; i < res.local_count; i++) {
-		d->local[i].account_id = res.local[i].account_id;
-		d->local[i].folder = "INBOX";
-		d->local[i].header_prefix = xasprintf("Return-Path: <>\r\nDelivered-To: %s\r\n",
-						      res.local[i].address);
-	}
-	d->remote_count = res.remote_count;
-	d->remote = xcalloc(res.remote_count, sizeof(*d->remote));
-	for (size_t i = 0; i < res.remote_count; i++)
-		d->remote[i].recipient = xstrdup(res.remote[i].address);
-	resolution_free(&res);
-	log_info("queue=%s %s from=<> to=<%s> dsn=%s recipients=%zu", m->queue_id,
-		 delayed ? "delay-warning" : "bounce", m->sender, d->queue_id, count);
-	committer_submit(qr->cm, d, bounce_committed, NULL);
+	char *spool_dir = xasprintf("%s/tmp", qr->data_dir);
+	struct inject_env env = { qr->st, qr->cm, spool_dir, qr->delimiter };
+	inject_bounce(&env, qr->hostname, cm->m, rcpts, count, &cm->body, delayed);
+	free(spool_dir);
 }
 
 /* ---- outcomes ---- */

@@ -6,6 +6,7 @@
 #include "smtp/smtp.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "deliver/inject.h"
 #include "mail/header.h"
 #include <stdlib.h>
 #include <string.h>
@@ -169,35 +170,12 @@ static void message_committed(struct delivery *d, void *arg)
 	smtp_session_resume(s);
 }
 
-/* Builds the delivery: one spool file for all, and per account the lines that only that
- * copy carries (RFC 5321 4.4 Return-Path; Delivered-To, which also lets a later hop see a
- * forwarding loop). */
+/* Builds the delivery: one spool file for all, with the DSN parameters of the transaction. */
 static struct delivery *delivery_from_tx(struct smtp_tx *tx)
 {
-	struct delivery *d = xcalloc(1, sizeof(*d));
-	d->body_size = spool_size(tx->spool);
-	d->spool_path = spool_release(&tx->spool);
-	d->sender = xstrdup(tx->sender);
+	struct delivery *d = delivery_new(&tx->spool, tx->sender, tx->queue_id, &tx->targets);
 	d->envid = tx->mail.envid[0] != '\0' ? xstrdup(tx->mail.envid) : NULL;
 	d->ret = tx->mail.ret;
-	d->arrival = time(NULL);
-	d->queue_id = xstrdup(tx->queue_id);
-	d->local_count = tx->targets.local_count;
-	d->local = xcalloc(d->local_count, sizeof(*d->local));
-	for (size_t i = 0; i < d->local_count; i++) {
-		d->local[i].account_id = tx->targets.local[i].account_id;
-		d->local[i].folder = "INBOX";
-		d->local[i].header_prefix = xasprintf("Return-Path: <%s>\r\nDelivered-To: %s\r\n",
-						      tx->sender, tx->targets.local[i].address);
-	}
-	d->remote_count = tx->targets.remote_count;
-	d->remote = xcalloc(d->remote_count, sizeof(*d->remote));
-	for (size_t i = 0; i < d->remote_count; i++) {
-		struct resolved_remote *t = &tx->targets.remote[i];
-		d->remote[i].recipient = xstrdup(t->address);
-		d->remote[i].orcpt = t->orcpt != NULL ? xstrdup(t->orcpt) : NULL;
-		d->remote[i].notify = t->notify;
-	}
 	return d;
 }
 

@@ -1,0 +1,28 @@
+/* Address lists as header fields carry them (RFC 5322 3.4: From, To, Cc, Bcc, Reply-To):
+ * mailboxes with or without display names, groups, comments, obsolete routes. The reader is
+ * tolerant in the way Dovecot's message-address.c is: a list that breaks the grammar still
+ * gives the addresses that can be read. Pure functions. */
+#ifndef ESTAFETA_ADDRESS_LIST_H
+#define ESTAFETA_ADDRESS_LIST_H
+#include "core/buf.h"
+#include <stddef.h>
+
+enum address_item {
+	ADDRESS_ITEM_MAILBOX,
+	ADDRESS_ITEM_GROUP_START, /* name is the group's display name */
+	ADDRESS_ITEM_GROUP_END,
+};
+
+/* name and local are unquoted, still encoded as written (RFC 2047 words stay); NULL when
+ * absent. */
+typedef void address_item_fn(enum address_item kind, const char *name, const char *local,
+			     const char *domain, void *arg);
+
+/* Calls fn for every item of the list value[0..len), in order. */
+void address_list_walk(const char *value, size_t len, address_item_fn *fn, void *arg);
+
+/* Appends a mailbox as a header field carries it: "local@domain", or "Name <local@domain>"
+ * with the name quoted when it must be (RFC 5322 3.2.3 specials) or as RFC 2047 encoded words
+ * when it is not ASCII. */
+void address_write_mailbox(buf *out, const char *name, const char *addr);
+#endif
