@@ -21,6 +21,7 @@ static const struct {
 	{ "queue", cmd_queue, "queue list | queue show ID | queue flush [ID] | queue retry ID | queue delete ID" },
 	{ "sendmail", cmd_sendmail, "sendmail [-t] [-i] [-f FROM] [-F NAME] [RECIPIENT...] < MESSAGE" },
 	{ "mailq", cmd_mailq, "mailq" },
+	{ "mail", cmd_mail_client, "mail [COMMAND ...]  (the mail client: estafeta mail help)" },
 };
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
 

@@ -7,27 +7,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* The first field named name in hdr, unfolded (line ends removed, as Dovecot sends it);
- * false when there is none. */
-static bool field_value(const char *hdr, size_t len, const char *name, buf *out)
-{
-	size_t pos = 0;
-	struct header_field f;
-	int r;
-	while ((r = header_next(hdr, len, &pos, &f)) != 0) {
-		if (r < 0 || strlen(name) != f.name_len || strncasecmp(f.name, name, f.name_len) != 0)
-			continue;
-		size_t i = 0;
-		while (i < f.value_len && (f.value[i] == ' ' || f.value[i] == '\t'))
-			i++;
-		for (; i < f.value_len; i++)
-			if (f.value[i] != '\r' && f.value[i] != '\n')
-				buf_putc(out, f.value[i]);
-		return true;
-	}
-	return false;
-}
-
 static void write_nstring(buf *out, const char *s)
 {
 	if (s == NULL)
@@ -91,10 +70,10 @@ void imap_envelope_write(const char *hdr, size_t len, buf *out)
 		if (i > 0)
 			buf_putc(out, ' ');
 		buf_clear(&v);
-		bool has = field_value(hdr, len, fields[i], &v);
+		bool has = header_get(hdr, len, fields[i], &v);
 		bool address = i >= 2 && i <= 7;
 		if (!has && (i == 3 || i == 4))
-			has = field_value(hdr, len, "From", &v);
+			has = header_get(hdr, len, "From", &v);
 		if (!has)
 			buf_puts(out, "NIL");
 		else if (address)

@@ -193,3 +193,22 @@ long header_date_day(const char *value, size_t len)
 		year += 1900;
 	return (long)year * 10000 + (month + 1) * 100 + day;
 }
+
+bool header_get(const char *hdr, size_t len, const char *name, buf *out)
+{
+	size_t pos = 0;
+	struct header_field f;
+	int r;
+	while ((r = header_next(hdr, len, &pos, &f)) != 0) {
+		if (r < 0 || strlen(name) != f.name_len || strncasecmp(f.name, name, f.name_len) != 0)
+			continue;
+		size_t i = 0;
+		while (i < f.value_len && (f.value[i] == ' ' || f.value[i] == '\t'))
+			i++;
+		for (; i < f.value_len; i++)
+			if (f.value[i] != '\r' && f.value[i] != '\n')
+				buf_putc(out, f.value[i]);
+		return true;
+	}
+	return false;
+}

@@ -32,6 +32,9 @@ int header_next(const char *hdr, size_t len, size_t *pos, struct header_field *f
 /* True when a field named name (case-insensitive) is present. */
 bool header_has(const char *hdr, size_t len, const char *name);
 
+/* Appends the value of the first field named name (case-insensitive) to out, unfolded (line
+ * ends removed) and without the spaces after the colon; false when there is none. */
+bool header_get(const char *hdr, size_t len, const char *name, buf *out);
 /* Appends hdr to out without the fields named name (case-insensitive). */
 void header_remove(const char *hdr, size_t len, const char *name, buf *out);
 

@@ -64,19 +64,23 @@ static void html_text(const char *h, size_t len, buf *out)
 	}
 }
 
-/* Appends the decoded text of one text part. */
-static void part_text(const char *msg, const struct mime_part *p, buf *out)
+void text_part_decode(const char *msg, const struct mime_part *p, buf *out)
 {
 	const char *body = msg + p->body_off;
+	if (p->encoding != NULL && strcasecmp(p->encoding, "base64") == 0)
+		base64_decode_mime(body, p->body_len, out);
+	else if (p->encoding != NULL && strcasecmp(p->encoding, "quoted-printable") == 0)
+		qp_decode(body, p->body_len, out);
+	else
+		buf_append(out, body, p->body_len);
+}
+
+void text_part(const char *msg, const struct mime_part *p, buf *out)
+{
 	buf raw, utf8;
 	buf_init(&raw);
 	buf_init(&utf8);
-	if (p->encoding != NULL && strcasecmp(p->encoding, "base64") == 0)
-		base64_decode_mime(body, p->body_len, &raw);
-	else if (p->encoding != NULL && strcasecmp(p->encoding, "quoted-printable") == 0)
-		qp_decode(body, p->body_len, &raw);
-	else
-		buf_append(&raw, body, p->body_len);
+	text_part_decode(msg, p, &raw);
 	put_utf8(mime_param_get(p->params, p->param_count, "charset"), raw.data, raw.len, &utf8);
 	if (mime_part_is(p, "text", "html"))
 		html_text(utf8.data, utf8.len, out);
@@ -85,6 +89,15 @@ static void part_text(const char *msg, const struct mime_part *p, buf *out)
 	buf_putc(out, '\n');
 	buf_free(&raw);
 	buf_free(&utf8);
+}
+
+void text_header_value(const char *value, size_t len, buf *out)
+{
+	buf decoded;
+	buf_init(&decoded);
+	mime_header_decode(value, len, &decoded);
+	put_utf8(NULL, decoded.data, decoded.len, out);
+	buf_free(&decoded);
 }
 
 void message_text(const char *msg, size_t len, buf *header, buf *body)
@@ -100,17 +113,13 @@ void message_text(const char *msg, size_t len, buf *header, buf *body)
 			continue;
 		buf_append(header, f.name, f.name_len);
 		buf_putc(header, ':'); /* the value keeps the space after the colon */
-		buf value;
-		buf_init(&value);
-		mime_header_decode(f.value, f.value_len, &value);
-		put_utf8(NULL, value.data, value.len, header);
-		buf_free(&value);
+		text_header_value(f.value, f.value_len, header);
 		buf_putc(header, '\n');
 	}
 	for (size_t i = 0; body != NULL && i < tree.count; i++) {
 		const struct mime_part *p = &tree.parts[i];
 		if (p->first_child == MIME_NONE && mime_part_is(p, "text", NULL))
-			part_text(msg, p, body);
+			text_part(msg, p, body);
 	}
 	mime_tree_free(&tree);
 }

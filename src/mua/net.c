@@ -1,0 +1,192 @@
+/* Client connections; see net.h. */
+#include "mua/net.h"
+#include "core/xalloc.h"
+#include <errno.h>
+#include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define TIMEOUT_SECONDS 120
+
+struct net {
+	int fd;
+	char *host;
+	bool verify;
+	SSL_CTX *ctx;
+	SSL *ssl;
+	char in[16384];
+	size_t in_start, in_end;
+};
+
+static char *tls_error(const char *host, SSL *ssl)
+{
+	long verify = ssl != NULL ? SSL_get_verify_result(ssl) : X509_V_OK;
+	if (verify != X509_V_OK)
+		return xasprintf("%s: the certificate is not trusted: %s (set ESTAFETA_MAIL_TLS_VERIFY=no "
+				 "only for a server you know)", host, X509_verify_cert_error_string(verify));
+	char detail[256];
+	ERR_error_string_n(ERR_get_error(), detail, sizeof(detail));
+	return xasprintf("%s: TLS failed: %s", host, detail);
+}
+
+int net_starttls(struct net *n, char **error_r)
+{
+	n->ctx = SSL_CTX_new(TLS_client_method());
+	SSL_CTX_set_min_proto_version(n->ctx, TLS1_2_VERSION);
+	if (n->verify) {
+		SSL_CTX_set_default_verify_paths(n->ctx);
+		SSL_CTX_set_verify(n->ctx, SSL_VERIFY_PEER, NULL);
+	}
+	n->ssl = SSL_new(n->ctx);
+	SSL_set_fd(n->ssl, n->fd);
+	SSL_set_tlsext_host_name(n->ssl, n->host);
+	if (n->verify)
+		SSL_set1_host(n->ssl, n->host);
+	if (SSL_connect(n->ssl) != 1) {
+		*error_r = tls_error(n->host, n->ssl);
+		return -1;
+	}
+	return 0;
+}
+
+bool net_is_tls(const struct net *n)
+{
+	return n->ssl != NULL;
+}
+
+struct net *net_connect(const char *host, int port, bool implicit_tls, bool verify, char **error_r)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
+	char service[16];
+	snprintf(service, sizeof(service), "%d", port);
+	int r = getaddrinfo(host, service, &hints, &res);
+	if (r != 0) {
+		*error_r = xasprintf("%s: cannot find the host: %s", host, gai_strerror(r));
+		return NULL;
+	}
+	int fd = -1, err = 0;
+	for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+			err = errno;
+			close(fd);
+			fd = -1;
+		}
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		*error_r = xasprintf("%s port %d: cannot connect: %s", host, port, strerror(err));
+		return NULL;
+	}
+	struct timeval tv = { TIMEOUT_SECONDS, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	struct net *n = xcalloc(1, sizeof(*n));
+	n->fd = fd;
+	n->host = xstrdup(host);
+	n->verify = verify;
+	if (implicit_tls && net_starttls(n, error_r) < 0)
+		net_close(&n);
+	return n;
+}
+
+int net_write(struct net *n, const void *data, size_t len, char **error_r)
+{
+	const char *p = data;
+	while (len > 0) {
+		ssize_t w = n->ssl != NULL ? SSL_write(n->ssl, p, (int)(len > 1 << 30 ? 1 << 30 : len))
+					   : write(n->fd, p, len);
+		if (w <= 0) {
+			*error_r = xasprintf("%s: the connection broke while sending", n->host);
+			return -1;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int net_printf(struct net *n, char **error_r, const char *fmt, ...)
+{
+	buf b;
+	buf_init(&b);
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	int r = net_write(n, b.data, b.len, error_r);
+	buf_free(&b);
+	return r;
+}
+
+static int fill(struct net *n, char **error_r)
+{
+	if (n->in_start == n->in_end)
+		n->in_start = n->in_end = 0;
+	ssize_t r = n->ssl != NULL ? SSL_read(n->ssl, n->in + n->in_end, (int)(sizeof(n->in) - n->in_end))
+				   : read(n->fd, n->in + n->in_end, sizeof(n->in) - n->in_end);
+	if (r <= 0) {
+		*error_r = xasprintf("%s: %s", n->host, r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
+						   ? "no answer (timed out)" : "the server closed the connection");
+		return -1;
+	}
+	n->in_end += (size_t)r;
+	return 0;
+}
+
+int net_read_line(struct net *n, buf *line, char **error_r)
+{
+	buf_clear(line);
+	for (;;) {
+		char *lf = memchr(n->in + n->in_start, '\n', n->in_end - n->in_start);
+		size_t take = lf != NULL ? (size_t)(lf - (n->in + n->in_start)) + 1 : n->in_end - n->in_start;
+		buf_append(line, n->in + n->in_start, take);
+		n->in_start += take;
+		if (lf != NULL)
+			break;
+		if (fill(n, error_r) < 0)
+			return -1;
+	}
+	while (line->len > 0 && (line->data[line->len - 1] == '\n' || line->data[line->len - 1] == '\r'))
+		line->data[--line->len] = '\0';
+	if (line->data == NULL)
+		buf_puts(line, "");
+	return 0;
+}
+
+int net_read_exact(struct net *n, size_t len, buf *out, char **error_r)
+{
+	while (len > 0) {
+		if (n->in_start == n->in_end && fill(n, error_r) < 0)
+			return -1;
+		size_t take = n->in_end - n->in_start < len ? n->in_end - n->in_start : len;
+		buf_append(out, n->in + n->in_start, take);
+		n->in_start += take;
+		len -= take;
+	}
+	return 0;
+}
+
+void net_close(struct net **np)
+{
+	struct net *n = *np;
+	if (n == NULL)
+		return;
+	if (n->ssl != NULL) {
+		SSL_shutdown(n->ssl);
+		SSL_free(n->ssl);
+	}
+	SSL_CTX_free(n->ctx);
+	close(n->fd);
+	free(n->host);
+	free(n);
+	*np = NULL;
+}
