@@ -273,8 +273,11 @@ static char *header_of(const struct original *orig, const char *name)
 	buf v;
 	buf_init(&v);
 	size_t end = header_end(orig->msg.data, orig->msg.len);
-	header_get(orig->msg.data, end > 0 ? end : orig->msg.len, name, &v);
-	return v.data != NULL ? buf_steal(&v) : NULL;
+	if (!header_get(orig->msg.data, end > 0 ? end : orig->msg.len, name, &v)) {
+		buf_free(&v);
+		return NULL;
+	}
+	return buf_steal(&v);
 }
 
 /* "Re: " or "Fwd: " once: a subject that has it already keeps it as it is. */
@@ -386,7 +389,7 @@ int mail_reply(struct mail_session *s, struct mail_opts *o)
 			add_list(&f, cc);
 		}
 		strlist_free(&seen);
-		if (o->to == NULL)
+		if (o->to == NULL && to_list.len > 0)
 			o->to = to_list.data;
 		if (o->cc == NULL && cc_list.len > 0)
 			o->cc = cc_list.data;

@@ -1,13 +1,14 @@
 /* The interactive mode, as mailx has it: the INBOX listed, then a prompt taking commands by
  * name or by letter ("p 3" reads message 3, "r 3" answers it), words split as a shell would
- * ("move 2 'Old mail'"), until "q" or the end of input. See mail.h. */
+ * ("move 2 'Old mail'", "F 3 +\\Flagged"), until "q" or the end of input. See mail.h. */
 #include "mua/mail.h"
 #include "core/xalloc.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Splits line into words: spaces separate, quotes group, a backslash escapes. */
+/* Splits line into words: spaces separate, quotes group. A backslash is itself, as flags
+ * such as \Flagged need it. */
 static int split(const char *line, char ***words)
 {
 	int n = 0;
@@ -26,8 +27,6 @@ static int split(const char *line, char ***words)
 				quote = *p;
 			else if (quote != 0 && *p == quote)
 				quote = 0;
-			else if (*p == '\\' && p[1] != '\0' && quote != '\'')
-				buf_putc(&w, *++p);
 			else
 				buf_putc(&w, *p);
 		}
