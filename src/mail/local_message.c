@@ -78,6 +78,19 @@ static bool has_long_line(const char *s, size_t len)
 	return false;
 }
 
+/* Appends a line with CRLF; a lone CR inside it (old Mac line ends) ends a line too, since
+ * SMTP cannot carry it (RFC 5321 2.3.8). */
+static void append_line(buf *out, const char *line, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (line[i] == '\r')
+			buf_putc(out, '\r'), buf_putc(out, '\n');
+		else
+			buf_putc(out, line[i]);
+	}
+	buf_puts(out, "\r\n");
+}
+
 int local_message(const char *in, size_t len, const struct local_message_opts *o, buf *out,
 		  strlist *rcpts, const char **error_r)
 {
@@ -102,16 +115,14 @@ int local_message(const char *in, size_t len, const struct local_message_opts *o
 		if (in_header) {
 			bool continuation = n > 0 && (line[0] == ' ' || line[0] == '\t') && hdr.len > 0;
 			if (continuation || is_field_start(line, n)) {
-				buf_append(&hdr, line, n);
-				buf_puts(&hdr, "\r\n");
+				append_line(&hdr, line, n);
 				continue;
 			}
 			in_header = false;
 			if (n == 0)
 				continue; /* the empty line that ends the header */
 		}
-		buf_append(&body, line, n);
-		buf_puts(&body, "\r\n");
+		append_line(&body, line, n);
 	}
 	int status = -1;
 	if (has_long_line(hdr.data != NULL ? hdr.data : "", hdr.len)) {

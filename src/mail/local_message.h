@@ -1,7 +1,7 @@
 /* A message as a local program hands it to `estafeta sendmail`: lines ended by LF (or
  * CRLF), perhaps no header at all, perhaps lines too long for SMTP. local_message makes it a
- * message SMTP can carry, the way Postfix's sendmail and cleanup do: CRLF line ends; a leading
- * mbox "From " line dropped; From, Date and Message-ID added when missing; Bcc removed
+ * message SMTP can carry, the way Postfix's sendmail and cleanup do: CRLF line ends (a lone CR
+ * ends a line too); a leading mbox "From " line dropped; From, Date and Message-ID added when missing; Bcc removed
  * (after -t took its addresses); and a message without MIME whose lines pass 998 octets
  * re-encoded as quoted-printable (RFC 5322 2.1.1) rather than refused. Pure function. */
 #ifndef ESTAFETA_LOCAL_MESSAGE_H

@@ -201,20 +201,24 @@ bool render_has_attachments(const char *msg, size_t len)
 
 void render_body_text(const char *msg, size_t len, buf *out)
 {
+	size_t start = out->len;
 	struct mime_tree t;
 	mime_parse(msg, len, &mime_default_limits, &t);
 	int body = body_part(&t);
 	if (body != MIME_NONE)
 		text_part(msg, &t.parts[body], out);
 	mime_tree_free(&t);
-	/* CRLF from the wire becomes the terminal's LF */
-	size_t w = 0;
-	for (size_t r = 0; r < out->len; r++)
+	/* CRLF from the wire becomes the terminal's LF; the text ends with one line end */
+	size_t w = start;
+	for (size_t r = start; r < out->len; r++)
 		if (!(out->data[r] == '\r' && r + 1 < out->len && out->data[r + 1] == '\n'))
 			out->data[w++] = out->data[r];
+	while (w > start && out->data[w - 1] == '\n')
+		w--;
 	out->len = w;
-	if (out->data != NULL)
-		out->data[w] = '\0';
+	out->data[w] = '\0';
+	if (w > start)
+		buf_putc(out, '\n');
 }
 
 static void human_size(size_t n, char *out, size_t outlen)
