@@ -379,9 +379,20 @@ int mail_reply(struct mail_session *s, struct mail_opts *o)
 		refs = header_of(&orig, "References");
 		strlist seen;
 		strlist_init(&seen);
-		/* the author, even when it is ourselves (a reply to one's own sent message) */
+		/* the author */
 		struct recipients_filter f = { "", &seen, &to_list };
-		add_list(&f, reply_to != NULL ? reply_to : from);
+		add_list(&f, from);
+		bool own = seen.count == 1 && strcasecmp(seen.items[0], s->acct.address) == 0;
+		buf_clear(&to_list);
+		strlist_free(&seen);
+		strlist_init(&seen);
+		if (own) {
+			/* a reply to one's own message (from Sent) goes to its recipients, as mutt does */
+			f.self = s->acct.address;
+			add_list(&f, to);
+		} else {
+			add_list(&f, reply_to != NULL ? reply_to : from);
+		}
 		if (o->all) {
 			f.self = s->acct.address;
 			f.out = &cc_list;

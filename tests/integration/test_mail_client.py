@@ -153,6 +153,11 @@ def test_send_reply_reply_all_and_forward(people, tmp_path):
     rows = wait_list(env["bob"], 3)
     assert rows[2][2] == "Re: " + SUBJECT
 
+    # a reply to one's own message, from Sent, goes to its recipients
+    mail(alice, "reply", "1", "--folder", "Sent", input=b"Nachtrag.\n")
+    rows = wait_list(env["bob"], 4)
+    assert rows[3][2] == "Re: " + SUBJECT and raw(env["bob"], 4)["To"] == "Bob Brown <bob@example.test>"
+
     # forwards: inline, then as an attached message
     mail(env["bob"], "forward", "1", "--to", "eve@example.test", input=b"FYI\n")
     mail(env["bob"], "forward", "1", "--to", "eve@example.test", "--attach", input=b"see attached\n")
