@@ -14,10 +14,11 @@ struct state {
 	buf out;
 };
 
-static void item(enum address_item kind, const char *name, const char *local, const char *domain,
-		 void *arg)
+static void item(const struct address_item *it, void *arg)
 {
 	struct state *s = arg;
+	enum address_item_kind kind = it->kind;
+	const char *name = it->name, *local = it->local, *domain = it->domain;
 	if (kind == ADDRESS_ITEM_GROUP_START && s->depth++ != 0)
 		abort();
 	if (kind == ADDRESS_ITEM_GROUP_END && --s->depth != 0)

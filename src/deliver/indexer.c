@@ -3,6 +3,7 @@
 #include "core/log.h"
 #include "core/mtqueue.h"
 #include "core/xalloc.h"
+#include "imap/imap_envelope.h"
 #include "mail/text.h"
 #include "store/store.h"
 #include <pthread.h>
@@ -47,6 +48,14 @@ static int index_batch(struct indexer *ix)
 			xfree(&error);
 		} else {
 			message_text(msg.data, msg.len, &header, &body);
+			buf envelope, structure, extended;
+			buf_init(&envelope);
+			buf_init(&structure);
+			buf_init(&extended);
+			imap_structure_strings(msg.data, msg.len, &envelope, &structure, &extended);
+			entries[i].envelope = buf_steal(&envelope);
+			entries[i].body_structure = buf_steal(&structure);
+			entries[i].bodystructure = buf_steal(&extended);
 		}
 		entries[i].header = buf_steal(&header);
 		entries[i].body = buf_steal(&body);

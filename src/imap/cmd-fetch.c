@@ -43,7 +43,8 @@ struct fetch_item {
 struct fetch {
 	struct fetch_item *items;
 	size_t count;
-	bool needs_body;
+	bool needs_body;           /* the message's octets (sections, BINARY) */
+	bool needs_structure;      /* ENVELOPE, BODY, BODYSTRUCTURE: kept by the indexer */
 	bool sets_seen;
 	bool has_flags, has_uid, has_modseq;
 	bool changedsince;         /* only messages with a modseq above since (RFC 7162 3.1.4.1) */
@@ -71,7 +72,7 @@ static struct fetch_item *add_item(struct fetch *f, enum fetch_kind kind, const 
 	f->has_flags |= kind == FETCH_FLAGS;
 	f->has_uid |= kind == FETCH_UID;
 	f->has_modseq |= kind == FETCH_MODSEQ;
-	f->needs_body |= kind == FETCH_ENVELOPE || kind == FETCH_BODY || kind == FETCH_BODYSTRUCTURE;
+	f->needs_structure |= kind == FETCH_ENVELOPE || kind == FETCH_BODY || kind == FETCH_BODYSTRUCTURE;
 	return it;
 }
 
@@ -312,7 +313,23 @@ static enum fetch_result fetch_one(struct imap_session *s, const struct fetch *f
 	buf msg;
 	buf_init(&msg);
 	struct mime_tree tree = { 0 };
-	if (f->needs_body) {
+	/* [0] ENVELOPE, [1] BODY, [2] BODYSTRUCTURE, as kept; else from the parsed message */
+	buf kept[3];
+	for (int k = 0; k < 3; k++)
+		buf_init(&kept[k]);
+	bool use_kept = false;
+	if (f->needs_structure && !f->needs_body) {
+		char *error = NULL;
+		int r = store_message_structure(s->server->store, s->box.folder_id, m->uid, &kept[0],
+						&kept[1], &kept[2], &error);
+		if (r < 0) {
+			log_error("session=%s imap fetch structure failed uid=%u: %s", conn_id(s->conn),
+				  m->uid, error);
+			free(error);
+		}
+		use_kept = r == 1;
+	}
+	if (f->needs_body || (f->needs_structure && !use_kept)) {
 		char *error = NULL;
 		int r = store_message_read(s->server->store, s->box.folder_id, m->uid, &msg, &error);
 		if (r <= 0) {
@@ -354,12 +371,19 @@ static enum fetch_result fetch_one(struct imap_session *s, const struct fetch *f
 			break;
 		case FETCH_ENVELOPE:
 			buf_puts(out, "ENVELOPE ");
-			imap_envelope_write(msg.data, tree.parts[0].hdr_len, out);
+			if (use_kept)
+				buf_append(out, kept[0].data, kept[0].len);
+			else
+				imap_envelope_write(msg.data, tree.parts[0].hdr_len, out);
 			break;
 		case FETCH_BODY:
 		case FETCH_BODYSTRUCTURE:
 			buf_printf(out, "%s ", it->name);
-			imap_bodystructure_write(&tree, 0, msg.data, it->kind == FETCH_BODYSTRUCTURE, out);
+			if (use_kept)
+				buf_append(out, kept[it->kind == FETCH_BODY ? 1 : 2].data,
+					   kept[it->kind == FETCH_BODY ? 1 : 2].len);
+			else
+				imap_bodystructure_write(&tree, 0, msg.data, it->kind == FETCH_BODYSTRUCTURE, out);
 			break;
 		case FETCH_SECTION:
 			write_section(out, it, msg.data, msg.len, &tree);
@@ -389,6 +413,8 @@ static enum fetch_result fetch_one(struct imap_session *s, const struct fetch *f
 	}
 	mime_tree_free(&tree);
 	buf_free(&msg);
+	for (int k = 0; k < 3; k++)
+		buf_free(&kept[k]);
 	return result;
 }
 

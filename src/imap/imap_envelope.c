@@ -29,17 +29,18 @@ static void write_address(buf *out, const char *name, const char *adl, const cha
 	buf_putc(out, ')');
 }
 
-/* A group is told by its start (mailbox = the name, host NIL) and end (all NIL), 7.4.2. */
-static void write_item(enum address_item kind, const char *name, const char *local,
-		       const char *domain, void *arg)
+/* A group is told by its start (mailbox = the name, host NIL) and end (all NIL), 7.4.2; so
+ * a mailbox missing a part says so in words, as Dovecot does, rather than look like one. */
+static void write_item(const struct address_item *it, void *arg)
 {
 	buf *out = arg;
-	if (kind == ADDRESS_ITEM_GROUP_START)
-		write_address(out, NULL, NULL, name, NULL);
-	else if (kind == ADDRESS_ITEM_GROUP_END)
+	if (it->kind == ADDRESS_ITEM_GROUP_START)
+		write_address(out, NULL, NULL, it->name, NULL);
+	else if (it->kind == ADDRESS_ITEM_GROUP_END)
 		write_address(out, NULL, NULL, NULL, NULL);
 	else
-		write_address(out, name, NULL, local, domain);
+		write_address(out, it->name, it->route, it->local != NULL ? it->local : "MISSING_MAILBOX",
+			      it->domain != NULL ? it->domain : "MISSING_DOMAIN");
 }
 
 /* env-from etc. = "(" 1*address ")" / nil */
@@ -137,7 +138,12 @@ static void write_ext(buf *out, const struct mime_part *p)
 		bool first = true;
 		while (*s != '\0') {
 			s += strspn(s, " ,\t");
-			size_t n = strcspn(s, " ,\t");
+			if (*s == '(') { /* a comment, not a language tag (RFC 3282 2) */
+				const char *close = strchr(s, ')');
+				s = close != NULL ? close + 1 : s + strlen(s);
+				continue;
+			}
+			size_t n = strcspn(s, " ,\t(");
 			if (n == 0)
 				break;
 			if (!first)
@@ -207,4 +213,15 @@ void imap_bodystructure_write(const struct mime_tree *tree, int idx, const char 
 		write_ext(out, p);
 	}
 	buf_putc(out, ')');
+}
+
+void imap_structure_strings(const char *msg, size_t len, buf *envelope, buf *body,
+			    buf *bodystructure)
+{
+	struct mime_tree tree;
+	mime_parse(msg, len, &mime_default_limits, &tree);
+	imap_envelope_write(msg, tree.parts[0].hdr_len, envelope);
+	imap_bodystructure_write(&tree, 0, msg, false, body);
+	imap_bodystructure_write(&tree, 0, msg, true, bodystructure);
+	mime_tree_free(&tree);
 }

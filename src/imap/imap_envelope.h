@@ -13,4 +13,8 @@ void imap_envelope_write(const char *hdr, size_t len, buf *out);
  * extended adds the extension data of BODYSTRUCTURE, without it is FETCH BODY. */
 void imap_bodystructure_write(const struct mime_tree *tree, int idx, const char *msg,
 			      bool extended, buf *out);
+/* The three strings FETCH ENVELOPE, BODY and BODYSTRUCTURE answer for a whole message, as
+ * the indexer keeps them (store_message_structure). */
+void imap_structure_strings(const char *msg, size_t len, buf *envelope, buf *body,
+			    buf *bodystructure);
 #endif

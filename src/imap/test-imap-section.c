@@ -99,10 +99,10 @@ static void test_structure(void **state)
 	buf_init(&out);
 	imap_bodystructure_write(&t, 0, msg, false, &out);
 	assert_string_equal(out.data,
-			    "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 3 1)"
+			    "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 3 0)"
 			    "(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 20 (NIL \"in\" NIL NIL NIL NIL "
 			    "NIL NIL NIL NIL) (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL "
-			    "\"7bit\" 5 1) 3) \"mixed\")");
+			    "\"7bit\" 5 0) 2) \"mixed\")");
 	buf_clear(&out);
 	imap_envelope_write(msg, t.parts[0].hdr_len, &out);
 	assert_string_equal(out.data, "(NIL \"s\" ((NIL NIL \"a\" \"b.test\")) ((NIL NIL \"a\" "

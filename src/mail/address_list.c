@@ -56,75 +56,107 @@ static char next_token(struct lexer *l, buf *tok)
 	return 'a';
 }
 
-/* Reads "local@domain" up to one of the stop characters; the first word may already be in
- * local. */
-static char addr_spec(struct lexer *l, buf *local, buf *domain, buf *tok, const char *stop)
+static void emit(address_item_fn *fn, void *arg, enum address_item_kind kind, const buf *name,
+		 const buf *route, const buf *local, const buf *domain)
 {
-	char t;
-	while ((t = next_token(l, tok)) == 'a')
+	struct address_item it = {
+		.kind = kind,
+		.name = name != NULL && name->len > 0 ? name->data : NULL,
+		.route = route != NULL && route->len > 0 ? route->data : NULL,
+		.local = local != NULL && local->len > 0 ? local->data : NULL,
+		.domain = domain != NULL && domain->len > 0 ? domain->data : NULL,
+	};
+	fn(&it, arg);
+}
+
+/* angle-addr after "<": [obs-route] addr-spec ">", where obs-route = "@" domain *("," ["@"
+ * domain]) ":". Returns the token after ">". */
+static char angle_addr(struct lexer *l, buf *route, buf *local, buf *domain, buf *tok)
+{
+	char t = next_token(l, tok);
+	if (t == '@') {
+		for (;;) {
+			buf_putc(route, '@');
+			while ((t = next_token(l, tok)) == 'a')
+				buf_append(route, tok->data, tok->len);
+			if (t == ',') {
+				t = next_token(l, tok);
+				if (t == '@') {
+					buf_putc(route, ',');
+					continue;
+				}
+			}
+			break;
+		}
+		if (t == ':')
+			t = next_token(l, tok);
+	}
+	for (; t == 'a'; t = next_token(l, tok))
 		buf_append(local, tok->data, tok->len);
 	if (t == '@')
 		while ((t = next_token(l, tok)) == 'a')
 			buf_append(domain, tok->data, tok->len);
-	while (t != 0 && strchr(stop, t) == NULL)
+	while (t != 0 && t != '>')
 		t = next_token(l, tok);
-	return t;
+	return t != 0 ? next_token(l, tok) : 0;
 }
 
 void address_list_walk(const char *value, size_t len, address_item_fn *fn, void *arg)
 {
 	struct lexer l = { value, value + len };
-	buf tok, phrase, local, domain;
+	buf tok, phrase, words, route, local, domain;
 	buf_init(&tok);
 	buf_init(&phrase);
+	buf_init(&words);
+	buf_init(&route);
 	buf_init(&local);
 	buf_init(&domain);
 	bool in_group = false;
 	char t = next_token(&l, &tok);
 	while (t != 0) {
 		buf_clear(&phrase);
+		buf_clear(&words);
+		buf_clear(&route);
 		buf_clear(&local);
 		buf_clear(&domain);
+		/* the words: a display name (spaces between) or a local part (as written) */
 		while (t == 'a') {
 			if (phrase.len > 0)
 				buf_putc(&phrase, ' ');
 			buf_append(&phrase, tok.data, tok.len);
+			buf_append(&words, tok.data, tok.len);
 			t = next_token(&l, &tok);
 		}
 		if (t == '<') {
-			/* obs-route "@a,@b:" is skipped, then the addr-spec up to ">" */
-			addr_spec(&l, &local, &domain, &tok, ">");
-			t = next_token(&l, &tok);
-			fn(ADDRESS_ITEM_MAILBOX, phrase.len > 0 ? phrase.data : NULL, local.len > 0 ? local.data : NULL,
-			   domain.len > 0 ? domain.data : NULL, arg);
+			t = angle_addr(&l, &route, &local, &domain, &tok);
+			emit(fn, arg, ADDRESS_ITEM_MAILBOX, &phrase, &route, &local, &domain);
 		} else if (t == ':' && !in_group) {
 			in_group = true;
-			fn(ADDRESS_ITEM_GROUP_START, phrase.len > 0 ? phrase.data : "", NULL, NULL, arg);
+			struct address_item it = { ADDRESS_ITEM_GROUP_START, phrase.len > 0 ? phrase.data : "",
+						   NULL, NULL, NULL };
+			fn(&it, arg);
 			t = next_token(&l, &tok);
 			continue;
 		} else if (t == '@') {
-			/* addr-spec: the words so far were the local part, without spaces */
-			for (size_t i = 0; i < phrase.len; i++)
-				if (phrase.data[i] != ' ')
-					buf_putc(&local, phrase.data[i]);
 			while ((t = next_token(&l, &tok)) == 'a')
 				buf_append(&domain, tok.data, tok.len);
-			fn(ADDRESS_ITEM_MAILBOX, NULL, local.len > 0 ? local.data : NULL,
-			   domain.len > 0 ? domain.data : NULL, arg);
+			emit(fn, arg, ADDRESS_ITEM_MAILBOX, NULL, NULL, &words, &domain);
 		} else if (phrase.len > 0) {
-			fn(ADDRESS_ITEM_MAILBOX, NULL, phrase.data, NULL, arg);
+			emit(fn, arg, ADDRESS_ITEM_MAILBOX, NULL, NULL, &phrase, NULL);
 		}
 		if (t == ';' && in_group) {
 			in_group = false;
-			fn(ADDRESS_ITEM_GROUP_END, NULL, NULL, NULL, arg);
+			emit(fn, arg, ADDRESS_ITEM_GROUP_END, NULL, NULL, NULL, NULL);
 		}
-		if (t != 0)
+		if (t != 0 && t != '<' && t != 'a')
 			t = next_token(&l, &tok);
 	}
 	if (in_group)
-		fn(ADDRESS_ITEM_GROUP_END, NULL, NULL, NULL, arg);
+		emit(fn, arg, ADDRESS_ITEM_GROUP_END, NULL, NULL, NULL, NULL);
 	buf_free(&tok);
 	buf_free(&phrase);
+	buf_free(&words);
+	buf_free(&route);
 	buf_free(&local);
 	buf_free(&domain);
 }

@@ -7,16 +7,20 @@
 #include "core/buf.h"
 #include <stddef.h>
 
-enum address_item {
+enum address_item_kind {
 	ADDRESS_ITEM_MAILBOX,
 	ADDRESS_ITEM_GROUP_START, /* name is the group's display name */
 	ADDRESS_ITEM_GROUP_END,
 };
 
-/* name and local are unquoted, still encoded as written (RFC 2047 words stay); NULL when
- * absent. */
-typedef void address_item_fn(enum address_item kind, const char *name, const char *local,
-			     const char *domain, void *arg);
+/* name and local are unquoted, still encoded as written (RFC 2047 words stay); route is an
+ * obsolete source route ("@a,@b", RFC 5322 4.4). Each is NULL when absent. */
+struct address_item {
+	enum address_item_kind kind;
+	const char *name, *route, *local, *domain;
+};
+
+typedef void address_item_fn(const struct address_item *item, void *arg);
 
 /* Calls fn for every item of the list value[0..len), in order. */
 void address_list_walk(const char *value, size_t len, address_item_fn *fn, void *arg);

@@ -46,11 +46,11 @@ struct collect {
 	bool bad;
 };
 
-static void collect_rcpt(enum address_item kind, const char *name, const char *local,
-			 const char *domain, void *arg)
+static void collect_rcpt(const struct address_item *it, void *arg)
 {
 	struct collect *c = arg;
-	if (kind != ADDRESS_ITEM_MAILBOX || local == NULL)
+	const char *local = it->local, *domain = it->domain;
+	if (it->kind != ADDRESS_ITEM_MAILBOX || local == NULL)
 		return;
 	char joined[1024], canonical[1024];
 	snprintf(joined, sizeof(joined), "%s%s%s", local, domain != NULL ? "@" : "", domain != NULL ? domain : "");

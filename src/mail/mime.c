@@ -375,12 +375,12 @@ static void fields_parse(struct parser *ps, struct mime_part *p)
 
 /* ---- the tree ---- */
 
+/* Lines are what CRLF ends (RFC 5322 2.1); a part's last line, whose CRLF belongs to the
+ * boundary that follows (RFC 2046 5.1.1), is not counted, as Dovecot counts. */
 static size_t count_lines(const char *s, size_t len)
 {
 	size_t n = 0;
 	for (const char *p = s, *end = s + len; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
-		n++;
-	if (len > 0 && s[len - 1] != '\n')
 		n++;
 	return n;
 }

@@ -53,7 +53,7 @@ struct mime_part {
 	 * included, when there is one), then the body for body_len octets. */
 	size_t hdr_off, hdr_len;
 	size_t body_off, body_len;
-	size_t body_lines;         /* line ends in the body, plus one for a last unended line */
+	size_t body_lines;         /* line ends in the body */
 	/* Content-Type: type and subtype as written (compare case-insensitively), defaulted
 	 * when absent or unreadable (text/plain, or message/rfc822 inside multipart/digest). */
 	char *type, *subtype;

@@ -50,7 +50,7 @@ static void check(const char *msg, const char *expect, size_t line)
 static void test_single(void **state)
 {
 	CHECK("Subject: x\r\n\r\nhello\r\n", "text/plain 0+14:14+7/1");
-	CHECK("Subject: x\r\n\r\nhello", "text/plain 0+14:14+5/1");
+	CHECK("Subject: x\r\n\r\nhello", "text/plain 0+14:14+5/0");
 	CHECK("Subject: x\r\n\r\n", "text/plain 0+14:14+0/0");
 	CHECK("Subject: x\r\n", "text/plain 0+12:12+0/0");
 	CHECK("", "text/plain 0+0:0+0/0");
@@ -64,7 +64,7 @@ static void test_single(void **state)
 	CHECK("Content-type: application/pdf;\r\n name=\"a \\\"b\\\".pdf\";\r\n\tx=a/b\r\n\r\n",
 	      "application/pdf 0+64:64+0/0 name=a \"b\".pdf x=a/b");
 	/* an unreadable Content-Type keeps the default */
-	CHECK("Content-Type: text\r\n\r\nx", "text/plain 0+22:22+1/1");
+	CHECK("Content-Type: text\r\n\r\nx", "text/plain 0+22:22+1/0");
 	/* only the first Content-Type counts */
 	CHECK("Content-Type: text/html\r\nContent-Type: image/png\r\n\r\n", "text/html 0+52:52+0/0");
 	/* junk parameters are skipped */
@@ -76,19 +76,19 @@ static void test_multipart(void **state)
 {
 	/* preamble, two parts, epilogue; the CRLF before a delimiter belongs to it */
 	CHECK(MP "pre\r\n--b\r\n\r\none\r\n--b\r\nContent-Type: text/html\r\n\r\ntwo\r\n--b--\r\nepi\r\n",
-	      "multipart/mixed 0+47:47+66/10 boundary=b {text/plain 57+2:59+3/1 | "
-	      "text/html 69+27:96+3/1}");
+	      "multipart/mixed 0+47:47+66/10 boundary=b {text/plain 57+2:59+3/0 | "
+	      "text/html 69+27:96+3/0}");
 	/* no close delimiter: the last part runs to the end */
 	CHECK(MP "--b\r\nA: 1\r\n\r\nx\r\n", "multipart/mixed 0+47:47+16/4 boundary=b {text/plain 52+8:60+3/1}");
 	/* no delimiter at all: one empty part at the end, as Dovecot */
 	CHECK(MP "just text\r\n", "multipart/mixed 0+47:47+11/1 boundary=b {text/plain 58+0:58+0/0}");
 	/* no boundary parameter */
 	CHECK("Content-Type: multipart/mixed\r\n\r\nx",
-	      "multipart/mixed 0+33:33+1/1 {text/plain 34+0:34+0/0}");
+	      "multipart/mixed 0+33:33+1/0 {text/plain 34+0:34+0/0}");
 	/* a line that only starts with the boundary is text; padding after a delimiter is fine */
 	CHECK(MP "--b\r\n\r\n--bc\r\n--b \t\r\n\r\ny\r\n--b--",
-	      "multipart/mixed 0+47:47+30/7 boundary=b {text/plain 52+2:54+4/1 | "
-	      "text/plain 67+2:69+1/1}");
+	      "multipart/mixed 0+47:47+30/6 boundary=b {text/plain 52+2:54+4/0 | "
+	      "text/plain 67+2:69+1/0}");
 	/* a part with no empty line is all header */
 	CHECK(MP "--b\r\nA: 1\r\n--b--\r\n",
 	      "multipart/mixed 0+47:47+18/3 boundary=b {text/plain 52+4:56+0/0}");
@@ -96,8 +96,8 @@ static void test_multipart(void **state)
 	CHECK(MP "--b\r\n--b--\r\n", "multipart/mixed 0+47:47+12/2 boundary=b {text/plain 52+0:52+0/0}");
 	/* bare LF line ends */
 	CHECK("Content-Type: multipart/alternative; boundary=zz\n\n--zz\n\na\n--zz\n\nb\n--zz--\n",
-	      "multipart/alternative 0+50:50+23/7 boundary=zz {text/plain 55+1:56+1/1 | "
-	      "text/plain 63+1:64+1/1}");
+	      "multipart/alternative 0+50:50+23/7 boundary=zz {text/plain 55+1:56+1/0 | "
+	      "text/plain 63+1:64+1/0}");
 }
 
 static void test_nested(void **state)
@@ -128,10 +128,10 @@ static void test_nested(void **state)
 		"--x--\r\n"
 		"--outer--\r\n";
 	CHECK(msg, "multipart/mixed 0+49:49+276/22 boundary=outer {"
-		   "multipart/alternative 58+55:113+76/8 boundary=inner {text/plain 122+2:124+5/1 | "
-		   "text/html 140+27:167+11/1} | "
-		   "message/rfc822 200+32:232+80/7 {multipart/mixed 232+62:294+18/4 boundary=x "
-		   "{text/plain 299+2:301+4/1}}}");
+		   "multipart/alternative 58+55:113+76/7 boundary=inner {text/plain 122+2:124+5/0 | "
+		   "text/html 140+27:167+11/0} | "
+		   "message/rfc822 200+32:232+80/6 {multipart/mixed 232+62:294+18/3 boundary=x "
+		   "{text/plain 299+2:301+4/0}}}");
 }
 
 static void test_message(void **state)
@@ -144,8 +144,8 @@ static void test_message(void **state)
 	      "message/rfc822 0+67:67+14/1");
 	/* inside multipart/digest the default type is message/rfc822 */
 	CHECK("Content-Type: multipart/digest; boundary=d\r\n\r\n--d\r\n\r\nA: 1\r\n\r\nx\r\n--d--\r\n",
-	      "multipart/digest 0+46:46+25/6 boundary=d {message/rfc822 51+2:53+9/3 "
-	      "{text/plain 53+8:61+1/1}}");
+	      "multipart/digest 0+46:46+25/6 boundary=d {message/rfc822 51+2:53+9/2 "
+	      "{text/plain 53+8:61+1/0}}");
 }
 
 static void test_rfc2231(void **state)

@@ -24,11 +24,11 @@ struct list_writer {
 };
 
 /* A mailbox of the list written back: its name decoded then encoded again as it must be. */
-static void write_item(enum address_item kind, const char *name, const char *local,
-		       const char *domain, void *arg)
+static void write_item(const struct address_item *it, void *arg)
 {
 	struct list_writer *w = arg;
-	if (kind != ADDRESS_ITEM_MAILBOX)
+	const char *name = it->name, *local = it->local, *domain = it->domain;
+	if (it->kind != ADDRESS_ITEM_MAILBOX)
 		return;
 	char addr[1024];
 	struct address a;

@@ -300,11 +300,11 @@ struct recipients_filter {
 
 /* Adds the mailboxes of a list to out ("Name" <addr>, ...), without self and without those
  * already there. */
-static void add_item(enum address_item kind, const char *name, const char *local, const char *domain,
-		     void *arg)
+static void add_item(const struct address_item *it, void *arg)
 {
 	struct recipients_filter *f = arg;
-	if (kind != ADDRESS_ITEM_MAILBOX || local == NULL || domain == NULL)
+	const char *name = it->name, *local = it->local, *domain = it->domain;
+	if (it->kind != ADDRESS_ITEM_MAILBOX || local == NULL || domain == NULL)
 		return;
 	char *addr = xasprintf("%s@%s", local, domain);
 	if (strcasecmp(addr, f->self) != 0 && strlist_add_unique(f->seen, addr)) {

@@ -65,8 +65,10 @@ int store_index_add(struct store *st, const struct index_entry *entries, size_t 
 	int r = 0;
 	for (size_t i = 0; i < count && r >= 0; i++) {
 		/* a file removed meanwhile (its body row gone) gets no index row to outlive it */
-		r = db_exec(st, error_r, "UPDATE bodies SET indexed = 1 WHERE id = ?", "i",
-			    entries[i].body_id);
+		r = db_exec(st, error_r,
+			    "UPDATE bodies SET indexed = 1, envelope = ?, body_structure = ?, "
+			    "bodystructure = ? WHERE id = ?", "sssi", entries[i].envelope,
+			    entries[i].body_structure, entries[i].bodystructure, entries[i].body_id);
 		if (r > 0)
 			r = db_exec(st, error_r,
 				    "INSERT OR REPLACE INTO search_text (rowid, header, body) VALUES (?, ?, ?)",
@@ -82,6 +84,9 @@ void index_entries_free(struct index_entry *entries, size_t count)
 		free(entries[i].path);
 		free(entries[i].header);
 		free(entries[i].body);
+		free(entries[i].envelope);
+		free(entries[i].body_structure);
+		free(entries[i].bodystructure);
 	}
 	free(entries);
 }
@@ -128,5 +133,25 @@ int store_search_text(struct store *st, int64_t folder_id, const char *needle,
 		xfree(uids);
 		*count = 0;
 	}
+	return r;
+}
+
+int store_message_structure(struct store *st, int64_t folder_id, uint32_t uid, buf *envelope,
+			    buf *body, buf *bodystructure, char **error_r)
+{
+	sqlite3_stmt *stmt = db_stmt(st, error_r,
+				     "SELECT b.envelope, b.body_structure, b.bodystructure FROM folder_messages m "
+				     "JOIN bodies b ON b.id = m.body_id WHERE m.folder_id = ? AND m.uid = ?",
+				     "ii", folder_id, (int64_t)uid);
+	int r = stmt != NULL ? db_step(st, stmt, error_r) : -1;
+	if (r == 1 && sqlite3_column_type(stmt, 2) != SQLITE_NULL) {
+		buf *out[] = { envelope, body, bodystructure };
+		for (int k = 0; k < 3; k++)
+			buf_append(out[k], sqlite3_column_text(stmt, k), (size_t)sqlite3_column_bytes(stmt, k));
+	} else if (r == 1) {
+		r = 0;
+	}
+	if (r >= 0)
+		sqlite3_reset(stmt);
 	return r;
 }

@@ -9,7 +9,7 @@
 #include "store/sqlite_internal.h"
 #include "core/xalloc.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 static const char schema_v1[] =
 	/* Settings of the store itself: last_uidvalidity makes every folder's UIDVALIDITY
@@ -133,6 +133,15 @@ static const char schema_v1[] =
 
 	"PRAGMA user_version = 1;";
 
+/* Version 2: the IMAP structure strings of each message file (FETCH ENVELOPE, BODY and
+ * BODYSTRUCTURE), which the indexer fills with the full-text index, so FETCH of them reads no
+ * file and parses nothing (as Dovecot's cache file keeps them). NULL until indexed. */
+static const char schema_v2[] =
+	"ALTER TABLE bodies ADD COLUMN envelope TEXT;"
+	"ALTER TABLE bodies ADD COLUMN body_structure TEXT;"
+	"ALTER TABLE bodies ADD COLUMN bodystructure TEXT;"
+	"PRAGMA user_version = 2;";
+
 /* Candidate message files to check after deleting folder entries (sqlite_mailbox.c). A
  * per-connection temporary table, so it costs nothing in the database file. */
 static const char temp_tables[] = "CREATE TEMP TABLE body_candidates (id INTEGER PRIMARY KEY);";
@@ -151,6 +160,12 @@ int sqlite_schema_apply(struct store *st, char **error_r)
 	char *msg = NULL;
 	if (version == 0 && sqlite3_exec(st->db, schema_v1, NULL, NULL, &msg) != SQLITE_OK) {
 		*error_r = xasprintf("cannot create the database schema: %s", msg);
+		sqlite3_free(msg);
+		db_rollback(st);
+		return -1;
+	}
+	if (version < 2 && sqlite3_exec(st->db, schema_v2, NULL, NULL, &msg) != SQLITE_OK) {
+		*error_r = xasprintf("cannot upgrade the database schema to version 2: %s", msg);
 		sqlite3_free(msg);
 		db_rollback(st);
 		return -1;

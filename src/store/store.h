@@ -164,6 +164,7 @@ struct index_entry {
 	int64_t body_id;
 	char *path;          /* the message file, for store_body_read */
 	char *header, *body; /* its text (mail/text.h), filled by the indexer */
+	char *envelope, *body_structure, *bodystructure; /* its IMAP structure strings */
 };
 /* Up to limit message files not indexed yet, oldest first. 0, or -1 with *error_r. */
 int store_index_pending(struct store *st, size_t limit, struct index_entry **out, size_t *count,
@@ -174,6 +175,11 @@ int store_body_read(struct store *st, const char *path, buf *out, char **error_r
 int store_index_add(struct store *st, const struct index_entry *entries, size_t count,
 		    char **error_r);
 void index_entries_free(struct index_entry *entries, size_t count);
+/* The IMAP structure strings the indexer kept for a message: FETCH ENVELOPE, BODY and
+ * BODYSTRUCTURE with no file read and nothing parsed (the per-recipient header lines change
+ * none of them). 1 with each appended, 0 when not kept yet (or no such UID), -1 on error. */
+int store_message_structure(struct store *st, int64_t folder_id, uint32_t uid, struct buf *envelope,
+			    struct buf *body, struct buf *bodystructure, char **error_r);
 /* Reads the whole stored message (per-recipient header lines, then the body file) into out.
  * 1 when found, 0 when there is no such UID, -1 on error. */
 int store_message_read(struct store *st, int64_t folder_id, uint32_t uid, struct buf *out,

@@ -179,3 +179,23 @@ def test_fetch_binary(server):
     read_literal(r, r.line())
     assert r.until("j")[-1].startswith("j OK")
     assert "\\Seen" in r.cmd("k", "FETCH 1 FLAGS")[0]      # without PEEK: read
+
+
+def test_structure_is_kept_with_the_index(server):
+    """The indexer keeps each message's ENVELOPE, BODY and BODYSTRUCTURE: FETCH of those alone
+    reads no file and parses nothing, and answers exactly what parsing the message gives."""
+    r = fill(server)
+    db = sqlite3.connect(f"file:{os.path.join(server.dir, 'estafeta.db')}?mode=ro", uri=True)
+    try:
+        assert db.execute("SELECT count(*) FROM bodies WHERE bodystructure IS NULL OR envelope IS NULL "
+                          "OR body_structure IS NULL").fetchone()[0] == 0
+    finally:
+        db.close()
+    kept = r.cmd("c", "FETCH 1:3 (ENVELOPE BODY BODYSTRUCTURE)")
+    # BINARY.SIZE needs the message itself, so this one is parsed
+    parsed = r.cmd("d", "FETCH 1:3 (ENVELOPE BODY BODYSTRUCTURE BINARY.SIZE[1])")
+    assert kept[-1].startswith("c OK") and parsed[-1].startswith("d OK")
+    assert len(kept) == len(parsed) == 4
+    for k, p in zip(kept[:3], parsed[:3]):
+        assert k.endswith(")") and p.startswith(k[:-1] + " BINARY.SIZE[1] "), (k, p)
+    assert "(NIL \"quoted-printable\"" in kept[0] or "QUOTED-PRINTABLE" in kept[0].upper()
