@@ -179,7 +179,20 @@ static const char *status_items(struct imap_session *s, const struct folder *f,
 			buf_printf(line, "UNSEEN %u", f->unseen);
 		else if (imap_arg_atom_is(a, "HIGHESTMODSEQ") && (imap_condstore_on(s), true))
 			buf_printf(line, "HIGHESTMODSEQ %" PRIu64, f->highestmodseq);
-		else
+		else if (imap_arg_atom_is(a, "SIZE") || imap_arg_atom_is(a, "DELETED")) {
+			uint64_t size;
+			uint32_t deleted;
+			char *error = NULL;
+			if (store_folder_totals(s->server->store, f->id, &size, &deleted, &error) < 0) {
+				log_error("session=%s imap status totals failed: %s", conn_id(s->conn), error);
+				free(error);
+				size = 0, deleted = 0;
+			}
+			if (imap_arg_atom_is(a, "SIZE"))
+				buf_printf(line, "SIZE %" PRIu64, size);
+			else
+				buf_printf(line, "DELETED %u", deleted);
+		} else
 			return "Unknown STATUS item";
 	}
 	return NULL;
@@ -342,7 +355,8 @@ void imap_cmd_list(struct imap_session *s, const struct imap_cmd *cmd)
 
 /* status = "STATUS" SP mailbox SP "(" status-att *(SP status-att) ")"
  * status-att = "MESSAGES" / "RECENT" / "UIDNEXT" / "UIDVALIDITY" / "UNSEEN" /
- *              "HIGHESTMODSEQ" (RFC 7162 3.1.6) */
+ *              "HIGHESTMODSEQ" (RFC 7162 3.1.6) / "SIZE" / "DELETED" (RFC 9051 6.3.11;
+ *              SIZE is RFC 8438's STATUS=SIZE) */
 void imap_cmd_status(struct imap_session *s, const struct imap_cmd *cmd)
 {
 	const struct imap_arg *atts = &cmd->args[1];

@@ -77,6 +77,21 @@ static void folder_from_row(sqlite3_stmt *stmt, struct folder *f)
 	f->unseen = (uint32_t)sqlite3_column_int64(stmt, 8);
 }
 
+int store_folder_totals(struct store *st, int64_t folder_id, uint64_t *size, uint32_t *deleted,
+			char **error_r)
+{
+	sqlite3_stmt *stmt = db_stmt(st, error_r,
+				     "SELECT coalesce(sum(size), 0), coalesce(sum(flags & 8 != 0), 0) "
+				     "FROM folder_messages WHERE folder_id = ?", "i", folder_id);
+	int r = stmt != NULL ? db_step(st, stmt, error_r) : -1;
+	if (r < 0)
+		return -1;
+	*size = (uint64_t)sqlite3_column_int64(stmt, 0);
+	*deleted = (uint32_t)sqlite3_column_int64(stmt, 1);
+	sqlite3_reset(stmt);
+	return 0;
+}
+
 int store_folder_get(struct store *st, int64_t account_id, const char *name, struct folder *out,
 		     char **error_r)
 {

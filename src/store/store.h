@@ -106,6 +106,10 @@ struct folder {
 	uint32_t unseen;
 };
 void folder_clear(struct folder *f);
+/* The octets of all messages in the folder and how many are \Deleted (STATUS SIZE and
+ * DELETED, RFC 9051 6.3.11): counted only when asked, not with every folder. 0 or -1. */
+int store_folder_totals(struct store *st, int64_t folder_id, uint64_t *size, uint32_t *deleted,
+			char **error_r);
 /* 1 and *out filled when the account has that folder ("INBOX" matches case-insensitively),
  * 0 when not, -1 on error. */
 int store_folder_get(struct store *st, int64_t account_id, const char *name, struct folder *out,

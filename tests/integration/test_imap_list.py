@@ -106,3 +106,19 @@ def test_mailbox_names_in_modified_utf7_and_utf8(mailbox):
     u.cmd("f", "SELECT INBOX")
     assert u.cmd("g", "SEARCH CHARSET UTF-8 ALL")[-1].startswith("g BAD")
     assert u.cmd("h", 'SEARCH SUBJECT "Grüße"')[0] == "* SEARCH 4"
+
+
+def test_status_size_and_deleted(mailbox):
+    """STATUS SIZE (RFC 8438, RFC 9051 6.3.11) is the octets FETCH RFC822.SIZE gives, summed;
+    DELETED counts the messages flagged \\Deleted; both go in LIST-STATUS too."""
+    r = login(mailbox)
+    assert "STATUS=SIZE" in r.cmd("b", "CAPABILITY")[0].split()
+    r.cmd("c", "SELECT INBOX")
+    sizes = [int(l.split("RFC822.SIZE ")[1].rstrip(")")) for l in r.cmd("d", "FETCH 1:* RFC822.SIZE")[:-1]]
+    r.cmd("e", "STORE 2:3 +FLAGS (\\Deleted)")
+    lines = r.cmd("f", "STATUS INBOX (SIZE DELETED MESSAGES)")
+    assert lines[0] == f'* STATUS "INBOX" (SIZE {sum(sizes)} DELETED 2 MESSAGES 3)', lines
+    lines = r.cmd("g", 'LIST "" "Trash" RETURN (STATUS (SIZE DELETED))')
+    assert '* STATUS "Trash" (SIZE 0 DELETED 0)' in lines, lines
+    r.cmd("h", "EXPUNGE")
+    assert r.cmd("i", "STATUS INBOX (SIZE DELETED)")[0] == f'* STATUS "INBOX" (SIZE {sizes[0]} DELETED 0)'
