@@ -63,9 +63,9 @@ void imap_cmd_id(struct imap_session *s, const struct imap_cmd *cmd)
 
 /* enable      = "ENABLE" 1*(SP capability)
  * enable-data = "ENABLED" *(SP capability)
- * CONDSTORE, QRESYNC (which implies CONDSTORE, RFC 7162 3.2.3) and UTF8=ACCEPT (RFC 6855)
- * can be enabled; others
- * are ignored (RFC 5161 3.1). Only what this command newly enabled is listed. */
+ * CONDSTORE, QRESYNC (which implies CONDSTORE, RFC 7162 3.2.3), UTF8=ACCEPT (RFC 6855) and
+ * IMAP4rev2 (RFC 9051 A) can be enabled; others are ignored (RFC 5161 3.1). Only what this
+ * command newly enabled is listed. */
 void imap_cmd_enable(struct imap_session *s, const struct imap_cmd *cmd)
 {
 	for (size_t i = 0; i < cmd->count; i++)
@@ -84,6 +84,9 @@ void imap_cmd_enable(struct imap_session *s, const struct imap_cmd *cmd)
 		} else if (imap_arg_atom_is(a, "UTF8=ACCEPT") && !s->utf8) {
 			s->utf8 = true;
 			buf_puts(&line, " UTF8=ACCEPT");
+		} else if (imap_arg_atom_is(a, "IMAP4rev2") && !s->rev2) {
+			s->rev2 = true;
+			buf_puts(&line, " IMAP4rev2");
 		} else if (imap_arg_atom_is(a, "QRESYNC") && !s->qresync) {
 			imap_condstore_on(s);
 			s->qresync = true;

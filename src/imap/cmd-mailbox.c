@@ -49,6 +49,57 @@ static bool find_folder(struct imap_session *s, const struct imap_cmd *cmd,
 	return r > 0;
 }
 
+/* True when some folder of the list lies below name. */
+static bool has_children(const struct folder *folders, size_t count, const char *name)
+{
+	size_t len = strlen(name);
+	for (size_t j = 0; j < count; j++)
+		if (strncmp(folders[j].name, name, len) == 0 && folders[j].name[len] == '/')
+			return true;
+	return false;
+}
+
+/* "* LIST (attributes) "/" name" (or LSUB) for folder f, without the line's end: the child
+ * attribute always (RFC 3348), \Subscribed and the special use when asked. */
+static void write_list(const struct imap_session *s, buf *line, const char *verb,
+		       const struct folder *f, bool children, bool subscribed, bool special)
+{
+	buf_printf(line, "* %s (%s", verb, children ? "\\HasChildren" : "\\HasNoChildren");
+	if (subscribed && f->subscribed)
+		buf_puts(line, " \\Subscribed");
+	if (special && f->special_use != NULL)
+		buf_printf(line, " %s", f->special_use);
+	buf_puts(line, ") \"/\" ");
+	imap_write_mailbox(s, line, f->name);
+}
+
+/* IMAP4rev2's LIST response to SELECT and EXAMINE (RFC 9051 6.3.2): the selected mailbox's
+ * attributes, with OLDNAME when the name the client gave is not how it is kept ("inbox",
+ * or a decomposed accent, RFC 9051 6.3.9.7). */
+static void list_selected(struct imap_session *s, const struct folder *f, const char *given)
+{
+	struct folder *folders = NULL;
+	size_t count = 0;
+	char *error = NULL;
+	if (store_folder_list(s->server->store, s->user_id, &folders, &count, &error) < 0) {
+		log_error("session=%s imap select list failed: %s", conn_id(s->conn), error);
+		free(error);
+	}
+	buf line;
+	buf_init(&line);
+	write_list(s, &line, "LIST", f, has_children(folders, count, f->name), false, true);
+	if (given != NULL && strcmp(given, f->name) != 0) {
+		buf_puts(&line, " (\"OLDNAME\" (");
+		imap_write_string(&line, given, strlen(given));
+		buf_puts(&line, "))");
+	}
+	imap_reply(s, "%s", line.data);
+	buf_free(&line);
+	for (size_t i = 0; i < count; i++)
+		folder_clear(&folders[i]);
+	free(folders);
+}
+
 /* select  = "SELECT" SP mailbox [SP "(" select-param *(SP select-param) ")"]
  * examine = "EXAMINE" SP mailbox [...]; select-param = "CONDSTORE" / "QRESYNC" SP (...)
  * (RFC 7162 3.1.8, 3.2.5). A SELECT that fails leaves no mailbox selected (RFC 3501 6.3.1). */
@@ -80,7 +131,7 @@ void imap_cmd_select(struct imap_session *s, const struct imap_cmd *cmd)
 	}
 	/* RFC 7162 3.2.11: the mailbox left behind is announced, so that the responses that
 	 * follow are known to belong to the new one */
-	if (s->state == IMAP_STATE_SELECTED && s->qresync)
+	if (s->state == IMAP_STATE_SELECTED && (s->qresync || s->rev2))
 		imap_reply(s, "* OK [CLOSED] Previous mailbox closed");
 	imap_mailbox_close(s);
 	struct folder f = { 0 };
@@ -94,25 +145,28 @@ void imap_cmd_select(struct imap_session *s, const struct imap_cmd *cmd)
 	b->read_only = strcmp(cmd->name, "EXAMINE") == 0;
 	b->uidvalidity = f.uidvalidity;
 	b->uidnext = f.uidnext;
-	folder_clear(&f);
 	s->state = IMAP_STATE_SELECTED;
 	imap_mailbox_sync(s, true); /* loads the messages and says EXISTS */
 	if (b->count == 0)
 		imap_reply(s, "* 0 EXISTS");
-	size_t first_unseen = 0;
-	for (size_t i = 0; i < b->count && first_unseen == 0; i++)
-		if (!(b->messages[i].flags & FLAG_SEEN))
-			first_unseen = i + 1;
 	imap_reply(s, "* FLAGS (" SYSTEM_FLAGS ")");
-	imap_reply(s, "* 0 RECENT");
-	if (first_unseen > 0)
-		imap_reply(s, "* OK [UNSEEN %zu] First unseen", first_unseen);
+	if (s->rev2) { /* RFC 9051 E: LIST instead of RECENT and UNSEEN */
+		list_selected(s, &f, imap_arg_astring(&cmd->args[0]));
+	} else {
+		imap_reply(s, "* 0 RECENT");
+		size_t i = 0;
+		while (i < b->count && (b->messages[i].flags & FLAG_SEEN))
+			i++;
+		if (i < b->count)
+			imap_reply(s, "* OK [UNSEEN %zu] First unseen", i + 1);
+	}
 	imap_reply(s, "* OK [PERMANENTFLAGS (%s)] Flags permitted",
 		   b->read_only ? "" : SYSTEM_FLAGS " \\*");
 	imap_reply(s, "* OK [UIDVALIDITY %u] UIDs valid", b->uidvalidity);
 	imap_reply(s, "* OK [UIDNEXT %u] Predicted next UID", b->uidnext);
 	/* RFC 7162 3.1.2.1: every SELECT of a server with CONDSTORE says it */
 	imap_reply(s, "* OK [HIGHESTMODSEQ %" PRIu64 "] Highest", b->modseq);
+	folder_clear(&f);
 	if (qresync)
 		imap_qresync_select(s, &q);
 	log_info("session=%s imap select mailbox=%s messages=%zu", conn_id(s->conn), b->name, b->count);
@@ -150,6 +204,7 @@ struct list_query {
 	bool lsub;
 	bool subscribed;       /* selection: only subscribed mailboxes */
 	bool special_only;     /* selection SPECIAL-USE (RFC 6154 3): only those with one */
+	bool recursive;        /* RECURSIVEMATCH: parents of selected ones too, with CHILDINFO */
 	bool return_subscribed;
 	bool return_special;   /* LIST shows special-use attributes always; LSUB never */
 	const struct imap_arg *status; /* RETURN (STATUS (...)): the items, or NULL */
@@ -216,7 +271,6 @@ static const char *list_parse(struct imap_session *s, const struct imap_cmd *cmd
 	q->lsub = strcmp(cmd->name, "LSUB") == 0;
 	q->return_special = !q->lsub;
 	if (!q->lsub && count > 0 && args[0].type == IMAP_ARG_LIST) {
-		bool recursive = false;
 		for (size_t i = 0; i < args[0].count; i++) {
 			const struct imap_arg *o = &args[0].list[i];
 			if (imap_arg_atom_is(o, "SUBSCRIBED"))
@@ -224,12 +278,12 @@ static const char *list_parse(struct imap_session *s, const struct imap_cmd *cmd
 			else if (imap_arg_atom_is(o, "SPECIAL-USE"))
 				q->special_only = true;
 			else if (imap_arg_atom_is(o, "RECURSIVEMATCH"))
-				recursive = true;
+				q->recursive = true;
 			else if (!imap_arg_atom_is(o, "REMOTE"))
 				return "Unknown LIST selection option";
 		}
 		/* RFC 5258 3.1: RECURSIVEMATCH alone means nothing */
-		if (recursive && !q->subscribed && !q->special_only)
+		if (q->recursive && !q->subscribed && !q->special_only)
 			return "RECURSIVEMATCH needs another selection option";
 		at = 1;
 	}
@@ -278,14 +332,30 @@ static const char *list_parse(struct imap_session *s, const struct imap_cmd *cmd
 	return NULL;
 }
 
-static bool list_matches(const struct list_query *q, const struct folder *f)
+/* Whether f meets the selection options (subscribed, special use). */
+static bool list_selects(const struct list_query *q, const struct folder *f)
 {
-	if ((q->lsub || q->subscribed) && !f->subscribed)
-		return false;
-	if (q->special_only && f->special_use == NULL)
-		return false;
+	return !((q->lsub || q->subscribed) && !f->subscribed) &&
+	       !(q->special_only && f->special_use == NULL);
+}
+
+static bool list_pattern_matches(const struct list_query *q, const char *name)
+{
 	for (size_t i = 0; i < q->pattern_count; i++)
-		if (pattern_match(q->patterns[i], f->name))
+		if (pattern_match(q->patterns[i], name))
+			return true;
+	return false;
+}
+
+/* RECURSIVEMATCH (RFC 9051 6.3.9.6): whether a mailbox below name meets the selection yet
+ * is not listed itself, which CHILDINFO then tells. */
+static bool list_child_selected(const struct list_query *q, const struct folder *folders,
+				size_t count, const char *name)
+{
+	size_t len = strlen(name);
+	for (size_t j = 0; j < count && q->recursive; j++)
+		if (strncmp(folders[j].name, name, len) == 0 && folders[j].name[len] == '/' &&
+		    list_selects(q, &folders[j]) && !list_pattern_matches(q, folders[j].name))
 			return true;
 	return false;
 }
@@ -315,20 +385,18 @@ void imap_cmd_list(struct imap_session *s, const struct imap_cmd *cmd)
 		buf_init(&items);
 		for (size_t i = 0; i < count && bad == NULL; i++) {
 			const struct folder *f = &folders[i];
-			if (!list_matches(&q, f))
+			bool selected = list_selects(&q, f);
+			bool childinfo = list_child_selected(&q, folders, count, f->name);
+			if (!list_pattern_matches(&q, f->name) || !(selected || childinfo))
 				continue;
-			size_t len = strlen(f->name);
-			bool children = false;
-			for (size_t j = 0; j < count && !children; j++)
-				children = strncmp(folders[j].name, f->name, len) == 0 && folders[j].name[len] == '/';
 			buf_clear(&line);
-			buf_printf(&line, "* %s (%s", cmd->name, children ? "\\HasChildren" : "\\HasNoChildren");
-			if (q.return_subscribed && f->subscribed)
-				buf_puts(&line, " \\Subscribed");
-			if (f->special_use != NULL && q.return_special)
-				buf_printf(&line, " %s", f->special_use);
-			buf_puts(&line, ") \"/\" ");
-			imap_write_mailbox(s, &line, f->name);
+			write_list(s, &line, cmd->name, f, has_children(folders, count, f->name),
+				   q.return_subscribed, q.return_special);
+			if (childinfo)
+				buf_printf(&line, " (\"CHILDINFO\" (%s%s%s))",
+					   q.subscribed ? "\"SUBSCRIBED\"" : "",
+					   q.subscribed && q.special_only ? " " : "",
+					   q.special_only ? "\"SPECIAL-USE\"" : "");
 			buf_puts(&line, "\r\n");
 			if (q.status != NULL) { /* RFC 9051 6.3.9.8: STATUS right after its LIST */
 				buf_clear(&items);
@@ -458,15 +526,35 @@ void imap_cmd_create(struct imap_session *s, const struct imap_cmd *cmd)
 	free(name);
 }
 
-/* delete = "DELETE" SP mailbox. INBOX cannot be deleted (RFC 3501 6.3.4). */
+/* 1 when the account has a mailbox below name, 0 when not, -1 with *error_r. */
+static int folder_has_children(struct imap_session *s, const char *name, char **error_r)
+{
+	struct folder *folders = NULL;
+	size_t count = 0;
+	if (store_folder_list(s->server->store, s->user_id, &folders, &count, error_r) < 0)
+		return -1;
+	int r = has_children(folders, count, name);
+	for (size_t i = 0; i < count; i++)
+		folder_clear(&folders[i]);
+	free(folders);
+	return r;
+}
+
+/* delete = "DELETE" SP mailbox. INBOX cannot be deleted (RFC 3501 6.3.4), nor a mailbox with
+ * mailboxes below it, since every name listed is a mailbox that can be selected (RFC 9051
+ * 6.3.4 leaves the choice: this one keeps \Noselect names out of the store). */
 void imap_cmd_delete(struct imap_session *s, const struct imap_cmd *cmd)
 {
 	char *name = mailbox_arg(s, cmd, &cmd->args[0]);
 	if (name == NULL)
 		return;
 	char *error = NULL;
+	int children = 0;
 	if (strcmp(name, "INBOX") == 0) {
 		imap_tagged(s, cmd->tag, "NO [CANNOT] INBOX cannot be deleted");
+	} else if ((children = folder_has_children(s, name, &error)) != 0) {
+		answer(s, cmd, children < 0 ? -1 : 0, error,
+		       "[HASCHILDREN] Mailbox has mailboxes below it; delete those first");
 	} else {
 		if (s->state == IMAP_STATE_SELECTED && strcmp(s->box.name, name) == 0)
 			imap_mailbox_close(s);

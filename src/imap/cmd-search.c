@@ -341,6 +341,8 @@ static int key(struct search *se, const struct imap_arg *args, size_t count, siz
 	}
 	bool by_uid = strcasecmp(k, "UID") == 0;
 	const char *set = by_uid ? string_arg(se, args, count, pos) : k;
+	if (set != NULL && strcmp(set, "$") == 0) /* the saved result, as UIDs (RFC 9051 6.4.4.1) */
+		return m == NULL || imap_saved_contains(&se->s->box, m->uid);
 	struct imap_seqset ss;
 	if (set == NULL || imap_seqset_parse(set, 1000, &ss) < 0) {
 		se->error = set == NULL ? se->error : "Unknown search key";
@@ -363,6 +365,7 @@ enum search_return {
 	RETURN_MAX = 1 << 1,
 	RETURN_ALL = 1 << 2,
 	RETURN_COUNT = 1 << 3,
+	RETURN_SAVE = 1 << 4,    /* SEARCHRES (RFC 9051 6.4.4.1, from RFC 5182) */
 };
 
 /* "RETURN" SP "(" [search-return-opt *(SP search-return-opt)] ")"; an empty list means ALL.
@@ -371,15 +374,16 @@ static int parse_return(const struct imap_arg *a)
 {
 	static const struct { const char *name; int bit; } opts[] = {
 		{ "MIN", RETURN_MIN }, { "MAX", RETURN_MAX }, { "ALL", RETURN_ALL }, { "COUNT", RETURN_COUNT },
+		{ "SAVE", RETURN_SAVE },
 	};
 	if (a->type != IMAP_ARG_LIST)
 		return -1;
 	int ret = 0;
 	for (size_t i = 0; i < a->count; i++) {
 		size_t j = 0;
-		while (j < 4 && !imap_arg_atom_is(&a->list[i], opts[j].name))
+		while (j < sizeof(opts) / sizeof(opts[0]) && !imap_arg_atom_is(&a->list[i], opts[j].name))
 			j++;
-		if (j == 4)
+		if (j == sizeof(opts) / sizeof(opts[0]))
 			return -1;
 		ret |= opts[j].bit;
 	}
@@ -410,6 +414,23 @@ static void write_esearch(buf *out, const struct imap_cmd *cmd, int ret, const u
 		buf_printf(out, " MODSEQ %" PRIu64, modseq);
 }
 
+/* Keeps what SEARCH RETURN (SAVE ...) found as "$", in UIDs whether the search was by
+ * number or by UID: with MIN or MAX but neither ALL nor COUNT, only those (RFC 9051 6.4.4.1). */
+static void save_result(struct imap_session *s, const struct imap_cmd *cmd, const uint32_t *nums,
+			size_t n, int ret)
+{
+	struct imap_mailbox *b = &s->box;
+	free(b->saved);
+	b->saved = xcalloc(n + 1, sizeof(*b->saved));
+	b->saved_count = 0;
+	bool ends_only = (ret & (RETURN_MIN | RETURN_MAX)) && !(ret & (RETURN_ALL | RETURN_COUNT));
+	for (size_t i = 0; i < n; i++) {
+		if (ends_only && !((ret & RETURN_MIN) && i == 0) && !((ret & RETURN_MAX) && i == n - 1))
+			continue;
+		b->saved[b->saved_count++] = cmd->uid ? nums[i] : b->messages[nums[i] - 1].uid;
+	}
+}
+
 /* search = "SEARCH" [SP "RETURN" SP "(" ... ")"] [SP "CHARSET" SP astring] 1*(SP search-key) */
 void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
 {
@@ -418,12 +439,14 @@ void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
 	int ret = 0; /* 0: the SEARCH response of RFC 3501 */
 	if (imap_arg_atom_is(&args[0], "RETURN")) {
 		if (count < 3 || (ret = parse_return(&args[1])) < 0) {
-			imap_tagged(s, cmd->tag, "BAD RETURN needs a list of MIN, MAX, ALL, COUNT");
+			imap_tagged(s, cmd->tag, "BAD RETURN needs a list of MIN, MAX, ALL, COUNT, SAVE");
 			return;
 		}
 		args += 2;
 		count -= 2;
 	}
+	if (ret == 0 && s->rev2) /* IMAP4rev2 answers ESEARCH only (RFC 9051 6.4.4) */
+		ret = RETURN_ALL;
 	if (imap_arg_atom_is(&args[0], "CHARSET")) {
 		const char *cs = count > 2 ? imap_arg_astring(&args[1]) : NULL;
 		if (s->utf8) { /* RFC 6855 3: the two charset labels would conflict */
@@ -435,6 +458,8 @@ void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
 			return;
 		}
 		if (strcasecmp(cs, "UTF-8") != 0 && strcasecmp(cs, "US-ASCII") != 0) {
+			if (ret & RETURN_SAVE) /* a NO empties "$"; a BAD leaves it */
+				save_result(s, cmd, NULL, 0, 0);
 			imap_tagged(s, cmd->tag, "NO [BADCHARSET (US-ASCII UTF-8)] Unsupported charset");
 			return;
 		}
@@ -467,8 +492,12 @@ void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
 		modseq = 0;
 	buf line;
 	buf_init(&line);
-	if (ret != 0) {
-		write_esearch(&line, cmd, ret, nums, n, modseq);
+	if (ret & RETURN_SAVE)
+		save_result(s, cmd, nums, n, ret);
+	if (ret == RETURN_SAVE) {
+		/* SAVE alone: the result is kept, not sent (RFC 9051 6.4.4.1) */
+	} else if (ret != 0) {
+		write_esearch(&line, cmd, ret & ~RETURN_SAVE, nums, n, modseq);
 	} else {
 		buf_puts(&line, "* SEARCH");
 		for (size_t i = 0; i < n; i++)
@@ -477,8 +506,10 @@ void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
 		if (n > 0 && modseq > 0)
 			buf_printf(&line, " (MODSEQ %" PRIu64 ")", modseq);
 	}
-	buf_puts(&line, "\r\n");
-	conn_write(s->conn, line.data, line.len);
+	if (line.len > 0) {
+		buf_puts(&line, "\r\n");
+		conn_write(s->conn, line.data, line.len);
+	}
 	buf_free(&line);
 	buf_free(&se.msg);
 	for (size_t i = 0; i < se.hit_count; i++) {

@@ -65,6 +65,8 @@ struct imap_mailbox {
 	size_t count;
 	uint32_t *pending;       /* UIDs gone from the store, not yet announced (7.4.1) */
 	size_t pending_count;
+	uint32_t *saved;         /* SEARCH RETURN (SAVE)'s UIDs, ascending: "$" (RFC 9051 6.4.4.1) */
+	size_t saved_count;
 };
 
 struct imap_session {
@@ -81,6 +83,7 @@ struct imap_session {
 	bool condstore;           /* RFC 7162: MODSEQ in every FETCH with FLAGS */
 	bool qresync;             /* RFC 7162: VANISHED instead of EXPUNGE */
 	bool utf8;                /* RFC 6855 UTF8=ACCEPT: mailbox names in UTF-8, not modified UTF-7 */
+	bool rev2;                /* ENABLE IMAP4rev2 (RFC 9051 A): its responses, UTF-8 names */
 	struct imap_mailbox box;  /* valid in IMAP_STATE_SELECTED */
 	struct imap_frame frame;
 	struct event *idle_timer; /* IDLE: looks for changes no one announces */
@@ -142,9 +145,9 @@ bool imap_has_keyword(const char *keywords, const char *kw);
  * keywords, space-separated, without duplicates). Returns -1 for \Recent or any unknown "\"
  * flag, or a keyword with characters an atom may not hold. */
 int imap_parse_flags(const struct imap_arg *args, size_t count, uint32_t *bits, buf *keywords);
-/* A mailbox name argument in the store's form (UTF-8): as sent after ENABLE UTF8=ACCEPT,
- * else decoded from modified UTF-7 (RFC 3501 5.1.3). NULL when it is not a valid name's
- * encoding; the caller answers BAD. Allocated. */
+/* A mailbox name argument in the store's form (UTF-8 in Normalization Form C, RFC 5198): as
+ * sent after ENABLE UTF8=ACCEPT or IMAP4rev2, else decoded from modified UTF-7 (RFC 3501
+ * 5.1.3). NULL when it is not a valid name's encoding; the caller answers BAD. Allocated. */
 char *imap_arg_mailbox(const struct imap_session *s, const struct imap_arg *a);
 /* Writes a stored mailbox name as this client reads it (modified UTF-7 or UTF-8). */
 void imap_write_mailbox(const struct imap_session *s, buf *out, const char *name);
@@ -177,16 +180,19 @@ ssize_t imap_index_of_uid(const struct imap_mailbox *b, uint32_t uid);
 void imap_write_uid_set(buf *out, const uint32_t *uids, size_t n);
 /* Sends "* VANISHED [(EARLIER)] uids" (RFC 7162 3.2.10) when n > 0; uids ascending. */
 void imap_send_vanished(struct imap_session *s, bool earlier, const uint32_t *uids, size_t n);
-/* Sends "* n FETCH (FLAGS ...)" for the message at index (with MODSEQ after CONDSTORE). */
+/* Sends "* n FETCH (UID u FLAGS ...)" for the message at index (with MODSEQ after CONDSTORE). */
 void imap_send_flags(struct imap_session *s, size_t index);
 /* Brings the session's view of the selected mailbox up to date with the store, sending
  * EXISTS, FETCH FLAGS and (when expunges are allowed) EXPUNGE or VANISHED responses. */
 void imap_mailbox_sync(struct imap_session *s, bool expunges);
 void imap_mailbox_close(struct imap_session *s);
+/* True when uid is in the saved search result ("$"). */
+bool imap_saved_contains(const struct imap_mailbox *b, uint32_t uid);
 /* The capability list for the session's state (CAPABILITY and the greeting's code). */
 void imap_capabilities(const struct imap_session *s, buf *out);
 /* Resolves a sequence set argument against the selected mailbox (as UIDs when uid): the
- * indexes of the messages it names, in order. Returns 0, or -1 after answering BAD. */
+ * indexes of the messages it names, in order; "$" names the saved search result's messages
+ * that are still there. Returns 0, or -1 after answering BAD. */
 int imap_seqset_indexes(struct imap_session *s, const struct imap_cmd *cmd, const char *set,
 			size_t **idx_r, size_t *count_r);
 

@@ -9,9 +9,11 @@
 #include "imap/imap_mutf7.h"
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <uninorm.h>
 
 /* The command table (RFC 3501 6, RFC 2177, 2342, 2971, 3691, 5161, 6851). Gates: see enum
  * imap_gate. */
@@ -102,8 +104,8 @@ bool imap_auth_allowed(const struct imap_session *s)
  * login (LOGINDISABLED while passwords may not be sent), the extensions after. */
 void imap_capabilities(const struct imap_session *s, buf *out)
 {
-	buf_puts(out, "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
-		     "CHILDREN SPECIAL-USE CONDSTORE QRESYNC ESEARCH LIST-EXTENDED LIST-STATUS UTF8=ACCEPT BINARY STATUS=SIZE");
+	buf_puts(out, "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
+		     "CHILDREN SPECIAL-USE CONDSTORE QRESYNC ESEARCH SEARCHRES LIST-EXTENDED LIST-STATUS UTF8=ACCEPT BINARY STATUS=SIZE");
 	if (s->state != IMAP_STATE_NOT_AUTHENTICATED)
 		return;
 	if (!conn_is_tls(s->conn) && s->server->host.tls != NULL)
@@ -116,6 +118,13 @@ void imap_capabilities(const struct imap_session *s, buf *out)
 		buf_printf(out, " AUTH=%s", sasl_mechanisms[i]);
 }
 
+/* The name list commands see: UTF-8 after ENABLE UTF8=ACCEPT (RFC 6855 3) or IMAP4rev2
+ * (RFC 9051 5.1), else modified UTF-7. */
+static bool utf8_names(const struct imap_session *s)
+{
+	return s->utf8 || s->rev2;
+}
+
 char *imap_arg_mailbox(const struct imap_session *s, const struct imap_arg *a)
 {
 	const char *wire = imap_arg_astring(a);
@@ -123,27 +132,25 @@ char *imap_arg_mailbox(const struct imap_session *s, const struct imap_arg *a)
 		return NULL; /* no string, or a NUL inside */
 	buf name;
 	buf_init(&name);
-	int r;
-	if (s->utf8) {
-		/* RFC 6855 3: UTF-8 as it is; encoding it checks that it is valid UTF-8 */
-		r = imap_mutf7_encode(wire, &name);
+	/* UTF-8 is taken as it is; encoding it checks that it is valid */
+	int r = utf8_names(s) ? imap_mutf7_encode(wire, &name) : imap_mutf7_decode(wire, &name);
+	if (r >= 0 && utf8_names(s)) {
 		buf_clear(&name);
 		buf_puts(&name, wire);
-	} else {
-		r = imap_mutf7_decode(wire, &name);
 	}
-	if (r < 0) {
-		buf_free(&name);
-		return NULL;
-	}
-	return buf_steal(&name);
+	/* one spelling per name however a client composed it: Net-Unicode's NFC (RFC 5198) */
+	size_t len = 0;
+	uint8_t *nfc = r < 0 ? NULL : u8_normalize(UNINORM_NFC, (const uint8_t *)name.data,
+						   name.len + 1, NULL, &len);
+	buf_free(&name);
+	return (char *)nfc;
 }
 
 void imap_write_mailbox(const struct imap_session *s, buf *out, const char *name)
 {
 	buf wire;
 	buf_init(&wire);
-	if (s->utf8 || imap_mutf7_encode(name, &wire) < 0)
+	if (utf8_names(s) || imap_mutf7_encode(name, &wire) < 0)
 		buf_puts(&wire, name); /* stored names are UTF-8; this only guards a damaged one */
 	imap_write_string(out, wire.data, wire.len);
 	buf_free(&wire);
@@ -271,9 +278,25 @@ void imap_mailbox_close(struct imap_session *s)
 	free(s->box.messages);
 	free(s->box.name);
 	free(s->box.pending);
+	free(s->box.saved); /* RFC 9051 6.4.4.1: "$" is empty again in a newly selected mailbox */
 	memset(&s->box, 0, sizeof(s->box));
 	if (s->state == IMAP_STATE_SELECTED)
 		s->state = IMAP_STATE_AUTHENTICATED;
+}
+
+bool imap_saved_contains(const struct imap_mailbox *b, uint32_t uid)
+{
+	size_t lo = 0, hi = b->saved_count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (b->saved[mid] == uid)
+			return true;
+		if (b->saved[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
 }
 
 ssize_t imap_index_of_uid(const struct imap_mailbox *b, uint32_t uid)
@@ -307,7 +330,8 @@ void imap_send_flags(struct imap_session *s, size_t index)
 	const struct imap_message *m = &s->box.messages[index];
 	buf line;
 	buf_init(&line);
-	buf_printf(&line, "* %zu FETCH (", index + 1);
+	/* with UID always: RFC 9051 7.5.2 asks it of every unsolicited FETCH */
+	buf_printf(&line, "* %zu FETCH (UID %u ", index + 1, m->uid);
 	if (s->condstore)
 		buf_printf(&line, "MODSEQ (%" PRIu64 ") ", m->modseq);
 	buf_puts(&line, "FLAGS ");
@@ -428,11 +452,19 @@ int imap_seqset_indexes(struct imap_session *s, const struct imap_cmd *cmd, cons
 	struct imap_seqset set;
 	*idx_r = NULL;
 	*count_r = 0;
+	struct imap_mailbox *b = &s->box;
+	if (strcmp(text, "$") == 0) {
+		size_t *idx = xcalloc(b->count + 1, sizeof(*idx));
+		for (size_t i = 0; i < b->count; i++)
+			if (imap_saved_contains(b, b->messages[i].uid))
+				idx[(*count_r)++] = i;
+		*idx_r = idx;
+		return 0;
+	}
 	if (imap_seqset_parse(text, 1000, &set) < 0) {
 		imap_tagged(s, cmd->tag, "BAD Invalid sequence set");
 		return -1;
 	}
-	struct imap_mailbox *b = &s->box;
 	/* RFC 3501 6.4.8: "*" is the highest UID in the mailbox; an empty one has none, and a
 	 * UID range then matches nothing. */
 	uint32_t star = cmd->uid ? (b->count > 0 ? b->messages[b->count - 1].uid : 0) : (uint32_t)b->count;

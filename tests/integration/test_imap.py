@@ -478,7 +478,7 @@ def test_sessions_see_each_others_changes(mailbox):
     c = mailbox.imap(user=ALICE)
     c.select()
     c.store("2", "+FLAGS", "(\\Flagged)")
-    assert "* 2 FETCH (FLAGS (\\Flagged))" in a.cmd("c", "NOOP")
+    assert "* 2 FETCH (UID 2 FLAGS (\\Flagged))" in a.cmd("c", "NOOP")
     c.store("1", "+FLAGS", "(\\Deleted)")
     ok(c.expunge())
     # FETCH may not announce the expunge (RFC 3501 7.4.1); NOOP does
@@ -527,7 +527,7 @@ def test_idle_with_imaplib_in_thread(mailbox):
     t.join()
     changed = time.time()
     r.sock.settimeout(5)
-    assert r.line() == "* 3 FETCH (FLAGS (\\Answered))"
+    assert r.line() == "* 3 FETCH (UID 3 FLAGS (\\Answered))"
     assert time.time() - changed < 1, "the change must wake IDLE, not wait for a poll"
     r.send("DONE\r\n")
     assert r.until("c")[-1].startswith("c OK")
@@ -562,10 +562,10 @@ def test_fetch_envelope_and_bodystructure(mailbox):
     assert ('ENVELOPE (NIL "=?ISO-8859-1?Q?caf=E9?= menu" (("Ann" NIL "ann" "elsewhere.test")) '
             '(("Ann" NIL "ann" "elsewhere.test")) (("Ann" NIL "ann" "elsewhere.test")) '
             'NIL NIL NIL NIL NIL)') in text
-    assert ('BODYSTRUCTURE (("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 10 1 NIL NIL NIL NIL)'
+    assert ('BODYSTRUCTURE (("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 10 0 NIL NIL NIL NIL)'
             '("message" "rfc822" NIL NIL NIL "7bit" ') in text
-    assert ('(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 10 1 NIL NIL NIL NIL)'
-            '("text" "html" ("charset" "us-ascii") NIL NIL "7bit" 17 1 NIL NIL NIL NIL) '
+    assert ('(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 10 0 NIL NIL NIL NIL)'
+            '("text" "html" ("charset" "us-ascii") NIL NIL "7bit" 17 0 NIL NIL NIL NIL) '
             '"alternative" ("boundary" "inner") NIL NIL NIL)') in text
     assert text.rstrip(")").endswith('"mixed" ("boundary" "outer") NIL NIL NIL')
     data = ok(c.fetch("1", "(BODY)"))
@@ -621,11 +621,16 @@ def test_create_rename_delete_subscribe(mailbox):
     assert typ == "NO" and b"ALREADYEXISTS" in data[0]
     typ, _ = c.delete("INBOX")
     assert typ == "NO"
+    # a mailbox with mailboxes below it stays until they are gone (RFC 9051 6.3.4)
+    typ, data = c.delete("Work/2026")
+    assert typ == "NO" and b"[HASCHILDREN]" in data[0]
     ok(c.delete("Work/2026/Q4"))
     typ, _ = c.select("Work/2026/Q4")
     assert typ == "NO"
     typ, _ = c.delete("Nope")
     assert typ == "NO"
+    ok(c.delete("Work/2026"))
+    assert '"Work"' in b"\n".join(ok(c.list('""', "Work*"))).decode()
     c.logout()
 
 

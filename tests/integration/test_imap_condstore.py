@@ -66,9 +66,10 @@ def test_changedsince_and_unchangedsince(mailbox):
     other.cmd("b", "SELECT INBOX")
     other.cmd("c", "STORE 2 +FLAGS.SILENT (\\Flagged)")
     lines = r.cmd("d", f"UID FETCH 1:* (FLAGS) (CHANGEDSINCE {since})")
-    # the answer (with UID); an unsolicited FLAGS update may come before it
-    changed = [l for l in lines if l.startswith("* ") and " FETCH (" in l and "UID " in l]
-    assert len(changed) == 1 and "\\Flagged" in changed[0] and "MODSEQ (" in changed[0], lines
+    # the answer, and maybe an unsolicited update before it: both of message 2 alone
+    changed = [l for l in lines if l.startswith("* ") and " FETCH (" in l]
+    assert changed and all(l.startswith("* 2 FETCH (") and "\\Flagged" in l and "MODSEQ (" in l
+                           for l in changed), lines
     new_modseq = modseqs(changed)[2]
     assert new_modseq > since
     # a conditional store on a message changed since: refused, reported in MODIFIED
@@ -98,6 +99,37 @@ def test_search_modseq_and_esearch(mailbox):
         '* ESEARCH (TAG "h") COUNT 0'
     assert r.cmd("i", "SEARCH RETURN (BOGUS) ALL")[-1].startswith("i BAD")
     assert r.cmd("j", "SEARCH MODSEQ")[-1].startswith("j BAD")
+
+
+def test_searchres_saves_and_reuses_the_result(mailbox):
+    """SEARCH RETURN (SAVE) keeps the result as "$" (RFC 9051 6.4.4.1), usable by number or UID."""
+    r = login(mailbox)
+    assert "SEARCHRES" in r.cmd("a", "CAPABILITY")[0].split()
+    r.cmd("b", "SELECT INBOX")
+    assert r.cmd("c", "FETCH $ (UID)") == ["c OK FETCH completed"]  # empty after SELECT
+    # SAVE alone answers nothing but OK
+    assert r.cmd("d", "SEARCH RETURN (SAVE) NOT SUBJECT one") == ["d OK SEARCH completed"]
+    assert r.cmd("e", "FETCH $ (UID)")[:2] == ["* 2 FETCH (UID 2)", "* 3 FETCH (UID 3)"]
+    assert r.cmd("f", "UID SEARCH UID $")[0] == "* SEARCH 2 3"
+    assert r.cmd("g", "SEARCH $ SUBJECT menu")[0] == "* SEARCH 3"
+    # MIN alone keeps only the minimum; with COUNT, everything found
+    assert r.cmd("h", "SEARCH RETURN (SAVE MIN) ALL")[0] == '* ESEARCH (TAG "h") MIN 1'
+    assert r.cmd("i", "UID SEARCH $")[0] == "* SEARCH 1"
+    r.cmd("j", "UID SEARCH RETURN (SAVE MAX COUNT) ALL")
+    assert r.cmd("k", "SEARCH $")[0] == "* SEARCH 1 2 3"
+    # a BAD leaves "$" as it was; a NO empties it
+    assert r.cmd("l", "SEARCH RETURN (SAVE) FROBNICATE")[-1].startswith("l BAD")
+    assert r.cmd("m", "SEARCH $")[0] == "* SEARCH 1 2 3"
+    assert r.cmd("n", "SEARCH RETURN (SAVE) CHARSET KOI8-R ALL")[-1].startswith("n NO [BADCHARSET")
+    assert r.cmd("o", "SEARCH $")[0] == "* SEARCH"
+    # expunged messages leave "$"; a new SELECT empties it
+    r.cmd("p", "SEARCH RETURN (SAVE) ALL")
+    r.cmd("q", "STORE 2 +FLAGS.SILENT (\\Deleted)")
+    r.cmd("s", "EXPUNGE")
+    assert r.cmd("t", "UID FETCH $ (UID)")[:2] == ["* 1 FETCH (UID 1)", "* 2 FETCH (UID 3)"]
+    assert r.cmd("u", "STORE $ -FLAGS.SILENT (\\Seen)")[-1].startswith("u OK")
+    r.cmd("v", "SELECT INBOX")
+    assert r.cmd("w", "SEARCH $")[0] == "* SEARCH"
 
 
 def test_qresync_select_and_vanished(mailbox):

@@ -53,6 +53,29 @@ def test_special_use_selection(mailbox):
     assert "\\Sent" in found["Sent"] and "\\Junk" in found["Junk"]
 
 
+def test_recursivematch_tells_childinfo(mailbox):
+    """RFC 9051 6.3.9.6 (Example 9's case): a parent that matches the pattern but not the
+    selection is listed with CHILDINFO when a descendant the pattern does not reach meets it."""
+    r = login(mailbox)
+    r.cmd("b", "CREATE Clients/Acme/2024")
+    r.cmd("c", "CREATE Clients/Zeta")
+    for name in ("Clients", "Clients/Acme", "Clients/Zeta"):
+        r.cmd("d", f"UNSUBSCRIBE {name}")
+    lines = r.cmd("e", 'LIST (SUBSCRIBED RECURSIVEMATCH) "" "%"')
+    clients = [l for l in lines if l.startswith("* LIST") and '"Clients"' in l]
+    assert clients == ['* LIST (\\HasChildren) "/" "Clients" ("CHILDINFO" ("SUBSCRIBED"))'], lines
+    # one level down: Acme has the subscribed child, Zeta nothing
+    lines = r.cmd("f", 'LIST (SUBSCRIBED RECURSIVEMATCH) "Clients/" "%"')
+    assert lines == ['* LIST (\\HasChildren) "/" "Clients/Acme" ("CHILDINFO" ("SUBSCRIBED"))',
+                     "f OK LIST completed"], lines
+    # where the child is listed itself, no CHILDINFO; without RECURSIVEMATCH, never
+    lines = r.cmd("g", 'LIST (SUBSCRIBED RECURSIVEMATCH) "" "Clients*"')
+    assert lines == ['* LIST (\\HasNoChildren \\Subscribed) "/" "Clients/Acme/2024"',
+                     "g OK LIST completed"], lines
+    lines = r.cmd("h", 'LIST (SUBSCRIBED) "" "%"')
+    assert not any("Clients" in l or "CHILDINFO" in l for l in lines), lines
+
+
 def test_list_errors_and_delimiter(mailbox):
     r = login(mailbox)
     assert r.cmd("b", 'LIST "" ""')[0] == '* LIST (\\Noselect) "/" ""'
