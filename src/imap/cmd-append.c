@@ -140,7 +140,7 @@ void imap_cmd_append(struct imap_session *s, const struct imap_cmd *cmd)
 		free(error);
 		imap_tagged(s, cmd->tag, "NO [SERVERBUG] Internal error, try again later");
 	} else if (r == 0) {
-		imap_tagged(s, cmd->tag, "NO [TRYCREATE] No such mailbox");
+		imap_tagged(s, cmd->tag, "NO %s", imap_missing_mailbox(name));
 	} else if (msg->len == 0) {
 		imap_tagged(s, cmd->tag, "NO Empty message");
 	} else if ((path = spool_message(s, cmd, msg->str, msg->len)) != NULL) {

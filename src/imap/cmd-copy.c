@@ -56,7 +56,7 @@ void imap_cmd_copy(struct imap_session *s, const struct imap_cmd *cmd)
 		free(error);
 		imap_tagged(s, cmd->tag, "NO [SERVERBUG] Internal error, try again later");
 	} else if (f.id == 0) {
-		imap_tagged(s, cmd->tag, "NO [TRYCREATE] No such mailbox");
+		imap_tagged(s, cmd->tag, "NO %s", imap_missing_mailbox(name));
 	} else {
 		buf code;
 		buf_init(&code);

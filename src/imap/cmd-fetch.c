@@ -183,7 +183,9 @@ static void write_date(buf *out, time_t t)
 }
 
 /* Writes one section item: its name, then the octets as a literal (the partial range of
- * them when asked, RFC 3501 6.4.5: an origin past the end gives an empty string). */
+ * them when asked, RFC 3501 6.4.5: an origin past the end gives an empty string). A NUL,
+ * which only BINARY may send (RFC 9051 4.3), goes out as 0x80, as Dovecot does: the size
+ * stays what RFC822.SIZE said. */
 static void write_section(buf *out, const struct fetch_item *it, const char *msg, size_t len,
 			  const struct mime_tree *tree)
 {
@@ -202,7 +204,11 @@ static void write_section(buf *out, const struct fetch_item *it, const char *msg
 		buf_puts(out, it->name);
 	}
 	buf_printf(out, " {%zu}\r\n", n);
+	size_t at = out->len;
 	buf_append(out, data.data + start, n);
+	for (size_t i = at; i < out->len; i++)
+		if (out->data[i] == '\0')
+			out->data[i] = (char)0x80;
 	buf_free(&data);
 }
 

@@ -60,11 +60,14 @@ static bool has_children(const struct folder *folders, size_t count, const char 
 }
 
 /* "* LIST (attributes) "/" name" (or LSUB) for folder f, without the line's end: the child
- * attribute always (RFC 3348), \Subscribed and the special use when asked. */
+ * attribute always (RFC 3348), \Subscribed and the special use when asked, \Noselect for
+ * LSUB's unsubscribed parents. */
 static void write_list(const struct imap_session *s, buf *line, const char *verb,
-		       const struct folder *f, bool children, bool subscribed, bool special)
+		       const struct folder *f, bool children, bool subscribed, bool special,
+		       bool noselect)
 {
-	buf_printf(line, "* %s (%s", verb, children ? "\\HasChildren" : "\\HasNoChildren");
+	buf_printf(line, "* %s (%s%s", verb, noselect ? "\\Noselect " : "",
+		   children ? "\\HasChildren" : "\\HasNoChildren");
 	if (subscribed && f->subscribed)
 		buf_puts(line, " \\Subscribed");
 	if (special && f->special_use != NULL)
@@ -87,7 +90,7 @@ static void list_selected(struct imap_session *s, const struct folder *f, const 
 	}
 	buf line;
 	buf_init(&line);
-	write_list(s, &line, "LIST", f, has_children(folders, count, f->name), false, true);
+	write_list(s, &line, "LIST", f, has_children(folders, count, f->name), false, true, false);
 	if (given != NULL && strcmp(given, f->name) != 0) {
 		buf_puts(&line, " (\"OLDNAME\" (");
 		imap_write_string(&line, given, strlen(given));
@@ -129,6 +132,13 @@ void imap_cmd_select(struct imap_session *s, const struct imap_cmd *cmd)
 			return;
 		}
 	}
+	/* a BAD changes nothing (RFC 9051 3): the name is checked before the mailbox is left */
+	char *name = imap_arg_mailbox(s, &cmd->args[0]);
+	if (name == NULL) {
+		imap_tagged(s, cmd->tag, "BAD Invalid mailbox name");
+		return;
+	}
+	free(name);
 	/* RFC 7162 3.2.11: the mailbox left behind is announced, so that the responses that
 	 * follow are known to belong to the new one */
 	if (s->state == IMAP_STATE_SELECTED && (s->qresync || s->rev2))
@@ -189,14 +199,6 @@ static bool pattern_match(const char *pat, const char *name)
 		}
 	}
 	return *name == *pat && pattern_match(pat + 1, name + 1);
-}
-
-/* INBOX in any case is INBOX, in patterns too ("inbox", "Inbox/%"). */
-static char *canonical(const char *name)
-{
-	if (strncasecmp(name, "INBOX", 5) == 0 && (name[5] == '\0' || name[5] == '/'))
-		return xasprintf("INBOX%s", name + 5);
-	return xstrdup(name);
 }
 
 /* What LIST was asked (RFC 9051 6.3.9, LIST-EXTENDED and LIST-STATUS). */
@@ -269,6 +271,7 @@ static const char *list_parse(struct imap_session *s, const struct imap_cmd *cmd
 	const struct imap_arg *args = cmd->args;
 	size_t count = cmd->count, at = 0;
 	q->lsub = strcmp(cmd->name, "LSUB") == 0;
+	q->recursive = q->lsub;
 	q->return_special = !q->lsub;
 	if (!q->lsub && count > 0 && args[0].type == IMAP_ARG_LIST) {
 		for (size_t i = 0; i < args[0].count; i++) {
@@ -305,8 +308,8 @@ static const char *list_parse(struct imap_session *s, const struct imap_cmd *cmd
 		}
 		q->delimiter_only = pat->type != IMAP_ARG_LIST && *p == '\0';
 		char *joined = xasprintf("%s%s", ref, p);
-		q->patterns[q->pattern_count++] = canonical(joined);
-		free(joined);
+		imap_inbox_canonical(joined);
+		q->patterns[q->pattern_count++] = joined;
 		free(p);
 	}
 	free(ref);
@@ -390,9 +393,11 @@ void imap_cmd_list(struct imap_session *s, const struct imap_cmd *cmd)
 			if (!list_pattern_matches(&q, f->name) || !(selected || childinfo))
 				continue;
 			buf_clear(&line);
+			/* LSUB "%" shows the unsubscribed parent of a subscribed mailbox as \Noselect
+			 * (RFC 3501 6.3.9); LIST (... RECURSIVEMATCH) says CHILDINFO instead */
 			write_list(s, &line, cmd->name, f, has_children(folders, count, f->name),
-				   q.return_subscribed, q.return_special);
-			if (childinfo)
+				   q.return_subscribed, q.return_special, q.lsub && !selected);
+			if (childinfo && !q.lsub)
 				buf_printf(&line, " (\"CHILDINFO\" (%s%s%s))",
 					   q.subscribed ? "\"SUBSCRIBED\"" : "",
 					   q.subscribed && q.special_only ? " " : "",
@@ -458,46 +463,56 @@ void imap_cmd_namespace(struct imap_session *s, const struct imap_cmd *cmd)
 	imap_tagged(s, cmd->tag, "OK NAMESPACE completed");
 }
 
-/* A name a client may give a new mailbox (in UTF-8, already checked valid): no control
- * characters, no U+0080..U+009F, U+2028 or U+2029 (RFC 6855 3), no wildcards, and "/" only
- * between non-empty levels that are not "." or "..", so no name can reach outside the
- * account whatever a later backend makes of it. */
-static bool name_valid(const char *name)
-{
-	if (*name == '\0' || strlen(name) > 255)
-		return false;
-	for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++)
-		if (*p < 32 || *p == 127 || *p == '*' || *p == '%' || *p == '\\' || *p == '"' ||
-		    (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) ||
-		    (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)))
-			return false;
-	for (const char *level = name;;) {
-		size_t n = strcspn(level, "/");
-		if (n == 0 || (n == 1 && level[0] == '.') || (n == 2 && strncmp(level, "..", 2) == 0))
-			return false;
-		if (level[n] == '\0')
-			return true;
-		level += n + 1;
-	}
-}
-
 /* The mailbox argument of CREATE, DELETE, RENAME and (UN)SUBSCRIBE, with INBOX canonical and
- * a trailing "/" dropped (RFC 3501 6.3.3); NULL after answering BAD. */
+ * a trailing "/" dropped (RFC 3501 6.3.3); NULL after answering BAD (not a name's encoding)
+ * or NO (a name no mailbox may have: RFC 9051 6.3.4 wants NO for any failure to create). */
 static char *mailbox_arg(struct imap_session *s, const struct imap_cmd *cmd,
 			 const struct imap_arg *a)
 {
 	char *name = imap_arg_mailbox(s, a);
-	char *c = name != NULL ? canonical(name) : NULL;
-	free(name);
-	size_t len = c != NULL ? strlen(c) : 0;
-	if (len > 1 && c[len - 1] == '/')
-		c[len - 1] = '\0';
-	if (c == NULL || !name_valid(c)) {
-		free(c);
+	if (name == NULL) {
 		imap_tagged(s, cmd->tag, "BAD Invalid mailbox name");
 		return NULL;
 	}
-	return c;
+	size_t len = strlen(name);
+	if (len > 1 && name[len - 1] == '/')
+		name[len - 1] = '\0';
+	if (!imap_mailbox_name_valid(name)) {
+		free(name);
+		imap_tagged(s, cmd->tag, "NO [CANNOT] Invalid mailbox name");
+		return NULL;
+	}
+	return name;
+}
+
+/* After CREATE or RENAME in IMAP4rev2: the new mailbox's LIST with OLDNAME when the name the
+ * client gave is not how it is kept (RFC 9051 6.3.4, 6.3.9.7). */
+static void announce_normalized(struct imap_session *s, const struct imap_arg *a, const char *name)
+{
+	const char *given = imap_arg_astring(a);
+	size_t len = given != NULL ? strlen(given) : 0;
+	if (len > 1 && given[len - 1] == '/')
+		len--;
+	if (!s->rev2 || given == NULL || (strlen(name) == len && memcmp(given, name, len) == 0))
+		return;
+	buf line;
+	buf_init(&line);
+	buf_puts(&line, "* LIST () \"/\" ");
+	imap_write_mailbox(s, &line, name);
+	buf_puts(&line, " (\"OLDNAME\" (");
+	imap_write_string(&line, given, len);
+	buf_puts(&line, "))");
+	imap_reply(s, "%s", line.data);
+	buf_free(&line);
+}
+
+/* 1 when the account has a mailbox of that name, 0 when not, -1 with *error_r. */
+static int folder_exists(struct imap_session *s, const char *name, char **error_r)
+{
+	struct folder f = { 0 };
+	int r = store_folder_get(s->server->store, s->user_id, name, &f, error_r);
+	folder_clear(&f);
+	return r;
 }
 
 /* Creates the levels above name that are missing ("a" and "a/b" for "a/b/c"). 0 or -1. */
@@ -522,6 +537,8 @@ void imap_cmd_create(struct imap_session *s, const struct imap_cmd *cmd)
 	int r = create_superiors(s, name, &error);
 	if (r >= 0)
 		r = store_folder_create(s->server->store, s->user_id, name, &error);
+	if (r > 0)
+		announce_normalized(s, &cmd->args[0], name);
 	answer(s, cmd, r, error, "[ALREADYEXISTS] Mailbox exists");
 	free(name);
 }
@@ -556,9 +573,12 @@ void imap_cmd_delete(struct imap_session *s, const struct imap_cmd *cmd)
 		answer(s, cmd, children < 0 ? -1 : 0, error,
 		       "[HASCHILDREN] Mailbox has mailboxes below it; delete those first");
 	} else {
-		if (s->state == IMAP_STATE_SELECTED && strcmp(s->box.name, name) == 0)
-			imap_mailbox_close(s);
 		int r = store_folder_delete(s->server->store, s->user_id, name, &error);
+		/* the mailbox this session had selected: it is closed, and CLOSED says so */
+		if (r > 0 && s->state == IMAP_STATE_SELECTED && strcmp(s->box.name, name) == 0) {
+			imap_mailbox_close(s);
+			imap_reply(s, "* OK [CLOSED] The selected mailbox was deleted");
+		}
 		answer(s, cmd, r, error, "[NONEXISTENT] No such mailbox");
 	}
 	free(name);
@@ -602,25 +622,27 @@ void imap_cmd_rename(struct imap_session *s, const struct imap_cmd *cmd)
 {
 	char *from = mailbox_arg(s, cmd, &cmd->args[0]);
 	char *to = from != NULL ? mailbox_arg(s, cmd, &cmd->args[1]) : NULL;
-	struct folder f = { 0 };
 	char *error = NULL;
 	int r;
 	if (to == NULL) {
 		/* answered */
-	} else if ((r = store_folder_get(s->server->store, s->user_id, to, &f, &error)) != 0) {
+	} else if ((r = folder_exists(s, from, &error)) <= 0) {
+		answer(s, cmd, r, error, "[NONEXISTENT] No such mailbox");
+	} else if ((r = folder_exists(s, to, &error)) != 0) {
 		/* the new name is taken (1), or the lookup failed (-1) */
 		answer(s, cmd, r < 0 ? -1 : 0, error, "[ALREADYEXISTS] Mailbox exists");
 	} else if (strncmp(to, from, strlen(from)) == 0 && to[strlen(from)] == '/') {
 		imap_tagged(s, cmd->tag, "NO [CANNOT] A mailbox cannot move below itself");
 	} else if (create_superiors(s, to, &error) < 0) {
 		answer(s, cmd, -1, error, "");
-	} else if (strcmp(from, "INBOX") == 0) {
-		answer(s, cmd, rename_inbox(s, to, &error), error, "");
 	} else {
-		r = store_folder_rename(s->server->store, s->user_id, from, to, &error);
+		r = strcmp(from, "INBOX") == 0
+			    ? rename_inbox(s, to, &error)
+			    : store_folder_rename(s->server->store, s->user_id, from, to, &error);
+		if (r > 0)
+			announce_normalized(s, &cmd->args[1], to);
 		answer(s, cmd, r, error, "[NONEXISTENT] No such mailbox");
 	}
-	folder_clear(&f);
 	free(from);
 	free(to);
 }
@@ -633,7 +655,9 @@ void imap_cmd_subscribe(struct imap_session *s, const struct imap_cmd *cmd)
 	if (name == NULL)
 		return;
 	char *error = NULL;
-	int r = store_folder_subscribe(s->server->store, s->user_id, name, cmd->name[0] == 'S', &error);
-	answer(s, cmd, r, error, "[NONEXISTENT] No such mailbox");
+	bool subscribe = cmd->name[0] == 'S';
+	int r = store_folder_subscribe(s->server->store, s->user_id, name, subscribe, &error);
+	/* RFC 9051 6.3.8: unsubscribing what is not subscribed is no error */
+	answer(s, cmd, r == 0 && !subscribe ? 1 : r, error, "[NONEXISTENT] No such mailbox");
 	free(name);
 }

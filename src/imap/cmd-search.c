@@ -344,7 +344,7 @@ static int key(struct search *se, const struct imap_arg *args, size_t count, siz
 	if (set != NULL && strcmp(set, "$") == 0) /* the saved result, as UIDs (RFC 9051 6.4.4.1) */
 		return m == NULL || imap_saved_contains(&se->s->box, m->uid);
 	struct imap_seqset ss;
-	if (set == NULL || imap_seqset_parse(set, 1000, &ss) < 0) {
+	if (set == NULL || imap_seqset_parse(set, IMAP_SEQSET_MAX_RANGES, &ss) < 0) {
 		se->error = set == NULL ? se->error : "Unknown search key";
 		return -1;
 	}

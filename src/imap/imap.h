@@ -65,6 +65,7 @@ struct imap_mailbox {
 	size_t count;
 	uint32_t *pending;       /* UIDs gone from the store, not yet announced (7.4.1) */
 	size_t pending_count;
+	bool deleted;            /* the mailbox was deleted while selected: its messages are gone */
 	uint32_t *saved;         /* SEARCH RETURN (SAVE)'s UIDs, ascending: "$" (RFC 9051 6.4.4.1) */
 	size_t saved_count;
 };
@@ -145,10 +146,18 @@ bool imap_has_keyword(const char *keywords, const char *kw);
  * keywords, space-separated, without duplicates). Returns -1 for \Recent or any unknown "\"
  * flag, or a keyword with characters an atom may not hold. */
 int imap_parse_flags(const struct imap_arg *args, size_t count, uint32_t *bits, buf *keywords);
-/* A mailbox name argument in the store's form (UTF-8 in Normalization Form C, RFC 5198): as
+/* A mailbox name argument in the store's form (UTF-8 in Normalization Form C, RFC 5198, with
+ * INBOX canonical): as
  * sent after ENABLE UTF8=ACCEPT or IMAP4rev2, else decoded from modified UTF-7 (RFC 3501
  * 5.1.3). NULL when it is not a valid name's encoding; the caller answers BAD. Allocated. */
 char *imap_arg_mailbox(const struct imap_session *s, const struct imap_arg *a);
+/* INBOX in any case is INBOX, as a level above others too ("inbox/x"): made so in place. */
+void imap_inbox_canonical(char *name);
+/* Whether a client may give a new mailbox this name (UTF-8, INBOX canonical). */
+bool imap_mailbox_name_valid(const char *name);
+/* The response code and text of NO for a mailbox that is not there: TRYCREATE when it could
+ * be created (RFC 9051 6.4.7), else CANNOT. */
+const char *imap_missing_mailbox(const char *name);
 /* Writes a stored mailbox name as this client reads it (modified UTF-7 or UTF-8). */
 void imap_write_mailbox(const struct imap_session *s, buf *out, const char *name);
 /* Writes the flags of m as a parenthesised flag list. */
@@ -192,7 +201,7 @@ bool imap_saved_contains(const struct imap_mailbox *b, uint32_t uid);
 void imap_capabilities(const struct imap_session *s, buf *out);
 /* Resolves a sequence set argument against the selected mailbox (as UIDs when uid): the
  * indexes of the messages it names, in order; "$" names the saved search result's messages
- * that are still there. Returns 0, or -1 after answering BAD. */
+ * that are still there. Returns 0, or -1 after answering BAD (NO once the mailbox is deleted). */
 int imap_seqset_indexes(struct imap_session *s, const struct imap_cmd *cmd, const char *set,
 			size_t **idx_r, size_t *count_r);
 

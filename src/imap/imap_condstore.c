@@ -63,7 +63,7 @@ static int vanished_earlier(struct imap_session *s, uint64_t since, const struct
 int imap_vanished_since(struct imap_session *s, uint64_t since, const char *uid_set)
 {
 	struct imap_seqset set;
-	if (imap_seqset_parse(uid_set, 1000, &set) < 0)
+	if (imap_seqset_parse(uid_set, IMAP_SEQSET_MAX_RANGES, &set) < 0)
 		return -1;
 	imap_seqset_resolve(&set, s->box.uidnext > 1 ? s->box.uidnext - 1 : 0);
 	int r = vanished_earlier(s, since, &set);
@@ -85,7 +85,8 @@ int imap_qresync_parse(const struct imap_arg *a, struct imap_qresync *q)
 	q->uidvalidity = (uint32_t)v;
 	if (a->count >= 3) {
 		struct imap_seqset check;
-		if (a->list[2].type != IMAP_ARG_ATOM || imap_seqset_parse(a->list[2].str, 1000, &check) < 0)
+		if (a->list[2].type != IMAP_ARG_ATOM ||
+		    imap_seqset_parse(a->list[2].str, IMAP_SEQSET_MAX_RANGES, &check) < 0)
 			return -1;
 		imap_seqset_free(&check);
 		q->known_uids = a->list[2].str;
@@ -103,7 +104,8 @@ void imap_qresync_select(struct imap_session *s, const struct imap_qresync *q)
 	if (q->uidvalidity != b->uidvalidity)
 		return;
 	struct imap_seqset known;
-	bool have_known = q->known_uids != NULL && imap_seqset_parse(q->known_uids, 1000, &known) == 0;
+	bool have_known = q->known_uids != NULL &&
+			  imap_seqset_parse(q->known_uids, IMAP_SEQSET_MAX_RANGES, &known) == 0;
 	if (have_known)
 		imap_seqset_resolve(&known, b->uidnext > 1 ? b->uidnext - 1 : 0);
 	vanished_earlier(s, q->modseq, have_known ? &known : NULL);

@@ -196,7 +196,7 @@ void imap_bodystructure_write(const struct mime_tree *tree, int idx, const char 
 	buf_putc(out, ' ');
 	write_nstring(out, p->encoding != NULL ? p->encoding : "7bit");
 	buf_printf(out, " %zu", p->body_len);
-	if (mime_part_is(p, "message", "rfc822") && p->first_child != MIME_NONE) {
+	if (mime_part_is_message(p) && p->first_child != MIME_NONE) {
 		/* body-type-msg = media-message SP body-fields SP envelope SP body SP body-fld-lines */
 		const struct mime_part *m = &tree->parts[p->first_child];
 		buf_putc(out, ' ');

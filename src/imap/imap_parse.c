@@ -299,6 +299,10 @@ static bool parse_args(struct parser *ps, struct imap_arg **list, size_t *count,
 		ok = type == IMAP_ARG_STRING ? parse_quoted(ps, &text)
 		     : type == IMAP_ARG_LITERAL ? parse_literal(ps, &text)
 						: parse_atom(ps, &text);
+		/* CHAR8 = %x01-ff: only a literal8 may carry NUL (RFC 9051 4.3) */
+		if (ok && type == IMAP_ARG_LITERAL && !literal8 && text.len > 0 &&
+		    memchr(text.data, '\0', text.len) != NULL)
+			ok = fail(ps, "NUL in a literal; binary data goes in ~{n}");
 		if (ok && (a = new_arg(ps, list, count, type)) == NULL)
 			ok = false;
 		if (ok) {
@@ -408,6 +412,7 @@ int imap_seqset_parse(const char *s, size_t max_ranges, struct imap_seqset *out)
 {
 	out->ranges = NULL;
 	out->count = 0;
+	size_t cap = 0;
 	for (;;) {
 		struct imap_range r;
 		s = seq_number(s, &r.lo);
@@ -423,12 +428,21 @@ int imap_seqset_parse(const char *s, size_t max_ranges, struct imap_seqset *out)
 			r.lo = r.hi;
 			r.hi = t;
 		}
-		out->ranges = xrealloc(out->ranges, (out->count + 1) * sizeof(*out->ranges));
+		if (out->count == cap) {
+			cap = cap == 0 ? 8 : cap * 2;
+			out->ranges = xrealloc(out->ranges, cap * sizeof(*out->ranges));
+		}
 		out->ranges[out->count++] = r;
 		if (*s == '\0')
 			return 0;
 		s++;
 	}
+}
+
+static int range_cmp(const void *a, const void *b)
+{
+	const struct imap_range *x = a, *y = b;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
 void imap_seqset_resolve(struct imap_seqset *set, uint32_t star)
@@ -445,13 +459,35 @@ void imap_seqset_resolve(struct imap_seqset *set, uint32_t star)
 			r->hi = t;
 		}
 	}
+	/* ordered and merged, so that imap_seqset_contains can halve its way to an answer */
+	if (set->count == 0)
+		return;
+	qsort(set->ranges, set->count, sizeof(*set->ranges), range_cmp);
+	size_t n = 0;
+	for (size_t i = 1; i < set->count; i++) {
+		struct imap_range *last = &set->ranges[n];
+		if (set->ranges[i].lo <= last->hi || set->ranges[i].lo - last->hi == 1) {
+			if (set->ranges[i].hi > last->hi)
+				last->hi = set->ranges[i].hi;
+		} else {
+			set->ranges[++n] = set->ranges[i];
+		}
+	}
+	set->count = n + 1;
 }
 
 bool imap_seqset_contains(const struct imap_seqset *set, uint32_t n)
 {
-	for (size_t i = 0; i < set->count; i++)
-		if (n >= set->ranges[i].lo && n <= set->ranges[i].hi)
+	size_t lo = 0, hi = set->count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (n < set->ranges[mid].lo)
+			hi = mid;
+		else if (n > set->ranges[mid].hi)
+			lo = mid + 1;
+		else
 			return true;
+	}
 	return false;
 }
 

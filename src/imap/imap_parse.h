@@ -96,12 +96,16 @@ struct imap_seqset {
 	struct imap_range *ranges;
 	size_t count;
 };
+/* The ranges a sequence set may hold: the grammar sets no bound, a line of 8192 octets holds
+ * up to 4096, and this leaves room for sets sent as literals while bounding the memory. */
+#define IMAP_SEQSET_MAX_RANGES 65536
 /* sequence-set = (seq-number / seq-range) *("," sequence-set). Returns 0, or -1 for bad syntax
  * or more than max_ranges ranges. Each range comes out with lo <= hi. */
 int imap_seqset_parse(const char *s, size_t max_ranges, struct imap_seqset *out);
-/* Replaces "*" by star (the highest sequence number or UID in the mailbox) and orders each
- * range again. */
+/* Replaces "*" by star (the highest sequence number or UID in the mailbox), orders each range
+ * again, then sorts and merges the ranges. */
 void imap_seqset_resolve(struct imap_seqset *set, uint32_t star);
+/* Whether n is in the set; only after imap_seqset_resolve. */
 bool imap_seqset_contains(const struct imap_seqset *set, uint32_t n);
 void imap_seqset_free(struct imap_seqset *set);
 #endif

@@ -133,7 +133,7 @@ int imap_section_part(const struct imap_section *sec, const struct mime_tree *tr
 	bool in_message = true;
 	for (size_t i = 0; i < sec->part_count; i++) {
 		const struct mime_part *p = &tree->parts[cur];
-		if (!in_message && mime_part_is(p, "message", "rfc822") && p->first_child != MIME_NONE) {
+		if (!in_message && mime_part_is_message(p) && p->first_child != MIME_NONE) {
 			cur = p->first_child;
 			p = &tree->parts[cur];
 			in_message = true;
@@ -175,7 +175,7 @@ void imap_section_extract(const struct imap_section *sec, const char *msg, size_
 	}
 	/* HEADER, HEADER.FIELDS, TEXT: of the message itself, or of a message/rfc822 part. */
 	if (sec->part_count > 0) {
-		if (!mime_part_is(p, "message", "rfc822") || p->first_child == MIME_NONE)
+		if (!mime_part_is_message(p) || p->first_child == MIME_NONE)
 			return;
 		p = &tree->parts[p->first_child];
 	}

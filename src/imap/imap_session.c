@@ -143,7 +143,44 @@ char *imap_arg_mailbox(const struct imap_session *s, const struct imap_arg *a)
 	uint8_t *nfc = r < 0 ? NULL : u8_normalize(UNINORM_NFC, (const uint8_t *)name.data,
 						   name.len + 1, NULL, &len);
 	buf_free(&name);
+	if (nfc != NULL)
+		imap_inbox_canonical((char *)nfc);
 	return (char *)nfc;
+}
+
+void imap_inbox_canonical(char *name)
+{
+	if (strncasecmp(name, "INBOX", 5) == 0 && (name[5] == '\0' || name[5] == '/'))
+		memcpy(name, "INBOX", 5);
+}
+
+/* A name a client may give a new mailbox (in UTF-8, already checked valid): no control
+ * characters, no U+0080..U+009F, U+2028 or U+2029 (RFC 6855 3), no wildcards, and "/" only
+ * between non-empty levels that are not "." or "..", so no name can reach outside the
+ * account whatever a later backend makes of it. */
+bool imap_mailbox_name_valid(const char *name)
+{
+	if (*name == '\0' || strlen(name) > 255)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++)
+		if (*p < 32 || *p == 127 || *p == '*' || *p == '%' || *p == '\\' || *p == '"' ||
+		    (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) ||
+		    (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)))
+			return false;
+	for (const char *level = name;;) {
+		size_t n = strcspn(level, "/");
+		if (n == 0 || (n == 1 && level[0] == '.') || (n == 2 && strncmp(level, "..", 2) == 0))
+			return false;
+		if (level[n] == '\0')
+			return true;
+		level += n + 1;
+	}
+}
+
+const char *imap_missing_mailbox(const char *name)
+{
+	return imap_mailbox_name_valid(name) ? "[TRYCREATE] No such mailbox"
+					     : "[CANNOT] No mailbox can have this name";
 }
 
 void imap_write_mailbox(const struct imap_session *s, buf *out, const char *name)
@@ -402,6 +439,18 @@ void imap_mailbox_sync(struct imap_session *s, bool expunges)
 	char *error = NULL;
 	/* read before the changes, so a change made in between is seen again next time */
 	int r = store_folder_modseq(s->server->store, b->folder_id, &modseq, &error);
+	if (r == 0) {
+		/* another session deleted the mailbox: every message of it is gone (RFC 9051 5.2) */
+		if (!b->deleted) {
+			b->deleted = true;
+			b->pending = xrealloc(b->pending, (b->pending_count + b->count + 1) * sizeof(*b->pending));
+			for (size_t i = 0; i < b->count; i++)
+				b->pending[b->pending_count++] = b->messages[i].uid;
+		}
+		if (expunges && b->pending_count > 0)
+			announce_expunges(s);
+		return;
+	}
 	if (r >= 0 && b->modseq == 0) /* just selected: everything, and nothing to forget */
 		r = store_message_list(s->server->store, b->folder_id, &list, &count, &error);
 	else if (r >= 0 && modseq != b->modseq)
@@ -453,6 +502,10 @@ int imap_seqset_indexes(struct imap_session *s, const struct imap_cmd *cmd, cons
 	*idx_r = NULL;
 	*count_r = 0;
 	struct imap_mailbox *b = &s->box;
+	if (b->deleted) { /* nothing to work on, and saying OK would claim it was done */
+		imap_tagged(s, cmd->tag, "NO [NONEXISTENT] The mailbox was deleted meanwhile");
+		return -1;
+	}
 	if (strcmp(text, "$") == 0) {
 		size_t *idx = xcalloc(b->count + 1, sizeof(*idx));
 		for (size_t i = 0; i < b->count; i++)
@@ -461,7 +514,7 @@ int imap_seqset_indexes(struct imap_session *s, const struct imap_cmd *cmd, cons
 		*idx_r = idx;
 		return 0;
 	}
-	if (imap_seqset_parse(text, 1000, &set) < 0) {
+	if (imap_seqset_parse(text, IMAP_SEQSET_MAX_RANGES, &set) < 0) {
 		imap_tagged(s, cmd->tag, "BAD Invalid sequence set");
 		return -1;
 	}

@@ -67,7 +67,7 @@ int mime_downgrade(const char *msg, size_t len, buf *out)
 			continue;
 		buf_append(out, msg + copied, p->hdr_off - copied);
 		/* a message's own header: the whole one, or one inside message/rfc822 */
-		bool message = i == 0 || mime_part_is(&tree.parts[p->parent], "message", "rfc822");
+		bool message = i == 0 || mime_part_is_message(&tree.parts[p->parent]);
 		rewrite_header(msg, p, message, eight ? "quoted-printable" : "7bit", out);
 		copied = p->hdr_off + p->hdr_len;
 		if (eight) {

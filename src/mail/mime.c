@@ -396,6 +396,11 @@ bool mime_part_is(const struct mime_part *p, const char *type, const char *subty
 	return strcasecmp(p->type, type) == 0 && (subtype == NULL || strcasecmp(p->subtype, subtype) == 0);
 }
 
+bool mime_part_is_message(const struct mime_part *p)
+{
+	return mime_part_is(p, "message", "rfc822") || mime_part_is(p, "message", "global");
+}
+
 static void parse_part(struct parser *ps, int idx);
 
 /* Adds a part spanning msg[start..end) as the last child of parent; MIME_NONE when the part
@@ -512,7 +517,7 @@ static void parse_part(struct parser *ps, int idx)
 	p->body_lines = count_lines(ps->msg + p->body_off, p->body_len);
 
 	bool multipart = strcasecmp(p->type, "multipart") == 0;
-	bool message = mime_part_is(p, "message", "rfc822") && enc_is_identity(p->encoding);
+	bool message = mime_part_is_message(p) && enc_is_identity(p->encoding);
 	if (!multipart && !message)
 		return;
 	if (p->depth >= ps->lim->max_depth) {

@@ -78,6 +78,9 @@ void mime_tree_free(struct mime_tree *tree);
 
 /* True when the part's type/subtype is the one given (case-insensitive; subtype NULL: any). */
 bool mime_part_is(const struct mime_part *p, const char *type, const char *subtype);
+/* True for an encapsulated message: message/rfc822, or message/global (RFC 6532 3.7), whose
+ * header may hold UTF-8. */
+bool mime_part_is_message(const struct mime_part *p);
 /* The value of the parameter named name (case-insensitive) among params, or NULL. */
 const char *mime_param_get(const struct mime_param *params, size_t count, const char *name);
 

@@ -20,7 +20,7 @@ static void section_of(const struct mime_tree *t, int idx, char *out, size_t out
 		     s = t->parts[s].next_sibling)
 			n++;
 		/* a message/rfc822 part's own child (its body) does not add a level */
-		if (!mime_part_is(&t->parts[t->parts[i].parent], "message", "rfc822"))
+		if (!mime_part_is_message(&t->parts[t->parts[i].parent]))
 			path[depth++] = n;
 	}
 	size_t used = 0;
@@ -35,7 +35,7 @@ static void section_of(const struct mime_tree *t, int idx, char *out, size_t out
 static bool inside_message(const struct mime_tree *t, int idx)
 {
 	for (int i = t->parts[idx].parent; i > 0; i = t->parts[i].parent)
-		if (mime_part_is(&t->parts[i], "message", "rfc822"))
+		if (mime_part_is_message(&t->parts[i]))
 			return true;
 	return false;
 }
@@ -116,7 +116,7 @@ size_t render_attachments(const char *msg, size_t len, struct rendered_attachmen
 	*list = NULL;
 	for (size_t i = 0; i < t.count; i++) {
 		const struct mime_part *p = &t.parts[i];
-		bool message = i > 0 && mime_part_is(p, "message", "rfc822");
+		bool message = i > 0 && mime_part_is_message(p);
 		if ((int)i == body || inside_message(&t, (int)i) || (p->first_child != MIME_NONE && !message))
 			continue;
 		char *filename = part_filename(p);
@@ -170,7 +170,7 @@ int render_attachment_data(const char *msg, size_t len, const char *which, buf *
 		char s[64];
 		section_of(&t, (int)i, s, sizeof(s));
 		if (strcmp(s, section) == 0 && !inside_message(&t, (int)i) &&
-		    (t.parts[i].first_child == MIME_NONE || mime_part_is(&t.parts[i], "message", "rfc822"))) {
+		    (t.parts[i].first_child == MIME_NONE || mime_part_is_message(&t.parts[i]))) {
 			text_part_decode(msg, &t.parts[i], out);
 			break;
 		}
