@@ -1,7 +1,7 @@
 /* libFuzzer target for imap_parse.c: frames the input as a stream of commands, fed in pieces
  * whose size comes from the first byte (so literals split anywhere), parses each framed
  * command and checks the arguments lie within the limits; then reads the input as a sequence
- * set. Sanitizers catch the rest. */
+ * set and checks its resolved form. Sanitizers catch the rest. */
 #include "imap/imap_parse.h"
 #include <stdint.h>
 #include <stdlib.h>
@@ -65,8 +65,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct imap_seqset set;
 	if (imap_seqset_parse(s, 16, &set) == 0) {
 		imap_seqset_resolve(&set, 100);
+		/* resolved: ordered, merged (apart by more than one) and found by imap_seqset_contains */
 		for (size_t i = 0; i < set.count; i++)
-			if (set.ranges[i].lo > set.ranges[i].hi || set.ranges[i].lo == 0)
+			if (set.ranges[i].lo > set.ranges[i].hi || set.ranges[i].lo == 0 ||
+			    (i > 0 && set.ranges[i].lo <= set.ranges[i - 1].hi + 1) ||
+			    !imap_seqset_contains(&set, set.ranges[i].lo) ||
+			    !imap_seqset_contains(&set, set.ranges[i].hi) ||
+			    (set.ranges[i].lo > 1 && i == 0 && imap_seqset_contains(&set, set.ranges[i].lo - 1)))
 				abort();
 		imap_seqset_free(&set);
 	}
