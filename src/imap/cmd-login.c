@@ -192,7 +192,8 @@ static void auth_done(void *ctx, enum login_outcome outcome, const char *user_or
 		break;
 	case LOGIN_MALFORMED:
 		s->auth_failures++;
-		imap_tagged(s, s->tag, "BAD Malformed authentication data");
+		/* the arguments were fine; the credentials in them are not (RFC 9051 6.2.2) */
+		imap_tagged(s, s->tag, "NO [AUTHENTICATIONFAILED] Malformed authentication data");
 		break;
 	case LOGIN_UNDECODABLE:
 		imap_tagged(s, s->tag, "BAD Cannot decode the response (base64)");

@@ -201,6 +201,10 @@ def test_authenticate_plain_and_sasl_ir(server):
     ok(c.authenticate("PLAIN", lambda _: f"\0{ALICE}\0{pw}".encode()))
     c.logout()
     r = raw(server)
+    # a PLAIN message without its separators: credentials refused, not a syntax error
+    broken = base64.b64encode(f"{ALICE}{pw}".encode()).decode()
+    assert r.cmd("z", f"AUTHENTICATE PLAIN {broken}")[-1] == \
+        "z NO [AUTHENTICATIONFAILED] Malformed authentication data"
     ir = base64.b64encode(f"\0{ALICE}\0{pw}".encode()).decode()
     assert r.cmd("a", f"AUTHENTICATE PLAIN {ir}")[-1].startswith("a OK")
     r.close()
