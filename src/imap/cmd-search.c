@@ -29,6 +29,14 @@ struct search {
 	bool modseq_key;     /* MODSEQ was used: the response tells the highest (RFC 7162 3.1.5) */
 	struct text_hits *hits; /* BODY and TEXT keys answered by the full-text index */
 	size_t hit_count;
+	struct set_key *sets;   /* sequence-set keys, parsed once */
+	size_t set_count;
+};
+
+/* A sequence-set key of the command (a set of numbers, or UID's), resolved. */
+struct set_key {
+	const char *text;
+	struct imap_seqset set;
 };
 
 /* The answer of the full-text index to one BODY or TEXT key of the command. */
@@ -111,6 +119,24 @@ static bool header_contains(struct search *se, const char *name, const char *nee
 	}
 	buf_free(&v);
 	return found;
+}
+
+/* The set a sequence-set key names, parsed and resolved the first time the key is met (the
+ * mailbox does not change during the search); NULL when it is no sequence set. */
+static const struct imap_seqset *set_for(struct search *se, const char *text, bool by_uid)
+{
+	for (size_t i = 0; i < se->set_count; i++)
+		if (se->sets[i].text == text)
+			return &se->sets[i].set;
+	struct imap_seqset set;
+	if (imap_seqset_parse(text, IMAP_SEQSET_MAX_RANGES, &set) < 0)
+		return NULL;
+	const struct imap_mailbox *b = &se->s->box;
+	imap_seqset_resolve(&set, by_uid ? (b->count > 0 ? b->messages[b->count - 1].uid : 0)
+					 : (uint32_t)b->count);
+	se->sets = xrealloc(se->sets, (se->set_count + 1) * sizeof(*se->sets));
+	se->sets[se->set_count] = (struct set_key){ text, set };
+	return &se->sets[se->set_count++].set;
 }
 
 /* The index's answer for this key, asked the first time the key is met. */
@@ -343,20 +369,12 @@ static int key(struct search *se, const struct imap_arg *args, size_t count, siz
 	const char *set = by_uid ? string_arg(se, args, count, pos) : k;
 	if (set != NULL && strcmp(set, "$") == 0) /* the saved result, as UIDs (RFC 9051 6.4.4.1) */
 		return m == NULL || imap_saved_contains(&se->s->box, m->uid);
-	struct imap_seqset ss;
-	if (set == NULL || imap_seqset_parse(set, IMAP_SEQSET_MAX_RANGES, &ss) < 0) {
+	const struct imap_seqset *ss = set != NULL ? set_for(se, set, by_uid) : NULL;
+	if (ss == NULL) {
 		se->error = set == NULL ? se->error : "Unknown search key";
 		return -1;
 	}
-	bool in = true;
-	if (m != NULL) {
-		const struct imap_mailbox *b = &se->s->box;
-		imap_seqset_resolve(&ss, by_uid ? (b->count > 0 ? b->messages[b->count - 1].uid : 0)
-						: (uint32_t)b->count);
-		in = imap_seqset_contains(&ss, by_uid ? m->uid : (uint32_t)(se->i + 1));
-	}
-	imap_seqset_free(&ss);
-	return in;
+	return m == NULL || imap_seqset_contains(ss, by_uid ? m->uid : (uint32_t)(se->i + 1));
 }
 
 /* ESEARCH's result options (RFC 9051 6.4.4, from RFC 4731). */
@@ -431,6 +449,19 @@ static void save_result(struct imap_session *s, const struct imap_cmd *cmd, cons
 	}
 }
 
+static void search_free(struct search *se)
+{
+	buf_free(&se->msg);
+	for (size_t i = 0; i < se->hit_count; i++) {
+		free(se->hits[i].uids);
+		free(se->hits[i].unindexed);
+	}
+	free(se->hits);
+	for (size_t i = 0; i < se->set_count; i++)
+		imap_seqset_free(&se->sets[i].set);
+	free(se->sets);
+}
+
 /* search = "SEARCH" [SP "RETURN" SP "(" ... ")"] [SP "CHARSET" SP astring] 1*(SP search-key) */
 void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
 {
@@ -470,7 +501,7 @@ void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
 	buf_init(&se.msg);
 	if (all_of(&se, args, count) < 0) {
 		imap_tagged(s, cmd->tag, "BAD %s", se.error != NULL ? se.error : "Bad search key");
-		buf_free(&se.msg);
+		search_free(&se);
 		return;
 	}
 	if (se.modseq_key)
@@ -511,12 +542,7 @@ void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
 		conn_write(s->conn, line.data, line.len);
 	}
 	buf_free(&line);
-	buf_free(&se.msg);
-	for (size_t i = 0; i < se.hit_count; i++) {
-		free(se.hits[i].uids);
-		free(se.hits[i].unindexed);
-	}
-	free(se.hits);
+	search_free(&se);
 	free(nums);
 	imap_mailbox_sync(s, cmd->expunges);
 	imap_tagged(s, cmd->tag, "OK %sSEARCH completed", cmd->uid ? "UID " : "");
