@@ -156,7 +156,8 @@ static int parse_att(struct fetch *f, const char *a)
 		if (!peek && strncasecmp(a, "BODY[", 5) != 0)
 			return -1;
 		const char *spec = a + (peek ? 10 : 5);
-		const char *close = strchr(spec, ']');
+		/* the last "]": a quoted header-fld-name may hold one */
+		const char *close = strrchr(spec, ']');
 		if (close == NULL)
 			return -1;
 		struct fetch_item *it = add_section(f, "BODY", SECTION_ALL, !peek);

@@ -155,36 +155,6 @@ static struct imap_arg *new_arg(struct parser *ps, struct imap_arg **list, size_
 	return a;
 }
 
-/* An atom, with two extensions from the fetch and flag grammar:
- *   flag     = "\Answered" / ... / flag-keyword / flag-extension ; a leading "\" (and "\*")
- *   section  = "[" [section-spec] "]" ; everything up to "]" is taken, spaces and
- *              parentheses included, as in BODY[HEADER.FIELDS (From To)]<0.100>. */
-static bool parse_atom(struct parser *ps, buf *out)
-{
-	const char *start = ps->p;
-	if (ps->p < ps->end && *ps->p == '\\')
-		ps->p++;
-	while (ps->p < ps->end) {
-		if (*ps->p == '[') {
-			const char *close = memchr(ps->p, ']', (size_t)(ps->end - ps->p));
-			const char *eol = ps->p;
-			while (eol < ps->end && *eol != '\r' && *eol != '\n')
-				eol++;
-			if (close == NULL || close > eol)
-				return fail(ps, "Missing ] in section");
-			ps->p = close + 1;
-		} else if (is_atom_char(*ps->p)) {
-			ps->p++;
-		} else {
-			break;
-		}
-	}
-	if (ps->p == start)
-		return fail(ps, "Expected an atom");
-	buf_append(out, start, (size_t)(ps->p - start));
-	return true;
-}
-
 /* quoted = DQUOTE *QUOTED-CHAR DQUOTE; QUOTED-CHAR = <any TEXT-CHAR except quoted-specials> /
  * "\" quoted-specials. Octets above 127 are let through for UTF8=ACCEPT (RFC 6855). */
 static bool parse_quoted(struct parser *ps, buf *out)
@@ -232,6 +202,83 @@ static bool parse_literal(struct parser *ps, buf *out)
 		return fail(ps, "Literal shorter than announced");
 	buf_append(out, ps->p, (size_t)n);
 	ps->p += n;
+	return true;
+}
+
+/* The fetch attributes that take a section. Anywhere else "[" is an ordinary ATOM-CHAR: a
+ * keyword such as "[Label" is a valid flag. */
+static bool takes_section(const char *name, size_t len)
+{
+	static const char *const names[] = { "BODY", "BODY.PEEK", "BINARY", "BINARY.PEEK",
+					     "BINARY.SIZE" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == len && strncasecmp(name, names[i], len) == 0)
+			return true;
+	return false;
+}
+
+/* section = "[" [section-spec] "]", copied to out with its spaces and parentheses. The
+ * header-fld-names of HEADER.FIELDS are astrings: quoted ones and literals are passed on as
+ * quoted strings, so the section parser sees one form whatever the client sent. */
+static bool parse_section(struct parser *ps, buf *out)
+{
+	buf_putc(out, *ps->p++);
+	buf name;
+	buf_init(&name);
+	bool ok = true;
+	while (ok && ps->p < ps->end && *ps->p != ']' && *ps->p != '\r' && *ps->p != '\n') {
+		if (*ps->p != '"' && *ps->p != '{') {
+			buf_putc(out, *ps->p++);
+			continue;
+		}
+		buf_clear(&name);
+		ok = *ps->p == '"' ? parse_quoted(ps, &name) : parse_literal(ps, &name);
+		/* field-name = 1*ftext, ftext = %d33-57 / %d59-126 (RFC 5322 3.6.8), less the two
+		 * octets a quoted string would have to escape */
+		for (size_t i = 0; ok && i < name.len; i++) {
+			unsigned char c = (unsigned char)name.data[i];
+			if (c < 33 || c > 126 || c == ':' || c == '"' || c == '\\')
+				ok = fail(ps, "Bad header field name in section");
+		}
+		if (ok) {
+			buf_putc(out, '"');
+			buf_append(out, name.data, name.len);
+			buf_putc(out, '"');
+		}
+	}
+	buf_free(&name);
+	if (ok && (ps->p >= ps->end || *ps->p != ']'))
+		ok = fail(ps, "Missing ] in section");
+	if (ok)
+		buf_putc(out, *ps->p++);
+	return ok;
+}
+
+/* An atom, with two extensions from the fetch and flag grammar:
+ *   flag    = "\Answered" / ... / flag-keyword / flag-extension ; a leading "\" (and "\*")
+ *   section = after BODY, BODY.PEEK and the BINARY forms, "[" ... "]" with whatever it holds,
+ *             as in BODY[HEADER.FIELDS (From To)]<0.100>. */
+static bool parse_atom(struct parser *ps, buf *out)
+{
+	const char *name = ps->p;
+	const char *start = ps->p;
+	bool sectioned = false;
+	if (ps->p < ps->end && *ps->p == '\\')
+		ps->p++;
+	while (ps->p < ps->end && is_atom_char(*ps->p)) {
+		if (*ps->p == '[' && !sectioned && takes_section(name, (size_t)(ps->p - name))) {
+			buf_append(out, start, (size_t)(ps->p - start));
+			if (!parse_section(ps, out))
+				return false;
+			start = ps->p;
+			sectioned = true;
+		} else {
+			ps->p++;
+		}
+	}
+	buf_append(out, start, (size_t)(ps->p - start));
+	if (out->len == 0)
+		return fail(ps, "Expected an atom");
 	return true;
 }
 

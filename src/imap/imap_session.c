@@ -264,7 +264,7 @@ int imap_parse_flags(const struct imap_arg *args, size_t count, uint32_t *bits, 
 			return -1;
 		const char *f = args[i].str;
 		if (f[0] != '\\') {
-			if (strpbrk(f, "[]%*") != NULL)
+			if (strpbrk(f, "]%*") != NULL)
 				return -1;
 			if (!imap_has_keyword(keywords->data, f))
 				buf_printf(keywords, "%s%s", keywords->len > 0 ? " " : "", f);

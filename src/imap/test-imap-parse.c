@@ -70,6 +70,19 @@ static void test_parse(void **state)
 		{ "a X () (()) (a (b))\r\n", "a|X|() (()) (a (b))" },
 		{ "a X \"caf\xc3\xa9\"\r\n", "a|X|\"caf\xc3\xa9\"" },
 		{ "a X ]\r\n", "a|X|]" },
+		/* "[" is an atom character outside the fetch attributes that take a section */
+		{ "a STORE 1 +FLAGS ([Label] a[b)\r\n", "a|STORE|1 +FLAGS ([Label] a[b)" },
+		{ "a FETCH 1 (body[1.MIME] Binary.Peek[2] BINARY.SIZE[] RFC822[x)\r\n",
+		  "a|FETCH|1 (body[1.MIME] Binary.Peek[2] BINARY.SIZE[] RFC822[x)" },
+		/* header-fld-names as quoted strings and literals reach the section parser quoted */
+		{ "a FETCH 1 BODY[HEADER.FIELDS (\"From\" {2}\r\nTo X-A)]<0.9>\r\n",
+		  "a|FETCH|1 BODY[HEADER.FIELDS (\"From\" \"To\" X-A)]<0.9>" },
+		{ "a FETCH 1 BODY[HEADER.FIELDS ({3}\r\nA]B)]\r\n",
+		  "a|FETCH|1 BODY[HEADER.FIELDS (\"A]B\")]" },
+		{ "a FETCH 1 BODY[HEADER.FIELDS ({3}\r\nA B)]\r\n",
+		  "a|FETCH|!Bad header field name in section" },
+		{ "a FETCH 1 BODY[HEADER.FIELDS (\"A\\\\\")]\r\n",
+		  "a|FETCH|!Bad header field name in section" },
 		{ "a X \"\" \"\"\r\n", "a|X|\"\" \"\"" },
 		/* errors */
 		{ "\r\n", "-|-|!Missing tag" },

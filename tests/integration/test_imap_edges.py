@@ -2,7 +2,8 @@
 sequence sets of any length, a mailbox deleted under a session that has it selected, NUL
 octets (only BINARY carries them), commands that fail without side effects, INBOX in any case
 as a level above others, names no mailbox may have, LSUB's \\Noselect parents, message/global
-parts and OLDNAME when a name is normalized. Raw sockets, to see every response."""
+parts, OLDNAME when a name is normalized, header field names as strings and "[" in
+keywords. Raw sockets, to see every response."""
 import os
 import re
 import sys
@@ -144,3 +145,19 @@ def test_create_says_oldname_when_it_normalizes(mailbox):
     assert lines[-1] == "c OK CREATE completed"
     assert lines[0].startswith('* LIST () "/" {') and ' ("OLDNAME" ({' in lines[1], lines
     assert r.cmd("d", 'CREATE "Plain"') == ["d OK CREATE completed"]
+
+
+def test_header_field_names_as_strings_and_keywords_with_brackets(mailbox):
+    """header-fld-name is an astring, so a literal or a quoted string may name a field; "["
+    is an ATOM-CHAR, so a keyword may hold one (only "]" is a resp-special)."""
+    r = login(mailbox)
+    r.cmd("b", "SELECT INBOX")
+    lines = r.cmd("c", 'FETCH 1 BODY.PEEK[HEADER.FIELDS ({7+}\r\nSubject "From")]')
+    assert lines[0] == '* 1 FETCH (BODY[HEADER.FIELDS ("Subject" "From")] {40}', lines
+    assert lines[1:4] == ["Subject: one", "From: x@elsewhere.test", ""], lines
+    assert lines[-1] == "c OK FETCH completed", lines
+    assert r.cmd("d", 'FETCH 1 BODY.PEEK[HEADER.FIELDS ("Sub ject")]')[-1].startswith("d BAD")
+    assert r.cmd("e", "STORE 1 +FLAGS ([Label a[b)")[:-1] == [
+        "* 1 FETCH (FLAGS ([Label a[b))"]
+    assert r.cmd("f", "SEARCH KEYWORD [label")[0] == "* SEARCH 1"
+    assert r.cmd("g", "STORE 1 +FLAGS ([Label])")[-1].startswith("g BAD")
