@@ -252,3 +252,11 @@ int store_relax_sync(struct store *st, char **error_r)
 {
 	return db_exec(st, error_r, "PRAGMA synchronous=NORMAL", "") < 0 ? -1 : 0;
 }
+
+int store_cache_size(struct store *st, int kib, char **error_r)
+{
+	char *sql = xasprintf("PRAGMA cache_size=%d", -kib);
+	int r = db_exec(st, error_r, sql, "");
+	free(sql);
+	return r < 0 ? -1 : 0;
+}

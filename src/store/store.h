@@ -33,6 +33,9 @@ void store_close(struct store **st);
  * the event loop's connection, whose writes are flags, expunges and queue states; messages
  * are made durable by the committer's own connection, which keeps every commit fsync'd. */
 int store_relax_sync(struct store *st, char **error_r);
+
+/* Sets this connection's page cache to kib KiB (SQLite's default is 2 MiB). */
+int store_cache_size(struct store *st, int kib, char **error_r);
 /* True when the last failed call failed for lack of space (ENOSPC, SQLITE_FULL). */
 bool store_is_full(const struct store *st);
 const char *store_data_dir(const struct store *st);
