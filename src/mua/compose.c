@@ -173,25 +173,58 @@ static void write_base64_lines(buf *out, const char *data, size_t len)
 	}
 }
 
-/* filename="plain" or, for anything else, filename*=UTF-8''percent-encoded (RFC 2231 4). */
+/* True when enc (percent-encoded) may be cut at: not inside a %XX, nor before a %XX that
+ * continues a UTF-8 sequence (%80 to %BF), so every section decodes on its own. */
+static bool param_cut_ok(const buf *enc, size_t at)
+{
+	if (at >= enc->len)
+		return true;
+	if ((at >= 1 && enc->data[at - 1] == '%') || (at >= 2 && enc->data[at - 2] == '%'))
+		return false;
+	return !(enc->data[at] == '%' && strchr("89AB", enc->data[at + 1]) != NULL);
+}
+
+/* filename="plain" or, for anything else, filename*=UTF-8''percent-encoded (RFC 2231 4),
+ * cut when long into sections filename*0*=UTF-8''..., filename*1*=... (RFC 2231 3), each on
+ * a line of at most 78 octets. */
 static void write_filename_param(buf *out, const char *param, const char *name)
 {
-	bool plain = strlen(name) < 60;
+	const size_t line_max = 78;
+	bool plain = strlen(param) + strlen(name) + 5 <= line_max;
 	for (const char *p = name; *p && plain; p++)
 		plain = (unsigned char)*p >= ' ' && (unsigned char)*p < 0x7f && *p != '"' && *p != '\\';
 	if (plain) {
 		buf_printf(out, ";\r\n\t%s=\"%s\"", param, name);
 		return;
 	}
-	/* one line: a file name (255 octets at most) percent-encoded stays within 998 */
-	buf_printf(out, ";\r\n\t%s*=UTF-8''", param);
+	buf enc;
+	buf_init(&enc);
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
 		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
 		    strchr("!#$&+-.^_`|~", *p) != NULL)
-			buf_putc(out, (char)*p);
+			buf_putc(&enc, (char)*p);
 		else
-			buf_printf(out, "%%%02X", *p);
+			buf_printf(&enc, "%%%02X", *p);
 	}
+	if (strlen(param) + enc.len + 11 <= line_max) {
+		buf_printf(out, ";\r\n\t%s*=UTF-8''%s", param, enc.data);
+		buf_free(&enc);
+		return;
+	}
+	size_t at = 0;
+	for (unsigned section = 0; at < enc.len; section++) {
+		/* the line: tab, param*N*=, the charset in the first, the text, ";" */
+		char *head = xasprintf("%s*%u*=%s", param, section, section == 0 ? "UTF-8''" : "");
+		size_t n = line_max - strlen(head) - 2;
+		if (n > enc.len - at)
+			n = enc.len - at;
+		while (n > 3 && !param_cut_ok(&enc, at + n))
+			n--;
+		buf_printf(out, ";\r\n\t%s%.*s", head, (int)n, enc.data + at);
+		free(head);
+		at += n;
+	}
+	buf_free(&enc);
 }
 
 static void write_attachment(buf *out, const struct attachment *a)

@@ -95,6 +95,33 @@ static void test_compose_attachments(void **state)
 	buf_free(&data);
 }
 
+/* A long non-ASCII file name is cut into RFC 2231 sections of short lines, never inside a
+ * %XX, and reads back whole. */
+static void test_compose_long_filename(void **state)
+{
+	char name[256] = "";
+	while (strlen(name) + strlen("Ünïcödé-") < 240)
+		strcat(name, "Ünïcödé-");
+	strcat(name, ".txt");
+	struct attachment att = { name, "text/plain", "x", 1 };
+	struct compose c = { .from_addr = "zoe@example.test", .to = "john@example.test",
+			     .subject = "s", .text = "t\n", .text_len = 2, .attachments = &att,
+			     .attachment_count = 1, .date = 1795000000, .message_id = "<3@example.test>" };
+	buf m;
+	buf_init(&m);
+	compose_message(&c, &m);
+	assert_non_null(strstr(m.data, "\tfilename*0*=UTF-8''"));
+	assert_non_null(strstr(m.data, "\tfilename*5*="));
+	for (const char *line = m.data; *line != '\0'; line = strchr(line, '\n') + 1)
+		if (strchr(line, '\n') - line > 78)
+			fail_msg("long line: %.*s", (int)(strchr(line, '\n') - line), line);
+	struct rendered_attachment *list;
+	assert_int_equal(render_attachments(m.data, m.len, &list), 1);
+	assert_string_equal(list[0].filename, name);
+	render_attachments_free(list, 1);
+	buf_free(&m);
+}
+
 static void test_addresses(void **state)
 {
 	strlist l;
@@ -156,6 +183,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_compose_headers),
 		cmocka_unit_test(test_compose_attachments),
+		cmocka_unit_test(test_compose_long_filename),
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_render_rfc2231_and_html),
 		cmocka_unit_test(test_imap_reply),

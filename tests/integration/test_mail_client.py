@@ -176,6 +176,25 @@ def test_send_reply_reply_all_and_forward(people, tmp_path):
         assert b"$Forwarded" in data[0] and b"\\Answered" in data[0]
 
 
+def test_long_non_ascii_file_name(people, tmp_path):
+    """A name too long for one header line goes out in RFC 2231 sections (lines of at most 78
+    octets) and comes back whole, to the client and to Python's email package."""
+    inst, env = people
+    name = "Protokoll der Sitzung über die Änderungen des Haushaltsplans für 2027 – endgültige Fassung.pdf"
+    att = tmp_path / name
+    att.write_bytes(PDF)
+    mail(env["alice"], "send", "--to", "bob@example.test", "--subject", "Protokoll",
+         "--attach", str(att), input=b"anbei\n")
+    wait_list(env["bob"], 1)
+    assert f"[2] {name} (application/pdf" in out(env["bob"], "read", "1")
+    m = raw(env["bob"], 1)
+    assert [p.get_filename() for p in m.iter_attachments()] == [name]
+    assert "filename*1*=" in m.as_string()
+    lines = [l for l in mail(env["bob"], "read", "1", "--raw").stdout.split(b"\r\n") if b"name" in l]
+    assert len(lines) >= 6 and max(len(l) for l in lines) <= 78, lines
+    assert mail(env["bob"], "save", "1", name, "-").stdout == PDF
+
+
 def test_folders_flags_search_delete_spam_and_drafts(people):
     inst, env = people
     alice, bob = env["alice"], env["bob"]
