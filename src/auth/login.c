@@ -108,6 +108,11 @@ struct login_exchange *login_exchange_new(const char *mech, const struct login_e
 	return x;
 }
 
+const char *login_exchange_mechanism(const struct login_exchange *x)
+{
+	return sasl_mechanism(x->sasl);
+}
+
 void login_exchange_free(struct login_exchange **xp)
 {
 	struct login_exchange *x = *xp;

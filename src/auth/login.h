@@ -101,6 +101,8 @@ struct login_exchange;
 struct login_exchange *login_exchange_new(const char *mech, const struct login_env *env,
 					  const struct login_exchange_ops *ops, void *ctx);
 void login_exchange_free(struct login_exchange **x);
+/* The mechanism's name ("SCRAM-SHA-256"): static, so it outlives the exchange. */
+const char *login_exchange_mechanism(const struct login_exchange *x);
 /* The first step: the initial response given with the command (has_data), or none. */
 void login_exchange_start(struct login_exchange *x, bool has_data, const char *text, size_t len);
 /* A client's response line. */

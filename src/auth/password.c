@@ -10,7 +10,6 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stringprep.h>
@@ -64,33 +63,52 @@ static void wipe_prepared(char *prepared)
 	}
 }
 
-char *scram_sha256_credentials_salted(const char *password, const unsigned char *salt,
-				      size_t salt_len, unsigned iterations)
+/* OpenSSL fails these only when it cannot allocate; like xalloc, we abort then. */
+void scram_hmac(const unsigned char key[SCRAM_KEY_LEN], const void *data, size_t len,
+		unsigned char mac[SCRAM_KEY_LEN])
+{
+	if (!HMAC(EVP_sha256(), key, SCRAM_KEY_LEN, data, len, mac, NULL))
+		abort();
+}
+
+void scram_hash(const void *data, size_t len, unsigned char md[SCRAM_KEY_LEN])
+{
+	if (!EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL))
+		abort();
+}
+
+int scram_keys(const char *password, const unsigned char *salt, size_t salt_len,
+	       unsigned iterations, unsigned char client_key[SCRAM_KEY_LEN],
+	       unsigned char server_key[SCRAM_KEY_LEN])
 {
 	/* SaltedPassword := Hi(Normalize(password), salt, i); ClientKey := HMAC(SaltedPassword,
-	 * "Client Key"); StoredKey := H(ClientKey); ServerKey := HMAC(SaltedPassword, "Server Key").
-	 * Normalize is SASLprep for stored strings (RFC 5802 2.2, RFC 4013), as clients apply it.
-	 * A password SASLprep refuses (prohibited or unassigned characters) is used as its octets:
-	 * no conforming client can log in with it by SCRAM, but PLAIN and LOGIN still work. */
+	 * "Client Key"); ServerKey := HMAC(SaltedPassword, "Server Key"). Normalize is SASLprep
+	 * (RFC 5802 2.2, RFC 4013). A password SASLprep refuses (prohibited or unassigned
+	 * characters) is used as its octets: no conforming client can log in with it by SCRAM,
+	 * but PLAIN and LOGIN still work. */
 	char *prepared = NULL;
 	if (stringprep_profile(password, &prepared, "SASLprep", STRINGPREP_NO_UNASSIGNED) == STRINGPREP_OK)
 		password = prepared;
-	unsigned char salted[SHA256_DIGEST_LENGTH], client_key[SHA256_DIGEST_LENGTH],
-		stored_key[SHA256_DIGEST_LENGTH], server_key[SHA256_DIGEST_LENGTH];
-	unsigned int len = 0;
-	if (PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, (int)salt_len, (int)iterations,
-			      EVP_sha256(), sizeof(salted), salted) != 1 ||
-	    HMAC(EVP_sha256(), salted, sizeof(salted), (const unsigned char *)"Client Key", 10,
-		 client_key, &len) == NULL ||
-	    SHA256(client_key, sizeof(client_key), stored_key) == NULL ||
-	    HMAC(EVP_sha256(), salted, sizeof(salted), (const unsigned char *)"Server Key", 10,
-		 server_key, &len) == NULL) {
-		OPENSSL_cleanse(salted, sizeof(salted));
-		wipe_prepared(prepared);
-		return NULL;
-	}
+	unsigned char salted[SCRAM_KEY_LEN];
+	int ok = PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, (int)salt_len,
+				   (int)iterations, EVP_sha256(), sizeof(salted), salted);
 	wipe_prepared(prepared);
+	if (ok != 1)
+		return -1;
+	scram_hmac(salted, "Client Key", 10, client_key);
+	scram_hmac(salted, "Server Key", 10, server_key);
 	OPENSSL_cleanse(salted, sizeof(salted));
+	return 0;
+}
+
+char *scram_sha256_credentials_salted(const char *password, const unsigned char *salt,
+				      size_t salt_len, unsigned iterations)
+{
+	/* StoredKey := H(ClientKey): the server keeps that and ServerKey, never ClientKey. */
+	unsigned char client_key[SCRAM_KEY_LEN], stored_key[SCRAM_KEY_LEN], server_key[SCRAM_KEY_LEN];
+	if (scram_keys(password, salt, salt_len, iterations, client_key, server_key) < 0)
+		return NULL;
+	scram_hash(client_key, sizeof(client_key), stored_key);
 	OPENSSL_cleanse(client_key, sizeof(client_key));
 	buf out;
 	buf_init(&out);

@@ -12,8 +12,6 @@
 #include "core/base64.h"
 #include "core/xalloc.h"
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +24,6 @@
 #define SASL_MAX_NONCE 255    /* a client's SCRAM nonce; real clients send 24 to 48 */
 #define SASL_MAX_MESSAGE 4096 /* any one client message, SCRAM extensions included */
 
-#define SCRAM_KEY_LEN 32            /* SHA-256 output: StoredKey, ServerKey, proofs */
 #define SCRAM_MAX_SALT 64           /* decoded salt bytes accepted from stored credentials */
 #define SCRAM_FAKE_SALT_LEN 16      /* the salt length scram_sha256_credentials uses */
 #define SCRAM_MAX_ITER_DIGITS 9     /* keeps the iteration count far from overflow */
@@ -414,20 +411,6 @@ static enum sasl_result scram_client_first(struct sasl *s, const char *data, siz
 	return SASL_NEED_SCRAM;
 }
 
-/* OpenSSL fails these only when it cannot allocate; like xalloc, we abort then. */
-static void hmac_sha256(const unsigned char key[SCRAM_KEY_LEN], const void *data, size_t len,
-			unsigned char mac[SCRAM_KEY_LEN])
-{
-	if (!HMAC(EVP_sha256(), key, SCRAM_KEY_LEN, data, len, mac, NULL))
-		abort();
-}
-
-static void sha256(const void *data, size_t len, unsigned char md[SCRAM_KEY_LEN])
-{
-	if (!EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL))
-		abort();
-}
-
 /* Decodes base64 that must hold exactly SCRAM_KEY_LEN bytes into key. */
 static bool decode_key(const char *b64, size_t len, unsigned char key[SCRAM_KEY_LEN])
 {
@@ -489,7 +472,7 @@ static void scram_fake(struct sasl *s, unsigned long *iter_r, buf *salt)
 	unsigned char mac[SCRAM_KEY_LEN];
 	if (!CRYPTO_THREAD_run_once(&once, fake_secret_init))
 		abort();
-	hmac_sha256(fake_secret, s->username, strlen(s->username), mac);
+	scram_hmac(fake_secret, s->username, strlen(s->username), mac);
 	buf_clear(salt);
 	buf_append(salt, mac, SCRAM_FAKE_SALT_LEN);
 	*iter_r = SCRAM_ITERATIONS;
@@ -545,10 +528,10 @@ static bool scram_proof_ok(const struct sasl *s, const buf *auth_message,
 			   const unsigned char proof[SCRAM_KEY_LEN])
 {
 	unsigned char signature[SCRAM_KEY_LEN], client_key[SCRAM_KEY_LEN], stored[SCRAM_KEY_LEN];
-	hmac_sha256(s->stored_key, auth_message->data, auth_message->len, signature);
+	scram_hmac(s->stored_key, auth_message->data, auth_message->len, signature);
 	for (size_t i = 0; i < SCRAM_KEY_LEN; i++)
 		client_key[i] = proof[i] ^ signature[i];
-	sha256(client_key, sizeof(client_key), stored);
+	scram_hash(client_key, sizeof(client_key), stored);
 	bool ok = CRYPTO_memcmp(stored, s->stored_key, SCRAM_KEY_LEN) == 0;
 	OPENSSL_cleanse(signature, sizeof(signature));
 	OPENSSL_cleanse(client_key, sizeof(client_key));
@@ -615,13 +598,18 @@ static enum sasl_result scram_client_final(struct sasl *s, const char *data, siz
 	if (cbind_ok && nonce_ok && proof_ok && s->known_user) {
 		/* ServerSignature := HMAC(ServerKey, AuthMessage) */
 		unsigned char signature[SCRAM_KEY_LEN];
-		hmac_sha256(s->server_key, auth_message.data, auth_message.len, signature);
+		scram_hmac(s->server_key, auth_message.data, auth_message.len, signature);
 		buf_puts(out, "v=");
 		base64_encode(signature, sizeof(signature), out);
 		result = SASL_OK;
 	}
 	buf_free(&auth_message);
 	return result;
+}
+
+const char *sasl_mechanism(const struct sasl *s)
+{
+	return s->mech->name;
 }
 
 const char *sasl_username(const struct sasl *s)

@@ -49,6 +49,8 @@ enum sasl_result sasl_scram_credentials(struct sasl *s, const char *credentials,
  * exchange can be replayed byte for byte. Never call it in the server. */
 void sasl_scram_set_server_nonce_for_test(struct sasl *s, const char *nonce);
 
+/* The mechanism's name as servers offer it ("SCRAM-SHA-256"): static, for logs. */
+const char *sasl_mechanism(const struct sasl *s);
 /* The authentication identity, once known (NULL before). */
 const char *sasl_username(const struct sasl *s);
 /* The password given with PLAIN or LOGIN (NULL otherwise). */

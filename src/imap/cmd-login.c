@@ -180,11 +180,12 @@ static void auth_done(void *ctx, enum login_outcome outcome, const char *user_or
 		return;
 	}
 	char *user = user_or_null != NULL ? xstrdup(user_or_null) : NULL;
+	const char *mechanism = login_exchange_mechanism(s->auth);
 	login_exchange_free(&s->auth);
 	s->wait = IMAP_WAIT_NONE;
 	switch (outcome) {
 	case LOGIN_OK:
-		logged_in(s, user, "sasl");
+		logged_in(s, user, mechanism);
 		break;
 	case LOGIN_FAILED:
 		auth_failed(s, user);

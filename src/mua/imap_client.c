@@ -3,6 +3,7 @@
 #include "core/base64.h"
 #include "core/xalloc.h"
 #include "imap/imap_mutf7.h"
+#include "mua/sasl_client.h"
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -126,9 +127,45 @@ char *imap_mailbox_from_wire(const char *name)
 	return buf_steal(&utf8);
 }
 
-/* Reads responses until the one tagged tag; untagged ones go to fn. */
+/* A SASL exchange under way: the server's "+" challenges go to it. */
+struct sasl_run {
+	struct scram_client sc;
+	const char *user;
+	char *error; /* why the client gave up on the exchange */
+};
+
+/* Answers the challenge in a "+ base64" line; a challenge the exchange cannot take is
+ * cancelled with "*" (RFC 9051 6.2.2), which the server answers with BAD. -1 only when the
+ * connection fails. */
+static int answer_challenge(struct imap_client *c, struct sasl_run *run, const buf *line,
+			    char **error_r)
+{
+	const char *text = line->len >= 2 ? line->data + 2 : "";
+	buf challenge, answer;
+	buf_init(&challenge);
+	buf_init(&answer);
+	int r;
+	if (run->error == NULL && base64_decode(text, strlen(text), &challenge) < 0)
+		run->error = xstrdup("the server's SASL challenge is not base64");
+	if (run->error == NULL && scram_client_step(&run->sc, run->user, challenge.data,
+						    challenge.len, &answer, &run->error) == 0) {
+		buf encoded;
+		buf_init(&encoded);
+		base64_encode(answer.data, answer.len, &encoded);
+		buf_puts(&encoded, "\r\n");
+		r = net_write(c->net, encoded.data, encoded.len, error_r);
+		buf_free(&encoded);
+	} else {
+		r = net_write(c->net, "*\r\n", 3, error_r);
+	}
+	buf_free(&challenge);
+	buf_free(&answer);
+	return r;
+}
+
+/* Reads responses until the one tagged tag; untagged ones go to fn, challenges to run. */
 static int complete(struct imap_client *c, const char *tag, imap_untagged_fn *fn, void *arg,
-		    char **error_r)
+		    struct sasl_run *run, char **error_r)
 {
 	buf resp;
 	buf_init(&resp);
@@ -143,6 +180,11 @@ static int complete(struct imap_client *c, const char *tag, imap_untagged_fn *fn
 				*error_r = xasprintf("the IMAP server said: %s", rest);
 			}
 			break;
+		}
+		if (resp.data[0] == '+' && run != NULL) {
+			if (answer_challenge(c, run, &resp, error_r) < 0)
+				break;
+			continue;
 		}
 		if (resp.data[0] != '*')
 			continue;
@@ -159,11 +201,16 @@ static int complete(struct imap_client *c, const char *tag, imap_untagged_fn *fn
 	return status;
 }
 
+static void next_tag(struct imap_client *c, char tag[16])
+{
+	snprintf(tag, 16, "E%u", ++c->tag);
+}
+
 int imap_run(struct imap_client *c, struct imap_cmd *cmd, imap_untagged_fn *fn, void *arg,
 	     char **error_r)
 {
 	char tag[16];
-	snprintf(tag, sizeof(tag), "E%u", ++c->tag);
+	next_tag(c, tag);
 	if (net_printf(c->net, error_r, "%s ", tag) < 0)
 		return -1;
 	size_t sent = 0;
@@ -186,7 +233,7 @@ int imap_run(struct imap_client *c, struct imap_cmd *cmd, imap_untagged_fn *fn, 
 	if (net_write(c->net, cmd->text.data + sent, cmd->text.len - sent, error_r) < 0 ||
 	    net_write(c->net, "\r\n", 2, error_r) < 0)
 		return -1;
-	return complete(c, tag, fn, arg, error_r);
+	return complete(c, tag, fn, arg, NULL, error_r);
 }
 
 int imap_simple(struct imap_client *c, imap_untagged_fn *fn, void *arg, char **error_r,
@@ -203,8 +250,59 @@ int imap_simple(struct imap_client *c, imap_untagged_fn *fn, void *arg, char **e
 	return r;
 }
 
+static int login_refused(char **error_r)
+{
+	char *why = *error_r;
+	*error_r = xasprintf("login refused (check the address and password): %s", why);
+	free(why);
+	return -1;
+}
+
+/* AUTHENTICATE SCRAM-SHA-256, the client-first message as the initial response when the
+ * server takes one (SASL-IR), else in answer to its empty challenge. */
+static int authenticate_scram(struct imap_client *c, const char *user, const char *password,
+			      char **error_r)
+{
+	struct sasl_run run = { .user = user };
+	scram_client_init(&run.sc, password);
+	char tag[16];
+	next_tag(c, tag);
+	buf line;
+	buf_init(&line);
+	buf_printf(&line, "%s AUTHENTICATE SCRAM-SHA-256", tag);
+	if (imap_client_has(c, "SASL-IR")) {
+		buf first;
+		buf_init(&first);
+		scram_client_step(&run.sc, user, NULL, 0, &first, &run.error);
+		buf_putc(&line, ' ');
+		base64_encode(first.data, first.len, &line);
+		buf_free(&first);
+	}
+	buf_puts(&line, "\r\n");
+	int r = net_write(c->net, line.data, line.len, error_r);
+	buf_free(&line);
+	if (r == 0)
+		r = complete(c, tag, NULL, NULL, &run, error_r);
+	if (r == 0 && !scram_client_done(&run.sc) && run.error == NULL)
+		run.error = xstrdup("the server accepted the login without proving itself (SCRAM)");
+	if (run.error != NULL) {
+		if (r < 0)
+			free(*error_r);
+		*error_r = run.error;
+		r = -1;
+	}
+	scram_client_free(&run.sc);
+	return r;
+}
+
 static int login(struct imap_client *c, const char *user, const char *password, char **error_r)
 {
+	/* SCRAM when offered: the password stays here, and the server proves itself */
+	if (imap_client_has(c, "AUTH=SCRAM-SHA-256")) {
+		if (authenticate_scram(c, user, password, error_r) < 0)
+			return login_refused(error_r);
+		return imap_simple(c, NULL, NULL, error_r, "CAPABILITY");
+	}
 	struct imap_cmd cmd;
 	imap_cmd_init(&cmd);
 	if (imap_client_has(c, "AUTH=PLAIN")) {
@@ -233,12 +331,8 @@ static int login(struct imap_client *c, const char *user, const char *password, 
 	}
 	int r = imap_run(c, &cmd, NULL, NULL, error_r);
 	imap_cmd_free(&cmd);
-	if (r < 0) {
-		char *why = *error_r;
-		*error_r = xasprintf("login refused (check the address and password): %s", why);
-		free(why);
-		return -1;
-	}
+	if (r < 0)
+		return login_refused(error_r);
 	return imap_simple(c, NULL, NULL, error_r, "CAPABILITY");
 }
 

@@ -24,7 +24,8 @@ struct imap_cmd {
 };
 
 /* Connects (implicit TLS, or STARTTLS, which must then be offered) and logs in:
- * AUTHENTICATE PLAIN (with SASL-IR when offered), else LOGIN. NULL with *error_r. */
+ * AUTHENTICATE SCRAM-SHA-256 or PLAIN (with SASL-IR when offered), else LOGIN. NULL with
+ * *error_r. */
 struct imap_client *imap_client_open(const char *host, int port, bool implicit_tls, bool verify,
 				     const char *user, const char *password, char **error_r);
 /* LOGOUT and close. */

@@ -4,6 +4,7 @@
 #include "core/buf.h"
 #include "core/xalloc.h"
 #include "mua/net.h"
+#include "mua/sasl_client.h"
 #include "queue/smtp_reply.h"
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,68 @@ static void dot_stuff(const char *msg, size_t len, buf *out)
 	buf_puts(out, ".\r\n");
 }
 
+static const char login_step[] = "the login (check the address and password)";
+
+static int auth_plain(struct session *s, const struct smtp_account *a)
+{
+	buf plain, b64;
+	buf_init(&plain);
+	buf_init(&b64);
+	buf_putc(&plain, '\0');
+	buf_puts(&plain, a->user);
+	buf_putc(&plain, '\0');
+	buf_puts(&plain, a->password);
+	base64_encode(plain.data, plain.len, &b64);
+	int r = command(s, '2', login_step, "AUTH PLAIN ", b64.data);
+	buf_free(&plain);
+	buf_free(&b64);
+	return r;
+}
+
+/* AUTH SCRAM-SHA-256 with the client-first message as initial response; each 334 challenge
+ * answered, a challenge the exchange cannot take cancelled with "*" (RFC 4954 4); then 235,
+ * which counts only once the server has proved itself. */
+static int auth_scram(struct session *s, const struct smtp_account *a)
+{
+	struct scram_client sc;
+	scram_client_init(&sc, a->password);
+	buf msg, b64;
+	buf_init(&msg);
+	buf_init(&b64);
+	char *why = NULL;
+	scram_client_step(&sc, a->user, NULL, 0, &msg, &why);
+	base64_encode(msg.data, msg.len, &b64);
+	int r = command(s, '3', login_step, "AUTH SCRAM-SHA-256 ", b64.data);
+	while (r == 0 && s->reply.code == 334) {
+		buf_clear(&msg);
+		buf_clear(&b64);
+		buf challenge;
+		buf_init(&challenge);
+		bool ok = base64_decode(s->reply.text.data, s->reply.text.len, &challenge) == 0 &&
+			  scram_client_step(&sc, a->user, challenge.data, challenge.len, &msg, &why) == 0;
+		buf_free(&challenge);
+		if (!ok && why == NULL)
+			why = xstrdup("the server's SASL challenge is not base64");
+		if (ok)
+			base64_encode(msg.data, msg.len, &b64);
+		/* after the last challenge the reply is 235, else another 334 */
+		r = command(s, scram_client_done(&sc) ? '2' : '3', login_step, ok ? b64.data : "*", "");
+	}
+	if (r == 0 && !scram_client_done(&sc))
+		why = xstrdup("the server accepted the login without proving itself (SCRAM)");
+	if (why != NULL) {
+		if (r < 0)
+			free(*s->error_r);
+		*s->error_r = xasprintf("%s: %s", s->host, why);
+		free(why);
+		r = -1;
+	}
+	buf_free(&msg);
+	buf_free(&b64);
+	scram_client_free(&sc);
+	return r;
+}
+
 int smtp_submit(const struct smtp_account *a, const char *sender, const char *const *rcpts,
 		size_t count, const char *msg, size_t len, char **error_r)
 {
@@ -108,21 +171,16 @@ int smtp_submit(const struct smtp_account *a, const char *sender, const char *co
 		    ehlo(&s, &ext) < 0)
 			goto done;
 	}
-	if (!(ext.ext & SMTP_EXT_AUTH_PLAIN)) {
-		*error_r = xasprintf("%s offers no AUTH PLAIN for the password", a->host);
+	/* SCRAM when offered: the password stays here, and the server proves itself */
+	if (ext.ext & SMTP_EXT_AUTH_SCRAM_SHA_256) {
+		r = auth_scram(&s, a);
+	} else if (ext.ext & SMTP_EXT_AUTH_PLAIN) {
+		r = auth_plain(&s, a);
+	} else {
+		*error_r = xasprintf("%s offers neither AUTH SCRAM-SHA-256 nor PLAIN for the password",
+				     a->host);
 		goto done;
 	}
-	buf plain, b64;
-	buf_init(&plain);
-	buf_init(&b64);
-	buf_putc(&plain, '\0');
-	buf_puts(&plain, a->user);
-	buf_putc(&plain, '\0');
-	buf_puts(&plain, a->password);
-	base64_encode(plain.data, plain.len, &b64);
-	r = command(&s, '2', "the login (check the address and password)", "AUTH PLAIN ", b64.data);
-	buf_free(&plain);
-	buf_free(&b64);
 	if (r < 0)
 		goto done;
 	r = -1;

@@ -1,6 +1,7 @@
 /* The mail client's sending side: message submission (RFC 6409) over TLS (implicit, RFC
- * 8314, or STARTTLS, which must then be offered) with AUTH PLAIN (RFC 4954). Blocking;
- * the replies are read by queue/smtp_reply.c, the parser the server's outbound client uses. */
+ * 8314, or STARTTLS, which must then be offered) with AUTH SCRAM-SHA-256 when offered, else
+ * PLAIN (RFC 4954). Blocking; the replies are read by queue/smtp_reply.c, the parser the
+ * server's outbound client uses. */
 #ifndef ESTAFETA_MUA_SMTP_SUBMIT_H
 #define ESTAFETA_MUA_SMTP_SUBMIT_H
 #include <stdbool.h>

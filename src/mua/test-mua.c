@@ -3,11 +3,15 @@
  * attachments, HTML alternatives, forwarded messages, no Bcc, lines within 998 octets);
  * render.c numbers attachments as IMAP does and decodes RFC 2231 names; imap_reply.c reads
  * FETCH and LIST responses with literals and sections. */
+#include "auth/password.h"
+#include "auth/sasl.h"
+#include "core/xalloc.h"
 #include "mail/address_list.h"
 #include "mail/mime.h"
 #include "mua/compose.h"
 #include "mua/imap_reply.h"
 #include "mua/render.h"
+#include "mua/sasl_client.h"
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -122,6 +126,87 @@ static void test_compose_long_filename(void **state)
 	buf_free(&m);
 }
 
+/* Drives the client's SCRAM-SHA-256 against the server's (auth/sasl.c) with the credentials
+ * the server keeps for server_password. Returns the server's verdict on the proof, and in
+ * *client_r the client's verdict on the server's signature (after tamper flips one of its
+ * characters). */
+static enum sasl_result scram_exchange(const char *client_password, const char *server_password,
+				       bool tamper, int *client_r)
+{
+	const char *user = "zo\xc3\xab,=1@example.test"; /* "," and "=" go out as =2C and =3D */
+	struct scram_client sc;
+	scram_client_init(&sc, client_password);
+	struct sasl *srv = sasl_new("SCRAM-SHA-256");
+	buf to_server, to_client;
+	buf_init(&to_server);
+	buf_init(&to_client);
+	char *error = NULL;
+	assert_int_equal(scram_client_step(&sc, user, NULL, 0, &to_server, &error), 0);
+	assert_int_equal(sasl_step(srv, true, to_server.data, to_server.len, &to_client), SASL_NEED_SCRAM);
+	assert_string_equal(sasl_username(srv), user);
+	char *credentials = scram_sha256_credentials(server_password);
+	assert_int_equal(sasl_scram_credentials(srv, credentials, &to_client), SASL_CONTINUE);
+	free(credentials);
+	buf_clear(&to_server);
+	assert_int_equal(scram_client_step(&sc, user, to_client.data, to_client.len, &to_server, &error), 0);
+	assert_false(scram_client_done(&sc));
+	buf_clear(&to_client);
+	enum sasl_result verdict = sasl_step(srv, true, to_server.data, to_server.len, &to_client);
+	*client_r = 1;
+	if (verdict == SASL_OK) {
+		assert_true(to_client.len > 2 && memcmp(to_client.data, "v=", 2) == 0);
+		if (tamper)
+			to_client.data[5] = to_client.data[5] == 'A' ? 'B' : 'A';
+		buf_clear(&to_server);
+		*client_r = scram_client_step(&sc, user, to_client.data, to_client.len, &to_server, &error);
+		assert_int_equal(scram_client_done(&sc), *client_r == 0);
+		assert_true(*client_r == 0 ? error == NULL && to_server.len == 0 : error != NULL);
+	}
+	free(error);
+	buf_free(&to_server);
+	buf_free(&to_client);
+	sasl_free(&srv);
+	scram_client_free(&sc);
+	return verdict;
+}
+
+static void test_scram_client(void **state)
+{
+	int client;
+	assert_int_equal(scram_exchange("s\xc3\xa9" "cret pass", "s\xc3\xa9" "cret pass", false, &client), SASL_OK);
+	assert_int_equal(client, 0);
+	assert_int_equal(scram_exchange("wrong", "s\xc3\xa9" "cret pass", false, &client), SASL_FAIL);
+	/* a server that does not know the keys cannot sign: the client refuses it */
+	assert_int_equal(scram_exchange("pw", "pw", true, &client), SASL_OK);
+	assert_int_equal(client, -1);
+	/* server-first messages the client must refuse: another nonce, no salt, absurd work, a
+	 * mandatory extension, no part of the server's own; each is the text before the
+	 * client's nonce (NULL: none in it) and after it */
+	static const char *const bad[][2] = {
+		{ NULL, "r=other,s=c2FsdA==,i=4096" }, { "r=", ",i=4096" },
+		{ "r=", "srv,s=c2FsdA==,i=0" }, { "r=", "srv,s=c2FsdA==,i=99999999999" },
+		{ "m=ext,r=", "srv,s=c2FsdA==,i=4096" }, { "r=", ",s=c2FsdA==,i=4096" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct scram_client sc;
+		scram_client_init(&sc, "pw");
+		buf first, out;
+		buf_init(&first);
+		buf_init(&out);
+		char *error = NULL;
+		scram_client_step(&sc, "u", NULL, 0, &first, &error);
+		char *server_first = bad[i][0] == NULL ? xstrdup(bad[i][1])
+			: xasprintf("%s%s%s", bad[i][0], strstr(first.data, ",r=") + 3, bad[i][1]);
+		assert_int_equal(scram_client_step(&sc, "u", server_first, strlen(server_first), &out, &error), -1);
+		assert_non_null(error);
+		free(error);
+		free(server_first);
+		buf_free(&first);
+		buf_free(&out);
+		scram_client_free(&sc);
+	}
+}
+
 static void test_addresses(void **state)
 {
 	strlist l;
@@ -184,6 +269,7 @@ int main(void)
 		cmocka_unit_test(test_compose_headers),
 		cmocka_unit_test(test_compose_attachments),
 		cmocka_unit_test(test_compose_long_filename),
+		cmocka_unit_test(test_scram_client),
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_render_rfc2231_and_html),
 		cmocka_unit_test(test_imap_reply),

@@ -139,6 +139,8 @@ void smtp_ehlo_parse(const struct smtp_reply *r, struct smtp_ehlo *out)
 					e = eol;
 				if (keyword_is(q, (size_t)(e - q), "PLAIN"))
 					out->ext |= SMTP_EXT_AUTH_PLAIN;
+				if (keyword_is(q, (size_t)(e - q), "SCRAM-SHA-256"))
+					out->ext |= SMTP_EXT_AUTH_SCRAM_SHA_256;
 				q = e;
 			}
 		}

@@ -55,6 +55,7 @@ enum smtp_ext {
 	SMTP_EXT_CHUNKING = 1 << 6,
 	SMTP_EXT_AUTH_PLAIN = 1 << 7,
 	SMTP_EXT_ENHANCEDSTATUSCODES = 1 << 8,
+	SMTP_EXT_AUTH_SCRAM_SHA_256 = 1 << 9,
 };
 
 struct smtp_ehlo {

@@ -92,12 +92,12 @@ static void test_ehlo(void **state)
 	smtp_reply_init(&r);
 	assert_int_equal(feed_all(&r, "250-mx.b.test Hello client [127.0.0.1]\r\n250-PIPELINING\r\n"
 				      "250-size 10240000\r\n250-8BITMIME\r\n250-STARTTLS\r\n"
-				      "250-AUTH LOGIN PLAIN\r\n250-ENHANCEDSTATUSCODES\r\n"
+				      "250-AUTH LOGIN PLAIN SCRAM-SHA-256\r\n250-ENHANCEDSTATUSCODES\r\n"
 				      "250-DSN\r\n250-SMTPUTF8\r\n250 CHUNKING"), 1);
 	smtp_ehlo_parse(&r, &e);
 	assert_int_equal(e.ext, SMTP_EXT_PIPELINING | SMTP_EXT_SIZE | SMTP_EXT_8BITMIME |
 					SMTP_EXT_STARTTLS | SMTP_EXT_AUTH_PLAIN |
-					SMTP_EXT_ENHANCEDSTATUSCODES | SMTP_EXT_DSN |
+					SMTP_EXT_AUTH_SCRAM_SHA_256 | SMTP_EXT_ENHANCEDSTATUSCODES | SMTP_EXT_DSN |
 					SMTP_EXT_SMTPUTF8 | SMTP_EXT_CHUNKING);
 	assert_int_equal(e.size_max, 10240000);
 	smtp_reply_clear(&r);

@@ -29,7 +29,8 @@ static void auth_succeeded(struct smtp_session *s, const char *user)
 	s->user = xstrdup(a.address);
 	s->user_id = a.id;
 	account_clear(&a);
-	log_info("session=%s smtp auth user=%s", conn_id(s->conn), s->user);
+	log_info("session=%s smtp auth user=%s method=%s", conn_id(s->conn), s->user,
+		 login_exchange_mechanism(s->auth));
 	auth_end(s);
 	smtp_reply(s, "235 2.7.0 Authentication successful");
 }

@@ -123,6 +123,10 @@ def test_send_reply_reply_all_and_forward(people, tmp_path):
     assert max(len(l) for l in raw_bytes.split(b"\r\n")) <= 998 and all(b < 128 for b in lines)
     sent = listing(alice, "Sent")
     assert len(sent) == 1 and sent[0][2] == SUBJECT and sent[0][1] == "R"
+    # offered SCRAM, the client uses it on both sides: the password never crosses the wire
+    log = inst.read_log()
+    assert "imap login user=alice@example.test method=SCRAM-SHA-256" in log
+    assert "smtp auth user=alice@example.test method=SCRAM-SHA-256" in log
     original_id = m["Message-ID"]
 
     # bob replies: to Reply-To, "Re: " once, threaded, the original quoted
