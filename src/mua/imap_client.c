@@ -259,7 +259,8 @@ static int login_refused(char **error_r)
 }
 
 /* AUTHENTICATE SCRAM-SHA-256, the client-first message as the initial response when the
- * server takes one (SASL-IR), else in answer to its empty challenge. */
+ * server takes one (SASL-IR), else in answer to its empty challenge. -1 when the server
+ * refused, -2 when the client refused the server (malformed data, a wrong signature). */
 static int authenticate_scram(struct imap_client *c, const char *user, const char *password,
 			      char **error_r)
 {
@@ -289,7 +290,7 @@ static int authenticate_scram(struct imap_client *c, const char *user, const cha
 		if (r < 0)
 			free(*error_r);
 		*error_r = run.error;
-		r = -1;
+		r = -2;
 	}
 	scram_client_free(&run.sc);
 	return r;
@@ -297,11 +298,17 @@ static int authenticate_scram(struct imap_client *c, const char *user, const cha
 
 static int login(struct imap_client *c, const char *user, const char *password, char **error_r)
 {
-	/* SCRAM when offered: the password stays here, and the server proves itself */
+	/* SCRAM when offered: the password stays here, and the server proves itself. A server
+	 * may offer it without SCRAM keys for this account (a password kept as a hash SCRAM
+	 * cannot use), so its refusal leads on to PLAIN or LOGIN, as in Thunderbird; a server
+	 * the client refused is refused for good. */
 	if (imap_client_has(c, "AUTH=SCRAM-SHA-256")) {
-		if (authenticate_scram(c, user, password, error_r) < 0)
+		int r = authenticate_scram(c, user, password, error_r);
+		if (r == 0)
+			return imap_simple(c, NULL, NULL, error_r, "CAPABILITY");
+		if (r == -2)
 			return login_refused(error_r);
-		return imap_simple(c, NULL, NULL, error_r, "CAPABILITY");
+		xfree(error_r);
 	}
 	struct imap_cmd cmd;
 	imap_cmd_init(&cmd);

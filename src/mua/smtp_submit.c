@@ -109,7 +109,8 @@ static int auth_plain(struct session *s, const struct smtp_account *a)
 
 /* AUTH SCRAM-SHA-256 with the client-first message as initial response; each 334 challenge
  * answered, a challenge the exchange cannot take cancelled with "*" (RFC 4954 4); then 235,
- * which counts only once the server has proved itself. */
+ * which counts only once the server has proved itself. -1 when the server refused, -2 when
+ * the client refused the server. */
 static int auth_scram(struct session *s, const struct smtp_account *a)
 {
 	struct scram_client sc;
@@ -143,7 +144,7 @@ static int auth_scram(struct session *s, const struct smtp_account *a)
 			free(*s->error_r);
 		*s->error_r = xasprintf("%s: %s", s->host, why);
 		free(why);
-		r = -1;
+		r = -2;
 	}
 	buf_free(&msg);
 	buf_free(&b64);
@@ -171,12 +172,16 @@ int smtp_submit(const struct smtp_account *a, const char *sender, const char *co
 		    ehlo(&s, &ext) < 0)
 			goto done;
 	}
-	/* SCRAM when offered: the password stays here, and the server proves itself */
-	if (ext.ext & SMTP_EXT_AUTH_SCRAM_SHA_256) {
+	/* SCRAM when offered, else PLAIN, and PLAIN after a server's refusal of SCRAM: as for
+	 * IMAP (imap_client.c) */
+	bool scram = ext.ext & SMTP_EXT_AUTH_SCRAM_SHA_256;
+	if (scram)
 		r = auth_scram(&s, a);
-	} else if (ext.ext & SMTP_EXT_AUTH_PLAIN) {
+	if ((!scram || r == -1) && (ext.ext & SMTP_EXT_AUTH_PLAIN)) {
+		if (scram)
+			xfree(error_r);
 		r = auth_plain(&s, a);
-	} else {
+	} else if (!(ext.ext & (SMTP_EXT_AUTH_SCRAM_SHA_256 | SMTP_EXT_AUTH_PLAIN))) {
 		*error_r = xasprintf("%s offers neither AUTH SCRAM-SHA-256 nor PLAIN for the password",
 				     a->host);
 		goto done;

@@ -392,7 +392,8 @@ def test_against_dovecot_and_postfix(tmp_path):
     if not (os.path.exists("/usr/sbin/dovecot") and os.path.exists("/usr/sbin/postfix")):
         pytest.skip("dovecot-imapd and postfix are not installed")
     from thirdparty import ThirdParty
-    with ThirdParty(str(tmp_path)) as tp:
+    users = {"ann@other.test": "pw-ann-1", "bob@other.test": "pw-bob-1", "cat@other.test": "pw-cat-1"}
+    with ThirdParty(str(tmp_path), users=users, hashed_only={"cat@other.test"}) as tp:
         def env_other(user):
             e = dict(os.environ)
             e.update({"ESTAFETA_MAIL_ADDRESS": f"{user}@other.test", "ESTAFETA_MAIL_PASSWORD": tp.users[f"{user}@other.test"],
@@ -429,3 +430,18 @@ def test_against_dovecot_and_postfix(tmp_path):
         mail(bob, "draft", "--subject", "later", input=b"x\n")
         assert [r[2] for r in listing(bob, "Drafts")] == ["later"]
         assert [r[2] for r in listing_of(out(ann, "search", "subject:Re:"))] == ["Re: " + SUBJECT]
+        # SCRAM-SHA-256 with Dovecot and with Postfix (through Dovecot's SASL): each proved to
+        # the other; and where the server keeps no SCRAM keys (cat), PLAIN after its refusal
+        with open(tp.dovecot_log) as f:
+            assert "user=<ann@other.test>, method=SCRAM-SHA-256" in f.read()
+        cat = env_other("cat")
+        mail(cat, "send", "--to", "ann@other.test", "--subject", "from cat", input=b"miau\n")
+        tp.wait_for_message("ann@other.test", 2)
+        assert [r[2] for r in listing(cat, "Sent")] == ["from cat"]
+        with open(tp.dovecot_log) as f:
+            log = f.read()
+        assert "user=<cat@other.test>, method=PLAIN" in log
+        with open(tp.postfix_log) as f:
+            log = f.read()
+        assert "sasl_method=SCRAM-SHA-256, sasl_username=ann@other.test" in log
+        assert "sasl_method=PLAIN, sasl_username=cat@other.test" in log

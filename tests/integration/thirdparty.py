@@ -20,6 +20,8 @@ Postfix's and Dovecot's own users must reach the folders: when root_dir cannot b
 others (pytest's tmp_path is mode 0700) or is too long for Unix socket names, the servers run in a
 folder made under /tmp, removed when they stop; their logs are copied into root_dir then.
 """
+import base64
+import hashlib
 import os
 import pwd
 import grp
@@ -187,13 +189,16 @@ class ThirdParty:
     AUTH via Dovecot's auth socket), one domain, users with passwords; mail submitted to Postfix for
     users of the domain is delivered by Postfix's virtual(8) into the Maildirs Dovecot serves.
 
+    Logins take PLAIN, LOGIN and SCRAM-SHA-256; the users in hashed_only have their passwords
+    kept as salted SHA-256, from which no SCRAM login can be made (SCRAM offered, it fails).
+
     Attributes: imap_port, submission_port (127.0.0.1), domain, users ({address: password}),
     hostname (the servers' name, mx.DOMAIN, in the certificate with localhost and 127.0.0.1),
     cert_path (the self-signed certificate, PEM, to trust), dir (where the servers run),
     dovecot_log, postfix_log (their log files while they run)."""
 
     def __init__(self, root_dir, domain="other.test",
-                 users={"ann@other.test": "pw-ann-1", "bob@other.test": "pw-bob-1"}):
+                 users={"ann@other.test": "pw-ann-1", "bob@other.test": "pw-bob-1"}, hashed_only=()):
         for dep, pkg in ((DOVECOT, "dovecot-imapd"), ("/usr/lib/dovecot/imap", "dovecot-imapd"),
                          (POSTFIX, "postfix")):
             if not os.path.exists(dep):
@@ -201,6 +206,7 @@ class ThirdParty:
         self.root_dir = os.path.abspath(root_dir)
         self.domain = domain
         self.users = dict(users)
+        self.hashed_only = set(hashed_only)
         for address in self.users:
             if not address.endswith("@" + domain):
                 raise ValueError(f"{address} is not in {domain}")
@@ -302,7 +308,12 @@ class ThirdParty:
         passwd = os.path.join(dc, "passwd")
         with open(passwd, "w") as f:
             for address, password in self.users.items():
-                f.write(f"{address}:{{PLAIN}}{password}\n")
+                if address in self.hashed_only:
+                    salt = os.urandom(8)
+                    digest = hashlib.sha256(password.encode() + salt).digest()
+                    f.write(f"{address}:{{SSHA256}}{base64.b64encode(digest + salt).decode()}\n")
+                else:
+                    f.write(f"{address}:{{PLAIN}}{password}\n")
         # Read by Dovecot's auth process, which runs as its internal user.
         internal = pwd.getpwnam("dovecot")
         os.chown(passwd, 0, internal.pw_gid)
@@ -323,7 +334,7 @@ ssl_cert = <{self.cert_path}
 ssl_key = <{self._key_path}
 {f"ssl_dh = <{dh}" if os.path.exists(dh) else ""}
 disable_plaintext_auth = yes
-auth_mechanisms = plain login
+auth_mechanisms = plain login scram-sha-256
 # A wrong password is answered at once, and does not slow down the next logins from 127.0.0.1
 # (the auth penalty, below): tests try wrong passwords on purpose.
 auth_failure_delay = 0
