@@ -190,15 +190,10 @@ static int open_database(struct store *st, const char *path, char **error_r)
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
 	/* WAL lets readers go on while the commit thread writes; synchronous=FULL makes every
-	 * COMMIT durable before it returns, which is what a 250 after DATA promises. Reads go
-	 * through a memory map of the file (up to 1 GiB; writes still use write(2)): a SELECT
-	 * of a 100,000-message mailbox no longer copies every page with pread, 313 ms -> 231 ms
-	 * in bench/imap.sh, and SEARCH 75 -> 42 ms. The file never shrinks (no VACUUM), so the
-	 * map never points past its end. */
+	 * COMMIT durable before it returns, which is what a 250 after DATA promises. */
 	char *msg = NULL;
 	if (sqlite3_exec(st->db,
-			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
-			 "PRAGMA mmap_size=1073741824;",
+			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
 			 NULL, NULL, &msg) != SQLITE_OK) {
 		*error_r = xasprintf("cannot set up database %s: %s", path, msg);
 		sqlite3_free(msg);
