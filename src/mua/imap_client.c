@@ -259,10 +259,9 @@ static int login_refused(char **error_r)
 }
 
 /* AUTHENTICATE SCRAM-SHA-256, the client-first message as the initial response when the
- * server takes one (SASL-IR), else in answer to its empty challenge. -1 when the server
- * refused, -2 when the client refused the server (malformed data, a wrong signature). */
-static int authenticate_scram(struct imap_client *c, const char *user, const char *password,
-			      char **error_r)
+ * server takes one (SASL-IR), else in answer to its empty challenge. */
+static enum scram_outcome authenticate_scram(struct imap_client *c, const char *user,
+					     const char *password, char **error_r)
 {
 	struct sasl_run run = { .user = user };
 	scram_client_init(&run.sc, password);
@@ -290,7 +289,9 @@ static int authenticate_scram(struct imap_client *c, const char *user, const cha
 		if (r < 0)
 			free(*error_r);
 		*error_r = run.error;
-		r = -2;
+		r = SCRAM_UNPROVEN;
+	} else if (r < 0) {
+		r = scram_client_refusal(&run.sc);
 	}
 	scram_client_free(&run.sc);
 	return r;
@@ -300,13 +301,15 @@ static int login(struct imap_client *c, const char *user, const char *password, 
 {
 	/* SCRAM when offered: the password stays here, and the server proves itself. A server
 	 * may offer it without SCRAM keys for this account (a password kept as a hash SCRAM
-	 * cannot use), so its refusal leads on to PLAIN or LOGIN, as in Thunderbird; a server
-	 * the client refused is refused for good. */
+	 * cannot use) and refuse the first message: then PLAIN or LOGIN. A refusal of the
+	 * proof (a wrong password) is final, as is the client's refusal of the server. */
 	if (imap_client_has(c, "AUTH=SCRAM-SHA-256")) {
-		int r = authenticate_scram(c, user, password, error_r);
-		if (r == 0)
+		enum scram_outcome r = authenticate_scram(c, user, password, error_r);
+		if (r == SCRAM_OK)
 			return imap_simple(c, NULL, NULL, error_r, "CAPABILITY");
-		if (r == -2)
+		if (r == SCRAM_UNPROVEN)
+			return -1;
+		if (r == SCRAM_REFUSED)
 			return login_refused(error_r);
 		xfree(error_r);
 	}

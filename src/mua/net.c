@@ -142,10 +142,19 @@ static int fill(struct net *n, char **error_r)
 	return 0;
 }
 
+/* The longest line read (literals are read apart): a SEARCH answer for every message of a
+ * big mailbox is a few octets per message; more is a broken or hostile server. */
+#define NET_LINE_MAX (64 * 1024 * 1024)
+
 int net_read_line(struct net *n, buf *line, char **error_r)
 {
 	buf_clear(line);
 	for (;;) {
+		if (line->len > NET_LINE_MAX) {
+			*error_r = xasprintf("%s sent a line of more than %d MiB", n->host,
+					     NET_LINE_MAX / (1024 * 1024));
+			return -1;
+		}
 		char *lf = memchr(n->in + n->in_start, '\n', n->in_end - n->in_start);
 		size_t take = lf != NULL ? (size_t)(lf - (n->in + n->in_start)) + 1 : n->in_end - n->in_start;
 		buf_append(line, n->in + n->in_start, take);

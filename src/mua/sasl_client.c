@@ -9,6 +9,7 @@
 
 #define NONCE_BYTES 18            /* 24 base64 characters, as common clients send */
 #define MAX_ITERATIONS 10000000   /* a hostile server could ask for hours of work */
+#define MAX_MESSAGE 4096          /* a server message, as the server side bounds a client's */
 
 void scram_client_init(struct scram_client *sc, const char *password)
 {
@@ -26,6 +27,11 @@ void scram_client_free(struct scram_client *sc)
 bool scram_client_done(const struct scram_client *sc)
 {
 	return sc->step == 3;
+}
+
+enum scram_outcome scram_client_refusal(const struct scram_client *sc)
+{
+	return sc->step <= 1 ? SCRAM_REFUSED_AT_ONCE : SCRAM_REFUSED;
 }
 
 /* saslname: "=" and "," written as "=3D" and "=2C" (RFC 5802 5.1). */
@@ -58,10 +64,31 @@ static int client_first(struct scram_client *sc, const char *user, buf *out)
 	buf_puts(&sc->auth_message, "n=");
 	put_saslname(&sc->auth_message, user);
 	buf_puts(&sc->auth_message, ",r=");
-	base64_encode(raw, sizeof(raw), &sc->auth_message);
+	if (sc->nonce_for_test != NULL)
+		buf_puts(&sc->auth_message, sc->nonce_for_test);
+	else
+		base64_encode(raw, sizeof(raw), &sc->auth_message);
 	buf_puts(out, "n,,");
 	buf_append(out, sc->auth_message.data, sc->auth_message.len);
 	return 0;
+}
+
+/* True when the len octets at s are digits, the first not 0. */
+static bool positive_number(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return len > 0 && s[0] != '0';
+}
+
+/* printable = %x21-2B / %x2D-7E: "," ends the attribute already (RFC 5802 7) */
+static bool printable(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] < 0x21 || s[i] > 0x7e)
+			return false;
+	return true;
 }
 
 static int client_final(struct scram_client *sc, const char *msg, buf *out, char **error_r)
@@ -71,13 +98,15 @@ static int client_final(struct scram_client *sc, const char *msg, buf *out, char
 	const char *salt64 = attribute(msg, 1, 's', &salt_len);
 	const char *iter = attribute(msg, 2, 'i', &iter_len);
 	const char *mine = strstr(sc->auth_message.data, ",r=") + 3;
-	char *end = NULL;
-	unsigned long iterations = iter != NULL ? strtoul(iter, &end, 10) : 0;
+	/* at most 8 digits: MAX_ITERATIONS has 8 */
+	unsigned long iterations = iter != NULL && iter_len <= 8 && positive_number(iter, iter_len)
+					   ? strtoul(iter, NULL, 10)
+					   : 0;
 	buf salt;
 	buf_init(&salt);
-	if (nonce == NULL || salt64 == NULL || iter == NULL || end != iter + iter_len ||
-	    iterations == 0 || iterations > MAX_ITERATIONS || nonce_len <= strlen(mine) ||
-	    strncmp(nonce, mine, strlen(mine)) != 0 || base64_decode(salt64, salt_len, &salt) < 0 ||
+	if (nonce == NULL || salt64 == NULL || iterations == 0 || iterations > MAX_ITERATIONS ||
+	    nonce_len <= strlen(mine) || strncmp(nonce, mine, strlen(mine)) != 0 ||
+	    !printable(nonce, nonce_len) || base64_decode(salt64, salt_len, &salt) < 0 ||
 	    salt.len == 0) {
 		buf_free(&salt);
 		*error_r = xstrdup("the server's SCRAM challenge is malformed");
@@ -131,9 +160,11 @@ int scram_client_step(struct scram_client *sc, const char *user, const char *cha
 		      size_t len, buf *out, char **error_r)
 {
 	/* the server's messages are printable text; one with a NUL in it is malformed */
-	char *msg = xstrndup(challenge != NULL ? challenge : "", len);
+	char *msg = xstrndup(challenge != NULL ? challenge : "", len > MAX_MESSAGE ? 0 : len);
 	int r = -1;
-	if (strlen(msg) != len)
+	if (len > MAX_MESSAGE)
+		*error_r = xstrdup("the server's SCRAM message is too long");
+	else if (strlen(msg) != len)
 		*error_r = xstrdup("the server's SCRAM message holds a NUL");
 	else if (sc->step == 0)
 		r = client_first(sc, user, out);

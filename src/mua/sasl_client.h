@@ -15,6 +15,7 @@
 
 struct scram_client {
 	const char *password;
+	const char *nonce_for_test; /* tests only: the client nonce, for RFC 7677's example */
 	unsigned step;     /* messages sent so far */
 	buf auth_message;  /* client-first-bare "," server-first "," client-final-without-proof */
 	unsigned char server_signature[SCRAM_KEY_LEN];
@@ -30,4 +31,15 @@ int scram_client_step(struct scram_client *sc, const char *user, const char *cha
 		      size_t len, buf *out, char **error_r);
 /* True once the server has proved itself (server-final verified). */
 bool scram_client_done(const struct scram_client *sc);
+
+/* How a SCRAM login ended, for IMAP and SMTP alike. */
+enum scram_outcome {
+	SCRAM_OK = 0,
+	SCRAM_REFUSED = -1,         /* after the proof: a wrong password; final */
+	SCRAM_REFUSED_AT_ONCE = -2, /* at the first message: the server may keep no SCRAM keys
+				     * for the account, so PLAIN may still work */
+	SCRAM_UNPROVEN = -3,        /* the client refused the server (bad data or signature) */
+};
+/* The outcome of a refusal by the server, by how far the exchange had come. */
+enum scram_outcome scram_client_refusal(const struct scram_client *sc);
 #endif

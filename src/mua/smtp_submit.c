@@ -109,9 +109,8 @@ static int auth_plain(struct session *s, const struct smtp_account *a)
 
 /* AUTH SCRAM-SHA-256 with the client-first message as initial response; each 334 challenge
  * answered, a challenge the exchange cannot take cancelled with "*" (RFC 4954 4); then 235,
- * which counts only once the server has proved itself. -1 when the server refused, -2 when
- * the client refused the server. */
-static int auth_scram(struct session *s, const struct smtp_account *a)
+ * which counts only once the server has proved itself. */
+static enum scram_outcome auth_scram(struct session *s, const struct smtp_account *a)
 {
 	struct scram_client sc;
 	scram_client_init(&sc, a->password);
@@ -122,7 +121,7 @@ static int auth_scram(struct session *s, const struct smtp_account *a)
 	scram_client_step(&sc, a->user, NULL, 0, &msg, &why);
 	base64_encode(msg.data, msg.len, &b64);
 	int r = command(s, '3', login_step, "AUTH SCRAM-SHA-256 ", b64.data);
-	while (r == 0 && s->reply.code == 334) {
+	while (r == 0 && s->reply.code == 334 && why == NULL) {
 		buf_clear(&msg);
 		buf_clear(&b64);
 		buf challenge;
@@ -137,14 +136,18 @@ static int auth_scram(struct session *s, const struct smtp_account *a)
 		/* after the last challenge the reply is 235, else another 334 */
 		r = command(s, scram_client_done(&sc) ? '2' : '3', login_step, ok ? b64.data : "*", "");
 	}
-	if (r == 0 && !scram_client_done(&sc))
+	/* a 2xx before the server's signature is checked (RFC 4954 4 has no success data:
+	 * server-final must come as a 334), whether or not it was the reply expected */
+	if (why == NULL && s->reply.code / 100 == 2 && !scram_client_done(&sc))
 		why = xstrdup("the server accepted the login without proving itself (SCRAM)");
 	if (why != NULL) {
 		if (r < 0)
 			free(*s->error_r);
 		*s->error_r = xasprintf("%s: %s", s->host, why);
 		free(why);
-		r = -2;
+		r = SCRAM_UNPROVEN;
+	} else if (r < 0) {
+		r = scram_client_refusal(&sc);
 	}
 	buf_free(&msg);
 	buf_free(&b64);
@@ -172,12 +175,12 @@ int smtp_submit(const struct smtp_account *a, const char *sender, const char *co
 		    ehlo(&s, &ext) < 0)
 			goto done;
 	}
-	/* SCRAM when offered, else PLAIN, and PLAIN after a server's refusal of SCRAM: as for
-	 * IMAP (imap_client.c) */
+	/* SCRAM when offered, else PLAIN, and PLAIN when SCRAM's first message is refused: as
+	 * for IMAP (imap_client.c) */
 	bool scram = ext.ext & SMTP_EXT_AUTH_SCRAM_SHA_256;
 	if (scram)
 		r = auth_scram(&s, a);
-	if ((!scram || r == -1) && (ext.ext & SMTP_EXT_AUTH_PLAIN)) {
+	if ((!scram || r == SCRAM_REFUSED_AT_ONCE) && (ext.ext & SMTP_EXT_AUTH_PLAIN)) {
 		if (scram)
 			xfree(error_r);
 		r = auth_plain(&s, a);

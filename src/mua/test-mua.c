@@ -170,6 +170,31 @@ static enum sasl_result scram_exchange(const char *client_password, const char *
 	return verdict;
 }
 
+/* RFC 7677 section 3's example, octet for octet: user "user", password "pencil". */
+static void test_scram_client_rfc7677(void **state)
+{
+	struct scram_client sc;
+	scram_client_init(&sc, "pencil");
+	sc.nonce_for_test = "rOprNGfwEbeRWgbNEkqO";
+	buf out;
+	buf_init(&out);
+	char *error = NULL;
+	assert_int_equal(scram_client_step(&sc, "user", NULL, 0, &out, &error), 0);
+	assert_string_equal(out.data, "n,,n=user,r=rOprNGfwEbeRWgbNEkqO");
+	const char *server_first = "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+				   "s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
+	buf_clear(&out);
+	assert_int_equal(scram_client_step(&sc, "user", server_first, strlen(server_first), &out, &error), 0);
+	assert_string_equal(out.data, "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+				      "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=");
+	const char *server_final = "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=";
+	buf_clear(&out);
+	assert_int_equal(scram_client_step(&sc, "user", server_final, strlen(server_final), &out, &error), 0);
+	assert_true(scram_client_done(&sc) && out.len == 0);
+	buf_free(&out);
+	scram_client_free(&sc);
+}
+
 static void test_scram_client(void **state)
 {
 	int client;
@@ -183,9 +208,10 @@ static void test_scram_client(void **state)
 	 * mandatory extension, no part of the server's own; each is the text before the
 	 * client's nonce (NULL: none in it) and after it */
 	static const char *const bad[][2] = {
-		{ NULL, "r=other,s=c2FsdA==,i=4096" }, { "r=", ",i=4096" },
+		{ NULL, "r=other,s=c2FsdA==,i=4096" }, { "r=", "srv,i=4096" },
 		{ "r=", "srv,s=c2FsdA==,i=0" }, { "r=", "srv,s=c2FsdA==,i=99999999999" },
 		{ "m=ext,r=", "srv,s=c2FsdA==,i=4096" }, { "r=", ",s=c2FsdA==,i=4096" },
+		{ "r=", "srv,s=c2FsdA==,i= 4096" }, { "r=", "sr\x01v,s=c2FsdA==,i=4096" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct scram_client sc;
@@ -269,6 +295,7 @@ int main(void)
 		cmocka_unit_test(test_compose_headers),
 		cmocka_unit_test(test_compose_attachments),
 		cmocka_unit_test(test_compose_long_filename),
+		cmocka_unit_test(test_scram_client_rfc7677),
 		cmocka_unit_test(test_scram_client),
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_render_rfc2231_and_html),
