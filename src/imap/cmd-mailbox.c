@@ -657,7 +657,8 @@ void imap_cmd_subscribe(struct imap_session *s, const struct imap_cmd *cmd)
 	char *error = NULL;
 	bool subscribe = cmd->name[0] == 'S';
 	int r = store_folder_subscribe(s->server->store, s->user_id, name, subscribe, &error);
-	/* RFC 9051 6.3.8: unsubscribing what is not subscribed is no error */
+	/* 0: no such mailbox. RFC 9051 6.3.8 lets a name be unsubscribed whether or not a
+	 * mailbox has it, so UNSUBSCRIBE is OK there; SUBSCRIBE is not */
 	answer(s, cmd, r == 0 && !subscribe ? 1 : r, error, "[NONEXISTENT] No such mailbox");
 	free(name);
 }

@@ -96,9 +96,10 @@ struct imap_seqset {
 	struct imap_range *ranges;
 	size_t count;
 };
-/* The ranges a sequence set may hold: the grammar sets no bound, a line of 8192 octets holds
- * up to 4096, and this leaves room for sets sent as literals while bounding the memory. */
-#define IMAP_SEQSET_MAX_RANGES 65536
+/* The ranges a sequence set may hold: the grammar sets no bound, and a command line of 8192
+ * octets (a set is never a literal) holds at most 4096 ("1,1,..."), so no set a client can
+ * send is refused; the bound is for the memory. */
+#define IMAP_SEQSET_MAX_RANGES 4096
 /* sequence-set = (seq-number / seq-range) *("," sequence-set). Returns 0, or -1 for bad syntax
  * or more than max_ranges ranges. Each range comes out with lo <= hi. */
 int imap_seqset_parse(const char *s, size_t max_ranges, struct imap_seqset *out);

@@ -248,6 +248,19 @@ static void test_seqset(void **state)
 	assert_false(imap_seqset_contains(&set, 10));
 	imap_seqset_free(&set);
 
+	/* out of order, overlapping, adjacent and reversed ranges are sorted and merged */
+	assert_int_equal(imap_seqset_parse("7,12:10,1:3,2:5,*,6", 10, &set), 0);
+	imap_seqset_resolve(&set, 20);
+	assert_int_equal(set.count, 3); /* 1:7, 10:12, 20 */
+	assert_int_equal(set.ranges[0].lo, 1);
+	assert_int_equal(set.ranges[0].hi, 7);
+	assert_int_equal(set.ranges[1].lo, 10);
+	assert_int_equal(set.ranges[1].hi, 12);
+	assert_int_equal(set.ranges[2].lo, 20);
+	for (uint32_t n = 1; n <= 21; n++)
+		assert_int_equal(imap_seqset_contains(&set, n), n <= 7 || (n >= 10 && n <= 12) || n == 20);
+	imap_seqset_free(&set);
+
 	assert_int_equal(imap_seqset_parse("5:2", 10, &set), 0);
 	assert_int_equal(set.ranges[0].lo, 2);
 	assert_int_equal(set.ranges[0].hi, 5);

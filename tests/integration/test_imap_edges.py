@@ -143,7 +143,11 @@ def test_create_says_oldname_when_it_normalizes(mailbox):
     r.send(b"c CREATE {%d+}\r\n" % len(nfd) + nfd + b"\r\n")
     lines = r.until("c")
     assert lines[-1] == "c OK CREATE completed"
-    assert lines[0].startswith('* LIST () "/" {') and ' ("OLDNAME" ({' in lines[1], lines
+    # the name stored (NFC) in the LIST, the one the client gave (NFD) as its OLDNAME
+    nfc = unicodedata.normalize("NFC", "R\u00e9sum\u00e9").encode()
+    assert lines[0] == '* LIST () "/" {%d}' % len(nfc), lines
+    assert lines[1] == '%s ("OLDNAME" ({%d}' % (nfc.decode(), len(nfd)), lines
+    assert lines[2] == nfd.decode() + "))", lines
     assert r.cmd("d", 'CREATE "Plain"') == ["d OK CREATE completed"]
 
 
