@@ -607,6 +607,19 @@ static enum sasl_result scram_client_final(struct sasl *s, const char *data, siz
 	return result;
 }
 
+void sasl_plain_response(const char *user, const char *password, buf *out)
+{
+	buf plain;
+	buf_init(&plain);
+	buf_putc(&plain, '\0');
+	buf_puts(&plain, user);
+	buf_putc(&plain, '\0');
+	buf_puts(&plain, password);
+	base64_encode(plain.data, plain.len, out);
+	OPENSSL_cleanse(plain.data, plain.len);
+	buf_free(&plain);
+}
+
 const char *sasl_mechanism(const struct sasl *s)
 {
 	return s->mech->name;

@@ -49,6 +49,10 @@ enum sasl_result sasl_scram_credentials(struct sasl *s, const char *credentials,
  * exchange can be replayed byte for byte. Never call it in the server. */
 void sasl_scram_set_server_nonce_for_test(struct sasl *s, const char *nonce);
 
+/* For clients (outbound relay, the mail client): PLAIN's response, RFC 4616 2 message =
+ * [authzid] UTF8NUL authcid UTF8NUL passwd without authzid, base64-encoded onto out. */
+void sasl_plain_response(const char *user, const char *password, buf *out);
+
 /* The mechanism's name as servers offer it ("SCRAM-SHA-256"): static, for logs. */
 const char *sasl_mechanism(const struct sasl *s);
 /* The authentication identity, once known (NULL before). */

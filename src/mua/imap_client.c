@@ -3,6 +3,7 @@
 #include "core/base64.h"
 #include "core/xalloc.h"
 #include "imap/imap_mutf7.h"
+#include "auth/sasl.h"
 #include "mua/sasl_client.h"
 #include <ctype.h>
 #include <stdarg.h>
@@ -316,23 +317,15 @@ static int login(struct imap_client *c, const char *user, const char *password, 
 	struct imap_cmd cmd;
 	imap_cmd_init(&cmd);
 	if (imap_client_has(c, "AUTH=PLAIN")) {
-		buf plain;
-		buf_init(&plain);
-		buf_putc(&plain, '\0');
-		buf_puts(&plain, user);
-		buf_putc(&plain, '\0');
-		buf_puts(&plain, password);
 		imap_cmd_raw(&cmd, "AUTHENTICATE PLAIN");
 		if (imap_client_has(c, "SASL-IR")) {
 			buf_putc(&cmd.text, ' ');
-			base64_encode(plain.data, plain.len, &cmd.text);
 		} else {
 			/* the response follows the server's empty challenge */
 			cmd.waits[cmd.wait_count++] = cmd.text.len + 2;
 			buf_puts(&cmd.text, "\r\n");
-			base64_encode(plain.data, plain.len, &cmd.text);
 		}
-		buf_free(&plain);
+		sasl_plain_response(user, password, &cmd.text);
 	} else {
 		imap_cmd_raw(&cmd, "LOGIN ");
 		imap_cmd_string(c, &cmd, user, strlen(user));

@@ -3,6 +3,7 @@
 #include "core/base64.h"
 #include "core/buf.h"
 #include "core/xalloc.h"
+#include "auth/sasl.h"
 #include "mua/net.h"
 #include "mua/sasl_client.h"
 #include "queue/smtp_reply.h"
@@ -93,16 +94,10 @@ static const char login_step[] = "the login (check the address and password)";
 
 static int auth_plain(struct session *s, const struct smtp_account *a)
 {
-	buf plain, b64;
-	buf_init(&plain);
+	buf b64;
 	buf_init(&b64);
-	buf_putc(&plain, '\0');
-	buf_puts(&plain, a->user);
-	buf_putc(&plain, '\0');
-	buf_puts(&plain, a->password);
-	base64_encode(plain.data, plain.len, &b64);
+	sasl_plain_response(a->user, a->password, &b64);
 	int r = command(s, '2', login_step, "AUTH PLAIN ", b64.data);
-	buf_free(&plain);
 	buf_free(&b64);
 	return r;
 }

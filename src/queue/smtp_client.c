@@ -6,7 +6,7 @@
  * client writes MAIL, every RCPT and DATA (or BDAT with the body) at once and matches the
  * replies in order (RFC 2920 3.1); without it, one command per reply. */
 #include "queue/smtp_client.h"
-#include "core/base64.h"
+#include "auth/sasl.h"
 #include "core/conn.h"
 #include "core/log.h"
 #include "mail/downgrade.h"
@@ -454,17 +454,10 @@ static void session_ready(struct smtp_client *c)
 			target_failed(c, 451, "the relayhost offers no AUTH PLAIN over TLS");
 			return;
 		}
-		/* RFC 4616 2: message = [authzid] UTF8NUL authcid UTF8NUL passwd */
-		buf plain, b64;
-		buf_init(&plain);
+		buf b64;
 		buf_init(&b64);
-		buf_putc(&plain, '\0');
-		buf_puts(&plain, c->p.auth_user);
-		buf_putc(&plain, '\0');
-		buf_puts(&plain, c->p.auth_pass != NULL ? c->p.auth_pass : "");
-		base64_encode(plain.data, plain.len, &b64);
+		sasl_plain_response(c->p.auth_user, c->p.auth_pass != NULL ? c->p.auth_pass : "", &b64);
 		conn_printf(c->conn, "AUTH PLAIN %s\r\n", b64.data);
-		buf_free(&plain);
 		buf_free(&b64);
 		c->state = ST_AUTH;
 		return;
