@@ -63,6 +63,7 @@ TEST_BUILD = build/test
 TEST_FLAGS = BUILD=$(TEST_BUILD) OPT="-O1 -g -fno-omit-frame-pointer" \
              SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 test: deps-test
+	@/usr/bin/python3 scripts/check-test-deps.py
 	@$(MAKE) --no-print-directory $(TEST_FLAGS) $(TEST_BUILD)/estafeta test-binaries
 	@$(MAKE) --no-print-directory $(TEST_FLAGS) unit
 	@$(MAKE) --no-print-directory $(TEST_FLAGS) integration
