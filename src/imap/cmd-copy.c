@@ -27,9 +27,13 @@ void imap_cmd_copy(struct imap_session *s, const struct imap_cmd *cmd)
 	const char *set = imap_arg_astring(&cmd->args[0]);
 	char *name = imap_arg_mailbox(s, &cmd->args[1]);
 	size_t *idx = NULL, n = 0;
-	if (set == NULL || name == NULL) {
+	if (set == NULL || !imap_arg_is_name(s, &cmd->args[1])) {
 		imap_tagged(s, cmd->tag, "BAD %s takes a sequence set and a mailbox", cmd->name);
 		free(name);
+		return;
+	}
+	if (name == NULL) {
+		imap_mailbox_refused(s, cmd, &cmd->args[1], "[CANNOT] Invalid mailbox name");
 		return;
 	}
 	if (move && s->box.read_only) {

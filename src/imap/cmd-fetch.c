@@ -350,6 +350,8 @@ static enum fetch_result fetch_one(struct imap_session *s, const struct fetch *f
 		}
 		mime_parse(msg.data, msg.len, &mime_default_limits, &tree);
 	}
+	if (f->has_flags || seen_changed)
+		imap_keywords_announce(s, m->keywords, out);
 	size_t response = out->len;
 	enum fetch_result result = FETCHED;
 	buf_printf(out, "* %zu FETCH (", i + 1);

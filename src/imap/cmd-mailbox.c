@@ -11,7 +11,6 @@
 #include <strings.h>
 
 /* The flags a client may set (RFC 3501 7.2.6); "\*": keywords may be made up. */
-#define SYSTEM_FLAGS "\\Answered \\Flagged \\Deleted \\Seen \\Draft"
 
 static void store_failed(struct imap_session *s, const struct imap_cmd *cmd, char *error)
 {
@@ -38,7 +37,7 @@ static bool find_folder(struct imap_session *s, const struct imap_cmd *cmd,
 {
 	char *name = imap_arg_mailbox(s, arg);
 	if (name == NULL) {
-		imap_tagged(s, cmd->tag, "BAD Invalid mailbox name");
+		imap_mailbox_refused(s, cmd, arg, "[NONEXISTENT] No such mailbox");
 		return false;
 	}
 	char *error = NULL;
@@ -133,12 +132,10 @@ void imap_cmd_select(struct imap_session *s, const struct imap_cmd *cmd)
 		}
 	}
 	/* a BAD changes nothing (RFC 9051 3): the name is checked before the mailbox is left */
-	char *name = imap_arg_mailbox(s, &cmd->args[0]);
-	if (name == NULL) {
+	if (!imap_arg_is_name(s, &cmd->args[0])) {
 		imap_tagged(s, cmd->tag, "BAD Invalid mailbox name");
 		return;
 	}
-	free(name);
 	/* RFC 7162 3.2.11: the mailbox left behind is announced, so that the responses that
 	 * follow are known to belong to the new one */
 	if (s->state == IMAP_STATE_SELECTED && (s->qresync || s->rev2))
@@ -159,7 +156,14 @@ void imap_cmd_select(struct imap_session *s, const struct imap_cmd *cmd)
 	imap_mailbox_sync(s, true); /* loads the messages and says EXISTS */
 	if (b->count == 0)
 		imap_reply(s, "* 0 EXISTS");
-	imap_reply(s, "* FLAGS (" SYSTEM_FLAGS ")");
+	for (size_t i = 0; i < b->count; i++)
+		imap_keywords_learn(s, b->messages[i].keywords);
+	buf flags;
+	buf_init(&flags);
+	imap_write_mailbox_flags(s, &flags);
+	/* FLAGS here, PERMANENTFLAGS after RECENT and UNSEEN, as clients are used to */
+	size_t flags_len = strcspn(flags.data, "\n") + 1;
+	conn_write(s->conn, flags.data, flags_len);
 	if (s->rev2) { /* RFC 9051 E: LIST instead of RECENT and UNSEEN */
 		list_selected(s, &f, imap_arg_astring(&cmd->args[0]));
 	} else {
@@ -170,8 +174,8 @@ void imap_cmd_select(struct imap_session *s, const struct imap_cmd *cmd)
 		if (i < b->count)
 			imap_reply(s, "* OK [UNSEEN %zu] First unseen", i + 1);
 	}
-	imap_reply(s, "* OK [PERMANENTFLAGS (%s)] Flags permitted",
-		   b->read_only ? "" : SYSTEM_FLAGS " \\*");
+	conn_write(s->conn, flags.data + flags_len, flags.len - flags_len);
+	buf_free(&flags);
 	imap_reply(s, "* OK [UIDVALIDITY %u] UIDs valid", b->uidvalidity);
 	imap_reply(s, "* OK [UIDNEXT %u] Predicted next UID", b->uidnext);
 	/* RFC 7162 3.1.2.1: every SELECT of a server with CONDSTORE says it */
@@ -296,16 +300,21 @@ static const char *list_parse(struct imap_session *s, const struct imap_cmd *cmd
 	size_t npat = pat->type == IMAP_ARG_LIST ? pat->count : 1;
 	if (npat == 0 || (q->lsub && pat->type == IMAP_ARG_LIST))
 		return "LIST takes a reference and a mailbox pattern";
+	/* a reference or pattern whose modified UTF-7 does not decode is still well-formed:
+	 * it matches no mailbox */
 	char *ref = imap_arg_mailbox(s, &args[at]);
-	if (ref == NULL)
+	if (ref == NULL && !imap_arg_is_name(s, &args[at]))
 		return "Invalid reference name";
 	q->patterns = xcalloc(npat, sizeof(*q->patterns));
 	for (size_t i = 0; i < npat; i++) {
-		char *p = imap_arg_mailbox(s, pat->type == IMAP_ARG_LIST ? &pat->list[i] : pat);
-		if (p == NULL) {
+		const struct imap_arg *pa = pat->type == IMAP_ARG_LIST ? &pat->list[i] : pat;
+		char *p = ref != NULL ? imap_arg_mailbox(s, pa) : NULL;
+		if (p == NULL && !imap_arg_is_name(s, pa)) {
 			free(ref);
 			return "Invalid mailbox pattern";
 		}
+		if (p == NULL)
+			continue;
 		q->delimiter_only = pat->type != IMAP_ARG_LIST && *p == '\0';
 		char *joined = xasprintf("%s%s", ref, p);
 		imap_inbox_canonical(joined);
@@ -464,14 +473,14 @@ void imap_cmd_namespace(struct imap_session *s, const struct imap_cmd *cmd)
 }
 
 /* The mailbox argument of CREATE, DELETE, RENAME and (UN)SUBSCRIBE, with INBOX canonical and
- * a trailing "/" dropped (RFC 3501 6.3.3); NULL after answering BAD (not a name's encoding)
- * or NO (a name no mailbox may have: RFC 9051 6.3.4 wants NO for any failure to create). */
+ * a trailing "/" dropped (RFC 3501 6.3.3); NULL after answering BAD (no name by syntax) or NO
+ * (a name no mailbox may have: RFC 9051 6.3.4 wants NO for any failure to create). */
 static char *mailbox_arg(struct imap_session *s, const struct imap_cmd *cmd,
 			 const struct imap_arg *a)
 {
 	char *name = imap_arg_mailbox(s, a);
 	if (name == NULL) {
-		imap_tagged(s, cmd->tag, "BAD Invalid mailbox name");
+		imap_mailbox_refused(s, cmd, a, "[CANNOT] Invalid mailbox name");
 		return NULL;
 	}
 	size_t len = strlen(name);

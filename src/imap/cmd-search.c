@@ -114,7 +114,7 @@ static bool header_contains(struct search *se, const char *name, const char *nee
 		if (r < 0 || strlen(name) != f.name_len || strncasecmp(f.name, name, f.name_len) != 0)
 			continue;
 		buf_clear(&v);
-		mime_header_decode(f.value, f.value_len, &v);
+		text_header_field(f.name, f.name_len, f.value, f.value_len, &v);
 		found = strcasestr(v.data, needle) != NULL;
 	}
 	buf_free(&v);
@@ -432,8 +432,26 @@ static void write_esearch(buf *out, const struct imap_cmd *cmd, int ret, const u
 		buf_printf(out, " MODSEQ %" PRIu64, modseq);
 }
 
-/* Keeps what SEARCH RETURN (SAVE ...) found as "$", in UIDs whether the search was by
- * number or by UID: with MIN or MAX but neither ALL nor COUNT, only those (RFC 9051 6.4.4.1). */
+/* Whether the i-th of n matches is among those returned: with MIN or MAX but neither ALL nor
+ * COUNT, only the ends asked for are (RFC 4731 3.2 for MODSEQ, RFC 9051 6.4.4.1 for SAVE). */
+static bool is_returned(int ret, size_t i, size_t n)
+{
+	bool ends_only = (ret & (RETURN_MIN | RETURN_MAX)) && !(ret & (RETURN_ALL | RETURN_COUNT));
+	return !ends_only || ((ret & RETURN_MIN) && i == 0) || ((ret & RETURN_MAX) && i == n - 1);
+}
+
+/* The highest mod-sequence of the messages returned; modseqs are the matches', in order. */
+static uint64_t returned_modseq(const uint64_t *modseqs, size_t n, int ret)
+{
+	uint64_t highest = 0;
+	for (size_t i = 0; i < n; i++)
+		if (is_returned(ret, i, n) && modseqs[i] > highest)
+			highest = modseqs[i];
+	return highest;
+}
+
+/* Keeps what SEARCH RETURN (SAVE ...) returned as "$", in UIDs whether the search was by
+ * number or by UID. */
 static void save_result(struct imap_session *s, const struct imap_cmd *cmd, const uint32_t *nums,
 			size_t n, int ret)
 {
@@ -441,12 +459,9 @@ static void save_result(struct imap_session *s, const struct imap_cmd *cmd, cons
 	free(b->saved);
 	b->saved = xcalloc(n + 1, sizeof(*b->saved));
 	b->saved_count = 0;
-	bool ends_only = (ret & (RETURN_MIN | RETURN_MAX)) && !(ret & (RETURN_ALL | RETURN_COUNT));
-	for (size_t i = 0; i < n; i++) {
-		if (ends_only && !((ret & RETURN_MIN) && i == 0) && !((ret & RETURN_MAX) && i == n - 1))
-			continue;
-		b->saved[b->saved_count++] = cmd->uid ? nums[i] : b->messages[nums[i] - 1].uid;
-	}
+	for (size_t i = 0; i < n; i++)
+		if (is_returned(ret, i, n))
+			b->saved[b->saved_count++] = cmd->uid ? nums[i] : b->messages[nums[i] - 1].uid;
 }
 
 static void search_free(struct search *se)
@@ -508,19 +523,18 @@ void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
 		imap_condstore_on(s);
 	se.check_only = false;
 	uint32_t *nums = xcalloc(s->box.count + 1, sizeof(*nums));
+	uint64_t *modseqs = xcalloc(s->box.count + 1, sizeof(*modseqs));
 	size_t n = 0;
-	uint64_t modseq = 0;
 	for (se.i = 0; se.i < s->box.count; se.i++) {
 		se.loaded = false;
 		const struct imap_message *m = &s->box.messages[se.i];
 		if (all_of(&se, args, count) <= 0)
 			continue;
+		modseqs[n] = m->modseq;
 		nums[n++] = cmd->uid ? m->uid : (uint32_t)(se.i + 1);
-		if (m->modseq > modseq)
-			modseq = m->modseq;
 	}
-	if (!se.modseq_key)
-		modseq = 0;
+	uint64_t modseq = se.modseq_key ? returned_modseq(modseqs, n, ret) : 0;
+	free(modseqs);
 	buf line;
 	buf_init(&line);
 	if (ret & RETURN_SAVE)

@@ -56,6 +56,8 @@ static void store_response(struct imap_session *s, size_t i, bool uid, bool sile
 {
 	const struct imap_message *m = &s->box.messages[i];
 	buf_clear(line);
+	if (!silent)
+		imap_keywords_announce(s, m->keywords, line);
 	buf_printf(line, "* %zu FETCH (", i + 1);
 	if (!silent) {
 		buf_puts(line, "FLAGS ");

@@ -68,6 +68,7 @@ struct imap_mailbox {
 	bool deleted;            /* the mailbox was deleted while selected: its messages are gone */
 	uint32_t *saved;         /* SEARCH RETURN (SAVE)'s UIDs, ascending: "$" (RFC 9051 6.4.4.1) */
 	size_t saved_count;
+	buf keywords;            /* the keywords the client was told of with FLAGS (space-separated) */
 };
 
 struct imap_session {
@@ -149,8 +150,17 @@ int imap_parse_flags(const struct imap_arg *args, size_t count, uint32_t *bits, 
 /* A mailbox name argument in the store's form (UTF-8 in Normalization Form C, RFC 5198, with
  * INBOX canonical): as
  * sent after ENABLE UTF8=ACCEPT or IMAP4rev2, else decoded from modified UTF-7 (RFC 3501
- * 5.1.3). NULL when it is not a valid name's encoding; the caller answers BAD. Allocated. */
+ * 5.1.3). NULL when it is not a valid name's encoding; the caller answers with
+ * imap_mailbox_refused. Allocated. */
 char *imap_arg_mailbox(const struct imap_session *s, const struct imap_arg *a);
+/* Whether a has the syntax of a mailbox name: a string (atom, quoted or literal) without NUL,
+ * with 8-bit octets only in a literal or after UTF-8 was enabled. */
+bool imap_arg_is_name(const struct imap_session *s, const struct imap_arg *a);
+/* Answers a mailbox argument imap_arg_mailbox refused: BAD when it is no name by syntax, else
+ * "NO no_text": a string whose modified UTF-7 does not decode is well-formed but names no
+ * mailbox that exists or can exist (RFC 3501 5.1.3, 9: mailbox = "INBOX" / astring). */
+void imap_mailbox_refused(struct imap_session *s, const struct imap_cmd *cmd,
+			  const struct imap_arg *a, const char *no_text);
 /* INBOX in any case is INBOX, as a level above others too ("inbox/x"): made so in place. */
 void imap_inbox_canonical(char *name);
 /* Whether a client may give a new mailbox this name (UTF-8, INBOX canonical). */
@@ -162,6 +172,15 @@ const char *imap_missing_mailbox(const char *name);
 void imap_write_mailbox(const struct imap_session *s, buf *out, const char *name);
 /* Writes the flags of m as a parenthesised flag list. */
 void imap_write_flags(buf *out, uint32_t flags, const char *keywords);
+/* Learns the keywords in use in the selected mailbox, as SELECT does before its FLAGS. */
+void imap_keywords_learn(struct imap_session *s, const char *keywords);
+/* Appends the untagged FLAGS and PERMANENTFLAGS of the selected mailbox: the system flags and
+ * the keywords learnt, with \* where keywords may be made (read-only: none permanent). */
+void imap_write_mailbox_flags(const struct imap_session *s, buf *out);
+/* Before a FETCH that shows keywords: when one of them is new to the client, appends FLAGS
+ * and PERMANENTFLAGS that hold it (RFC 3501 7.2.6: a client learns a mailbox's flags from
+ * FLAGS, and a FETCH must not show one it was not told of). */
+void imap_keywords_announce(struct imap_session *s, const char *keywords, buf *out);
 /* ---- imap_condstore.c (RFC 7162) ---- */
 /* mod-sequence-value (or mod-sequence-valzer when zero_ok) into *out; false when it is not. */
 bool imap_parse_modseq(const struct imap_arg *a, bool zero_ok, uint64_t *out);

@@ -115,6 +115,7 @@ void imap_qresync_select(struct imap_session *s, const struct imap_qresync *q)
 			continue;
 		buf line;
 		buf_init(&line);
+		imap_keywords_announce(s, m->keywords, &line);
 		buf_printf(&line, "* %zu FETCH (UID %u MODSEQ (%" PRIu64 ") FLAGS ", i + 1, m->uid,
 			   m->modseq);
 		imap_write_flags(&line, m->flags, m->keywords);

@@ -437,10 +437,11 @@ const char *imap_arg_astring(const struct imap_arg *arg)
 /* ---- sequence sets ---- */
 
 /* seq-number = nz-number / "*"; nz-number = digit-nz *DIGIT, at most 4294967295. */
-static const char *seq_number(const char *s, uint32_t *n)
+static const char *seq_number(const char *s, uint32_t *n, bool *star)
 {
-	if (*s == '*') {
-		*n = UINT32_MAX;
+	*star = *s == '*';
+	if (*star) {
+		*n = 0;
 		return s + 1;
 	}
 	if (*s < '1' || *s > '9')
@@ -462,19 +463,19 @@ int imap_seqset_parse(const char *s, size_t max_ranges, struct imap_seqset *out)
 	size_t cap = 0;
 	for (;;) {
 		struct imap_range r;
-		s = seq_number(s, &r.lo);
+		s = seq_number(s, &r.lo, &r.lo_star);
 		r.hi = r.lo;
+		r.hi_star = r.lo_star;
 		if (s != NULL && *s == ':')
-			s = seq_number(s + 1, &r.hi);
+			s = seq_number(s + 1, &r.hi, &r.hi_star);
 		if (s == NULL || out->count >= max_ranges || (*s != ',' && *s != '\0')) {
 			imap_seqset_free(out);
 			return -1;
 		}
-		if (r.lo > r.hi) {
-			uint32_t t = r.lo;
-			r.lo = r.hi;
-			r.hi = t;
-		}
+		if (r.lo_star && !r.hi_star)
+			r = (struct imap_range){ r.hi, 0, false, true };
+		else if (!r.lo_star && !r.hi_star && r.lo > r.hi)
+			r = (struct imap_range){ r.hi, r.lo, false, false };
 		if (out->count == cap) {
 			cap = cap == 0 ? 8 : cap * 2;
 			out->ranges = xrealloc(out->ranges, cap * sizeof(*out->ranges));
@@ -496,10 +497,11 @@ void imap_seqset_resolve(struct imap_seqset *set, uint32_t star)
 {
 	for (size_t i = 0; i < set->count; i++) {
 		struct imap_range *r = &set->ranges[i];
-		if (r->lo == UINT32_MAX)
+		if (r->lo_star)
 			r->lo = star;
-		if (r->hi == UINT32_MAX)
+		if (r->hi_star)
 			r->hi = star;
+		r->lo_star = r->hi_star = false;
 		if (r->lo > r->hi) {
 			uint32_t t = r->lo;
 			r->lo = r->hi;

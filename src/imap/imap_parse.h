@@ -87,10 +87,13 @@ bool imap_arg_atom_is(const struct imap_arg *arg, const char *name);
  * list. nstring adds NIL (also NULL). */
 const char *imap_arg_astring(const struct imap_arg *arg);
 
-/* A sequence set (RFC 3501 9): ranges of message numbers or UIDs, "*" kept as UINT32_MAX
- * until imap_seqset_resolve replaces it with the largest number in use. */
+/* A sequence set (RFC 3501 9): ranges of message numbers or UIDs. "*" is marked, not a
+ * number, until imap_seqset_resolve replaces it with the largest number in use: the number
+ * 4294967295 is a UID like any other (UID SEARCH UID 5:4294967295 matches nothing in a
+ * mailbox whose UIDs are all lower), while "*" is the largest in the mailbox. */
 struct imap_range {
 	uint32_t lo, hi;
+	bool lo_star, hi_star;
 };
 struct imap_seqset {
 	struct imap_range *ranges;
@@ -101,7 +104,8 @@ struct imap_seqset {
  * send is refused; the bound is for the memory. */
 #define IMAP_SEQSET_MAX_RANGES 4096
 /* sequence-set = (seq-number / seq-range) *("," sequence-set). Returns 0, or -1 for bad syntax
- * or more than max_ranges ranges. Each range comes out with lo <= hi. */
+ * or more than max_ranges ranges. A range of two numbers comes out with lo <= hi; a range
+ * with one "*" end has it as hi. */
 int imap_seqset_parse(const char *s, size_t max_ranges, struct imap_seqset *out);
 /* Replaces "*" by star (the highest sequence number or UID in the mailbox), orders each range
  * again, then sorts and merges the ranges. */

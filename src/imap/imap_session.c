@@ -125,11 +125,34 @@ static bool utf8_names(const struct imap_session *s)
 	return s->utf8 || s->rev2;
 }
 
-char *imap_arg_mailbox(const struct imap_session *s, const struct imap_arg *a)
+bool imap_arg_is_name(const struct imap_session *s, const struct imap_arg *a)
 {
 	const char *wire = imap_arg_astring(a);
 	if (wire == NULL || strlen(wire) != a->len)
-		return NULL; /* no string, or a NUL inside */
+		return false;
+	/* 8-bit octets are CHAR8, which only a literal carries, until UTF-8 is on */
+	if (a->type == IMAP_ARG_LITERAL || utf8_names(s))
+		return true;
+	for (const char *p = wire; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80)
+			return false;
+	return true;
+}
+
+void imap_mailbox_refused(struct imap_session *s, const struct imap_cmd *cmd,
+			  const struct imap_arg *a, const char *no_text)
+{
+	if (imap_arg_is_name(s, a))
+		imap_tagged(s, cmd->tag, "NO %s", no_text);
+	else
+		imap_tagged(s, cmd->tag, "BAD Invalid mailbox name");
+}
+
+char *imap_arg_mailbox(const struct imap_session *s, const struct imap_arg *a)
+{
+	if (!imap_arg_is_name(s, a))
+		return NULL;
+	const char *wire = imap_arg_astring(a);
 	buf name;
 	buf_init(&name);
 	/* UTF-8 is taken as it is; encoding it checks that it is valid */
@@ -239,6 +262,49 @@ void imap_write_flags(buf *out, uint32_t flags, const char *keywords)
 	buf_putc(out, ')');
 }
 
+#define SYSTEM_FLAGS "\\Answered \\Flagged \\Deleted \\Seen \\Draft"
+
+/* Adds to the mailbox's keywords each of keywords it lacks; true when it added any. */
+static bool learn_keywords(struct imap_mailbox *b, const char *keywords)
+{
+	bool added = false;
+	for (const char *p = keywords != NULL ? keywords : ""; *p != '\0';) {
+		size_t n = strcspn(p, " ");
+		char *kw = xstrndup(p, n);
+		if (!imap_has_keyword(b->keywords.data, kw)) {
+			buf_printf(&b->keywords, "%s%s", b->keywords.len > 0 ? " " : "", kw);
+			added = true;
+		}
+		free(kw);
+		p += n;
+		p += *p == ' ';
+	}
+	return added;
+}
+
+void imap_keywords_learn(struct imap_session *s, const char *keywords)
+{
+	learn_keywords(&s->box, keywords);
+}
+
+void imap_write_mailbox_flags(const struct imap_session *s, buf *out)
+{
+	const struct imap_mailbox *b = &s->box;
+	const char *sep = b->keywords.len > 0 ? " " : "";
+	buf_printf(out, "* FLAGS (" SYSTEM_FLAGS "%s%s)\r\n", sep, b->keywords.data);
+	if (b->read_only)
+		buf_puts(out, "* OK [PERMANENTFLAGS ()] Flags permitted\r\n");
+	else
+		buf_printf(out, "* OK [PERMANENTFLAGS (" SYSTEM_FLAGS "%s%s \\*)] Flags permitted\r\n",
+			   sep, b->keywords.data);
+}
+
+void imap_keywords_announce(struct imap_session *s, const char *keywords, buf *out)
+{
+	if (keywords != NULL && *keywords != '\0' && learn_keywords(&s->box, keywords))
+		imap_write_mailbox_flags(s, out);
+}
+
 /* True when keywords (space-separated) holds kw, case-insensitively (RFC 3501 2.3.2). */
 bool imap_has_keyword(const char *keywords, const char *kw)
 {
@@ -316,7 +382,10 @@ void imap_mailbox_close(struct imap_session *s)
 	free(s->box.name);
 	free(s->box.pending);
 	free(s->box.saved); /* RFC 9051 6.4.4.1: "$" is empty again in a newly selected mailbox */
+	buf keywords = s->box.keywords; /* kept for the next mailbox, empty */
+	buf_clear(&keywords);
 	memset(&s->box, 0, sizeof(s->box));
+	s->box.keywords = keywords;
 	if (s->state == IMAP_STATE_SELECTED)
 		s->state = IMAP_STATE_AUTHENTICATED;
 }
@@ -368,6 +437,7 @@ void imap_send_flags(struct imap_session *s, size_t index)
 	buf line;
 	buf_init(&line);
 	/* with UID always: RFC 9051 7.5.2 asks it of every unsolicited FETCH */
+	imap_keywords_announce(s, m->keywords, &line);
 	buf_printf(&line, "* %zu FETCH (UID %u ", index + 1, m->uid);
 	if (s->condstore)
 		buf_printf(&line, "MODSEQ (%" PRIu64 ") ", m->modseq);
@@ -523,8 +593,8 @@ int imap_seqset_indexes(struct imap_session *s, const struct imap_cmd *cmd, cons
 	uint32_t star = cmd->uid ? (b->count > 0 ? b->messages[b->count - 1].uid : 0) : (uint32_t)b->count;
 	if (!cmd->uid) {
 		for (size_t i = 0; i < set.count; i++)
-			if ((set.ranges[i].hi != UINT32_MAX && set.ranges[i].hi > b->count) ||
-			    (set.ranges[i].lo == UINT32_MAX && b->count == 0)) {
+			if ((!set.ranges[i].hi_star && set.ranges[i].hi > b->count) ||
+			    (set.ranges[i].lo_star && b->count == 0)) {
 				imap_seqset_free(&set);
 				imap_tagged(s, cmd->tag, "BAD Invalid message sequence number");
 				return -1;
@@ -548,6 +618,7 @@ void imap_session_free(struct service_link *l)
 {
 	struct imap_session *s = (struct imap_session *)l;
 	imap_mailbox_close(s);
+	buf_free(&s->box.keywords);
 	login_exchange_free(&s->auth);
 	imap_idle_end(s);
 	if (s->idle_timer != NULL)
@@ -728,6 +799,7 @@ void imap_session_start(struct imap_server *srv, const struct service_port *port
 	struct imap_session *s = xcalloc(1, sizeof(*s));
 	s->server = srv;
 	s->state = IMAP_STATE_NOT_AUTHENTICATED;
+	buf_init(&s->box.keywords);
 	imap_frame_init(&s->frame);
 	enum service_admission admission;
 	s->conn = service_session_open(&srv->host, &s->link, port, fd, sa, &imap_conn_handler, s,

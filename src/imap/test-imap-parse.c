@@ -268,6 +268,19 @@ static void test_seqset(void **state)
 	assert_int_equal(imap_seqset_parse("4294967295", 10, &set), 0);
 	imap_seqset_free(&set);
 
+	/* the number 4294967295 is not "*" (RFC 3501 9: "*" is the largest number in use) */
+	assert_int_equal(imap_seqset_parse("5:4294967295", 10, &set), 0);
+	imap_seqset_resolve(&set, 3);
+	for (uint32_t n = 1; n <= 4; n++)
+		assert_false(imap_seqset_contains(&set, n));
+	assert_true(imap_seqset_contains(&set, 4294967295u));
+	imap_seqset_free(&set);
+	assert_int_equal(imap_seqset_parse("5:*,*:9", 10, &set), 0);
+	imap_seqset_resolve(&set, 3);
+	assert_true(imap_seqset_contains(&set, 3) && imap_seqset_contains(&set, 9));
+	assert_false(imap_seqset_contains(&set, 2) || imap_seqset_contains(&set, 10));
+	imap_seqset_free(&set);
+
 	static const char *const bad[] = { "", "0", "1,", ",1", "1:", "a", "1:0", "4294967296",
 					   "1 2", "01", "1,2,3,4,5,6,7,8,9,10,11" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)

@@ -11,7 +11,28 @@
 
 struct lexer {
 	const char *p, *end;
+	buf comment; /* the last comment skipped before the token next_token returned */
 };
+
+/* Skips the comment at l->p, keeping its text (without the outer parentheses and quoting)
+ * in l->comment. */
+static void skip_comment(struct lexer *l)
+{
+	buf_clear(&l->comment);
+	for (unsigned depth = 0; l->p < l->end; l->p++) {
+		if (*l->p == '\\' && l->p + 1 < l->end) {
+			buf_putc(&l->comment, *++l->p);
+			continue;
+		}
+		if (*l->p == ')' && --depth == 0) {
+			l->p++;
+			break;
+		}
+		if (*l->p == '(' && depth++ == 0)
+			continue;
+		buf_putc(&l->comment, *l->p);
+	}
+}
 
 /* Reads one token into tok: a quoted string (unquoted), an atom (dots included), or one
  * special character. Comments are skipped. Returns the special, 'a' for a word, 0 at the
@@ -19,6 +40,7 @@ struct lexer {
 static char next_token(struct lexer *l, buf *tok)
 {
 	buf_clear(tok);
+	buf_clear(&l->comment);
 	for (;;) {
 		while (l->p < l->end && (*l->p == ' ' || *l->p == '\t' || *l->p == '\r' || *l->p == '\n'))
 			l->p++;
@@ -26,16 +48,7 @@ static char next_token(struct lexer *l, buf *tok)
 			return 0;
 		if (*l->p != '(')
 			break;
-		for (unsigned depth = 0; l->p < l->end; l->p++) {
-			if (*l->p == '\\' && l->p + 1 < l->end)
-				l->p++;
-			else if (*l->p == '(')
-				depth++;
-			else if (*l->p == ')' && --depth == 0) {
-				l->p++;
-				break;
-			}
-		}
+		skip_comment(l);
 	}
 	char c = *l->p;
 	if (c == '"') {
@@ -103,7 +116,8 @@ static char angle_addr(struct lexer *l, buf *route, buf *local, buf *domain, buf
 
 void address_list_walk(const char *value, size_t len, address_item_fn *fn, void *arg)
 {
-	struct lexer l = { value, value + len };
+	struct lexer l = { .p = value, .end = value + len };
+	buf_init(&l.comment);
 	buf tok, phrase, words, route, local, domain;
 	buf_init(&tok);
 	buf_init(&phrase);
@@ -140,7 +154,9 @@ void address_list_walk(const char *value, size_t len, address_item_fn *fn, void 
 		} else if (t == '@') {
 			while ((t = next_token(&l, &tok)) == 'a')
 				buf_append(&domain, tok.data, tok.len);
-			emit(fn, arg, ADDRESS_ITEM_MAILBOX, NULL, NULL, &words, &domain);
+			/* "user@domain (Real Name)": the comment after an addr-spec is the name every
+			 * reader shows (the RFC 822 habit; Dovecot's ENVELOPE gives it too) */
+			emit(fn, arg, ADDRESS_ITEM_MAILBOX, &l.comment, NULL, &words, &domain);
 		} else if (phrase.len > 0) {
 			emit(fn, arg, ADDRESS_ITEM_MAILBOX, NULL, NULL, &phrase, NULL);
 		}
@@ -153,6 +169,7 @@ void address_list_walk(const char *value, size_t len, address_item_fn *fn, void 
 	}
 	if (in_group)
 		emit(fn, arg, ADDRESS_ITEM_GROUP_END, NULL, NULL, NULL, NULL);
+	buf_free(&l.comment);
 	buf_free(&tok);
 	buf_free(&phrase);
 	buf_free(&words);

@@ -1,6 +1,7 @@
 /* Search text of a message; see text.h. */
 #include "mail/text.h"
 #include "core/base64.h"
+#include "mail/address_list.h"
 #include "mail/header.h"
 #include "mail/mime.h"
 #include "mail/qp.h"
@@ -100,6 +101,50 @@ void text_header_value(const char *value, size_t len, buf *out)
 	buf_free(&decoded);
 }
 
+/* The fields whose values are address lists (RFC 5322 3.6.2, 3.6.3). */
+static bool is_address_field(const char *name, size_t len)
+{
+	static const char *const names[] = { "From", "Sender", "Reply-To", "To", "Cc", "Bcc" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == len && strncasecmp(names[i], name, len) == 0)
+			return true;
+	return false;
+}
+
+static void put_canonical_mailbox(const struct address_item *it, void *arg)
+{
+	buf *out = arg;
+	if (it->kind != ADDRESS_ITEM_MAILBOX || it->local == NULL)
+		return;
+	if (out->len > 0)
+		buf_puts(out, ", ");
+	if (it->name != NULL) {
+		text_header_value(it->name, strlen(it->name), out);
+		buf_puts(out, " <");
+	}
+	buf_puts(out, it->local);
+	if (it->domain != NULL)
+		buf_printf(out, "@%s", it->domain);
+	if (it->name != NULL)
+		buf_putc(out, '>');
+}
+
+void text_header_field(const char *name, size_t name_len, const char *value, size_t len, buf *out)
+{
+	size_t start = out->len;
+	text_header_value(value, len, out);
+	if (!is_address_field(name, name_len))
+		return;
+	buf canonical;
+	buf_init(&canonical);
+	address_list_walk(value, len, put_canonical_mailbox, &canonical);
+	if (canonical.len > 0 && strstr(out->data + start, canonical.data) == NULL) {
+		buf_putc(out, ' ');
+		buf_append(out, canonical.data, canonical.len);
+	}
+	buf_free(&canonical);
+}
+
 void message_text(const char *msg, size_t len, buf *header, buf *body)
 {
 	struct mime_tree tree;
@@ -113,7 +158,7 @@ void message_text(const char *msg, size_t len, buf *header, buf *body)
 			continue;
 		buf_append(header, f.name, f.name_len);
 		buf_putc(header, ':'); /* the value keeps the space after the colon */
-		text_header_value(f.value, f.value_len, header);
+		text_header_field(f.name, f.name_len, f.value, f.value_len, header);
 		buf_putc(header, '\n');
 	}
 	for (size_t i = 0; body != NULL && i < tree.count; i++) {
