@@ -48,12 +48,17 @@ static bool find_folder(struct imap_session *s, const struct imap_cmd *cmd,
 	return r > 0;
 }
 
+static bool is_below(const char *child, const char *name, size_t len)
+{
+	return strncmp(child, name, len) == 0 && child[len] == '/';
+}
+
 /* True when some folder of the list lies below name. */
 static bool has_children(const struct folder *folders, size_t count, const char *name)
 {
 	size_t len = strlen(name);
 	for (size_t j = 0; j < count; j++)
-		if (strncmp(folders[j].name, name, len) == 0 && folders[j].name[len] == '/')
+		if (is_below(folders[j].name, name, len))
 			return true;
 	return false;
 }
@@ -152,8 +157,10 @@ void imap_cmd_select(struct imap_session *s, const struct imap_cmd *cmd)
 	b->read_only = strcmp(cmd->name, "EXAMINE") == 0;
 	b->uidvalidity = f.uidvalidity;
 	b->uidnext = f.uidnext;
+	b->takes_recent = !b->read_only;
+	b->recent_uid = f.recent_uid;
 	s->state = IMAP_STATE_SELECTED;
-	imap_mailbox_sync(s, true); /* loads the messages and says EXISTS */
+	imap_mailbox_sync(s, true); /* loads the messages, takes the recent ones, says EXISTS */
 	if (b->count == 0)
 		imap_reply(s, "* 0 EXISTS");
 	for (size_t i = 0; i < b->count; i++)
@@ -167,7 +174,10 @@ void imap_cmd_select(struct imap_session *s, const struct imap_cmd *cmd)
 	if (s->rev2) { /* RFC 9051 E: LIST instead of RECENT and UNSEEN */
 		list_selected(s, &f, imap_arg_astring(&cmd->args[0]));
 	} else {
-		imap_reply(s, "* 0 RECENT");
+		size_t recent = 0;
+		for (size_t i = 0; i < b->count; i++)
+			recent += (b->messages[i].flags & FLAG_RECENT) != 0;
+		imap_reply(s, "* %zu RECENT", recent);
 		size_t i = 0;
 		while (i < b->count && (b->messages[i].flags & FLAG_SEEN))
 			i++;
@@ -230,8 +240,8 @@ static const char *status_items(struct imap_session *s, const struct folder *f,
 			buf_putc(line, ' ');
 		if (imap_arg_atom_is(a, "MESSAGES"))
 			buf_printf(line, "MESSAGES %u", f->messages);
-		else if (imap_arg_atom_is(a, "RECENT"))
-			buf_puts(line, "RECENT 0");
+		else if (imap_arg_atom_is(a, "RECENT")) /* IMAP4rev2 has no \Recent (RFC 9051 E) */
+			buf_printf(line, "RECENT %u", s->rev2 ? 0 : f->recent);
 		else if (imap_arg_atom_is(a, "UIDNEXT"))
 			buf_printf(line, "UIDNEXT %u", f->uidnext);
 		else if (imap_arg_atom_is(a, "UIDVALIDITY"))
@@ -360,22 +370,45 @@ static bool list_pattern_matches(const struct list_query *q, const char *name)
 }
 
 /* RECURSIVEMATCH (RFC 9051 6.3.9.6): whether a mailbox below name meets the selection yet
- * is not listed itself, which CHILDINFO then tells. */
+ * is not listed itself, which CHILDINFO then tells; a subscription whose folder is gone
+ * (orphans) meets the SUBSCRIBED selection. */
 static bool list_child_selected(const struct list_query *q, const struct folder *folders,
-				size_t count, const char *name)
+				size_t count, const strlist *orphans, const char *name)
 {
 	size_t len = strlen(name);
 	for (size_t j = 0; j < count && q->recursive; j++)
-		if (strncmp(folders[j].name, name, len) == 0 && folders[j].name[len] == '/' &&
-		    list_selects(q, &folders[j]) && !list_pattern_matches(q, folders[j].name))
+		if (is_below(folders[j].name, name, len) && list_selects(q, &folders[j]) &&
+		    !list_pattern_matches(q, folders[j].name))
+			return true;
+	for (size_t j = 0; j < orphans->count && q->recursive && !q->special_only; j++)
+		if (is_below(orphans->items[j], name, len) && !list_pattern_matches(q, orphans->items[j]))
 			return true;
 	return false;
 }
 
+/* The subscribed names whose folders are gone, for the SUBSCRIBED selection and LSUB (RFC
+ * 5258 3.4: \NonExistent with \Subscribed; LSUB says \Noselect). */
+static void list_orphans(struct imap_session *s, const struct imap_cmd *cmd,
+			 const struct list_query *q, const strlist *orphans)
+{
+	buf line;
+	buf_init(&line);
+	for (size_t i = 0; i < orphans->count && !q->special_only; i++) {
+		if (!list_pattern_matches(q, orphans->items[i]))
+			continue;
+		buf_clear(&line);
+		buf_printf(&line, "* %s (%s) \"/\" ", cmd->name,
+			   q->lsub ? "\\Noselect" : "\\NonExistent \\Subscribed");
+		imap_write_mailbox(s, &line, orphans->items[i]);
+		buf_puts(&line, "\r\n");
+		conn_write(s->conn, line.data, line.len);
+	}
+	buf_free(&line);
+}
+
 /* list = "LIST" [SP list-select-opts] SP mailbox SP mbox-or-pat [SP list-return-opts]
  * lsub = "LSUB" SP mailbox SP list-mailbox
- * The reference is put before the pattern (6.3.8); an empty pattern asks for the delimiter.
- * Every mailbox exists (subscriptions live on folders), so \NonExistent never appears. */
+ * The reference is put before the pattern (6.3.8); an empty pattern asks for the delimiter. */
 void imap_cmd_list(struct imap_session *s, const struct imap_cmd *cmd)
 {
 	struct list_query q = { 0 };
@@ -383,7 +416,12 @@ void imap_cmd_list(struct imap_session *s, const struct imap_cmd *cmd)
 	struct folder *folders = NULL;
 	size_t count = 0;
 	char *error = NULL;
-	if (bad != NULL) {
+	strlist orphans;
+	strlist_init(&orphans);
+	if (bad == NULL && (q.lsub || q.subscribed) &&
+	    store_subscriptions_orphaned(s->server->store, s->user_id, &orphans, &error) < 0) {
+		store_failed(s, cmd, error);
+	} else if (bad != NULL) {
 		imap_tagged(s, cmd->tag, "BAD %s", bad);
 	} else if (q.delimiter_only) {
 		if (!q.lsub)
@@ -398,7 +436,7 @@ void imap_cmd_list(struct imap_session *s, const struct imap_cmd *cmd)
 		for (size_t i = 0; i < count && bad == NULL; i++) {
 			const struct folder *f = &folders[i];
 			bool selected = list_selects(&q, f);
-			bool childinfo = list_child_selected(&q, folders, count, f->name);
+			bool childinfo = list_child_selected(&q, folders, count, &orphans, f->name);
 			if (!list_pattern_matches(&q, f->name) || !(selected || childinfo))
 				continue;
 			buf_clear(&line);
@@ -422,6 +460,8 @@ void imap_cmd_list(struct imap_session *s, const struct imap_cmd *cmd)
 		}
 		buf_free(&line);
 		buf_free(&items);
+		if (bad == NULL)
+			list_orphans(s, cmd, &q, &orphans);
 		if (bad != NULL)
 			imap_tagged(s, cmd->tag, "BAD %s", bad);
 		else
@@ -430,6 +470,7 @@ void imap_cmd_list(struct imap_session *s, const struct imap_cmd *cmd)
 	for (size_t i = 0; i < count; i++)
 		folder_clear(&folders[i]);
 	free(folders);
+	strlist_free(&orphans);
 	for (size_t i = 0; i < q.pattern_count; i++)
 		free(q.patterns[i]);
 	free(q.patterns);

@@ -59,7 +59,7 @@ static const struct {
 	{ "SEEN", FLAG_SEEN, true },         { "UNANSWERED", FLAG_ANSWERED, false },
 	{ "UNDELETED", FLAG_DELETED, false },{ "UNDRAFT", FLAG_DRAFT, false },
 	{ "UNFLAGGED", FLAG_FLAGGED, false },{ "UNSEEN", FLAG_SEEN, false },
-	{ "OLD", 0, true },                  { "NEW", 0, false },
+	{ "RECENT", FLAG_RECENT, true },     { "OLD", FLAG_RECENT, false },
 };
 
 static const char *header_keys[] = { "SUBJECT", "FROM", "TO", "CC", "BCC" };
@@ -267,14 +267,11 @@ static int key(struct search *se, const struct imap_arg *args, size_t count, siz
 	const char *k = a->str;
 	if (strcasecmp(k, "ALL") == 0)
 		return 1;
-	if (strcasecmp(k, "RECENT") == 0)
-		return 0;
 	for (size_t i = 0; i < sizeof(flag_keys) / sizeof(flag_keys[0]); i++)
-		if (strcasecmp(k, flag_keys[i].key) == 0) {
-			/* OLD and NEW go by \Seen alone, as no message is \Recent here */
-			uint32_t flag = flag_keys[i].flag ? flag_keys[i].flag : FLAG_SEEN;
-			return m == NULL || ((m->flags & flag) != 0) == flag_keys[i].set;
-		}
+		if (strcasecmp(k, flag_keys[i].key) == 0)
+			return m == NULL || ((m->flags & flag_keys[i].flag) != 0) == flag_keys[i].set;
+	if (strcasecmp(k, "NEW") == 0) /* RFC 3501 6.4.4: RECENT UNSEEN */
+		return m == NULL || (m->flags & (FLAG_RECENT | FLAG_SEEN)) == FLAG_RECENT;
 	if (strcasecmp(k, "NOT") == 0) {
 		if (*pos >= count) {
 			se->error = "NOT needs a key";

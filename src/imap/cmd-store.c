@@ -151,7 +151,7 @@ void imap_cmd_store(struct imap_session *s, const struct imap_cmd *cmd)
 			buf_init(&line);
 			for (size_t i = 0; i < n; i++) {
 				struct imap_message *m = &s->box.messages[idx[i]];
-				m->flags = up[i].flags;
+				m->flags = up[i].flags | (m->flags & FLAG_RECENT); /* not stored, not settable */
 				imap_message_keywords(m, kws[i]);
 				kws[i] = NULL;
 				m->modseq = modseq;

@@ -69,6 +69,10 @@ struct imap_mailbox {
 	uint32_t *saved;         /* SEARCH RETURN (SAVE)'s UIDs, ascending: "$" (RFC 9051 6.4.4.1) */
 	size_t saved_count;
 	buf keywords;            /* the keywords the client was told of with FLAGS (space-separated) */
+	/* \Recent (IMAP4rev1 only): a SELECT takes the messages no session has taken and every
+	 * later arrival it is told of; EXAMINE shows them from recent_uid on, taking none */
+	bool takes_recent;
+	uint32_t recent_uid;
 };
 
 struct imap_session {

@@ -366,7 +366,7 @@ void imap_message_keywords(struct imap_message *m, char *keywords)
 static void message_set(struct imap_message *m, struct message *from)
 {
 	m->uid = from->uid;
-	m->flags = from->flags;
+	m->flags = from->flags | (m->flags & FLAG_RECENT); /* \Recent is the session's own */
 	imap_message_keywords(m, from->keywords);
 	from->keywords = NULL;
 	m->modseq = from->modseq;
@@ -497,6 +497,28 @@ static void announce_expunges(struct imap_session *s)
  * modseq, so an unchanged mailbox costs one primary-key lookup and a big one only its
  * changes): removals become pending and are announced when expunges is true, changed flags
  * go out as FETCH, new messages join the view and EXISTS says so. */
+/* Marks \Recent on the messages from index from on that the session holds as recent: taken
+ * from the store by a SELECT (the first session told of a message has it recent), seen from
+ * recent_uid on by an EXAMINE, which takes nothing (RFC 3501 6.3.2). */
+static void mark_recent(struct imap_session *s, size_t from)
+{
+	struct imap_mailbox *b = &s->box;
+	if (from >= b->count || s->rev2)
+		return;
+	if (b->takes_recent) {
+		char *error = NULL;
+		if (store_folder_take_recent(s->server->store, b->folder_id,
+					     b->messages[b->count - 1].uid + 1, &b->recent_uid, &error) < 0) {
+			log_error("session=%s imap cannot take recent messages: %s", conn_id(s->conn), error);
+			free(error);
+			return;
+		}
+	}
+	for (size_t i = from; i < b->count; i++)
+		if (b->messages[i].uid >= b->recent_uid)
+			b->messages[i].flags |= FLAG_RECENT;
+}
+
 void imap_mailbox_sync(struct imap_session *s, bool expunges)
 {
 	if (s->state != IMAP_STATE_SELECTED)
@@ -545,7 +567,8 @@ void imap_mailbox_sync(struct imap_session *s, bool expunges)
 		ssize_t at = imap_index_of_uid(b, list[j].uid);
 		if (at >= 0) {
 			struct imap_message *m = &b->messages[at];
-			bool changed = list[j].flags != m->flags || strcmp(list[j].keywords, m->keywords) != 0;
+			bool changed = list[j].flags != (m->flags & ~(uint32_t)FLAG_RECENT) ||
+				       strcmp(list[j].keywords, m->keywords) != 0;
 			message_set(m, &list[j]);
 			if (changed)
 				imap_send_flags(s, (size_t)at);
@@ -560,6 +583,7 @@ void imap_mailbox_sync(struct imap_session *s, bool expunges)
 	free(gone);
 	if (b->count > 0 && b->messages[b->count - 1].uid >= b->uidnext)
 		b->uidnext = b->messages[b->count - 1].uid + 1;
+	mark_recent(s, kept);
 	/* EXISTS for new messages; after expunges alone the count is known (RFC 3501 7.4.1) */
 	if (b->count > kept)
 		imap_reply(s, "* %zu EXISTS", b->count);

@@ -72,14 +72,34 @@ int store_folder_rename(struct store *st, int64_t account_id, const char *from, 
 		return -1;
 	int64_t id;
 	int r = sqlite_folder_id(st, account_id, from, &id, error_r);
-	/* substr() rather than LIKE: names may hold "%" and "_" */
+	/* substr() rather than LIKE: names may hold "%" and "_"; subscriptions move along, as a
+	 * user who renames a folder still wants to see it */
 	if (r > 0 && (db_exec(st, error_r, "UPDATE folders SET name = ? WHERE id = ?", "si", to, id) < 0 ||
 		      db_exec(st, error_r,
 			      "UPDATE folders SET name = ? || substr(name, length(?) + 1) "
 			      "WHERE account_id = ? AND substr(name, 1, length(?) + 1) = ? || '/'",
-			      "ssiss", to, from, account_id, from, from) < 0))
+			      "ssiss", to, from, account_id, from, from) < 0 ||
+		      db_exec(st, error_r,
+			      "UPDATE OR REPLACE subscriptions SET name = ? || substr(name, length(?) + 1) "
+			      "WHERE account_id = ? AND (name = ? OR substr(name, 1, length(?) + 1) = ? || '/')",
+			      "ssisss", to, from, account_id, from, from, from) < 0))
 		r = -1;
 	return db_finish(st, r, error_r);
+}
+
+int store_folder_take_recent(struct store *st, int64_t folder_id, uint32_t uidnext,
+			     uint32_t *first_r, char **error_r)
+{
+	if (db_begin(st, error_r) < 0)
+		return -1;
+	int64_t first = uidnext;
+	int r = db_int(st, error_r, &first, "SELECT recent_uid FROM folders WHERE id = ?", "i", folder_id);
+	if (r > 0 && first < uidnext)
+		r = db_exec(st, error_r, "UPDATE folders SET recent_uid = ? WHERE id = ?", "ii",
+			    (int64_t)uidnext, folder_id);
+	r = db_finish(st, r < 0 ? -1 : 0, error_r);
+	*first_r = r == 0 ? (uint32_t)first : uidnext;
+	return r;
 }
 
 int store_folder_subscribe(struct store *st, int64_t account_id, const char *name, bool on,
@@ -87,9 +107,30 @@ int store_folder_subscribe(struct store *st, int64_t account_id, const char *nam
 {
 	int64_t id;
 	int r = sqlite_folder_id(st, account_id, name, &id, error_r);
-	if (r > 0 && db_exec(st, error_r, "UPDATE folders SET subscribed = ? WHERE id = ?", "ii",
-			     (int64_t)on, id) < 0)
+	if (r > 0 && db_exec(st, error_r,
+			     on ? "INSERT OR IGNORE INTO subscriptions VALUES (?, (SELECT name FROM folders WHERE id = ?))"
+				: "DELETE FROM subscriptions WHERE account_id = ? AND name = "
+				  "(SELECT name FROM folders WHERE id = ?)",
+			     "ii", account_id, id) < 0)
 		r = -1;
+	if (r == 0 && !on) /* the subscription of a folder deleted since */
+		r = db_exec(st, error_r, "DELETE FROM subscriptions WHERE account_id = ? AND name = ?",
+			    "is", account_id, name) > 0 ? 1 : 0;
+	return r;
+}
+
+int store_subscriptions_orphaned(struct store *st, int64_t account_id, strlist *names,
+				 char **error_r)
+{
+	sqlite3_stmt *stmt = db_stmt(st, error_r,
+				     "SELECT name FROM subscriptions s WHERE account_id = ? AND NOT EXISTS "
+				     "(SELECT 1 FROM folders f WHERE f.account_id = s.account_id AND "
+				     "f.name = s.name) ORDER BY name", "i", account_id);
+	int r = stmt != NULL ? 1 : -1;
+	while (r == 1 && (r = db_step(st, stmt, error_r)) == 1)
+		strlist_add(names, (const char *)sqlite3_column_text(stmt, 0));
+	if (r >= 0)
+		sqlite3_reset(stmt);
 	return r;
 }
 

@@ -43,7 +43,9 @@ int sqlite_folders_create_defaults(struct store *st, int64_t account_id, char **
 {
 	for (size_t i = 0; i < sizeof(default_folders) / sizeof(default_folders[0]); i++)
 		if (sqlite_folder_create(st, account_id, default_folders[i].name,
-				  default_folders[i].special_use, error_r) < 0)
+				  default_folders[i].special_use, error_r) < 0 ||
+		    db_exec(st, error_r, "INSERT OR IGNORE INTO subscriptions VALUES (?, ?)", "is",
+			    account_id, default_folders[i].name) < 0)
 			return -1;
 	return 0;
 }
@@ -55,12 +57,15 @@ int sqlite_folder_id(struct store *st, int64_t account_id, const char *name, int
 		      "is", account_id, folder_name(name));
 }
 
-/* The columns folder_from_row reads; unseen counts messages without FLAG_SEEN (1). */
+/* The columns folder_from_row reads; unseen counts messages without FLAG_SEEN (1), recent
+ * those no session has taken as recent. */
 #define FOLDER_SELECT                                                                         \
 	"SELECT f.id, f.name, f.uidvalidity, f.uidnext, f.highestmodseq, f.special_use, "     \
-	"f.subscribed, "                                                                      \
+	"EXISTS (SELECT 1 FROM subscriptions s WHERE s.account_id = f.account_id AND s.name = f.name), " \
 	"(SELECT count(*) FROM folder_messages m WHERE m.folder_id = f.id), "                 \
-	"(SELECT count(*) FROM folder_messages m WHERE m.folder_id = f.id AND m.flags & 1 = 0) " \
+	"(SELECT count(*) FROM folder_messages m WHERE m.folder_id = f.id AND m.flags & 1 = 0), " \
+	"f.recent_uid, "                                                                      \
+	"(SELECT count(*) FROM folder_messages m WHERE m.folder_id = f.id AND m.uid >= f.recent_uid) " \
 	"FROM folders f "
 
 static void folder_from_row(sqlite3_stmt *stmt, struct folder *f)
@@ -75,6 +80,8 @@ static void folder_from_row(sqlite3_stmt *stmt, struct folder *f)
 	f->subscribed = sqlite3_column_int(stmt, 6) != 0;
 	f->messages = (uint32_t)sqlite3_column_int64(stmt, 7);
 	f->unseen = (uint32_t)sqlite3_column_int64(stmt, 8);
+	f->recent_uid = (uint32_t)sqlite3_column_int64(stmt, 9);
+	f->recent = (uint32_t)sqlite3_column_int64(stmt, 10);
 }
 
 int store_folder_totals(struct store *st, int64_t folder_id, uint64_t *size, uint32_t *deleted,

@@ -9,7 +9,7 @@
 #include "store/sqlite_internal.h"
 #include "core/xalloc.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 static const char schema_v1[] =
 	/* Settings of the store itself: last_uidvalidity makes every folder's UIDVALIDITY
@@ -142,6 +142,21 @@ static const char schema_v2[] =
 	"ALTER TABLE bodies ADD COLUMN bodystructure TEXT;"
 	"PRAGMA user_version = 2;";
 
+/* Version 3: \Recent (RFC 3501 2.3.2): the first UID of each folder that no session has taken
+ * as recent yet; the messages already there when a database is upgraded are not recent.
+ * Subscriptions become names of their own (RFC 3501 6.3.6): deleting a folder keeps its
+ * subscription, and creating one does not subscribe it. */
+static const char schema_v3[] =
+	"ALTER TABLE folders ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 1;"
+	"UPDATE folders SET recent_uid = uidnext;"
+	"CREATE TABLE subscriptions ("
+	"  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL,"
+	"  PRIMARY KEY (account_id, name)) WITHOUT ROWID;"
+	"INSERT INTO subscriptions SELECT account_id, name FROM folders WHERE subscribed = 1;"
+	"ALTER TABLE folders DROP COLUMN subscribed;"
+	"PRAGMA user_version = 3;";
+
 /* Candidate message files to check after deleting folder entries (sqlite_mailbox.c). A
  * per-connection temporary table, so it costs nothing in the database file. */
 static const char temp_tables[] = "CREATE TEMP TABLE body_candidates (id INTEGER PRIMARY KEY);";
@@ -164,11 +179,15 @@ int sqlite_schema_apply(struct store *st, char **error_r)
 		db_rollback(st);
 		return -1;
 	}
-	if (version < 2 && sqlite3_exec(st->db, schema_v2, NULL, NULL, &msg) != SQLITE_OK) {
-		*error_r = xasprintf("cannot upgrade the database schema to version 2: %s", msg);
-		sqlite3_free(msg);
-		db_rollback(st);
-		return -1;
+	static const char *const upgrades[] = { NULL, NULL, schema_v2, schema_v3 };
+	for (int64_t v = version < 1 ? 2 : version + 1; v <= SCHEMA_VERSION; v++) {
+		if (sqlite3_exec(st->db, upgrades[v], NULL, NULL, &msg) != SQLITE_OK) {
+			*error_r = xasprintf("cannot upgrade the database schema to version %lld: %s",
+					     (long long)v, msg);
+			sqlite3_free(msg);
+			db_rollback(st);
+			return -1;
+		}
 	}
 	if (version > SCHEMA_VERSION) {
 		*error_r = xasprintf("the database has schema version %lld, newer than this estafeta "

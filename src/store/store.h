@@ -107,6 +107,8 @@ struct folder {
 	bool subscribed;
 	uint32_t messages;
 	uint32_t unseen;
+	uint32_t recent_uid; /* messages from this UID on are recent: no session has taken them */
+	uint32_t recent;     /* how many there are */
 };
 void folder_clear(struct folder *f);
 /* The octets of all messages in the folder and how many are \Deleted (STATUS SIZE and
@@ -341,7 +343,18 @@ int store_folder_delete(struct store *st, int64_t account_id, const char *name, 
  * and UIDVALIDITY. 1 renamed, 0 no such folder; fails when a new name is taken. */
 int store_folder_rename(struct store *st, int64_t account_id, const char *from, const char *to,
 			char **error_r);
-/* Sets the folder's subscription. 1 done, 0 no such folder. */
+/* Takes the folder's messages below uidnext that no session has taken as recent for the
+ * caller (RFC 3501 2.3.2: \Recent belongs to the first session told of a message): *first_r
+ * is the first UID it now holds as recent (none when it is uidnext or more). 0 or -1. */
+int store_folder_take_recent(struct store *st, int64_t folder_id, uint32_t uidnext,
+			     uint32_t *first_r, char **error_r);
+/* Subscribes an existing folder, or unsubscribes a name (RFC 3501 6.3.6, 6.3.7); creating a
+ * folder subscribes nothing, deleting it keeps its subscription, renaming moves it. 1 done,
+ * 0 no such folder (or subscription). */
 int store_folder_subscribe(struct store *st, int64_t account_id, const char *name, bool on,
 			   char **error_r);
+/* Adds to names the subscribed names that no folder has (deleted since), in name order:
+ * LIST (SUBSCRIBED) shows them \NonExistent (RFC 5258 3.4). 0 or -1. */
+int store_subscriptions_orphaned(struct store *st, int64_t account_id, strlist *names,
+				 char **error_r);
 #endif

@@ -751,6 +751,40 @@ static void test_expunge(void **state)
 	delivery_free(&batch[1]);
 }
 
+/* \Recent: the first taker holds what no one took; what arrives later goes to the next taker;
+ * a folder's status counts what no one has taken. */
+static void test_take_recent(void **state)
+{
+	struct fixture *f = *state;
+	int64_t inbox = folder_id(f, f->alice, "INBOX");
+	for (int i = 0; i < 2; i++) {
+		struct delivery *d = new_delivery(f, "r", body_a);
+		add_local(d, f->alice, "INBOX", prefix_alice, 0);
+		assert_int_equal(store_deliver(f->st, &d, 1), 0);
+		delivery_free(&d);
+	}
+	char *error = NULL;
+	struct folder fo = { 0 };
+	assert_int_equal(store_folder_get(f->st, f->alice, "INBOX", &fo, &error), 1);
+	assert_int_equal(fo.recent, 2);
+	assert_int_equal(fo.recent_uid, 1);
+	folder_clear(&fo);
+	uint32_t first = 0;
+	OK(store_folder_take_recent(f->st, inbox, 3, &first, error_r));
+	assert_int_equal(first, 1); /* UIDs 1 and 2 are this taker's */
+	OK(store_folder_take_recent(f->st, inbox, 3, &first, error_r));
+	assert_int_equal(first, 3); /* none left for a second taker */
+	assert_int_equal(store_folder_get(f->st, f->alice, "INBOX", &fo, &error), 1);
+	assert_int_equal(fo.recent, 0);
+	folder_clear(&fo);
+	struct delivery *d = new_delivery(f, "r", body_a);
+	add_local(d, f->alice, "INBOX", prefix_alice, 0);
+	assert_int_equal(store_deliver(f->st, &d, 1), 0);
+	delivery_free(&d);
+	OK(store_folder_take_recent(f->st, inbox, 4, &first, error_r));
+	assert_int_equal(first, 3);
+}
+
 /* The IMAP additions: flags with a new modseq, copy and move sharing the file with ascending
  * UIDs, and folders created, renamed with their children, unsubscribed and deleted with the
  * files only they used. */
@@ -796,10 +830,25 @@ static void test_imap(void **state)
 	assert_int_equal(store_folder_rename(f->st, f->alice, "Work", "Jobs", &error), 1);
 	assert_int_equal(store_folder_rename(f->st, f->alice, "Nope", "X", &error), 0);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM folders WHERE name = 'Jobs/2026'"), 1);
+	/* subscriptions: none for created folders; they move with a rename, stay after a delete */
+	const char *const subscribed_jobs =
+		"SELECT count(*) FROM subscriptions WHERE name IN ('Jobs', 'Jobs/2026', 'Work/2026')";
+	assert_int_equal(sql_int(f, subscribed_jobs), 0);
+	assert_int_equal(store_folder_subscribe(f->st, f->alice, "Jobs", true, &error), 1);
+	assert_int_equal(store_folder_subscribe(f->st, f->alice, "Jobs/2026", true, &error), 1);
+	assert_int_equal(store_folder_subscribe(f->st, f->alice, "Nope", true, &error), 0);
 	assert_int_equal(store_folder_subscribe(f->st, f->alice, "Jobs", false, &error), 1);
-	assert_int_equal(sql_int(f, "SELECT subscribed FROM folders WHERE name = 'Jobs'"), 0);
+	assert_int_equal(store_folder_rename(f->st, f->alice, "Jobs", "Work", &error), 1);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM subscriptions WHERE name = 'Work/2026'"), 1);
 	assert_int_equal(store_folder_delete(f->st, f->alice, "Archive", &error), 1);
 	assert_int_equal(store_folder_delete(f->st, f->alice, "Archive", &error), 0);
+	strlist orphans;
+	strlist_init(&orphans);
+	OK(store_subscriptions_orphaned(f->st, f->alice, &orphans, error_r));
+	assert_int_equal(orphans.count, 1);
+	assert_string_equal(orphans.items[0], "Archive");
+	strlist_free(&orphans);
+	assert_int_equal(store_folder_subscribe(f->st, f->alice, "Archive", false, &error), 1);
 	assert_int_equal(count_files(f, "messages"), 0);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM bodies"), 0);
 	delivery_free(&d);
@@ -942,6 +991,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_expunge, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_apop_secret, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_imap, setup_mailboxes, teardown),
+		cmocka_unit_test_setup_teardown(test_take_recent, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_queue, setup_mailboxes, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);

@@ -305,10 +305,11 @@ def test_fetch_simple_items(mailbox):
     assert len(data) == 3
     for i, d in enumerate(data, 1):
         s = d.decode()
-        assert s.startswith(f"{i} (UID {i} FLAGS () RFC822.SIZE ")
+        # the first session to select the mailbox holds the new messages as \Recent
+        assert s.startswith(f"{i} (UID {i} FLAGS (\\Recent) RFC822.SIZE ")
         assert re.search(r'INTERNALDATE "[ \d]\d-[A-Z][a-z]{2}-\d{4} \d\d:\d\d:\d\d [+-]\d{4}"', s)
     data = ok(c.fetch("2", "FAST"))
-    assert b"FLAGS ()" in data[0] and b"RFC822.SIZE" in data[0]
+    assert b"FLAGS (\\Recent)" in data[0] and b"RFC822.SIZE" in data[0]
     c.logout()
 
 
@@ -361,7 +362,7 @@ def test_fetch_rfc822_items_and_seen(mailbox):
     assert data[0][1] == b"first body\r\n"
     assert b"\\Seen" in data[0][0] or b"\\Seen" in data[-1]
     data = ok(c.fetch("2", "(BODY[TEXT])"))
-    assert b"FLAGS (\\Seen)" in data[0][0] or b"FLAGS (\\Seen)" in data[-1]
+    assert b"FLAGS (\\Seen \\Recent)" in data[0][0] or b"FLAGS (\\Seen \\Recent)" in data[-1]
     assert b"\\Seen" in ok(c.fetch("2", "FLAGS"))[0]
     data = ok(c.fetch("3", "(BODY.PEEK[TEXT])"))
     assert b"\\Seen" not in ok(c.fetch("3", "FLAGS"))[0]
@@ -393,19 +394,19 @@ def test_store_flags_and_keywords(mailbox):
     c = mailbox.imap(user=ALICE)
     c.select()
     data = ok(c.store("1", "+FLAGS", "(\\Flagged $Work)"))
-    assert data == [b"1 (FLAGS (\\Flagged $Work))"]
+    assert data == [b"1 (FLAGS (\\Flagged \\Recent $Work))"]
     data = ok(c.store("1:2", "+FLAGS", "(\\Seen)"))
-    assert data == [b"1 (FLAGS (\\Seen \\Flagged $Work))", b"2 (FLAGS (\\Seen))"]
-    assert ok(c.store("1", "-FLAGS", "($work \\Flagged)")) == [b"1 (FLAGS (\\Seen))"]
+    assert data == [b"1 (FLAGS (\\Seen \\Flagged \\Recent $Work))", b"2 (FLAGS (\\Seen \\Recent))"]
+    assert ok(c.store("1", "-FLAGS", "($work \\Flagged)")) == [b"1 (FLAGS (\\Seen \\Recent))"]
     assert ok(c.store("2", "FLAGS.SILENT", "(\\Answered)")) == [None]
-    assert ok(c.fetch("2", "FLAGS")) == [b"2 (FLAGS (\\Answered))"]
+    assert ok(c.fetch("2", "FLAGS")) == [b"2 (FLAGS (\\Answered \\Recent))"]
     data = ok(c.uid("STORE", "3", "+FLAGS", "(\\Draft)"))
-    assert data == [b"3 (FLAGS (\\Draft) UID 3)"]
+    assert data == [b"3 (FLAGS (\\Draft \\Recent) UID 3)"]
     with pytest.raises(imaplib.IMAP4.error, match="Invalid flag"):
         c.store("1", "+FLAGS", "(\\Recent)")
     c.logout()
     c = mailbox.imap(user=ALICE)
-    c.select()
+    c.select()  # the first session took the messages as recent: this one has none
     assert ok(c.fetch("1:3", "FLAGS")) == [b"1 (FLAGS (\\Seen))", b"2 (FLAGS (\\Answered))",
                                           b"3 (FLAGS (\\Draft))"]
     c.logout()
@@ -482,7 +483,7 @@ def test_sessions_see_each_others_changes(mailbox):
     c = mailbox.imap(user=ALICE)
     c.select()
     c.store("2", "+FLAGS", "(\\Flagged)")
-    assert "* 2 FETCH (UID 2 FLAGS (\\Flagged))" in a.cmd("c", "NOOP")
+    assert "* 2 FETCH (UID 2 FLAGS (\\Flagged \\Recent))" in a.cmd("c", "NOOP")  # a took them
     c.store("1", "+FLAGS", "(\\Deleted)")
     ok(c.expunge())
     # FETCH may not announce the expunge (RFC 3501 7.4.1); NOOP does
@@ -531,7 +532,7 @@ def test_idle_with_imaplib_in_thread(mailbox):
     t.join()
     changed = time.time()
     r.sock.settimeout(5)
-    assert r.line() == "* 3 FETCH (UID 3 FLAGS (\\Answered))"
+    assert r.line() == "* 3 FETCH (UID 3 FLAGS (\\Answered \\Recent))"
     assert time.time() - changed < 1, "the change must wake IDLE, not wait for a poll"
     r.send("DONE\r\n")
     assert r.until("c")[-1].startswith("c OK")
@@ -649,7 +650,7 @@ def test_append(mailbox):
     c.select("Drafts")
     data = ok(c.fetch("1", "(FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])"))
     head = data[0][0]
-    assert b"FLAGS (\\Seen \\Draft $Later)" in head
+    assert b"FLAGS (\\Seen \\Draft \\Recent $Later)" in head  # appended: recent
     assert b'INTERNALDATE " 8-Feb-1994' in head or b'INTERNALDATE " 7-Feb-1994' in head
     assert b"RFC822.SIZE %d" % len(msg) in head
     assert data[0][1] == msg
@@ -688,7 +689,7 @@ def test_copy_and_move(mailbox):
     assert subjects == [b"Subject: one", b"Subject: two",
                         b"Subject: =?ISO-8859-1?Q?caf=E9?= menu"]
     heads = [d[0] for d in data if isinstance(d, tuple)]
-    assert b"FLAGS (\\Flagged $Keep)" in heads[1]
+    assert b"FLAGS (\\Flagged \\Recent $Keep)" in heads[1]  # copied: recent there
     # the copy is its own message: expunging it leaves the original
     c.store("1", "+FLAGS", "(\\Deleted)")
     ok(c.expunge())

@@ -165,6 +165,6 @@ def test_header_field_names_as_strings_and_keywords_with_brackets(mailbox):
         "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft [Label a[b)",
         "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft [Label a[b \\*)] "
         "Flags permitted",
-        "* 1 FETCH (FLAGS ([Label a[b))"]
+        "* 1 FETCH (FLAGS (\\Recent [Label a[b))"]
     assert r.cmd("f", "SEARCH KEYWORD [label")[0] == "* SEARCH 1"
     assert r.cmd("g", "STORE 1 +FLAGS ([Label])")[-1].startswith("g BAD")

@@ -18,16 +18,16 @@ def test_rfc3501_7_2_6_new_keyword_announced_with_flags_before_fetch(mailbox):
     assert lines[:3] == [
         "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft Urgent)",
         "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft Urgent \\*)] Flags permitted",
-        "* 1 FETCH (FLAGS (Urgent))"], lines
+        "* 1 FETCH (FLAGS (\\Recent Urgent))"], lines
     # told once: the same keyword on another message is no news
-    assert r.cmd("d", "STORE 2 +FLAGS (urgent)")[0] == "* 2 FETCH (FLAGS (urgent))"
+    assert r.cmd("d", "STORE 2 +FLAGS (urgent)")[0] == "* 2 FETCH (FLAGS (\\Recent urgent))"
     # a keyword set by APPEND, seen in the selected mailbox through FETCH
     data = b"Subject: kw\r\n\r\nx\r\n"
     r.send(f"e APPEND INBOX ($Label1) {{{len(data)}+}}\r\n".encode() + data + b"\r\n")
     assert r.until("e")[-1].startswith("e OK")
     lines = r.cmd("f", "FETCH 4 FLAGS")
     assert lines[0] == "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft Urgent $Label1)", lines
-    assert lines[2] == "* 4 FETCH (FLAGS ($Label1))", lines
+    assert lines[2] == "* 4 FETCH (FLAGS (\\Recent $Label1))", lines
     # another session sets a keyword: announced to this one before its FETCH
     other = login(mailbox)
     other.cmd("b", "SELECT INBOX")
@@ -113,3 +113,91 @@ def test_rfc3501_5_1_3_names_that_do_not_decode_name_no_mailbox(mailbox):
     r.cmd("h", "SELECT INBOX")
     assert r.cmd("i", f"COPY 1 {name}")[-1] == "i NO [CANNOT] Invalid mailbox name"
     assert r.cmd("j", "NOOP")[-1] == "j OK Noop completed"  # the session goes on
+
+
+def flags_of(lines):
+    """{sequence number: set of flags} from FETCH responses."""
+    out = {}
+    for line in lines:
+        if " FETCH (" in line and "FLAGS (" in line:
+            out[int(line.split()[1])] = set(line.split("FLAGS (")[1].split(")")[0].split())
+    return out
+
+
+def test_rfc3501_2_3_2_recent_belongs_to_the_first_session(mailbox):
+    """\\Recent: the first session to select a mailbox after messages arrive holds them as
+    recent (SELECT's RECENT, FETCH FLAGS, SEARCH RECENT/NEW/OLD); EXAMINE does not take them;
+    STATUS counts what no session took; what a session copies into a mailbox is recent there."""
+    lurker = login(mailbox)
+    assert "RECENT 3" in lurker.cmd("a", "STATUS INBOX (RECENT)")[0]
+    ex = lurker.cmd("b", "EXAMINE INBOX")
+    assert "* 3 RECENT" in ex, ex
+    r = login(mailbox)
+    sel = r.cmd("b", "SELECT INBOX")
+    assert "* 3 RECENT" in sel, sel  # EXAMINE took none
+    assert all("\\Recent" in f for f in flags_of(r.cmd("c", "FETCH 1:* FLAGS")).values())
+    assert r.cmd("d", "SEARCH RECENT")[0] == "* SEARCH 1 2 3"
+    r.cmd("e", "STORE 1 +FLAGS.SILENT (\\Seen)")
+    assert r.cmd("f", "SEARCH NEW")[0] == "* SEARCH 2 3"
+    assert r.cmd("g", "SEARCH OLD")[0] == "* SEARCH"
+    # FLAGS replaced by STORE: \Recent is the session's, not the client's to remove
+    assert "\\Recent" in flags_of(r.cmd("h", "STORE 2 FLAGS (\\Flagged)"))[2]
+    # a second session gets none of them, and STATUS counts none left
+    other = login(mailbox)
+    assert "RECENT 0" in other.cmd("b", "STATUS INBOX (RECENT)")[0]
+    sel = other.cmd("c", "SELECT INBOX")
+    assert "* 0 RECENT" in sel, sel
+    assert not any("\\Recent" in f for f in flags_of(other.cmd("d", "FETCH 1:* FLAGS")).values())
+    assert other.cmd("e", "SEARCH RECENT")[0] == "* SEARCH"
+    assert other.cmd("f", "SEARCH OLD")[0] == "* SEARCH 1 2 3"
+    other.cmd("g", "LOGOUT")
+    # a new arrival goes to the first session told of it
+    append(lurker, "c", "INBOX", b"Subject: late\r\n\r\nx\r\n")
+    assert "* 4 EXISTS" in r.cmd("i", "NOOP")
+    assert "\\Recent" in flags_of(r.cmd("j", "FETCH 4 FLAGS"))[4]
+    # copied into another mailbox: recent there, for the first session that selects it
+    r.cmd("k", "COPY 1:2 Archive")
+    archive = login(mailbox)
+    assert "* 2 RECENT" in archive.cmd("b", "SELECT Archive")
+    assert "* 0 RECENT" in login(mailbox).cmd("b", "SELECT Archive")
+
+
+def test_rfc9051_e_imap4rev2_sessions_neither_see_nor_take_recent(mailbox):
+    rev2 = login(mailbox, "IMAP4rev2")
+    sel = rev2.cmd("c", "SELECT INBOX")
+    assert not any("RECENT" in line for line in sel), sel
+    assert not any("\\Recent" in f for f in flags_of(rev2.cmd("d", "FETCH 1:* FLAGS")).values())
+    r = login(mailbox)
+    assert "* 3 RECENT" in r.cmd("b", "SELECT INBOX")
+
+
+def test_rfc3501_6_3_6_subscriptions_are_names_of_their_own(mailbox):
+    """CREATE subscribes nothing; DELETE keeps the subscription (LIST (SUBSCRIBED) shows it
+    \\NonExistent, RFC 5258 3.4; LSUB shows it); a parent is \\Subscribed only when it is
+    itself; RECURSIVEMATCH gives a parent whose child alone is subscribed CHILDINFO and no
+    \\Subscribed; LSUB "%" gives that parent \\Noselect."""
+    r = login(mailbox)
+    for name in ("a", "a/b", "x", "x/y"):
+        r.cmd("c", f"CREATE {name}")
+    assert r.cmd("d", 'LSUB "" "a*"') == ["d OK LSUB completed"]  # CREATE subscribed nothing
+    for name in ("a/b", "x", "x/y"):
+        r.cmd("e", f"SUBSCRIBE {name}")
+    assert r.cmd("f", "DELETE x/y")[-1] == "f OK DELETE completed"
+    lines = r.cmd("g", 'LIST (SUBSCRIBED) "" "*"')
+    assert '* LIST (\\HasChildren) "/" "a"' not in lines
+    assert not any(l.endswith('"a"') for l in lines), lines  # a itself is not subscribed
+    assert '* LIST (\\HasNoChildren \\Subscribed) "/" "a/b"' in lines, lines
+    assert '* LIST (\\NonExistent \\Subscribed) "/" "x/y"' in lines, lines
+    lines = r.cmd("h", 'LIST (SUBSCRIBED RECURSIVEMATCH) "" "%"')
+    assert '* LIST (\\HasChildren) "/" "a" ("CHILDINFO" ("SUBSCRIBED"))' in lines, lines
+    assert '* LIST (\\HasNoChildren \\Subscribed) "/" "x" ("CHILDINFO" ("SUBSCRIBED"))' in lines, lines
+    lines = r.cmd("i", 'LSUB "" "%"')
+    assert '* LSUB (\\Noselect \\HasChildren) "/" "a"' in lines, lines
+    assert '* LSUB (\\HasNoChildren) "/" "x"' in lines, lines
+    assert '* LSUB (\\Noselect) "/" "x/y"' in r.cmd("j", 'LSUB "" "*"')
+    # unsubscribing the name of a deleted folder works, and then it is gone
+    assert r.cmd("k", "UNSUBSCRIBE x/y")[-1] == "k OK UNSUBSCRIBE completed"
+    assert not any("x/y" in l for l in r.cmd("l", 'LIST (SUBSCRIBED) "" "*"'))
+    # a rename carries the subscription along
+    r.cmd("m", "RENAME a/b a/c")
+    assert '* LIST (\\HasNoChildren \\Subscribed) "/" "a/c"' in r.cmd("n", 'LIST (SUBSCRIBED) "" "a/*"')
