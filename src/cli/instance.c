@@ -5,6 +5,7 @@
 #include "core/xalloc.h"
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,21 +22,25 @@ struct prep {
 enum owner { BY_ROOT, BY_RUNAS };
 enum group { GROUP_RUNAS, GROUP_KEEP };
 
-/* Gives path its owner and group (when root) and mode: (current mode & keep) | mode. Symbolic links are the administrator's and
- * stay as they are, as does what belongs to someone else when not root. A missing path is no
- * error. Returns 0 or -1 with *error_r. */
-static int fix(struct prep *p, const char *path, enum owner owner, enum group group, mode_t mode,
-	       mode_t keep)
+/* Gives the file name in folder at (AT_FDCWD for a path) its owner and group (when root) and
+ * mode: (current mode & keep) | mode. The data folder belongs to the run_as user, so nothing
+ * there is trusted: the file is opened without following a link (links are left as they are)
+ * and changed through its descriptor, never by name. What belongs to someone else is left
+ * alone when not root. A missing file is no error. Returns 0 or -1 with *error_r; path names
+ * it in messages. */
+static int fix_at(struct prep *p, int at, const char *name, const char *path, enum owner owner,
+		  enum group group, mode_t mode, mode_t keep)
 {
+	int fd = openat(at, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 && (errno == ENOENT || errno == ELOOP))
+		return 0;
 	struct stat st;
-	if (lstat(path, &st) < 0) {
-		if (errno == ENOENT)
-			return 0;
+	if (fd < 0 || fstat(fd, &st) < 0) {
 		*p->error_r = xasprintf("cannot check %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
-	if (S_ISLNK(st.st_mode) || (!p->root && st.st_uid != geteuid()))
-		return 0;
 	uid_t uid = st.st_uid;
 	gid_t gid = st.st_gid;
 	if (p->root) {
@@ -43,25 +48,35 @@ static int fix(struct prep *p, const char *path, enum owner owner, enum group gr
 		gid = group == GROUP_KEEP ? st.st_gid : p->run_gid;
 	}
 	mode_t was = st.st_mode & 07777, want = (was & keep) | mode;
-	if ((uid != st.st_uid || gid != st.st_gid) && lchown(path, uid, gid) < 0) {
+	int r = 0;
+	if (!p->root && st.st_uid != geteuid()) {
+		want = was;
+	} else if ((uid != st.st_uid || gid != st.st_gid) && fchown(fd, uid, gid) < 0) {
 		*p->error_r = xasprintf("cannot give %s to uid %u: %s", path, (unsigned)uid, strerror(errno));
-		return -1;
-	}
-	if (want != was && chmod(path, want) < 0) {
+		r = -1;
+	} else if (want != was && fchmod(fd, want) < 0) {
 		*p->error_r = xasprintf("cannot change the mode of %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (p->report && (want != was || uid != st.st_uid || gid != st.st_gid))
+		r = -1;
+	} else if (p->report && (want != was || uid != st.st_uid || gid != st.st_gid)) {
 		log_warn("permissions fixed path=%s mode=%04o->%04o owner=%u:%u->%u:%u", path,
 			 (unsigned)was, (unsigned)want, (unsigned)st.st_uid, (unsigned)st.st_gid,
 			 (unsigned)uid, (unsigned)gid);
-	return 0;
+	}
+	close(fd);
+	return r;
 }
 
-static int fix_in(struct prep *p, const char *dir, const char *name, enum owner owner, mode_t mode)
+static int fix(struct prep *p, const char *path, enum owner owner, enum group group, mode_t mode,
+	       mode_t keep)
 {
-	char *path = xasprintf("%s/%s", dir, name);
-	int r = fix(p, path, owner, GROUP_RUNAS, mode, 0);
+	return fix_at(p, AT_FDCWD, path, path, owner, group, mode, keep);
+}
+
+/* name in the folder open at dir (shown as dir_path): owned by run_as, with mode. */
+static int fix_in(struct prep *p, int dir, const char *dir_path, const char *name, mode_t mode)
+{
+	char *path = xasprintf("%s/%s", dir_path, name);
+	int r = fix_at(p, dir, name, path, BY_RUNAS, GROUP_RUNAS, mode, 0);
 	free(path);
 	return r;
 }
@@ -121,22 +136,28 @@ static int prepare_data(struct prep *p, const char *data_dir)
 		{ "estafeta.db", 0600 }, { "estafeta.db-wal", 0600 }, { "estafeta.db-shm", 0600 },
 		{ "messages", 0700 },    { "tmp", 0700 },             { "maildrop", 01733 },
 	};
-	if (fix(p, data_dir, BY_RUNAS, GROUP_RUNAS, 0711, 0) < 0)
+	int data = open(data_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (data < 0) {
+		*p->error_r = xasprintf("cannot open the data folder %s: %s", data_dir, strerror(errno));
 		return -1;
-	for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++)
-		if (fix_in(p, data_dir, entries[i].name, BY_RUNAS, entries[i].mode) < 0)
-			return -1;
+	}
+	int r = fix_at(p, data, ".", data_dir, BY_RUNAS, GROUP_RUNAS, 0711, 0);
+	for (size_t i = 0; r == 0 && i < sizeof(entries) / sizeof(entries[0]); i++)
+		r = fix_in(p, data, data_dir, entries[i].name, entries[i].mode);
 	/* messages/XX: at most 256 folders; the files in them are made 0600 and only reachable
 	 * through these */
-	char *messages = xasprintf("%s/messages", data_dir);
-	DIR *d = opendir(messages);
-	int r = 0;
+	int messages = r == 0 ? openat(data, "messages", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	DIR *d = messages >= 0 ? fdopendir(messages) : NULL;
+	char *messages_path = xasprintf("%s/messages", data_dir);
 	for (struct dirent *e; r == 0 && d != NULL && (e = readdir(d)) != NULL;)
 		if (e->d_name[0] != '.' && e->d_type == DT_DIR)
-			r = fix_in(p, messages, e->d_name, BY_RUNAS, 0700);
+			r = fix_in(p, messages, messages_path, e->d_name, 0700);
+	free(messages_path);
 	if (d != NULL)
 		closedir(d);
-	free(messages);
+	else if (messages >= 0)
+		close(messages);
+	close(data);
 	return r;
 }
 

@@ -5,6 +5,7 @@ import os
 import pwd
 import stat
 import subprocess
+import time
 
 import pytest
 
@@ -141,3 +142,28 @@ def test_an_inline_relayhost_password_in_a_readable_config_is_refused(instance_f
     assert p.returncode != 0 and "keep only relayhost.password_file" in p.stderr, p.stderr
     inst.config("relayhost.password", "")
     inst.start()
+
+
+def test_the_log_file_is_opened_by_the_run_as_user(instance_factory):
+    inst = instance_factory()
+    inst.config("log.file", os.path.join(inst.root, "serve-file.log"))  # a folder of root's
+    p = inst.cli("serve", check=False)
+    assert p.returncode != 0 and "as the run_as user: Permission denied" in p.stderr, p.stderr
+    logs = os.path.join(inst.root, "logs")
+    os.mkdir(logs)
+    os.chown(logs, pwd.getpwnam("estafeta").pw_uid, 0)
+    inst.config("log.file", os.path.join(logs, "serve.log"))
+    proc = subprocess.Popen([ESTAFETA, "-c", inst.conf, "serve"])
+    try:
+        path = os.path.join(logs, "serve.log")
+        for _ in range(300):
+            if os.path.exists(path):
+                with open(path) as f:
+                    if "serve started" in f.read():
+                        break
+            assert proc.poll() is None
+            time.sleep(0.05)
+        assert (owner(path), mode(path)) == ("estafeta", 0o600)
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=30) == 0
