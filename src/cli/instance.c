@@ -126,6 +126,29 @@ static int prepare_tls(struct prep *p, const struct config *cfg, const char *ins
 	return 0;
 }
 
+/* A folder that is writable by others (as /tmp), or belongs to a user other than root and
+ * run_as, is not changed but refused: its owner could replace what is in it, and fixing it
+ * would take it from them. Returns 0, or -1 with *error_r naming the fix. */
+static int refuse_foreign(struct prep *p, const char *folder, const char *what)
+{
+	struct stat st;
+	if (stat(folder, &st) < 0) {
+		*p->error_r = xasprintf("cannot check %s: %s", folder, strerror(errno));
+		return -1;
+	}
+	if (st.st_mode & S_IWOTH) {
+		*p->error_r = xasprintf("%s %s is writable by every user: give the instance a folder of "
+					"its own", what, folder);
+		return -1;
+	}
+	if (st.st_uid != 0 && st.st_uid != p->run_uid) {
+		*p->error_r = xasprintf("%s %s belongs to uid %u, who could replace what is in it: "
+					"chown root %s", what, folder, (unsigned)st.st_uid, folder);
+		return -1;
+	}
+	return 0;
+}
+
 /* The data folder and what the store and the server make in it. */
 static int prepare_data(struct prep *p, const char *data_dir)
 {
@@ -136,6 +159,8 @@ static int prepare_data(struct prep *p, const char *data_dir)
 		{ "estafeta.db", 0600 }, { "estafeta.db-wal", 0600 }, { "estafeta.db-shm", 0600 },
 		{ "messages", 0700 },    { "tmp", 0700 },             { "maildrop", 01733 },
 	};
+	if (p->root && refuse_foreign(p, data_dir, "the data folder") < 0)
+		return -1;
 	int data = open(data_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (data < 0) {
 		*p->error_r = xasprintf("cannot open the data folder %s: %s", data_dir, strerror(errno));
@@ -185,9 +210,11 @@ static int prepare_config(struct prep *p, const struct config *cfg, const char *
 					"and set data_dir (README: \"Upgrading an instance\")", data_dir, dir);
 		return -1;
 	}
+	if (p->root && refuse_foreign(p, dir, "the config's folder") < 0)
+		return -1;
 	char *file = realpath(conf_file, NULL);
 	/* passable by all: sendmail reads the config, the server reaches the data inside */
-	int r = fix(p, dir, BY_ROOT, GROUP_KEEP, 0111, 07755);
+	int r = fix(p, dir, BY_ROOT, GROUP_KEEP, 0111, 07757);
 	if (r == 0 && file != NULL)
 		r = fix(p, file, BY_ROOT, GROUP_KEEP, 0, 07755);
 	free(file);

@@ -5,7 +5,8 @@
  *   DIR/                         root         0755  the config and the certificates
  *   DIR/estafeta.conf            root         0644  readable by all (sendmail), no secret in it
  *   (for these two the group and the read bits are the administrator's; g+w and o+w go, and
- *   the folder is passable by all)
+ *   the folder is passable by all; a folder writable by all or owned by another user is
+ *   refused, not changed: it could be /tmp or someone's home)
  *   DIR/tls/                     root:RUNAS   0750
  *   DIR/tls/cert.pem             root:RUNAS   0644
  *   DIR/tls/key.pem              root:RUNAS   0640  re-read after the privilege drop on SIGHUP
@@ -25,8 +26,9 @@
 /* Creates the data folder when missing and gives every file above its owner and mode, fixing
  * what differs (a warning line each when report is set). Refuses, with an allocated message in
  * *error_r naming the fix, what cannot be fixed: run as root, a data_dir that is (or holds) the
- * config's folder; in any case relayhost.password written inline in a config other users can
- * read. Returns 0 or -1. Blocks (file system). */
+ * config's folder, a config or data folder writable by all or owned by another user; in any
+ * case relayhost.password written inline in a config other users can read. Returns 0 or -1.
+ * Blocks (file system). */
 int instance_prepare(const struct config *cfg, const char *conf_file, bool report, char **error_r);
 /* Refuses (-1 with *error_r) relayhost.password written inline in a config file other users
  * can read; 0 otherwise. Called on every reload too. */

@@ -167,3 +167,19 @@ def test_the_log_file_is_opened_by_the_run_as_user(instance_factory):
     finally:
         proc.terminate()
         assert proc.wait(timeout=30) == 0
+
+
+def test_folders_of_others_are_refused_not_taken(instance_factory, probe):
+    inst = instance_factory()
+    os.chown(inst.dir, pwd.getpwnam(probe).pw_uid, 0)  # someone's own folder
+    p = inst.cli("serve", check=False)
+    assert p.returncode != 0 and f"the config's folder {inst.dir} belongs to uid" in p.stderr, p.stderr
+    assert owner(inst.dir) == probe
+    os.chown(inst.dir, 0, 0)
+    shared = os.path.join(inst.root, "shared")
+    os.mkdir(shared)
+    os.chmod(shared, 0o1777)  # as /tmp
+    inst.config("data_dir", shared)
+    p = inst.cli("serve", check=False)
+    assert p.returncode != 0 and "is writable by every user" in p.stderr, p.stderr
+    assert (owner(shared), mode(shared)) == ("root", 0o1777)
