@@ -120,7 +120,7 @@ done
 unindexed() {
 	/usr/bin/python3 -c 'import sqlite3, sys
 db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True, timeout=30)
-print(db.execute("SELECT count(*) FROM bodies WHERE indexed = 0").fetchone()[0])' "$EST/estafeta.db"
+print(db.execute("SELECT count(*) FROM bodies WHERE indexed = 0").fetchone()[0])' "$EST/data/estafeta.db"
 }
 while [ "$(unindexed)" -gt 0 ] && [ $(($(date +%s) - delivered_at)) -lt 1800 ]; do sleep 2; done
 say "estafeta: text index complete $(($(date +%s) - delivered_at)) s after the last delivery" \
@@ -135,7 +135,7 @@ chmod 755 "$DC"
 # The same yescrypt hash estafeta checks, so both spend the same time on the password.
 /usr/bin/python3 -c 'import sqlite3, sys
 for a, h in sqlite3.connect(sys.argv[1]).execute("SELECT address, password_hash FROM accounts"):
-    print("%s:{CRYPT}%s" % (a, h))' "$EST/estafeta.db" >"$DC/passwd"
+    print("%s:{CRYPT}%s" % (a, h))' "$EST/data/estafeta.db" >"$DC/passwd"
 limit=$((IDLE + 100))
 cat >"$DC/dovecot.conf" <<EOF
 # Private Dovecot for bench/imap.sh.

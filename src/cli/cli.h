@@ -20,8 +20,8 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Loads the configuration once; NULL after printing the error. */
 struct config *cli_config(struct cli *cli);
 /* Opens the store once (loading the configuration first); when run as root, first becomes the
- * configured run_as user, so files the server must write are never owned by root.
- * NULL after printing the error. */
+ * configured run_as user (never root), so files the server must write are never owned by
+ * root; files it creates are private (umask 077). NULL after printing the error. */
 struct store *cli_store(struct cli *cli);
 /* Reads a password from standard input (one line, the line end removed). NULL with an error
  * printed when there is none. */

@@ -1,11 +1,12 @@
 /* `estafeta init DIR --domain DOMAIN [--hostname HOST] [--port-base N] [--listen ADDR]`:
- * creates a ready-to-serve instance: the config file, the data folders, a self-signed
- * certificate, the store with the first domain. Run as root, it also makes sure the run_as
- * user exists and owns the instance, since the server drops to it after binding its ports. */
+ * creates a ready-to-serve instance: the config file, a self-signed certificate in DIR/tls,
+ * the store with the first domain in DIR/data. Run as root, it also makes sure the run_as user
+ * exists; that user owns DIR/data only, while DIR, the config and the key stay root's
+ * (instance.h), so the server it drops to cannot rewrite what it reads as root. */
 #include "cli/cli.h"
+#include "cli/instance.h"
 #include "core/buf.h"
 #include "core/fsutil.h"
-#include "core/privilege.h"
 #include "core/tls.h"
 #include "core/xalloc.h"
 #include "mail/address.h"
@@ -59,7 +60,7 @@ static char *config_text(const char *hostname, const char *domain, const char *l
 		     "# Change one: estafeta -c THIS-FILE config set NAME VALUE (then SIGHUP the server)\n\n");
 	buf_printf(&b, "hostname = %s\n", hostname);
 	buf_printf(&b, "sendmail.origin = %s\n", domain);
-	buf_puts(&b, "data_dir = .\n");
+	buf_puts(&b, "data_dir = data\n");
 	buf_printf(&b, "listen = %s\n", listen);
 	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++)
 		buf_printf(&b, "%s = %d\n", ports[i].setting,
@@ -117,15 +118,18 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	int status = 1;
 	if (access(conf_path, F_OK) == 0) {
 		cli_error("%s already exists: this folder holds an instance already", conf_path);
-	} else if (fs_mkdir_p(tls_dir, 0755, &error) < 0 ||
+	} else if (fs_mkdir_p(dir, 0755, &error) < 0 || fs_mkdir_p(tls_dir, 0750, &error) < 0 ||
 		   fs_write_atomic(conf_path, text, strlen(text), 0644, &error) < 0 ||
 		   tls_make_self_signed(cert, key, hostname, &error) < 0) {
 		cli_error("%s", error);
-	} else if (ensure_system_user(run_as) == 0 && privilege_chown_tree(dir, run_as, &error) < 0) {
-		cli_error("%s", error);
-	} else if (geteuid() != 0 || getpwnam(run_as) != NULL) {
+	} else if (ensure_system_user(run_as) == 0) {
 		cli->config_path = conf_path;
-		struct store *st = cli_store(cli);
+		struct config *cfg = cli_config(cli);
+		struct store *st = NULL;
+		if (cfg != NULL && instance_prepare(cfg, conf_path, false, &error) < 0)
+			cli_error("%s", error);
+		else if (cfg != NULL)
+			st = cli_store(cli);
 		if (st != NULL && store_domain_add(st, domain, &error) < 0) {
 			cli_error("%s", error);
 		} else if (st != NULL) {

@@ -1,7 +1,10 @@
 /* `estafeta serve`: runs every service in the foreground until SIGTERM or SIGINT; SIGHUP
- * reloads the configuration and the TLS certificate (listening addresses and ports stay as
- * bound: changing them needs a restart). */
-#include "cli/cli.h"
+ * reloads the configuration and the TLS certificate (serve-reload.c). Started as root, it
+ * gives the instance its owners and modes (instance.c), reads the certificate, binds the
+ * ports, becomes run_as for good, and only then opens log.file. */
+#include "cli/admin.h"
+#include "cli/instance.h"
+#include "cli/serve.h"
 #include "core/inbox.h"
 #include "core/ip_counts.h"
 #include "core/log.h"
@@ -21,53 +24,40 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-struct serve {
-	struct cli *cli;
-	struct event_base *base;
-	struct smtp_server *smtp;
-	struct pop3_server *pop3;
-	struct imap_server *imap;
-	struct queue_runner *queue;
-	SSL_CTX *tls;
-	int log_fd;
-};
-
-/* Opens the log named by the configuration (stderr when none). Returns -1 after an error. */
-static int setup_log(const struct config *cfg, int *fd_r)
+/* At start a certificate that is configured but cannot be loaded is fatal, never a quiet
+ * fallback to plaintext. TLS is off only when tls.cert is empty. Returns 0 or -1 (printed). */
+static int load_tls(const struct config *cfg, SSL_CTX **ctx_r)
 {
-	int level = log_level_parse(config_str(cfg, "log.level"));
-	if (level < 0) {
-		cli_error("log.level must be debug, info, warn or error");
-		return -1;
+	*ctx_r = NULL;
+	if (*config_path(cfg, "tls.cert") == '\0') {
+		log_warn("tls off: tls.cert is empty, so STARTTLS is not offered");
+		return 0;
 	}
-	int fd = 2;
-	const char *path = config_path(cfg, "log.file");
-	if (*path != '\0') {
-		fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-		if (fd < 0) {
-			cli_error("cannot open log file %s: %m", path);
-			return -1;
-		}
-	}
-	if (*fd_r > 2)
-		close(*fd_r);
-	*fd_r = fd;
-	log_setup(fd, (enum log_level)level);
-	return 0;
+	char *error = NULL;
+	*ctx_r = tls_server_context(config_path(cfg, "tls.cert"), config_path(cfg, "tls.key"), &error);
+	if (*ctx_r != NULL)
+		return 0;
+	cli_error("%s (tls.cert and tls.key must name a certificate and its key, or tls.cert be empty "
+		  "to serve without TLS)", error);
+	free(error);
+	return -1;
 }
 
-/* A missing or broken certificate leaves TLS off (with a warning) rather than the server down. */
-static SSL_CTX *load_tls(const struct config *cfg)
+/* The config (with its secret files) and the instance's owners and modes, as root. */
+static int prepare(struct cli *cli, struct config *cfg)
 {
 	char *error = NULL;
-	SSL_CTX *ctx = tls_server_context(config_path(cfg, "tls.cert"), config_path(cfg, "tls.key"), &error);
-	if (ctx == NULL) {
-		log_warn("tls disabled: %s", error);
-		free(error);
-	}
-	return ctx;
+	int level = log_level_parse(config_str(cfg, "log.level"));
+	if (level < 0)
+		return cli_fail(xstrdup("log.level must be debug, info, warn or error"));
+	/* standard error until the privilege drop: log.file is opened by the run_as user */
+	log_setup(2, (enum log_level)level);
+	if (config_load_secrets(cfg, &error) < 0 || instance_prepare(cfg, cli->config_path, true, &error) < 0)
+		return cli_fail(error);
+	return 0;
 }
 
 static void on_stop(evutil_socket_t sig, short what, void *arg)
@@ -85,32 +75,10 @@ static void on_stop(evutil_socket_t sig, short what, void *arg)
 static void on_reload(evutil_socket_t sig, short what, void *arg)
 {
 	struct serve *sv = arg;
-	char *error = NULL;
-	struct config *cfg = config_load(sv->cli->config_path, &error);
-	if (cfg == NULL) {
-		log_error("reload failed, keeping the old configuration: %s", error);
-		free(error);
-		return;
-	}
-	if (setup_log(cfg, &sv->log_fd) < 0) {
-		config_free(&cfg);
-		return;
-	}
-	SSL_CTX *tls = load_tls(cfg);
-	smtp_server_configure(sv->smtp, cfg, tls);
-	pop3_server_configure(sv->pop3, cfg, tls);
-	imap_server_configure(sv->imap, cfg, tls);
-	char *qerror = NULL;
-	if (sv->queue != NULL && queue_runner_configure(sv->queue, cfg, &qerror) < 0) {
-		log_error("reload: outbound queue keeps its old settings: %s", qerror);
-		free(qerror);
-	}
-	/* Sessions in progress hold their own references to the old context. */
-	SSL_CTX_free(sv->tls);
-	sv->tls = tls;
-	config_free(&sv->cli->cfg);
-	sv->cli->cfg = cfg;
-	log_info("serve reloaded config=%s", sv->cli->config_path);
+	struct reload_report report;
+	serve_reload(sv, &report);
+	reload_report_log(&report, sv->cli->config_path);
+	reload_report_free(&report);
 }
 
 int cmd_serve(struct cli *cli, int argc, char **argv)
@@ -119,9 +87,11 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		cli_error("usage: estafeta serve");
 		return 2;
 	}
+	/* what the server creates is its own: files 0600, folders 0700 (the maildrop is chmod'd) */
+	umask(077);
 	struct config *cfg = cli_config(cli);
 	struct serve sv = { .cli = cli, .log_fd = 2 };
-	if (cfg == NULL || setup_log(cfg, &sv.log_fd) < 0)
+	if (cfg == NULL || prepare(cli, cfg) != 0 || load_tls(cfg, &sv.tls) < 0)
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
 	evthread_use_pthreads();
@@ -135,7 +105,6 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	};
 	for (size_t i = 0; i < 3; i++)
 		event_add(sigs[i], NULL);
-	sv.tls = load_tls(cfg);
 	struct ip_counts *login_failures = ip_counts_new();
 	char *error = NULL;
 	sv.smtp = smtp_server_new(sv.base, cfg, sv.tls, &error);
@@ -143,8 +112,9 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		sv.pop3 = pop3_server_new(sv.base, cfg, sv.tls, &error);
 	if (sv.pop3 != NULL)
 		sv.imap = imap_server_new(sv.base, cfg, sv.tls, &error);
-	/* Ports are bound: from here on, never root again. */
-	if (sv.imap == NULL || privilege_drop(config_str(cfg, "run_as"), &error) < 0) {
+	/* Ports are bound and the key read: from here on, never root again. */
+	if (sv.imap == NULL || privilege_drop(config_str(cfg, "run_as"), &error) < 0 ||
+	    serve_setup_log(cfg, &sv.log_fd, &error) < 0) {
 		cli_error("%s", error);
 		free(error);
 		for (size_t i = 0; i < 3; i++)

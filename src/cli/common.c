@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 void cli_error(const char *fmt, ...)
 {
@@ -38,9 +40,16 @@ struct store *cli_store(struct cli *cli)
 	if (cfg == NULL)
 		return NULL;
 	char *error = NULL;
+	/* the store's files are the server's alone (see instance.h) */
+	umask(077);
+	bool root = geteuid() == 0;
 	if (privilege_drop(config_str(cfg, "run_as"), &error) < 0 ||
 	    (cli->store = store_open(config_path(cfg, "data_dir"), &error)) == NULL) {
-		cli_error("%s", error);
+		if (root)
+			cli_error("%s", error);
+		else
+			cli_error("%s (the store is readable by root and the user %s only: run this command "
+				  "as one of them)", error, config_str(cfg, "run_as"));
 		free(error);
 		return NULL;
 	}

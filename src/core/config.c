@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Every setting estafeta reads. Keep it sorted by name. */
@@ -50,10 +51,14 @@ static const struct setting settings[] = {
 	  "waits between delivery attempts; the last one repeats" },
 	{ "relayhost", SET_STRING, "",
 	  "send all outbound mail through this host, [host]:port or host:port (default: by MX)" },
-	{ "relayhost.password", SET_STRING, "", "password for AUTH PLAIN at the relayhost" },
+	{ "relayhost.password", SET_STRING, "",
+	  "password for AUTH PLAIN at the relayhost (better: relayhost.password_file)" },
+	{ "relayhost.password_file", SET_PATH, "",
+	  "file holding the relayhost password (first line), readable by root and the run_as group only" },
 	{ "relayhost.username", SET_STRING, "",
 	  "user name for AUTH PLAIN at the relayhost (sent only over TLS); empty: no AUTH" },
-	{ "run_as", SET_STRING, "estafeta", "user the server becomes after binding its ports when started as root" },
+	{ "run_as", SET_STRING, "estafeta",
+	  "user the server becomes after binding its ports when started as root (never root)" },
 	{ "sendmail.origin", SET_STRING, "",
 	  "domain of mail from local programs (estafeta sendmail): it follows login names and unqualified recipients (default: hostname)" },
 	{ "smtp.expn", SET_BOOL, "no", "answer EXPN for distribution lists (otherwise 502)" },
@@ -84,6 +89,11 @@ const struct setting *setting_find(const char *name)
 		if (strcmp(settings[i].name, name) == 0)
 			return &settings[i];
 	return NULL;
+}
+
+const struct setting *setting_at(size_t i)
+{
+	return i < SETTINGS_COUNT ? &settings[i] : NULL;
 }
 
 static size_t setting_index(const char *name)
@@ -295,6 +305,51 @@ void config_free(struct config **cfgp)
 	*cfgp = NULL;
 }
 
+/* Settings whose value may come from a file of its own, so that the config needs no secret
+ * and can stay readable by every local user (estafeta sendmail reads it). */
+static const struct {
+	const char *setting, *file_setting;
+} secret_files[] = {
+	{ "relayhost.password", "relayhost.password_file" },
+};
+
+int config_load_secrets(struct config *cfg, char **error_r)
+{
+	for (size_t i = 0; i < sizeof(secret_files) / sizeof(secret_files[0]); i++) {
+		const char *path = config_path(cfg, secret_files[i].file_setting);
+		if (*path == '\0')
+			continue;
+		size_t at = setting_index(secret_files[i].setting);
+		if (*cfg->values[at] != '\0') {
+			*error_r = xasprintf("both %s and %s are set: keep only %s", secret_files[i].setting,
+					     secret_files[i].file_setting, secret_files[i].file_setting);
+			return -1;
+		}
+		char *data;
+		size_t len;
+		if (fs_read_file(path, &data, &len) < 0) {
+			*error_r = xasprintf("cannot read %s (%s): %s", path, secret_files[i].file_setting,
+					     strerror(errno));
+			return -1;
+		}
+		data[strcspn(data, "\r\n")] = '\0';
+		free(cfg->values[at]);
+		cfg->values[at] = data;
+	}
+	return 0;
+}
+
+void config_keep(struct config *cfg, const struct config *from, const char *name)
+{
+	size_t i = setting_index(name);
+	free(cfg->values[i]);
+	cfg->values[i] = xstrdup(from->values[i]);
+	if (from->paths[i] != NULL) {
+		free(cfg->paths[i]);
+		cfg->paths[i] = xstrdup(from->paths[i]);
+	}
+}
+
 const char *config_default_path(const char *from_option)
 {
 	if (from_option != NULL)
@@ -368,8 +423,15 @@ int config_file_set(const char *path, const char *name, const char *value, char 
 	buf out;
 	buf_init(&out);
 	bool replaced = false;
+	struct stat st = { .st_uid = (uid_t)-1 };
+	mode_t mode = 0644; /* readable by all: estafeta sendmail reads it (no secrets in it) */
 	FILE *f = fopen(path, "r");
 	if (f != NULL) {
+		/* the administrator's mode stays (0640 for a config with a secret in it) */
+		if (fstat(fileno(f), &st) == 0)
+			mode = st.st_mode & 07777;
+		else
+			st.st_uid = (uid_t)-1;
 		char *line = NULL;
 		size_t cap = 0;
 		while (getline(&line, &cap, f) > 0) {
@@ -394,7 +456,12 @@ int config_file_set(const char *path, const char *name, const char *value, char 
 	}
 	if (!replaced)
 		buf_printf(&out, "%s = %s\n", name, value);
-	int r = fs_write_atomic(path, out.data, out.len, 0644, error_r);
+	int r = fs_write_atomic(path, out.data, out.len, mode, error_r);
+	/* and its owners: root:RUNAS 0640 must stay readable by the server after a rewrite */
+	if (r == 0 && geteuid() == 0 && st.st_uid != (uid_t)-1 && chown(path, st.st_uid, st.st_gid) < 0) {
+		*error_r = xasprintf("cannot keep the owner of %s: %s", path, strerror(errno));
+		r = -1;
+	}
 	buf_free(&out);
 	return r;
 }

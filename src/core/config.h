@@ -5,6 +5,7 @@
 #ifndef ESTAFETA_CONFIG_H
 #define ESTAFETA_CONFIG_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 enum setting_type {
@@ -30,6 +31,13 @@ struct config;
 struct config *config_load(const char *path, char **error_r);
 void config_free(struct config **cfg);
 
+/* Reads the settings kept in files of their own (relayhost.password_file into
+ * relayhost.password). Returns 0, or -1 with *error_r when a file cannot be read or both the
+ * setting and its file are set. Blocks (reads files). */
+int config_load_secrets(struct config *cfg, char **error_r);
+/* Sets cfg's value of name to from's (a reload keeps what only a restart can change). */
+void config_keep(struct config *cfg, const struct config *from, const char *name);
+
 /* The path of the config file for a command: -c FILE, else $ESTAFETA_CONF, else
  * ./estafeta.conf, else CONFIG_SYSTEM_PATH when it exists (the link the README has the
  * administrator make, so cron's sendmail finds the instance). Never NULL; the string is
@@ -52,6 +60,8 @@ const char *config_dir(const struct config *cfg);
 
 /* Looks a setting up by name; NULL when there is none. */
 const struct setting *setting_find(const char *name);
+/* The i-th setting of the table (sorted by name); NULL past the end. */
+const struct setting *setting_at(size_t i);
 /* Checks value against the setting's type; returns 0 or -1 with *error_r. */
 int setting_check(const struct setting *s, const char *value, char **error_r);
 

@@ -93,9 +93,11 @@ int service_listen(struct event_base *base, const struct config *cfg, const char
 	int port = (int)config_int(cfg, port_setting);
 	if (port == 0)
 		return 0;
+	/* An implicit-TLS port never speaks plaintext: without a certificate it does not start. */
 	if (implicit_tls && tls == NULL) {
-		log_warn("service=%s not started: no TLS certificate", service);
-		return 0;
+		*error_r = xasprintf("%s is %d but no TLS certificate is configured: set tls.cert and "
+				     "tls.key, or set %s to 0", port_setting, port, port_setting);
+		return -1;
 	}
 	return listeners_bind(base, service, config_str(cfg, "listen"), port, accept_fn, arg, list,
 			      count, error_r);

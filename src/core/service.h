@@ -32,7 +32,7 @@ struct service_host {
 	struct event_base *base;
 	const struct config *cfg;
 	const char *hostname;
-	SSL_CTX *tls;               /* NULL when no certificate could be loaded */
+	SSL_CTX *tls;               /* NULL only when TLS is off (tls.cert empty) */
 	struct ip_counts *ips;      /* this protocol's open connections per client address */
 	struct service_port *ports[SERVICE_PORTS_MAX]; /* those given to service_port_listen */
 	size_t port_count;

@@ -205,11 +205,11 @@ static int open_database(struct store *st, const char *path, char **error_r)
 struct store *store_open(const char *data_dir, char **error_r)
 {
 	static const char *const folders[] = { "messages", "tmp" };
-	if (fs_mkdir_p(data_dir, 0750, error_r) < 0)
+	if (fs_mkdir_p(data_dir, 0700, error_r) < 0)
 		return NULL;
 	for (size_t i = 0; i < sizeof(folders) / sizeof(folders[0]); i++) {
 		char *path = xasprintf("%s/%s", data_dir, folders[i]);
-		int r = fs_mkdir_p(path, 0750, error_r);
+		int r = fs_mkdir_p(path, 0700, error_r);
 		free(path);
 		if (r < 0)
 			return NULL;

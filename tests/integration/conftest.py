@@ -55,6 +55,7 @@ class Instance:
         self.listen = listen
         self.port_base = free_port_base()
         self.conf = os.path.join(self.dir, "estafeta.conf")
+        self.data = os.path.join(self.dir, "data")  # the run_as user's: db, messages, maildrop
         self.log_path = os.path.join(root, "serve.log")
         self.proc = None
         self.passwords = {}

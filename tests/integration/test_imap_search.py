@@ -31,7 +31,7 @@ PLAIN = "From: c@b.test\r\nSubject: plain\r\n\r\nNothing to see, just ab.\r\n"
 
 def indexed_counts(server):
     """(message files waiting for the indexer, rows in the full-text index)."""
-    db = sqlite3.connect(f"file:{os.path.join(server.dir, 'estafeta.db')}?mode=ro", uri=True)
+    db = sqlite3.connect(f"file:{os.path.join(server.data, 'estafeta.db')}?mode=ro", uri=True)
     try:
         return (db.execute("SELECT count(*) FROM bodies WHERE indexed = 0").fetchone()[0],
                 db.execute("SELECT count(*) FROM search_text").fetchone()[0])
@@ -92,7 +92,7 @@ def test_index_caught_up_at_start(server):
     meanwhile searches read those messages, so the answers never change."""
     fill(server)
     server.stop()
-    db = sqlite3.connect(os.path.join(server.dir, "estafeta.db"))
+    db = sqlite3.connect(os.path.join(server.data, "estafeta.db"))
     db.execute("DELETE FROM search_text")
     db.execute("UPDATE bodies SET indexed = 0")
     db.commit()
@@ -185,7 +185,7 @@ def test_structure_is_kept_with_the_index(server):
     """The indexer keeps each message's ENVELOPE, BODY and BODYSTRUCTURE: FETCH of those alone
     reads no file and parses nothing, and answers exactly what parsing the message gives."""
     r = fill(server)
-    db = sqlite3.connect(f"file:{os.path.join(server.dir, 'estafeta.db')}?mode=ro", uri=True)
+    db = sqlite3.connect(f"file:{os.path.join(server.data, 'estafeta.db')}?mode=ro", uri=True)
     try:
         assert db.execute("SELECT count(*) FROM bodies WHERE bodystructure IS NULL OR envelope IS NULL "
                           "OR body_structure IS NULL").fetchone()[0] == 0

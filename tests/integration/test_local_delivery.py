@@ -70,7 +70,7 @@ def test_alias_to_remote_address_is_accepted_on_port_25(server):
 def test_one_message_file_for_many_mailboxes(server):
     for i in range(5):
         server.add_user(f"user{i}@example.test")
-    messages_dir = os.path.join(server.dir, "messages")
+    messages_dir = os.path.join(server.data, "messages")
 
     def files():
         return sum(len(f) for _, _, f in os.walk(messages_dir))

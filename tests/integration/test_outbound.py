@@ -141,7 +141,7 @@ def test_delivery_by_mx_with_starttls(pair):
     log = a.read_log()
     assert f"queue={qid} outbound to=<bob@b.test>" in log and "status=sent" in log
     # Delivered and referred to by no folder: the message file is gone from a.
-    files = [f for _, _, fs in os.walk(os.path.join(a.dir, "messages")) for f in fs]
+    files = [f for _, _, fs in os.walk(os.path.join(a.data, "messages")) for f in fs]
     assert files == [], files
 
 
@@ -455,6 +455,15 @@ def test_interop_postfix_receiver(instance_factory, dns, postfix):
     wait_for(lambda: queue_lines(a) == [], what="the queue to empty")
 
 
+def relay_password_file(inst, password):
+    """The relayhost password in a file of its own (the config stays readable by all); the
+    server makes it root:estafeta 0640 when it starts."""
+    path = os.path.join(inst.dir, "relay-password")
+    with open(path, "w") as f:
+        f.write(password + "\n")
+    inst.config("relayhost.password_file", path)
+
+
 def test_relayhost_with_auth(pair):
     """relayhost = [b]:submission with AUTH PLAIN after STARTTLS: no MX lookup (fb.test's first
     MX is down and never tried), credentials of a user of b who may send as alice@a.test."""
@@ -464,7 +473,7 @@ def test_relayhost_with_auth(pair):
     b.cli("alias", "add", "alice@a.test", "relay@b.test")
     a.config("relayhost", f"[127.0.0.2]:{b.port('submission')}")
     a.config("relayhost.username", "relay@b.test")
-    a.config("relayhost.password", password)
+    relay_password_file(a, password)
     a.start()
     b.start()
     send(a, "alice@a.test", ["carol@fb.test"], subject="via relayhost")
@@ -498,7 +507,7 @@ def test_relayhost_refuses_auth_in_clear(pair):
     with smtp_sink() as port:
         a.config("relayhost", f"[127.0.0.1]:{port}")
         a.config("relayhost.username", "relay@b.test")
-        a.config("relayhost.password", "secret")
+        relay_password_file(a, "secret")
         a.start()
         qid = send(a, "alice@a.test", ["bob@b.test"])
         lines = wait_for(lambda: [l for l in queue_lines(a) if l[0] == qid and l[4] != "0"],

@@ -137,7 +137,7 @@ def test_mail_dropped_while_the_server_is_down_is_picked_up_at_start(instance_fa
 
 
 def test_a_broken_maildrop_file_is_set_aside_not_lost(server):
-    drop = os.path.join(server.dir, "maildrop")
+    drop = os.path.join(server.data, "maildrop")
     with open(os.path.join(drop, ".tmp.x"), "wb") as f:
         f.write(b"estafeta-maildrop 1\nsender <alice@example.test>\n\nno recipients\r\n")
     os.rename(os.path.join(drop, ".tmp.x"), os.path.join(drop, "broken"))
@@ -160,11 +160,11 @@ def test_errors_have_sendmail_exit_codes(server):
     p = sendmail(server, "alice", message=b"Subject: " + b"x" * 1200 + b"\n\nbody\n", check=False)
     assert p.returncode == EX_DATAERR and b"998" in p.stderr
     assert server.mailbox("alice@example.test") == []
-    assert os.listdir(os.path.join(server.dir, "maildrop")) == []
+    assert os.listdir(os.path.join(server.data, "maildrop")) == []
 
 
 def test_the_maildrop_cannot_be_listed_by_users(server):
-    drop = os.path.join(server.dir, "maildrop")
+    drop = os.path.join(server.data, "maildrop")
     assert oct(os.stat(drop).st_mode & 0o7777) == "0o1733"
     p = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "ls", drop],
                        capture_output=True)
