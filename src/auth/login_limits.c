@@ -148,6 +148,13 @@ static bool reached(int count, int max)
 	return max > 0 && count >= max;
 }
 
+time_t login_limits_clock(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
 struct login_limits *login_limits_new(void)
 {
 	return xcalloc(1, sizeof(struct login_limits));

@@ -42,6 +42,9 @@ enum login_limit {
 	LOGIN_LIMIT_ACCOUNT,   /* this account failed too often from everywhere */
 };
 
+/* The clock the running server gives these functions: seconds of CLOCK_MONOTONIC. */
+time_t login_limits_clock(void);
+
 struct login_limits;
 struct login_limits *login_limits_new(void);
 void login_limits_free(struct login_limits **l);
