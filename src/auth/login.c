@@ -164,8 +164,8 @@ static void exchange_result(struct login_exchange *x, enum sasl_result r, buf *o
 		if (!login_attempt(x->env, x->conn, sasl_username(x->sasl)))
 			exchange_done(x, LOGIN_REFUSED);
 		else if (login_password_check(x->env->store, x->env->workq, x->env->dummy_hash,
-					 sasl_username(x->sasl), sasl_password(x->sasl),
-					 exchange_password_checked, x, &error) < 0) {
+					      sasl_username(x->sasl), sasl_password(x->sasl),
+					      exchange_password_checked, x, &error) < 0) {
 			free(error);
 			exchange_done(x, LOGIN_TEMPFAIL);
 		} else {
@@ -287,7 +287,8 @@ void login_succeeded(const struct login_env *env, struct conn *c, const char *ac
 
 void login_failed(const struct login_env *env, struct conn *c, event_callback_fn fn, void *ctx)
 {
-	int recent = login_limits_address_failures(env->limits, conn_peer_ip(c), login_limits_clock());
+	int recent =
+		login_limits_address_failures(env->limits, conn_peer_ip(c), login_limits_clock());
 	/* at least the plain delay, from trusted networks too (they are not counted) */
 	int factor = recent < 1 ? 1 : recent < 8 ? recent : 8;
 	struct timeval tv = { (time_t)env->failure_delay * factor, 0 };

@@ -56,7 +56,8 @@ static struct entry *find(const struct login_limits *l, enum kind kind, const ch
 			  const char *account)
 {
 	for (struct entry *e = l->buckets[entry_hash(kind, group, account)]; e; e = e->next)
-		if (e->kind == kind && strcmp(e->group, group) == 0 && strcmp(e->account, account) == 0)
+		if (e->kind == kind && strcmp(e->group, group) == 0 &&
+		    strcmp(e->account, account) == 0)
 			return e;
 	return NULL;
 }
@@ -125,7 +126,8 @@ static void destroy(struct login_limits *l, struct entry *e)
 /* Takes one pair's failures out of its sums, then the pair itself. */
 static void pair_forget(struct login_limits *l, struct entry *pair)
 {
-	struct entry *sums[2] = { find(l, ADDRESS, pair->group, ""), find(l, ACCOUNT, "", pair->account) };
+	struct entry *sums[2] = { find(l, ADDRESS, pair->group, ""),
+				  find(l, ACCOUNT, "", pair->account) };
 	for (int i = 0; i < 2; i++) {
 		sums[i]->failures -= pair->failures;
 		if (--sums[i]->pairs == 0)
@@ -293,7 +295,8 @@ static time_t lifts_at(const struct login_limits *l, const struct entry *sum)
 	int left = by_address ? sum->pairs : sum->failures;
 	int max = by_address ? l->set.max_accounts_per_ip : l->set.max_per_account;
 	for (const struct entry *p = l->pairs.oldest; p != NULL; p = p->newer) {
-		if (strcmp(by_address ? p->group : p->account, by_address ? sum->group : sum->account) != 0)
+		const char *key = by_address ? sum->group : sum->account;
+		if (strcmp(by_address ? p->group : p->account, key) != 0)
 			continue;
 		left -= by_address ? 1 : p->failures;
 		if (left < max)

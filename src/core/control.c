@@ -1,5 +1,5 @@
 /* The control socket; see control.h. One bufferevent per client: it reads one line, runs the
- * handler, writes the answer and closes when the answer has left. */
+ * handler, writes the answer and closes its side when the answer has left. */
 #include "core/control.h"
 #include "core/log.h"
 #include "core/xalloc.h"
@@ -89,14 +89,25 @@ static void answer(struct control *ctl, char *line, buf *out)
 	buf_free(&data);
 }
 
-static void on_written(struct bufferevent *bev, void *arg)
+static void on_event(struct bufferevent *bev, short what, void *arg)
 {
 	client_free(arg);
 }
 
-static void on_event(struct bufferevent *bev, short what, void *arg)
+static void discard(struct bufferevent *bev, void *arg)
 {
-	client_free(arg);
+	struct evbuffer *in = bufferevent_get_input(bev);
+	evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+/* The answer has left: the end of it is told by closing our side, and the client's closing
+ * (or the timeout) frees it. Closing at once could reset the connection, and lose the
+ * answer, when the client sent more than was read. */
+static void on_written(struct bufferevent *bev, void *arg)
+{
+	shutdown(bufferevent_getfd(bev), SHUT_WR);
+	bufferevent_setcb(bev, discard, NULL, on_event, arg);
+	bufferevent_enable(bev, EV_READ);
 }
 
 static void on_read(struct bufferevent *bev, void *arg)

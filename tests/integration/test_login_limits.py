@@ -223,6 +223,37 @@ def test_control_socket_belongs_to_the_servers_user(limited):
     assert not os.path.exists(path)
 
 
+def control_request(inst, data):
+    """Sends raw bytes to the control socket; returns all it answers before closing."""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(30)
+        s.connect(os.path.join(inst.dir, "control.sock"))
+        s.sendall(data)
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+        return answer
+
+
+def test_control_socket_protocol(limited):
+    """One request line, data lines, a status line; bad requests get an error, and a client
+    that says nothing holds nobody up."""
+    inst = limited.start()
+    fail(inst, ALICE, 10)
+    silent = socket.socket(socket.AF_UNIX)
+    silent.connect(os.path.join(inst.dir, "control.sock"))
+    answer = control_request(inst, b"auth-blocked\n")
+    assert re.fullmatch(rb"\+ ip=127\.0\.0\.1 account=alice@example\.test failures=10 left=\d+s\nok\n",
+                        answer), answer
+    assert control_request(inst, b"nonsense\r\n") == b'error unknown request "nonsense"\n'
+    assert control_request(inst, b"auth-blocked extra\n") == b"error auth-blocked takes no argument\n"
+    assert control_request(inst, b"auth-unblock\n") == \
+        b"error auth-unblock needs an address or an account\n"
+    assert control_request(inst, b"x" * 5000) == b"error request line too long\n"
+    silent.close()
+    assert smtp_login(inst, BOB, inst.passwords[BOB])[0] == 235
+
+
 def test_commands_say_when_the_server_is_not_running(limited):
     p = auth_cli(limited, "blocked", check=False)
     assert p.returncode == 1
