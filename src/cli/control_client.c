@@ -110,7 +110,7 @@ int cli_control(struct cli *cli, const char *request)
 	int status = 1;
 	buf answer;
 	buf_init(&answer);
-	if (write(fd, line, len) != (ssize_t)len)
+	if (send(fd, line, len, MSG_NOSIGNAL) != (ssize_t)len)
 		cli_error("cannot send the request to the server: %s", strerror(errno));
 	else if (read_answer(fd, &answer) == 0)
 		status = print_answer(&answer);
