@@ -1,12 +1,15 @@
 /* `estafeta serve`: runs every service in the foreground until SIGTERM or SIGINT; SIGHUP
  * reloads the configuration and the TLS certificate (serve-reload.c). Started as root, it
  * gives the instance its owners and modes (instance.c), reads the certificate, binds the
- * ports, becomes run_as for good, and only then opens log.file. */
+ * ports, becomes run_as for good, and only then opens log.file. The control socket lets
+ * commands reach it. */
+#include "auth/login.h"
+#include "auth/login_control.h"
 #include "cli/admin.h"
 #include "cli/instance.h"
 #include "cli/serve.h"
+#include "core/control.h"
 #include "core/inbox.h"
-#include "core/ip_counts.h"
 #include "core/log.h"
 #include "core/privilege.h"
 #include "core/tls.h"
@@ -105,9 +108,10 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	};
 	for (size_t i = 0; i < 3; i++)
 		event_add(sigs[i], NULL);
-	struct ip_counts *login_failures = ip_counts_new();
+	sv.login_limits = login_limits_new();
 	char *error = NULL;
-	sv.smtp = smtp_server_new(sv.base, cfg, sv.tls, &error);
+	if (login_limits_configure(sv.login_limits, cfg, &error) == 0)
+		sv.smtp = smtp_server_new(sv.base, cfg, sv.tls, &error);
 	if (sv.smtp != NULL)
 		sv.pop3 = pop3_server_new(sv.base, cfg, sv.tls, &error);
 	if (sv.pop3 != NULL)
@@ -122,13 +126,17 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		smtp_server_free(&sv.smtp);
 		pop3_server_free(&sv.pop3);
 		imap_server_free(&sv.imap);
-		ip_counts_free(&login_failures);
+		login_limits_free(&sv.login_limits);
 		SSL_CTX_free(sv.tls);
 		event_base_free(sv.base);
 		return 1;
 	}
 	const char *data_dir = config_path(cfg, "data_dir");
-	struct store *st = store_open(data_dir, &error);
+	/* made as the server's user, so the socket is theirs (and root's) alone */
+	char *control_path = control_socket_path(cfg);
+	struct control *control = control_new(sv.base, control_path, &error);
+	free(control_path);
+	struct store *st = control != NULL ? store_open(data_dir, &error) : NULL;
 	/* the loop must not wait for the disk: its writes are flags and states (store.h) */
 	if (st != NULL && store_relax_sync(st, &error) < 0)
 		store_close(&st);
@@ -150,9 +158,10 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 			log_info("store sweep removed=%u files left by an interrupted delivery", swept);
 		}
 		struct workq *wq = workq_new(inbox, 2);
-		smtp_server_attach(sv.smtp, st, wq, committer, login_failures);
-		pop3_server_attach(sv.pop3, st, wq, login_failures);
-		imap_server_attach(sv.imap, st, wq, committer, login_failures);
+		smtp_server_attach(sv.smtp, st, wq, committer, sv.login_limits);
+		pop3_server_attach(sv.pop3, st, wq, sv.login_limits);
+		imap_server_attach(sv.imap, st, wq, committer, sv.login_limits);
+		login_control_register(control, sv.login_limits);
 		committer_watch(committer, imap_server_delivered, sv.imap);
 		sv.queue = queue_runner_new(sv.base, cfg, st, committer, &error);
 		if (sv.queue == NULL) {
@@ -187,7 +196,8 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	imap_server_free(&sv.imap);
 	inbox_free(&inbox);
 	store_close(&st);
-	ip_counts_free(&login_failures);
+	control_free(&control);
+	login_limits_free(&sv.login_limits);
 	SSL_CTX_free(sv.tls);
 	event_base_free(sv.base);
 	return status;

@@ -1,4 +1,5 @@
 /* Reloading a running server (SIGHUP); see serve.h. */
+#include "auth/login.h"
 #include "cli/instance.h"
 #include "cli/serve.h"
 #include "core/buf.h"
@@ -122,6 +123,11 @@ enum reload_status serve_reload(struct serve *sv, struct reload_report *r)
 		xfree(&error);
 	}
 	SSL_CTX *tls = reload_tls(sv, cfg, old, r);
+	if (login_limits_configure(sv->login_limits, cfg, &error) < 0) {
+		config_keep(cfg, old, "auth.trusted_networks");
+		warn(r, xasprintf("auth.trusted_networks keeps its old value: %s", error));
+		xfree(&error);
+	}
 	smtp_server_configure(sv->smtp, cfg, tls);
 	pop3_server_configure(sv->pop3, cfg, tls);
 	imap_server_configure(sv->imap, cfg, tls);

@@ -2,6 +2,7 @@
 #include "core/config.h"
 #include "core/buf.h"
 #include "core/fsutil.h"
+#include "core/netaddr.h"
 #include "core/xalloc.h"
 #include <ctype.h>
 #include <errno.h>
@@ -17,10 +18,18 @@ static const struct setting settings[] = {
 	  "offer password authentication without TLS on loopback connections (for learning with telnet)" },
 	{ "auth.failure_delay", SET_DURATION, "2s", "delay before answering a failed authentication" },
 	{ "auth.failure_window", SET_DURATION, "15m",
-	  "how long a failed authentication counts against its client address" },
+	  "how long a failed login counts against its account and client address (after the pair's last failure)" },
+	{ "auth.known_ip_time", SET_DURATION, "30d",
+	  "how long an address (IPv6: its /64) an account logged in from stays exempt from auth.max_accounts_per_ip and auth.max_failures_per_account for it (in memory)" },
+	{ "auth.max_accounts_per_ip", SET_INT, "5",
+	  "accounts with failed logins from one client address (IPv6: its /64) within auth.failure_window before logins for further accounts from it are refused (0: no limit)" },
 	{ "auth.max_failures", SET_INT, "3", "failed authentications before the connection is closed" },
-	{ "auth.max_failures_per_ip", SET_INT, "10",
-	  "failed authentications from one client address within auth.failure_window before its logins are refused" },
+	{ "auth.max_failures_per_account", SET_INT, "30",
+	  "failed logins for one account from all addresses within auth.failure_window before it is refused from addresses it has not logged in from lately (0: no limit)" },
+	{ "auth.max_failures_per_ip_account", SET_INT, "10",
+	  "failed logins for one account from one client address (IPv6: its /64) within auth.failure_window before that account is refused from it (0: no limit)" },
+	{ "auth.trusted_networks", SET_NETWORKS, "",
+	  "client networks (CIDR, IPv4 or IPv6, comma-separated) whose failed logins are neither counted nor refused, such as a webmail host" },
 	{ "data_dir", SET_PATH, ".", "folder for the database, message files and queue" },
 	{ "delivery.recipient_delimiter", SET_STRING, "+",
 	  "characters that start an address extension (alice+tag@ goes to alice@); empty disables" },
@@ -174,6 +183,17 @@ int setting_check(const struct setting *s, const char *value, char **error_r)
 		if (parse_duration(value, &n) < 0)
 			want = "a duration such as 30s, 5m, 4h or 5d";
 		break;
+	case SET_NETWORKS: {
+		struct netaddr_net *nets;
+		char *error = NULL;
+		if (netaddr_networks_parse(value, &nets, &error) < 0) {
+			*error_r = xasprintf("%s: %s", s->name, error);
+			free(error);
+			return -1;
+		}
+		free(nets);
+		break;
+	}
 	default:
 		break;
 	}

@@ -16,6 +16,7 @@ enum setting_type {
 	SET_DURATION, /* seconds, with optional s, m, h or d suffix */
 	SET_PATH,     /* relative paths are taken from the config file's folder */
 	SET_LIST,     /* comma-separated */
+	SET_NETWORKS, /* comma-separated CIDR networks (core/netaddr.h) */
 };
 
 struct setting {

@@ -65,7 +65,7 @@ struct conn *service_session_open(struct service_host *h, struct service_link *l
 	struct conn *c = conn_new(h->base, fd, sa, p->implicit_tls ? h->tls : NULL, handler, ctx);
 	conn_set_timeout(c, h->timeout);
 	h->connections++;
-	int from_ip = ip_counts_add(h->ips, conn_peer_ip(c), time(NULL));
+	int from_ip = ip_counts_add(h->ips, conn_peer_ip(c));
 	log_info("session=%s %s connect service=%s ip=%s%s", conn_id(c), h->protocol, p->name,
 		 conn_peer_ip(c), p->implicit_tls ? " tls=yes" : "");
 	if (h->connections > h->max_connections)

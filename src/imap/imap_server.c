@@ -50,12 +50,12 @@ struct imap_server *imap_server_new(struct event_base *base, const struct config
 }
 
 void imap_server_attach(struct imap_server *srv, struct store *st, struct workq *wq,
-			struct committer *cm, struct ip_counts *login_failures)
+			struct committer *cm, struct login_limits *login_limits)
 {
 	srv->store = st;
 	srv->workq = wq;
 	srv->committer = cm;
-	login_env_attach(&srv->login, srv->host.base, st, wq, login_failures);
+	login_env_attach(&srv->login, srv->host.base, st, wq, login_limits);
 }
 
 void imap_server_stop(struct imap_server *srv)

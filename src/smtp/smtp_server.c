@@ -55,12 +55,12 @@ struct smtp_server *smtp_server_new(struct event_base *base, const struct config
 }
 
 void smtp_server_attach(struct smtp_server *srv, struct store *st, struct workq *wq,
-			struct committer *cm, struct ip_counts *login_failures)
+			struct committer *cm, struct login_limits *login_limits)
 {
 	srv->store = st;
 	srv->workq = wq;
 	srv->committer = cm;
-	login_env_attach(&srv->login, srv->host.base, st, wq, login_failures);
+	login_env_attach(&srv->login, srv->host.base, st, wq, login_limits);
 }
 
 void smtp_server_stop(struct smtp_server *srv)
