@@ -9,17 +9,50 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* How long accepting rests after accept() failed for want of descriptors or memory. */
+#define LISTENER_REST_MS 500
+
 struct listener {
 	struct evconnlistener *evl;
 	listener_accept_fn *accept_fn;
 	void *arg;
+	char *name;               /* address:port, for the log */
+	struct event *rest_ev;    /* accepting again after a rest */
+	bool starved;             /* accept() has failed since the last success */
 };
 
 static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa,
 		      int salen, void *arg)
 {
 	struct listener *l = arg;
+	if (l->starved) {
+		l->starved = false;
+		log_info("listener=%s accepting again", l->name);
+	}
 	l->accept_fn(fd, sa, l->arg);
+}
+
+/* accept() failed with more than a retriable error: out of descriptors (EMFILE, ENFILE) or
+ * memory. The connection stays in the backlog, so the socket stays readable and accepting at
+ * once would fail again in a loop: rest a moment instead, and log once until one succeeds. */
+static void on_accept_error(struct evconnlistener *evl, void *arg)
+{
+	struct listener *l = arg;
+	int err = errno;
+	if (!l->starved) {
+		l->starved = true;
+		log_warn("listener=%s accept failed: %s; accepting again every %d ms until it works",
+			 l->name, strerror(err), LISTENER_REST_MS);
+	}
+	evconnlistener_disable(l->evl);
+	struct timeval rest = { 0, LISTENER_REST_MS * 1000 };
+	event_add(l->rest_ev, &rest);
+}
+
+static void on_rest_over(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener *l = arg;
+	evconnlistener_enable(l->evl);
 }
 
 struct listener *listener_new(struct event_base *base, const char *addr, int port,
@@ -53,6 +86,9 @@ struct listener *listener_new(struct event_base *base, const char *addr, int por
 		free(l);
 		return NULL;
 	}
+	evconnlistener_set_error_cb(l->evl, on_accept_error);
+	l->rest_ev = evtimer_new(base, on_rest_over, l);
+	l->name = xasprintf("%s:%d", addr, port);
 	return l;
 }
 
@@ -62,6 +98,8 @@ void listener_free(struct listener **lp)
 	if (l == NULL)
 		return;
 	evconnlistener_free(l->evl);
+	event_free(l->rest_ev);
+	free(l->name);
 	free(l);
 	*lp = NULL;
 }
