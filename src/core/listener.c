@@ -8,9 +8,12 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-/* How long accepting rests after accept() failed for want of descriptors or memory. */
+/* How long accepting rests after accept() failed for want of descriptors or memory, and how
+ * often at most that is logged while it goes on. */
 #define LISTENER_REST_MS 500
+#define LISTENER_LOG_INTERVAL 60
 
 struct listener {
 	struct evconnlistener *evl;
@@ -18,31 +21,33 @@ struct listener {
 	void *arg;
 	char *name;               /* address:port, for the log */
 	struct event *rest_ev;    /* accepting again after a rest */
-	bool starved;             /* accept() has failed since the last success */
+	time_t logged_at;         /* when a failure was last logged */
+	unsigned unlogged;        /* failures since */
 };
 
 static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa,
 		      int salen, void *arg)
 {
 	struct listener *l = arg;
-	if (l->starved) {
-		l->starved = false;
-		log_info("listener=%s accepting again", l->name);
-	}
 	l->accept_fn(fd, sa, l->arg);
 }
 
 /* accept() failed with more than a retriable error: out of descriptors (EMFILE, ENFILE) or
  * memory. The connection stays in the backlog, so the socket stays readable and accepting at
- * once would fail again in a loop: rest a moment instead, and log once until one succeeds. */
+ * once would fail again in a loop: rest a moment instead, and log it once a minute at most
+ * while it lasts (it comes and goes as sessions end and new ones take their descriptors). */
 static void on_accept_error(struct evconnlistener *evl, void *arg)
 {
 	struct listener *l = arg;
 	int err = errno;
-	if (!l->starved) {
-		l->starved = true;
-		log_warn("listener=%s accept failed: %s; accepting again every %d ms until it works",
-			 l->name, strerror(err), LISTENER_REST_MS);
+	time_t now = time(NULL);
+	if (now - l->logged_at >= LISTENER_LOG_INTERVAL) {
+		log_warn("listener=%s accept failed: %s; resting %d ms between tries failures_unlogged=%u",
+			 l->name, strerror(err), LISTENER_REST_MS, l->unlogged);
+		l->logged_at = now;
+		l->unlogged = 0;
+	} else {
+		l->unlogged++;
 	}
 	evconnlistener_disable(l->evl);
 	struct timeval rest = { 0, LISTENER_REST_MS * 1000 };

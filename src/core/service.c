@@ -76,8 +76,8 @@ static void make_room(struct service_host *h, struct service_link *keep)
 	if (oldest == NULL)
 		return;
 	stop_logging_in(h, oldest);
-	log_info("session=%s %s dropped reason=login-share logging_in=%d", conn_id(oldest->conn),
-		 h->protocol, h->logging_in + 1);
+	log_info("session=%s %s dropped reason=login-share max_login_connections=%d",
+		 conn_id(oldest->conn), h->protocol, h->max_login_connections);
 	h->refuse_session(oldest, SERVICE_TOO_MANY);
 }
 

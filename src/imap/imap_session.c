@@ -753,7 +753,7 @@ static void session_timeout(struct conn *c, void *ctx)
 	if (s->wait == IMAP_WAIT_BUSY)
 		return; /* our own work is slow, not the client */
 	log_info("session=%s imap timeout state=%s", conn_id(c), state_name(s->state));
-	imap_reply(s, "* BYE Autologout; idle for too long");
+	imap_reply(s, "* BYE Autologout: time limit exceeded");
 	imap_session_close(s);
 }
 
