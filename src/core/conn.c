@@ -36,6 +36,11 @@ struct conn {
 	bool discarding;
 	bool tls_shut;  /* close_notify sent */
 	bool output_stalled; /* input waits for the output to drain (conn_output_full) */
+	/* Inside on_input. Taking input can run libevent's callbacks at once (below the read
+	 * watermark a TLS bufferevent reads on inside the drain), so events met then are
+	 * deferred until on_input returns: the session is never freed under its own feet. */
+	bool delivering;
+	bool delivery_missed; /* input or EOF arrived meanwhile: deliver again */
 	struct evbuffer_cb_entry *under_cb;
 	/* Replies written during one turn of the loop leave together: one write(2), and under
 	 * TLS one record instead of one per line. */
@@ -68,11 +73,20 @@ static void conn_deliver_input(struct conn *c)
 {
 	if (c->closed || c->closing || c->paused)
 		return;
-	c->output_stalled = conn_output_full(c);
+	if (c->delivering) {
+		c->delivery_missed = true;
+		return;
+	}
+	c->delivering = true;
+	do {
+		c->delivery_missed = false;
+		c->output_stalled = conn_output_full(c);
+		if (!c->output_stalled && evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+			c->h->on_input(c, c->ctx);
+	} while (c->delivery_missed && !c->closed && !c->closing && !c->paused && !c->output_stalled);
+	c->delivering = false;
 	if (c->output_stalled)
 		return;
-	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
-		c->h->on_input(c, c->ctx);
 	/* on_input may have closed or paused; EOF finishes only an idle session. */
 	if (!c->closed && c->eof && !c->paused)
 		conn_finish(c);
@@ -123,6 +137,12 @@ static void on_write(struct bufferevent *bev, void *arg)
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn *c = arg;
+	if (c->delivering && (what & (BEV_EVENT_TIMEOUT | BEV_EVENT_ERROR))) {
+		/* finished from the loop once on_input has returned (see delivering) */
+		if (what & BEV_EVENT_ERROR)
+			event_active(c->finish_ev, 0, 0);
+		return;
+	}
 	if (what & BEV_EVENT_TIMEOUT) {
 		if (c->closing) {
 			conn_finish(c);
@@ -133,7 +153,10 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
 		if (c->closing || (what & BEV_EVENT_ERROR)) {
-			conn_finish(c);
+			if (c->delivering)
+				event_active(c->finish_ev, 0, 0);
+			else
+				conn_finish(c);
 			return;
 		}
 		c->eof = true;
