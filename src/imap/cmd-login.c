@@ -47,6 +47,7 @@ static void logged_in(struct imap_session *s, const char *address, const char *m
 	s->user_id = a.id;
 	account_clear(&a);
 	s->state = IMAP_STATE_AUTHENTICATED;
+	service_session_logged_in(&s->server->host, &s->link);
 	log_info("session=%s imap login user=%s method=%s", conn_id(s->conn), s->user, method);
 	buf caps;
 	buf_init(&caps);

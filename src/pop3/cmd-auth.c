@@ -57,6 +57,7 @@ static void open_maildrop(struct pop3_session *s, const char *address, const cha
 		s->user_id = a.id;
 		s->locked = true;
 		s->state = POP3_STATE_TRANSACTION;
+		service_session_logged_in(&s->server->host, &s->link);
 		log_info("session=%s pop3 login user=%s method=%s messages=%zu", conn_id(s->conn),
 			 s->user, method, count);
 		pop3_reply(s, "+OK Logged in, maildrop has %zu messages (%" PRIu64 " octets)", count,

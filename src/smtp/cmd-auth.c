@@ -29,6 +29,7 @@ static void auth_succeeded(struct smtp_session *s, const char *user)
 	s->user = xstrdup(a.address);
 	s->user_id = a.id;
 	account_clear(&a);
+	service_session_logged_in(&s->server->host, &s->link);
 	log_info("session=%s smtp auth user=%s method=%s", conn_id(s->conn), s->user,
 		 login_exchange_mechanism(s->auth));
 	auth_end(s);

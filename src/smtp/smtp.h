@@ -134,6 +134,8 @@ void smtp_session_start(struct smtp_server *srv, const struct smtp_service *svc,
 			const struct sockaddr *sa);
 /* Frees a session (the host's free_session). */
 void smtp_session_free(struct service_link *l);
+/* Answers 421 for why and closes (the host's refuse_session). */
+void smtp_session_refuse(struct service_link *l, enum service_admission why);
 /* Sends one reply line "CODE TEXT\r\n" (text may carry the enhanced status code). */
 void smtp_reply(struct smtp_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Drops the transaction (RSET, a new EHLO, STARTTLS, after a message). */

@@ -38,7 +38,7 @@ struct smtp_server *smtp_server_new(struct event_base *base, const struct config
 				    SSL_CTX *tls, char **error_r)
 {
 	struct smtp_server *srv = xcalloc(1, sizeof(*srv));
-	service_host_init(&srv->host, "smtp", base, smtp_session_free);
+	service_host_init(&srv->host, "smtp", base, smtp_session_free, smtp_session_refuse);
 	smtp_server_configure(srv, cfg, tls);
 	for (int i = 0; i < 3; i++) {
 		struct smtp_service *svc = &srv->services[i];

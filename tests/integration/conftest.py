@@ -58,6 +58,7 @@ class Instance:
         self.data = os.path.join(self.dir, "data")  # the run_as user's: db, messages, maildrop
         self.log_path = os.path.join(root, "serve.log")
         self.proc = None
+        self.env = {}  # added to serve's environment
         self.passwords = {}
         out = self.cli("init", self.dir, "--domain", domain, "--hostname", "mx." + domain,
                        "--port-base", str(self.port_base), "--listen", listen)
@@ -122,6 +123,7 @@ class Instance:
         starts, taken = log.count("serve started"), log.count("Address already in use")
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "abort_on_error=0:detect_leaks=1")
+        env.update(self.env)
         self.proc = subprocess.Popen([ESTAFETA, "-c", self.conf, "serve"], stdout=self.log,
                                      stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + 15
