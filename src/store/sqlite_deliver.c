@@ -90,8 +90,9 @@ static int deliver_rows(struct store *st, struct delivery *d, const char *path, 
 	if (d->remote_count == 0)
 		return 0;
 	if (db_exec(st, error_r,
-		    "INSERT INTO queue (body_id, sender, envid, ret, arrival, queue_id) "
-		    "VALUES (?, ?, ?, ?, ?, ?)",
+		    "INSERT INTO queue (body_id, sender, envid, ret, arrival, queue_id, held) "
+		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, EXISTS (SELECT 1 FROM held_senders "
+		    "WHERE sender = ?2))",
 		    "issiis", body_id, d->sender, d->envid, (int64_t)d->ret, (int64_t)arrival,
 		    d->queue_id != NULL ? d->queue_id : "") < 0)
 		return -1;

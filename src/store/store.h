@@ -277,14 +277,15 @@ struct queue_msg {
 	time_t arrival;
 	char *body_path;    /* relative to data_dir */
 	uint64_t size;
+	bool held;          /* no delivery attempts until released */
 	struct queue_rcpt *rcpts;
 	size_t rcpt_count;
 };
 void queue_msg_free(struct queue_msg **m);
 void queue_msgs_free(struct queue_msg **msgs, size_t count);
 
-/* Messages with pending recipients due at or before now (only those recipients), oldest
- * first, at most limit messages; messages whose row is in skip (count skip_count) are left
+/* Messages not held with pending recipients due at or before now (only those recipients),
+ * oldest first, at most limit messages; messages whose row is in skip (count skip_count) are left
  * out. *out is allocated. */
 int store_queue_due(struct store *st, time_t now, size_t limit, const int64_t *skip,
 		    size_t skip_count, struct queue_msg ***out, size_t *count, char **error_r);
@@ -307,6 +308,13 @@ int store_queue_flush(struct store *st, const char *queue_id, const char *domain
 		      bool subdomains, char **error_r);
 /* Removes a message from the queue without delivering it. 1 done, 0 no such id, -1 error. */
 int store_queue_delete(struct store *st, const char *queue_id, char **error_r);
+/* Holds (held true) or releases one message (queue_id), or every message of a sender
+ * (queue_id NULL): a held sender's messages queued later are held too, until its release.
+ * Returns the number of messages whose state changed, or -1. */
+int store_queue_hold(struct store *st, const char *queue_id, const char *sender, bool held,
+		     char **error_r);
+/* The senders held with store_queue_hold, appended to out. */
+int store_queue_held_senders(struct store *st, strlist *out, char **error_r);
 
 /* ---- IMAP ---- (sqlite_imap.c) */
 /* One message's new flags for store_flags_update. */
