@@ -170,12 +170,18 @@ static void message_committed(struct delivery *d, void *arg)
 	smtp_session_resume(s);
 }
 
-/* Builds the delivery: one spool file for all, with the DSN parameters of the transaction. */
-static struct delivery *delivery_from_tx(struct smtp_tx *tx)
+/* Builds the delivery: one spool file for all, with the DSN parameters of the transaction;
+ * submitted mail counts for its user's hourly limits. */
+static struct delivery *delivery_from_tx(struct smtp_session *s)
 {
+	struct smtp_tx *tx = s->tx;
 	struct delivery *d = delivery_new(&tx->spool, tx->sender, tx->queue_id, &tx->targets);
 	d->envid = tx->mail.envid[0] != '\0' ? xstrdup(tx->mail.envid) : NULL;
 	d->ret = tx->mail.ret;
+	if (s->service->mode == SMTP_MODE_SUBMISSION && s->user != NULL) {
+		d->submitter_id = s->user_id;
+		d->submitter_rcpts = tx->rcpt_count;
+	}
 	return d;
 }
 
@@ -211,7 +217,7 @@ static void message_end(struct smtp_session *s)
 		smtp_tx_reset(s);
 		return;
 	}
-	struct delivery *d = delivery_from_tx(tx);
+	struct delivery *d = delivery_from_tx(s);
 	s->state = SMTP_STATE_BUSY;
 	conn_pause(s->conn);
 	committer_submit(s->server->committer, d, message_committed, s);

@@ -48,6 +48,10 @@ struct smtp_server {
 	size_t max_header;
 	bool expn;
 	const char *recipient_delimiter;
+	long long max_messages_per_hour;   /* submission, per authenticated user; 0: none */
+	long long max_recipients_per_hour;
+	bool allow_foreign_from;
+	bool authenticated_header;
 };
 
 enum smtp_state {
@@ -144,6 +148,15 @@ void smtp_session_close(struct smtp_session *s);
 void smtp_session_resume(struct smtp_session *s);
 /* True when passwords may be sent on this connection now (TLS, or loopback when allowed). */
 bool smtp_auth_allowed(const struct smtp_session *s);
+
+/* ---- sender_login.c ---- */
+/* May the authenticated user send as address (envelope sender or From)? Its own address, an
+ * alias whose one target it is, and either with a +extension. */
+bool smtp_sender_owned(struct smtp_session *s, const char *address);
+/* Submission: false after a 451 4.7.1 (logged) when the authenticated user has reached its
+ * hourly limit of messages (adding is 0, at MAIL) or would pass its limit of recipients with
+ * adding more (at RCPT), counting what it submitted in the last hour. */
+bool smtp_within_hourly_limits(struct smtp_session *s, size_t adding);
 
 /* ---- reply-parse.c ---- */
 enum smtp_path_role { SMTP_PATH_SENDER, SMTP_PATH_RECIPIENT, SMTP_PATH_NONE };
