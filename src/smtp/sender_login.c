@@ -1,5 +1,5 @@
-/* What an authenticated user may do on submission: the addresses it may send as, and its
- * hourly limits.
+/* What an authenticated user may do on submission: the addresses it may send as (envelope
+ * sender, From and Sender fields), and its hourly limits.
  *
  * Owned addresses follow Postfix's smtpd_sender_login_maps with
  * reject_sender_login_mismatch: the account's own address and the aliases that lead to it
@@ -12,6 +12,7 @@
 #include "smtp/smtp.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "mail/address_list.h"
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -49,6 +50,19 @@ bool smtp_sender_owned(struct smtp_session *s, const char *address)
 	free(plain);
 	strlist_free(&aliases);
 	return own;
+}
+
+char *smtp_foreign_author(struct smtp_session *s, const char *hdr, size_t len)
+{
+	strlist authors;
+	strlist_init(&authors);
+	address_list_authors(hdr, len, &authors);
+	char *foreign = NULL;
+	for (size_t i = 0; i < authors.count && foreign == NULL; i++)
+		if (!smtp_sender_owned(s, authors.items[i]))
+			foreign = xstrdup(authors.items[i]);
+	strlist_free(&authors);
+	return foreign;
 }
 
 bool smtp_within_hourly_limits(struct smtp_session *s, size_t adding)
