@@ -171,10 +171,9 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		char *spool_dir = xasprintf("%s/tmp", data_dir);
 		struct inject_env env = { st, committer, spool_dir,
 					  config_str(cfg, "delivery.recipient_delimiter") };
-		struct pickup *pickup = pickup_new(sv.base, &env, data_dir, config_hostname(cfg),
-						   (uint64_t)config_int(cfg, "smtp.max_message_size"), &error);
+		sv.pickup = pickup_new(sv.base, &env, wq, cfg, &error);
 		free(spool_dir);
-		if (pickup == NULL) {
+		if (sv.pickup == NULL) {
 			log_error("estafeta sendmail's mail is not picked up: %s", error);
 			free(error);
 		}
@@ -182,11 +181,12 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		event_base_dispatch(sv.base);
 		/* Messages handed over are committed before exit; their sessions are not answered,
 		 * so a client retries and at worst a message arrives twice, never not at all. */
+		pickup_stop(sv.pickup);
 		queue_runner_free(&sv.queue);
 		committer_free(&committer);
 		workq_free(&wq);
 		event_base_loop(sv.base, EVLOOP_NONBLOCK); /* runs the completions they posted */
-		pickup_free(&pickup);
+		pickup_free(&sv.pickup);
 		log_info("serve stopped");
 	}
 	for (size_t i = 0; i < 3; i++)

@@ -19,7 +19,7 @@ static const struct {
 	{ "list", cmd_list, "list add LIST MEMBER... | list del LIST [MEMBER...] | list members [LIST]" },
 	{ "mailbox", cmd_mailbox, "mailbox list ADDRESS [FOLDER] | mailbox show ADDRESS UID [FOLDER]" },
 	{ "auth", cmd_auth_admin, "auth blocked | auth unblock ADDRESS|ACCOUNT  (the running server's login limits)" },
-	{ "queue", cmd_queue, "queue list | queue show ID | queue flush [ID] | queue retry ID | queue delete ID" },
+	{ "queue", cmd_queue, "queue list | queue show ID | queue flush [ID] | queue retry ID | queue delete ID | queue hold | queue hold|release ID | queue hold|release --sender ADDRESS" },
 	{ "sendmail", cmd_sendmail, "sendmail [-t] [-i] [-f FROM] [-F NAME] [RECIPIENT...] < MESSAGE" },
 	{ "mailq", cmd_mailq, "mailq" },
 	{ "mail", cmd_mail_client, "mail [COMMAND ...]  (the mail client: estafeta mail help)" },

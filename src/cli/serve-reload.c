@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/tls.h"
 #include "core/xalloc.h"
+#include "deliver/pickup.h"
 #include "imap/imap_server.h"
 #include "pop3/pop3_server.h"
 #include "queue/queue_runner.h"
@@ -131,6 +132,8 @@ enum reload_status serve_reload(struct serve *sv, struct reload_report *r)
 	smtp_server_configure(sv->smtp, cfg, tls);
 	pop3_server_configure(sv->pop3, cfg, tls);
 	imap_server_configure(sv->imap, cfg, tls);
+	if (sv->pickup != NULL)
+		pickup_configure(sv->pickup, cfg);
 	if (sv->queue != NULL && queue_runner_configure(sv->queue, cfg, &error) < 0) {
 		warn(r, xasprintf("the outbound queue keeps its old settings: %s", error));
 		free(error);

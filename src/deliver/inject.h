@@ -30,6 +30,11 @@ struct inject_env {
 int inject_message(const struct inject_env *env, const char *sender, const char *const *rcpts,
 		   size_t count, const char *msg, size_t len, const char *queue_id, bool *refused_r,
 		   committer_done_fn *done, void *arg, bool *full_r, char **error_r);
+/* The same for a message already written to the spool file *sp (flushed), which it takes:
+ * handed to the committer, or removed. */
+int inject_spool(const struct inject_env *env, const char *sender, const char *const *rcpts,
+		 size_t count, struct spool **sp, const char *queue_id, bool *refused_r,
+		 committer_done_fn *done, void *arg, char **error_r);
 
 struct queue_msg;
 struct bounce_rcpt;

@@ -32,6 +32,10 @@ void smtp_server_configure(struct smtp_server *srv, const struct config *cfg, SS
 	srv->max_header = (size_t)config_int(cfg, "smtp.max_header_size");
 	srv->expn = config_bool(cfg, "smtp.expn");
 	srv->recipient_delimiter = config_str(cfg, "delivery.recipient_delimiter");
+	srv->max_messages_per_hour = config_int(cfg, "submission.max_messages_per_hour");
+	srv->max_recipients_per_hour = config_int(cfg, "submission.max_recipients_per_hour");
+	srv->allow_foreign_from = config_bool(cfg, "submission.allow_foreign_from");
+	srv->authenticated_header = config_bool(cfg, "submission.authenticated_header");
 }
 
 struct smtp_server *smtp_server_new(struct event_base *base, const struct config *cfg,

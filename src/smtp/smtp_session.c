@@ -74,6 +74,7 @@ void smtp_tx_reset(struct smtp_session *s)
 	spool_discard(&tx->spool);
 	buf_free(&tx->header);
 	buf_free(&tx->chunk);
+	free(tx->foreign_author);
 	free(tx);
 	s->tx = NULL;
 	if (s->state == SMTP_STATE_MAIL || s->state == SMTP_STATE_DATA || s->state == SMTP_STATE_BDAT)

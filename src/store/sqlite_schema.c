@@ -9,7 +9,7 @@
 #include "store/sqlite_internal.h"
 #include "core/xalloc.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 static const char schema_v1[] =
 	/* Settings of the store itself: last_uidvalidity makes every folder's UIDVALIDITY
@@ -142,6 +142,25 @@ static const char schema_v2[] =
 	"ALTER TABLE bodies ADD COLUMN bodystructure TEXT;"
 	"PRAGMA user_version = 2;";
 
+/* Version 3: outbound limits. queue.held keeps a message from delivery attempts until it is
+ * released; held_senders holds every message of a sender, those queued later too (estafeta
+ * queue hold --sender). submissions records each message an authenticated user submitted,
+ * with its recipients, for submission.max_messages_per_hour and max_recipients_per_hour; it
+ * is written in the transaction that accepts the message, so only accepted mail counts, and
+ * rows older than an hour go as new ones come. */
+static const char schema_v3[] =
+	"ALTER TABLE queue ADD COLUMN held INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE held_senders ("
+	"  sender TEXT PRIMARY KEY COLLATE NOCASE,"
+	"  since INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX queue_sender ON queue(sender COLLATE NOCASE);"
+	"CREATE TABLE submissions ("
+	"  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+	"  at INTEGER NOT NULL,"
+	"  recipients INTEGER NOT NULL);"
+	"CREATE INDEX submissions_account ON submissions(account_id, at);"
+	"PRAGMA user_version = 3;";
+
 /* Candidate message files to check after deleting folder entries (sqlite_mailbox.c). A
  * per-connection temporary table, so it costs nothing in the database file. */
 static const char temp_tables[] = "CREATE TEMP TABLE body_candidates (id INTEGER PRIMARY KEY);";
@@ -157,25 +176,24 @@ int sqlite_schema_apply(struct store *st, char **error_r)
 		db_rollback(st);
 		return -1;
 	}
-	char *msg = NULL;
-	if (version == 0 && sqlite3_exec(st->db, schema_v1, NULL, NULL, &msg) != SQLITE_OK) {
-		*error_r = xasprintf("cannot create the database schema: %s", msg);
-		sqlite3_free(msg);
-		db_rollback(st);
-		return -1;
-	}
-	if (version < 2 && sqlite3_exec(st->db, schema_v2, NULL, NULL, &msg) != SQLITE_OK) {
-		*error_r = xasprintf("cannot upgrade the database schema to version 2: %s", msg);
-		sqlite3_free(msg);
-		db_rollback(st);
-		return -1;
-	}
 	if (version > SCHEMA_VERSION) {
 		*error_r = xasprintf("the database has schema version %lld, newer than this estafeta "
 				     "knows (%d); run the estafeta that created it",
 				     (long long)version, SCHEMA_VERSION);
 		db_rollback(st);
 		return -1;
+	}
+	/* Each step takes the schema from its version to the next, all in one transaction. */
+	static const char *const steps[SCHEMA_VERSION] = { schema_v1, schema_v2, schema_v3 };
+	char *msg = NULL;
+	for (int64_t v = version; v < SCHEMA_VERSION; v++) {
+		if (sqlite3_exec(st->db, steps[v], NULL, NULL, &msg) != SQLITE_OK) {
+			*error_r = xasprintf("cannot %s the database schema to version %lld: %s",
+					     v == 0 ? "create" : "upgrade", (long long)v + 1, msg);
+			sqlite3_free(msg);
+			db_rollback(st);
+			return -1;
+		}
 	}
 	if (db_commit(st, error_r) < 0)
 		return -1;

@@ -84,8 +84,8 @@ int store_alias_del(struct store *st, const char *alias, const strlist *targets,
 int store_alias_list(struct store *st, const char *alias_or_null, strlist *out, char **error_r);
 /* The targets of alias; an empty list when it is no alias. */
 int store_alias_targets(struct store *st, const char *alias, strlist *out, char **error_r);
-/* Appends the aliases that have target among their targets (for "may this user send as"). */
-int store_aliases_of(struct store *st, const char *target, strlist *out, char **error_r);
+/* Appends the aliases whose one and only target is target (for "may this user send as"). */
+int store_aliases_only_to(struct store *st, const char *target, strlist *out, char **error_r);
 
 /* ---- distribution lists (an address with members and no mailbox) ---- */
 /* Creates the list when missing and adds members (duplicates ignored). */
@@ -237,6 +237,9 @@ struct delivery {
 	size_t local_count;
 	struct delivery_remote *remote;
 	size_t remote_count;
+	int64_t submitter_id; /* the authenticated account that submitted it, 0 for none: its
+	                         message and submitter_rcpts count for the hourly limits */
+	size_t submitter_rcpts;
 	/* results */
 	int status;          /* 0 delivered, -1 failed */
 	bool full;           /* failed for lack of space */
@@ -247,6 +250,10 @@ void delivery_free(struct delivery **d);
 /* Commits a batch of deliveries durably; sets each one's status (and uid_r of its local
  * recipients). Returns 0 when all succeeded, -1 when any failed. Blocks. */
 int store_deliver(struct store *st, struct delivery **batch, size_t count);
+/* What the account submitted since then: messages and their recipients, as store_deliver
+ * recorded them (only the last hour is kept). Returns 0, or -1 with *error_r. */
+int store_submitted_since(struct store *st, int64_t account_id, time_t since, int64_t *messages_r,
+			  int64_t *recipients_r, char **error_r);
 
 /* ---- outbound queue ----
  * Messages with remote recipients (rows store_deliver added), one state per recipient:
@@ -277,14 +284,15 @@ struct queue_msg {
 	time_t arrival;
 	char *body_path;    /* relative to data_dir */
 	uint64_t size;
+	bool held;          /* no delivery attempts until released */
 	struct queue_rcpt *rcpts;
 	size_t rcpt_count;
 };
 void queue_msg_free(struct queue_msg **m);
 void queue_msgs_free(struct queue_msg **msgs, size_t count);
 
-/* Messages with pending recipients due at or before now (only those recipients), oldest
- * first, at most limit messages; messages whose row is in skip (count skip_count) are left
+/* Messages not held with pending recipients due at or before now (only those recipients),
+ * oldest first, at most limit messages; messages whose row is in skip (count skip_count) are left
  * out. *out is allocated. */
 int store_queue_due(struct store *st, time_t now, size_t limit, const int64_t *skip,
 		    size_t skip_count, struct queue_msg ***out, size_t *count, char **error_r);
@@ -307,6 +315,13 @@ int store_queue_flush(struct store *st, const char *queue_id, const char *domain
 		      bool subdomains, char **error_r);
 /* Removes a message from the queue without delivering it. 1 done, 0 no such id, -1 error. */
 int store_queue_delete(struct store *st, const char *queue_id, char **error_r);
+/* Holds (held true) or releases one message (queue_id), or every message of a sender
+ * (queue_id NULL): a held sender's messages queued later are held too, until its release.
+ * Returns the number of messages whose state changed, or -1. */
+int store_queue_hold(struct store *st, const char *queue_id, const char *sender, bool held,
+		     char **error_r);
+/* The senders held with store_queue_hold, appended to out. */
+int store_queue_held_senders(struct store *st, strlist *out, char **error_r);
 
 /* ---- IMAP ---- (sqlite_imap.c) */
 /* One message's new flags for store_flags_update. */

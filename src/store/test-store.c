@@ -300,8 +300,8 @@ static void test_aliases(void **state)
 	assert_list(&l, "@example.com bob@remote.org", "info@example.com alice@example.com",
 		    "info@example.com bob@remote.org", NULL);
 	strlist_free(&l);
-	OK(store_aliases_of(f->st, "BOB@remote.org", &l, error_r));
-	assert_list(&l, "@example.com", "info@example.com", NULL);
+	OK(store_aliases_only_to(f->st, "BOB@remote.org", &l, error_r));
+	assert_list(&l, "@example.com", NULL); /* info@ leads to alice@ too */
 	strlist_free(&l);
 	OK(store_alias_targets(f->st, "nobody@example.com", &l, error_r));
 	assert_int_equal(l.count, 0);
@@ -925,6 +925,103 @@ static void test_queue(void **state)
 	assert_message(f, folder_id(f, f->alice, "INBOX"), 1, prefix_alice, body_a);
 }
 
+/* A sender held before its mail arrives: its message is queued held and not due; release by
+ * sender lets it go; hold and release by id. */
+static void test_queue_hold(void **state)
+{
+	struct fixture *f = *state;
+	char *error = NULL;
+	assert_int_equal(store_queue_hold(f->st, NULL, "Sender@remote.org", true, &error), 0);
+	struct delivery *d = new_delivery(f, "h1", body_a);
+	add_remote(d, "x@remote.org");
+	struct delivery *e = new_delivery(f, "h2", body_b);
+	free(e->sender);
+	e->sender = xstrdup("other@remote.org");
+	add_remote(e, "x@remote.org");
+	struct delivery *batch[] = { d, e };
+	assert_int_equal(store_deliver(f->st, batch, 2), 0);
+	delivery_free(&d);
+	delivery_free(&e);
+	struct queue_msg **msgs;
+	size_t n;
+	OK(store_queue_due(f->st, 1795396341, 10, NULL, 0, &msgs, &n, error_r));
+	assert_int_equal(n, 1);
+	assert_string_equal(msgs[0]->queue_id, "h2");
+	queue_msgs_free(msgs, n);
+	OK(store_queue_list(f->st, "h1", &msgs, &n, error_r));
+	assert_true(msgs[0]->held);
+	queue_msgs_free(msgs, n);
+	strlist senders;
+	strlist_init(&senders);
+	OK(store_queue_held_senders(f->st, &senders, error_r));
+	assert_int_equal(senders.count, 1);
+	strlist_free(&senders);
+
+	assert_int_equal(store_queue_hold(f->st, NULL, "sender@remote.org", false, &error), 1);
+	assert_int_equal(store_queue_hold(f->st, "h2", NULL, true, &error), 1);
+	assert_int_equal(store_queue_hold(f->st, "nosuch", NULL, true, &error), 0);
+	OK(store_queue_due(f->st, 1795396341, 10, NULL, 0, &msgs, &n, error_r));
+	assert_int_equal(n, 1);
+	assert_string_equal(msgs[0]->queue_id, "h1");
+	queue_msgs_free(msgs, n);
+	OK(store_queue_held_senders(f->st, &senders, error_r));
+	assert_int_equal(senders.count, 0);
+	strlist_free(&senders);
+}
+
+/* Submitted messages count for their account within the hour; older rows go. */
+static void test_submissions_counted(void **state)
+{
+	struct fixture *f = *state;
+	time_t now = 1795396341;
+	for (int i = 0; i < 3; i++) {
+		struct delivery *d = new_delivery(f, i == 0 ? "s0" : i == 1 ? "s1" : "s2", body_a);
+		add_local(d, f->bob, "INBOX", prefix_bob, 0);
+		d->arrival = i == 0 ? now - 7200 : now - 60 * i;
+		d->submitter_id = f->alice;
+		d->submitter_rcpts = (size_t)(i + 2);
+		struct delivery *batch[] = { d };
+		assert_int_equal(store_deliver(f->st, batch, 1), 0);
+		delivery_free(&d);
+	}
+	int64_t messages, recipients;
+	OK(store_submitted_since(f->st, f->alice, now - 3600, &messages, &recipients, error_r));
+	assert_int_equal(messages, 2);
+	assert_int_equal(recipients, 3 + 4);
+	OK(store_submitted_since(f->st, f->bob, now - 3600, &messages, &recipients, error_r));
+	assert_int_equal(messages + recipients, 0);
+	int64_t rows;
+	OK(db_int(f->st, error_r, &rows, "SELECT count(*) FROM submissions", ""));
+	assert_int_equal(rows, 2); /* the one two hours old went */
+}
+
+/* A database of schema version 2 (before hold and the hourly limits) is brought up to date
+ * when opened, its mail kept. */
+static void test_schema_upgrade_from_2(void **state)
+{
+	struct fixture *f = *state;
+	char *error = NULL;
+	assert_int_equal(sqlite3_exec(f->st->db,
+				      "DROP TABLE submissions; DROP TABLE held_senders; "
+				      "DROP INDEX queue_sender; ALTER TABLE queue DROP COLUMN held; "
+				      "PRAGMA user_version = 2;",
+				      NULL, NULL, NULL), SQLITE_OK);
+	store_close(&f->st);
+	f->st = store_open(f->dir, &error);
+	assert_null(error);
+	int64_t version;
+	OK(db_int(f->st, error_r, &version, "PRAGMA user_version", ""));
+	assert_int_equal(version, 3);
+	OK(store_queue_hold(f->st, NULL, "a@b.example", true, error_r));
+	int64_t messages, recipients;
+	OK(store_submitted_since(f->st, 1, 0, &messages, &recipients, error_r));
+	strlist l;
+	strlist_init(&l);
+	OK(store_user_list(f->st, NULL, &l, error_r));
+	assert_int_equal(l.count, 2);
+	strlist_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -943,6 +1040,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_apop_secret, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_imap, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_queue, setup_mailboxes, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_hold, setup_mailboxes, teardown),
+		cmocka_unit_test_setup_teardown(test_submissions_counted, setup_mailboxes, teardown),
+		cmocka_unit_test_setup_teardown(test_schema_upgrade_from_2, setup_mailboxes, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

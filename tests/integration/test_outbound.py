@@ -338,6 +338,43 @@ def test_etrn_and_queue_cli(pair):
     wait_for(lambda: queue_lines(a) == [], what="the queue to empty")
 
 
+def test_hold_and_release_by_sender_and_by_id(pair):
+    """queue hold --sender stops delivery attempts for the sender's mail, queued now or later;
+    the running server sees it through the store; release by id or by sender lets it go."""
+    a, b = pair
+    a.add_user("mallory@a.test")
+    a.start()
+    b.start()
+    assert "0 messages held" in a.cli("queue", "hold", "--sender", "mallory@a.test")
+    assert a.cli("queue", "hold").splitlines() == ["<mallory@a.test>"]
+    held1 = send(a, "mallory@a.test", ["bob@b.test"], subject="held one")
+    held2 = send(a, "mallory@a.test", ["bob@b.test"], subject="held two")
+    send(a, "alice@a.test", ["bob@b.test"], subject="free")
+    b.wait_for_messages("bob@b.test", 1, timeout=20)
+    time.sleep(2.5)  # two polls and more: the held messages are still not tried
+    assert [m[5] for m in b.mailbox("bob@b.test")] == ["free"]
+    lines = queue_lines(a)
+    assert sorted(l[0] for l in lines) == sorted([held1, held2])
+    assert all(l[1] == "<mallory@a.test>" and l[4] == "0" and l[5] == "held" for l in lines), lines
+    assert f"queue={held1} outbound" not in a.read_log()
+    assert "held: yes" in a.cli("queue", "show", held1)
+
+    a.cli("queue", "release", held1)
+    b.wait_for_messages("bob@b.test", 2, timeout=20)
+    assert [l[0] for l in queue_lines(a)] == [held2]
+    assert queue_lines(a)[0][5] == "held"
+
+    assert "1 messages released" in a.cli("queue", "release", "--sender", "mallory@a.test")
+    b.wait_for_messages("bob@b.test", 3, timeout=20)
+    assert sorted(m[5] for m in b.mailbox("bob@b.test")) == ["free", "held one", "held two"]
+    wait_for(lambda: queue_lines(a) == [], what="the queue to empty")
+    assert a.cli("queue", "hold") == ""
+    # Released, the sender's new mail goes at once; an unknown id is an error.
+    send(a, "mallory@a.test", ["bob@b.test"], subject="after")
+    b.wait_for_messages("bob@b.test", 4, timeout=20)
+    assert a.cli("queue", "release", "0123456789abcdef", check=False).returncode == 1
+
+
 def test_etrn_is_advertised(pair):
     a, b = pair
     a.start()
