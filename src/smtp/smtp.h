@@ -6,6 +6,7 @@
 #include "auth/login.h"
 #include "core/buf.h"
 #include "core/conn.h"
+#include "core/ip_counts.h"
 #include "core/config.h"
 #include "core/service.h"
 #include "core/workq.h"
@@ -48,6 +49,12 @@ struct smtp_server {
 	size_t max_header;
 	bool expn;
 	const char *recipient_delimiter;
+	const char *etrn_domains;     /* comma-separated (cmd-etrn.c) */
+	int etrn_max_per_ip;
+	time_t etrn_window;
+	/* ETRN requests per client address in the current window */
+	struct ip_counts *etrn_requests;
+	time_t etrn_window_start;
 };
 
 enum smtp_state {

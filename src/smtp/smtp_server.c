@@ -32,6 +32,9 @@ void smtp_server_configure(struct smtp_server *srv, const struct config *cfg, SS
 	srv->max_header = (size_t)config_int(cfg, "smtp.max_header_size");
 	srv->expn = config_bool(cfg, "smtp.expn");
 	srv->recipient_delimiter = config_str(cfg, "delivery.recipient_delimiter");
+	srv->etrn_domains = config_str(cfg, "smtp.etrn_domains");
+	srv->etrn_max_per_ip = (int)config_int(cfg, "smtp.etrn_max_per_ip");
+	srv->etrn_window = (time_t)config_int(cfg, "smtp.etrn_window");
 }
 
 struct smtp_server *smtp_server_new(struct event_base *base, const struct config *cfg,
@@ -39,6 +42,7 @@ struct smtp_server *smtp_server_new(struct event_base *base, const struct config
 {
 	struct smtp_server *srv = xcalloc(1, sizeof(*srv));
 	service_host_init(&srv->host, "smtp", base, smtp_session_free);
+	srv->etrn_requests = ip_counts_new();
 	smtp_server_configure(srv, cfg, tls);
 	for (int i = 0; i < 3; i++) {
 		struct smtp_service *svc = &srv->services[i];
@@ -76,6 +80,7 @@ void smtp_server_free(struct smtp_server **srvp)
 	smtp_server_stop(srv);
 	service_host_free_sessions(&srv->host);
 	login_env_clear(&srv->login);
+	ip_counts_free(&srv->etrn_requests);
 	free(srv);
 	*srvp = NULL;
 }
