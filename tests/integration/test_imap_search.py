@@ -30,13 +30,15 @@ PLAIN = "From: c@b.test\r\nSubject: plain\r\n\r\nNothing to see, just ab.\r\n"
 
 
 def indexed_counts(server):
-    """(message files waiting for the indexer, rows in the full-text index)."""
+    """(message files waiting for the indexer, rows in the full-text index, its own file)."""
     db = sqlite3.connect(f"file:{os.path.join(server.dir, 'estafeta.db')}?mode=ro", uri=True)
+    ix = sqlite3.connect(f"file:{os.path.join(server.dir, 'index.db')}?mode=ro", uri=True)
     try:
         return (db.execute("SELECT count(*) FROM bodies WHERE indexed = 0").fetchone()[0],
-                db.execute("SELECT count(*) FROM search_text").fetchone()[0])
+                ix.execute("SELECT count(*) FROM search_text").fetchone()[0])
     finally:
         db.close()
+        ix.close()
 
 
 def wait_indexed(server, rows):
@@ -88,15 +90,14 @@ def test_body_and_text_see_decoded_text(server):
 
 
 def test_index_caught_up_at_start(server):
-    """What is not indexed when serve starts (a crash, an index dropped) is indexed then;
-    meanwhile searches read those messages, so the answers never change."""
+    """What is not indexed when serve starts (a crash, an index lost: index.db is derived data
+    a copy of the data folder may leave out) is indexed then; meanwhile searches read those
+    messages, so the answers never change."""
     fill(server)
     server.stop()
-    db = sqlite3.connect(os.path.join(server.dir, "estafeta.db"))
-    db.execute("DELETE FROM search_text")
-    db.execute("UPDATE bodies SET indexed = 0")
-    db.commit()
-    db.close()
+    for name in ("index.db", "index.db-wal", "index.db-shm"):
+        if os.path.exists(os.path.join(server.dir, name)):
+            os.unlink(os.path.join(server.dir, name))
     server.start()
     r = raw(server)
     r.cmd("a", f"LOGIN {ALICE} {server.passwords[ALICE]}")
@@ -115,6 +116,11 @@ def test_index_follows_expunge_and_copy(server):
     assert search(r, 'BODY "café"') == []
     r.cmd("f", "SELECT Archive")
     assert search(r, 'BODY "café"') == ["1"]             # the copy shares the indexed text
+    # once no folder refers to the file, its index rows go too, when the indexer next works
+    r.cmd("g", "STORE 1 +FLAGS.SILENT (\\Deleted)")
+    r.cmd("h", "EXPUNGE")
+    deliver(server, ALICE, None, raw_message=PLAIN)
+    wait_indexed(server, 3)
 
 
 def test_sent_keys_read_the_date_field(server):
