@@ -205,3 +205,40 @@ def test_structure_is_kept_with_the_index(server):
     for k, p in zip(kept[:3], parsed[:3]):
         assert k.endswith(")") and p.startswith(k[:-1] + " BINARY.SIZE[1] "), (k, p)
     assert "(NIL \"quoted-printable\"" in kept[0] or "QUOTED-PRINTABLE" in kept[0].upper()
+
+
+def test_old_instance_index_moves_to_its_own_file(server):
+    """An instance from before index.db (schema version 2: the index inside estafeta.db, every
+    message marked indexed) is upgraded at start: the old table goes, the messages are indexed
+    again into index.db, and searches answer the same all along."""
+    fill(server)
+    server.stop()
+    for name in ("index.db", "index.db-wal", "index.db-shm"):
+        if os.path.exists(os.path.join(server.dir, name)):
+            os.unlink(os.path.join(server.dir, name))
+    db = sqlite3.connect(os.path.join(server.dir, "estafeta.db"))
+    db.executescript(
+        "CREATE VIRTUAL TABLE search_text USING fts5(header, body, tokenize = 'trigram');"
+        "CREATE TRIGGER bodies_search_gone AFTER DELETE ON bodies BEGIN "
+        "  DELETE FROM search_text WHERE rowid = old.id; END;"
+        "INSERT INTO search_text (rowid, header, body) SELECT id, '', 'stale text' FROM bodies;"
+        "DELETE FROM meta WHERE name = 'index_epoch';"
+        "UPDATE bodies SET indexed = 1;"
+        "PRAGMA user_version = 2;")
+    db.close()
+    server.start()
+    r = raw(server)
+    r.cmd("a", f"LOGIN {ALICE} {server.passwords[ALICE]}")
+    r.cmd("b", "SELECT INBOX")
+    assert search(r, 'BODY "café"') == ["1"]
+    assert search(r, 'BODY "stale"') == []
+    wait_indexed(server, 3)
+    assert search(r, 'BODY "café"') == ["1"]
+    assert search(r, 'TEXT "grüße"') == ["2"]
+    db = sqlite3.connect(f"file:{os.path.join(server.dir, 'estafeta.db')}?mode=ro", uri=True)
+    try:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert db.execute("SELECT count(*) FROM sqlite_master WHERE name LIKE 'search_text%'"
+                          ).fetchone()[0] == 0
+    finally:
+        db.close()
