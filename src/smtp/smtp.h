@@ -6,6 +6,7 @@
 #include "auth/login.h"
 #include "core/buf.h"
 #include "core/conn.h"
+#include "core/ip_counts.h"
 #include "core/config.h"
 #include "core/service.h"
 #include "core/workq.h"
@@ -52,6 +53,12 @@ struct smtp_server {
 	long long max_recipients_per_hour;
 	bool allow_foreign_from;
 	bool authenticated_header;
+	const char *etrn_domains;     /* comma-separated (cmd-etrn.c) */
+	int etrn_max_per_ip;
+	time_t etrn_window;
+	/* ETRN requests per client address in the current window */
+	struct ip_counts *etrn_requests;
+	time_t etrn_window_start;
 };
 
 enum smtp_state {

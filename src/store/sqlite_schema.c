@@ -9,7 +9,7 @@
 #include "store/sqlite_internal.h"
 #include "core/xalloc.h"
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 static const char schema_v1[] =
 	/* Settings of the store itself: last_uidvalidity makes every folder's UIDVALIDITY
@@ -68,8 +68,8 @@ static const char schema_v1[] =
 	"  UNIQUE (account_id, name));"
 
 	/* path is relative to data_dir ("messages/3f/..."). */
-	/* indexed: 0 until the indexer has put the text in search_text (1 at once for a message
-	 * that only leaves through the queue) */
+	/* indexed: 0 until the indexer has put the text in the full-text index (1 at once for a
+	 * message that only leaves through the queue); see schema_v3 */
 	"CREATE TABLE bodies ("
 	"  id INTEGER PRIMARY KEY,"
 	"  path TEXT NOT NULL UNIQUE,"
@@ -90,10 +90,7 @@ static const char schema_v1[] =
 	"  PRIMARY KEY (folder_id, uid)) WITHOUT ROWID;"
 	"CREATE INDEX folder_messages_body ON folder_messages(body_id);"
 	"CREATE INDEX folder_messages_modseq ON folder_messages(folder_id, modseq);"
-	/* The full-text index: the decoded header fields and body text of each message file that
-	 * has a folder entry (rowid = bodies.id), filled by the indexer thread soon after delivery.
-	 * Trigrams give IMAP SEARCH's case-insensitive substring match (RFC 3501 6.4.4) without
-	 * scanning messages. */
+	/* The full-text index, here until version 3 moved it to its own file (index.db). */
 	"CREATE VIRTUAL TABLE search_text USING fts5(header, body, tokenize = 'trigram');"
 	"CREATE TRIGGER bodies_search_gone AFTER DELETE ON bodies BEGIN "
 	"  DELETE FROM search_text WHERE rowid = old.id; END;"
@@ -161,6 +158,19 @@ static const char schema_v3[] =
 	"CREATE INDEX submissions_account ON submissions(account_id, at);"
 	"PRAGMA user_version = 3;";
 
+/* Version 4: the full-text index moves to its own database file, index.db (sqlite_index_db.c),
+ * so that indexing a large message never holds this file's write lock, which deliveries need.
+ * Its text is indexed again from the messages; index_epoch pairs this file with its index.db
+ * (a missing or foreign index.db is rebuilt). bodies.indexed is now 0 (not yet), 1 (the whole
+ * text is indexed) or 2 (the text is indexed up to the bound of sqlite_index.c; search reads
+ * the message for what the index does not find). */
+static const char schema_v4[] =
+	"DROP TRIGGER bodies_search_gone;"
+	"DROP TABLE search_text;"
+	"UPDATE bodies SET indexed = 0 WHERE id IN (SELECT body_id FROM folder_messages);"
+	"INSERT INTO meta VALUES ('index_epoch', abs(random()));"
+	"PRAGMA user_version = 4;";
+
 /* Candidate message files to check after deleting folder entries (sqlite_mailbox.c). A
  * per-connection temporary table, so it costs nothing in the database file. */
 static const char temp_tables[] = "CREATE TEMP TABLE body_candidates (id INTEGER PRIMARY KEY);";
@@ -184,7 +194,7 @@ int sqlite_schema_apply(struct store *st, char **error_r)
 		return -1;
 	}
 	/* Each step takes the schema from its version to the next, all in one transaction. */
-	static const char *const steps[SCHEMA_VERSION] = { schema_v1, schema_v2, schema_v3 };
+	static const char *const steps[SCHEMA_VERSION] = { schema_v1, schema_v2, schema_v3, schema_v4 };
 	char *msg = NULL;
 	for (int64_t v = version; v < SCHEMA_VERSION; v++) {
 		if (sqlite3_exec(st->db, steps[v], NULL, NULL, &msg) != SQLITE_OK) {

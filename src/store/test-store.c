@@ -1,7 +1,7 @@
 /* Tests for the SQLite store: the directory (domains, accounts, aliases, lists) round trips
  * with its rules, the default folders, and store_deliver: one message file shared by every
  * local recipient, ascending UIDs, byte-exact reads, and nothing left behind by a delivery that
- * fails, and the outbound queue. Each test gets a fresh data folder under /tmp. */
+ * fails, the outbound queue, and the full-text index in its own file. Each test gets a fresh data folder under /tmp. */
 #include "store/sqlite_internal.h"
 #include "store/store.h"
 #include "core/xalloc.h"
@@ -995,7 +995,7 @@ static void test_submissions_counted(void **state)
 	assert_int_equal(rows, 2); /* the one two hours old went */
 }
 
-/* A database of schema version 2 (before hold and the hourly limits) is brought up to date
+/* A database of schema version 2 (before hold, the hourly limits and index.db) is brought up to date
  * when opened, its mail kept. */
 static void test_schema_upgrade_from_2(void **state)
 {
@@ -1004,6 +1004,11 @@ static void test_schema_upgrade_from_2(void **state)
 	assert_int_equal(sqlite3_exec(f->st->db,
 				      "DROP TABLE submissions; DROP TABLE held_senders; "
 				      "DROP INDEX queue_sender; ALTER TABLE queue DROP COLUMN held; "
+				      "CREATE VIRTUAL TABLE search_text USING fts5(header, body, "
+				      "  tokenize = 'trigram');"
+				      "CREATE TRIGGER bodies_search_gone AFTER DELETE ON bodies BEGIN "
+				      "  DELETE FROM search_text WHERE rowid = old.id; END;"
+				      "DELETE FROM meta WHERE name = 'index_epoch';"
 				      "PRAGMA user_version = 2;",
 				      NULL, NULL, NULL), SQLITE_OK);
 	store_close(&f->st);
@@ -1011,7 +1016,7 @@ static void test_schema_upgrade_from_2(void **state)
 	assert_null(error);
 	int64_t version;
 	OK(db_int(f->st, error_r, &version, "PRAGMA user_version", ""));
-	assert_int_equal(version, 3);
+	assert_int_equal(version, 4);
 	OK(store_queue_hold(f->st, NULL, "a@b.example", true, error_r));
 	int64_t messages, recipients;
 	OK(store_submitted_since(f->st, 1, 0, &messages, &recipients, error_r));
@@ -1020,6 +1025,108 @@ static void test_schema_upgrade_from_2(void **state)
 	OK(store_user_list(f->st, NULL, &l, error_r));
 	assert_int_equal(l.count, 2);
 	strlist_free(&l);
+}
+
+/* Finds needle through the index of folder, as IMAP SEARCH asks: the hits and the UIDs the
+ * caller must read itself, as "uid,uid/uid" (or "cannot" when the index cannot answer). */
+static char *index_search(struct store *st, int64_t folder, const char *needle)
+{
+	uint32_t *uids, *unindexed;
+	size_t count, unindexed_count;
+	char *error = NULL;
+	int r = store_search_text(st, folder, needle, STORE_TEXT_ALL, &uids, &count, &unindexed,
+				  &unindexed_count, &error);
+	assert_true(r >= 0);
+	buf out;
+	buf_init(&out);
+	if (r == 1)
+		buf_puts(&out, "cannot");
+	for (size_t i = 0; r == 0 && i < count; i++)
+		buf_printf(&out, "%s%u", i > 0 ? "," : "", uids[i]);
+	for (size_t i = 0; r == 0 && i < unindexed_count; i++)
+		buf_printf(&out, "%s%u", i > 0 ? "," : "/", unindexed[i]);
+	free(uids);
+	free(unindexed);
+	return buf_steal(&out);
+}
+
+static void expect_search(struct store *st, int64_t folder, const char *needle, const char *want)
+{
+	char *got = index_search(st, folder, needle);
+	if (strcmp(got, want) != 0)
+		fprintf(stderr, "search \"%s\": got \"%s\", want \"%s\"\n", needle, got, want);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+/* The full-text index in its own file: other connections search it (read-only, from when it
+ * exists); a message's text is cut at the bound (indexed = 2: hits in the first part come from
+ * the index, the rest is the caller's to read); an open index transaction never holds up a
+ * delivery; rows of removed files are pruned; the logs are truncated by a checkpoint. */
+static void test_index(void **state)
+{
+	struct fixture *f = *state;
+	struct delivery *d[2] = { new_delivery(f, "small", body_a), new_delivery(f, "large", body_b) };
+	add_local(d[0], f->alice, "INBOX", prefix_alice, 0);
+	add_local(d[1], f->alice, "INBOX", prefix_alice, 0);
+	assert_int_equal(store_deliver(f->st, d, 2), 0);
+	int64_t inbox = folder_id(f, f->alice, "INBOX");
+	char *error = NULL;
+	struct store *reader = store_open(f->dir, &error);
+	assert_non_null(reader);
+	expect_search(reader, inbox, "world", "cannot"); /* no index.db yet */
+
+	OK(store_index_open(f->st, error_r));
+	struct index_entry *entries;
+	size_t count;
+	OK(store_index_pending(f->st, 10, &entries, &count, error_r));
+	assert_int_equal(count, 2);
+	entries[0].header = xstrdup("Subject: first\n");
+	entries[0].body = xstrdup("Hello,\nworld.\n");
+	/* two megabytes of numbers (many distinct trigrams) between two markers */
+	buf large;
+	buf_init(&large);
+	buf_puts(&large, "early marker\n");
+	for (uint64_t i = 0; large.len < 2 * 1024 * 1024; i++)
+		buf_printf(&large, "%llu ", (unsigned long long)(i * 2654435761u % 1000003));
+	buf_puts(&large, "\nlate marker\n");
+	entries[1].header = xstrdup("Subject: second\n");
+	entries[1].body = buf_steal(&large);
+	OK(store_index_add(f->st, entries, count, error_r));
+	index_entries_free(entries, count);
+	assert_int_equal(sql_int(f, "SELECT indexed FROM bodies ORDER BY id LIMIT 1"), 1);
+	assert_int_equal(sql_int(f, "SELECT indexed FROM bodies ORDER BY id DESC LIMIT 1"), 2);
+	assert_true(sql_int(f, "SELECT max(length(body)) FROM ix.search_text") <= 1024 * 1024);
+
+	expect_search(reader, inbox, "WORLD", "1/2");
+	expect_search(reader, inbox, "early marker", "2/2");
+	expect_search(reader, inbox, "late marker", "/2");
+	expect_search(reader, inbox, "second", "2/2");
+
+	/* the index's write lock is not the deliveries' */
+	assert_int_equal(sqlite3_exec(f->st->db, "BEGIN; INSERT INTO ix.search_text (rowid, body) "
+				      "VALUES (999, 'pending');", NULL, NULL, NULL), SQLITE_OK);
+	struct delivery *more = new_delivery(f, "more", body_a);
+	add_local(more, f->bob, "INBOX", prefix_bob, 0);
+	assert_int_equal(store_deliver(reader, &more, 1), 0);
+	assert_int_equal(sqlite3_exec(f->st->db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+
+	const uint32_t first = 1;
+	OK(store_messages_expunge(reader, inbox, &first, 1, error_r));
+	int pruned = store_index_prune(f->st, 100, &error);
+	assert_int_equal(pruned, 1);
+	assert_int_equal(store_index_prune(f->st, 100, &error), 0);
+	expect_search(reader, inbox, "world", "/2");
+
+	assert_int_equal(store_checkpoint(f->st), 0);
+	char *wal = xasprintf("%s/index.db-wal", f->dir);
+	struct stat sb;
+	assert_true(stat(wal, &sb) < 0 || sb.st_size == 0);
+	free(wal);
+	store_close(&reader);
+	delivery_free(&d[0]);
+	delivery_free(&d[1]);
+	delivery_free(&more);
 }
 
 int main(void)
@@ -1043,6 +1150,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_queue_hold, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_submissions_counted, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_upgrade_from_2, setup_mailboxes, teardown),
+		cmocka_unit_test_setup_teardown(test_index, setup_mailboxes, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
