@@ -43,10 +43,11 @@ static bool etrn_limited(struct smtp_server *srv, const char *ip)
 {
 	time_t now = time(NULL);
 	if (now - srv->etrn_window_start >= srv->etrn_window) {
-		ip_counts_expire(srv->etrn_requests, now);
+		ip_counts_free(&srv->etrn_requests);
+		srv->etrn_requests = ip_counts_new();
 		srv->etrn_window_start = now;
 	}
-	return ip_counts_add(srv->etrn_requests, ip, now) > srv->etrn_max_per_ip;
+	return ip_counts_add(srv->etrn_requests, ip) > srv->etrn_max_per_ip;
 }
 
 /* On a worker: a store connection of its own, as one belongs to one thread. */
