@@ -119,3 +119,31 @@ def test_config_get_set_list(instance_factory):
     fails(inst, "config", "set", "smtp.max_recipients", "many", says="must be a whole number")
     fails(inst, "config", "get", "smtp.nonsense", says='unknown setting "smtp.nonsense"')
     assert inst.cli("config", "get", "smtp.max_recipients") == "500\n"
+
+
+def test_config_set_refuses_what_the_server_would(instance_factory):
+    """config set checks a value as config load does (serve, SIGHUP): a typo never reaches the
+    file, where only the next reload would find it."""
+    inst = instance_factory()
+    before = open(inst.conf).read()
+    fails(inst, "config", "set", "log.level", "debugg",
+          says='log.level must be debug, info, warn or error, not "debugg"')
+    fails(inst, "config", "set", "smtp.port", "70000", says="a port number from 0 to 65535")
+    fails(inst, "config", "set", "queue.retry_schedule", "5m,soon", says="durations above 0")
+    fails(inst, "config", "set", "listen", "localhost", says="IPv4 or IPv6 addresses")
+    fails(inst, "config", "set", "relayhost", "[smtp.example.org", says="[host]:port")
+    fails(inst, "config", "set", "dns.resolvers", "ns.example.org", says="IP, IP:port")
+    assert open(inst.conf).read() == before
+    inst.cli("config", "set", "log.level", "debug")
+    inst.cli("config", "set", "relayhost", "[smtp.example.org]:587")
+    inst.start()  # what config set accepted, serve takes
+
+
+def test_config_docs_name_one_default_each(instance_factory):
+    inst = instance_factory()
+    docs = [line for line in inst.cli("config", "list", "--docs").splitlines() if line.startswith("#")]
+    assert len(docs) > 40
+    for line in docs:
+        assert line.count("default") == 1, line
+    assert "# this server's name in greetings and Received lines (default: the system's)" in docs
+    assert "# recipients per message (RFC 5321 asks for at least 100) (default: 1000)" in docs
