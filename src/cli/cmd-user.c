@@ -3,6 +3,7 @@
  * standard input (--password-stdin), never from the command line where ps would show them;
  * without the option one is made up and printed once. */
 #include "cli/admin.h"
+#include "cli/postmaster.h"
 #include "auth/password.h"
 #include "core/xalloc.h"
 #include <errno.h>
@@ -91,10 +92,15 @@ static int set_password(struct cli *cli, const char *arg, unsigned options, stor
 	return status;
 }
 
-/* user add ADDRESS [--password-stdin] */
+/* user add ADDRESS [--password-stdin]: the first account of the instance also receives the
+ * domains' postmaster@ and abuse@ mail. */
 static int user_add(struct cli *cli, int argc, char **argv, unsigned options)
 {
-	return set_password(cli, argv[0], options, store_user_add);
+	int status = set_password(cli, argv[0], options, store_user_add);
+	char *error = NULL;
+	if (status == 0 && postmaster_ensure(cli->store, NULL, &error) < 0)
+		status = cli_fail(error);
+	return status;
 }
 
 /* user passwd ADDRESS [--password-stdin] */

@@ -10,7 +10,7 @@ static const struct {
 	cli_command_fn *fn;
 	const char *usage;
 } commands[] = {
-	{ "init", cmd_init, "init DIR --domain DOMAIN [--hostname HOST] [--port-base N] [--listen ADDR]" },
+	{ "init", cmd_init, "init DIR --domain DOMAIN [--hostname HOST] [--port-base N] [--listen ADDR] [--admin ADDRESS]" },
 	{ "serve", cmd_serve, "serve" },
 	{ "config", cmd_config, "config get NAME | set NAME VALUE | list [--changed] [--docs]" },
 	{ "user", cmd_user, "user add|del|passwd ADDRESS [--password-stdin] | user list [DOMAIN]" },

@@ -1,7 +1,25 @@
 """The admin command line: domains, accounts, aliases, lists, mailbox listings and settings, with
 the exit statuses and one-line errors the design promises (0 success, 1 failure, 2 usage)."""
+import os
+import pathlib
 import re
 import smtplib
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+
+from conftest import ESTAFETA
+
+
+@pytest.fixture
+def reachable_tmp():
+    """A folder the server's user may enter (pytest's tmp_path is root's alone)."""
+    path = tempfile.mkdtemp(prefix="estafeta-test-")
+    os.chmod(path, 0o755)
+    yield pathlib.Path(path)
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def fails(inst, *args, status=1, says="", input="pw-Secret1\n"):
@@ -38,7 +56,9 @@ def test_domains_users_aliases_lists(instance_factory):
     fails(inst, "alias", "del", "info@example.test", "nobody@remote.test", says="is not a target")
     inst.cli("alias", "del", "info@example.test", "someone@remote.test")
     assert inst.cli("alias", "list") == (
-        "@example.test bob@example.test\ninfo@example.test alice@example.test\n")
+        "@example.test bob@example.test\nabuse@example.test alice@example.test\n"
+        "abuse@other.test alice@example.test\ninfo@example.test alice@example.test\n"
+        "postmaster@example.test alice@example.test\npostmaster@other.test alice@example.test\n")
     fails(inst, "alias", "list", "nothing@example.test", says="no alias nothing@example.test")
 
     inst.cli("list", "add", "team@example.test", "alice@example.test", "bob@example.test")
@@ -55,11 +75,74 @@ def test_domains_users_aliases_lists(instance_factory):
     fails(inst, "list", "members", "team@example.test", says="no distribution list")
     inst.cli("alias", "del", "info@example.test")
     inst.cli("alias", "del", "@example.test")
+    inst.cli("alias", "del", "postmaster@example.test")
+    inst.cli("alias", "del", "abuse@example.test")
     inst.cli("user", "del", "alice@example.test")
     inst.cli("user", "del", "bob@example.test")
     fails(inst, "user", "del", "bob@example.test", says="no account bob@example.test")
     inst.cli("domain", "del", "example.test")
     assert inst.cli("domain", "list") == "other.test\n"
+
+
+def test_every_domain_has_a_postmaster(instance_factory):
+    """RFC 5321 4.5.1: postmaster@ of each domain (and abuse@, RFC 2142) reaches the
+    administrator: the first account, or init's --admin, and every domain added later."""
+    inst = instance_factory()
+    assert inst.cli("alias", "list") == ""
+    p = inst.cli("domain", "add", "other.test", check=False)
+    assert p.returncode == 0 and "postmaster@other.test and abuse@other.test will go to the first account" in p.stderr
+    p = inst.cli("user", "add", "alice@example.test", "--password-stdin", input="pw-alice-Secret1\n",
+                 check=False)
+    assert p.returncode == 0 and "postmaster@example.test now goes to alice@example.test" in p.stderr
+    inst.add_user("bob@example.test")  # only the first account is the administrator
+    inst.cli("domain", "add", "third.test")
+    assert inst.cli("alias", "list") == "".join(
+        f"{name}@{domain} alice@example.test\n" for name in ("abuse", "postmaster")
+        for domain in ("example.test", "other.test", "third.test"))
+    # The administrator's own choice stands, and new domains follow it.
+    inst.cli("alias", "add", "postmaster@example.test", "bob@example.test")
+    inst.cli("alias", "del", "postmaster@example.test", "alice@example.test")
+    inst.cli("domain", "add", "fourth.test")
+    assert inst.cli("alias", "list", "postmaster@fourth.test") == "postmaster@fourth.test bob@example.test\n"
+    inst.start()
+    with inst.smtp() as c:
+        c.sendmail("someone@remote.test", ["postmaster@third.test"], b"Subject: to the postmaster\r\n\r\nx\r\n")
+        c.sendmail("someone@remote.test", ["<Postmaster>"], b"Subject: bare\r\n\r\nx\r\n")
+    inst.wait_for_messages("alice@example.test", 1)
+    inst.wait_for_messages("bob@example.test", 1)
+
+
+def test_init_admin_is_the_postmaster_from_the_start(reachable_tmp):
+    tmp_path = reachable_tmp
+    out = subprocess.run([ESTAFETA, "init", str(tmp_path / "i"), "--domain", "example.test",
+                          "--admin", "Admin@Example.ORG"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    conf = str(tmp_path / "i" / "estafeta.conf")
+    aliases = subprocess.run([ESTAFETA, "-c", conf, "alias", "list"], capture_output=True, text=True,
+                             timeout=60).stdout
+    assert aliases == "abuse@example.test Admin@example.org\npostmaster@example.test Admin@example.org\n"
+    bad = subprocess.run([ESTAFETA, "init", str(tmp_path / "j"), "--domain", "example.test",
+                          "--admin", "nobody"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "is not a mail address" in bad.stderr
+    assert not os.path.exists(tmp_path / "j")
+
+
+def test_make_run_under_a_closed_folder_says_why(reachable_tmp):
+    """A clone under /root (mode 0700): the server's user cannot enter it. make run (its
+    script, scripts/demo.sh) and init say so, and write nothing."""
+    closed = reachable_tmp / "root"
+    (closed / "clone" / "scripts").mkdir(parents=True)
+    (closed / "clone" / "build").mkdir()
+    os.chmod(closed, 0o700)
+    shutil.copy(os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "demo.sh"),
+                closed / "clone" / "scripts")
+    os.symlink(ESTAFETA, closed / "clone" / "build" / "estafeta")
+    p = subprocess.run(["sh", str(closed / "clone" / "scripts" / "demo.sh")], capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode != 0
+    assert f"the server's user estafeta (run_as) cannot enter {closed}," in p.stderr, p.stderr
+    assert f"chmod o+x {closed}" in p.stderr
+    assert not os.path.exists(closed / "clone" / "var" / "demo" / "estafeta.conf")
 
 
 def test_usage_errors_exit_2(instance_factory):
