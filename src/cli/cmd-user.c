@@ -63,6 +63,20 @@ static int apply_password(struct store *st, const char *address, const char *pas
 	return status;
 }
 
+/* Whether password has auth.min_password_length characters (UTF-8 sequences count as one);
+ * says so when not. */
+static bool long_enough(struct cli *cli, const char *password)
+{
+	long long min = config_int(cli_config(cli), "auth.min_password_length"), n = 0;
+	for (const unsigned char *p = (const unsigned char *)password; *p != '\0'; p++)
+		n += (*p & 0xC0) != 0x80;
+	if (n >= min)
+		return true;
+	cli_error("the password has %lld characters, fewer than auth.min_password_length (%lld): "
+		  "choose a longer one, or leave out --password-stdin to get one made up", n, min);
+	return false;
+}
+
 /* user add, user passwd and user apop: the secret from standard input or made up, then
  * handed to fn as a password, or stored as the APOP secret when fn is NULL; a made-up secret
  * is printed once it is stored. */
@@ -77,7 +91,9 @@ static int set_password(struct cli *cli, const char *arg, unsigned options, stor
 	int status = 1;
 	if (password != NULL) {
 		char *error = NULL;
-		if (fn != NULL)
+		if (fn != NULL && !long_enough(cli, password))
+			status = 1;
+		else if (fn != NULL)
 			status = apply_password(st, address, password, fn);
 		else if (store_user_set_apop(st, address, password, &error) < 0)
 			status = cli_fail(error);

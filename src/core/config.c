@@ -23,6 +23,8 @@ static const struct setting settings[] = {
 	{ "auth.max_failures", SET_INT, "3", "failed authentications before the connection is closed" },
 	{ "auth.max_failures_per_ip", SET_INT, "10",
 	  "failed authentications from one client address within auth.failure_window before its logins are refused" },
+	{ "auth.min_password_length", SET_INT, "10",
+	  "fewest characters of a password that user add and user passwd accept" },
 	{ "data_dir", SET_PATH, ".", "folder for the database, message files and queue" },
 	{ "delivery.recipient_delimiter", SET_STRING, "+",
 	  "characters that start an address extension (alice+tag@ goes to alice@); empty disables" },

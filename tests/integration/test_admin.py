@@ -7,6 +7,7 @@ import smtplib
 import shutil
 import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -230,3 +231,86 @@ def test_config_docs_name_one_default_each(instance_factory):
         assert line.count("default") == 1, line
     assert "# this server's name in greetings and Received lines (default: the system's)" in docs
     assert "# recipients per message (RFC 5321 asks for at least 100) (default: 1000)" in docs
+
+
+def test_help_names_every_subcommand(instance_factory):
+    inst = instance_factory()
+    help_lines = inst.cli("help").splitlines()
+    for family in ("config", "user", "domain", "alias", "list", "mailbox", "queue"):
+        usage = fails(inst, family, status=2, says=f"usage: estafeta {family} ")
+        names = usage.split(f"usage: estafeta {family} ")[1].split(" ")[0].split("|")
+        [line] = [l for l in help_lines if l.startswith(f"  estafeta {family} ")]
+        for name in names:
+            assert re.search(rf"(^  estafeta {family} |[|] ({family} )?|[|]){name}\b", line), (name, line)
+
+
+def test_queue_retry_of_an_unknown_id_fails_like_show(instance_factory):
+    inst = instance_factory()
+    fails(inst, "queue", "show", "0123456789abcdef", says="no message 0123456789abcdef in the queue")
+    fails(inst, "queue", "retry", "0123456789abcdef", says="no message 0123456789abcdef in the queue")
+    assert inst.cli("queue", "flush") == "0 recipients due now\n"
+
+
+def test_mailbox_list_names_its_columns(server):
+    assert server.cli("mailbox", "list", "alice@example.test") == "UID\tFLAGS\tSIZE\tDATE\tFROM\tSUBJECT\n"
+    with server.smtp() as c:
+        c.sendmail("carol@remote.test", ["alice@example.test"], b"From: Carol <carol@remote.test>\r\nSubject: hi\r\n\r\nx\r\n")
+    server.wait_for_messages("alice@example.test", 1)
+    header, row = server.cli("mailbox", "list", "alice@example.test").splitlines()
+    assert len(header.split("\t")) == len(row.split("\t")) == 6
+    assert row.split("\t")[4:] == ["Carol <carol@remote.test>", "hi"]
+
+
+def test_passwords_have_a_minimum_length(instance_factory):
+    inst = instance_factory()
+    fails(inst, "user", "add", "alice@example.test", "--password-stdin", input="short-pw1\n",
+          says="the password has 9 characters, fewer than auth.min_password_length (10)")
+    assert inst.cli("user", "list") == ""
+    inst.add_user("alice@example.test", "ten chars!")
+    fails(inst, "user", "passwd", "alice@example.test", "--password-stdin", input="ünïcödé12\n",
+          says="the password has 9 characters")
+    inst.cli("config", "set", "auth.min_password_length", "16")
+    fails(inst, "user", "passwd", "alice@example.test", "--password-stdin", input="fifteen-chars-1\n",
+          says="fewer than auth.min_password_length (16)")
+    inst.cli("user", "passwd", "alice@example.test", "--password-stdin", input="sixteen-chars-12\n")
+    # A made-up password (20 characters) and an APOP secret are not held to it.
+    inst.cli("user", "apop", "alice@example.test", "--password-stdin", input="apop\n")
+
+
+def wait_for_text(path, text, timeout=15):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if os.path.exists(path) and text in open(path).read():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"no {text!r} in {path}")
+
+
+def test_contrib_logrotate_rotates_a_running_servers_log(instance_factory):
+    """contrib/estafeta.logrotate on this instance's log.file: the lines before the rotation
+    are in estafeta.log.1, the server's next lines in the new estafeta.log."""
+    server = instance_factory()
+    server.config("log.file", "estafeta.log")
+    log = os.path.join(server.dir, "estafeta.log")
+    server.log = open(server.log_path, "ab")
+    server.proc = subprocess.Popen([ESTAFETA, "-c", server.conf, "serve"], stdout=server.log,
+                                   stderr=subprocess.STDOUT)
+    wait_for_text(log, "serve started")
+    with server.smtp() as c:
+        c.noop()
+    wait_for_text(log, "smtp connect")
+    text = open(os.path.join(os.path.dirname(__file__), "..", "..", "contrib", "estafeta.logrotate")).read()
+    assert "/var/lib/estafeta/estafeta.log {" in text
+    conf = os.path.join(server.root, "logrotate.conf")
+    with open(conf, "w") as f:
+        f.write(text.replace("/var/lib/estafeta/estafeta.log", log))
+    os.chmod(conf, 0o644)
+    p = subprocess.run(["logrotate", "--force", "--state", os.path.join(server.root, "state"), conf],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    assert "smtp connect" in open(log + ".1").read()
+    with server.smtp() as c:
+        c.noop()
+    wait_for_text(log, "smtp connect")
+    fresh = open(log).read()
+    assert "smtp connect" in fresh and "serve started" not in fresh and not fresh.startswith("\0")
