@@ -132,10 +132,27 @@ static int user_apop(struct cli *cli, int argc, char **argv, unsigned options)
 	return set_password(cli, argv[0], options, NULL);
 }
 
-/* user del ADDRESS: the account with all its mail. */
+/* user del ADDRESS: the account with all its mail; not the last one a postmaster@ or abuse@
+ * reaches (RFC 5321 4.5.1: postmaster must reach someone). */
 static int user_del(struct cli *cli, int argc, char **argv, unsigned options)
 {
-	return cli_store_apply(cli, cli_address(argv[0], false), store_user_del);
+	char *address = cli_address(argv[0], false);
+	struct store *st = address != NULL ? cli_store(cli) : NULL;
+	char *alias = NULL, *error = NULL;
+	int sole = st != NULL ? postmaster_sole_target(st, address, &alias, &error) : 0;
+	if (sole < 0) {
+		free(address);
+		return cli_fail(error);
+	}
+	if (sole > 0) {
+		cli_error("%s receives %s's mail, which must reach someone: point it elsewhere first "
+			  "(estafeta alias add %s ADDRESS, then alias del %s %s)", address, alias, alias,
+			  alias, address);
+		free(alias);
+		free(address);
+		return 1;
+	}
+	return cli_store_apply(cli, address, store_user_del);
 }
 
 /* user list [DOMAIN] */

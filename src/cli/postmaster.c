@@ -4,6 +4,8 @@
 #include "core/xalloc.h"
 #include "deliver/resolve.h"
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 static const char *const reserved[] = { "postmaster", "abuse" };
 
@@ -65,5 +67,30 @@ int postmaster_ensure(struct store *st, const char *admin, char **error_r)
 	}
 	strlist_free(&targets);
 	strlist_free(&domains);
+	return r;
+}
+
+int postmaster_sole_target(struct store *st, const char *address, char **alias_r, char **error_r)
+{
+	strlist aliases;
+	strlist_init(&aliases);
+	int r = store_aliases_of(st, address, &aliases, error_r) < 0 ? -1 : 0;
+	for (size_t i = 0; r == 0 && i < aliases.count; i++) {
+		const char *alias = aliases.items[i];
+		size_t local = strcspn(alias, "@");
+		bool is_reserved = false;
+		for (size_t k = 0; k < sizeof(reserved) / sizeof(reserved[0]); k++)
+			is_reserved |= strlen(reserved[k]) == local && strncasecmp(alias, reserved[k], local) == 0;
+		strlist targets;
+		strlist_init(&targets);
+		if (is_reserved && store_alias_targets(st, alias, &targets, error_r) < 0)
+			r = -1;
+		else if (is_reserved && targets.count == 1) {
+			*alias_r = xstrdup(alias);
+			r = 1;
+		}
+		strlist_free(&targets);
+	}
+	strlist_free(&aliases);
 	return r;
 }

@@ -12,4 +12,7 @@
  * every domain has both, 0 when there is no administrator yet (nothing done), -1 with
  * *error_r. */
 int postmaster_ensure(struct store *st, const char *admin, char **error_r);
+/* Whether address is the only target of a postmaster@ or abuse@ alias, which would then reach
+ * no one without it: 1 with that alias (allocated) in *alias_r, 0 when not, -1 with *error_r. */
+int postmaster_sole_target(struct store *st, const char *address, char **alias_r, char **error_r);
 #endif

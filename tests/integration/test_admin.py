@@ -78,6 +78,9 @@ def test_domains_users_aliases_lists(instance_factory):
     inst.cli("alias", "del", "@example.test")
     inst.cli("alias", "del", "postmaster@example.test")
     inst.cli("alias", "del", "abuse@example.test")
+    fails(inst, "user", "del", "alice@example.test", says="receives abuse@other.test's mail")
+    inst.cli("alias", "add", "postmaster@other.test", "someone@remote.test")
+    inst.cli("alias", "add", "abuse@other.test", "someone@remote.test")
     inst.cli("user", "del", "alice@example.test")
     inst.cli("user", "del", "bob@example.test")
     fails(inst, "user", "del", "bob@example.test", says="no account bob@example.test")
@@ -105,6 +108,10 @@ def test_every_domain_has_a_postmaster(instance_factory):
     inst.cli("alias", "del", "postmaster@example.test", "alice@example.test")
     inst.cli("domain", "add", "fourth.test")
     assert inst.cli("alias", "list", "postmaster@fourth.test") == "postmaster@fourth.test bob@example.test\n"
+    # The account a postmaster alias reaches alone stays until the alias goes elsewhere.
+    fails(inst, "user", "del", "bob@example.test",
+          says="bob@example.test receives abuse@fourth.test's mail, which must reach someone")
+    fails(inst, "user", "del", "alice@example.test", says="receives abuse@example.test's mail")
     inst.start()
     with inst.smtp() as c:
         c.sendmail("someone@remote.test", ["postmaster@third.test"], b"Subject: to the postmaster\r\n\r\nx\r\n")
