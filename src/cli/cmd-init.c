@@ -1,8 +1,9 @@
 /* `estafeta init DIR --domain DOMAIN [--hostname HOST] [--port-base N] [--listen ADDR]
  * [--admin ADDRESS]`: creates a ready-to-serve instance: the config file, the data folders, a
  * self-signed certificate, the store with the first domain, whose postmaster@ and abuse@ go to
- * the administrator's ADDRESS (else to the first account added: cli/postmaster.h). Run as root, it also makes sure the run_as
- * user exists and owns the instance, since the server drops to it after binding its ports. */
+ * the administrator's ADDRESS (else to the first account added: cli/postmaster.h). Run as
+ * root, it also makes sure the run_as user exists, can enter the instance's folder and owns
+ * the instance, since the server drops to it after binding its ports. */
 #include "cli/admin.h"
 #include "cli/postmaster.h"
 #include "core/buf.h"
