@@ -23,6 +23,10 @@ struct config *cli_config(struct cli *cli);
  * configured run_as user (never root), so files the server must write are never owned by
  * root; files it creates are private (umask 077). NULL after printing the error. */
 struct store *cli_store(struct cli *cli);
+/* When running as root: whether user run_as (when it exists) may enter every folder on the
+ * way to path, the instance's folder, as the server must once it is that user. Returns 0, or -1
+ * after saying which folder is closed to it. */
+int cli_check_reachable(const char *run_as, const char *path);
 /* Reads a password from standard input (one line, the line end removed). NULL with an error
  * printed when there is none. */
 char *cli_read_password_stdin(void);

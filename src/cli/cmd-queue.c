@@ -147,6 +147,15 @@ static int queue_flush(struct cli *cli, int argc, char **argv, unsigned options)
 	int n = store_queue_flush(st, argc > 0 ? argv[0] : NULL, NULL, false, &error);
 	if (n < 0)
 		return cli_fail(error);
+	if (n == 0 && argc > 0) {
+		/* nothing made due: an id that is not there is an error, as for queue show */
+		struct queue_msg **msgs;
+		size_t count;
+		int r = load(cli, argv[0], &msgs, &count);
+		if (r != 0)
+			return r;
+		queue_msgs_free(msgs, count);
+	}
 	printf("%d recipients due now\n", n);
 	return 0;
 }

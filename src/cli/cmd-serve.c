@@ -11,6 +11,7 @@
 #include "core/control.h"
 #include "core/inbox.h"
 #include "core/log.h"
+#include "core/notify.h"
 #include "core/privilege.h"
 #include "core/tls.h"
 #include "core/workq.h"
@@ -66,6 +67,7 @@ static int prepare(struct cli *cli, struct config *cfg)
 static void on_stop(evutil_socket_t sig, short what, void *arg)
 {
 	struct serve *sv = arg;
+	notify_service_manager("STOPPING=1");
 	log_info("serve stopping signal=%d", (int)sig);
 	smtp_server_stop(sv->smtp);
 	pop3_server_stop(sv->pop3);
@@ -82,6 +84,14 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 	serve_reload(sv, &report);
 	reload_report_log(&report, sv->cli->config_path);
 	reload_report_free(&report);
+}
+
+/* SIGHUP: the service manager hears of the reload, and that it ended, whatever its outcome. */
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	notify_service_manager("RELOADING=1");
+	on_reload(sig, what, arg);
+	notify_service_manager("READY=1");
 }
 
 int cmd_serve(struct cli *cli, int argc, char **argv)
@@ -104,7 +114,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	struct event *sigs[] = {
 		evsignal_new(sv.base, SIGTERM, on_stop, &sv),
 		evsignal_new(sv.base, SIGINT, on_stop, &sv),
-		evsignal_new(sv.base, SIGHUP, on_reload, &sv),
+		evsignal_new(sv.base, SIGHUP, on_hup, &sv),
 	};
 	for (size_t i = 0; i < 3; i++)
 		event_add(sigs[i], NULL);
@@ -178,6 +188,8 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 			free(error);
 		}
 		log_info("serve started pid=%d config=%s", (int)getpid(), cli->config_path);
+		/* Every port is bound and every part running: systemd may start what needs us. */
+		notify_service_manager("READY=1");
 		event_base_dispatch(sv.base);
 		/* Messages handed over are committed before exit; their sessions are not answered,
 		 * so a client retries and at worst a message arrives twice, never not at all. */

@@ -10,10 +10,10 @@ static const struct {
 	cli_command_fn *fn;
 	const char *usage;
 } commands[] = {
-	{ "init", cmd_init, "init DIR --domain DOMAIN [--hostname HOST] [--port-base N] [--listen ADDR]" },
+	{ "init", cmd_init, "init DIR --domain DOMAIN [--hostname HOST] [--port-base N] [--listen ADDR] [--admin ADDRESS]" },
 	{ "serve", cmd_serve, "serve" },
 	{ "config", cmd_config, "config get NAME | set NAME VALUE | list [--changed] [--docs]" },
-	{ "user", cmd_user, "user add|del|passwd ADDRESS [--password-stdin] | user list [DOMAIN]" },
+	{ "user", cmd_user, "user add|del|passwd|apop ADDRESS [--password-stdin] | user list [DOMAIN]" },
 	{ "domain", cmd_domain, "domain add|del DOMAIN | domain list" },
 	{ "alias", cmd_alias, "alias add ALIAS TARGET... | alias del ALIAS [TARGET...] | alias list [ALIAS]" },
 	{ "list", cmd_list, "list add LIST MEMBER... | list del LIST [MEMBER...] | list members [LIST]" },

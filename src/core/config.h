@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/socket.h>
 
 enum setting_type {
 	SET_STRING,
@@ -17,7 +18,14 @@ enum setting_type {
 	SET_PATH,     /* relative paths are taken from the config file's folder */
 	SET_LIST,     /* comma-separated */
 	SET_NETWORKS, /* comma-separated CIDR networks (core/netaddr.h) */
+	SET_PORT,     /* 0 to 65535 */
+	SET_LOG_LEVEL,/* a level name of log.h */
+	SET_DURATIONS,/* comma-separated positive durations, at most CONFIG_MAX_DURATIONS */
+	SET_IPS,      /* comma-separated IPv4 or IPv6 literals */
+	SET_SOCKETS,  /* comma-separated IP, IP:port or [IPv6]:port */
+	SET_HOSTPORT, /* host, host:port or [host]:port; may be empty */
 };
+#define CONFIG_MAX_DURATIONS 32
 
 struct setting {
 	const char *name;
@@ -63,7 +71,9 @@ const char *config_dir(const struct config *cfg);
 const struct setting *setting_find(const char *name);
 /* The i-th setting of the table (sorted by name); NULL past the end. */
 const struct setting *setting_at(size_t i);
-/* Checks value against the setting's type; returns 0 or -1 with *error_r. */
+/* Checks value against the setting's type: the one check for loading a file (serve, SIGHUP)
+ * and for `config set`, so a value the server would refuse is never written. Returns 0 or
+ * -1 with *error_r. */
 int setting_check(const struct setting *s, const char *value, char **error_r);
 
 /* Changes one setting in the file: replaces its line or appends one, keeping every other line
@@ -74,7 +84,15 @@ int config_file_set(const char *path, const char *name, const char *value, char 
  * from the default; with docs, each preceded by its "# doc" line. */
 void config_print(const struct config *cfg, FILE *out, bool only_changed, bool docs);
 
-/* Parsers shared with the settings checks; return 0 or -1. */
+/* Parsers shared by the settings checks and the code that uses the values; return 0 or -1. */
 int parse_size(const char *s, long long *out);
 int parse_duration(const char *s, long long *seconds_out);
+/* SET_DURATIONS: up to CONFIG_MAX_DURATIONS values into out, their number in *count_r. */
+int parse_durations(const char *s, long long out[CONFIG_MAX_DURATIONS], size_t *count_r);
+/* An IPv4 or IPv6 literal with port into *out and its length into *len_r. */
+int parse_ip_address(const char *s, int port, struct sockaddr_storage *out, socklen_t *len_r);
+/* SET_HOSTPORT: the host (allocated) and the port (default_port when none); *bracketed_r when
+ * it was written [host] (take it as it is, no MX lookup). -1 with *error_r. */
+int parse_hostport(const char *s, int default_port, char **host_r, int *port_r, bool *bracketed_r,
+		   char **error_r);
 #endif

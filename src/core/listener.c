@@ -2,10 +2,8 @@
 #include "core/listener.h"
 #include "core/log.h"
 #include "core/xalloc.h"
-#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/listener.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -64,19 +62,8 @@ struct listener *listener_new(struct event_base *base, const char *addr, int por
 			      listener_accept_fn *accept_fn, void *arg, char **error_r)
 {
 	struct sockaddr_storage ss;
-	memset(&ss, 0, sizeof(ss));
 	socklen_t len;
-	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-	if (inet_pton(AF_INET, addr, &in->sin_addr) == 1) {
-		in->sin_family = AF_INET;
-		in->sin_port = htons((uint16_t)port);
-		len = sizeof(*in);
-	} else if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((uint16_t)port);
-		len = sizeof(*in6);
-	} else {
+	if (parse_ip_address(addr, port, &ss, &len) < 0) {
 		*error_r = xasprintf("listen address \"%s\" is no IPv4 or IPv6 address", addr);
 		return NULL;
 	}

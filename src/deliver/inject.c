@@ -4,6 +4,7 @@
 #include "core/xalloc.h"
 #include "queue/bounce.h"
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 struct delivery *delivery_new(struct spool **sp, const char *sender, const char *queue_id,
@@ -111,16 +112,26 @@ void inject_bounce(const struct inject_env *env, const char *hostname, const str
 	char *queue_id = xasprintf("%08x%08x", arc4random(), arc4random());
 	const char *to = m->sender;
 	bool refused, full;
-	char *error = NULL;
+	char *error = NULL, *postmaster = NULL;
 	int r = inject_message(env, "", &to, 1, dsn.data, dsn.len, queue_id, &refused,
 			       bounce_committed, NULL, &full, &error);
+	/* A sender of ours with no mailbox (root@ or a daemon's name from cron through estafeta
+	 * sendmail): the report goes to its domain's postmaster, as Postfix sends what it cannot
+	 * return to the postmaster, rather than nowhere. */
+	if (r == 0 && resolve_is_local(env->st, m->sender, &error) == 1) {
+		postmaster = xasprintf("postmaster%s", strrchr(m->sender, '@'));
+		to = postmaster;
+		r = inject_message(env, "", &to, 1, dsn.data, dsn.len, queue_id, &refused,
+				   bounce_committed, NULL, &full, &error);
+	}
 	if (r == 1)
 		log_info("queue=%s %s from=<> to=<%s> dsn=%s recipients=%zu", m->queue_id,
-			 delayed ? "delay-warning" : "bounce", m->sender, queue_id, count);
+			 delayed ? "delay-warning" : "bounce", to, queue_id, count);
 	else
 		log_error("queue=%s bounce to=<%s> not sent: %s", m->queue_id, m->sender,
 			  r < 0 ? error : "the sender's address does not exist");
 	free(error);
+	free(postmaster);
 	free(queue_id);
 	buf_free(&dsn);
 }

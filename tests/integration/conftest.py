@@ -84,9 +84,11 @@ class Instance:
         return password
 
     def mailbox(self, address, folder=None):
-        """The lines of `mailbox list` split into fields."""
+        """The lines of `mailbox list` split into fields, its header row left out."""
         args = ["mailbox", "list", address] + ([folder] if folder else [])
-        return [line.split("\t") for line in self.cli(*args).splitlines() if line]
+        header, *lines = self.cli(*args).splitlines()
+        assert header == "UID\tFLAGS\tSIZE\tDATE\tFROM\tSUBJECT", header
+        return [line.split("\t") for line in lines if line]
 
     def message(self, address, uid, folder=None):
         args = ["mailbox", "show", address, str(uid)] + ([folder] if folder else [])

@@ -114,6 +114,18 @@ def test_unknown_local_recipients_bounce_and_the_others_get_it(server):
     assert "nosuch@example.test" in m.as_string() and "5.1.1" in m.as_string()
 
 
+def test_a_bounce_to_a_system_sender_reaches_the_postmaster(server):
+    """Cron's mail comes from root@ (sendmail.origin), which has no mailbox: its bounce goes to
+    the domain's postmaster (the first account, alice) instead of nowhere."""
+    sendmail(server, "nosuch@example.test", message="Subject: cron output\n\nx\n")
+    server.wait_for_messages("alice@example.test", 1)
+    m = parsed(server, "alice@example.test", 1)
+    assert m.get_content_type() == "multipart/report"
+    assert m["To"].addresses[0].addr_spec == "root@example.test" and m["Return-Path"] == "<>"
+    assert "nosuch@example.test" in m.as_string() and "Subject: cron output" in m.as_string()
+    assert "to=<postmaster@example.test>" in server.read_log()
+
+
 def test_remote_mail_waits_in_the_queue_and_mailq_lists_it(server):
     server.config("dns.resolvers", "127.0.0.1:9")  # nothing answers: the message stays queued
     reload(server)
