@@ -268,7 +268,7 @@ def instance_factory():
         os.chmod(root, 0o755)  # the run_as user must reach the instance inside
         if tmpfs_size is not None:
             os.mkdir(os.path.join(root, "instance"))
-            if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={tmpfs_size}", "tmpfs",
+            if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={tmpfs_size},mode=0755", "tmpfs",
                                os.path.join(root, "instance")]).returncode != 0:
                 shutil.rmtree(root)
                 pytest.skip("cannot mount a tmpfs here")

@@ -297,8 +297,8 @@ def test_contrib_logrotate_rotates_a_running_servers_log(instance_factory):
     """contrib/estafeta.logrotate on this instance's log.file: the lines before the rotation
     are in estafeta.log.1, the server's next lines in the new estafeta.log."""
     server = instance_factory()
-    server.config("log.file", "estafeta.log")
-    log = os.path.join(server.dir, "estafeta.log")
+    server.config("log.file", "data/estafeta.log")  # opened as the run_as user
+    log = os.path.join(server.data, "estafeta.log")
     server.log = open(server.log_path, "ab")
     server.proc = subprocess.Popen([ESTAFETA, "-c", server.conf, "serve"], stdout=server.log,
                                    stderr=subprocess.STDOUT)
@@ -307,10 +307,10 @@ def test_contrib_logrotate_rotates_a_running_servers_log(instance_factory):
         c.noop()
     wait_for_text(log, "smtp connect")
     text = open(os.path.join(os.path.dirname(__file__), "..", "..", "contrib", "estafeta.logrotate")).read()
-    assert "/var/lib/estafeta/estafeta.log {" in text
+    assert "/var/lib/estafeta/data/estafeta.log {" in text
     conf = os.path.join(server.root, "logrotate.conf")
     with open(conf, "w") as f:
-        f.write(text.replace("/var/lib/estafeta/estafeta.log", log))
+        f.write(text.replace("/var/lib/estafeta/data/estafeta.log", log))
     os.chmod(conf, 0o644)
     p = subprocess.run(["logrotate", "--force", "--state", os.path.join(server.root, "state"), conf],
                        capture_output=True, text=True, timeout=60)

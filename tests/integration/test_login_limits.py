@@ -203,7 +203,7 @@ def test_blocked_lists_and_unblock_clears_on_the_running_server(limited):
 
 def test_control_socket_belongs_to_the_servers_user(limited):
     inst = limited.start()
-    path = os.path.join(inst.dir, "control.sock")
+    path = os.path.join(inst.data, "control.sock")
     st = os.stat(path)
     assert stat.S_ISSOCK(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o600
     run_as = inst.cli("config", "get", "run_as").strip()
@@ -227,7 +227,7 @@ def control_request(inst, data):
     """Sends raw bytes to the control socket; returns all it answers before closing."""
     with socket.socket(socket.AF_UNIX) as s:
         s.settimeout(30)
-        s.connect(os.path.join(inst.dir, "control.sock"))
+        s.connect(os.path.join(inst.data, "control.sock"))
         s.sendall(data)
         answer = b""
         while chunk := s.recv(65536):
@@ -241,7 +241,7 @@ def test_control_socket_protocol(limited):
     inst = limited.start()
     fail(inst, ALICE, 10)
     silent = socket.socket(socket.AF_UNIX)
-    silent.connect(os.path.join(inst.dir, "control.sock"))
+    silent.connect(os.path.join(inst.data, "control.sock"))
     answer = control_request(inst, b"auth-blocked\n")
     assert re.fullmatch(rb"\+ ip=127\.0\.0\.1 account=alice@example\.test failures=10 left=\d+s\nok\n",
                         answer), answer

@@ -244,7 +244,7 @@ def test_only_trusted_users_choose_the_envelope_sender(server, local_user):
 
 
 def test_set_aside_files_are_removed_after_a_while(server):
-    drop = os.path.join(server.dir, "maildrop")
+    drop = os.path.join(server.data, "maildrop")
     with open(os.path.join(drop, ".tmp.y"), "wb") as f:
         f.write(b"not a maildrop file\n")
     os.rename(os.path.join(drop, ".tmp.y"), os.path.join(drop, "junk"))
@@ -280,7 +280,7 @@ def server_has_open(inst, path):
 def test_a_big_drop_is_read_while_the_server_keeps_answering(server):
     """A drop of tens of megabytes is read off the event loop: while the server holds the file
     open, an SMTP session is answered; the message arrives whole."""
-    drop = os.path.join(server.dir, "maildrop")
+    drop = os.path.join(server.data, "maildrop")
     line = b"0123456789" * 7 + b"abcdefgh\r\n"
     body = b"Subject: big\r\n\r\n" + line * (40 * 1024 * 1024 // len(line))
     c = server.raw("smtp")

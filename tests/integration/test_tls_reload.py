@@ -16,15 +16,18 @@ from conftest import ESTAFETA, insecure_tls
 
 
 def reload(inst):
-    """Sends SIGHUP and waits for the server's report; returns the log lines it wrote."""
+    """Sends SIGHUP and waits for the server's report; returns the log lines written since, up
+    to the report (sessions of the start's probes may log theirs after it)."""
     before = inst.read_log()
     inst.proc.send_signal(signal.SIGHUP)
     deadline = time.time() + 15
     while time.time() < deadline:
         log = inst.read_log()
         new = log[len(before):]
-        if "serve reloaded" in new or "serve reload failed" in new:
-            return new.splitlines()
+        lines = new.splitlines()
+        for i, line in enumerate(lines):
+            if "serve reloaded" in line or "serve reload failed" in line:
+                return lines[:i + 1]
         time.sleep(0.05)
     raise AssertionError("no reload report:\n" + inst.read_log())
 
