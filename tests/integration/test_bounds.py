@@ -11,10 +11,14 @@ import imaplib
 import os
 import resource
 import socket
+import sys
 import threading
 import time
 
 import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from test_imap import raw  # noqa: E402
 
 LOW_QUARANTINE = ("abort_on_error=0:detect_leaks=1:quarantine_size_mb=0:"
                   "thread_local_quarantine_size_kb=0")
@@ -63,51 +67,6 @@ def low_memory_instance(instance_factory):
     return inst
 
 
-class RawIMAP:
-    """A line-level IMAP client, for literals and timings imaplib will not produce."""
-
-    def __init__(self, inst, timeout=30):
-        self.sock = socket.create_connection((inst.listen, inst.port("imap")), timeout=timeout)
-        self.buf = b""
-        self.greeting = self.line()
-
-    def send(self, data):
-        self.sock.sendall(data if isinstance(data, bytes) else data.encode())
-
-    def line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise EOFError("connection closed; got " + repr(self.buf))
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line.decode("utf-8", "replace")
-
-    def command(self, tag, text):
-        """Sends a command; returns its response lines, the tagged one last."""
-        self.send(f"{tag} {text}\r\n")
-        return self.response(tag)
-
-    def response(self, tag):
-        lines = [self.line()]
-        while not lines[-1].startswith(tag + " "):
-            lines.append(self.line())
-        return lines
-
-    def closed(self, timeout=5):
-        self.sock.settimeout(timeout)
-        try:
-            while True:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    return True
-                self.buf += chunk
-        except ConnectionResetError:
-            return True
-        except socket.timeout:
-            return False
-
-
 def send_while_read(sock, data, seconds):
     """Sends data until the peer stops reading (seconds without progress) or goes away."""
     sock.settimeout(seconds)
@@ -130,16 +89,16 @@ def test_imap_huge_literal_before_login(instance_factory):
     inst.start()
     pid = inst.proc.pid
     for _ in range(3):
-        c = RawIMAP(inst)
-        assert c.command("a", "LOGIN {50000000}") == ["a BAD [TOOBIG] Literal too big"]
-        assert c.command("b", "NOOP") == ["b OK Noop completed"]
+        c = raw(inst)
+        assert c.cmd("a", "LOGIN {50000000}") == ["a BAD [TOOBIG] Literal too big"]
+        assert c.cmd("b", "NOOP") == ["b OK Noop completed"]
         c.sock.close()
     before = rss_kib(pid)
     clients = []
     junk = b"x" * (5 * MiB)
     with PeakRss(pid) as peak:
         for _ in range(20):
-            c = RawIMAP(inst)
+            c = raw(inst)
             c.send(b"a LOGIN {50000000+}\r\n")
             send_while_read(c.sock, junk, 0.5)
             clients.append(c)
@@ -211,8 +170,8 @@ def test_imap_append_goes_to_the_spool(instance_factory):
     lines = [b"From: alice@example.test", b"To: alice@example.test", b"Subject: big", b""]
     lines += [b"%07d " % i + bytes(range(48, 48 + 64)) for i in range(30 * MiB // 74)]
     message = b"\r\n".join(lines) + b"\r\n"
-    c = RawIMAP(inst)
-    assert c.command("a", f"LOGIN alice@example.test {inst.passwords['alice@example.test']}")[-1].startswith("a OK")
+    c = raw(inst)
+    assert c.cmd("a", f"LOGIN alice@example.test {inst.passwords['alice@example.test']}")[-1].startswith("a OK")
     before = rss_kib(pid)
     with PeakRss(pid) as peak:
         c.send(f"b APPEND INBOX {{{len(message)}}}\r\n")
@@ -220,7 +179,7 @@ def test_imap_append_goes_to_the_spool(instance_factory):
         for i in range(0, len(message), MiB):
             c.send(message[i:i + MiB])
         c.send(b"\r\n")  # the command's line ends after the literal
-        done = c.response("b")
+        done = c.until("b")
     assert done[-1].startswith("b OK [APPENDUID "), done
     assert peak.kib - before < 8 * 1024, (before, peak.kib)
     uid = done[-1].split()[4].rstrip("]")
@@ -337,7 +296,7 @@ def test_login_share_keeps_slots_for_users(instance_factory):
     inst.config("imap.max_login_connections", "3")
     pw = inst.add_user("alice@example.test")
     inst.start()
-    idle = [RawIMAP(inst) for _ in range(8)]
+    idle = [raw(inst) for _ in range(8)]
     assert all(c.greeting.startswith("* OK ") for c in idle)
     for c in idle[:5]:
         assert c.closed()
@@ -346,15 +305,15 @@ def test_login_share_keeps_slots_for_users(instance_factory):
         assert not c.closed(timeout=0.2)
     users = []
     for _ in range(2):
-        user = RawIMAP(inst)
+        user = raw(inst)
         assert user.greeting.startswith("* OK ")
-        assert user.command("a", f"LOGIN alice@example.test {pw}")[-1].startswith("a OK")
+        assert user.cmd("a", f"LOGIN alice@example.test {pw}")[-1].startswith("a OK")
         users.append(user)
     # the first user dropped the oldest; once it had logged in the share had room again
     assert [c.closed(timeout=0.2) for c in idle[5:]] == [True, False, False]
     assert inst.read_log().count("dropped reason=login-share") == 6
     for user in users:
-        assert user.command("b", "NOOP")[-1] == "b OK Noop completed"
+        assert user.cmd("b", "NOOP")[-1] == "b OK Noop completed"
 
 
 # ---- descriptors ----
@@ -392,8 +351,8 @@ def test_accept_out_of_descriptors(instance_factory):
         c.close()
     deadline = time.time() + 15
     while True:
-        c = RawIMAP(inst, timeout=15)
+        c = raw(inst, timeout=15)
         if c.greeting.startswith("* OK "):
             break
         assert time.time() < deadline
-    assert c.command("a", "LOGOUT")[-1] == "a OK Logout completed"
+    assert c.cmd("a", "LOGOUT")[-1] == "a OK Logout completed"
