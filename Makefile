@@ -4,7 +4,8 @@
 #   make test       install test dependencies, build with ASan+UBSan, run unit and integration tests
 #   make bench      install benchmark dependencies (Postfix), build, print the comparisons
 #   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
-#   make install    install to $(DESTDIR)$(PREFIX)/sbin with sendmail and mailq links
+#   make install    install to $(DESTDIR)$(PREFIX)/sbin with sendmail and mailq links, and
+#                   /usr/sbin/sendmail, /usr/lib/sendmail (FORCE=yes: over another MTA's)
 # BUILD chooses the output folder, so several builds (test, fuzz, a helper's) never collide.
 
 BUILD ?= build
@@ -13,6 +14,8 @@ CC ?= cc
 OPT ?= -O2 -g
 SAN ?=
 FUZZ_SECONDS ?= 30
+FORCE ?= no
+ALTERNATIVES ?= auto
 
 WARN = -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes -Wformat=2
 CPPFLAGS += -Isrc -D_GNU_SOURCE
@@ -94,12 +97,10 @@ $(BUILD)/fuzz/%: fuzz/%.c $(BUILD)/libestafeta.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer $^ -o $@ $(LDLIBS)
 
+# Another mail system's /usr/sbin/sendmail is replaced only with FORCE=yes (see scripts/install.sh).
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin
-	install -m 755 $(BUILD)/estafeta $(DESTDIR)$(PREFIX)/sbin/estafeta
-	ln -sf estafeta $(DESTDIR)$(PREFIX)/sbin/sendmail
-	install -d $(DESTDIR)$(PREFIX)/bin
-	ln -sf ../sbin/estafeta $(DESTDIR)$(PREFIX)/bin/mailq
+	@DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" FORCE="$(FORCE)" ALTERNATIVES="$(ALTERNATIVES)" \
+	  scripts/install.sh $(BUILD)/estafeta
 
 clean:
 	rm -rf build

@@ -85,7 +85,7 @@ chmod 755 "$DC"
 # The same yescrypt hash estafeta checks, so both spend the same time on the password.
 hash=$(/usr/bin/python3 -c 'import sqlite3, sys
 print(sqlite3.connect(sys.argv[1]).execute("SELECT password_hash FROM accounts").fetchone()[0])' \
-	"$EST/estafeta.db")
+	"$EST/data/estafeta.db")
 printf '%s:{CRYPT}%s\n' "$USER_ADDR" "$hash" >"$DC/passwd"
 
 # write_dovecot_config MODE: "default" or "fast" (high-performance login processes).

@@ -254,7 +254,7 @@ wait_maildir() {
 estafeta_count() {
 	n=0
 	for u in $USERS; do
-		c=$("$ESTAFETA" -c "$EST_CONF" mailbox list "$u@$DOMAIN" | wc -l)
+		c=$("$ESTAFETA" -c "$EST_CONF" mailbox list "$u@$DOMAIN" | tail -n +2 | wc -l)
 		n=$((n + c))
 	done
 	echo "$n"

@@ -1,7 +1,9 @@
 /* libFuzzer target for header.c: finds the end of the header section, walks every field
  * checking that each lies within the input and the walk always advances, tests for and
- * removes a field whose name comes from the input (after which it must be gone), and
- * formats a date from the first eight octets. The first byte is the length of the name. */
+ * removes a field whose name comes from the input (after which it must be gone), collects
+ * the From and Sender addresses (none twice), and formats a date from the first eight
+ * octets. The first byte is the length of the name. */
+#include "mail/address_list.h"
 #include "mail/header.h"
 #include <stdint.h>
 #include <stdlib.h>
@@ -54,6 +56,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (header_has(out.data, out.len, name))
 		abort();
 	buf_free(&out);
+
+	strlist authors;
+	strlist_init(&authors);
+	address_list_authors(msg, hdr_len, &authors);
+	for (size_t i = 0; i < authors.count; i++)
+		for (size_t k = i + 1; k < authors.count; k++)
+			if (strcmp(authors.items[i], authors.items[k]) == 0)
+				abort();
+	strlist_free(&authors);
 
 	if (len >= 8) {
 		int64_t t;

@@ -1,13 +1,14 @@
 /* libFuzzer target for imap_parse.c: frames the input as a stream of commands, fed in pieces
- * whose size comes from the first byte (so literals split anywhere), parses each framed
- * command and checks the arguments lie within the limits; then reads the input as a sequence
+ * whose size comes from the first byte (so literals split anywhere), skips the octets of
+ * literals over max_inline as the session streams them, parses each framed command and
+ * checks the arguments lie within the limits; then reads the input as a sequence
  * set and checks its resolved form. Sanitizers catch the rest. */
 #include "imap/imap_parse.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const struct imap_limits limits = { 256, 1024, 4096, 4, 64 };
+static const struct imap_limits limits = { 256, 1024, 4096, 4, 64, 512 };
 
 static size_t count_args(const struct imap_arg *args, size_t count, unsigned depth)
 {
@@ -17,7 +18,8 @@ static size_t count_args(const struct imap_arg *args, size_t count, unsigned dep
 	for (size_t i = 0; i < count; i++) {
 		if (args[i].type == IMAP_ARG_LIST)
 			n += count_args(args[i].list, args[i].count, depth + 1);
-		else if (args[i].str == NULL || args[i].str[args[i].len] != '\0')
+		else if (args[i].str == NULL || args[i].str[args[i].streamed ? 0 : args[i].len] != '\0' ||
+			 (args[i].streamed && args[i].len <= limits.max_inline))
 			abort();
 	}
 	return n;
@@ -27,7 +29,7 @@ static void parse(const struct imap_frame *f)
 {
 	struct imap_command c;
 	const char *error = NULL;
-	if (imap_parse(f->cmd.data, f->cmd.len, &limits, &c, &error) == 0) {
+	if (imap_parse_framed(f, &limits, &c, &error) == 0) {
 		if (c.tag == NULL || c.name == NULL || count_args(c.args, c.count, 0) > limits.max_args)
 			abort();
 	} else if (error == NULL) {
@@ -48,8 +50,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool fatal = false;
 	for (size_t pos = 0; pos < len && !fatal;) {
 		size_t n = len - pos < step ? len - pos : step, used;
+		if (f.streaming) {
+			if (n > f.literal_left)
+				n = (size_t)f.literal_left;
+			imap_frame_literal_taken(&f, n);
+			pos += n;
+			continue;
+		}
 		enum imap_frame_result r = imap_frame_feed(&f, &limits, in + pos, n, &used);
-		if (used > n || (r == IMAP_FRAME_MORE && used != n) ||
+		if (used > n || (r == IMAP_FRAME_MORE && used != n) || (r == IMAP_FRAME_LITERAL) != f.streaming ||
 		    f.cmd.len > limits.max_command)
 			abort();
 		pos += used;

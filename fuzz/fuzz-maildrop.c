@@ -1,6 +1,8 @@
 /* libFuzzer target for maildrop.c: the server reads maildrop files anyone on the machine may
- * write. A parse that succeeds must give a body offset inside the input, at least one
- * recipient, and addresses that write back into an envelope the parser reads the same. */
+ * write, a piece at a time. A parse that succeeds must give a body offset inside the input, at
+ * least one recipient, and addresses that write back into an envelope the parser reads the
+ * same; the envelope read from any shorter part asks for more or fails, never differs; the
+ * message check fed in two pieces agrees with the check of the whole. */
 #include "deliver/maildrop.h"
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,8 +12,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct maildrop_envelope env;
 	const char *error;
-	if (maildrop_parse((const char *)data, size, &env, &error) < 0)
+	const char *text = (const char *)data;
+	size_t half = size / 2;
+	struct maildrop_body whole = { 0 }, split = { 0 };
+	maildrop_body_feed(&whole, text, size);
+	maildrop_body_feed(&split, text, half);
+	maildrop_body_feed(&split, text + half, size - half);
+	if (maildrop_body_valid(&whole) != maildrop_body_valid(&split))
+		abort();
+	int partial = maildrop_parse_envelope(text, half, &env, &error);
+	size_t partial_off = env.body_off;
+	maildrop_envelope_free(&env);
+	if (maildrop_parse(text, size, &env, &error) < 0)
 		return 0;
+	if (partial < 0 || (partial == 1 && partial_off != env.body_off))
+		abort();
 	if (env.body_off > size || env.rcpts.count == 0 || env.rcpts.count > MAILDROP_MAX_RECIPIENTS)
 		abort();
 	buf again;

@@ -2,6 +2,7 @@
 #include "auth/login.h"
 #include "auth/password.h"
 #include "core/base64.h"
+#include "core/log.h"
 #include "core/xalloc.h"
 #include <openssl/crypto.h>
 #include <stdlib.h>
@@ -89,13 +90,15 @@ static enum sasl_result sasl_scram(struct sasl *s, struct store *st, buf *out)
 struct login_exchange {
 	struct sasl *sasl;
 	const struct login_env *env;
+	struct conn *conn;
 	const struct login_exchange_ops *ops;
 	void *ctx;
 	bool final;   /* server-final sent as a challenge: the client answers with an empty line */
 };
 
 struct login_exchange *login_exchange_new(const char *mech, const struct login_env *env,
-					  const struct login_exchange_ops *ops, void *ctx)
+					  struct conn *c, const struct login_exchange_ops *ops,
+					  void *ctx)
 {
 	struct sasl *sasl = sasl_new(mech);
 	if (sasl == NULL)
@@ -103,6 +106,7 @@ struct login_exchange *login_exchange_new(const char *mech, const struct login_e
 	struct login_exchange *x = xcalloc(1, sizeof(*x));
 	x->sasl = sasl;
 	x->env = env;
+	x->conn = c;
 	x->ops = ops;
 	x->ctx = ctx;
 	return x;
@@ -157,9 +161,11 @@ static void exchange_result(struct login_exchange *x, enum sasl_result r, buf *o
 		send_challenge(x, out);
 		break;
 	case SASL_CHECK_PASSWORD:
-		if (login_password_check(x->env->store, x->env->workq, x->env->dummy_hash,
-					 sasl_username(x->sasl), sasl_password(x->sasl),
-					 exchange_password_checked, x, &error) < 0) {
+		if (!login_attempt(x->env, x->conn, sasl_username(x->sasl)))
+			exchange_done(x, LOGIN_REFUSED);
+		else if (login_password_check(x->env->store, x->env->workq, x->env->dummy_hash,
+					      sasl_username(x->sasl), sasl_password(x->sasl),
+					      exchange_password_checked, x, &error) < 0) {
 			free(error);
 			exchange_done(x, LOGIN_TEMPFAIL);
 		} else {
@@ -167,7 +173,11 @@ static void exchange_result(struct login_exchange *x, enum sasl_result r, buf *o
 		}
 		break;
 	case SASL_NEED_SCRAM:
-		exchange_result(x, sasl_scram(x->sasl, x->env->store, out), out);
+		/* SCRAM's attempt starts with the name, since the proof is checked right away */
+		if (!login_attempt(x->env, x->conn, sasl_username(x->sasl)))
+			exchange_done(x, LOGIN_REFUSED);
+		else
+			exchange_result(x, sasl_scram(x->sasl, x->env->store, out), out);
 		break;
 	case SASL_OK:
 		if (out->len > 0) {
@@ -219,17 +229,28 @@ void login_env_configure(struct login_env *env, const struct config *cfg)
 	env->plaintext_loopback = config_bool(cfg, "auth.allow_plaintext_loopback");
 	env->failure_delay = (int)config_int(cfg, "auth.failure_delay");
 	env->max_failures = (int)config_int(cfg, "auth.max_failures");
-	env->max_failures_per_ip = (int)config_int(cfg, "auth.max_failures_per_ip");
-	env->failure_window = (int)config_int(cfg, "auth.failure_window");
+}
+
+int login_limits_configure(struct login_limits *l, const struct config *cfg, char **error_r)
+{
+	struct login_limit_settings s = {
+		.max_per_pair = (int)config_int(cfg, "auth.max_failures_per_ip_account"),
+		.max_accounts_per_ip = (int)config_int(cfg, "auth.max_accounts_per_ip"),
+		.max_per_account = (int)config_int(cfg, "auth.max_failures_per_account"),
+		.window = (time_t)config_int(cfg, "auth.failure_window"),
+		.known_time = (time_t)config_int(cfg, "auth.known_ip_time"),
+	};
+	login_limits_set(l, &s);
+	return login_limits_trust(l, config_str(cfg, "auth.trusted_networks"), error_r);
 }
 
 void login_env_attach(struct login_env *env, struct event_base *base, struct store *st,
-		      struct workq *wq, struct ip_counts *failures)
+		      struct workq *wq, struct login_limits *limits)
 {
 	env->base = base;
 	env->store = st;
 	env->workq = wq;
-	env->failures = failures;
+	env->limits = limits;
 	env->dummy_hash = login_dummy_hash();
 }
 
@@ -243,20 +264,33 @@ bool login_plaintext_ok(const struct login_env *env, struct conn *c)
 	return conn_is_tls(c) || (env->plaintext_loopback && conn_is_loopback(c));
 }
 
-bool login_refused(struct login_env *env, struct conn *c)
+bool login_attempt(const struct login_env *env, struct conn *c, const char *account)
 {
-	ip_counts_expire(env->failures, time(NULL) - env->failure_window);
-	return ip_counts_get(env->failures, conn_peer_ip(c)) >= env->max_failures_per_ip;
+	static const char *const reasons[] = {
+		[LOGIN_LIMIT_PAIR] = "account-failures-from-ip",
+		[LOGIN_LIMIT_ADDRESS] = "accounts-failing-from-ip",
+		[LOGIN_LIMIT_ACCOUNT] = "account-failures",
+	};
+	enum login_limit limit =
+		login_limits_begin(env->limits, conn_peer_ip(c), account, login_limits_clock());
+	if (limit == LOGIN_LIMIT_NONE)
+		return true;
+	log_info("session=%s login refused user=%s ip=%s reason=%s", conn_id(c), account,
+		 conn_peer_ip(c), reasons[limit]);
+	return false;
 }
 
-void login_succeeded(struct login_env *env, struct conn *c)
+void login_succeeded(const struct login_env *env, struct conn *c, const char *account)
 {
-	ip_counts_clear(env->failures, conn_peer_ip(c));
+	login_limits_succeeded(env->limits, conn_peer_ip(c), account, login_limits_clock());
 }
 
-void login_failed(struct login_env *env, struct conn *c, event_callback_fn fn, void *ctx)
+void login_failed(const struct login_env *env, struct conn *c, event_callback_fn fn, void *ctx)
 {
-	int recent = ip_counts_add(env->failures, conn_peer_ip(c), time(NULL));
-	struct timeval tv = { (time_t)env->failure_delay * (recent < 8 ? recent : 8), 0 };
+	int recent =
+		login_limits_address_failures(env->limits, conn_peer_ip(c), login_limits_clock());
+	/* at least the plain delay, from trusted networks too (they are not counted) */
+	int factor = recent < 1 ? 1 : recent < 8 ? recent : 8;
+	struct timeval tv = { (time_t)env->failure_delay * factor, 0 };
 	event_base_once(env->base, -1, EV_TIMEOUT, fn, ctx, &tv);
 }

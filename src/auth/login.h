@@ -2,16 +2,18 @@
  * and AUTH; IMAP LOGIN and AUTHENTICATE): checking a password against the account's hash on a
  * worker thread, with a dummy hash for unknown users so the time taken does not tell who
  * exists; the SASL steps that do not depend on the protocol's framing (decoding a base64
- * response, finding SCRAM credentials); and the delay before a failed login is answered.
+ * response, finding SCRAM credentials); the limits on failed logins (login_limits.h), which
+ * every attempt passes as soon as its account is known; and the delay before a failed login
+ * is answered.
  * The protocols keep only their framing ("334 " or "+ " challenges) and their replies.
  * Everything here runs on the event loop thread, with that thread's store. */
 #ifndef ESTAFETA_LOGIN_H
 #define ESTAFETA_LOGIN_H
+#include "auth/login_limits.h"
 #include "auth/sasl.h"
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/conn.h"
-#include "core/ip_counts.h"
 #include "core/workq.h"
 #include "store/store.h"
 #include <event2/event.h>
@@ -45,43 +47,49 @@ enum login_outcome {
 	LOGIN_CANCELLED,   /* the client sent "*" */
 	LOGIN_NOT_EMPTY,   /* after the server-final challenge, a response that was not empty */
 	LOGIN_TEMPFAIL,    /* the account could not be looked up */
+	LOGIN_REFUSED,     /* a limit on failures refused the account (login_attempt): try later */
 };
 
 /* What every protocol's logins share: the store and workers the checks use, and the policy
  * (plaintext only on loopback, the delay after a failure, the limits on failures per
- * connection and per client address). */
+ * connection and, shared by all protocols, per account and client address). */
 struct login_env {
 	struct event_base *base;
 	struct store *store;         /* the loop thread's */
 	struct workq *workq;
 	char *dummy_hash;            /* login_dummy_hash() */
-	struct ip_counts *failures;  /* recent failures per client address, shared by all protocols */
+	struct login_limits *limits; /* shared by all protocols; login_limits_configure */
 	/* settings */
 	bool plaintext_loopback;
 	int failure_delay;
 	int max_failures;            /* in one connection, which is then closed */
-	int max_failures_per_ip;     /* from one address within failure_window, then refused */
-	int failure_window;
 };
 
-/* (Re)reads the auth.* settings; also on SIGHUP. */
+/* (Re)reads the auth.* settings of one protocol's logins; also on SIGHUP. */
 void login_env_configure(struct login_env *env, const struct config *cfg);
+/* (Re)reads the limits' auth.* settings (the counts stay); also on SIGHUP. Returns 0, or -1
+ * with *error_r when auth.trusted_networks does not parse (the other settings are taken). */
+int login_limits_configure(struct login_limits *l, const struct config *cfg, char **error_r);
 /* Gives the env what checks need once the store is open; makes the dummy hash. */
 void login_env_attach(struct login_env *env, struct event_base *base, struct store *st,
-		      struct workq *wq, struct ip_counts *failures);
+		      struct workq *wq, struct login_limits *limits);
 void login_env_clear(struct login_env *env);
 /* Passwords travel only under TLS, or on loopback when auth.allow_plaintext_loopback. */
 bool login_plaintext_ok(const struct login_env *env, struct conn *c);
-/* True when the connection's address has failed auth.max_failures_per_ip times within
- * auth.failure_window: the protocol refuses the attempt at once with a temporary error. */
-bool login_refused(struct login_env *env, struct conn *c);
-/* A login succeeded: the address's failures are forgotten. */
-void login_succeeded(struct login_env *env, struct conn *c);
-/* A login failed: counts it against the address and runs fn(-1, EV_TIMEOUT, ctx) on the loop
- * after the failure delay, which grows with the address's recent failures (up to eight
- * times auth.failure_delay), so password guessing slows down across connections too. The
- * caller keeps its session alive (paused) until then. */
-void login_failed(struct login_env *env, struct conn *c, event_callback_fn fn, void *ctx);
+/* An attempt to log in to account from c starts: called once the account is known, before
+ * its password (or SCRAM proof, or APOP digest) is checked. True when it may go on, and it
+ * counts as a failure from now on unless login_succeeded follows; false when a limit refuses
+ * it (logged): the protocol answers at once with a temporary error and checks nothing. The
+ * SASL exchange calls it itself. */
+bool login_attempt(const struct login_env *env, struct conn *c, const char *account);
+/* The attempt for account proved its credentials: that account's failures from c's address
+ * are forgotten (never other accounts'), and the address becomes known for it. */
+void login_succeeded(const struct login_env *env, struct conn *c, const char *account);
+/* An attempt failed (it is already counted): runs fn(-1, EV_TIMEOUT, ctx) on the loop after
+ * the failure delay, which grows with the address's recent failures (up to eight times
+ * auth.failure_delay), so password guessing slows down across connections too. The caller
+ * keeps its session alive (paused) until then. */
+void login_failed(const struct login_env *env, struct conn *c, event_callback_fn fn, void *ctx);
 
 struct login_exchange_ops {
 	/* Sends a challenge (base64 text, maybe empty); the next client line goes to
@@ -96,10 +104,11 @@ struct login_exchange_ops {
 };
 
 struct login_exchange;
-/* Starts an exchange with mech (case-insensitive); NULL when the mechanism is not offered.
- * env and ops must outlive it. */
+/* Starts an exchange with mech (case-insensitive) for the client on c; NULL when the
+ * mechanism is not offered. env, c and ops must outlive it. */
 struct login_exchange *login_exchange_new(const char *mech, const struct login_env *env,
-					  const struct login_exchange_ops *ops, void *ctx);
+					  struct conn *c, const struct login_exchange_ops *ops,
+					  void *ctx);
 void login_exchange_free(struct login_exchange **x);
 /* The mechanism's name ("SCRAM-SHA-256"): static, so it outlives the exchange. */
 const char *login_exchange_mechanism(const struct login_exchange *x);

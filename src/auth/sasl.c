@@ -463,7 +463,8 @@ static void fake_secret_init(void)
 }
 
 /* What we answer for a name we do not know (or whose stored credentials are broken): the same
- * shape as a real answer, with a salt that stays the same for the name and the iteration count
+ * shape as a real answer, with a salt that stays the same for the name (in any letter case)
+ * and the iteration count
  * every account gets, so the client cannot tell. The zero keys make the proof fail, as it
  * would for a wrong password; known_user = false makes sure of it. */
 static void scram_fake(struct sasl *s, unsigned long *iter_r, buf *salt)
@@ -472,7 +473,12 @@ static void scram_fake(struct sasl *s, unsigned long *iter_r, buf *salt)
 	unsigned char mac[SCRAM_KEY_LEN];
 	if (!CRYPTO_THREAD_run_once(&once, fake_secret_init))
 		abort();
-	scram_hmac(fake_secret, s->username, strlen(s->username), mac);
+	/* Accounts are found whatever the letter case of their name (ASCII, as the store's
+	 * NOCASE collation), so the fake salt must not depend on it either: NOSUCH and nosuch
+	 * getting different salts while ALICE and alice get the same would tell who exists. */
+	char *folded = xstrdup_ascii_lower(s->username);
+	scram_hmac(fake_secret, folded, strlen(folded), mac);
+	free(folded);
 	buf_clear(salt);
 	buf_append(salt, mac, SCRAM_FAKE_SALT_LEN);
 	*iter_r = SCRAM_ITERATIONS;

@@ -20,13 +20,17 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Loads the configuration once; NULL after printing the error. */
 struct config *cli_config(struct cli *cli);
 /* Opens the store once (loading the configuration first); when run as root, first becomes the
- * configured run_as user, so files the server must write are never owned by root.
- * NULL after printing the error. */
+ * configured run_as user (never root), so files the server must write are never owned by
+ * root; files it creates are private (umask 077). NULL after printing the error. */
 struct store *cli_store(struct cli *cli);
+/* When running as root: whether user run_as (when it exists) may enter every folder on the
+ * way to path, the instance's folder, as the server must once it is that user. Returns 0, or -1
+ * after saying which folder is closed to it. */
+int cli_check_reachable(const char *run_as, const char *path);
 /* Reads a password from standard input (one line, the line end removed). NULL with an error
  * printed when there is none. */
 char *cli_read_password_stdin(void);
 
-cli_command_fn cmd_init, cmd_serve, cmd_config, cmd_user, cmd_domain, cmd_alias, cmd_list,
+cli_command_fn cmd_init, cmd_serve, cmd_auth_admin, cmd_config, cmd_user, cmd_domain, cmd_alias, cmd_list,
 	cmd_mailbox, cmd_queue, cmd_sendmail, cmd_mailq, cmd_mail_client;
 #endif

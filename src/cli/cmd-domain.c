@@ -1,11 +1,26 @@
 /* estafeta domain add|del DOMAIN, domain list: the domains this server takes mail for as their
- * final destination. Accounts, aliases and lists live only in these. */
+ * final destination. Accounts, aliases and lists live only in these; a new domain's
+ * postmaster@ and abuse@ go to the administrator (cli/postmaster.h). */
 #include "cli/admin.h"
+#include "cli/postmaster.h"
 #include <stdlib.h>
 
 static int domain_add(struct cli *cli, int argc, char **argv, unsigned options)
 {
-	return cli_store_apply(cli, cli_domain(argv[0]), store_domain_add);
+	char *domain = cli_domain(argv[0]);
+	struct store *st = domain != NULL ? cli_store(cli) : NULL;
+	char *error = NULL;
+	int status = 1, ensured = -1;
+	if (st != NULL && (store_domain_add(st, domain, &error) < 0 ||
+			   (ensured = postmaster_ensure(st, NULL, &error)) < 0))
+		status = cli_fail(error);
+	else if (st != NULL)
+		status = 0;
+	if (ensured == 0)
+		cli_error("note: postmaster@%s and abuse@%s will go to the first account you add "
+			  "(estafeta user add ADDRESS)", domain, domain);
+	free(domain);
+	return status;
 }
 
 static int domain_del(struct cli *cli, int argc, char **argv, unsigned options)

@@ -1,11 +1,15 @@
-/* `estafeta init DIR --domain DOMAIN [--hostname HOST] [--port-base N] [--listen ADDR]`:
- * creates a ready-to-serve instance: the config file, the data folders, a self-signed
- * certificate, the store with the first domain. Run as root, it also makes sure the run_as
- * user exists and owns the instance, since the server drops to it after binding its ports. */
-#include "cli/cli.h"
+/* `estafeta init DIR --domain DOMAIN [--hostname HOST] [--port-base N] [--listen ADDR]
+ * [--admin ADDRESS]`: creates a ready-to-serve instance: the config file, a self-signed
+ * certificate in DIR/tls, the store with the first domain in DIR/data, whose postmaster@ and
+ * abuse@ go to the administrator's ADDRESS (else to the first account added:
+ * cli/postmaster.h). Run as root, it also makes sure the run_as user exists and can enter
+ * DIR; that user owns DIR/data only, while DIR, the config and the key stay root's
+ * (instance.h), so the server it drops to cannot rewrite what it reads as root. */
+#include "cli/admin.h"
+#include "cli/instance.h"
+#include "cli/postmaster.h"
 #include "core/buf.h"
 #include "core/fsutil.h"
-#include "core/privilege.h"
 #include "core/tls.h"
 #include "core/xalloc.h"
 #include "mail/address.h"
@@ -59,7 +63,7 @@ static char *config_text(const char *hostname, const char *domain, const char *l
 		     "# Change one: estafeta -c THIS-FILE config set NAME VALUE (then SIGHUP the server)\n\n");
 	buf_printf(&b, "hostname = %s\n", hostname);
 	buf_printf(&b, "sendmail.origin = %s\n", domain);
-	buf_puts(&b, "data_dir = .\n");
+	buf_puts(&b, "data_dir = data\n");
 	buf_printf(&b, "listen = %s\n", listen);
 	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++)
 		buf_printf(&b, "%s = %d\n", ports[i].setting,
@@ -71,6 +75,7 @@ static char *config_text(const char *hostname, const char *domain, const char *l
 int cmd_init(struct cli *cli, int argc, char **argv)
 {
 	const char *dir = NULL, *domain_arg = NULL, *hostname = NULL, *listen = "127.0.0.1";
+	const char *admin_arg = NULL;
 	int port_base = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *opt = argv[i];
@@ -79,6 +84,8 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 			domain_arg = argv[++i];
 		else if (strcmp(opt, "--hostname") == 0 && has_value)
 			hostname = argv[++i];
+		else if (strcmp(opt, "--admin") == 0 && has_value)
+			admin_arg = argv[++i];
 		else if (strcmp(opt, "--listen") == 0 && has_value)
 			listen = argv[++i];
 		else if (strcmp(opt, "--port-base") == 0 && has_value)
@@ -89,7 +96,8 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 			dir = NULL, i = argc; /* fall through to usage */
 	}
 	if (dir == NULL || domain_arg == NULL) {
-		cli_error("usage: estafeta init DIR --domain DOMAIN [--hostname HOST] [--port-base N] [--listen ADDR]");
+		cli_error("usage: estafeta init DIR --domain DOMAIN [--hostname HOST] [--port-base N] "
+			  "[--listen ADDR] [--admin ADDRESS]");
 		return 2;
 	}
 	if (port_base < 0 || port_base > 64000) {
@@ -100,6 +108,9 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 		cli_error("\"%s\" is not a valid domain name", domain_arg);
 		return 2;
 	}
+	char *admin = admin_arg != NULL ? cli_address(admin_arg, false) : NULL;
+	if (admin_arg != NULL && admin == NULL)
+		return 2;
 	char *domain = xstrdup(domain_arg);
 	for (char *p = domain; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
@@ -117,21 +128,33 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	int status = 1;
 	if (access(conf_path, F_OK) == 0) {
 		cli_error("%s already exists: this folder holds an instance already", conf_path);
-	} else if (fs_mkdir_p(tls_dir, 0755, &error) < 0 ||
+	} else if (ensure_system_user(run_as) < 0 || cli_check_reachable(run_as, dir) < 0) {
+		/* said; nothing written */
+	} else if (fs_mkdir_p(dir, 0755, &error) < 0 || fs_mkdir_p(tls_dir, 0750, &error) < 0 ||
 		   fs_write_atomic(conf_path, text, strlen(text), 0644, &error) < 0 ||
 		   tls_make_self_signed(cert, key, hostname, &error) < 0) {
 		cli_error("%s", error);
-	} else if (ensure_system_user(run_as) == 0 && privilege_chown_tree(dir, run_as, &error) < 0) {
-		cli_error("%s", error);
-	} else if (geteuid() != 0 || getpwnam(run_as) != NULL) {
+	} else {
 		cli->config_path = conf_path;
-		struct store *st = cli_store(cli);
-		if (st != NULL && store_domain_add(st, domain, &error) < 0) {
+		struct config *cfg = cli_config(cli);
+		struct store *st = NULL;
+		if (cfg != NULL && instance_prepare(cfg, conf_path, false, &error) < 0)
+			cli_error("%s", error);
+		else if (cfg != NULL)
+			st = cli_store(cli);
+		if (st != NULL && (store_domain_add(st, domain, &error) < 0 ||
+				   (admin != NULL && postmaster_ensure(st, admin, &error) < 0))) {
 			cli_error("%s", error);
 		} else if (st != NULL) {
 			printf("Created an estafeta instance in %s for %s (host name %s).\n", dir, domain, hostname);
 			printf("  config: %s\n", conf_path);
-			printf("  next:   estafeta -c %s user add you@%s\n", conf_path, domain);
+			if (admin == NULL)
+				printf("  postmaster@%s and abuse@%s go to the first account you add\n",
+				       domain, domain);
+			if (admin != NULL && strcmp(strrchr(admin, '@') + 1, domain) == 0)
+				printf("  next:   estafeta -c %s user add %s\n", conf_path, admin);
+			else
+				printf("  next:   estafeta -c %s user add you@%s\n", conf_path, domain);
 			printf("          estafeta -c %s serve\n", conf_path);
 			status = 0;
 		}
@@ -142,6 +165,7 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	free(key);
 	free(tls_dir);
 	free(domain);
+	free(admin);
 	store_close(&cli->store);
 	config_free(&cli->cfg);
 	free(conf_path);

@@ -1,8 +1,9 @@
 /* estafeta mailbox list|show: what is in an account's folder, read straight from the store, for
  * administrators and for tests that check what arrived.
- *   mailbox list ADDRESS [FOLDER]      one line per message, TAB-separated:
- *                                      uid, flags ("\Seen \Flagged", "-" for none), size,
- *                                      internal date (2026-11-23T01:12:21Z), From, Subject
+ *   mailbox list ADDRESS [FOLDER]      a header row naming the columns, then one line per
+ *                                      message, TAB-separated: uid, flags ("\Seen \Flagged",
+ *                                      "-" for none), size, internal date
+ *                                      (2026-11-23T01:12:21Z), From, Subject
  *   mailbox show ADDRESS UID [FOLDER]  the stored message, byte for byte */
 #include "cli/admin.h"
 #include "core/buf.h"
@@ -146,6 +147,8 @@ static int mailbox_list(struct cli *cli, int argc, char **argv, unsigned options
 	buf msg, line;
 	buf_init(&msg);
 	buf_init(&line);
+	if (status == 0)
+		puts("UID\tFLAGS\tSIZE\tDATE\tFROM\tSUBJECT");
 	for (size_t i = 0; i < count && status == 0; i++) {
 		buf_clear(&msg);
 		buf_clear(&line);

@@ -3,8 +3,15 @@
  * there within a second (no signal needed).
  *   queue list            one line per message, TAB-separated: queue id, sender ("<>" for the
  *                         null sender), pending recipients (comma-separated), age, attempts
- *                         (the most of any recipient), next attempt ("now" or in how long),
- *                         last error ("-" for none)
+ *                         (the most of any recipient), next attempt ("now", in how long, or
+ *                         "held"), last error ("-" for none)
+ *   queue hold            the senders held, one a line
+ *   queue hold ID | --sender ADDRESS
+ *                         no more delivery attempts for the message, or for every message of
+ *                         the sender, queued now or later; the messages stay queued (an
+ *                         attempt already under way finishes)
+ *   queue release ID | --sender ADDRESS
+ *                         lets them go again
  *   queue show ID         the message's envelope and each recipient's state
  *   queue flush [ID]      makes every pending recipient (of ID) due now
  *   queue retry ID        the same for one message
@@ -13,6 +20,7 @@
  * mailq, which scripts and people already read, with the maildrop's waiting files counted. */
 #include "cli/admin.h"
 #include "core/buf.h"
+#include "core/strlist.h"
 #include "core/xalloc.h"
 #include <stdio.h>
 #include <dirent.h>
@@ -83,7 +91,9 @@ static int queue_list(struct cli *cli, int argc, char **argv, unsigned options)
 		buf_putc(&line, '\t');
 		put_interval(&line, now - m->arrival);
 		buf_printf(&line, "\t%d\t", attempts);
-		if (next <= now)
+		if (m->held)
+			buf_puts(&line, "held");
+		else if (next <= now)
 			buf_puts(&line, "now");
 		else
 			put_interval(&line, next - now);
@@ -111,6 +121,8 @@ static int queue_show(struct cli *cli, int argc, char **argv, unsigned options)
 	       (unsigned long long)m->size);
 	if (m->envid != NULL)
 		printf("envid: %s\n", m->envid);
+	if (m->held)
+		puts("held: yes (estafeta queue release)");
 	for (size_t k = 0; k < m->rcpt_count; k++) {
 		struct queue_rcpt *q = &m->rcpts[k];
 		printf("recipient: %s status=%s attempts=%d", q->recipient, status_words[q->status],
@@ -135,6 +147,15 @@ static int queue_flush(struct cli *cli, int argc, char **argv, unsigned options)
 	int n = store_queue_flush(st, argc > 0 ? argv[0] : NULL, NULL, false, &error);
 	if (n < 0)
 		return cli_fail(error);
+	if (n == 0 && argc > 0) {
+		/* nothing made due: an id that is not there is an error, as for queue show */
+		struct queue_msg **msgs;
+		size_t count;
+		int r = load(cli, argv[0], &msgs, &count);
+		if (r != 0)
+			return r;
+		queue_msgs_free(msgs, count);
+	}
 	printf("%d recipients due now\n", n);
 	return 0;
 }
@@ -155,12 +176,71 @@ static int queue_delete(struct cli *cli, int argc, char **argv, unsigned options
 	return 0;
 }
 
+/* hold and release: argv[0] is a queue id, or with --sender an address ("<>" the null sender). */
+static int queue_set_held(struct cli *cli, char **argv, unsigned options, bool held)
+{
+	struct store *st = cli_store(cli);
+	if (st == NULL)
+		return 1;
+	char *sender = NULL;
+	if (options & 1) {
+		sender = strcmp(argv[0], "<>") == 0 ? xstrdup("") : cli_address(argv[0], false);
+		if (sender == NULL)
+			return 1;
+	}
+	char *error = NULL;
+	int n = store_queue_hold(st, sender != NULL ? NULL : argv[0], sender, held, &error);
+	if (n < 0) {
+		free(sender);
+		return cli_fail(error);
+	}
+	if (sender != NULL)
+		printf("%d messages %s; sender <%s> %s\n", n, held ? "held" : "released", sender,
+		       held ? "held until released" : "released");
+	int status = 0;
+	if (sender == NULL && n == 0) {
+		cli_error("no message %s in the queue (see: estafeta queue list)", argv[0]);
+		status = 1;
+	}
+	free(sender);
+	return status;
+}
+
+static int queue_hold(struct cli *cli, int argc, char **argv, unsigned options)
+{
+	if (argc == 1)
+		return queue_set_held(cli, argv, options, true);
+	if (options != 0) {
+		cli_error("usage: estafeta queue hold --sender ADDRESS");
+		return 2;
+	}
+	struct store *st = cli_store(cli);
+	if (st == NULL)
+		return 1;
+	strlist senders;
+	strlist_init(&senders);
+	char *error = NULL;
+	if (store_queue_held_senders(st, &senders, &error) < 0)
+		return cli_fail(error);
+	for (size_t i = 0; i < senders.count; i++)
+		printf("<%s>\n", senders.items[i]);
+	strlist_free(&senders);
+	return 0;
+}
+
+static int queue_release(struct cli *cli, int argc, char **argv, unsigned options)
+{
+	return queue_set_held(cli, argv, options, false);
+}
+
 static const struct cli_subcommand queue_commands[] = {
 	{ "list", "", 0, 0, NULL, queue_list },
 	{ "show", "ID", 1, 1, NULL, queue_show },
 	{ "flush", "[ID]", 0, 1, NULL, queue_flush },
 	{ "retry", "ID", 1, 1, NULL, queue_flush },
 	{ "delete", "ID", 1, 1, NULL, queue_delete },
+	{ "hold", "[ID | --sender ADDRESS]", 0, 1, "--sender", queue_hold },
+	{ "release", "ID | --sender ADDRESS", 1, 1, "--sender", queue_release },
 };
 
 int cmd_queue(struct cli *cli, int argc, char **argv)

@@ -5,7 +5,8 @@
  * works from cron and scripts; the file owner tells the server which local user sent it.
  * Exit status as sendmail's (sysexits.h): 0 once the message is on stable storage.
  *   -t        recipients also from To, Cc and Bcc (added to those given, as Postfix does)
- *   -f FROM   envelope sender ("<>" for none); default: login name @ sendmail.origin
+ *   -f FROM   envelope sender ("<>" for none); default: login name @ sendmail.origin. The
+ *             server keeps it only for root and sendmail.trusted_users (deliver/pickup.h)
  *   -F NAME   the sender's full name for a From field the message lacks
  *   -i, -oi   a line of a single "." does not end the message
  *   -bp       list the queue (mailq);  -bm  deliver (the default)

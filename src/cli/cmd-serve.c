@@ -1,10 +1,17 @@
 /* `estafeta serve`: runs every service in the foreground until SIGTERM or SIGINT; SIGHUP
- * reloads the configuration and the TLS certificate (listening addresses and ports stay as
- * bound: changing them needs a restart). */
-#include "cli/cli.h"
+ * reloads the configuration and the TLS certificate (serve-reload.c). Started as root, it
+ * gives the instance its owners and modes (instance.c), reads the certificate, binds the
+ * ports, becomes run_as for good, and only then opens log.file. The control socket lets
+ * commands reach it. */
+#include "auth/login.h"
+#include "auth/login_control.h"
+#include "cli/admin.h"
+#include "cli/instance.h"
+#include "cli/serve.h"
+#include "core/control.h"
 #include "core/inbox.h"
-#include "core/ip_counts.h"
 #include "core/log.h"
+#include "core/notify.h"
 #include "core/privilege.h"
 #include "core/tls.h"
 #include "core/workq.h"
@@ -21,58 +28,46 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-struct serve {
-	struct cli *cli;
-	struct event_base *base;
-	struct smtp_server *smtp;
-	struct pop3_server *pop3;
-	struct imap_server *imap;
-	struct queue_runner *queue;
-	SSL_CTX *tls;
-	int log_fd;
-};
-
-/* Opens the log named by the configuration (stderr when none). Returns -1 after an error. */
-static int setup_log(const struct config *cfg, int *fd_r)
+/* At start a certificate that is configured but cannot be loaded is fatal, never a quiet
+ * fallback to plaintext. TLS is off only when tls.cert is empty. Returns 0 or -1 (printed). */
+static int load_tls(const struct config *cfg, SSL_CTX **ctx_r)
 {
-	int level = log_level_parse(config_str(cfg, "log.level"));
-	if (level < 0) {
-		cli_error("log.level must be debug, info, warn or error");
-		return -1;
+	*ctx_r = NULL;
+	if (*config_path(cfg, "tls.cert") == '\0') {
+		log_warn("tls off: tls.cert is empty, so STARTTLS is not offered");
+		return 0;
 	}
-	int fd = 2;
-	const char *path = config_path(cfg, "log.file");
-	if (*path != '\0') {
-		fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-		if (fd < 0) {
-			cli_error("cannot open log file %s: %m", path);
-			return -1;
-		}
-	}
-	if (*fd_r > 2)
-		close(*fd_r);
-	*fd_r = fd;
-	log_setup(fd, (enum log_level)level);
-	return 0;
+	char *error = NULL;
+	*ctx_r = tls_server_context(config_path(cfg, "tls.cert"), config_path(cfg, "tls.key"), &error);
+	if (*ctx_r != NULL)
+		return 0;
+	cli_error("%s (tls.cert and tls.key must name a certificate and its key, or tls.cert be empty "
+		  "to serve without TLS)", error);
+	free(error);
+	return -1;
 }
 
-/* A missing or broken certificate leaves TLS off (with a warning) rather than the server down. */
-static SSL_CTX *load_tls(const struct config *cfg)
+/* The config (with its secret files) and the instance's owners and modes, as root. */
+static int prepare(struct cli *cli, struct config *cfg)
 {
 	char *error = NULL;
-	SSL_CTX *ctx = tls_server_context(config_path(cfg, "tls.cert"), config_path(cfg, "tls.key"), &error);
-	if (ctx == NULL) {
-		log_warn("tls disabled: %s", error);
-		free(error);
-	}
-	return ctx;
+	int level = log_level_parse(config_str(cfg, "log.level"));
+	if (level < 0)
+		return cli_fail(xstrdup("log.level must be debug, info, warn or error"));
+	/* standard error until the privilege drop: log.file is opened by the run_as user */
+	log_setup(2, (enum log_level)level);
+	if (config_load_secrets(cfg, &error) < 0 || instance_prepare(cfg, cli->config_path, true, &error) < 0)
+		return cli_fail(error);
+	return 0;
 }
 
 static void on_stop(evutil_socket_t sig, short what, void *arg)
 {
 	struct serve *sv = arg;
+	notify_service_manager("STOPPING=1");
 	log_info("serve stopping signal=%d", (int)sig);
 	smtp_server_stop(sv->smtp);
 	pop3_server_stop(sv->pop3);
@@ -85,32 +80,18 @@ static void on_stop(evutil_socket_t sig, short what, void *arg)
 static void on_reload(evutil_socket_t sig, short what, void *arg)
 {
 	struct serve *sv = arg;
-	char *error = NULL;
-	struct config *cfg = config_load(sv->cli->config_path, &error);
-	if (cfg == NULL) {
-		log_error("reload failed, keeping the old configuration: %s", error);
-		free(error);
-		return;
-	}
-	if (setup_log(cfg, &sv->log_fd) < 0) {
-		config_free(&cfg);
-		return;
-	}
-	SSL_CTX *tls = load_tls(cfg);
-	smtp_server_configure(sv->smtp, cfg, tls);
-	pop3_server_configure(sv->pop3, cfg, tls);
-	imap_server_configure(sv->imap, cfg, tls);
-	char *qerror = NULL;
-	if (sv->queue != NULL && queue_runner_configure(sv->queue, cfg, &qerror) < 0) {
-		log_error("reload: outbound queue keeps its old settings: %s", qerror);
-		free(qerror);
-	}
-	/* Sessions in progress hold their own references to the old context. */
-	SSL_CTX_free(sv->tls);
-	sv->tls = tls;
-	config_free(&sv->cli->cfg);
-	sv->cli->cfg = cfg;
-	log_info("serve reloaded config=%s", sv->cli->config_path);
+	struct reload_report report;
+	serve_reload(sv, &report);
+	reload_report_log(&report, sv->cli->config_path);
+	reload_report_free(&report);
+}
+
+/* SIGHUP: the service manager hears of the reload, and that it ended, whatever its outcome. */
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	notify_service_manager("RELOADING=1");
+	on_reload(sig, what, arg);
+	notify_service_manager("READY=1");
 }
 
 int cmd_serve(struct cli *cli, int argc, char **argv)
@@ -119,9 +100,11 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		cli_error("usage: estafeta serve");
 		return 2;
 	}
+	/* what the server creates is its own: files 0600, folders 0700 (the maildrop is chmod'd) */
+	umask(077);
 	struct config *cfg = cli_config(cli);
 	struct serve sv = { .cli = cli, .log_fd = 2 };
-	if (cfg == NULL || setup_log(cfg, &sv.log_fd) < 0)
+	if (cfg == NULL || prepare(cli, cfg) != 0 || load_tls(cfg, &sv.tls) < 0)
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
 	evthread_use_pthreads();
@@ -131,20 +114,21 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	struct event *sigs[] = {
 		evsignal_new(sv.base, SIGTERM, on_stop, &sv),
 		evsignal_new(sv.base, SIGINT, on_stop, &sv),
-		evsignal_new(sv.base, SIGHUP, on_reload, &sv),
+		evsignal_new(sv.base, SIGHUP, on_hup, &sv),
 	};
 	for (size_t i = 0; i < 3; i++)
 		event_add(sigs[i], NULL);
-	sv.tls = load_tls(cfg);
-	struct ip_counts *login_failures = ip_counts_new();
+	sv.login_limits = login_limits_new();
 	char *error = NULL;
-	sv.smtp = smtp_server_new(sv.base, cfg, sv.tls, &error);
+	if (login_limits_configure(sv.login_limits, cfg, &error) == 0)
+		sv.smtp = smtp_server_new(sv.base, cfg, sv.tls, &error);
 	if (sv.smtp != NULL)
 		sv.pop3 = pop3_server_new(sv.base, cfg, sv.tls, &error);
 	if (sv.pop3 != NULL)
 		sv.imap = imap_server_new(sv.base, cfg, sv.tls, &error);
-	/* Ports are bound: from here on, never root again. */
-	if (sv.imap == NULL || privilege_drop(config_str(cfg, "run_as"), &error) < 0) {
+	/* Ports are bound and the key read: from here on, never root again. */
+	if (sv.imap == NULL || privilege_drop(config_str(cfg, "run_as"), &error) < 0 ||
+	    serve_setup_log(cfg, &sv.log_fd, &error) < 0) {
 		cli_error("%s", error);
 		free(error);
 		for (size_t i = 0; i < 3; i++)
@@ -152,13 +136,17 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		smtp_server_free(&sv.smtp);
 		pop3_server_free(&sv.pop3);
 		imap_server_free(&sv.imap);
-		ip_counts_free(&login_failures);
+		login_limits_free(&sv.login_limits);
 		SSL_CTX_free(sv.tls);
 		event_base_free(sv.base);
 		return 1;
 	}
 	const char *data_dir = config_path(cfg, "data_dir");
-	struct store *st = store_open(data_dir, &error);
+	/* made as the server's user, so the socket is theirs (and root's) alone */
+	char *control_path = control_socket_path(cfg);
+	struct control *control = control_new(sv.base, control_path, &error);
+	free(control_path);
+	struct store *st = control != NULL ? store_open(data_dir, &error) : NULL;
 	/* the loop must not wait for the disk: its writes are flags and states (store.h) */
 	if (st != NULL && store_relax_sync(st, &error) < 0)
 		store_close(&st);
@@ -180,9 +168,10 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 			log_info("store sweep removed=%u files left by an interrupted delivery", swept);
 		}
 		struct workq *wq = workq_new(inbox, 2);
-		smtp_server_attach(sv.smtp, st, wq, committer, login_failures);
-		pop3_server_attach(sv.pop3, st, wq, login_failures);
-		imap_server_attach(sv.imap, st, wq, committer, login_failures);
+		smtp_server_attach(sv.smtp, st, wq, committer, sv.login_limits);
+		pop3_server_attach(sv.pop3, st, wq, sv.login_limits);
+		imap_server_attach(sv.imap, st, wq, committer, sv.login_limits);
+		login_control_register(control, sv.login_limits);
 		committer_watch(committer, imap_server_delivered, sv.imap);
 		sv.queue = queue_runner_new(sv.base, cfg, st, committer, &error);
 		if (sv.queue == NULL) {
@@ -192,22 +181,24 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		char *spool_dir = xasprintf("%s/tmp", data_dir);
 		struct inject_env env = { st, committer, spool_dir,
 					  config_str(cfg, "delivery.recipient_delimiter") };
-		struct pickup *pickup = pickup_new(sv.base, &env, data_dir, config_hostname(cfg),
-						   (uint64_t)config_int(cfg, "smtp.max_message_size"), &error);
+		sv.pickup = pickup_new(sv.base, &env, wq, cfg, &error);
 		free(spool_dir);
-		if (pickup == NULL) {
+		if (sv.pickup == NULL) {
 			log_error("estafeta sendmail's mail is not picked up: %s", error);
 			free(error);
 		}
 		log_info("serve started pid=%d config=%s", (int)getpid(), cli->config_path);
+		/* Every port is bound and every part running: systemd may start what needs us. */
+		notify_service_manager("READY=1");
 		event_base_dispatch(sv.base);
 		/* Messages handed over are committed before exit; their sessions are not answered,
 		 * so a client retries and at worst a message arrives twice, never not at all. */
+		pickup_stop(sv.pickup);
 		queue_runner_free(&sv.queue);
 		committer_free(&committer);
 		workq_free(&wq);
 		event_base_loop(sv.base, EVLOOP_NONBLOCK); /* runs the completions they posted */
-		pickup_free(&pickup);
+		pickup_free(&sv.pickup);
 		log_info("serve stopped");
 	}
 	for (size_t i = 0; i < 3; i++)
@@ -217,7 +208,8 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	imap_server_free(&sv.imap);
 	inbox_free(&inbox);
 	store_close(&st);
-	ip_counts_free(&login_failures);
+	control_free(&control);
+	login_limits_free(&sv.login_limits);
 	SSL_CTX_free(sv.tls);
 	event_base_free(sv.base);
 	return status;

@@ -3,6 +3,7 @@
  * standard input (--password-stdin), never from the command line where ps would show them;
  * without the option one is made up and printed once. */
 #include "cli/admin.h"
+#include "cli/postmaster.h"
 #include "auth/password.h"
 #include "core/xalloc.h"
 #include <errno.h>
@@ -62,6 +63,20 @@ static int apply_password(struct store *st, const char *address, const char *pas
 	return status;
 }
 
+/* Whether password has auth.min_password_length characters (UTF-8 sequences count as one);
+ * says so when not. */
+static bool long_enough(struct cli *cli, const char *password)
+{
+	long long min = config_int(cli_config(cli), "auth.min_password_length"), n = 0;
+	for (const unsigned char *p = (const unsigned char *)password; *p != '\0'; p++)
+		n += (*p & 0xC0) != 0x80;
+	if (n >= min)
+		return true;
+	cli_error("the password has %lld characters, fewer than auth.min_password_length (%lld): "
+		  "choose a longer one, or leave out --password-stdin to get one made up", n, min);
+	return false;
+}
+
 /* user add, user passwd and user apop: the secret from standard input or made up, then
  * handed to fn as a password, or stored as the APOP secret when fn is NULL; a made-up secret
  * is printed once it is stored. */
@@ -76,7 +91,9 @@ static int set_password(struct cli *cli, const char *arg, unsigned options, stor
 	int status = 1;
 	if (password != NULL) {
 		char *error = NULL;
-		if (fn != NULL)
+		if (fn != NULL && !long_enough(cli, password))
+			status = 1;
+		else if (fn != NULL)
 			status = apply_password(st, address, password, fn);
 		else if (store_user_set_apop(st, address, password, &error) < 0)
 			status = cli_fail(error);
@@ -91,10 +108,15 @@ static int set_password(struct cli *cli, const char *arg, unsigned options, stor
 	return status;
 }
 
-/* user add ADDRESS [--password-stdin] */
+/* user add ADDRESS [--password-stdin]: the first account of the instance also receives the
+ * domains' postmaster@ and abuse@ mail. */
 static int user_add(struct cli *cli, int argc, char **argv, unsigned options)
 {
-	return set_password(cli, argv[0], options, store_user_add);
+	int status = set_password(cli, argv[0], options, store_user_add);
+	char *error = NULL;
+	if (status == 0 && postmaster_ensure(cli->store, NULL, &error) < 0)
+		status = cli_fail(error);
+	return status;
 }
 
 /* user passwd ADDRESS [--password-stdin] */
@@ -110,10 +132,27 @@ static int user_apop(struct cli *cli, int argc, char **argv, unsigned options)
 	return set_password(cli, argv[0], options, NULL);
 }
 
-/* user del ADDRESS: the account with all its mail. */
+/* user del ADDRESS: the account with all its mail; not the last one a postmaster@ or abuse@
+ * reaches (RFC 5321 4.5.1: postmaster must reach someone). */
 static int user_del(struct cli *cli, int argc, char **argv, unsigned options)
 {
-	return cli_store_apply(cli, cli_address(argv[0], false), store_user_del);
+	char *address = cli_address(argv[0], false);
+	struct store *st = address != NULL ? cli_store(cli) : NULL;
+	char *alias = NULL, *error = NULL;
+	int sole = st != NULL ? postmaster_sole_target(st, address, &alias, &error) : 0;
+	if (sole < 0) {
+		free(address);
+		return cli_fail(error);
+	}
+	if (sole > 0) {
+		cli_error("%s receives %s's mail, which must reach someone: point it elsewhere first "
+			  "(estafeta alias add %s ADDRESS, then alias del %s %s)", address, alias, alias,
+			  alias, address);
+		free(alias);
+		free(address);
+		return 1;
+	}
+	return cli_store_apply(cli, address, store_user_del);
 }
 
 /* user list [DOMAIN] */

@@ -1,11 +1,16 @@
 /* Helpers every command uses: errors, lazy config and store, passwords from stdin. */
 #include "cli/cli.h"
+#include "core/fsutil.h"
 #include "core/privilege.h"
 #include "core/xalloc.h"
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 void cli_error(const char *fmt, ...)
 {
@@ -38,13 +43,52 @@ struct store *cli_store(struct cli *cli)
 	if (cfg == NULL)
 		return NULL;
 	char *error = NULL;
-	if (privilege_drop(config_str(cfg, "run_as"), &error) < 0 ||
-	    (cli->store = store_open(config_path(cfg, "data_dir"), &error)) == NULL) {
-		cli_error("%s", error);
+	/* the store's files are the server's alone (see instance.h) */
+	umask(077);
+	bool root = geteuid() == 0;
+	const char *data_dir = config_path(cfg, "data_dir"), *run_as = config_str(cfg, "run_as");
+	if (cli_check_reachable(run_as, data_dir) < 0)
+		return NULL;
+	if (privilege_drop(run_as, &error) < 0 ||
+	    (cli->store = store_open(data_dir, &error)) == NULL) {
+		if (root)
+			cli_error("%s", error);
+		else
+			cli_error("%s (the store is readable by root and the user %s only: run this command "
+				  "as one of them)", error, run_as);
 		free(error);
 		return NULL;
 	}
 	return cli->store;
+}
+
+int cli_check_reachable(const char *run_as, const char *path)
+{
+	if (geteuid() != 0 || getpwnam(run_as) == NULL)
+		return 0;
+	char *abs = path[0] == '/' ? xstrdup(path) : NULL;
+	if (abs == NULL) {
+		char *cwd = getcwd(NULL, 0);
+		abs = xasprintf("%s/%s", cwd != NULL ? cwd : ".", path);
+		free(cwd);
+	}
+	/* A child takes the user's identity to ask the kernel, which knows every rule (groups,
+	 * ACLs); the parent stays root. */
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid == 0) {
+		char *error = NULL, *blocked = NULL;
+		if (privilege_drop(run_as, &error) == 0 && (blocked = fs_unsearchable_folder(abs)) != NULL)
+			cli_error("the server's user %s (run_as) cannot enter %s, on the way to %s: allow "
+				  "it (chmod o+x %s) or put the instance elsewhere", run_as, blocked, abs,
+				  blocked);
+		_exit(blocked != NULL ? 1 : 0);
+	}
+	free(abs);
+	int status;
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		return 0; /* not known: the store's own error will tell */
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
 char *cli_read_password_stdin(void)

@@ -10,15 +10,16 @@ static const struct {
 	cli_command_fn *fn;
 	const char *usage;
 } commands[] = {
-	{ "init", cmd_init, "init DIR --domain DOMAIN [--hostname HOST] [--port-base N] [--listen ADDR]" },
+	{ "init", cmd_init, "init DIR --domain DOMAIN [--hostname HOST] [--port-base N] [--listen ADDR] [--admin ADDRESS]" },
 	{ "serve", cmd_serve, "serve" },
 	{ "config", cmd_config, "config get NAME | set NAME VALUE | list [--changed] [--docs]" },
-	{ "user", cmd_user, "user add|del|passwd ADDRESS [--password-stdin] | user list [DOMAIN]" },
+	{ "user", cmd_user, "user add|del|passwd|apop ADDRESS [--password-stdin] | user list [DOMAIN]" },
 	{ "domain", cmd_domain, "domain add|del DOMAIN | domain list" },
 	{ "alias", cmd_alias, "alias add ALIAS TARGET... | alias del ALIAS [TARGET...] | alias list [ALIAS]" },
 	{ "list", cmd_list, "list add LIST MEMBER... | list del LIST [MEMBER...] | list members [LIST]" },
 	{ "mailbox", cmd_mailbox, "mailbox list ADDRESS [FOLDER] | mailbox show ADDRESS UID [FOLDER]" },
-	{ "queue", cmd_queue, "queue list | queue show ID | queue flush [ID] | queue retry ID | queue delete ID" },
+	{ "auth", cmd_auth_admin, "auth blocked | auth unblock ADDRESS|ACCOUNT  (the running server's login limits)" },
+	{ "queue", cmd_queue, "queue list | queue show ID | queue flush [ID] | queue retry ID | queue delete ID | queue hold | queue hold|release ID | queue hold|release --sender ADDRESS" },
 	{ "sendmail", cmd_sendmail, "sendmail [-t] [-i] [-f FROM] [-F NAME] [RECIPIENT...] < MESSAGE" },
 	{ "mailq", cmd_mailq, "mailq" },
 	{ "mail", cmd_mail_client, "mail [COMMAND ...]  (the mail client: estafeta mail help)" },

@@ -11,6 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Input read ahead of what the session has taken: above this libevent stops reading from the
+ * socket, so a client that sends faster than its commands are handled waits in TCP. It is
+ * above every line bound (SMTP's AUTH line of 12288 octets is the longest). */
+#define CONN_INPUT_MAX (64 * 1024)
+/* Output waiting for a client that does not read, above which no more commands are taken. */
+#define CONN_OUTPUT_MAX (256 * 1024)
+
 struct conn {
 	struct event_base *base;
 	struct bufferevent *bev; /* the TLS filter after STARTTLS */
@@ -28,12 +35,21 @@ struct conn {
 	bool closed;   /* finished: on_close has run */
 	bool discarding;
 	bool tls_shut;  /* close_notify sent */
+	bool output_stalled; /* input waits for the output to drain (conn_output_full) */
+	/* Inside on_input. Taking input can run libevent's callbacks at once (below the read
+	 * watermark a TLS bufferevent reads on inside the drain), so events met then are
+	 * deferred until on_input returns: the session is never freed under its own feet. */
+	bool delivering;
+	bool delivery_missed; /* input or EOF arrived meanwhile: deliver again */
 	struct evbuffer_cb_entry *under_cb;
 	/* Replies written during one turn of the loop leave together: one write(2), and under
 	 * TLS one record instead of one per line. */
 	struct evbuffer *pending;
 	struct event *flush_ev;
 	int timeout;
+	int command_timeout;
+	struct event *command_ev;  /* a command line has begun and is not whole yet */
+	struct event *deadline_ev; /* conn_set_deadline */
 };
 
 static void conn_finish(struct conn *c)
@@ -41,6 +57,8 @@ static void conn_finish(struct conn *c)
 	if (c->closed)
 		return;
 	c->closed = true;
+	event_del(c->command_ev);
+	event_del(c->deadline_ev);
 	if (c->bev != NULL) {
 		struct bufferevent *under = bufferevent_get_underlying(c->bev);
 		if (under != NULL && c->under_cb != NULL)
@@ -55,8 +73,20 @@ static void conn_deliver_input(struct conn *c)
 {
 	if (c->closed || c->closing || c->paused)
 		return;
-	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
-		c->h->on_input(c, c->ctx);
+	if (c->delivering) {
+		c->delivery_missed = true;
+		return;
+	}
+	c->delivering = true;
+	do {
+		c->delivery_missed = false;
+		c->output_stalled = conn_output_full(c);
+		if (!c->output_stalled && evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+			c->h->on_input(c, c->ctx);
+	} while (c->delivery_missed && !c->closed && !c->closing && !c->paused && !c->output_stalled);
+	c->delivering = false;
+	if (c->output_stalled)
+		return;
 	/* on_input may have closed or paused; EOF finishes only an idle session. */
 	if (!c->closed && c->eof && !c->paused)
 		conn_finish(c);
@@ -88,8 +118,12 @@ static void close_when_drained(struct conn *c)
 
 static void on_under_output(struct evbuffer *out, const struct evbuffer_cb_info *info, void *arg)
 {
-	if (info->n_deleted > 0)
-		close_when_drained(arg);
+	struct conn *c = arg;
+	if (info->n_deleted == 0)
+		return;
+	close_when_drained(c);
+	if (c->output_stalled && !conn_output_full(c))
+		conn_deliver_input(c);
 }
 
 static void on_write(struct bufferevent *bev, void *arg)
@@ -103,6 +137,12 @@ static void on_write(struct bufferevent *bev, void *arg)
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn *c = arg;
+	if (c->delivering && (what & (BEV_EVENT_TIMEOUT | BEV_EVENT_ERROR))) {
+		/* finished from the loop once on_input has returned (see delivering) */
+		if (what & BEV_EVENT_ERROR)
+			event_active(c->finish_ev, 0, 0);
+		return;
+	}
 	if (what & BEV_EVENT_TIMEOUT) {
 		if (c->closing) {
 			conn_finish(c);
@@ -113,7 +153,10 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
 		if (c->closing || (what & BEV_EVENT_ERROR)) {
-			conn_finish(c);
+			if (c->delivering)
+				event_active(c->finish_ev, 0, 0);
+			else
+				conn_finish(c);
 			return;
 		}
 		c->eof = true;
@@ -140,9 +183,36 @@ static void on_finish(evutil_socket_t fd, short what, void *arg)
 	conn_finish(arg);
 }
 
+/* The command line or the deadline ran out (ev is the one). A paused session is busy with
+ * our own work (a password check, a commit), so it hears of it a second after that is done. */
+static void time_up(struct conn *c, struct event *ev)
+{
+	if (c->closed || c->closing)
+		return;
+	if (c->paused) {
+		struct timeval again = { 1, 0 };
+		event_add(ev, &again);
+		return;
+	}
+	c->h->on_timeout(c, c->ctx);
+}
+
+static void on_command_time_up(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	time_up(c, c->command_ev);
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	time_up(c, c->deadline_ev);
+}
+
 static void conn_setup_bev(struct conn *c)
 {
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_INPUT_MAX);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	conn_set_timeout(c, c->timeout);
 }
@@ -170,6 +240,8 @@ static struct conn *conn_alloc(struct event_base *base, const struct sockaddr *s
 	c->resume_ev = event_new(base, -1, 0, on_resume, c);
 	c->finish_ev = event_new(base, -1, 0, on_finish, c);
 	c->flush_ev = event_new(base, -1, 0, on_flush, c);
+	c->command_ev = evtimer_new(base, on_command_time_up, c);
+	c->deadline_ev = evtimer_new(base, on_deadline, c);
 	c->pending = evbuffer_new();
 	return c;
 }
@@ -215,6 +287,8 @@ void conn_free(struct conn **cp)
 	event_free(c->resume_ev);
 	event_free(c->finish_ev);
 	event_free(c->flush_ev);
+	event_free(c->command_ev);
+	event_free(c->deadline_ev);
 	evbuffer_free(c->pending);
 	free(c);
 	*cp = NULL;
@@ -225,6 +299,7 @@ const char *conn_peer_ip(const struct conn *c) { return c->ip; }
 bool conn_is_loopback(const struct conn *c) { return c->loopback; }
 bool conn_is_tls(const struct conn *c) { return c->ssl != NULL; }
 bool conn_is_closed(const struct conn *c) { return c->closed || c->closing; }
+bool conn_is_paused(const struct conn *c) { return c->paused; }
 
 void conn_tls_describe(const struct conn *c, char *out, size_t outlen)
 {
@@ -249,7 +324,35 @@ struct evbuffer *conn_input(struct conn *c)
 	return bufferevent_get_input(c->bev);
 }
 
-int conn_read_line(struct conn *c, size_t max, buf *line)
+void conn_set_command_timeout(struct conn *c, int seconds)
+{
+	c->command_timeout = seconds;
+}
+
+void conn_command_partial(struct conn *c, bool partial)
+{
+	if (!partial || c->command_timeout <= 0 || c->closed) {
+		event_del(c->command_ev);
+		return;
+	}
+	/* counted from the line's first octet, however slowly the rest trickles in */
+	if (!event_pending(c->command_ev, EV_TIMEOUT, NULL)) {
+		struct timeval tv = { c->command_timeout, 0 };
+		event_add(c->command_ev, &tv);
+	}
+}
+
+void conn_set_deadline(struct conn *c, int seconds)
+{
+	if (seconds <= 0) {
+		event_del(c->deadline_ev);
+		return;
+	}
+	struct timeval tv = { seconds, 0 };
+	event_add(c->deadline_ev, &tv);
+}
+
+static int read_line(struct conn *c, size_t max, buf *line)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 	size_t eol_len;
@@ -279,6 +382,13 @@ int conn_read_line(struct conn *c, size_t max, buf *line)
 	return len > max ? -1 : 1;
 }
 
+int conn_read_line(struct conn *c, size_t max, buf *line)
+{
+	int r = read_line(c, max, line);
+	conn_command_partial(c, r == 0 && (c->discarding || evbuffer_get_length(conn_input(c)) > 0));
+	return r;
+}
+
 void conn_write(struct conn *c, const void *data, size_t len)
 {
 	if (c->bev == NULL || c->closed)
@@ -288,11 +398,21 @@ void conn_write(struct conn *c, const void *data, size_t len)
 	evbuffer_add(c->pending, data, len);
 }
 
-size_t conn_output_pending(struct conn *c)
+size_t conn_output_pending(const struct conn *c)
 {
 	if (c->bev == NULL || c->closed)
 		return 0;
-	return evbuffer_get_length(c->pending) + evbuffer_get_length(bufferevent_get_output(c->bev));
+	size_t n = evbuffer_get_length(c->pending) + evbuffer_get_length(bufferevent_get_output(c->bev));
+	/* under STARTTLS the filter hands its records on to the socket's buffer at once */
+	struct bufferevent *under = bufferevent_get_underlying(c->bev);
+	if (under != NULL)
+		n += evbuffer_get_length(bufferevent_get_output(under));
+	return n;
+}
+
+bool conn_output_full(const struct conn *c)
+{
+	return conn_output_pending(c) > CONN_OUTPUT_MAX;
 }
 
 void conn_printf(struct conn *c, const char *fmt, ...)

@@ -19,7 +19,9 @@ struct conn;
 
 struct conn_handler {
 	void (*on_input)(struct conn *c, void *ctx);   /* new bytes, or resumed with bytes */
-	void (*on_timeout)(struct conn *c, void *ctx); /* no input for the timeout */
+	/* no input for the timeout, a command line not whole within the command timeout, or
+	 * the deadline passed */
+	void (*on_timeout)(struct conn *c, void *ctx);
 	void (*on_close)(struct conn *c, void *ctx);   /* gone; no more I/O */
 };
 
@@ -39,11 +41,22 @@ const char *conn_peer_ip(const struct conn *c);
 bool conn_is_loopback(const struct conn *c);
 bool conn_is_tls(const struct conn *c);
 bool conn_is_closed(const struct conn *c);
+/* Between conn_pause and conn_resume. */
+bool conn_is_paused(const struct conn *c);
 /* "TLSv1.3 with cipher ..." when TLS is active, else "". */
 void conn_tls_describe(const struct conn *c, char *out, size_t outlen);
 
 /* Seconds of silence before on_timeout (0: none). */
 void conn_set_timeout(struct conn *c, int seconds);
+/* Seconds a command line may take from its first octet to its end (0: no bound); past them
+ * on_timeout runs, however steadily its octets trickle in (slowloris). conn_read_line keeps
+ * the count itself; a session that frames its input otherwise (IMAP) reports with
+ * conn_command_partial after taking input: true while a line has begun and is not whole. */
+void conn_set_command_timeout(struct conn *c, int seconds);
+void conn_command_partial(struct conn *c, bool partial);
+/* on_timeout runs once seconds from now, whatever the traffic (0: no deadline). Sessions
+ * bound the time before login with it. */
+void conn_set_deadline(struct conn *c, int seconds);
 
 /* Bytes received and not yet consumed. */
 struct evbuffer *conn_input(struct conn *c);
@@ -53,10 +66,14 @@ struct evbuffer *conn_input(struct conn *c);
 int conn_read_line(struct conn *c, size_t max, buf *line);
 
 void conn_write(struct conn *c, const void *data, size_t len);
-/* Octets written and not yet handed to the socket. A session that produces much output for
- * little input (POP3 RETR, IMAP FETCH) stops reading commands while this is large; on_input
- * runs again once the output has drained, so pipelined commands cannot grow it unbounded. */
-size_t conn_output_pending(struct conn *c);
+/* Octets written and not yet handed to the socket. */
+size_t conn_output_pending(const struct conn *c);
+/* True while the output waiting for the client is over the bound (256 KiB). Every session
+ * stops taking commands while it is: on_input is not called, the session's own loop checks
+ * this before each command, and input waits in TCP (at most 64 KiB is read ahead); on_input
+ * runs again once the output has drained. So a client that pipelines commands and reads no
+ * replies cannot make the server hold more than the bounds. */
+bool conn_output_full(const struct conn *c);
 void conn_printf(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Stops reading (and calling on_input) until conn_resume, which calls on_input again at once

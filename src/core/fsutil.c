@@ -131,3 +131,22 @@ int fs_read_file(const char *path, char **data_r, size_t *len_r)
 	*len_r = len;
 	return 0;
 }
+
+char *fs_unsearchable_folder(const char *path)
+{
+	char *p = xstrdup(path);
+	for (char *s = p + 1;; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char saved = *s;
+		*s = '\0';
+		/* each folder before this one let us through, so this one refuses itself */
+		if (access(p, X_OK) < 0 && errno == EACCES)
+			return p;
+		*s = saved;
+		if (saved == '\0')
+			break;
+	}
+	free(p);
+	return NULL;
+}

@@ -10,6 +10,9 @@
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, char **error_r);
 /* Creates path and its missing parents. Returns 0 or -1 with *error_r. */
 int fs_mkdir_p(const char *path, mode_t mode, char **error_r);
+/* The first folder on the way to absolute path (path itself included) that this process may
+ * not enter (no search permission), allocated; NULL when every one lets it through. */
+char *fs_unsearchable_folder(const char *path);
 /* fsyncs the folder at path so a rename or create inside it is durable. Returns 0 or -1 (errno). */
 int fs_fsync_dir(const char *path);
 /* Writes all of data to fd, retrying short writes. Returns 0 or -1 (errno). */

@@ -1,5 +1,5 @@
-/* Counts per client address; see ip_counts.h. A small chained hash table: the number of
- * distinct addresses at once is bounded by the connection limit, and failure entries expire. */
+/* Connections per client address; see ip_counts.h. A small chained hash table: the number of
+ * distinct addresses at once is bounded by the connection limit. */
 #include "core/ip_counts.h"
 #include "core/xalloc.h"
 #include <arpa/inet.h>
@@ -11,7 +11,6 @@
 struct ip_entry {
 	char ip[INET6_ADDRSTRLEN];
 	int count;
-	time_t stamp;
 	struct ip_entry *next;
 };
 
@@ -60,14 +59,13 @@ void ip_counts_free(struct ip_counts **icp)
 	*icp = NULL;
 }
 
-int ip_counts_add(struct ip_counts *ic, const char *ip, time_t now)
+int ip_counts_add(struct ip_counts *ic, const char *ip)
 {
 	struct ip_entry **p = find(ic, ip);
 	if (*p == NULL) {
 		*p = xcalloc(1, sizeof(**p));
 		strncpy((*p)->ip, ip, sizeof((*p)->ip) - 1);
 	}
-	(*p)->stamp = now;
 	return ++(*p)->count;
 }
 
@@ -76,27 +74,4 @@ void ip_counts_remove(struct ip_counts *ic, const char *ip)
 	struct ip_entry **p = find(ic, ip);
 	if (*p != NULL && --(*p)->count == 0)
 		unlink_entry(p);
-}
-
-int ip_counts_get(const struct ip_counts *ic, const char *ip)
-{
-	struct ip_entry **p = find(ic, ip);
-	return *p != NULL ? (*p)->count : 0;
-}
-
-void ip_counts_clear(struct ip_counts *ic, const char *ip)
-{
-	struct ip_entry **p = find(ic, ip);
-	if (*p != NULL)
-		unlink_entry(p);
-}
-
-void ip_counts_expire(struct ip_counts *ic, time_t before)
-{
-	for (int i = 0; i < IP_BUCKETS; i++)
-		for (struct ip_entry **p = &ic->buckets[i]; *p != NULL;)
-			if ((*p)->stamp <= before)
-				unlink_entry(p);
-			else
-				p = &(*p)->next;
 }

@@ -24,8 +24,9 @@ int listeners_bind(struct event_base *base, const char *service, const char *add
 		   listener_accept_fn *accept_fn, void *arg, struct listener ***list,
 		   size_t *count, char **error_r);
 /* A service as the settings name it: binds the port of setting port_setting (0: the service
- * is off) on every address of the "listen" setting. A service with implicit TLS is left off,
- * with a warning, when there is no certificate (tls NULL). Returns 0, or -1 with *error_r. */
+ * is off) on every address of the "listen" setting. A service with implicit TLS and no
+ * certificate (tls NULL) is an error: it never serves plaintext. Returns 0, or -1 with
+ * *error_r. */
 int service_listen(struct event_base *base, const struct config *cfg, const char *service,
 		   const char *port_setting, bool implicit_tls, const void *tls,
 		   listener_accept_fn *accept_fn, void *arg, struct listener ***list,

@@ -5,8 +5,11 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,6 +20,17 @@ static char *openssl_error(const char *what, const char *path)
 	ERR_error_string_n(ERR_get_error(), reason, sizeof(reason));
 	ERR_clear_error();
 	return xasprintf("%s %s: %s", what, path, reason);
+}
+
+/* 0 when this process may read path, else -1 (errno): OpenSSL's own message would not say
+ * "Permission denied". */
+static int readable(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
 }
 
 SSL_CTX *tls_server_context(const char *cert_path, const char *key_path, char **error_r)
@@ -30,7 +44,10 @@ SSL_CTX *tls_server_context(const char *cert_path, const char *key_path, char **
 	/* Idle connections should cost little: give buffers back while nothing is in flight. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-	if (SSL_CTX_use_certificate_chain_file(ctx, cert_path) != 1) {
+	const char *unreadable = readable(cert_path) < 0 ? cert_path : readable(key_path) < 0 ? key_path : NULL;
+	if (unreadable != NULL) {
+		*error_r = xasprintf("cannot read %s: %s", unreadable, strerror(errno));
+	} else if (SSL_CTX_use_certificate_chain_file(ctx, cert_path) != 1) {
 		*error_r = openssl_error("cannot load TLS certificate", cert_path);
 	} else if (SSL_CTX_use_PrivateKey_file(ctx, key_path, SSL_FILETYPE_PEM) != 1) {
 		*error_r = openssl_error("cannot load TLS key", key_path);
@@ -61,10 +78,14 @@ SSL_CTX *tls_client_context(char **error_r)
 
 static int write_pem(const char *path, mode_t mode, EVP_PKEY *key, X509 *cert)
 {
-	FILE *f = fopen(path, "w");
-	if (f == NULL)
+	/* created with its mode, so a key is never readable by others, even for a moment */
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	FILE *f = fd >= 0 && fchmod(fd, mode) == 0 ? fdopen(fd, "w") : NULL;
+	if (f == NULL) {
+		if (fd >= 0)
+			close(fd);
 		return -1;
-	chmod(path, mode);
+	}
 	int ok = key != NULL ? PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL)
 			     : PEM_write_X509(f, cert);
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
@@ -105,7 +126,7 @@ int tls_make_self_signed(const char *cert_path, const char *key_path, const char
 		*error_r = openssl_error("cannot sign certificate for", hostname);
 		goto out;
 	}
-	if (write_pem(key_path, 0600, key, NULL) < 0) {
+	if (write_pem(key_path, 0640, key, NULL) < 0) {
 		*error_r = xasprintf("cannot write %s", key_path);
 		goto out;
 	}

@@ -6,13 +6,15 @@
 #include <stddef.h>
 
 /* A server context with TLS 1.2 as the floor, loading the PEM chain and key. NULL with
- * *error_r when they cannot be read or do not match. */
+ * *error_r ("cannot read PATH: Permission denied", "TLS key does not match ...") when they
+ * cannot be read or do not match. Blocks (reads files). */
 SSL_CTX *tls_server_context(const char *cert_path, const char *key_path, char **error_r);
 /* The outbound SMTP client's context: TLS 1.2 or later, certificates not verified
  * (opportunistic STARTTLS). NULL with *error_r. */
 SSL_CTX *tls_client_context(char **error_r);
 /* Writes a new P-256 key and a self-signed certificate for hostname, valid ten years (key file
- * mode 0600). Returns 0 or -1 with *error_r. */
+ * mode 0640: its group is the server's, so a reload after the privilege drop reads it).
+ * Returns 0 or -1 with *error_r. */
 int tls_make_self_signed(const char *cert_path, const char *key_path, const char *hostname,
 			 char **error_r);
 /* "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)", as Postfix writes it. */

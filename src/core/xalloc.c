@@ -48,6 +48,15 @@ char *xstrndup(const char *s, size_t n)
 	return p;
 }
 
+char *xstrdup_ascii_lower(const char *s)
+{
+	char *p = xstrdup(s);
+	for (char *q = p; *q; q++)
+		if (*q >= 'A' && *q <= 'Z')
+			*q = (char)(*q - 'A' + 'a');
+	return p;
+}
+
 char *xasprintf(const char *fmt, ...)
 {
 	va_list ap;

@@ -9,6 +9,9 @@ void *xcalloc(size_t count, size_t n);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* A copy with ASCII letters lower-cased: the case-insensitive names of accounts (the store's
+ * NOCASE collation folds ASCII only). */
+char *xstrdup_ascii_lower(const char *s);
 /* Returns a newly allocated string formatted like printf. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -4,6 +4,7 @@
 #include "core/xalloc.h"
 #include "queue/bounce.h"
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 struct delivery *delivery_new(struct spool **sp, const char *sender, const char *queue_id,
@@ -34,44 +35,56 @@ struct delivery *delivery_new(struct spool **sp, const char *sender, const char 
 	return d;
 }
 
-int inject_message(const struct inject_env *env, const char *sender, const char *const *rcpts,
-		   size_t count, const char *msg, size_t len, const char *queue_id, bool *refused_r,
-		   committer_done_fn *done, void *arg, bool *full_r, char **error_r)
+/* Resolves every recipient into res; refused_r[i] for those that lead nowhere. */
+static int resolve_all(const struct inject_env *env, const char *const *rcpts, size_t count,
+		       bool *refused_r, struct resolution *res, char **error_r)
 {
-	struct resolution res;
-	resolution_init(&res);
 	for (size_t i = 0; i < count; i++) {
 		refused_r[i] = false;
-		switch (resolve_recipient(env->st, rcpts[i], env->delimiter, 0, NULL, &res, error_r)) {
+		switch (resolve_recipient(env->st, rcpts[i], env->delimiter, 0, NULL, res, error_r)) {
 		case RESOLVE_OK:
 			break;
 		case RESOLVE_ERROR:
-			resolution_free(&res);
 			return -1;
 		default:
 			refused_r[i] = true;
 		}
 	}
-	if (res.local_count + res.remote_count == 0) {
-		resolution_free(&res);
-		return 0;
+	return 0;
+}
+
+int inject_spool(const struct inject_env *env, const char *sender, const char *const *rcpts,
+		 size_t count, struct spool **sp, const char *queue_id, bool *refused_r,
+		 committer_done_fn *done, void *arg, char **error_r)
+{
+	struct resolution res;
+	resolution_init(&res);
+	int r = resolve_all(env, rcpts, count, refused_r, &res, error_r);
+	if (r == 0 && res.local_count + res.remote_count > 0) {
+		struct delivery *d = delivery_new(sp, sender, queue_id, &res);
+		committer_submit(env->cm, d, done, arg);
+		r = 1;
+	} else {
+		spool_discard(sp);
 	}
+	resolution_free(&res);
+	return r;
+}
+
+int inject_message(const struct inject_env *env, const char *sender, const char *const *rcpts,
+		   size_t count, const char *msg, size_t len, const char *queue_id, bool *refused_r,
+		   committer_done_fn *done, void *arg, bool *full_r, char **error_r)
+{
 	*full_r = false;
 	struct spool *sp = spool_new(env->spool_dir, full_r, error_r);
-	if (sp == NULL) {
-		resolution_free(&res);
+	if (sp == NULL)
 		return -1;
-	}
 	spool_write(sp, msg, len);
 	if (spool_flush(sp, full_r, error_r) < 0) {
 		spool_discard(&sp);
-		resolution_free(&res);
 		return -1;
 	}
-	struct delivery *d = delivery_new(&sp, sender, queue_id, &res);
-	resolution_free(&res);
-	committer_submit(env->cm, d, done, arg);
-	return 1;
+	return inject_spool(env, sender, rcpts, count, &sp, queue_id, refused_r, done, arg, error_r);
 }
 
 static void bounce_committed(struct delivery *d, void *arg)
@@ -99,16 +112,26 @@ void inject_bounce(const struct inject_env *env, const char *hostname, const str
 	char *queue_id = xasprintf("%08x%08x", arc4random(), arc4random());
 	const char *to = m->sender;
 	bool refused, full;
-	char *error = NULL;
+	char *error = NULL, *postmaster = NULL;
 	int r = inject_message(env, "", &to, 1, dsn.data, dsn.len, queue_id, &refused,
 			       bounce_committed, NULL, &full, &error);
+	/* A sender of ours with no mailbox (root@ or a daemon's name from cron through estafeta
+	 * sendmail): the report goes to its domain's postmaster, as Postfix sends what it cannot
+	 * return to the postmaster, rather than nowhere. */
+	if (r == 0 && resolve_is_local(env->st, m->sender, &error) == 1) {
+		postmaster = xasprintf("postmaster%s", strrchr(m->sender, '@'));
+		to = postmaster;
+		r = inject_message(env, "", &to, 1, dsn.data, dsn.len, queue_id, &refused,
+				   bounce_committed, NULL, &full, &error);
+	}
 	if (r == 1)
 		log_info("queue=%s %s from=<> to=<%s> dsn=%s recipients=%zu", m->queue_id,
-			 delayed ? "delay-warning" : "bounce", m->sender, queue_id, count);
+			 delayed ? "delay-warning" : "bounce", to, queue_id, count);
 	else
 		log_error("queue=%s bounce to=<%s> not sent: %s", m->queue_id, m->sender,
 			  r < 0 ? error : "the sender's address does not exist");
 	free(error);
+	free(postmaster);
 	free(queue_id);
 	buf_free(&dsn);
 }

@@ -30,12 +30,18 @@ struct inject_env {
 int inject_message(const struct inject_env *env, const char *sender, const char *const *rcpts,
 		   size_t count, const char *msg, size_t len, const char *queue_id, bool *refused_r,
 		   committer_done_fn *done, void *arg, bool *full_r, char **error_r);
+/* The same for a message already written to the spool file *sp (flushed), which it takes:
+ * handed to the committer, or removed. */
+int inject_spool(const struct inject_env *env, const char *sender, const char *const *rcpts,
+		 size_t count, struct spool **sp, const char *queue_id, bool *refused_r,
+		 committer_done_fn *done, void *arg, char **error_r);
 
 struct queue_msg;
 struct bounce_rcpt;
 /* Sends the DSN for m's failed (or, delayed, late) recipients to its envelope sender, from
- * the null sender, through inject_message: to the sender's mailbox when the sender is ours,
- * to the queue when not. Never for a message from the null sender (RFC 3464 2, RFC 5321
+ * the null sender, through inject_message: to the sender's mailbox when the sender is ours
+ * (to its domain's postmaster when that sender has none: root@ from cron), to the queue when
+ * not. Never for a message from the null sender (RFC 3464 2, RFC 5321
  * 4.5.5). hostname is the reporting MTA; original the message as stored. Logs the outcome. */
 void inject_bounce(const struct inject_env *env, const char *hostname, const struct queue_msg *m,
 		   const struct bounce_rcpt *rcpts, size_t count, const buf *original, bool delayed);

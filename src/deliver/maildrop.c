@@ -35,38 +35,51 @@ static bool starts(const char *line, size_t len, const char *word)
 
 /* What SMTP would carry (RFC 5322 2.1.1, RFC 5321 2.3.8): CRLF line ends only, lines of at
  * most 998 octets, the last one ended too. */
-static bool body_valid(const char *s, size_t len)
+void maildrop_body_feed(struct maildrop_body *b, const char *s, size_t len)
 {
-	size_t line = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '\r') {
-			if (i + 1 >= len || s[i + 1] != '\n')
-				return false;
-			i++;
-			line = 0;
-		} else if (s[i] == '\n' || ++line > 998) {
-			return false;
+	for (size_t i = 0; i < len && !b->bad; i++) {
+		if (b->cr) {
+			b->cr = false;
+			b->bad = s[i] != '\n';
+			b->line = 0;
+		} else if (s[i] == '\r') {
+			b->cr = true;
+		} else if (s[i] == '\n' || ++b->line > 998) {
+			b->bad = true;
 		}
 	}
-	return len == 0 || s[len - 1] == '\n';
+	if (len > 0)
+		b->last = s[len - 1];
+	b->seen += len;
 }
 
-int maildrop_parse(const char *data, size_t len, struct maildrop_envelope *env,
-		   const char **error_r)
+bool maildrop_body_valid(const struct maildrop_body *b)
+{
+	return !b->bad && !b->cr && (b->seen == 0 || b->last == '\n');
+}
+
+int maildrop_parse_envelope(const char *data, size_t len, struct maildrop_envelope *env,
+			    const char **error_r)
 {
 	memset(env, 0, sizeof(*env));
 	strlist_init(&env->rcpts);
+	if (len == 0)
+		return 0;
 	size_t pos = 0, n;
 	const char *line = next_line(data, len, &pos, &n);
 	char canonical[ADDRESS_MAX_PATH * 4 + 8];
 	struct address a;
 	size_t used;
+	if (line == NULL && len < sizeof(MAGIC) && memcmp(data, MAGIC, len) == 0)
+		return 0;
 	if (line == NULL || n != strlen(MAGIC) || memcmp(line, MAGIC, n) != 0) {
 		*error_r = "not a maildrop file (no \"" MAGIC "\" line)";
 		return -1;
 	}
 	line = next_line(data, len, &pos, &n);
-	if (line == NULL || !starts(line, n, "sender ") ||
+	if (line == NULL)
+		return 0;
+	if (!starts(line, n, "sender ") ||
 	    address_parse_path(line + 7, n - 7, true, true, &a, &used) != ADDRESS_OK || used != n - 7 ||
 	    address_format(&a, canonical, sizeof(canonical)) < 0) {
 		*error_r = "the sender line is missing or not an address";
@@ -87,22 +100,36 @@ int maildrop_parse(const char *data, size_t len, struct maildrop_envelope *env,
 		strlist_add_unique(&env->rcpts, canonical);
 	}
 	if (line == NULL) {
-		*error_r = "the envelope does not end with an empty line";
-		goto fail;
+		maildrop_envelope_free(env);
+		return 0;
 	}
 	if (env->rcpts.count == 0) {
 		*error_r = "no recipients";
 		goto fail;
 	}
-	if (!body_valid(data + pos, len - pos)) {
-		*error_r = "the message has a bare CR or LF, a line over 998 octets, or no final CRLF";
-		goto fail;
-	}
 	env->body_off = pos;
-	return 0;
+	return 1;
 fail:
 	maildrop_envelope_free(env);
 	return -1;
+}
+
+int maildrop_parse(const char *data, size_t len, struct maildrop_envelope *env,
+		   const char **error_r)
+{
+	int r = maildrop_parse_envelope(data, len, env, error_r);
+	if (r == 0)
+		*error_r = "the envelope does not end with an empty line";
+	if (r <= 0)
+		return -1;
+	struct maildrop_body b = { 0 };
+	maildrop_body_feed(&b, data + env->body_off, len - env->body_off);
+	if (!maildrop_body_valid(&b)) {
+		*error_r = MAILDROP_BODY_ERROR;
+		maildrop_envelope_free(env);
+		return -1;
+	}
+	return 0;
 }
 
 void maildrop_envelope_free(struct maildrop_envelope *env)

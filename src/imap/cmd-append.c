@@ -1,8 +1,9 @@
 /* APPEND (RFC 3501 6.3.11, APPENDUID of RFC 4315 3): a message from the client goes into a
  * mailbox the same durable way SMTP delivers one: written to a spool file, then committed by
- * the committer (fsync, rename, one transaction) before the client hears OK. The literal is
- * held in memory while the command is framed (bounded by smtp.max_message_size); streaming
- * it to the spool as it arrives is left for later. */
+ * the committer (fsync, rename, one transaction) before the client hears OK. A small message
+ * literal is framed with the command in memory and written out; a big one (over the
+ * framing's max_inline) goes to the spool file as it arrives, so a message of any size
+ * (up to smtp.max_message_size) costs the server no more memory than a small one. */
 #include "imap/imap.h"
 #include "mail/header.h"
 #include "core/log.h"
@@ -75,17 +76,48 @@ static void appended(struct delivery *d, void *arg)
 	imap_session_resume(s);
 }
 
-/* Writes the message to a spool file; NULL after answering NO. */
-static char *spool_message(struct imap_session *s, const struct imap_cmd *cmd, const char *msg,
-			   size_t len)
+static struct spool *spool_open(struct imap_session *s, bool *full_r, char **error_r)
+{
+	char *tmp = xasprintf("%s/tmp", store_data_dir(s->server->store));
+	struct spool *sp = spool_new(tmp, full_r, error_r);
+	free(tmp);
+	return sp;
+}
+
+bool imap_append_stream_begin(struct imap_session *s)
+{
+	bool full = false;
+	char *error = NULL;
+	s->literal_spool = spool_open(s, &full, &error);
+	if (s->literal_spool != NULL)
+		return true;
+	log_error("session=%s imap append spool failed: %s", conn_id(s->conn), error);
+	free(error);
+	return false;
+}
+
+void imap_append_stream(struct imap_session *s, const void *data, size_t len)
+{
+	spool_write(s->literal_spool, data, len);
+}
+
+void imap_append_discard(struct imap_session *s)
+{
+	spool_discard(&s->literal_spool);
+}
+
+/* Writes the message to a spool file (or finishes the one it streamed into); the file's path,
+ * or NULL after answering NO. */
+static char *spool_message(struct imap_session *s, const struct imap_cmd *cmd,
+			   const struct imap_arg *msg)
 {
 	char *error = NULL;
 	bool full = false;
-	char *tmp = xasprintf("%s/tmp", store_data_dir(s->server->store));
-	struct spool *sp = spool_new(tmp, &full, &error);
-	free(tmp);
+	struct spool *sp = s->literal_spool;
+	s->literal_spool = NULL;
+	if (!msg->streamed && (sp = spool_open(s, &full, &error)) != NULL)
+		spool_write(sp, msg->str, msg->len);
 	if (sp != NULL) {
-		spool_write(sp, msg, len);
 		if (spool_flush(sp, &full, &error) == 0)
 			return spool_release(&sp);
 		spool_discard(&sp);
@@ -124,7 +156,8 @@ void imap_cmd_append(struct imap_session *s, const struct imap_cmd *cmd)
 	buf keywords;
 	buf_init(&keywords);
 	time_t when = date != NULL ? parse_date_time(date->str) : time(NULL);
-	if (name == NULL || msg->type != IMAP_ARG_LITERAL || when < 0 ||
+	/* a streamed literal can only be the message */
+	if (name == NULL || msg->type != IMAP_ARG_LITERAL || msg->streamed != (s->literal_spool != NULL) || when < 0 ||
 	    (flags != NULL && imap_parse_flags(flags->list, flags->count, &bits, &keywords) < 0)) {
 		buf_free(&keywords);
 		free(name);
@@ -143,7 +176,7 @@ void imap_cmd_append(struct imap_session *s, const struct imap_cmd *cmd)
 		imap_tagged(s, cmd->tag, "NO %s", imap_missing_mailbox(name));
 	} else if (msg->len == 0) {
 		imap_tagged(s, cmd->tag, "NO Empty message");
-	} else if ((path = spool_message(s, cmd, msg->str, msg->len)) != NULL) {
+	} else if ((path = spool_message(s, cmd, msg)) != NULL) {
 		struct append *ap = xcalloc(1, sizeof(*ap));
 		ap->s = s;
 		ap->folder = xstrdup(f.name);

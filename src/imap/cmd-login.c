@@ -35,7 +35,7 @@ static void logged_in(struct imap_session *s, const char *address, const char *m
 {
 	struct account a = { 0 };
 	char *error = NULL;
-	login_succeeded(&s->server->login, s->conn);
+	login_succeeded(&s->server->login, s->conn, address);
 	if (store_user_get(s->server->store, address, &a, &error) <= 0) {
 		log_error("session=%s imap login lookup failed: %s", conn_id(s->conn),
 			  error != NULL ? error : "account gone");
@@ -47,6 +47,7 @@ static void logged_in(struct imap_session *s, const char *address, const char *m
 	s->user_id = a.id;
 	account_clear(&a);
 	s->state = IMAP_STATE_AUTHENTICATED;
+	service_session_logged_in(&s->server->host, &s->link);
 	log_info("session=%s imap login user=%s method=%s", conn_id(s->conn), s->user, method);
 	buf caps;
 	buf_init(&caps);
@@ -81,22 +82,20 @@ static void auth_failed(struct imap_session *s, const char *user)
 	login_failed(&s->server->login, s->conn, failure_delay_over, s);
 }
 
-/* Passwords travel only under TLS, or on loopback when auth.allow_plaintext_loopback; an
- * address that failed too often lately gets no new attempt until its failures expire. */
+/* Passwords travel only under TLS, or on loopback when auth.allow_plaintext_loopback. */
 static bool refuse_login(struct imap_session *s, const struct imap_cmd *cmd)
 {
 	if (!imap_auth_allowed(s)) {
 		imap_tagged(s, cmd->tag, "NO [PRIVACYREQUIRED] Use STARTTLS first");
 		return true;
 	}
-	if (login_refused(&s->server->login, s->conn)) {
-		log_info("session=%s imap login refused ip=%s reason=failures", conn_id(s->conn),
-			 conn_peer_ip(s->conn));
-		imap_tagged(s, cmd->tag,
-			    "NO [UNAVAILABLE] Too many failed logins from your address, try again later");
-		return true;
-	}
 	return false;
+}
+
+/* The answer when a limit on failed logins refuses the account (login_attempt). */
+static void refused(struct imap_session *s, const char *tag)
+{
+	imap_tagged(s, tag, "NO [UNAVAILABLE] Too many failed logins, try again later");
 }
 
 struct login_check {
@@ -139,6 +138,10 @@ void imap_cmd_login(struct imap_session *s, const struct imap_cmd *cmd)
 	}
 	if (refuse_login(s, cmd))
 		return;
+	if (!login_attempt(&s->server->login, s->conn, user)) {
+		refused(s, cmd->tag);
+		return;
+	}
 	keep_tag(s, cmd);
 	struct login_check *lc = xcalloc(1, sizeof(*lc));
 	lc->s = s;
@@ -209,6 +212,9 @@ static void auth_done(void *ctx, enum login_outcome outcome, const char *user_or
 		log_error("session=%s imap auth lookup failed", conn_id(s->conn));
 		imap_tagged(s, s->tag, "NO [UNAVAILABLE] Temporary authentication failure");
 		break;
+	case LOGIN_REFUSED:
+		refused(s, s->tag);
+		break;
 	}
 	free(user);
 	if (waited)
@@ -233,7 +239,7 @@ void imap_cmd_authenticate(struct imap_session *s, const struct imap_cmd *cmd)
 	}
 	if (refuse_login(s, cmd))
 		return;
-	s->auth = login_exchange_new(mech, &s->server->login, &imap_auth_ops, s);
+	s->auth = login_exchange_new(mech, &s->server->login, s->conn, &imap_auth_ops, s);
 	if (s->auth == NULL) {
 		imap_tagged(s, cmd->tag, "NO Unsupported authentication mechanism");
 		return;

@@ -45,7 +45,7 @@ struct text_hits {
 	int status;                  /* 0: uids hold the answer; else search the message */
 	uint32_t *uids;
 	size_t count;
-	uint32_t *unindexed;         /* just delivered, not in the index yet: search them */
+	uint32_t *unindexed;         /* not (all) in the index: search them when not in uids */
 	size_t unindexed_count;
 };
 
@@ -186,12 +186,16 @@ static bool ruled_out(struct search *se, const struct imap_arg *key, enum store_
 }
 
 /* BODY and TEXT: the needle in the decoded text (mail/text.h), any case; from the index when
- * it can answer, else from the message itself. */
+ * it can answer, else from the message itself. A message indexed only up to the index's
+ * bound is found by the index in what it holds, and read for the rest. */
 static bool text_contains(struct search *se, const struct imap_arg *key, bool body_only)
 {
 	enum store_text_part part = body_only ? STORE_TEXT_BODY : STORE_TEXT_ALL;
-	if (indexed(se, hits_for(se, key, part)))
-		return !ruled_out(se, key, part);
+	struct text_hits *h = hits_for(se, key, part);
+	if (h->status == 0 && has_uid(h->uids, h->count, se->s->box.messages[se->i].uid))
+		return true;
+	if (indexed(se, h))
+		return false;
 	if (!load(se))
 		return false;
 	buf header, body;

@@ -24,7 +24,8 @@ struct imap_server {
 	struct workq *workq;      /* password checks */
 	struct committer *committer; /* APPEND */
 	struct login_env login;   /* password checks, SASL exchanges and the failure policy */
-	struct imap_limits limits;
+	struct imap_limits limits;       /* after login */
+	struct imap_limits login_limits; /* before login */
 	struct imap_session *idlers; /* the sessions in IDLE, woken when their account changes */
 };
 
@@ -92,6 +93,7 @@ struct imap_session {
 	bool rev2;                /* ENABLE IMAP4rev2 (RFC 9051 A): its responses, UTF-8 names */
 	struct imap_mailbox box;  /* valid in IMAP_STATE_SELECTED */
 	struct imap_frame frame;
+	struct spool *literal_spool; /* APPEND: the message literal streamed as it arrives */
 	struct event *idle_timer; /* IDLE: looks for changes no one announces */
 	struct imap_session *idle_prev, *idle_next; /* on the server's idlers while in IDLE */
 	bool gone;                /* the connection closed; free when nothing is in flight */
@@ -132,6 +134,8 @@ void imap_session_start(struct imap_server *srv, const struct service_port *port
 			const struct sockaddr *sa);
 /* Frees a session (the host's free_session). */
 void imap_session_free(struct service_link *l);
+/* Says BYE [UNAVAILABLE] for why and closes (the host's refuse_session). */
+void imap_session_refuse(struct service_link *l, enum service_admission why);
 /* Sends one response line (CRLF added). */
 void imap_reply(struct imap_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Sends the tagged completion "tag OK|NO|BAD text" for cmd. */
@@ -250,6 +254,12 @@ void imap_cmd_expunge(struct imap_session *s, const struct imap_cmd *cmd);
 void imap_cmd_fetch(struct imap_session *s, const struct imap_cmd *cmd);
 void imap_cmd_store(struct imap_session *s, const struct imap_cmd *cmd);
 void imap_cmd_copy(struct imap_session *s, const struct imap_cmd *cmd);
+/* APPEND's message literal when too big to hold (IMAP_FRAME_LITERAL): opens a spool file for
+ * it (false, logged, when none can be made); takes its octets as they arrive; and drops the
+ * file when no APPEND took it (after every command, and when the session ends). */
+bool imap_append_stream_begin(struct imap_session *s);
+void imap_append_stream(struct imap_session *s, const void *data, size_t len);
+void imap_append_discard(struct imap_session *s);
 void imap_cmd_append(struct imap_session *s, const struct imap_cmd *cmd);
 void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd);
 void imap_cmd_idle(struct imap_session *s, const struct imap_cmd *cmd);

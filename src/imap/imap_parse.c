@@ -12,9 +12,8 @@
 
 void imap_frame_init(struct imap_frame *f)
 {
+	memset(f, 0, sizeof(*f));
 	buf_init(&f->cmd);
-	f->line_start = 0;
-	f->literal_left = 0;
 }
 
 void imap_frame_free(struct imap_frame *f)
@@ -27,6 +26,34 @@ void imap_frame_reset(struct imap_frame *f)
 	buf_clear(&f->cmd);
 	f->line_start = 0;
 	f->literal_left = 0;
+	f->literal_sync = false;
+	f->streaming = false;
+	f->streamed_at = 0;
+}
+
+void imap_frame_literal_taken(struct imap_frame *f, size_t n)
+{
+	f->literal_left -= n;
+	if (f->literal_left == 0) {
+		f->streaming = false;
+		f->line_start = f->cmd.len;
+	}
+}
+
+bool imap_frame_in_line(const struct imap_frame *f)
+{
+	return f->literal_left == 0 && f->cmd.len > f->line_start;
+}
+
+bool imap_frame_is_command(const struct imap_frame *f, const char *name)
+{
+	const char *p = f->cmd.data, *end = p + f->cmd.len;
+	size_t n = strlen(name);
+	while (p < end && *p != ' ' && *p != '\r' && *p != '\n')
+		p++;
+	if (p == f->cmd.data || p >= end || *p++ != ' ')
+		return false;
+	return (size_t)(end - p) > n && strncasecmp(p, name, n) == 0 && p[n] == ' ';
 }
 
 /* literal = "{" number ["+"] "}" CRLF *CHAR8   (RFC 3501 9, RFC 7888 8)
@@ -61,7 +88,7 @@ enum imap_frame_result imap_frame_feed(struct imap_frame *f, const struct imap_l
 				       const char *data, size_t len, size_t *used_r)
 {
 	size_t used = 0;
-	enum imap_frame_result r = IMAP_FRAME_MORE;
+	enum imap_frame_result r = f->streaming ? IMAP_FRAME_LITERAL : IMAP_FRAME_MORE;
 	while (used < len && r == IMAP_FRAME_MORE) {
 		if (f->literal_left > 0) {
 			size_t n = len - used;
@@ -95,14 +122,22 @@ enum imap_frame_result imap_frame_feed(struct imap_frame *f, const struct imap_l
 		int lit = literal_at_end(line, text, &size, &sync);
 		if (lit == 0) {
 			r = IMAP_FRAME_DONE;
-		} else if (lit < 0 || size > lim->max_literal || f->cmd.len + size > lim->max_command) {
+		} else if (lit < 0 || size > lim->max_literal ||
+			   (size > lim->max_inline ? f->streamed_at != 0 /* one per command */
+						   : f->cmd.len + size > lim->max_command)) {
 			/* RFC 7888 4: a non-synchronizing literal too big leaves no choice but BYE. */
 			r = sync ? IMAP_FRAME_REFUSED : IMAP_FRAME_FATAL;
 		} else {
 			f->literal_left = size;
+			f->literal_sync = sync;
 			f->line_start = f->cmd.len;
-			if (sync)
+			if (size > lim->max_inline) {
+				f->streaming = true;
+				f->streamed_at = f->cmd.len;
+				r = IMAP_FRAME_LITERAL;
+			} else if (sync) {
 				r = IMAP_FRAME_CONTINUE;
+			}
 		}
 	}
 	*used_r = used;
@@ -116,6 +151,8 @@ struct parser {
 	const struct imap_limits *lim;
 	size_t args;
 	const char *error;
+	const char *streamed_at; /* where the octets of the literal the caller took would be */
+	uint64_t streamed_len;   /* its size, once parse_literal met it */
 };
 
 /* atom-specials = "(" / ")" / "{" / SP / CTL / list-wildcards / quoted-specials /
@@ -178,8 +215,10 @@ static bool parse_quoted(struct parser *ps, buf *out)
 	return fail(ps, "Unterminated quoted string");
 }
 
-/* literal = "{" number ["+"] "}" CRLF *CHAR8. The framing has made sure the octets are there. */
-static bool parse_literal(struct parser *ps, buf *out)
+/* literal = "{" number ["+"] "}" CRLF *CHAR8. The framing has made sure the octets are there,
+ * or, for the one the caller took, that they are counted: with may_stream it leaves them to
+ * the caller and sets streamed_len. */
+static bool parse_literal(struct parser *ps, buf *out, bool may_stream)
 {
 	ps->p++;
 	uint64_t n = 0;
@@ -198,6 +237,12 @@ static bool parse_literal(struct parser *ps, buf *out)
 	if (ps->p >= ps->end || *ps->p != '\n')
 		return fail(ps, "Literal must end its line");
 	ps->p++;
+	if (ps->p == ps->streamed_at) {
+		if (!may_stream)
+			return fail(ps, "Literal too big");
+		ps->streamed_len = n;
+		return true;
+	}
 	if ((uint64_t)(ps->end - ps->p) < n)
 		return fail(ps, "Literal shorter than announced");
 	buf_append(out, ps->p, (size_t)n);
@@ -232,7 +277,7 @@ static bool parse_section(struct parser *ps, buf *out)
 			continue;
 		}
 		buf_clear(&name);
-		ok = *ps->p == '"' ? parse_quoted(ps, &name) : parse_literal(ps, &name);
+		ok = *ps->p == '"' ? parse_quoted(ps, &name) : parse_literal(ps, &name, false);
 		/* field-name = 1*ftext, ftext = %d33-57 / %d59-126 (RFC 5322 3.6.8), less the two
 		 * octets a quoted string would have to escape */
 		for (size_t i = 0; ok && i < name.len; i++) {
@@ -343,8 +388,9 @@ static bool parse_args(struct parser *ps, struct imap_arg **list, size_t *count,
 		enum imap_arg_type type = c == '"'   ? IMAP_ARG_STRING
 					  : c == '{' ? IMAP_ARG_LITERAL
 						     : IMAP_ARG_ATOM;
+		ps->streamed_len = 0;
 		ok = type == IMAP_ARG_STRING ? parse_quoted(ps, &text)
-		     : type == IMAP_ARG_LITERAL ? parse_literal(ps, &text)
+		     : type == IMAP_ARG_LITERAL ? parse_literal(ps, &text, true)
 						: parse_atom(ps, &text);
 		/* CHAR8 = %x01-ff: only a literal8 may carry NUL (RFC 9051 4.3) */
 		if (ok && type == IMAP_ARG_LITERAL && !literal8 && text.len > 0 &&
@@ -354,7 +400,8 @@ static bool parse_args(struct parser *ps, struct imap_arg **list, size_t *count,
 			ok = false;
 		if (ok) {
 			a->literal8 = literal8;
-			a->len = text.len;
+			a->streamed = ps->streamed_len > 0;
+			a->len = a->streamed ? (size_t)ps->streamed_len : text.len;
 			/* after a steal the buffer holds nothing until appended to */
 			a->str = text.data != NULL ? buf_steal(&text) : xstrdup("");
 		}
@@ -365,10 +412,10 @@ static bool parse_args(struct parser *ps, struct imap_arg **list, size_t *count,
 
 /* command = tag SP (command-any / command-auth / command-nonauth / command-select) CRLF
  * tag     = 1*<any ASTRING-CHAR except "+"> */
-int imap_parse(const char *cmd, size_t len, const struct imap_limits *lim,
-	       struct imap_command *out, const char **error_r)
+static int parse_command(const char *cmd, size_t len, const char *streamed_at,
+			 const struct imap_limits *lim, struct imap_command *out, const char **error_r)
 {
-	struct parser ps = { cmd, cmd + len, lim, 0, NULL };
+	struct parser ps = { cmd, cmd + len, lim, 0, NULL, streamed_at, 0 };
 	memset(out, 0, sizeof(*out));
 	const char *start = ps.p;
 	while (ps.p < ps.end && is_atom_char(*ps.p) && *ps.p != '+')
@@ -405,6 +452,19 @@ int imap_parse(const char *cmd, size_t len, const struct imap_limits *lim,
 		return -1;
 	}
 	return 0;
+}
+
+int imap_parse(const char *cmd, size_t len, const struct imap_limits *lim,
+	       struct imap_command *out, const char **error_r)
+{
+	return parse_command(cmd, len, NULL, lim, out, error_r);
+}
+
+int imap_parse_framed(const struct imap_frame *f, const struct imap_limits *lim,
+		      struct imap_command *out, const char **error_r)
+{
+	const char *at = f->streamed_at > 0 ? f->cmd.data + f->streamed_at : NULL;
+	return parse_command(f->cmd.data, f->cmd.len, at, lim, out, error_r);
 }
 
 static void args_free(struct imap_arg *args, size_t count)

@@ -19,9 +19,11 @@
 struct imap_limits {
 	size_t max_line;      /* octets of one line, literals excluded (RFC 7162 3: 8192) */
 	uint64_t max_literal; /* octets of one literal (APPEND carries whole messages) */
-	uint64_t max_command; /* octets of a whole command, lines and literals */
+	uint64_t max_command; /* octets of a whole command as collected: lines and literals */
 	unsigned max_depth;   /* nesting of parenthesised lists */
 	size_t max_args;      /* arguments in the whole command, list members included */
+	uint64_t max_inline;  /* octets of a literal collected into the command; one larger
+	                         (up to max_literal, one per command) is IMAP_FRAME_LITERAL */
 };
 
 enum imap_frame_result {
@@ -33,12 +35,21 @@ enum imap_frame_result {
 	                        the client drops it. Reset the frame before feeding on. */
 	IMAP_FRAME_FATAL,    /* a line, non-synchronizing literal or command over its limit: the
 	                        stream cannot be followed any more; say BYE and close */
+	IMAP_FRAME_LITERAL,  /* a literal over max_inline was announced (frame->literal_left
+	                        octets, synchronizing when frame->literal_sync): its octets are
+	                        not collected. The caller takes them itself, telling with
+	                        imap_frame_literal_taken (after "+ " when synchronizing), then
+	                        feeds on; or answers as for REFUSED or FATAL. While the caller
+	                        takes them, feeding takes nothing and returns this again. */
 };
 
 struct imap_frame {
 	buf cmd;                /* the command so far: lines with their line ends, and literals */
 	size_t line_start;      /* where the current line starts in cmd */
 	uint64_t literal_left;  /* octets of literal still to come */
+	bool literal_sync;      /* the literal announced last is synchronizing */
+	bool streaming;         /* the caller is taking the literal's octets (IMAP_FRAME_LITERAL) */
+	size_t streamed_at;     /* where in cmd the octets taken by the caller would be; 0: none */
 };
 
 void imap_frame_init(struct imap_frame *f);
@@ -49,6 +60,12 @@ void imap_frame_reset(struct imap_frame *f);
  * for IMAP_FRAME_MORE). */
 enum imap_frame_result imap_frame_feed(struct imap_frame *f, const struct imap_limits *lim,
 				       const char *data, size_t len, size_t *used_r);
+/* The caller took n octets of the literal of IMAP_FRAME_LITERAL (at most literal_left). */
+void imap_frame_literal_taken(struct imap_frame *f, size_t n);
+/* True while a line of a command has begun and is not whole (not inside a literal). */
+bool imap_frame_in_line(const struct imap_frame *f);
+/* True when the command framed so far is "tag SP name SP ..." (name in any case). */
+bool imap_frame_is_command(const struct imap_frame *f, const char *name);
 
 enum imap_arg_type {
 	IMAP_ARG_ATOM,    /* also NIL, numbers, flags (\Seen) and BODY[...]<...> fetch atts */
@@ -65,6 +82,8 @@ struct imap_arg {
 	struct imap_arg *list;  /* members of a list */
 	size_t count;
 	bool literal8;          /* written as "~{n}": the client declares binary content */
+	bool streamed;          /* a literal whose octets the caller took (IMAP_FRAME_LITERAL):
+	                           str is "", len their number */
 };
 
 struct imap_command {
@@ -79,6 +98,10 @@ struct imap_command {
  * so the session can answer "tag BAD". The caller frees out with imap_command_free either way. */
 int imap_parse(const char *cmd, size_t len, const struct imap_limits *lim,
 	       struct imap_command *out, const char **error_r);
+/* imap_parse of the command framed in f, whose literal taken by the caller, if any, comes out
+ * with streamed set. */
+int imap_parse_framed(const struct imap_frame *f, const struct imap_limits *lim,
+		      struct imap_command *out, const char **error_r);
 void imap_command_free(struct imap_command *c);
 
 /* True when arg is an atom equal to name (case-insensitive). */

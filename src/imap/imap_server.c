@@ -24,17 +24,25 @@ void imap_server_configure(struct imap_server *srv, const struct config *cfg, SS
 {
 	service_host_configure(&srv->host, cfg, tls);
 	login_env_configure(&srv->login, cfg);
-	/* Lines as RFC 7162 3 asks servers to take (8192 octets); literals as big as the largest
-	 * message SMTP accepts, since APPEND brings whole messages. */
+	/* Lines as RFC 7162 3 asks servers to take (8192 octets). After login, literals as big as
+	 * the largest message SMTP accepts, since APPEND brings whole messages; those over 64 KiB
+	 * go to a spool file as they arrive (cmd-append.c), so a command in memory stays under
+	 * 1 MiB. Before login a literal is a password or an ID value: a few KiB, as Dovecot's
+	 * login process takes, so a client that has not logged in holds little memory. */
 	uint64_t max_message = (uint64_t)config_int(cfg, "smtp.max_message_size");
-	srv->limits = (struct imap_limits){ 8192, max_message, max_message + 65536, 16, 4096 };
+	srv->limits = (struct imap_limits){ .max_line = 8192, .max_literal = max_message,
+					    .max_command = 1024 * 1024, .max_depth = 16,
+					    .max_args = 4096, .max_inline = 64 * 1024 };
+	srv->login_limits = (struct imap_limits){ .max_line = 8192, .max_literal = 4096,
+						  .max_command = 64 * 1024, .max_depth = 16,
+						  .max_args = 256, .max_inline = 4096 };
 }
 
 struct imap_server *imap_server_new(struct event_base *base, const struct config *cfg,
 				    SSL_CTX *tls, char **error_r)
 {
 	struct imap_server *srv = xcalloc(1, sizeof(*srv));
-	service_host_init(&srv->host, "imap", base, imap_session_free);
+	service_host_init(&srv->host, "imap", base, imap_session_free, imap_session_refuse);
 	imap_server_configure(srv, cfg, tls);
 	for (int i = 0; i < 2; i++) {
 		struct service_port *port = &srv->ports[i];
@@ -50,12 +58,12 @@ struct imap_server *imap_server_new(struct event_base *base, const struct config
 }
 
 void imap_server_attach(struct imap_server *srv, struct store *st, struct workq *wq,
-			struct committer *cm, struct ip_counts *login_failures)
+			struct committer *cm, struct login_limits *login_limits)
 {
 	srv->store = st;
 	srv->workq = wq;
 	srv->committer = cm;
-	login_env_attach(&srv->login, srv->host.base, st, wq, login_failures);
+	login_env_attach(&srv->login, srv->host.base, st, wq, login_limits);
 }
 
 void imap_server_stop(struct imap_server *srv)

@@ -3,8 +3,8 @@
  * afterwards, as the SMTP and POP3 servers are. */
 #ifndef ESTAFETA_IMAP_SERVER_H
 #define ESTAFETA_IMAP_SERVER_H
+#include "auth/login_limits.h"
 #include "core/config.h"
-#include "core/ip_counts.h"
 #include "core/workq.h"
 #include "deliver/committer.h"
 #include "store/store.h"
@@ -20,10 +20,10 @@ struct imap_server *imap_server_new(struct event_base *base, const struct config
 /* Reads the settings again (SIGHUP); cfg and tls must outlive the server or the next call. */
 void imap_server_configure(struct imap_server *srv, const struct config *cfg, SSL_CTX *tls);
 /* Gives the server the loop thread's store, the workers for password checks, the
- * committer that makes APPENDed messages durable and the failed logins per client address
+ * committer that makes APPENDed messages durable and the limits on failed logins
  * that every protocol shares. */
 void imap_server_attach(struct imap_server *srv, struct store *st, struct workq *wq,
-			struct committer *cm, struct ip_counts *login_failures);
+			struct committer *cm, struct login_limits *login_limits);
 /* The committer's watch (committer_watch with the server as arg): a committed delivery wakes
  * its recipients' sessions in IDLE. */
 void imap_server_delivered(const struct delivery *d, void *arg);

@@ -648,6 +648,7 @@ void imap_session_free(struct service_link *l)
 	if (s->idle_timer != NULL)
 		event_free(s->idle_timer);
 	service_session_close(&s->server->host, &s->link, &s->conn);
+	imap_append_discard(s);
 	imap_frame_free(&s->frame);
 	free(s->user);
 	free(s->tag);
@@ -713,12 +714,25 @@ static void dispatch(struct imap_session *s, const struct imap_command *c)
 		imap_wake_idlers(s->server, s->user_id, s);
 }
 
+/* The limits of the moment: a client that has not logged in gets the small ones. */
+static const struct imap_limits *limits(const struct imap_session *s)
+{
+	return s->state == IMAP_STATE_NOT_AUTHENTICATED ? &s->server->login_limits : &s->server->limits;
+}
+
+/* Ready for the next command: the frame emptied, and a streamed literal no command took gone. */
+static void next_command(struct imap_session *s)
+{
+	imap_frame_reset(&s->frame);
+	imap_append_discard(s);
+}
+
 /* Parses the framed command and dispatches it; bad syntax gets BAD and the session goes on. */
 static void handle_command(struct imap_session *s)
 {
 	struct imap_command c;
 	const char *error = NULL;
-	if (imap_parse(s->frame.cmd.data, s->frame.cmd.len, &s->server->limits, &c, &error) < 0) {
+	if (imap_parse_framed(&s->frame, limits(s), &c, &error) < 0) {
 		if (c.tag != NULL)
 			imap_tagged(s, c.tag, "BAD %s", error);
 		else
@@ -730,19 +744,56 @@ static void handle_command(struct imap_session *s)
 	imap_command_free(&c);
 }
 
-/* Takes what has arrived through the framing until a whole command or line is there. */
-static void session_input(struct conn *c, void *ctx)
+/* A literal over a bound. A synchronizing one is refused with the command, which the client
+ * drops (RFC 7888 4); after a non-synchronizing one the stream cannot be followed: BYE. */
+static void literal_too_big(struct imap_session *s, bool sync)
 {
-	struct imap_session *s = ctx;
+	if (!sync) {
+		imap_reply(s, "* BYE [TOOBIG] Command line or literal too long");
+		imap_session_close(s);
+		return;
+	}
+	/* The tag, when there is one, is at the start of what was framed. */
+	size_t tag_len = strcspn(s->frame.cmd.data, " \r\n");
+	s->frame.cmd.data[tag_len] = '\0';
+	imap_tagged(s, tag_len > 0 ? s->frame.cmd.data : "*", "BAD [TOOBIG] Literal too big");
+	next_command(s);
+}
+
+/* A literal too big to hold was announced: only APPEND's message may be one, and it goes to
+ * a spool file as it arrives. */
+static void literal_announced(struct imap_session *s)
+{
+	if (s->state == IMAP_STATE_NOT_AUTHENTICATED || s->wait != IMAP_WAIT_NONE ||
+	    !imap_frame_is_command(&s->frame, "APPEND") || !imap_append_stream_begin(s)) {
+		literal_too_big(s, s->frame.literal_sync);
+		return;
+	}
+	if (s->frame.literal_sync)
+		imap_reply(s, "+ OK");
+}
+
+/* Takes what has arrived through the framing until a whole command or line is there, while
+ * the replies do not wait for the client to read them. */
+static void take_input(struct imap_session *s)
+{
+	struct conn *c = s->conn;
 	struct evbuffer *in = conn_input(c);
 	while (!conn_is_closed(c) && s->state != IMAP_STATE_LOGOUT && s->wait != IMAP_WAIT_BUSY &&
-	       !s->server->host.stopping && evbuffer_get_length(in) > 0) {
+	       !s->server->host.stopping && !conn_output_full(c) && evbuffer_get_length(in) > 0) {
 		struct evbuffer_iovec v;
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
 			return;
+		if (s->frame.streaming) {
+			size_t n = v.iov_len < s->frame.literal_left ? v.iov_len : (size_t)s->frame.literal_left;
+			imap_append_stream(s, v.iov_base, n);
+			evbuffer_drain(in, n);
+			imap_frame_literal_taken(&s->frame, n);
+			continue;
+		}
 		size_t used = 0;
-		enum imap_frame_result r = imap_frame_feed(&s->frame, &s->server->limits, v.iov_base,
-							   v.iov_len, &used);
+		enum imap_frame_result r = imap_frame_feed(&s->frame, limits(s), v.iov_base, v.iov_len,
+							   &used);
 		evbuffer_drain(in, used);
 		if (r == IMAP_FRAME_MORE)
 			continue;
@@ -750,18 +801,13 @@ static void session_input(struct conn *c, void *ctx)
 			imap_reply(s, "+ OK");
 			continue;
 		}
-		if (r == IMAP_FRAME_REFUSED) {
-			/* The tag, when there is one, is at the start of what was framed. */
-			size_t tag_len = strcspn(s->frame.cmd.data, " \r\n");
-			s->frame.cmd.data[tag_len] = '\0';
-			imap_tagged(s, tag_len > 0 ? s->frame.cmd.data : "*", "BAD [TOOBIG] Literal too big");
-			imap_frame_reset(&s->frame);
+		if (r == IMAP_FRAME_LITERAL) {
+			literal_announced(s);
 			continue;
 		}
-		if (r == IMAP_FRAME_FATAL) {
-			imap_reply(s, "* BYE [TOOBIG] Command line or literal too long");
-			imap_session_close(s);
-			return;
+		if (r == IMAP_FRAME_REFUSED || r == IMAP_FRAME_FATAL) {
+			literal_too_big(s, r == IMAP_FRAME_REFUSED);
+			continue;
 		}
 		/* IMAP_FRAME_DONE */
 		if (s->wait == IMAP_WAIT_SASL || s->wait == IMAP_WAIT_IDLE) {
@@ -776,8 +822,15 @@ static void session_input(struct conn *c, void *ctx)
 		} else {
 			handle_command(s);
 		}
-		imap_frame_reset(&s->frame);
+		next_command(s);
 	}
+}
+
+static void session_input(struct conn *c, void *ctx)
+{
+	struct imap_session *s = ctx;
+	take_input(s);
+	conn_command_partial(c, imap_frame_in_line(&s->frame));
 }
 
 void imap_session_resume(struct imap_session *s)
@@ -795,7 +848,7 @@ static void session_timeout(struct conn *c, void *ctx)
 	if (s->wait == IMAP_WAIT_BUSY)
 		return; /* our own work is slow, not the client */
 	log_info("session=%s imap timeout state=%s", conn_id(c), state_name(s->state));
-	imap_reply(s, "* BYE Autologout; idle for too long");
+	imap_reply(s, "* BYE Autologout: time limit exceeded");
 	imap_session_close(s);
 }
 
@@ -817,6 +870,15 @@ static const struct conn_handler imap_conn_handler = {
 	.on_close = session_closed,
 };
 
+/* RFC 3501 7.1.5: a server that will not serve greets with BYE and closes. */
+void imap_session_refuse(struct service_link *l, enum service_admission why)
+{
+	struct imap_session *s = (struct imap_session *)l;
+	imap_reply(s, "* BYE [UNAVAILABLE] %s", why == SERVICE_TOO_MANY_FROM_IP
+		   ? "Too many connections from your address" : "Too many connections, try again later");
+	imap_session_close(s);
+}
+
 void imap_session_start(struct imap_server *srv, const struct service_port *port, int fd,
 			const struct sockaddr *sa)
 {
@@ -828,10 +890,8 @@ void imap_session_start(struct imap_server *srv, const struct service_port *port
 	enum service_admission admission;
 	s->conn = service_session_open(&srv->host, &s->link, port, fd, sa, &imap_conn_handler, s,
 				       &admission);
-	/* RFC 3501 7.1.5: a server that will not serve greets with BYE and closes. */
 	if (admission != SERVICE_ADMITTED) {
-		imap_reply(s, "* BYE [UNAVAILABLE] Too many connections, try again later");
-		imap_session_close(s);
+		imap_session_refuse(&s->link, admission);
 		return;
 	}
 	buf caps;

@@ -10,7 +10,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-static const struct imap_limits limits = { 64, 100, 400, 3, 20 };
+static const struct imap_limits limits = { 64, 100, 400, 3, 20, 100 };
+/* literals over 10 octets are left to the caller (APPEND streams them to a spool file) */
+static const struct imap_limits streaming = { 64, 100, 400, 3, 20, 10 };
 
 static void render_args(const struct imap_arg *args, size_t count, buf *out)
 {
@@ -25,6 +27,10 @@ static void render_args(const struct imap_arg *args, size_t count, buf *out)
 			buf_printf(out, "\"%s\"", args[i].str);
 			break;
 		case IMAP_ARG_LITERAL:
+			if (args[i].streamed) {
+				buf_printf(out, "{%zu streamed}", args[i].len);
+				break;
+			}
 			buf_printf(out, "{%zu}", args[i].len);
 			buf_append(out, args[i].str, args[i].len);
 			break;
@@ -37,17 +43,22 @@ static void render_args(const struct imap_arg *args, size_t count, buf *out)
 	}
 }
 
+static void command_render(int r, const struct imap_command *c, const char *error, buf *out)
+{
+	buf_printf(out, "%s|%s|", c->tag ? c->tag : "-", c->name ? c->name : "-");
+	if (r < 0)
+		buf_printf(out, "!%s", error);
+	else
+		render_args(c->args, c->count, out);
+}
+
 /* "tag|NAME|args" or "tag|NAME|!error" */
 static void parse_render(const char *cmd, size_t len, buf *out)
 {
 	struct imap_command c;
 	const char *error = NULL;
 	int r = imap_parse(cmd, len, &limits, &c, &error);
-	buf_printf(out, "%s|%s|", c.tag ? c.tag : "-", c.name ? c.name : "-");
-	if (r < 0)
-		buf_printf(out, "!%s", error);
-	else
-		render_args(c.args, c.count, out);
+	command_render(r, &c, error, out);
 	imap_command_free(&c);
 }
 
@@ -123,8 +134,11 @@ static void test_parse(void **state)
 }
 
 /* Feeds input in pieces of step octets and renders the events: "M" more is never shown,
- * "C" continue, "D" done (then the command's length), "R" refused, "F" fatal (stops). */
-static void frame_render(const char *in, size_t len, size_t step, buf *out)
+ * "C" continue, "D" done (then the command's length, and with render_commands its parse
+ * between brackets), "R" refused, "F" fatal (stops), "L" a literal left to the caller (then
+ * its size), whose octets are taken as the session takes them. */
+static void frame_render(const struct imap_limits *lim, const char *in, size_t len, size_t step,
+			 bool render_commands, buf *out)
 {
 	struct imap_frame f;
 	imap_frame_init(&f);
@@ -134,8 +148,14 @@ static void frame_render(const char *in, size_t len, size_t step, buf *out)
 		size_t n = len - pos < step ? len - pos : step;
 		size_t off = 0;
 		while (off < n && !fatal) {
+			if (f.streaming) {
+				size_t k = n - off < f.literal_left ? n - off : (size_t)f.literal_left;
+				imap_frame_literal_taken(&f, k);
+				off += k;
+				continue;
+			}
 			size_t used;
-			enum imap_frame_result r = imap_frame_feed(&f, &limits, in + pos + off, n - off, &used);
+			enum imap_frame_result r = imap_frame_feed(&f, lim, in + pos + off, n - off, &used);
 			assert_true(used <= n - off);
 			off += used;
 			switch (r) {
@@ -145,8 +165,20 @@ static void frame_render(const char *in, size_t len, size_t step, buf *out)
 			case IMAP_FRAME_CONTINUE:
 				buf_putc(out, 'C');
 				break;
+			case IMAP_FRAME_LITERAL:
+				buf_printf(out, "L%llu", (unsigned long long)f.literal_left);
+				break;
 			case IMAP_FRAME_DONE:
 				buf_printf(out, "D%zu", f.cmd.len);
+				if (render_commands) {
+					struct imap_command c;
+					const char *error = NULL;
+					int pr = imap_parse_framed(&f, lim, &c, &error);
+					buf_putc(out, '[');
+					command_render(pr, &c, error, out);
+					buf_putc(out, ']');
+					imap_command_free(&c);
+				}
 				imap_frame_reset(&f);
 				break;
 			case IMAP_FRAME_REFUSED:
@@ -164,11 +196,30 @@ static void frame_render(const char *in, size_t len, size_t step, buf *out)
 	imap_frame_free(&f);
 }
 
+struct frame_case {
+	const char *in, *expect;
+};
+
+/* Each case fed byte by byte and whole must render as expected. */
+static void run_frame_cases(const struct imap_limits *lim, const struct frame_case *cases,
+			    size_t count, bool render_commands)
+{
+	for (size_t i = 0; i < count; i++) {
+		for (size_t step = 1; step <= 1000; step = step * 1000) {
+			buf out;
+			buf_init(&out);
+			frame_render(lim, cases[i].in, strlen(cases[i].in), step, render_commands, &out);
+			if (strcmp(out.data, cases[i].expect) != 0)
+				fail_msg("case %zu step %zu: got \"%s\", expected \"%s\"", i, step, out.data,
+					 cases[i].expect);
+			buf_free(&out);
+		}
+	}
+}
+
 static void test_frame(void **state)
 {
-	static const struct {
-		const char *in, *expect;
-	} cases[] = {
+	static const struct frame_case cases[] = {
 		{ "a NOOP\r\nb NOOP\n", "D8D7" },
 		{ "a NOOP", "" },
 		{ "a LOGIN {3}\r\nabc {2}\r\nxy\r\n", "CCD26" },
@@ -193,17 +244,60 @@ static void test_frame(void **state)
 		  "23456789012345678901234567890123456789012345678901234567890123456789012345678901234"
 		  "56789 {100+}\r\n", "F" },
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		for (size_t step = 1; step <= 1000; step = step * 1000) {
-			buf out;
-			buf_init(&out);
-			frame_render(cases[i].in, strlen(cases[i].in), step, &out);
-			if (strcmp(out.data, cases[i].expect) != 0)
-				fail_msg("case %zu step %zu: got \"%s\", expected \"%s\"", i, step, out.data,
-					 cases[i].expect);
-			buf_free(&out);
-		}
-	}
+	run_frame_cases(&limits, cases, sizeof(cases) / sizeof(cases[0]), false);
+}
+
+/* Literals over max_inline are left to the caller, one per command; the command then parses
+ * with that literal marked streamed, however the input was split. */
+static void test_frame_streamed(void **state)
+{
+	static const struct frame_case cases[] = {
+		{ "a APPEND INBOX {20}\r\n01234567890123456789\r\n",
+		  "L20D23[a|APPEND|INBOX {20 streamed}]" },
+		{ "a APPEND INBOX {20+}\r\n01234567890123456789\r\nb NOOP\r\n",
+		  "L20D24[a|APPEND|INBOX {20 streamed}]D8[b|NOOP|]" },
+		/* small literals around it are collected as ever */
+		{ "a APPEND {3}\r\nBox (\\Seen) UTF8 (~{11+}\r\n0123456789A)\r\n",
+		  "CL11D43[a|APPEND|{3}Box (\\Seen) UTF8 ({11 streamed})]" },
+		/* a second big literal in one command is over the bound */
+		{ "a X {11}\r\n0123456789A {11}\r\nb NOOP\r\n", "L11RD8[b|NOOP|]" },
+		{ "a X {11}\r\n0123456789A {11+}\r\n", "L11F" },
+		/* none may stand in a section's header field names */
+		{ "a FETCH 1 BODY[HEADER.FIELDS ({11}\r\n0123456789A)]\r\n",
+		  "L11D40[a|FETCH|!Literal too big]" },
+	};
+	run_frame_cases(&streaming, cases, sizeof(cases) / sizeof(cases[0]), true);
+}
+
+/* What the session asks of the frame: which command it holds, and whether a line is open
+ * (the command line timer runs then, not inside a literal). */
+static void test_frame_state(void **state)
+{
+	struct imap_frame f;
+	imap_frame_init(&f);
+	size_t used;
+	assert_false(imap_frame_in_line(&f));
+	const char *part = "t1 append INBOX {20}\r\n0123";
+	assert_int_equal(imap_frame_feed(&f, &streaming, part, 4, &used), IMAP_FRAME_MORE);
+	assert_true(imap_frame_in_line(&f));
+	assert_int_equal(imap_frame_feed(&f, &streaming, part + 4, strlen(part) - 4, &used),
+			 IMAP_FRAME_LITERAL);
+	assert_int_equal(used, strlen(part) - 4 - 4);
+	assert_false(imap_frame_in_line(&f));
+	assert_true(imap_frame_is_command(&f, "APPEND"));
+	assert_false(imap_frame_is_command(&f, "APPEN"));
+	assert_false(imap_frame_is_command(&f, "LOGIN"));
+	/* while the caller takes the octets, feeding takes none */
+	assert_int_equal(imap_frame_feed(&f, &streaming, "0123", 4, &used), IMAP_FRAME_LITERAL);
+	assert_int_equal(used, 0);
+	imap_frame_literal_taken(&f, 20);
+	assert_false(f.streaming);
+	assert_int_equal(imap_frame_feed(&f, &streaming, " x", 2, &used), IMAP_FRAME_MORE);
+	assert_true(imap_frame_in_line(&f));
+	imap_frame_reset(&f);
+	assert_int_equal(imap_frame_feed(&f, &streaming, "APPEND x\r\n", 10, &used), IMAP_FRAME_DONE);
+	assert_false(imap_frame_is_command(&f, "APPEND")); /* no tag */
+	imap_frame_free(&f);
 }
 
 /* A command framed byte by byte parses as the same command framed whole. */
@@ -306,6 +400,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_frame),
+		cmocka_unit_test(test_frame_streamed),
+		cmocka_unit_test(test_frame_state),
 		cmocka_unit_test(test_frame_then_parse),
 		cmocka_unit_test(test_seqset),
 		cmocka_unit_test(test_arg_helpers),

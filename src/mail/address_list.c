@@ -6,8 +6,10 @@
  * group        = display-name ":" [group-list] ";" [CFWS] */
 #include "mail/address_list.h"
 #include "mail/encoded_word.h"
+#include "mail/header.h"
 #include <stdbool.h>
 #include <string.h>
+#include <strings.h>
 
 struct lexer {
 	const char *p, *end;
@@ -176,6 +178,31 @@ void address_list_walk(const char *value, size_t len, address_item_fn *fn, void 
 	buf_free(&route);
 	buf_free(&local);
 	buf_free(&domain);
+}
+
+static void add_author(const struct address_item *it, void *arg)
+{
+	if (it->kind != ADDRESS_ITEM_MAILBOX || it->local == NULL)
+		return;
+	buf a;
+	buf_init(&a);
+	buf_printf(&a, "%s%s%s", it->local, it->domain != NULL ? "@" : "",
+		   it->domain != NULL ? it->domain : "");
+	strlist_add_unique(arg, a.data);
+	buf_free(&a);
+}
+
+void address_list_authors(const char *hdr, size_t len, strlist *out)
+{
+	size_t pos = 0;
+	struct header_field f;
+	int r;
+	while ((r = header_next(hdr, len, &pos, &f)) != 0) {
+		bool author = r > 0 && ((f.name_len == 4 && strncasecmp(f.name, "From", 4) == 0) ||
+					(f.name_len == 6 && strncasecmp(f.name, "Sender", 6) == 0));
+		if (author)
+			address_list_walk(f.value, f.value_len, add_author, out);
+	}
 }
 
 /* RFC 5322 3.2.3: an atom may not hold these, so a name with one goes in quotes. */

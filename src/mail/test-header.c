@@ -1,6 +1,7 @@
 /* Unit tests for header.c: the end of the header section, walking fields with folded lines
  * and lines that are no field, testing for and removing fields (Bcc with its continuation
- * lines), and the RFC 5322 date. */
+ * lines), the RFC 5322 date, and the authors' addresses (From and Sender). */
+#include "mail/address_list.h"
 #include "mail/header.h"
 #include <setjmp.h>
 #include <stdarg.h>
@@ -185,12 +186,34 @@ static void test_date(void **state)
 	assert_string_equal(small, "Wed, ");
 }
 
+static void test_authors(void **state)
+{
+	static const char hdr[] =
+		"Received: from x\r\n"
+		"from: \"Alice A.\" <alice+tag@Example.test>, bob@example.test\r\n"
+		"To: carol@example.test\r\n"
+		"Reply-To: dave@example.test\r\n"
+		"Sender: (the secretary) eve@example.test,\r\n\tundisclosed\r\n"
+		"From: Team: alice+tag@Example.test, frank@x.test;\r\n"
+		"\r\n"
+		"From: not@a.header\r\n";
+	strlist l;
+	strlist_init(&l);
+	address_list_authors(hdr, sizeof(hdr) - 1, &l);
+	static const char *const want[] = { "alice+tag@Example.test", "bob@example.test",
+					    "eve@example.test", "undisclosed", "frank@x.test" };
+	assert_int_equal(l.count, 5);
+	for (size_t i = 0; i < 5; i++)
+		assert_string_equal(l.items[i], want[i]);
+	strlist_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_end),    cmocka_unit_test(test_next),
 		cmocka_unit_test(test_has),    cmocka_unit_test(test_remove),
-		cmocka_unit_test(test_date),
+		cmocka_unit_test(test_date),   cmocka_unit_test(test_authors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -125,29 +125,65 @@ int mail_account_load(struct mail_account *a, char **error_r)
 	return 0;
 }
 
-/* "host", "host:port" or "[v6]:port". */
-static int parse_server(const char *setting, int default_port, int tls_port, struct server *s,
-			char **error_r)
+/* The schemes a server setting may start with: implicit TLS or STARTTLS on any port. */
+static const struct {
+	const char *prefix;
+	bool imap;
+	int port;
+	bool implicit_tls;
+} schemes[] = {
+	{ "imaps://", true, 993, true },	 { "imap://", true, 143, false },
+	{ "smtps://", false, 465, true },	 { "smtp://", false, 587, false },
+	{ "submission://", false, 587, false },
+};
+
+/* "[scheme://]host[:port]" ("[v6]:port" too). Without a scheme, the implicit TLS port (993,
+ * 465) is implicit TLS and any other STARTTLS. */
+static int parse_server(const char *setting, bool imap, struct server *s, char **error_r)
 {
-	const char *colon = setting[0] == '[' ? strstr(setting, "]:") : strrchr(setting, ':');
-	if (colon != NULL && setting[0] == '[')
+	const char *text = setting;
+	int tls_port = imap ? 993 : 465;
+	s->port = tls_port;
+	int scheme = -1;
+	const char *sep = strstr(text, "://");
+	if (sep != NULL) {
+		for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]) && scheme < 0; i++)
+			if (schemes[i].imap == imap &&
+			    strncasecmp(text, schemes[i].prefix, strlen(schemes[i].prefix)) == 0)
+				scheme = (int)i;
+		if (scheme < 0) {
+			*error_r = xasprintf("\"%s\": the %s server is written %s", setting,
+					     imap ? "IMAP" : "SMTP",
+					     imap ? "imaps://host:port (implicit TLS) or imap://host:port (STARTTLS)"
+						  : "smtps://host:port (implicit TLS) or smtp://host:port (STARTTLS)");
+			return -1;
+		}
+		text = sep + 3;
+		s->port = schemes[scheme].port;
+	}
+	size_t len = strlen(text);
+	if (len > 0 && text[len - 1] == '/')
+		len--;
+	const char *end = text + len;
+	const char *colon = text[0] == '[' ? memmem(text, len, "]:", 2) : memrchr(text, ':', len);
+	if (colon != NULL && text[0] == '[')
 		colon++;
-	size_t host_len = colon != NULL ? (size_t)(colon - setting) : strlen(setting);
-	if (setting[0] == '[' && host_len >= 2)
-		s->host = xstrndup(setting + 1, host_len - 2);
+	size_t host_len = colon != NULL ? (size_t)(colon - text) : len;
+	if (text[0] == '[' && host_len >= 2)
+		s->host = xstrndup(text + 1, host_len - 2);
 	else
-		s->host = xstrndup(setting, host_len);
-	s->port = default_port;
+		s->host = xstrndup(text, host_len);
 	if (colon != NULL) {
-		char *end;
-		long port = strtol(colon + 1, &end, 10);
-		if (*end != '\0' || port < 1 || port > 65535) {
+		char *port_end;
+		long port = strtol(colon + 1, &port_end, 10);
+		if (port_end != end || port < 1 || port > 65535) {
 			*error_r = xasprintf("\"%s\" is not host:port", setting);
+			xfree(&s->host);
 			return -1;
 		}
 		s->port = (int)port;
 	}
-	s->implicit_tls = s->port == tls_port;
+	s->implicit_tls = scheme >= 0 ? schemes[scheme].implicit_tls : s->port == tls_port;
 	return 0;
 }
 
@@ -158,7 +194,7 @@ int mail_account_server(struct mail_account *a, bool imap, char **error_r)
 		return 0;
 	const char *setting = imap ? a->imap_setting : a->smtp_setting;
 	if (setting != NULL)
-		return parse_server(setting, imap ? 993 : 465, imap ? 993 : 465, s, error_r);
+		return parse_server(setting, imap, s, error_r);
 	return discover(strchr(a->address, '@') + 1, imap ? DISCOVER_IMAP : DISCOVER_SUBMISSION,
 			a->resolvers, &s->host, &s->port, &s->implicit_tls, error_r);
 }

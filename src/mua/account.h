@@ -6,8 +6,11 @@
  *   user      ESTAFETA_MAIL_USER       login name, when it is not the address
  *   password  ESTAFETA_MAIL_PASSWORD
  *   password_command  ESTAFETA_MAIL_PASSWORD_COMMAND  a command that prints the password
- *   imap      ESTAFETA_MAIL_IMAP       host:port (993: implicit TLS, else STARTTLS)
- *   smtp      ESTAFETA_MAIL_SMTP       host:port (465: implicit TLS, else STARTTLS)
+ *   imap      ESTAFETA_MAIL_IMAP       host:port (993: implicit TLS, else STARTTLS), or
+ *                                      imaps://host:port (implicit TLS on any port) or
+ *                                      imap://host:port (STARTTLS on any port)
+ *   smtp      ESTAFETA_MAIL_SMTP       host:port (465: implicit TLS, else STARTTLS), or
+ *                                      smtps://host:port or smtp://host:port likewise
  *   tls_verify ESTAFETA_MAIL_TLS_VERIFY yes (default) or no
  *   resolvers ESTAFETA_MAIL_RESOLVERS  DNS servers for discovery, "ip[:port],..."
  * Hosts not given are found from the address's domain (discover.h). Without a password

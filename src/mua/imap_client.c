@@ -342,7 +342,7 @@ static int login(struct imap_client *c, const char *user, const char *password, 
 struct imap_client *imap_client_open(const char *host, int port, bool implicit_tls, bool verify,
 				     const char *user, const char *password, char **error_r)
 {
-	struct net *n = net_connect(host, port, implicit_tls, verify, error_r);
+	struct net *n = net_connect(host, port, implicit_tls, verify, "imaps", error_r);
 	if (n == NULL)
 		return NULL;
 	struct imap_client *c = xcalloc(1, sizeof(*c));

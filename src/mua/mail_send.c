@@ -387,9 +387,12 @@ int mail_reply(struct mail_session *s, struct mail_opts *o)
 		strlist_free(&seen);
 		strlist_init(&seen);
 		if (own) {
-			/* a reply to one's own message (from Sent) goes to its recipients, as mutt does */
+			/* a reply to one's own message (from Sent) goes to its recipients, as mutt does:
+			 * To, or Cc when it had no To */
 			f.self = s->acct.address;
 			add_list(&f, to);
+			if (to_list.len == 0)
+				add_list(&f, cc);
 		} else {
 			add_list(&f, reply_to != NULL ? reply_to : from);
 		}
@@ -412,7 +415,13 @@ int mail_reply(struct mail_session *s, struct mail_opts *o)
 			g.c.references = references;
 		}
 		quote = quoted(&orig);
-		r = o->to == NULL ? mail_fail("the message has no From or Reply-To to answer") : 0;
+		if (o->to != NULL)
+			r = 0;
+		else if (own)
+			r = mail_fail("message %s is your own and names no one else in To or Cc (Bcc is "
+				      "not kept): say whom with --to", o->args.items[0]);
+		else
+			r = mail_fail("the message has no From or Reply-To to answer");
 	}
 	if (r == 0)
 		r = build(s, o, &g, quote);

@@ -741,23 +741,32 @@ void mail_usage(FILE *out)
 		fprintf(out, "  %c  %s\n", commands[i].letter, commands[i].usage);
 }
 
+/* The options that take a value (the next word). */
+static const struct {
+	const char *name;
+	size_t offset;
+} valued[] = {
+	{ "--to", offsetof(struct mail_opts, to) }, { "--cc", offsetof(struct mail_opts, cc) },
+	{ "--bcc", offsetof(struct mail_opts, bcc) }, { "--subject", offsetof(struct mail_opts, subject) },
+	{ "--reply-to", offsetof(struct mail_opts, reply_to) }, { "--html", offsetof(struct mail_opts, html) },
+	{ "--folder", offsetof(struct mail_opts, folder) }, { "-f", offsetof(struct mail_opts, folder) },
+};
+#define VALUED_COUNT (sizeof(valued) / sizeof(valued[0]))
+
+static size_t valued_index(const char *word)
+{
+	size_t k = 0;
+	while (k < VALUED_COUNT && strcmp(word, valued[k].name) != 0)
+		k++;
+	return k;
+}
+
 static int parse_opts(int argc, char **argv, bool attach_is_flag, struct mail_opts *o)
 {
-	static const struct {
-		const char *name;
-		size_t offset;
-	} valued[] = {
-		{ "--to", offsetof(struct mail_opts, to) }, { "--cc", offsetof(struct mail_opts, cc) },
-		{ "--bcc", offsetof(struct mail_opts, bcc) }, { "--subject", offsetof(struct mail_opts, subject) },
-		{ "--reply-to", offsetof(struct mail_opts, reply_to) }, { "--html", offsetof(struct mail_opts, html) },
-		{ "--folder", offsetof(struct mail_opts, folder) }, { "-f", offsetof(struct mail_opts, folder) },
-	};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		size_t k = 0;
-		while (k < sizeof(valued) / sizeof(valued[0]) && strcmp(a, valued[k].name) != 0)
-			k++;
-		if (k < sizeof(valued) / sizeof(valued[0])) {
+		size_t k = valued_index(a);
+		if (k < VALUED_COUNT) {
 			if (i + 1 >= argc)
 				return mail_fail("%s needs a value", a) + 1;
 			*(const char **)((char *)o + valued[k].offset) = argv[++i];
@@ -782,6 +791,16 @@ static int parse_opts(int argc, char **argv, bool attach_is_flag, struct mail_op
 
 int mail_command(struct mail_session *s, int argc, char **argv)
 {
+	/* Options may come before the command too ("--folder Sent list"): the command is the
+	 * first word that is neither an option nor an option's value; it moves to the front. */
+	int c = 0;
+	while (c < argc && argv[c][0] == '-')
+		c += valued_index(argv[c]) < VALUED_COUNT || strcmp(argv[c], "--attach") == 0 ? 2 : 1;
+	if (c >= argc)
+		return mail_fail("no command after the options (see: estafeta mail help)") + 1;
+	char *word = argv[c];
+	memmove(argv + 1, argv, (size_t)c * sizeof(*argv));
+	argv[0] = word;
 	size_t k = 0;
 	while (k < COMMAND_COUNT && strcmp(argv[0], commands[k].name) != 0 &&
 	       !(argv[0][0] == commands[k].letter && argv[0][1] == '\0'))

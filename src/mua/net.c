@@ -3,6 +3,7 @@
 #include "core/xalloc.h"
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -15,6 +16,8 @@
 #include <unistd.h>
 
 #define TIMEOUT_SECONDS 120
+#define GREETING_WAIT_MS 3000 /* a greeting later than this leads to asking for TLS */
+#define TLS_PROBE_SECONDS 10
 
 struct net {
 	int fd;
@@ -62,7 +65,8 @@ bool net_is_tls(const struct net *n)
 	return n->ssl != NULL;
 }
 
-struct net *net_connect(const char *host, int port, bool implicit_tls, bool verify, char **error_r)
+/* A TCP connection to host:port with the read and write timeouts set; -1 with *error_r. */
+static int dial(const char *host, int port, int timeout_seconds, char **error_r)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
 	char service[16];
@@ -70,7 +74,7 @@ struct net *net_connect(const char *host, int port, bool implicit_tls, bool veri
 	int r = getaddrinfo(host, service, &hints, &res);
 	if (r != 0) {
 		*error_r = xasprintf("%s: cannot find the host: %s", host, gai_strerror(r));
-		return NULL;
+		return -1;
 	}
 	int fd = -1, err = 0;
 	for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
@@ -84,11 +88,59 @@ struct net *net_connect(const char *host, int port, bool implicit_tls, bool veri
 	freeaddrinfo(res);
 	if (fd < 0) {
 		*error_r = xasprintf("%s port %d: cannot connect: %s", host, port, strerror(err));
-		return NULL;
+		return -1;
 	}
-	struct timeval tv = { TIMEOUT_SECONDS, 0 };
+	struct timeval tv = { timeout_seconds, 0 };
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+/* Whether host:port answers a TLS handshake, tried on a connection of its own so that the
+ * one in the clear stays untouched. */
+static bool answers_tls(const char *host, int port)
+{
+	char *error = NULL;
+	int fd = dial(host, port, TLS_PROBE_SECONDS, &error);
+	free(error);
+	if (fd < 0)
+		return false;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	SSL *ssl = SSL_new(ctx);
+	SSL_set_fd(ssl, fd);
+	SSL_set_tlsext_host_name(ssl, host);
+	bool tls = SSL_connect(ssl) == 1;
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	close(fd);
+	ERR_clear_error();
+	return tls;
+}
+
+/* SMTP and IMAP servers speak first. One that is silent, or whose first byte starts a TLS
+ * record (22 handshake, 21 alert), may be a port of implicit TLS waiting for our handshake:
+ * better said at once than after TIMEOUT_SECONDS. */
+static bool expects_tls(int fd, const char *host, int port)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	unsigned char first;
+	if (poll(&pfd, 1, GREETING_WAIT_MS) == 1)
+		return recv(fd, &first, 1, MSG_PEEK) == 1 && (first == 0x15 || first == 0x16);
+	return answers_tls(host, port);
+}
+
+struct net *net_connect(const char *host, int port, bool implicit_tls, bool verify,
+			const char *tls_scheme, char **error_r)
+{
+	int fd = dial(host, port, TIMEOUT_SECONDS, error_r);
+	if (fd < 0)
+		return NULL;
+	if (!implicit_tls && expects_tls(fd, host, port)) {
+		*error_r = xasprintf("%s port %d expects TLS from the first byte: write the server as "
+				     "%s://%s:%d", host, port, tls_scheme, host, port);
+		close(fd);
+		return NULL;
+	}
 	struct net *n = xcalloc(1, sizeof(*n));
 	n->fd = fd;
 	n->host = xstrdup(host);

@@ -10,9 +10,12 @@
 
 struct net;
 
-/* Connects to host:port; with implicit_tls the TLS handshake follows at once. NULL with
- * *error_r (one line, naming the host). */
-struct net *net_connect(const char *host, int port, bool implicit_tls, bool verify, char **error_r);
+/* Connects to host:port; with implicit_tls the TLS handshake follows at once. Without, a
+ * port that turns out to wait for TLS (no greeting within a few seconds, and a handshake on a
+ * second connection succeeds) is an error at once that names tls_scheme ("imaps") for the
+ * setting. NULL with *error_r (one line, naming the host). */
+struct net *net_connect(const char *host, int port, bool implicit_tls, bool verify,
+			const char *tls_scheme, char **error_r);
 /* Starts TLS on a connection in the clear (after the protocol's STARTTLS). */
 int net_starttls(struct net *n, char **error_r);
 bool net_is_tls(const struct net *n);

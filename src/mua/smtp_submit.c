@@ -157,7 +157,7 @@ int smtp_submit(const struct smtp_account *a, const char *sender, const char *co
 	smtp_reply_init(&s.reply);
 	struct smtp_ehlo ext;
 	int r = -1;
-	s.net = net_connect(a->host, a->port, a->implicit_tls, a->verify, error_r);
+	s.net = net_connect(a->host, a->port, a->implicit_tls, a->verify, "smtps", error_r);
 	if (s.net == NULL || expect(&s, '2', "the connection") < 0 || ehlo(&s, &ext) < 0)
 		goto done;
 	if (!net_is_tls(s.net)) {

@@ -8,6 +8,7 @@
 #include "core/xalloc.h"
 #include "mail/address_list.h"
 #include "mail/mime.h"
+#include "mua/account.h"
 #include "mua/compose.h"
 #include "mua/imap_reply.h"
 #include "mua/render.h"
@@ -289,6 +290,42 @@ static void test_imap_reply(void **state)
 	imap_value_free(&top);
 }
 
+/* A server setting as mail_account_server reads it: host, port and whether TLS is implicit;
+ * port 0 when the setting must be refused. */
+static void server_is(const char *setting, bool imap, const char *host, int port, bool tls)
+{
+	struct mail_account a = { .address = "a@b.test" };
+	*(imap ? &a.imap_setting : &a.smtp_setting) = (char *)setting;
+	char *error = NULL;
+	int r = mail_account_server(&a, imap, &error);
+	struct server *s = imap ? &a.imap : &a.smtp;
+	if (port == 0) {
+		assert_int_equal(r, -1);
+		free(error);
+		return;
+	}
+	assert_int_equal(r, 0);
+	assert_string_equal(s->host, host);
+	assert_int_equal(s->port, port);
+	assert_int_equal(s->implicit_tls, tls);
+	free(s->host);
+}
+
+static void test_server_settings(void **state)
+{
+	server_is("mail.b.test", true, "mail.b.test", 993, true);
+	server_is("mail.b.test:143", true, "mail.b.test", 143, false);
+	server_is("imaps://mail.b.test:10993", true, "mail.b.test", 10993, true);
+	server_is("IMAPS://mail.b.test", true, "mail.b.test", 993, true);
+	server_is("imap://[2001:db8::1]:993/", true, "2001:db8::1", 993, false);
+	server_is("smtps://mail.b.test:2465", false, "mail.b.test", 2465, true);
+	server_is("smtp://mail.b.test", false, "mail.b.test", 587, false);
+	server_is("mail.b.test:465", false, "mail.b.test", 465, true);
+	server_is("imaps://mail.b.test", false, NULL, 0, false); /* an IMAP scheme for SMTP */
+	server_is("pop3s://mail.b.test", true, NULL, 0, false);
+	server_is("imaps://mail.b.test:99999", true, NULL, 0, false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -300,6 +337,7 @@ int main(void)
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_render_rfc2231_and_html),
 		cmocka_unit_test(test_imap_reply),
+		cmocka_unit_test(test_server_settings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,7 +26,7 @@ static void open_maildrop(struct pop3_session *s, const char *address, const cha
 	size_t count = 0;
 	char *error = NULL;
 	s->state = POP3_STATE_AUTHORIZATION;
-	login_succeeded(&srv->login, s->conn);
+	login_succeeded(&srv->login, s->conn, address);
 	int r = store_user_get(srv->store, address, &a, &error);
 	if (r > 0 && pop3_maildrop_locked(srv, a.id)) {
 		log_info("session=%s pop3 login refused user=%s reason=in-use", conn_id(s->conn), a.address);
@@ -57,6 +57,7 @@ static void open_maildrop(struct pop3_session *s, const char *address, const cha
 		s->user_id = a.id;
 		s->locked = true;
 		s->state = POP3_STATE_TRANSACTION;
+		service_session_logged_in(&s->server->host, &s->link);
 		log_info("session=%s pop3 login user=%s method=%s messages=%zu", conn_id(s->conn),
 			 s->user, method, count);
 		pop3_reply(s, "+OK Logged in, maildrop has %zu messages (%" PRIu64 " octets)", count,
@@ -92,14 +93,14 @@ static void auth_failed(struct pop3_session *s, const char *user)
 	login_failed(&s->server->login, s->conn, failure_delay_over, s);
 }
 
-/* An address that failed too often lately gets no new attempt until its failures expire. */
-static bool refuse_address(struct pop3_session *s)
+static const char refused_reply[] = "-ERR [SYS/TEMP] Too many failed logins, try again later";
+
+/* The attempt for name starts; a limit on failed logins may refuse it (login_attempt). */
+static bool refuse_account(struct pop3_session *s, const char *name)
 {
-	if (!login_refused(&s->server->login, s->conn))
+	if (login_attempt(&s->server->login, s->conn, name))
 		return false;
-	log_info("session=%s pop3 login refused ip=%s reason=failures", conn_id(s->conn),
-		 conn_peer_ip(s->conn));
-	pop3_reply(s, "-ERR [SYS/TEMP] Too many failed logins from your address, try again later");
+	pop3_reply(s, refused_reply);
 	return true;
 }
 
@@ -148,7 +149,7 @@ void pop3_cmd_pass(struct pop3_session *s, const struct pop3_command *cmd)
 		pop3_reply(s, "-ERR Send USER first");
 		return;
 	}
-	if (refuse_address(s)) {
+	if (refuse_account(s, s->user_name)) {
 		xfree(&s->user_name);
 		return;
 	}
@@ -190,9 +191,11 @@ static void apop_digest(const char *timestamp, const char *secret, char hex[33])
  * without a secret and a wrong digest all fail alike, after the same delay. */
 void pop3_cmd_apop(struct pop3_session *s, const struct pop3_command *cmd)
 {
-	if (refuse_address(s))
-		return;
 	char *name = xstrndup(cmd->args[0].data, cmd->args[0].len);
+	if (refuse_account(s, name)) {
+		free(name);
+		return;
+	}
 	char given[33] = "", expected[33] = "";
 	if (cmd->args[1].len == 32)
 		for (size_t i = 0; i < 32; i++)
@@ -266,6 +269,9 @@ static void auth_done(void *ctx, enum login_outcome outcome, const char *user_or
 		log_error("session=%s pop3 auth lookup failed", conn_id(s->conn));
 		pop3_reply(s, "-ERR [SYS/TEMP] Temporary authentication failure");
 		break;
+	case LOGIN_REFUSED:
+		pop3_reply(s, refused_reply);
+		break;
 	}
 	free(user);
 	if (waited)
@@ -295,10 +301,8 @@ void pop3_cmd_auth(struct pop3_session *s, const struct pop3_command *cmd)
 		buf_free(&out);
 		return;
 	}
-	if (refuse_address(s))
-		return;
 	char *mech = xstrndup(cmd->args[0].data, cmd->args[0].len);
-	s->auth = login_exchange_new(mech, &s->server->login, &pop3_auth_ops, s);
+	s->auth = login_exchange_new(mech, &s->server->login, s->conn, &pop3_auth_ops, s);
 	free(mech);
 	if (s->auth == NULL) {
 		pop3_reply(s, "-ERR Unsupported authentication mechanism");

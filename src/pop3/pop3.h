@@ -18,9 +18,6 @@
 /* RFC 5034 4: SASL responses after the AUTH command may be of any length the mechanism
  * needs; ours stay far below this. Command lines are held to POP3_LINE_MAX (RFC 2449 4). */
 #define POP3_SASL_LINE_MAX 12288
-/* Commands are read only while less than this waits to be sent, so a client that pipelines
- * RETRs faster than it reads gets them as fast as it reads, not all into our memory. */
-#define POP3_OUTPUT_MAX (256 * 1024)
 
 struct pop3_server {
 	struct service_host host;
@@ -94,6 +91,8 @@ void pop3_session_start(struct pop3_server *srv, const struct service_port *port
 			const struct sockaddr *sa);
 /* Frees a session (the host's free_session). */
 void pop3_session_free(struct service_link *l);
+/* Answers -ERR [SYS/TEMP] for why and closes (the host's refuse_session). */
+void pop3_session_refuse(struct service_link *l, enum service_admission why);
 /* Sends one response line; fmt starts with "+OK" or "-ERR". */
 void pop3_reply(struct pop3_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Sends data as the body of a multi-line response: byte-stuffed, a line end added when it

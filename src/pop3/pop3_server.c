@@ -29,7 +29,7 @@ struct pop3_server *pop3_server_new(struct event_base *base, const struct config
 				    SSL_CTX *tls, char **error_r)
 {
 	struct pop3_server *srv = xcalloc(1, sizeof(*srv));
-	service_host_init(&srv->host, "pop3", base, pop3_session_free);
+	service_host_init(&srv->host, "pop3", base, pop3_session_free, pop3_session_refuse);
 	pop3_server_configure(srv, cfg, tls);
 	for (int i = 0; i < 2; i++) {
 		struct service_port *port = &srv->ports[i];
@@ -45,11 +45,11 @@ struct pop3_server *pop3_server_new(struct event_base *base, const struct config
 }
 
 void pop3_server_attach(struct pop3_server *srv, struct store *st, struct workq *wq,
-			struct ip_counts *login_failures)
+			struct login_limits *login_limits)
 {
 	srv->store = st;
 	srv->workq = wq;
-	login_env_attach(&srv->login, srv->host.base, st, wq, login_failures);
+	login_env_attach(&srv->login, srv->host.base, st, wq, login_limits);
 }
 
 void pop3_server_stop(struct pop3_server *srv)

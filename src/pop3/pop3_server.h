@@ -3,8 +3,8 @@
  * every address in "listen"; a port of 0 turns its service off. */
 #ifndef ESTAFETA_POP3_SERVER_H
 #define ESTAFETA_POP3_SERVER_H
+#include "auth/login_limits.h"
 #include "core/config.h"
-#include "core/ip_counts.h"
 #include "core/workq.h"
 #include "store/store.h"
 #include <event2/event.h>
@@ -16,10 +16,10 @@ struct pop3_server;
 struct pop3_server *pop3_server_new(struct event_base *base, const struct config *cfg,
 				    SSL_CTX *tls, char **error_r);
 /* Gives the server what it needs once privileges are dropped: the store, the worker pool
- * (password checks, removing deleted messages) and the failed logins per client address
+ * (password checks, removing deleted messages) and the limits on failed logins
  * that every protocol shares. */
 void pop3_server_attach(struct pop3_server *srv, struct store *st, struct workq *wq,
-			struct ip_counts *login_failures);
+			struct login_limits *login_limits);
 /* Takes new settings and TLS context (SIGHUP); ports and addresses stay as bound. cfg and
  * tls must outlive the server or the next call. */
 void pop3_server_configure(struct pop3_server *srv, const struct config *cfg, SSL_CTX *tls);

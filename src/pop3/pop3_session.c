@@ -166,14 +166,16 @@ static void dispatch(struct pop3_session *s, const char *line, size_t len)
 	def->handler(s, &cmd);
 }
 
-/* Reads and handles everything waiting, until more input is needed or the session waits. */
+/* Reads and handles everything waiting, until more input is needed, the session waits, or
+ * the replies wait for the client to read them (a client that pipelines RETRs faster than it
+ * reads gets them as fast as it reads, not all into our memory). */
 static void session_input(struct conn *c, void *ctx)
 {
 	struct pop3_session *s = ctx;
 	for (;;) {
 		if (conn_is_closed(c) || s->state == POP3_STATE_BUSY ||
 		    s->state == POP3_STATE_UPDATE || s->state == POP3_STATE_CLOSED ||
-		    s->server->host.stopping || conn_output_pending(c) > POP3_OUTPUT_MAX)
+		    s->server->host.stopping || conn_output_full(c))
 			return;
 		bool sasl = s->state == POP3_STATE_SASL;
 		int r = conn_read_line(c, sasl ? POP3_SASL_LINE_MAX : POP3_LINE_MAX, &s->line);
@@ -235,6 +237,15 @@ static const struct conn_handler pop3_conn_handler = {
 	.on_close = session_closed,
 };
 
+/* RFC 2449 8.1.2: SYS/TEMP, a problem that may go away if the client tries again later. */
+void pop3_session_refuse(struct service_link *l, enum service_admission why)
+{
+	struct pop3_session *s = (struct pop3_session *)l;
+	pop3_reply(s, "-ERR [SYS/TEMP] %s", why == SERVICE_TOO_MANY_FROM_IP
+		   ? "Too many connections from your address" : "Too many connections, try again later");
+	pop3_session_close(s);
+}
+
 void pop3_session_start(struct pop3_server *srv, const struct service_port *port, int fd,
 			const struct sockaddr *sa)
 {
@@ -249,12 +260,8 @@ void pop3_session_start(struct pop3_server *srv, const struct service_port *port
 	 * the session id adds what cannot be guessed. */
 	s->timestamp = xasprintf("<%d.%lu.%lld.%s@%s>", (int)getpid(), ++srv->greetings,
 				 (long long)time(NULL), conn_id(s->conn), srv->host.hostname);
-	if (admission == SERVICE_TOO_MANY) {
-		pop3_reply(s, "-ERR [SYS/TEMP] Too many connections, try again later");
-		pop3_session_close(s);
-	} else if (admission == SERVICE_TOO_MANY_FROM_IP) {
-		pop3_reply(s, "-ERR [SYS/TEMP] Too many connections from your address");
-		pop3_session_close(s);
+	if (admission != SERVICE_ADMITTED) {
+		pop3_session_refuse(&s->link, admission);
 	} else {
 		pop3_reply(s, "+OK estafeta POP3 server ready %s", s->timestamp);
 	}

@@ -21,7 +21,6 @@
 
 #define POLL_SECONDS 1
 #define JOB_MAX_MESSAGES 50
-#define RETRY_MAX 32
 
 struct job;
 
@@ -42,7 +41,7 @@ struct queue_runner {
 	char *delimiter;
 	int port;
 	int max_per_domain;
-	long long retry[RETRY_MAX];
+	long long retry[CONFIG_MAX_DURATIONS];
 	size_t retry_count;
 	long long max_age;
 	long long delay_warning; /* 0: none */
@@ -82,71 +81,18 @@ static void job_free(struct job *j);
 
 /* ---- settings ---- */
 
-/* "[host]:port", "host:port" or "host". */
-static int parse_relayhost(const char *s, char **host_r, int *port_r, bool *mx_r, char **error_r)
-{
-	*mx_r = *s != '[';
-	const char *h = s + (*s == '[');
-	const char *end = *s == '[' ? strchr(h, ']') : strrchr(h, ':');
-	if (*s == '[' && end == NULL) {
-		*error_r = xasprintf("relayhost \"%s\": missing ']'", s);
-		return -1;
-	}
-	if (end == NULL)
-		end = h + strlen(h);
-	*host_r = xstrndup(h, (size_t)(end - h));
-	const char *colon = *s == '[' ? end + 1 : end;
-	*port_r = 25;
-	if (*colon == ':') {
-		char *e;
-		long p = strtol(colon + 1, &e, 10);
-		if (*e != '\0' || p <= 0 || p > 65535) {
-			*error_r = xasprintf("relayhost \"%s\": bad port", s);
-			xfree(host_r);
-			return -1;
-		}
-		*port_r = (int)p;
-	} else if (*colon != '\0') {
-		*error_r = xasprintf("relayhost \"%s\": expected [host]:port", s);
-		xfree(host_r);
-		return -1;
-	}
-	return 0;
-}
-
-/* queue.retry_schedule: durations separated by commas, the last one repeating. */
-static int parse_schedule(const char *s, long long *out, size_t *count_r, char **error_r)
-{
-	size_t n = 0;
-	char *copy = xstrdup(s), *save = NULL;
-	for (char *tok = strtok_r(copy, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
-		if (n == RETRY_MAX || parse_duration(tok, &out[n]) < 0 || out[n] <= 0) {
-			*error_r = xasprintf("queue.retry_schedule: \"%s\" is no list of at most %d "
-					     "durations such as 5m,10m,1h", s, RETRY_MAX);
-			free(copy);
-			return -1;
-		}
-		n++;
-	}
-	free(copy);
-	if (n == 0) {
-		*error_r = xstrdup("queue.retry_schedule is empty");
-		return -1;
-	}
-	*count_r = n;
-	return 0;
-}
-
 int queue_runner_configure(struct queue_runner *qr, const struct config *cfg, char **error_r)
 {
-	long long retry[RETRY_MAX];
+	long long retry[CONFIG_MAX_DURATIONS];
 	size_t retry_count;
 	char *relay_host = NULL;
 	int relay_port = 25;
-	bool relay_mx = true;
+	bool relay_bracketed = false;
 	const char *relay = config_str(cfg, "relayhost");
-	if (parse_schedule(config_str(cfg, "queue.retry_schedule"), retry, &retry_count, error_r) < 0 ||
-	    (*relay != '\0' && parse_relayhost(relay, &relay_host, &relay_port, &relay_mx, error_r) < 0))
+	/* config_load checked both (setting_check): these parse what is known good */
+	parse_durations(config_str(cfg, "queue.retry_schedule"), retry, &retry_count);
+	if (*relay != '\0' &&
+	    parse_hostport(relay, 25, &relay_host, &relay_port, &relay_bracketed, error_r) < 0)
 		return -1;
 	const char *resolvers = config_str(cfg, "dns.resolvers");
 	if (qr->dns == NULL || strcmp(resolvers, qr->resolvers) != 0) {
@@ -179,7 +125,7 @@ int queue_runner_configure(struct queue_runner *qr, const struct config *cfg, ch
 	free(qr->relay_host);
 	qr->relay_host = relay_host != NULL ? relay_host : xstrdup("");
 	qr->relay_port = relay_port;
-	qr->relay_mx = relay_mx;
+	qr->relay_mx = !relay_bracketed;
 	free(qr->relay_user);
 	qr->relay_user = xstrdup(config_str(cfg, "relayhost.username"));
 	free(qr->relay_pass);

@@ -1,7 +1,7 @@
 /* AUTH (RFC 4954): SASL on the submission ports. The mechanisms live in auth/sasl.c and the
  * exchange around them (base64, password checks on a worker, SCRAM credentials) in
- * auth/login.c; here are the SMTP framing (334 challenges), the replies, and the delay and
- * limit after failures. */
+ * auth/login.c, with the limits on failures; here are the SMTP framing (334 challenges), the
+ * replies, and the per-connection limit. */
 #include "smtp/smtp.h"
 #include "auth/login.h"
 #include "core/log.h"
@@ -19,7 +19,7 @@ static void auth_succeeded(struct smtp_session *s, const char *user)
 {
 	struct account a = { 0 };
 	char *error = NULL;
-	login_succeeded(&s->server->login, s->conn);
+	login_succeeded(&s->server->login, s->conn, user);
 	if (store_user_get(s->server->store, user, &a, &error) <= 0) {
 		free(error);
 		auth_end(s);
@@ -29,6 +29,7 @@ static void auth_succeeded(struct smtp_session *s, const char *user)
 	s->user = xstrdup(a.address);
 	s->user_id = a.id;
 	account_clear(&a);
+	service_session_logged_in(&s->server->host, &s->link);
 	log_info("session=%s smtp auth user=%s method=%s", conn_id(s->conn), s->user,
 		 login_exchange_mechanism(s->auth));
 	auth_end(s);
@@ -114,6 +115,10 @@ static void auth_done(void *ctx, enum login_outcome outcome, const char *user)
 		auth_end(s);
 		smtp_reply(s, "454 4.7.0 Temporary authentication failure");
 		break;
+	case LOGIN_REFUSED:
+		auth_end(s);
+		smtp_reply(s, "454 4.7.0 Too many failed authentications, try again later");
+		break;
 	}
 	if (waited)
 		smtp_session_resume(s);
@@ -140,16 +145,10 @@ void cmd_auth(struct smtp_session *s, const char *arg, size_t len)
 		smtp_reply(s, "538 5.7.11 Encryption required for requested authentication mechanism");
 		return;
 	}
-	if (login_refused(&s->server->login, s->conn)) {
-		log_info("session=%s smtp auth refused ip=%s reason=failures", conn_id(s->conn),
-			 conn_peer_ip(s->conn));
-		smtp_reply(s, "454 4.7.0 Too many failed authentications from your address, try again later");
-		return;
-	}
 	const char *sp = memchr(arg, ' ', len);
 	size_t mech_len = sp != NULL ? (size_t)(sp - arg) : len;
 	char *mech = xstrndup(arg, mech_len);
-	s->auth = login_exchange_new(mech, &s->server->login, &smtp_auth_ops, s);
+	s->auth = login_exchange_new(mech, &s->server->login, s->conn, &smtp_auth_ops, s);
 	free(mech);
 	if (s->auth == NULL) {
 		smtp_reply(s, "504 5.5.4 Unrecognized authentication type");

@@ -34,8 +34,11 @@ static void write_received(struct smtp_session *s)
 	header_date(time(NULL), date, sizeof(date));
 	buf line;
 	buf_init(&line);
-	buf_printf(&line, "Received: from %s ([%s])\r\n\tby %s (estafeta) with %s id %s",
-		   s->helo, conn_peer_ip(s->conn), s->server->host.hostname, with_protocol(s), tx->queue_id);
+	buf_printf(&line, "Received: from %s ([%s])\r\n\t", s->helo, conn_peer_ip(s->conn));
+	if (s->user != NULL && s->server->authenticated_header)
+		buf_printf(&line, "(Authenticated sender: %s)\r\n\t", s->user);
+	buf_printf(&line, "by %s (estafeta) with %s id %s", s->server->host.hostname,
+		   with_protocol(s), tx->queue_id);
 	conn_tls_describe(s->conn, tls, sizeof(tls));
 	if (*tls != '\0')
 		buf_printf(&line, "\r\n\t(using %s)", tls);
@@ -67,7 +70,8 @@ static bool message_begin(struct smtp_session *s)
 }
 
 /* Submission only (RFC 6409 8.1, 8.3, 8.6): complete Date and Message-ID; drop Bcc, whose
- * recipients must not be shown to the others. */
+ * recipients must not be shown to the others. A From or Sender the user does not own is
+ * noted, to be refused once the data has ended. */
 static void write_header(struct smtp_session *s, const char *hdr, size_t len)
 {
 	struct smtp_tx *tx = s->tx;
@@ -75,6 +79,8 @@ static void write_header(struct smtp_session *s, const char *hdr, size_t len)
 		spool_write(tx->spool, hdr, len);
 		return;
 	}
+	if (!s->server->allow_foreign_from)
+		tx->foreign_author = smtp_foreign_author(s, hdr, len);
 	/* The header section without its closing empty line, so fields can be added. */
 	size_t fields = len;
 	if (fields >= 2 && memcmp(hdr + fields - 2, "\r\n", 2) == 0 &&
@@ -170,12 +176,18 @@ static void message_committed(struct delivery *d, void *arg)
 	smtp_session_resume(s);
 }
 
-/* Builds the delivery: one spool file for all, with the DSN parameters of the transaction. */
-static struct delivery *delivery_from_tx(struct smtp_tx *tx)
+/* Builds the delivery: one spool file for all, with the DSN parameters of the transaction;
+ * submitted mail counts for its user's hourly limits. */
+static struct delivery *delivery_from_tx(struct smtp_session *s)
 {
+	struct smtp_tx *tx = s->tx;
 	struct delivery *d = delivery_new(&tx->spool, tx->sender, tx->queue_id, &tx->targets);
 	d->envid = tx->mail.envid[0] != '\0' ? xstrdup(tx->mail.envid) : NULL;
 	d->ret = tx->mail.ret;
+	if (s->service->mode == SMTP_MODE_SUBMISSION && s->user != NULL) {
+		d->submitter_id = s->user_id;
+		d->submitter_rcpts = tx->rcpt_count;
+	}
 	return d;
 }
 
@@ -197,6 +209,14 @@ static void message_end(struct smtp_session *s)
 		refusal = "554 5.6.0 Message contains a bare CR or LF; lines must end in CRLF (RFC 5321 2.3.8)";
 	else if (tx->line_too_long)
 		refusal = "554 5.6.0 Message has a line longer than the limit (RFC 5322 2.1.1)";
+	if (refusal == NULL && tx->foreign_author != NULL) {
+		log_warn("session=%s queue=%s smtp refused user=%s author=<%s>: not owned",
+			 conn_id(s->conn), tx->queue_id, s->user, tx->foreign_author);
+		smtp_reply(s, "553 5.7.1 <%s>: From or Sender address not owned by user %s",
+			   tx->foreign_author, s->user);
+		smtp_tx_reset(s);
+		return;
+	}
 	char *error = NULL;
 	bool full = false;
 	if (refusal == NULL && spool_flush(tx->spool, &full, &error) < 0) {
@@ -211,7 +231,7 @@ static void message_end(struct smtp_session *s)
 		smtp_tx_reset(s);
 		return;
 	}
-	struct delivery *d = delivery_from_tx(tx);
+	struct delivery *d = delivery_from_tx(s);
 	s->state = SMTP_STATE_BUSY;
 	conn_pause(s->conn);
 	committer_submit(s->server->committer, d, message_committed, s);

@@ -1,39 +1,10 @@
-/* MAIL (RFC 5321 4.1.1.2): starts a transaction. On submission the sender must be the
- * authenticated user's own address, one of its extensions or an alias of it. */
+/* MAIL (RFC 5321 4.1.1.2): starts a transaction. On submission the sender must be one the
+ * authenticated user owns (sender_login.c), and the user within its hourly message limit. */
 #include "smtp/smtp.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-/* May the authenticated user send as sender? */
-static bool sender_owned(struct smtp_session *s, const char *sender)
-{
-	if (*sender == '\0')
-		return false;
-	if (strcasecmp(sender, s->user) == 0)
-		return true;
-	/* alice+tag@example.com belongs to alice@example.com */
-	const char *at = strrchr(sender, '@');
-	const char *delim = s->server->recipient_delimiter;
-	size_t base = strcspn(sender, delim);
-	if (*delim != '\0' && at != NULL && sender + base < at) {
-		char *plain = xasprintf("%.*s%s", (int)base, sender, at);
-		bool own = strcasecmp(plain, s->user) == 0;
-		free(plain);
-		if (own)
-			return true;
-	}
-	strlist aliases;
-	strlist_init(&aliases);
-	char *error = NULL;
-	bool own = store_aliases_of(s->server->store, s->user, &aliases, &error) == 0 &&
-		   strlist_contains(&aliases, sender);
-	strlist_free(&aliases);
-	free(error);
-	return own;
-}
 
 static bool has_parameters(const struct smtp_mail_args *m)
 {
@@ -63,10 +34,12 @@ void cmd_mail(struct smtp_session *s, const char *arg, size_t len)
 		smtp_reply_parse_error(s, SMTP_PARSE_PATH_TOO_LONG, SMTP_PATH_SENDER);
 		return;
 	}
-	if (s->service->mode == SMTP_MODE_SUBMISSION && !sender_owned(s, sender)) {
+	if (s->service->mode == SMTP_MODE_SUBMISSION && !smtp_sender_owned(s, sender)) {
 		smtp_reply(s, "553 5.7.1 <%s>: Sender address not owned by user %s", sender, s->user);
 		return;
 	}
+	if (!smtp_within_hourly_limits(s, 0))
+		return;
 	struct smtp_tx *tx = xcalloc(1, sizeof(*tx));
 	tx->sender = xstrdup(sender);
 	tx->mail = m;
@@ -76,5 +49,8 @@ void cmd_mail(struct smtp_session *s, const char *arg, size_t len)
 	snprintf(tx->queue_id, sizeof(tx->queue_id), "%08x%08x", arc4random(), arc4random());
 	s->tx = tx;
 	s->state = SMTP_STATE_MAIL;
+	/* A peer on port 25 never authenticates: its first transaction ends its login time, and
+	 * from then on RFC 5321 4.5.3.2's per-command timeouts bound it. */
+	service_session_logged_in(&s->server->host, &s->link);
 	smtp_reply(s, "250 2.1.0 Ok");
 }

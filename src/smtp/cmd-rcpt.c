@@ -1,6 +1,7 @@
 /* RCPT (RFC 5321 4.1.1.3): adds a recipient. Port 25 takes only our own domains (no relay);
- * submission takes any address after AUTH. Our addresses are resolved here, so an unknown
- * user is refused at once (550 5.1.1) rather than bounced later. */
+ * submission takes any address after AUTH, within the user's hourly recipient limit. Our
+ * addresses are resolved here, so an unknown user is refused at once (550 5.1.1) rather than
+ * bounced later. */
 #include "smtp/smtp.h"
 #include "core/log.h"
 #include "core/xalloc.h"
@@ -51,6 +52,8 @@ void cmd_rcpt(struct smtp_session *s, const char *arg, size_t len)
 		smtp_reply(s, "452 4.5.3 Too many recipients");
 		return;
 	}
+	if (!smtp_within_hourly_limits(s, tx->rcpt_count + 1))
+		return;
 	char *address;
 	if (r.to.domain[0] == '\0') {
 		address = postmaster_address(s);

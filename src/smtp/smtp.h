@@ -6,6 +6,7 @@
 #include "auth/login.h"
 #include "core/buf.h"
 #include "core/conn.h"
+#include "core/ip_counts.h"
 #include "core/config.h"
 #include "core/service.h"
 #include "core/workq.h"
@@ -48,6 +49,16 @@ struct smtp_server {
 	size_t max_header;
 	bool expn;
 	const char *recipient_delimiter;
+	long long max_messages_per_hour;   /* submission, per authenticated user; 0: none */
+	long long max_recipients_per_hour;
+	bool allow_foreign_from;
+	bool authenticated_header;
+	const char *etrn_domains;     /* comma-separated (cmd-etrn.c) */
+	int etrn_max_per_ip;
+	time_t etrn_window;
+	/* ETRN requests per client address in the current window */
+	struct ip_counts *etrn_requests;
+	time_t etrn_window_start;
 };
 
 enum smtp_state {
@@ -86,6 +97,7 @@ struct smtp_tx {
 	bool header_too_big;
 	bool bare_newline;
 	bool line_too_long;
+	char *foreign_author;         /* submission: a From or Sender address the user does not own */
 	struct data_reader reader;
 	buf chunk;                    /* decoded data on its way to the spool */
 	size_t line_len;              /* BDAT: length of the current line so far */
@@ -134,6 +146,8 @@ void smtp_session_start(struct smtp_server *srv, const struct smtp_service *svc,
 			const struct sockaddr *sa);
 /* Frees a session (the host's free_session). */
 void smtp_session_free(struct service_link *l);
+/* Answers 421 for why and closes (the host's refuse_session). */
+void smtp_session_refuse(struct service_link *l, enum service_admission why);
 /* Sends one reply line "CODE TEXT\r\n" (text may carry the enhanced status code). */
 void smtp_reply(struct smtp_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Drops the transaction (RSET, a new EHLO, STARTTLS, after a message). */
@@ -144,6 +158,18 @@ void smtp_session_close(struct smtp_session *s);
 void smtp_session_resume(struct smtp_session *s);
 /* True when passwords may be sent on this connection now (TLS, or loopback when allowed). */
 bool smtp_auth_allowed(const struct smtp_session *s);
+
+/* ---- sender_login.c ---- */
+/* May the authenticated user send as address (envelope sender or From)? Its own address, an
+ * alias whose one target it is, and either with a +extension. */
+bool smtp_sender_owned(struct smtp_session *s, const char *address);
+/* The first address of the header section's From and Sender fields the authenticated user
+ * does not own (allocated), or NULL when it owns them all. */
+char *smtp_foreign_author(struct smtp_session *s, const char *hdr, size_t len);
+/* Submission: false after a 451 4.7.1 (logged) when the authenticated user has reached its
+ * hourly limit of messages (adding is 0, at MAIL) or would pass its limit of recipients with
+ * adding more (at RCPT), counting what it submitted in the last hour. */
+bool smtp_within_hourly_limits(struct smtp_session *s, size_t adding);
 
 /* ---- reply-parse.c ---- */
 enum smtp_path_role { SMTP_PATH_SENDER, SMTP_PATH_RECIPIENT, SMTP_PATH_NONE };

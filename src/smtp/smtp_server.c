@@ -32,13 +32,21 @@ void smtp_server_configure(struct smtp_server *srv, const struct config *cfg, SS
 	srv->max_header = (size_t)config_int(cfg, "smtp.max_header_size");
 	srv->expn = config_bool(cfg, "smtp.expn");
 	srv->recipient_delimiter = config_str(cfg, "delivery.recipient_delimiter");
+	srv->max_messages_per_hour = config_int(cfg, "submission.max_messages_per_hour");
+	srv->max_recipients_per_hour = config_int(cfg, "submission.max_recipients_per_hour");
+	srv->allow_foreign_from = config_bool(cfg, "submission.allow_foreign_from");
+	srv->authenticated_header = config_bool(cfg, "submission.authenticated_header");
+	srv->etrn_domains = config_str(cfg, "smtp.etrn_domains");
+	srv->etrn_max_per_ip = (int)config_int(cfg, "smtp.etrn_max_per_ip");
+	srv->etrn_window = (time_t)config_int(cfg, "smtp.etrn_window");
 }
 
 struct smtp_server *smtp_server_new(struct event_base *base, const struct config *cfg,
 				    SSL_CTX *tls, char **error_r)
 {
 	struct smtp_server *srv = xcalloc(1, sizeof(*srv));
-	service_host_init(&srv->host, "smtp", base, smtp_session_free);
+	service_host_init(&srv->host, "smtp", base, smtp_session_free, smtp_session_refuse);
+	srv->etrn_requests = ip_counts_new();
 	smtp_server_configure(srv, cfg, tls);
 	for (int i = 0; i < 3; i++) {
 		struct smtp_service *svc = &srv->services[i];
@@ -55,12 +63,12 @@ struct smtp_server *smtp_server_new(struct event_base *base, const struct config
 }
 
 void smtp_server_attach(struct smtp_server *srv, struct store *st, struct workq *wq,
-			struct committer *cm, struct ip_counts *login_failures)
+			struct committer *cm, struct login_limits *login_limits)
 {
 	srv->store = st;
 	srv->workq = wq;
 	srv->committer = cm;
-	login_env_attach(&srv->login, srv->host.base, st, wq, login_failures);
+	login_env_attach(&srv->login, srv->host.base, st, wq, login_limits);
 }
 
 void smtp_server_stop(struct smtp_server *srv)
@@ -76,6 +84,7 @@ void smtp_server_free(struct smtp_server **srvp)
 	smtp_server_stop(srv);
 	service_host_free_sessions(&srv->host);
 	login_env_clear(&srv->login);
+	ip_counts_free(&srv->etrn_requests);
 	free(srv);
 	*srvp = NULL;
 }

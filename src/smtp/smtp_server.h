@@ -3,8 +3,8 @@
  * implicit TLS), on every address in "listen"; a port of 0 turns its service off. */
 #ifndef ESTAFETA_SMTP_SERVER_H
 #define ESTAFETA_SMTP_SERVER_H
+#include "auth/login_limits.h"
 #include "core/config.h"
-#include "core/ip_counts.h"
 #include "core/workq.h"
 #include "deliver/committer.h"
 #include "store/store.h"
@@ -17,10 +17,10 @@ struct smtp_server;
 struct smtp_server *smtp_server_new(struct event_base *base, const struct config *cfg,
 				    SSL_CTX *tls, char **error_r);
 /* Gives the server what it needs once privileges are dropped: the store, the worker pool
- * for password checks, the committer and the failed logins per client address that every
+ * for password checks, the committer and the limits on failed logins that every
  * protocol shares. */
 void smtp_server_attach(struct smtp_server *srv, struct store *st, struct workq *wq,
-			struct committer *cm, struct ip_counts *login_failures);
+			struct committer *cm, struct login_limits *login_limits);
 /* Takes new settings and TLS context (SIGHUP); ports and addresses stay as bound. cfg and
  * tls must outlive the server or the next call. */
 void smtp_server_configure(struct smtp_server *srv, const struct config *cfg, SSL_CTX *tls);

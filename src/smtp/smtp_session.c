@@ -74,6 +74,7 @@ void smtp_tx_reset(struct smtp_session *s)
 	spool_discard(&tx->spool);
 	buf_free(&tx->header);
 	buf_free(&tx->chunk);
+	free(tx->foreign_author);
 	free(tx);
 	s->tx = NULL;
 	if (s->state == SMTP_STATE_MAIL || s->state == SMTP_STATE_DATA || s->state == SMTP_STATE_BDAT)
@@ -149,13 +150,15 @@ static void dispatch(struct smtp_session *s, const char *line, size_t len)
 	def->handler(s, cmd.arg, cmd.arg_len);
 }
 
-/* Reads and handles everything waiting, until more input is needed or the session waits. */
+/* Reads and handles everything waiting, until more input is needed, the session waits, or
+ * the replies wait for the client to read them (pipelined commands are taken as fast as the
+ * client reads their replies). */
 static void session_input(struct conn *c, void *ctx)
 {
 	struct smtp_session *s = ctx;
 	for (;;) {
 		if (conn_is_closed(c) || s->state == SMTP_STATE_BUSY || s->state == SMTP_STATE_QUIT ||
-		    s->server->host.stopping)
+		    s->server->host.stopping || conn_output_full(c))
 			return;
 		if (s->state == SMTP_STATE_DATA) {
 			if (!smtp_data_input(s))
@@ -225,6 +228,17 @@ static const struct conn_handler smtp_conn_handler = {
 	.on_close = session_closed,
 };
 
+/* RFC 5321 3.1: a server that will not serve may say 421 at once and close. */
+void smtp_session_refuse(struct service_link *l, enum service_admission why)
+{
+	struct smtp_session *s = (struct smtp_session *)l;
+	if (why == SERVICE_TOO_MANY_FROM_IP)
+		smtp_reply(s, "421 4.7.0 %s Too many connections from your address", s->server->host.hostname);
+	else
+		smtp_reply(s, "421 4.3.2 %s Too many connections, try again later", s->server->host.hostname);
+	smtp_session_close(s);
+}
+
 void smtp_session_start(struct smtp_server *srv, const struct smtp_service *svc, int fd,
 			const struct sockaddr *sa)
 {
@@ -236,14 +250,8 @@ void smtp_session_start(struct smtp_server *srv, const struct smtp_service *svc,
 	enum service_admission admission;
 	s->conn = service_session_open(&srv->host, &s->link, &svc->port, fd, sa, &smtp_conn_handler,
 				       s, &admission);
-	/* RFC 5321 3.1: a server that will not serve may say 421 at once and close. */
-	if (admission == SERVICE_TOO_MANY) {
-		smtp_reply(s, "421 4.3.2 %s Too many connections, try again later", srv->host.hostname);
-		smtp_session_close(s);
-	} else if (admission == SERVICE_TOO_MANY_FROM_IP) {
-		smtp_reply(s, "421 4.7.0 %s Too many connections from your address", srv->host.hostname);
-		smtp_session_close(s);
-	} else {
+	if (admission != SERVICE_ADMITTED)
+		smtp_session_refuse(&s->link, admission);
+	else
 		smtp_reply(s, "220 %s ESMTP estafeta", srv->host.hostname);
-	}
 }

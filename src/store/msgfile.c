@@ -44,7 +44,7 @@ char *msgfile_batch_dir(const char *data_dir, bool *full_r, char **error_r)
 	}
 	char *subdir = xasprintf("messages/%s", hex);
 	char *path = xasprintf("%s/%s", data_dir, subdir);
-	int r = mkdir(path, 0750);
+	int r = mkdir(path, 0700);
 	if (r == 0) {
 		/* A new folder is itself an entry in messages/, which must reach the disk too. */
 		char *parent = xasprintf("%s/messages", data_dir);

@@ -150,6 +150,16 @@ int db_strings(struct store *st, strlist *out, char **error_r, const char *sql, 
 	return rows;
 }
 
+int db_script(struct store *st, const char *sql, const char *what, char **error_r)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	*error_r = xasprintf("%s: %s", what, msg != NULL ? msg : sqlite3_errmsg(st->db));
+	sqlite3_free(msg);
+	return -1;
+}
+
 int db_begin(struct store *st, char **error_r)
 {
 	return db_exec(st, error_r, "BEGIN IMMEDIATE", "") < 0 ? -1 : 0;
@@ -181,7 +191,8 @@ int db_finish(struct store *st, int r, char **error_r)
 
 static int open_database(struct store *st, const char *path, char **error_r)
 {
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+	/* URI names let index.db be attached read-only (sqlite_index_db.c) */
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
 	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
 		*error_r = xasprintf("cannot open database %s: %s", path,
 				     st->db != NULL ? sqlite3_errmsg(st->db) : "out of memory");
@@ -191,25 +202,25 @@ static int open_database(struct store *st, const char *path, char **error_r)
 	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
 	/* WAL lets readers go on while the commit thread writes; synchronous=FULL makes every
 	 * COMMIT durable before it returns, which is what a 250 after DATA promises. */
-	char *msg = NULL;
-	if (sqlite3_exec(st->db,
-			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
-			 NULL, NULL, &msg) != SQLITE_OK) {
-		*error_r = xasprintf("cannot set up database %s: %s", path, msg);
-		sqlite3_free(msg);
+	char *pragmas = xasprintf("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+				  "PRAGMA foreign_keys=ON; PRAGMA journal_size_limit=%d;", WAL_SIZE_LIMIT);
+	char *what = xasprintf("cannot set up database %s", path);
+	int r = db_script(st, pragmas, what, error_r);
+	free(pragmas);
+	free(what);
+	if (r < 0)
 		return -1;
-	}
 	return sqlite_schema_apply(st, error_r);
 }
 
 struct store *store_open(const char *data_dir, char **error_r)
 {
 	static const char *const folders[] = { "messages", "tmp" };
-	if (fs_mkdir_p(data_dir, 0750, error_r) < 0)
+	if (fs_mkdir_p(data_dir, 0700, error_r) < 0)
 		return NULL;
 	for (size_t i = 0; i < sizeof(folders) / sizeof(folders[0]); i++) {
 		char *path = xasprintf("%s/%s", data_dir, folders[i]);
-		int r = fs_mkdir_p(path, 0750, error_r);
+		int r = fs_mkdir_p(path, 0700, error_r);
 		free(path);
 		if (r < 0)
 			return NULL;
@@ -255,8 +266,30 @@ int store_relax_sync(struct store *st, char **error_r)
 
 int store_cache_size(struct store *st, int kib, char **error_r)
 {
-	char *sql = xasprintf("PRAGMA cache_size=%d", -kib);
-	int r = db_exec(st, error_r, sql, "");
-	free(sql);
+	int r = 0;
+	for (int k = 0; k < (st->index_attached ? 2 : 1) && r >= 0; k++) {
+		char *sql = xasprintf("PRAGMA %s.cache_size=%d", k == 0 ? "main" : "ix", -kib);
+		r = db_script(st, sql, "cannot set the page cache", error_r);
+		free(sql);
+	}
 	return r < 0 ? -1 : 0;
+}
+
+int store_checkpoint(struct store *st)
+{
+	/* Never wait here: a checkpoint that waited for the write lock would hold up the commit
+	 * thread behind it. What is busy now is done at the next call. */
+	sqlite3_busy_timeout(st->db, 0);
+	int rc = SQLITE_OK;
+	const char *schemas[] = { "main", st->index_attached ? "ix" : NULL };
+	for (size_t i = 0; i < 2 && schemas[i] != NULL; i++) {
+		/* copy the log into the file without the write lock first, so the truncating
+		 * checkpoint, which takes it, has little left to copy */
+		sqlite3_wal_checkpoint_v2(st->db, schemas[i], SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		int r = sqlite3_wal_checkpoint_v2(st->db, schemas[i], SQLITE_CHECKPOINT_TRUNCATE,
+						  NULL, NULL);
+		rc = rc != SQLITE_OK ? rc : r;
+	}
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	return rc == SQLITE_OK ? 0 : -1;
 }

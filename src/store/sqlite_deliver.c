@@ -75,6 +75,36 @@ static int deliver_local(struct store *st, const struct delivery *d, struct deli
 	return 0;
 }
 
+/* The hourly limits of submission count what was accepted, so the row goes in the
+ * delivery's own transaction; the account's rows older than the hour go with it. */
+#define SUBMISSION_WINDOW 3600
+
+static int record_submission(struct store *st, const struct delivery *d, time_t arrival,
+			     char **error_r)
+{
+	if (db_exec(st, error_r, "DELETE FROM submissions WHERE account_id = ? AND at <= ?", "ii",
+		    d->submitter_id, (int64_t)(arrival - SUBMISSION_WINDOW)) < 0)
+		return -1;
+	return db_exec(st, error_r, "INSERT INTO submissions VALUES (?, ?, ?)", "iii",
+		       d->submitter_id, (int64_t)arrival, (int64_t)d->submitter_rcpts) < 0 ? -1 : 0;
+}
+
+int store_submitted_since(struct store *st, int64_t account_id, time_t since, int64_t *messages_r,
+			  int64_t *recipients_r, char **error_r)
+{
+	sqlite3_stmt *stmt = db_stmt(st, error_r,
+				     "SELECT count(*), coalesce(sum(recipients), 0) FROM submissions "
+				     "WHERE account_id = ? AND at > ?",
+				     "ii", account_id, (int64_t)since);
+	int r = stmt != NULL ? db_step(st, stmt, error_r) : -1;
+	if (r < 0)
+		return -1;
+	*messages_r = sqlite3_column_int64(stmt, 0);
+	*recipients_r = sqlite3_column_int64(stmt, 1);
+	sqlite3_reset(stmt);
+	return 0;
+}
+
 /* Inserts every row of one delivery whose message file is at path. */
 static int deliver_rows(struct store *st, struct delivery *d, const char *path, char **error_r)
 {
@@ -86,12 +116,15 @@ static int deliver_rows(struct store *st, struct delivery *d, const char *path, 
 	for (size_t i = 0; i < d->local_count; i++)
 		if (deliver_local(st, d, &d->local[i], body_id, arrival, error_r) < 0)
 			return -1;
+	if (d->submitter_id != 0 && record_submission(st, d, arrival, error_r) < 0)
+		return -1;
 
 	if (d->remote_count == 0)
 		return 0;
 	if (db_exec(st, error_r,
-		    "INSERT INTO queue (body_id, sender, envid, ret, arrival, queue_id) "
-		    "VALUES (?, ?, ?, ?, ?, ?)",
+		    "INSERT INTO queue (body_id, sender, envid, ret, arrival, queue_id, held) "
+		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, EXISTS (SELECT 1 FROM held_senders "
+		    "WHERE sender = ?2))",
 		    "issiis", body_id, d->sender, d->envid, (int64_t)d->ret, (int64_t)arrival,
 		    d->queue_id != NULL ? d->queue_id : "") < 0)
 		return -1;

@@ -1,10 +1,19 @@
 /* The full-text index in the SQLite backend: what the indexer thread has to do and what it
- * found, and the searches that use it. The index is an FTS5 table with trigrams (see
- * sqlite_schema.c); bodies.indexed says which message files are in it. */
+ * found, and the searches that use it. The index is an FTS5 table with trigrams in its own
+ * file (sqlite_index_db.c); bodies.indexed says which message files are in it, and whether
+ * wholly (1) or up to the bound below (2). */
+#include "store/index_bound.h"
 #include "store/msgfile.h"
 #include "store/sqlite_internal.h"
 #include "core/xalloc.h"
 #include <stdlib.h>
+#include <string.h>
+
+/* What of one message's text the index holds at most: a megabyte of text covers all but
+ * the rarest mail, and 45 MB of random words (the case that made the index grow by 666 MB
+ * and its transaction hold the database for seconds) costs it a few megabytes. */
+#define INDEX_MAX_TEXT (1024 * 1024)
+#define INDEX_MAX_TRIGRAMS 100000
 
 /* Reads the UIDs a statement yields (first column) into *out. 0, or -1 with *error_r. */
 static int uids_from_rows(struct store *st, sqlite3_stmt *stmt, uint32_t **out, size_t *count,
@@ -57,24 +66,52 @@ int store_body_read(struct store *st, const char *path, buf *out, char **error_r
 	return msgfile_read(st->data_dir, path, out, error_r);
 }
 
-int store_index_add(struct store *st, const struct index_entry *entries, size_t count,
-		    char **error_r)
+/* Cuts the entry's text to the index's bound (header text first); 2 when something was left
+ * out, else 1: the value of bodies.indexed. */
+static int entry_bound(struct index_entry *e)
 {
-	if (db_begin(st, error_r) < 0)
-		return -1;
-	int r = 0;
-	for (size_t i = 0; i < count && r >= 0; i++) {
-		/* a file removed meanwhile (its body row gone) gets no index row to outlive it */
-		r = db_exec(st, error_r,
-			    "UPDATE bodies SET indexed = 1, envelope = ?, body_structure = ?, "
-			    "bodystructure = ? WHERE id = ?", "sssi", entries[i].envelope,
-			    entries[i].body_structure, entries[i].bodystructure, entries[i].body_id);
-		if (r > 0)
-			r = db_exec(st, error_r,
-				    "INSERT OR REPLACE INTO search_text (rowid, header, body) VALUES (?, ?, ?)",
-				    "iss", entries[i].body_id, entries[i].header != NULL ? entries[i].header : "",
-				    entries[i].body != NULL ? entries[i].body : "");
+	struct index_bound b;
+	index_bound_init(&b, INDEX_MAX_TEXT, INDEX_MAX_TRIGRAMS);
+	char **texts[] = { &e->header, &e->body };
+	for (size_t k = 0; k < 2; k++) {
+		if (*texts[k] == NULL)
+			*texts[k] = xstrdup("");
+		(*texts[k])[index_bound_take(&b, *texts[k], strlen(*texts[k]))] = '\0';
 	}
+	bool cut = b.cut;
+	index_bound_free(&b);
+	return cut ? 2 : 1;
+}
+
+int store_index_add(struct store *st, struct index_entry *entries, size_t count, char **error_r)
+{
+	if (!st->index_attached) {
+		*error_r = xstrdup("the full-text index is not open");
+		return -1;
+	}
+	/* the text in index.db first, under its own write lock... */
+	int *state = xcalloc(count, sizeof(*state));
+	int r = sqlite_index_begin(st, error_r);
+	for (size_t i = 0; i < count && r >= 0; i++) {
+		state[i] = entry_bound(&entries[i]);
+		r = db_exec(st, error_r,
+			    "INSERT OR REPLACE INTO ix.search_text (rowid, header, body) VALUES (?, ?, ?)",
+			    "iss", entries[i].body_id, entries[i].header, entries[i].body);
+	}
+	if (db_finish(st, r < 0 ? -1 : 0, error_r) < 0) {
+		free(state);
+		return -1;
+	}
+	/* ...then a short transaction here says so; a file removed meanwhile (its body row
+	 * gone) leaves index rows that store_index_prune removes */
+	r = db_begin(st, error_r);
+	for (size_t i = 0; i < count && r >= 0; i++)
+		r = db_exec(st, error_r,
+			    "UPDATE main.bodies SET indexed = ?, envelope = ?, body_structure = ?, "
+			    "bodystructure = ? WHERE id = ?", "isssi", (int64_t)state[i],
+			    entries[i].envelope, entries[i].body_structure, entries[i].bodystructure,
+			    entries[i].body_id);
+	free(state);
 	return db_finish(st, r < 0 ? -1 : 0, error_r);
 }
 
@@ -105,6 +142,13 @@ int store_search_text(struct store *st, int64_t folder_id, const char *needle,
 		chars += (*p & 0xc0) != 0x80;
 	if (chars < 3)
 		return 1;
+	/* the index is attached when first needed: it does not exist before the indexer's
+	 * first start, and then search reads the messages */
+	char *attach_error = NULL;
+	if (sqlite_index_attach(st, false, &attach_error) < 0) {
+		free(attach_error);
+		return 1;
+	}
 	/* an FTS5 string: double quotes doubled; a column filter for a part */
 	buf q;
 	buf_init(&q);
@@ -116,16 +160,19 @@ int store_search_text(struct store *st, int64_t folder_id, const char *needle,
 	}
 	buf_putc(&q, '"');
 	sqlite3_stmt *stmt = db_stmt(st, error_r,
-				     /* the index first, once; not a MATCH per message of the folder */
-				     "SELECT uid FROM folder_messages WHERE folder_id = ? AND body_id IN "
-				     "(SELECT rowid FROM search_text WHERE search_text MATCH ?) ORDER BY uid",
+				     /* the index first, once; not a MATCH per message of the folder;
+				      * rows of an unindexed file may be a removed file's (its id
+				      * reused): not trusted */
+				     "SELECT m.uid FROM folder_messages m JOIN bodies b ON b.id = m.body_id "
+				     "WHERE m.folder_id = ? AND b.indexed != 0 AND m.body_id IN "
+				     "(SELECT rowid FROM ix.search_text WHERE search_text MATCH ?) ORDER BY m.uid",
 				     "is", folder_id, q.data);
 	int r = uids_from_rows(st, stmt, uids, count, error_r); /* q is bound as it is */
 	buf_free(&q);
 	if (r == 0)
 		r = uids_from_rows(st, db_stmt(st, error_r,
 					       "SELECT m.uid FROM folder_messages m JOIN bodies b "
-					       "ON b.id = m.body_id WHERE m.folder_id = ? AND b.indexed = 0 "
+					       "ON b.id = m.body_id WHERE m.folder_id = ? AND b.indexed != 1 "
 					       "ORDER BY m.uid",
 					       "i", folder_id),
 				   unindexed, unindexed_count, error_r);

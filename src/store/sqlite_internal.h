@@ -15,6 +15,7 @@ struct store {
 	sqlite3 *db;
 	char *data_dir;
 	bool full;       /* the last failure was for lack of space */
+	bool index_attached; /* index.db is attached as "ix" (sqlite_index_db.c) */
 	struct cached_stmt *stmts;
 	size_t stmt_count;
 };
@@ -42,6 +43,9 @@ int db_int(struct store *st, char **error_r, int64_t *value_r, const char *sql, 
 /* Appends the first column of every row to out. Returns the number of rows, or -1. */
 int db_strings(struct store *st, strlist *out, char **error_r, const char *sql, const char *types,
 	       ...);
+/* Runs statements that return no rows and need no binding, from any string (not cached, so
+ * sql may be built at run time). 0, or -1 with *error_r "what: SQLite's message". */
+int db_script(struct store *st, const char *sql, const char *what, char **error_r);
 /* Write transactions take the write lock at BEGIN (IMMEDIATE), so two connections never
  * deadlock upgrading a read to a write; the busy timeout makes the second one wait. */
 int db_begin(struct store *st, char **error_r);
@@ -50,6 +54,20 @@ void db_rollback(struct store *st);
 /* Ends a write transaction: commits when r >= 0, else rolls back. Returns r, or -1 when the
  * commit fails. */
 int db_finish(struct store *st, int r, char **error_r);
+
+/* The largest a write-ahead log stays once a checkpoint has reset it (PRAGMA
+ * journal_size_limit): a large transaction grows it, the next reset gives the space back. */
+#define WAL_SIZE_LIMIT (4 * 1024 * 1024)
+
+/* ---- the full-text index's own database file (sqlite_index_db.c) ---- */
+/* Attaches data_dir/index.db as "ix": writable (creating it, checking that it belongs to this
+ * database and rebuilding it when not) for the indexer's connection, read-only for the others,
+ * whose write transactions then never take its lock. 0, or -1 with *error_r (read-only: it
+ * does not exist yet). */
+int sqlite_index_attach(struct store *st, bool writable, char **error_r);
+/* Begins a transaction that writes index.db only: BEGIN IMMEDIATE would take the write lock
+ * of every attached file, this file's too. */
+int sqlite_index_begin(struct store *st, char **error_r);
 
 /* ---- mailboxes (sqlite_mailbox.c) ---- */
 /* Takes the folder's next UID and modseq for a message being added, inside the caller's

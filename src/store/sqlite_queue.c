@@ -52,7 +52,7 @@ void queue_msgs_free(struct queue_msg **msgs, size_t count)
 
 /* Columns: 0 q.id, 1 queue_id, 2 sender, 3 envid, 4 ret, 5 arrival, 6 path, 7 size, 8 r.id,
  * 9 recipient, 10 orcpt, 11 notify, 12 status, 13 attempts, 14 next_attempt, 15 last_error,
- * 16 warned;
+ * 16 warned, 17 held;
  * rows ordered by message. Groups the recipient rows into messages. */
 static int collect(struct store *st, sqlite3_stmt *stmt, size_t limit, const int64_t *skip,
 		   size_t skip_count, struct queue_msg ***out, size_t *count, char **error_r)
@@ -84,6 +84,7 @@ static int collect(struct store *st, sqlite3_stmt *stmt, size_t limit, const int
 			m->arrival = (time_t)sqlite3_column_int64(stmt, 5);
 			m->body_path = column_dup(stmt, 6);
 			m->size = (uint64_t)sqlite3_column_int64(stmt, 7);
+			m->held = sqlite3_column_int(stmt, 17) != 0;
 			msgs[n++] = m;
 		}
 		m->rcpts = xrealloc(m->rcpts, (m->rcpt_count + 1) * sizeof(*m->rcpts));
@@ -111,17 +112,17 @@ static int collect(struct store *st, sqlite3_stmt *stmt, size_t limit, const int
 #define QUEUE_COLUMNS                                                                         \
 	"SELECT q.id, q.queue_id, q.sender, q.envid, q.ret, q.arrival, b.path, b.size, r.id, "   \
 	"r.recipient, r.orcpt, r.notify, r.status, r.attempts, r.next_attempt, r.last_error, "   \
-	"r.warned "                                                                              \
+	"r.warned, q.held "                                                                      \
 	"FROM queue q JOIN bodies b ON b.id = q.body_id JOIN queue_recipients r ON r.queue_row = q.id "
 
 int store_queue_due(struct store *st, time_t now, size_t limit, const int64_t *skip,
 		    size_t skip_count, struct queue_msg ***out, size_t *count, char **error_r)
 {
 	/* The index on (status, next_attempt) finds the due recipients; the oldest messages
-	 * go first. */
+	 * go first; held messages wait. */
 	sqlite3_stmt *stmt = db_stmt(st, error_r,
 				     QUEUE_COLUMNS "WHERE r.status = 'pending' AND r.next_attempt <= ? "
-						   "ORDER BY q.id, r.id",
+						   "AND q.held = 0 ORDER BY q.id, r.id",
 				     "i", (int64_t)now);
 	return stmt != NULL ? collect(st, stmt, limit, skip, skip_count, out, count, error_r) : -1;
 }
@@ -228,4 +229,29 @@ int store_queue_delete(struct store *st, const char *queue_id, char **error_r)
 		unlink_all(st, &unlink_after);
 	strlist_free(&unlink_after);
 	return r < 0 ? -1 : found;
+}
+
+int store_queue_hold(struct store *st, const char *queue_id, const char *sender, bool held,
+		     char **error_r)
+{
+	if (queue_id != NULL)
+		return db_exec(st, error_r, "UPDATE queue SET held = ? WHERE queue_id = ?", "is",
+			       (int64_t)held, queue_id);
+	if (db_begin(st, error_r) < 0)
+		return -1;
+	int r = held ? db_exec(st, error_r,
+			       "INSERT INTO held_senders VALUES (?, ?) ON CONFLICT DO NOTHING", "si",
+			       sender, (int64_t)time(NULL))
+		     : db_exec(st, error_r, "DELETE FROM held_senders WHERE sender = ?", "s", sender);
+	if (r >= 0)
+		r = db_exec(st, error_r,
+			    "UPDATE queue SET held = ? WHERE sender = ? COLLATE NOCASE AND held != ?",
+			    "isi", (int64_t)held, sender, (int64_t)held);
+	return db_finish(st, r, error_r);
+}
+
+int store_queue_held_senders(struct store *st, strlist *out, char **error_r)
+{
+	return db_strings(st, out, error_r, "SELECT sender FROM held_senders ORDER BY sender", "") < 0
+		       ? -1 : 0;
 }

@@ -9,7 +9,7 @@
 #include "store/sqlite_internal.h"
 #include "core/xalloc.h"
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 5
 
 static const char schema_v1[] =
 	/* Settings of the store itself: last_uidvalidity makes every folder's UIDVALIDITY
@@ -68,8 +68,8 @@ static const char schema_v1[] =
 	"  UNIQUE (account_id, name));"
 
 	/* path is relative to data_dir ("messages/3f/..."). */
-	/* indexed: 0 until the indexer has put the text in search_text (1 at once for a message
-	 * that only leaves through the queue) */
+	/* indexed: 0 until the indexer has put the text in the full-text index (1 at once for a
+	 * message that only leaves through the queue); see schema_v3 */
 	"CREATE TABLE bodies ("
 	"  id INTEGER PRIMARY KEY,"
 	"  path TEXT NOT NULL UNIQUE,"
@@ -90,10 +90,7 @@ static const char schema_v1[] =
 	"  PRIMARY KEY (folder_id, uid)) WITHOUT ROWID;"
 	"CREATE INDEX folder_messages_body ON folder_messages(body_id);"
 	"CREATE INDEX folder_messages_modseq ON folder_messages(folder_id, modseq);"
-	/* The full-text index: the decoded header fields and body text of each message file that
-	 * has a folder entry (rowid = bodies.id), filled by the indexer thread soon after delivery.
-	 * Trigrams give IMAP SEARCH's case-insensitive substring match (RFC 3501 6.4.4) without
-	 * scanning messages. */
+	/* The full-text index, here until version 3 moved it to its own file (index.db). */
 	"CREATE VIRTUAL TABLE search_text USING fts5(header, body, tokenize = 'trigram');"
 	"CREATE TRIGGER bodies_search_gone AFTER DELETE ON bodies BEGIN "
 	"  DELETE FROM search_text WHERE rowid = old.id; END;"
@@ -142,11 +139,43 @@ static const char schema_v2[] =
 	"ALTER TABLE bodies ADD COLUMN bodystructure TEXT;"
 	"PRAGMA user_version = 2;";
 
-/* Version 3: \Recent (RFC 3501 2.3.2): the first UID of each folder that no session has taken
+/* Version 3: outbound limits. queue.held keeps a message from delivery attempts until it is
+ * released; held_senders holds every message of a sender, those queued later too (estafeta
+ * queue hold --sender). submissions records each message an authenticated user submitted,
+ * with its recipients, for submission.max_messages_per_hour and max_recipients_per_hour; it
+ * is written in the transaction that accepts the message, so only accepted mail counts, and
+ * rows older than an hour go as new ones come. */
+static const char schema_v3[] =
+	"ALTER TABLE queue ADD COLUMN held INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE held_senders ("
+	"  sender TEXT PRIMARY KEY COLLATE NOCASE,"
+	"  since INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX queue_sender ON queue(sender COLLATE NOCASE);"
+	"CREATE TABLE submissions ("
+	"  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+	"  at INTEGER NOT NULL,"
+	"  recipients INTEGER NOT NULL);"
+	"CREATE INDEX submissions_account ON submissions(account_id, at);"
+	"PRAGMA user_version = 3;";
+
+/* Version 4: the full-text index moves to its own database file, index.db (sqlite_index_db.c),
+ * so that indexing a large message never holds this file's write lock, which deliveries need.
+ * Its text is indexed again from the messages; index_epoch pairs this file with its index.db
+ * (a missing or foreign index.db is rebuilt). bodies.indexed is now 0 (not yet), 1 (the whole
+ * text is indexed) or 2 (the text is indexed up to the bound of sqlite_index.c; search reads
+ * the message for what the index does not find). */
+static const char schema_v4[] =
+	"DROP TRIGGER bodies_search_gone;"
+	"DROP TABLE search_text;"
+	"UPDATE bodies SET indexed = 0 WHERE id IN (SELECT body_id FROM folder_messages);"
+	"INSERT INTO meta VALUES ('index_epoch', abs(random()));"
+	"PRAGMA user_version = 4;";
+
+/* Version 5: \Recent (RFC 3501 2.3.2): the first UID of each folder that no session has taken
  * as recent yet; the messages already there when a database is upgraded are not recent.
  * Subscriptions become names of their own (RFC 3501 6.3.6): deleting a folder keeps its
  * subscription, and creating one does not subscribe it. */
-static const char schema_v3[] =
+static const char schema_v5[] =
 	"ALTER TABLE folders ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 1;"
 	"UPDATE folders SET recent_uid = uidnext;"
 	"CREATE TABLE subscriptions ("
@@ -155,7 +184,7 @@ static const char schema_v3[] =
 	"  PRIMARY KEY (account_id, name)) WITHOUT ROWID;"
 	"INSERT INTO subscriptions SELECT account_id, name FROM folders WHERE subscribed = 1;"
 	"ALTER TABLE folders DROP COLUMN subscribed;"
-	"PRAGMA user_version = 3;";
+	"PRAGMA user_version = 5;";
 
 /* Candidate message files to check after deleting folder entries (sqlite_mailbox.c). A
  * per-connection temporary table, so it costs nothing in the database file. */
@@ -172,29 +201,25 @@ int sqlite_schema_apply(struct store *st, char **error_r)
 		db_rollback(st);
 		return -1;
 	}
-	char *msg = NULL;
-	if (version == 0 && sqlite3_exec(st->db, schema_v1, NULL, NULL, &msg) != SQLITE_OK) {
-		*error_r = xasprintf("cannot create the database schema: %s", msg);
-		sqlite3_free(msg);
-		db_rollback(st);
-		return -1;
-	}
-	static const char *const upgrades[] = { NULL, NULL, schema_v2, schema_v3 };
-	for (int64_t v = version < 1 ? 2 : version + 1; v <= SCHEMA_VERSION; v++) {
-		if (sqlite3_exec(st->db, upgrades[v], NULL, NULL, &msg) != SQLITE_OK) {
-			*error_r = xasprintf("cannot upgrade the database schema to version %lld: %s",
-					     (long long)v, msg);
-			sqlite3_free(msg);
-			db_rollback(st);
-			return -1;
-		}
-	}
 	if (version > SCHEMA_VERSION) {
 		*error_r = xasprintf("the database has schema version %lld, newer than this estafeta "
 				     "knows (%d); run the estafeta that created it",
 				     (long long)version, SCHEMA_VERSION);
 		db_rollback(st);
 		return -1;
+	}
+	/* Each step takes the schema from its version to the next, all in one transaction. */
+	static const char *const steps[SCHEMA_VERSION] = { schema_v1, schema_v2, schema_v3, schema_v4,
+								    schema_v5 };
+	char *msg = NULL;
+	for (int64_t v = version; v < SCHEMA_VERSION; v++) {
+		if (sqlite3_exec(st->db, steps[v], NULL, NULL, &msg) != SQLITE_OK) {
+			*error_r = xasprintf("cannot %s the database schema to version %lld: %s",
+					     v == 0 ? "create" : "upgrade", (long long)v + 1, msg);
+			sqlite3_free(msg);
+			db_rollback(st);
+			return -1;
+		}
 	}
 	if (db_commit(st, error_r) < 0)
 		return -1;

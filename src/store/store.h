@@ -34,6 +34,10 @@ void store_close(struct store **st);
  * are made durable by the committer's own connection, which keeps every commit fsync'd. */
 int store_relax_sync(struct store *st, char **error_r);
 
+/* Copies the write-ahead logs this connection uses into their database files and truncates
+ * them, without waiting: what other connections hold now is done at a later call. 0, or -1
+ * when some of it could not be done now. */
+int store_checkpoint(struct store *st);
 /* Sets this connection's page cache to kib KiB (SQLite's default is 2 MiB). */
 int store_cache_size(struct store *st, int kib, char **error_r);
 /* True when the last failed call failed for lack of space (ENOSPC, SQLITE_FULL). */
@@ -84,8 +88,8 @@ int store_alias_del(struct store *st, const char *alias, const strlist *targets,
 int store_alias_list(struct store *st, const char *alias_or_null, strlist *out, char **error_r);
 /* The targets of alias; an empty list when it is no alias. */
 int store_alias_targets(struct store *st, const char *alias, strlist *out, char **error_r);
-/* Appends the aliases that have target among their targets (for "may this user send as"). */
-int store_aliases_of(struct store *st, const char *target, strlist *out, char **error_r);
+/* Appends the aliases whose one and only target is target (for "may this user send as"). */
+int store_aliases_only_to(struct store *st, const char *target, strlist *out, char **error_r);
 
 /* ---- distribution lists (an address with members and no mailbox) ---- */
 /* Creates the list when missing and adds members (duplicates ignored). */
@@ -156,15 +160,19 @@ int store_folder_changes(struct store *st, int64_t folder_id, uint64_t since,
 			 size_t *vanished_count, char **error_r);
 /* ---- the full-text index ----
  * The decoded text of each message file with local copies (mail/text.h), kept by the
- * indexer thread (deliver/indexer.c) a moment after delivery. */
+ * indexer thread (deliver/indexer.c) a moment after delivery. Each message's text is indexed
+ * up to a bound (a megabyte, and a hundred thousand distinct trigrams): what lies beyond it is
+ * found by reading the message. The SQLite backend keeps the index in a file of its own
+ * (index.db), so indexing never holds the write lock that deliveries take. */
 
 /* Where store_search_text looks: header fields and body, or one of them. */
 enum store_text_part { STORE_TEXT_ALL, STORE_TEXT_HEADER, STORE_TEXT_BODY };
-/* The UIDs (ascending) of the folder's messages whose decoded text (part of it) holds
+/* The UIDs (ascending) of the folder's messages whose indexed text (part of it) holds
  * needle, any case (IMAP SEARCH TEXT, BODY, and a first cut for the header keys), and the
- * UIDs of those not indexed yet, which the caller must search itself. 0 with both lists,
- * 1 when the index cannot answer (a needle under three characters: search the messages),
- * -1 with *error_r. */
+ * UIDs of those whose text is not all in the index (not indexed yet, or beyond the bound):
+ * when they are not among the first, the caller must search them itself. 0 with both lists,
+ * 1 when the index cannot answer (a needle under three characters, no index yet: search the
+ * messages), -1 with *error_r. */
 int store_search_text(struct store *st, int64_t folder_id, const char *needle,
 		      enum store_text_part part, uint32_t **uids, size_t *count,
 		      uint32_t **unindexed, size_t *unindexed_count, char **error_r);
@@ -175,14 +183,22 @@ struct index_entry {
 	char *header, *body; /* its text (mail/text.h), filled by the indexer */
 	char *envelope, *body_structure, *bodystructure; /* its IMAP structure strings */
 };
+/* Makes this connection the index's writer (the indexer's; one per store): opens the index,
+ * creating it, and starts rebuilding it when it is missing or not this store's. Blocks. */
+int store_index_open(struct store *st, char **error_r);
 /* Up to limit message files not indexed yet, oldest first. 0, or -1 with *error_r. */
 int store_index_pending(struct store *st, size_t limit, struct index_entry **out, size_t *count,
 			char **error_r);
 /* Appends a message file's contents to out. 0, or -1 with *error_r. */
 int store_body_read(struct store *st, const char *path, buf *out, char **error_r);
-/* Puts the entries' text in the index, in one transaction. 0, or -1 with *error_r. */
-int store_index_add(struct store *st, const struct index_entry *entries, size_t count,
+/* Puts the entries' text in the index (cutting each to the bound) and their structure
+ * strings in the store; the deliveries' write lock is held only for the latter, briefly.
+ * Needs store_index_open. 0, or -1 with *error_r. */
+int store_index_add(struct store *st, struct index_entry *entries, size_t count,
 		    char **error_r);
+/* Removes the index rows of up to limit message files that are gone. Returns how many, or -1
+ * with *error_r. Needs store_index_open. */
+int store_index_prune(struct store *st, size_t limit, char **error_r);
 void index_entries_free(struct index_entry *entries, size_t count);
 /* The IMAP structure strings the indexer kept for a message: FETCH ENVELOPE, BODY and
  * BODYSTRUCTURE with no file read and nothing parsed (the per-recipient header lines change
@@ -239,6 +255,9 @@ struct delivery {
 	size_t local_count;
 	struct delivery_remote *remote;
 	size_t remote_count;
+	int64_t submitter_id; /* the authenticated account that submitted it, 0 for none: its
+	                         message and submitter_rcpts count for the hourly limits */
+	size_t submitter_rcpts;
 	/* results */
 	int status;          /* 0 delivered, -1 failed */
 	bool full;           /* failed for lack of space */
@@ -249,6 +268,10 @@ void delivery_free(struct delivery **d);
 /* Commits a batch of deliveries durably; sets each one's status (and uid_r of its local
  * recipients). Returns 0 when all succeeded, -1 when any failed. Blocks. */
 int store_deliver(struct store *st, struct delivery **batch, size_t count);
+/* What the account submitted since then: messages and their recipients, as store_deliver
+ * recorded them (only the last hour is kept). Returns 0, or -1 with *error_r. */
+int store_submitted_since(struct store *st, int64_t account_id, time_t since, int64_t *messages_r,
+			  int64_t *recipients_r, char **error_r);
 
 /* ---- outbound queue ----
  * Messages with remote recipients (rows store_deliver added), one state per recipient:
@@ -279,14 +302,15 @@ struct queue_msg {
 	time_t arrival;
 	char *body_path;    /* relative to data_dir */
 	uint64_t size;
+	bool held;          /* no delivery attempts until released */
 	struct queue_rcpt *rcpts;
 	size_t rcpt_count;
 };
 void queue_msg_free(struct queue_msg **m);
 void queue_msgs_free(struct queue_msg **msgs, size_t count);
 
-/* Messages with pending recipients due at or before now (only those recipients), oldest
- * first, at most limit messages; messages whose row is in skip (count skip_count) are left
+/* Messages not held with pending recipients due at or before now (only those recipients),
+ * oldest first, at most limit messages; messages whose row is in skip (count skip_count) are left
  * out. *out is allocated. */
 int store_queue_due(struct store *st, time_t now, size_t limit, const int64_t *skip,
 		    size_t skip_count, struct queue_msg ***out, size_t *count, char **error_r);
@@ -309,6 +333,13 @@ int store_queue_flush(struct store *st, const char *queue_id, const char *domain
 		      bool subdomains, char **error_r);
 /* Removes a message from the queue without delivering it. 1 done, 0 no such id, -1 error. */
 int store_queue_delete(struct store *st, const char *queue_id, char **error_r);
+/* Holds (held true) or releases one message (queue_id), or every message of a sender
+ * (queue_id NULL): a held sender's messages queued later are held too, until its release.
+ * Returns the number of messages whose state changed, or -1. */
+int store_queue_hold(struct store *st, const char *queue_id, const char *sender, bool held,
+		     char **error_r);
+/* The senders held with store_queue_hold, appended to out. */
+int store_queue_held_senders(struct store *st, strlist *out, char **error_r);
 
 /* ---- IMAP ---- (sqlite_imap.c) */
 /* One message's new flags for store_flags_update. */

@@ -318,11 +318,13 @@ int store_alias_targets(struct store *st, const char *alias, strlist *out, char 
 			  "s", alias) < 0 ? -1 : 0;
 }
 
-int store_aliases_of(struct store *st, const char *target, strlist *out, char **error_r)
+int store_aliases_only_to(struct store *st, const char *target, strlist *out, char **error_r)
 {
 	return db_strings(st, out, error_r,
-			  "SELECT address FROM aliases WHERE target = ? ORDER BY address", "s",
-			  target) < 0 ? -1 : 0;
+			  "SELECT address FROM aliases a WHERE target = ? AND NOT EXISTS (SELECT 1 "
+			  "FROM aliases o WHERE o.address = a.address AND o.target != a.target) "
+			  "ORDER BY address",
+			  "s", target) < 0 ? -1 : 0;
 }
 
 int store_list_add(struct store *st, const char *list, const strlist *members, char **error_r)

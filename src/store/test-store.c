@@ -1,7 +1,7 @@
 /* Tests for the SQLite store: the directory (domains, accounts, aliases, lists) round trips
  * with its rules, the default folders, and store_deliver: one message file shared by every
  * local recipient, ascending UIDs, byte-exact reads, and nothing left behind by a delivery that
- * fails, and the outbound queue. Each test gets a fresh data folder under /tmp. */
+ * fails, the outbound queue, and the full-text index in its own file. Each test gets a fresh data folder under /tmp. */
 #include "store/sqlite_internal.h"
 #include "store/store.h"
 #include "core/xalloc.h"
@@ -300,8 +300,8 @@ static void test_aliases(void **state)
 	assert_list(&l, "@example.com bob@remote.org", "info@example.com alice@example.com",
 		    "info@example.com bob@remote.org", NULL);
 	strlist_free(&l);
-	OK(store_aliases_of(f->st, "BOB@remote.org", &l, error_r));
-	assert_list(&l, "@example.com", "info@example.com", NULL);
+	OK(store_aliases_only_to(f->st, "BOB@remote.org", &l, error_r));
+	assert_list(&l, "@example.com", NULL); /* info@ leads to alice@ too */
 	strlist_free(&l);
 	OK(store_alias_targets(f->st, "nobody@example.com", &l, error_r));
 	assert_int_equal(l.count, 0);
@@ -974,6 +974,217 @@ static void test_queue(void **state)
 	assert_message(f, folder_id(f, f->alice, "INBOX"), 1, prefix_alice, body_a);
 }
 
+/* A sender held before its mail arrives: its message is queued held and not due; release by
+ * sender lets it go; hold and release by id. */
+static void test_queue_hold(void **state)
+{
+	struct fixture *f = *state;
+	char *error = NULL;
+	assert_int_equal(store_queue_hold(f->st, NULL, "Sender@remote.org", true, &error), 0);
+	struct delivery *d = new_delivery(f, "h1", body_a);
+	add_remote(d, "x@remote.org");
+	struct delivery *e = new_delivery(f, "h2", body_b);
+	free(e->sender);
+	e->sender = xstrdup("other@remote.org");
+	add_remote(e, "x@remote.org");
+	struct delivery *batch[] = { d, e };
+	assert_int_equal(store_deliver(f->st, batch, 2), 0);
+	delivery_free(&d);
+	delivery_free(&e);
+	struct queue_msg **msgs;
+	size_t n;
+	OK(store_queue_due(f->st, 1795396341, 10, NULL, 0, &msgs, &n, error_r));
+	assert_int_equal(n, 1);
+	assert_string_equal(msgs[0]->queue_id, "h2");
+	queue_msgs_free(msgs, n);
+	OK(store_queue_list(f->st, "h1", &msgs, &n, error_r));
+	assert_true(msgs[0]->held);
+	queue_msgs_free(msgs, n);
+	strlist senders;
+	strlist_init(&senders);
+	OK(store_queue_held_senders(f->st, &senders, error_r));
+	assert_int_equal(senders.count, 1);
+	strlist_free(&senders);
+
+	assert_int_equal(store_queue_hold(f->st, NULL, "sender@remote.org", false, &error), 1);
+	assert_int_equal(store_queue_hold(f->st, "h2", NULL, true, &error), 1);
+	assert_int_equal(store_queue_hold(f->st, "nosuch", NULL, true, &error), 0);
+	OK(store_queue_due(f->st, 1795396341, 10, NULL, 0, &msgs, &n, error_r));
+	assert_int_equal(n, 1);
+	assert_string_equal(msgs[0]->queue_id, "h1");
+	queue_msgs_free(msgs, n);
+	OK(store_queue_held_senders(f->st, &senders, error_r));
+	assert_int_equal(senders.count, 0);
+	strlist_free(&senders);
+}
+
+/* Submitted messages count for their account within the hour; older rows go. */
+static void test_submissions_counted(void **state)
+{
+	struct fixture *f = *state;
+	time_t now = 1795396341;
+	for (int i = 0; i < 3; i++) {
+		struct delivery *d = new_delivery(f, i == 0 ? "s0" : i == 1 ? "s1" : "s2", body_a);
+		add_local(d, f->bob, "INBOX", prefix_bob, 0);
+		d->arrival = i == 0 ? now - 7200 : now - 60 * i;
+		d->submitter_id = f->alice;
+		d->submitter_rcpts = (size_t)(i + 2);
+		struct delivery *batch[] = { d };
+		assert_int_equal(store_deliver(f->st, batch, 1), 0);
+		delivery_free(&d);
+	}
+	int64_t messages, recipients;
+	OK(store_submitted_since(f->st, f->alice, now - 3600, &messages, &recipients, error_r));
+	assert_int_equal(messages, 2);
+	assert_int_equal(recipients, 3 + 4);
+	OK(store_submitted_since(f->st, f->bob, now - 3600, &messages, &recipients, error_r));
+	assert_int_equal(messages + recipients, 0);
+	int64_t rows;
+	OK(db_int(f->st, error_r, &rows, "SELECT count(*) FROM submissions", ""));
+	assert_int_equal(rows, 2); /* the one two hours old went */
+}
+
+/* A database of schema version 2 (before hold, the hourly limits, index.db, \Recent and
+ * subscriptions of their own) is brought up to date when opened, its mail kept. */
+static void test_schema_upgrade_from_2(void **state)
+{
+	struct fixture *f = *state;
+	char *error = NULL;
+	assert_int_equal(sqlite3_exec(f->st->db,
+				      "DROP TABLE submissions; DROP TABLE held_senders; "
+				      "DROP INDEX queue_sender; ALTER TABLE queue DROP COLUMN held; "
+				      "CREATE VIRTUAL TABLE search_text USING fts5(header, body, "
+				      "  tokenize = 'trigram');"
+				      "CREATE TRIGGER bodies_search_gone AFTER DELETE ON bodies BEGIN "
+				      "  DELETE FROM search_text WHERE rowid = old.id; END;"
+				      "DELETE FROM meta WHERE name = 'index_epoch';"
+				      "DROP TABLE subscriptions; ALTER TABLE folders DROP COLUMN recent_uid;"
+				      "ALTER TABLE folders ADD COLUMN subscribed INTEGER NOT NULL DEFAULT 1;"
+				      "UPDATE folders SET subscribed = 0 WHERE name <> 'INBOX';"
+				      "PRAGMA user_version = 2;",
+				      NULL, NULL, NULL), SQLITE_OK);
+	store_close(&f->st);
+	f->st = store_open(f->dir, &error);
+	assert_null(error);
+	int64_t version;
+	OK(db_int(f->st, error_r, &version, "PRAGMA user_version", ""));
+	assert_int_equal(version, 5);
+	/* the subscribed folders keep their subscriptions; what was there is not recent */
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM subscriptions"),
+			 sql_int(f, "SELECT count(*) FROM folders WHERE name = 'INBOX'"));
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM folders WHERE recent_uid <> uidnext"), 0);
+	OK(store_queue_hold(f->st, NULL, "a@b.example", true, error_r));
+	int64_t messages, recipients;
+	OK(store_submitted_since(f->st, 1, 0, &messages, &recipients, error_r));
+	strlist l;
+	strlist_init(&l);
+	OK(store_user_list(f->st, NULL, &l, error_r));
+	assert_int_equal(l.count, 2);
+	strlist_free(&l);
+}
+
+/* Finds needle through the index of folder, as IMAP SEARCH asks: the hits and the UIDs the
+ * caller must read itself, as "uid,uid/uid" (or "cannot" when the index cannot answer). */
+static char *index_search(struct store *st, int64_t folder, const char *needle)
+{
+	uint32_t *uids, *unindexed;
+	size_t count, unindexed_count;
+	char *error = NULL;
+	int r = store_search_text(st, folder, needle, STORE_TEXT_ALL, &uids, &count, &unindexed,
+				  &unindexed_count, &error);
+	assert_true(r >= 0);
+	buf out;
+	buf_init(&out);
+	if (r == 1)
+		buf_puts(&out, "cannot");
+	for (size_t i = 0; r == 0 && i < count; i++)
+		buf_printf(&out, "%s%u", i > 0 ? "," : "", uids[i]);
+	for (size_t i = 0; r == 0 && i < unindexed_count; i++)
+		buf_printf(&out, "%s%u", i > 0 ? "," : "/", unindexed[i]);
+	free(uids);
+	free(unindexed);
+	return buf_steal(&out);
+}
+
+static void expect_search(struct store *st, int64_t folder, const char *needle, const char *want)
+{
+	char *got = index_search(st, folder, needle);
+	if (strcmp(got, want) != 0)
+		fprintf(stderr, "search \"%s\": got \"%s\", want \"%s\"\n", needle, got, want);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+/* The full-text index in its own file: other connections search it (read-only, from when it
+ * exists); a message's text is cut at the bound (indexed = 2: hits in the first part come from
+ * the index, the rest is the caller's to read); an open index transaction never holds up a
+ * delivery; rows of removed files are pruned; the logs are truncated by a checkpoint. */
+static void test_index(void **state)
+{
+	struct fixture *f = *state;
+	struct delivery *d[2] = { new_delivery(f, "small", body_a), new_delivery(f, "large", body_b) };
+	add_local(d[0], f->alice, "INBOX", prefix_alice, 0);
+	add_local(d[1], f->alice, "INBOX", prefix_alice, 0);
+	assert_int_equal(store_deliver(f->st, d, 2), 0);
+	int64_t inbox = folder_id(f, f->alice, "INBOX");
+	char *error = NULL;
+	struct store *reader = store_open(f->dir, &error);
+	assert_non_null(reader);
+	expect_search(reader, inbox, "world", "cannot"); /* no index.db yet */
+
+	OK(store_index_open(f->st, error_r));
+	struct index_entry *entries;
+	size_t count;
+	OK(store_index_pending(f->st, 10, &entries, &count, error_r));
+	assert_int_equal(count, 2);
+	entries[0].header = xstrdup("Subject: first\n");
+	entries[0].body = xstrdup("Hello,\nworld.\n");
+	/* two megabytes of numbers (many distinct trigrams) between two markers */
+	buf large;
+	buf_init(&large);
+	buf_puts(&large, "early marker\n");
+	for (uint64_t i = 0; large.len < 2 * 1024 * 1024; i++)
+		buf_printf(&large, "%llu ", (unsigned long long)(i * 2654435761u % 1000003));
+	buf_puts(&large, "\nlate marker\n");
+	entries[1].header = xstrdup("Subject: second\n");
+	entries[1].body = buf_steal(&large);
+	OK(store_index_add(f->st, entries, count, error_r));
+	index_entries_free(entries, count);
+	assert_int_equal(sql_int(f, "SELECT indexed FROM bodies ORDER BY id LIMIT 1"), 1);
+	assert_int_equal(sql_int(f, "SELECT indexed FROM bodies ORDER BY id DESC LIMIT 1"), 2);
+	assert_true(sql_int(f, "SELECT max(length(body)) FROM ix.search_text") <= 1024 * 1024);
+
+	expect_search(reader, inbox, "WORLD", "1/2");
+	expect_search(reader, inbox, "early marker", "2/2");
+	expect_search(reader, inbox, "late marker", "/2");
+	expect_search(reader, inbox, "second", "2/2");
+
+	/* the index's write lock is not the deliveries' */
+	assert_int_equal(sqlite3_exec(f->st->db, "BEGIN; INSERT INTO ix.search_text (rowid, body) "
+				      "VALUES (999, 'pending');", NULL, NULL, NULL), SQLITE_OK);
+	struct delivery *more = new_delivery(f, "more", body_a);
+	add_local(more, f->bob, "INBOX", prefix_bob, 0);
+	assert_int_equal(store_deliver(reader, &more, 1), 0);
+	assert_int_equal(sqlite3_exec(f->st->db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+
+	const uint32_t first = 1;
+	OK(store_messages_expunge(reader, inbox, &first, 1, error_r));
+	int pruned = store_index_prune(f->st, 100, &error);
+	assert_int_equal(pruned, 1);
+	assert_int_equal(store_index_prune(f->st, 100, &error), 0);
+	expect_search(reader, inbox, "world", "/2");
+
+	assert_int_equal(store_checkpoint(f->st), 0);
+	char *wal = xasprintf("%s/index.db-wal", f->dir);
+	struct stat sb;
+	assert_true(stat(wal, &sb) < 0 || sb.st_size == 0);
+	free(wal);
+	store_close(&reader);
+	delivery_free(&d[0]);
+	delivery_free(&d[1]);
+	delivery_free(&more);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -993,6 +1204,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_imap, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_take_recent, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_queue, setup_mailboxes, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_hold, setup_mailboxes, teardown),
+		cmocka_unit_test_setup_teardown(test_submissions_counted, setup_mailboxes, teardown),
+		cmocka_unit_test_setup_teardown(test_schema_upgrade_from_2, setup_mailboxes, teardown),
+		cmocka_unit_test_setup_teardown(test_index, setup_mailboxes, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

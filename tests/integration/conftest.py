@@ -55,8 +55,10 @@ class Instance:
         self.listen = listen
         self.port_base = free_port_base()
         self.conf = os.path.join(self.dir, "estafeta.conf")
+        self.data = os.path.join(self.dir, "data")  # the run_as user's: db, messages, maildrop
         self.log_path = os.path.join(root, "serve.log")
         self.proc = None
+        self.env = {}  # added to serve's environment
         self.passwords = {}
         out = self.cli("init", self.dir, "--domain", domain, "--hostname", "mx." + domain,
                        "--port-base", str(self.port_base), "--listen", listen)
@@ -82,9 +84,11 @@ class Instance:
         return password
 
     def mailbox(self, address, folder=None):
-        """The lines of `mailbox list` split into fields."""
+        """The lines of `mailbox list` split into fields, its header row left out."""
         args = ["mailbox", "list", address] + ([folder] if folder else [])
-        return [line.split("\t") for line in self.cli(*args).splitlines() if line]
+        header, *lines = self.cli(*args).splitlines()
+        assert header == "UID\tFLAGS\tSIZE\tDATE\tFROM\tSUBJECT", header
+        return [line.split("\t") for line in lines if line]
 
     def message(self, address, uid, folder=None):
         args = ["mailbox", "show", address, str(uid)] + ([folder] if folder else [])
@@ -121,6 +125,7 @@ class Instance:
         starts, taken = log.count("serve started"), log.count("Address already in use")
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "abort_on_error=0:detect_leaks=1")
+        env.update(self.env)
         self.proc = subprocess.Popen([ESTAFETA, "-c", self.conf, "serve"], stdout=self.log,
                                      stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + 15
@@ -263,7 +268,7 @@ def instance_factory():
         os.chmod(root, 0o755)  # the run_as user must reach the instance inside
         if tmpfs_size is not None:
             os.mkdir(os.path.join(root, "instance"))
-            if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={tmpfs_size}", "tmpfs",
+            if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={tmpfs_size},mode=0755", "tmpfs",
                                os.path.join(root, "instance")]).returncode != 0:
                 shutil.rmtree(root)
                 pytest.skip("cannot mount a tmpfs here")

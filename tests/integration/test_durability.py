@@ -79,7 +79,7 @@ def test_full_disk_gives_452_and_leaves_nothing_half_written(instance_factory):
     assert [r[5] for r in rows] == accepted
     for r in rows:
         assert inst.message("alice@example.test", r[0]).endswith(f"end {r[5]}\r\n".encode())
-    assert os.listdir(os.path.join(inst.dir, "tmp")) == []  # no half-written spool file
+    assert os.listdir(os.path.join(inst.data, "tmp")) == []  # no half-written spool file
     os.unlink(filler)
     with inst.smtp() as c:
         c.sendmail("carol@remote.test", ["alice@example.test"], b"Subject: room again\r\n\r\nx\r\n")
@@ -93,20 +93,20 @@ def test_start_sweeps_what_a_crash_left(server):
         c.sendmail("carol@remote.test", ["alice@example.test"], b"Subject: kept\r\n\r\nx\r\n")
     server.stop()
     old = time.time() - 7200
-    orphan_dir = os.path.join(server.dir, "messages", "ff")
+    orphan_dir = os.path.join(server.data, "messages", "ff")
     os.makedirs(orphan_dir, exist_ok=True)
     orphan = os.path.join(orphan_dir, "0" * 32)
-    spool = os.path.join(server.dir, "tmp", "deadbeef.spool")
-    fresh = os.path.join(server.dir, "tmp", "fresh.spool")
+    spool = os.path.join(server.data, "tmp", "deadbeef.spool")
+    fresh = os.path.join(server.data, "tmp", "fresh.spool")
     for path in (orphan, spool, fresh):
         with open(path, "w") as f:
             f.write("partial")
-    owner = os.stat(server.dir)
+    owner = os.stat(server.data)
     for path in (orphan_dir, orphan, spool, fresh):  # as the server itself would have left them
         os.chown(path, owner.st_uid, owner.st_gid)
     for path in (orphan, spool):
         os.utime(path, (old, old))
-    committed = [os.path.join(d, f) for d, _, files in os.walk(os.path.join(server.dir, "messages"))
+    committed = [os.path.join(d, f) for d, _, files in os.walk(os.path.join(server.data, "messages"))
                  for f in files if f != "0" * 32]
     for path in committed:
         os.utime(path, (old, old))

@@ -53,8 +53,8 @@ MULTIPART = (
 class RawIMAP:
     """A line-level IMAP client: sends what it is given, reads lines and literals as bytes."""
 
-    def __init__(self, host, port, tls=False):
-        sock = socket.create_connection((host, port), timeout=30)
+    def __init__(self, host, port, tls=False, timeout=30):
+        sock = socket.create_connection((host, port), timeout=timeout)
         self.sock = insecure_tls().wrap_socket(sock) if tls else sock
         self.buf = b""
         self.greeting = self.line()
@@ -85,18 +85,25 @@ class RawIMAP:
         return self.until(tag)
 
     def closed(self, timeout=5):
+        """Whether the server closes within timeout seconds (what it says before is kept)."""
         self.sock.settimeout(timeout)
         try:
-            return self.sock.recv(1) == b""
-        except (ConnectionResetError, socket.timeout):
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return True
+                self.buf += chunk
+        except ConnectionResetError:
+            return True
+        except socket.timeout:
             return False
 
     def close(self):
         self.sock.close()
 
 
-def raw(inst, service="imap"):
-    return RawIMAP(inst.listen, inst.port(service), tls=service == "imaps")
+def raw(inst, service="imap", timeout=30):
+    return RawIMAP(inst.listen, inst.port(service), tls=service == "imaps", timeout=timeout)
 
 
 def deliver(inst, to, body, subject="test", raw_message=None):

@@ -30,13 +30,15 @@ PLAIN = "From: c@b.test\r\nSubject: plain\r\n\r\nNothing to see, just ab.\r\n"
 
 
 def indexed_counts(server):
-    """(message files waiting for the indexer, rows in the full-text index)."""
-    db = sqlite3.connect(f"file:{os.path.join(server.dir, 'estafeta.db')}?mode=ro", uri=True)
+    """(message files waiting for the indexer, rows in the full-text index, its own file)."""
+    db = sqlite3.connect(f"file:{os.path.join(server.data, 'estafeta.db')}?mode=ro", uri=True)
+    ix = sqlite3.connect(f"file:{os.path.join(server.data, 'index.db')}?mode=ro", uri=True)
     try:
         return (db.execute("SELECT count(*) FROM bodies WHERE indexed = 0").fetchone()[0],
-                db.execute("SELECT count(*) FROM search_text").fetchone()[0])
+                ix.execute("SELECT count(*) FROM search_text").fetchone()[0])
     finally:
         db.close()
+        ix.close()
 
 
 def wait_indexed(server, rows):
@@ -88,15 +90,14 @@ def test_body_and_text_see_decoded_text(server):
 
 
 def test_index_caught_up_at_start(server):
-    """What is not indexed when serve starts (a crash, an index dropped) is indexed then;
-    meanwhile searches read those messages, so the answers never change."""
+    """What is not indexed when serve starts (a crash, an index lost: index.db is derived data
+    a copy of the data folder may leave out) is indexed then; meanwhile searches read those
+    messages, so the answers never change."""
     fill(server)
     server.stop()
-    db = sqlite3.connect(os.path.join(server.dir, "estafeta.db"))
-    db.execute("DELETE FROM search_text")
-    db.execute("UPDATE bodies SET indexed = 0")
-    db.commit()
-    db.close()
+    for name in ("index.db", "index.db-wal", "index.db-shm"):
+        if os.path.exists(os.path.join(server.data, name)):
+            os.unlink(os.path.join(server.data, name))
     server.start()
     r = raw(server)
     r.cmd("a", f"LOGIN {ALICE} {server.passwords[ALICE]}")
@@ -115,6 +116,11 @@ def test_index_follows_expunge_and_copy(server):
     assert search(r, 'BODY "café"') == []
     r.cmd("f", "SELECT Archive")
     assert search(r, 'BODY "café"') == ["1"]             # the copy shares the indexed text
+    # once no folder refers to the file, its index rows go too, when the indexer next works
+    r.cmd("g", "STORE 1 +FLAGS.SILENT (\\Deleted)")
+    r.cmd("h", "EXPUNGE")
+    deliver(server, ALICE, None, raw_message=PLAIN)
+    wait_indexed(server, 3)
 
 
 def test_sent_keys_read_the_date_field(server):
@@ -185,7 +191,7 @@ def test_structure_is_kept_with_the_index(server):
     """The indexer keeps each message's ENVELOPE, BODY and BODYSTRUCTURE: FETCH of those alone
     reads no file and parses nothing, and answers exactly what parsing the message gives."""
     r = fill(server)
-    db = sqlite3.connect(f"file:{os.path.join(server.dir, 'estafeta.db')}?mode=ro", uri=True)
+    db = sqlite3.connect(f"file:{os.path.join(server.data, 'estafeta.db')}?mode=ro", uri=True)
     try:
         assert db.execute("SELECT count(*) FROM bodies WHERE bodystructure IS NULL OR envelope IS NULL "
                           "OR body_structure IS NULL").fetchone()[0] == 0
@@ -199,3 +205,44 @@ def test_structure_is_kept_with_the_index(server):
     for k, p in zip(kept[:3], parsed[:3]):
         assert k.endswith(")") and p.startswith(k[:-1] + " BINARY.SIZE[1] "), (k, p)
     assert "(NIL \"quoted-printable\"" in kept[0] or "QUOTED-PRINTABLE" in kept[0].upper()
+
+
+def test_old_instance_index_moves_to_its_own_file(server):
+    """An instance from before index.db (schema version 2: the index inside estafeta.db, every
+    message marked indexed) is upgraded at start: the old table goes, the messages are indexed
+    again into index.db, and searches answer the same all along."""
+    fill(server)
+    server.stop()
+    for name in ("index.db", "index.db-wal", "index.db-shm"):
+        if os.path.exists(os.path.join(server.data, name)):
+            os.unlink(os.path.join(server.data, name))
+    db = sqlite3.connect(os.path.join(server.data, "estafeta.db"))
+    db.executescript(
+        "CREATE VIRTUAL TABLE search_text USING fts5(header, body, tokenize = 'trigram');"
+        "CREATE TRIGGER bodies_search_gone AFTER DELETE ON bodies BEGIN "
+        "  DELETE FROM search_text WHERE rowid = old.id; END;"
+        "INSERT INTO search_text (rowid, header, body) SELECT id, '', 'stale text' FROM bodies;"
+        "DELETE FROM meta WHERE name = 'index_epoch';"
+        "UPDATE bodies SET indexed = 1;"
+        "DROP TABLE submissions; DROP TABLE held_senders; DROP INDEX queue_sender;"
+        "ALTER TABLE queue DROP COLUMN held;"
+        "DROP TABLE subscriptions; ALTER TABLE folders DROP COLUMN recent_uid;"
+        "ALTER TABLE folders ADD COLUMN subscribed INTEGER NOT NULL DEFAULT 1;"
+        "PRAGMA user_version = 2;")
+    db.close()
+    server.start()
+    r = raw(server)
+    r.cmd("a", f"LOGIN {ALICE} {server.passwords[ALICE]}")
+    r.cmd("b", "SELECT INBOX")
+    assert search(r, 'BODY "café"') == ["1"]
+    assert search(r, 'BODY "stale"') == []
+    wait_indexed(server, 3)
+    assert search(r, 'BODY "café"') == ["1"]
+    assert search(r, 'TEXT "grüße"') == ["2"]
+    db = sqlite3.connect(f"file:{os.path.join(server.data, 'estafeta.db')}?mode=ro", uri=True)
+    try:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 5
+        assert db.execute("SELECT count(*) FROM sqlite_master WHERE name LIKE 'search_text%'"
+                          ).fetchone()[0] == 0
+    finally:
+        db.close()

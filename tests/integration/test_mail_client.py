@@ -180,6 +180,57 @@ def test_send_reply_reply_all_and_forward(people, tmp_path):
         assert b"$Forwarded" in data[0] and b"\\Answered" in data[0]
 
 
+def test_replies_to_ones_own_messages_and_options_before_the_command(people):
+    inst, env = people
+    alice = env["alice"]
+    mail(alice, "send", "--cc", "carol@example.test", "--subject", "cc only", input=b"x\n")
+    mail(alice, "send", "--to", "alice@example.test", "--subject", "note to self", input=b"x\n")
+    wait_list(alice, 1)
+    assert [r[2] for r in wait_list(alice, 2, "Sent")] == ["cc only", "note to self"]
+    # an own message without To answers its Cc; the options may stand before the command
+    mail(alice, "--folder", "Sent", "reply", "1", input=b"more\n")
+    rows = wait_list(env["carol"], 2)
+    assert rows[1][2] == "Re: cc only" and raw(env["carol"], 2)["To"] == "carol@example.test"
+    # one to oneself only: says why there is no one to answer, and how
+    p = mail(alice, "-f", "Sent", "reply", "2", input=b"x\n", check=False)
+    assert p.returncode == 1 and p.stderr.count(b"\n") == 1
+    assert b"message 2 is your own and names no one else in To or Cc" in p.stderr
+    assert b"--to" in p.stderr
+    mail(alice, "--folder", "Sent", "reply", "2", "--to", "dave@example.test", input=b"x\n")
+    assert wait_list(env["dave"], 1)[0][2] == "Re: note to self"
+    p = mail(alice, "--folder", "Sent", check=False)
+    assert p.returncode == 2 and b"no command after the options" in p.stderr
+
+
+def test_implicit_tls_on_any_port_and_a_tls_port_reached_without_it(people):
+    inst, env = people
+    alice = env["alice"]
+    imaps = f"127.0.0.1:{inst.port('imaps')}"
+    submissions = f"127.0.0.1:{inst.port('submissions')}"
+    tls = dict(alice, ESTAFETA_MAIL_IMAP="imaps://" + imaps, ESTAFETA_MAIL_SMTP="smtps://" + submissions)
+    mail(tls, "send", "--to", "bob@example.test", "--subject", "over implicit TLS", input=b"x\n")
+    assert [r[2] for r in wait_list(env["bob"], 1)] == ["over implicit TLS"]
+    assert [r[2] for r in listing(tls, "Sent")] == ["over implicit TLS"]
+    log = inst.read_log()
+    assert "service=imaps" in log and "service=submissions" in log
+    starttls = dict(alice, ESTAFETA_MAIL_IMAP=f"imap://127.0.0.1:{inst.port('imap')}/",
+                    ESTAFETA_MAIL_SMTP=f"smtp://127.0.0.1:{inst.port('submission')}")
+    mail(starttls, "send", "--to", "bob@example.test", "--subject", "over STARTTLS", input=b"x\n")
+    assert len(wait_list(env["bob"], 2)) == 2
+
+    # A port of implicit TLS reached in the clear: told in seconds, not after the timeout.
+    for setting, scheme, value, command in (
+            ("ESTAFETA_MAIL_IMAP", "imaps", imaps, ["list"]),
+            ("ESTAFETA_MAIL_SMTP", "smtps", submissions, ["send", "--to", "bob@example.test"])):
+        started = time.monotonic()
+        p = mail(dict(alice, **{setting: value}), *command, input=b"x\n", check=False)
+        assert time.monotonic() - started < 30
+        assert p.returncode == 1 and p.stderr.count(b"\n") == 1, p.stderr
+        assert f"expects TLS from the first byte: write the server as {scheme}://{value}".encode() in p.stderr
+    p = mail(dict(alice, ESTAFETA_MAIL_IMAP="pop3s://" + imaps), "list", check=False)
+    assert p.returncode == 1 and b"imaps://host:port (implicit TLS) or imap://host:port" in p.stderr
+
+
 def test_long_non_ascii_file_name(people, tmp_path):
     """A name too long for one header line goes out in RFC 2231 sections (lines of at most 78
     octets) and comes back whole, to the client and to Python's email package."""

@@ -141,7 +141,7 @@ def test_delivery_by_mx_with_starttls(pair):
     log = a.read_log()
     assert f"queue={qid} outbound to=<bob@b.test>" in log and "status=sent" in log
     # Delivered and referred to by no folder: the message file is gone from a.
-    files = [f for _, _, fs in os.walk(os.path.join(a.dir, "messages")) for f in fs]
+    files = [f for _, _, fs in os.walk(os.path.join(a.data, "messages")) for f in fs]
     assert files == [], files
 
 
@@ -303,6 +303,7 @@ def test_kill9_with_queued_messages(pair):
 def test_etrn_and_queue_cli(pair):
     a, b = pair
     a.config("queue.retry_schedule", "1h")
+    a.config("smtp.etrn_domains", "b.test")
     a.start()
     qid1 = send(a, "alice@a.test", ["bob@b.test"], subject="one")
     qid2 = send(a, "alice@a.test", ["carol@fb.test"], subject="two")
@@ -324,7 +325,7 @@ def test_etrn_and_queue_cli(pair):
     # ETRN b.test on a's SMTP port releases b.test's mail at once, and only that.
     r = a.raw("smtp")
     r.cmd("EHLO b.test")
-    assert r.cmd("ETRN example.invalid")[0] == 251
+    assert r.cmd("ETRN example.invalid")[0] == 459  # not in smtp.etrn_domains
     code, text = r.cmd("ETRN b.test")
     assert code == 250, text
     r.cmd("QUIT")
@@ -336,6 +337,43 @@ def test_etrn_and_queue_cli(pair):
     assert "1 recipients due now" in a.cli("queue", "flush")
     b.wait_for_messages("carol@fb.test", 1, timeout=20)
     wait_for(lambda: queue_lines(a) == [], what="the queue to empty")
+
+
+def test_hold_and_release_by_sender_and_by_id(pair):
+    """queue hold --sender stops delivery attempts for the sender's mail, queued now or later;
+    the running server sees it through the store; release by id or by sender lets it go."""
+    a, b = pair
+    a.add_user("mallory@a.test")
+    a.start()
+    b.start()
+    assert "0 messages held" in a.cli("queue", "hold", "--sender", "mallory@a.test")
+    assert a.cli("queue", "hold").splitlines() == ["<mallory@a.test>"]
+    held1 = send(a, "mallory@a.test", ["bob@b.test"], subject="held one")
+    held2 = send(a, "mallory@a.test", ["bob@b.test"], subject="held two")
+    send(a, "alice@a.test", ["bob@b.test"], subject="free")
+    b.wait_for_messages("bob@b.test", 1, timeout=20)
+    time.sleep(2.5)  # two polls and more: the held messages are still not tried
+    assert [m[5] for m in b.mailbox("bob@b.test")] == ["free"]
+    lines = queue_lines(a)
+    assert sorted(l[0] for l in lines) == sorted([held1, held2])
+    assert all(l[1] == "<mallory@a.test>" and l[4] == "0" and l[5] == "held" for l in lines), lines
+    assert f"queue={held1} outbound" not in a.read_log()
+    assert "held: yes" in a.cli("queue", "show", held1)
+
+    a.cli("queue", "release", held1)
+    b.wait_for_messages("bob@b.test", 2, timeout=20)
+    assert [l[0] for l in queue_lines(a)] == [held2]
+    assert queue_lines(a)[0][5] == "held"
+
+    assert "1 messages released" in a.cli("queue", "release", "--sender", "mallory@a.test")
+    b.wait_for_messages("bob@b.test", 3, timeout=20)
+    assert sorted(m[5] for m in b.mailbox("bob@b.test")) == ["free", "held one", "held two"]
+    wait_for(lambda: queue_lines(a) == [], what="the queue to empty")
+    assert a.cli("queue", "hold") == ""
+    # Released, the sender's new mail goes at once; an unknown id is an error.
+    send(a, "mallory@a.test", ["bob@b.test"], subject="after")
+    b.wait_for_messages("bob@b.test", 4, timeout=20)
+    assert a.cli("queue", "release", "0123456789abcdef", check=False).returncode == 1
 
 
 def test_etrn_is_advertised(pair):
@@ -455,6 +493,15 @@ def test_interop_postfix_receiver(instance_factory, dns, postfix):
     wait_for(lambda: queue_lines(a) == [], what="the queue to empty")
 
 
+def relay_password_file(inst, password):
+    """The relayhost password in a file of its own (the config stays readable by all); the
+    server makes it root:estafeta 0640 when it starts."""
+    path = os.path.join(inst.dir, "relay-password")
+    with open(path, "w") as f:
+        f.write(password + "\n")
+    inst.config("relayhost.password_file", path)
+
+
 def test_relayhost_with_auth(pair):
     """relayhost = [b]:submission with AUTH PLAIN after STARTTLS: no MX lookup (fb.test's first
     MX is down and never tried), credentials of a user of b who may send as alice@a.test."""
@@ -464,7 +511,7 @@ def test_relayhost_with_auth(pair):
     b.cli("alias", "add", "alice@a.test", "relay@b.test")
     a.config("relayhost", f"[127.0.0.2]:{b.port('submission')}")
     a.config("relayhost.username", "relay@b.test")
-    a.config("relayhost.password", password)
+    relay_password_file(a, password)
     a.start()
     b.start()
     send(a, "alice@a.test", ["carol@fb.test"], subject="via relayhost")
@@ -498,7 +545,7 @@ def test_relayhost_refuses_auth_in_clear(pair):
     with smtp_sink() as port:
         a.config("relayhost", f"[127.0.0.1]:{port}")
         a.config("relayhost.username", "relay@b.test")
-        a.config("relayhost.password", "secret")
+        relay_password_file(a, "secret")
         a.start()
         qid = send(a, "alice@a.test", ["bob@b.test"])
         lines = wait_for(lambda: [l for l in queue_lines(a) if l[0] == qid and l[4] != "0"],

@@ -362,13 +362,15 @@ def test_failure_delay_and_limit(instance_factory):
     assert "pop3 auth failed user=alice@example.test" in inst.read_log()
 
 
-def test_failures_are_limited_per_client_address(instance_factory):
-    """Failures count per address across connections and protocols: past the limit even the
-    right password is refused at once, until the window has passed; a success clears them."""
+def test_failures_are_limited_per_account_and_address(instance_factory):
+    """Failures count per account and client address, across connections and protocols: past
+    the limit even the right password is refused at once, until the window has passed; other
+    accounts from the same address go on; a success clears them."""
     inst = instance_factory()
     inst.add_user(ALICE)
+    inst.add_user("bob@example.test")
     inst.config("auth.failure_delay", "0s")
-    inst.config("auth.max_failures_per_ip", "3")
+    inst.config("auth.max_failures_per_ip_account", "3")
     inst.config("auth.failure_window", "3s")
     inst.start()
     for _ in range(3):  # each on a new connection, so the per-connection limit never applies
@@ -377,12 +379,15 @@ def test_failures_are_limited_per_client_address(instance_factory):
         r.close()
     r = raw(inst)
     assert r.cmd("USER " + ALICE).startswith("+OK")
-    assert r.cmd("PASS " + inst.passwords[ALICE]).startswith("-ERR [SYS/TEMP] Too many failed logins")
+    assert r.cmd("PASS " + inst.passwords[ALICE]) == \
+        "-ERR [SYS/TEMP] Too many failed logins, try again later"
     assert r.cmd("NOOP").startswith("-ERR")  # the session goes on, still unauthenticated
     r.close()
     with pytest.raises(Exception, match="Too many failed logins"):
         inst.imap(user=ALICE)
-    assert "pop3 login refused ip=127.0.0.1 reason=failures" in inst.read_log()
+    inst.pop3(user="bob@example.test").quit()
+    assert ("login refused user=alice@example.test ip=127.0.0.1 reason=account-failures-from-ip"
+            in inst.read_log())
     time.sleep(3.5)
     c = inst.pop3(user=ALICE)  # the window has passed
     c.quit()

@@ -120,6 +120,10 @@ def test_sender_must_be_owned(server):
         code, text = c.mail("bob@example.test")
         assert code == 553 and text.startswith(b"5.7.1 <bob@example.test>: Sender address not owned")
         assert c.mail("")[0] == 553
+        # An alias that leads to others too belongs to none of them.
+        server.cli("alias", "add", "team@example.test", "alice@example.test", "bob@example.test")
+        assert c.mail("team@example.test")[0] == 553
+        assert c.mail("team+x@example.test")[0] == 553
 
 
 def test_submission_accepts_remote_recipients(server):
@@ -173,3 +177,99 @@ def test_scram_with_a_password_saslprep_changes(server):
     raw2 = server.raw("submission")
     raw2.cmd("EHLO client.test")
     assert raw2.cmd("AUTH PLAIN " + plain)[0] == 235
+
+
+def test_hourly_limits_per_authenticated_user(server):
+    """submission.max_messages_per_hour answers MAIL, max_recipients_per_hour answers RCPT, with
+    451 4.7.1, logged; other users are not affected; the counts are in the store, so a restart
+    keeps them."""
+    server.add_user("carol@example.test")
+    server.config("submission.max_messages_per_hour", 3)
+    server.config("submission.max_recipients_per_hour", 5)
+    server.stop()
+    server.start()
+    alice = ("alice@example.test", server.passwords["alice@example.test"])
+    body = b"From: alice@example.test\r\nSubject: x\r\n\r\nx\r\n"
+    with server.smtp("submission") as c:
+        c.login(*alice)
+        for _ in range(2):
+            assert c.sendmail("alice@example.test", ["bob@example.test", "carol@example.test"], body) == {}
+        # 2 messages, 4 recipients: the third message may have one recipient more.
+        assert c.mail("alice@example.test")[0] == 250
+        assert c.rcpt("bob@example.test")[0] == 250
+        code, text = c.rcpt("carol@example.test")
+        assert code == 451 and text.startswith(b"4.7.1 <alice@example.test>: too many recipients"), text
+        assert c.data(body)[0] == 250
+        code, text = c.mail("alice@example.test")
+        assert code == 451 and text.startswith(b"4.7.1 <alice@example.test>: too many messages"), text
+    assert len(server.mailbox("bob@example.test")) == 3
+    assert len(server.mailbox("carol@example.test")) == 2
+    log = server.read_log()
+    assert "smtp limit user=alice@example.test recipients_per_hour=5 reached" in log
+    assert "smtp limit user=alice@example.test messages_per_hour=3 reached" in log
+    # Another user has counts of its own.
+    with server.smtp("submission") as c:
+        c.login("bob@example.test", server.passwords["bob@example.test"])
+        assert c.sendmail("bob@example.test", ["alice@example.test", "carol@example.test"], body.replace(b"alice", b"bob")) == {}
+    # A restart does not reset them.
+    server.stop()
+    server.start()
+    with server.smtp("submission") as c:
+        c.login(*alice)
+        assert c.mail("alice@example.test")[0] == 451
+    # Mail from other servers (port 25) is not the user's submission.
+    with server.smtp() as c:
+        assert c.sendmail("alice@example.test", ["bob@example.test"], body) == {}
+
+
+def test_from_and_sender_must_be_owned_after_the_data(server):
+    """A From or Sender naming an address the user does not own gets 553 5.7.1 once the data
+    has ended (only then is the header known); the user's own address, an alias of it alone
+    and +extensions pass; submission.allow_foreign_from lets the fields through."""
+    server.cli("alias", "add", "info@example.test", "alice@example.test")
+    alice = ("alice@example.test", server.passwords["alice@example.test"])
+
+    def send(header):
+        with server.smtp("submission") as c:
+            c.login(*alice)
+            assert c.mail("alice@example.test")[0] == 250
+            assert c.rcpt("bob@example.test")[0] == 250
+            code, text = c.data(header + b"Subject: t\r\n\r\nbody\r\n")
+            # the session goes on after a refusal
+            assert c.noop()[0] == 250
+            return code, text
+
+    for own in (b"From: Alice <alice@example.test>\r\n", b"From: ALICE+x@example.test\r\n",
+                b"From: info@example.test\r\nSender: alice@example.test\r\n", b"To: bob@example.test\r\n"):
+        assert send(own)[0] == 250, own
+    for foreign, who in ((b"From: Bob <bob@example.test>\r\n", b"bob@example.test"),
+                         (b"From: alice@example.test, ceo@bank.test\r\n", b"ceo@bank.test"),
+                         (b"From: alice@example.test\r\nSender: bob@example.test\r\n", b"bob@example.test")):
+        code, text = send(foreign)
+        assert code == 553 and text.startswith(b"5.7.1 <" + who + b">: From or Sender address not owned"), text
+    assert len(server.mailbox("bob@example.test")) == 4
+    assert "smtp refused user=alice@example.test author=<ceo@bank.test>" in server.read_log()
+    server.config("submission.allow_foreign_from", "yes")
+    server.stop()
+    server.start()
+    assert send(b"From: Bob <bob@example.test>\r\n")[0] == 250
+    assert len(server.mailbox("bob@example.test")) == 5
+
+
+def test_received_names_the_authenticated_user(server):
+    with server.smtp("submission") as c:
+        c.login("alice@example.test", server.passwords["alice@example.test"])
+        c.sendmail("alice@example.test", ["bob@example.test"], BODY)
+    received = server.message("bob@example.test", 1).split(b"\r\n\r\n")[0].split(b"\r\nDelivered-To")[-1]
+    assert b"(Authenticated sender: alice@example.test)\r\n\tby mx.example.test (estafeta) with ESMTPA" in received
+    # Port 25 has no authenticated user to name; the setting turns the comment off.
+    with server.smtp() as c:
+        c.sendmail("carol@remote.test", ["bob@example.test"], BODY)
+    assert b"Authenticated sender" not in server.message("bob@example.test", 2)
+    server.config("submission.authenticated_header", "no")
+    server.stop()
+    server.start()
+    with server.smtp("submission") as c:
+        c.login("alice@example.test", server.passwords["alice@example.test"])
+        c.sendmail("alice@example.test", ["bob@example.test"], BODY)
+    assert b"Authenticated sender" not in server.message("bob@example.test", 3)
