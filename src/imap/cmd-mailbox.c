@@ -160,24 +160,23 @@ void imap_cmd_select(struct imap_session *s, const struct imap_cmd *cmd)
 	b->takes_recent = !b->read_only;
 	b->recent_uid = f.recent_uid;
 	s->state = IMAP_STATE_SELECTED;
-	imap_mailbox_sync(s, true); /* loads the messages, takes the recent ones, says EXISTS */
+	/* loads the messages, takes the recent ones, says EXISTS (and RECENT to IMAP4rev1) */
+	imap_mailbox_sync(s, true);
 	if (b->count == 0)
 		imap_reply(s, "* 0 EXISTS");
+	if (b->count == 0 && !s->rev2)
+		imap_reply(s, "* 0 RECENT");
 	for (size_t i = 0; i < b->count; i++)
 		imap_keywords_learn(s, b->messages[i].keywords);
 	buf flags;
 	buf_init(&flags);
 	imap_write_mailbox_flags(s, &flags);
-	/* FLAGS here, PERMANENTFLAGS after RECENT and UNSEEN, as clients are used to */
+	/* FLAGS here, PERMANENTFLAGS after UNSEEN, as clients are used to */
 	size_t flags_len = strcspn(flags.data, "\n") + 1;
 	conn_write(s->conn, flags.data, flags_len);
 	if (s->rev2) { /* RFC 9051 E: LIST instead of RECENT and UNSEEN */
 		list_selected(s, &f, imap_arg_astring(&cmd->args[0]));
 	} else {
-		size_t recent = 0;
-		for (size_t i = 0; i < b->count; i++)
-			recent += (b->messages[i].flags & FLAG_RECENT) != 0;
-		imap_reply(s, "* %zu RECENT", recent);
 		size_t i = 0;
 		while (i < b->count && (b->messages[i].flags & FLAG_SEEN))
 			i++;

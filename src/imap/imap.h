@@ -221,6 +221,8 @@ void imap_send_flags(struct imap_session *s, size_t index);
 /* Brings the session's view of the selected mailbox up to date with the store, sending
  * EXISTS, FETCH FLAGS and (when expunges are allowed) EXPUNGE or VANISHED responses. */
 void imap_mailbox_sync(struct imap_session *s, bool expunges);
+/* How many messages of the view the session holds as \Recent. */
+size_t imap_recent_count(const struct imap_mailbox *b);
 void imap_mailbox_close(struct imap_session *s);
 /* True when uid is in the saved search result ("$"). */
 bool imap_saved_contains(const struct imap_mailbox *b, uint32_t uid);

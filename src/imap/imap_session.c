@@ -493,10 +493,6 @@ static void announce_expunges(struct imap_session *s)
 	free(uids);
 }
 
-/* Brings the view up to date from what changed in the store since the last sync (by
- * modseq, so an unchanged mailbox costs one primary-key lookup and a big one only its
- * changes): removals become pending and are announced when expunges is true, changed flags
- * go out as FETCH, new messages join the view and EXISTS says so. */
 /* Marks \Recent on the messages from index from on that the session holds as recent: taken
  * from the store by a SELECT (the first session told of a message has it recent), seen from
  * recent_uid on by an EXAMINE, which takes nothing (RFC 3501 6.3.2). */
@@ -519,6 +515,11 @@ static void mark_recent(struct imap_session *s, size_t from)
 			b->messages[i].flags |= FLAG_RECENT;
 }
 
+/* Brings the view up to date from what changed in the store since the last sync (by
+ * modseq, so an unchanged mailbox costs one primary-key lookup and a big one only its
+ * changes): removals become pending and are announced when expunges is true, changed flags
+ * go out as FETCH, new messages join the view and EXISTS says so (with RECENT for
+ * IMAP4rev1, RFC 3501 7.3.2). */
 void imap_mailbox_sync(struct imap_session *s, bool expunges)
 {
 	if (s->state != IMAP_STATE_SELECTED)
@@ -585,8 +586,19 @@ void imap_mailbox_sync(struct imap_session *s, bool expunges)
 		b->uidnext = b->messages[b->count - 1].uid + 1;
 	mark_recent(s, kept);
 	/* EXISTS for new messages; after expunges alone the count is known (RFC 3501 7.4.1) */
-	if (b->count > kept)
+	if (b->count > kept) {
 		imap_reply(s, "* %zu EXISTS", b->count);
+		if (!s->rev2)
+			imap_reply(s, "* %zu RECENT", imap_recent_count(b));
+	}
+}
+
+size_t imap_recent_count(const struct imap_mailbox *b)
+{
+	size_t recent = 0;
+	for (size_t i = 0; i < b->count; i++)
+		recent += (b->messages[i].flags & FLAG_RECENT) != 0;
+	return recent;
 }
 
 int imap_seqset_indexes(struct imap_session *s, const struct imap_cmd *cmd, const char *text,

@@ -116,7 +116,7 @@ def test_names_inbox_and_failures_without_side_effects(mailbox):
 def test_lsub_shows_unsubscribed_parents_as_noselect(mailbox):
     r = login(mailbox)
     r.cmd("b", "CREATE foo/bar")
-    r.cmd("c", "UNSUBSCRIBE foo")
+    r.cmd("c", "SUBSCRIBE foo/bar")
     lines = r.cmd("d", 'LSUB "" "%"')
     assert '* LSUB (\\Noselect \\HasChildren) "/" "foo"' in lines, lines
     lines = r.cmd("e", 'LSUB "" "foo*"')
