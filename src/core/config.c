@@ -420,6 +420,23 @@ static void resolve_paths(struct config *cfg)
 	}
 }
 
+/* Settings of earlier versions. A file that still has one loads, with a warning naming what
+ * took its place, so an upgrade never stops a server that ran. */
+static const struct {
+	const char *name, *successor;
+} retired[] = {
+	{ "auth.max_failures_per_ip",
+	  "auth.max_failures_per_ip_account, auth.max_accounts_per_ip and auth.max_failures_per_account" },
+};
+
+static const char *retired_successor(const char *name)
+{
+	for (size_t i = 0; i < sizeof(retired) / sizeof(retired[0]); i++)
+		if (strcmp(retired[i].name, name) == 0)
+			return retired[i].successor;
+	return NULL;
+}
+
 struct config *config_load(const char *path, char **error_r)
 {
 	FILE *f = fopen(path, "r");
@@ -443,6 +460,12 @@ struct config *config_load(const char *path, char **error_r)
 		if (r == 1)
 			continue;
 		const struct setting *s = r == 0 ? setting_find(name) : NULL;
+		const char *successor = s == NULL && r == 0 ? retired_successor(name) : NULL;
+		if (successor != NULL) {
+			log_warn("%s:%d: %s is no longer read; in its place: %s", path, lineno, name,
+				 successor);
+			continue;
+		}
 		if (r < 0) {
 			*error_r = xasprintf("%s:%d: expected \"name = value\"", path, lineno);
 		} else if (s == NULL) {

@@ -2,7 +2,8 @@
  * value, and the host:port parser the relayhost uses; the config's secret files and rewrites:
  * relayhost.password_file fills relayhost.password (first line only), is refused beside an
  * inline password and when it cannot be read; config_keep copies a running value back;
- * config_file_set keeps the file's mode. Those tests write in a fresh folder under /tmp. */
+ * config_file_set keeps the file's mode; a retired setting still loads. Those tests write in
+ * a fresh folder under /tmp. */
 #include "core/config.h"
 #include "core/xalloc.h"
 #include <setjmp.h>
@@ -131,6 +132,17 @@ static void test_set_keeps_the_mode(void **state)
 	config_free(&cfg);
 }
 
+/* A setting an earlier version read still loads (with a warning), so an upgrade starts. */
+static void test_retired_setting_loads(void **state)
+{
+	struct fixture *f = *state;
+	write_file(f->conf, "auth.max_failures_per_ip = 10\nsmtp.port = 2525\n", 0644);
+	struct config *cfg = load(f->conf);
+	assert_int_equal(config_int(cfg, "smtp.port"), 2525);
+	assert_null(setting_find("auth.max_failures_per_ip"));
+	config_free(&cfg);
+}
+
 static void test_settings_in_order(void **state)
 {
 	size_t n = 0;
@@ -210,6 +222,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_password_file_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keep, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_set_keeps_the_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retired_setting_loads, setup, teardown),
 		cmocka_unit_test(test_settings_in_order),
 		cmocka_unit_test(test_values_the_server_refuses_are_refused),
 		cmocka_unit_test(test_hostport),
