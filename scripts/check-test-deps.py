@@ -122,10 +122,14 @@ def package_of(program):
             candidates.add(p[4:])
         else:
             candidates.add("/usr" + p)
-    for p in candidates:
+    for p in sorted(candidates):
         r = subprocess.run(["dpkg-query", "-S", p], capture_output=True, text=True)
-        if r.returncode == 0:
-            return r.stdout.split(":")[0].split(",")[0].strip()
+        # "package[, package]: path" lines; a diverted file (/bin/sh) also has
+        # "diversion by dash from: /bin/sh" lines, which name no package of the file
+        owners = [line.split(":")[0].split(",")[0].strip() for line in r.stdout.splitlines()
+                  if not line.startswith("diversion by ")]
+        if r.returncode == 0 and owners:
+            return owners[0]
     return "(no package)"
 
 
