@@ -81,10 +81,17 @@ static void conn_deliver_input(struct conn *c)
 	do {
 		c->delivery_missed = false;
 		c->output_stalled = conn_output_full(c);
-		if (!c->output_stalled && evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		if (!c->output_stalled && c->h->on_drained != NULL) {
+			c->h->on_drained(c, c->ctx);
+			c->output_stalled = c->closed || conn_output_full(c);
+		}
+		if (!c->output_stalled && !c->closing && evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
 			c->h->on_input(c, c->ctx);
 	} while (c->delivery_missed && !c->closed && !c->closing && !c->paused && !c->output_stalled);
 	c->delivering = false;
+	/* what on_drained or on_input wrote may be over the bound: wait for it to drain */
+	if (!c->closed && conn_output_full(c))
+		c->output_stalled = true;
 	if (c->output_stalled)
 		return;
 	/* on_input may have closed or paused; EOF finishes only an idle session. */

@@ -1,7 +1,7 @@
 /* A client connection on the event loop: a libevent bufferevent (plain, or TLS from the first
  * byte, or switched to TLS by STARTTLS) with bounded line reading, writes, pause/resume for
  * work done elsewhere, and a timeout. Protocol sessions (SMTP, POP3, IMAP) sit on top through
- * the three callbacks; they never touch sockets or OpenSSL themselves.
+ * the callbacks; they never touch sockets or OpenSSL themselves.
  *
  * Lifetime: the session owns the conn. When the peer goes away or conn_close() finishes,
  * on_close runs once; the conn then does no I/O, and the session frees it with conn_free()
@@ -23,6 +23,10 @@ struct conn_handler {
 	 * the deadline passed */
 	void (*on_timeout)(struct conn *c, void *ctx);
 	void (*on_close)(struct conn *c, void *ctx);   /* gone; no more I/O */
+	/* Optional: the output is under the bound (conn_output_full) again, or may be. Runs
+	 * before on_input at each chance to go on, and when the output drains without input:
+	 * a session with a long answer left writes its next part here. */
+	void (*on_drained)(struct conn *c, void *ctx);
 };
 
 /* Takes over fd. With tls_ctx the connection speaks TLS from the first byte (ports 465,

@@ -3,7 +3,8 @@
  * (.HEADER, .TEXT), ENVELOPE, BODY, BODYSTRUCTURE, BODY[section]<partial> and BODY.PEEK, and
  * the macros ALL, FAST and FULL. Reading a body section without PEEK sets \Seen (in a
  * read-write mailbox), and the new flags go out with it. The MIME structure is parsed from the
- * stored message for each FETCH that needs it (keeping it in the store comes later). */
+ * stored message for each FETCH that needs it (keeping it in the store comes later). The
+ * answer is written in steps as the client reads it (imap_run_steps), never all at once. */
 #include "imap/imap.h"
 #include "imap/imap_envelope.h"
 #include "imap/imap_section.h"
@@ -427,6 +428,59 @@ static enum fetch_result fetch_one(struct imap_session *s, const struct fetch *f
 	return result;
 }
 
+/* A FETCH under way: the messages it answers for, the next one, and what the tagged response
+ * will say. The session takes no command until it finishes, so the view (box.messages)
+ * stays as it was; a message expunged meanwhile by another session reads as gone. */
+struct fetch_run {
+	struct fetch f;
+	size_t *idx, n, next;
+	bool *was_seen;            /* before this FETCH set \Seen: its FLAGS go out with it */
+	char *tag;
+	bool uid, expunges;
+	bool failed, unknown_cte;
+};
+
+static void fetch_run_free(void *state)
+{
+	struct fetch_run *run = state;
+	fetch_free(&run->f);
+	free(run->idx);
+	free(run->was_seen);
+	free(run->tag);
+	free(run);
+}
+
+/* Writes the next messages' answers while the output is under the bound, in 64 KiB writes;
+ * after the last one the tagged response. True once that is written. */
+static bool fetch_step(struct imap_session *s, void *state)
+{
+	struct fetch_run *run = state;
+	buf out;
+	buf_init(&out);
+	while (run->next < run->n && !conn_output_full(s->conn)) {
+		size_t i = run->next++;
+		bool changed = !run->was_seen[i] && (s->box.messages[run->idx[i]].flags & FLAG_SEEN);
+		enum fetch_result r = fetch_one(s, &run->f, run->idx[i], run->uid, changed, &out);
+		run->failed |= r == UNREADABLE;
+		run->unknown_cte |= r == UNKNOWN_CTE;
+		if (out.len >= 65536 || run->next == run->n) {
+			conn_write(s->conn, out.data, out.len);
+			buf_clear(&out);
+		}
+	}
+	buf_free(&out);
+	if (run->next < run->n)
+		return false;
+	imap_mailbox_sync(s, run->expunges);
+	if (run->unknown_cte)
+		imap_tagged(s, run->tag, "NO [UNKNOWN-CTE] Cannot decode a part's transfer encoding");
+	else if (run->failed)
+		imap_tagged(s, run->tag, "NO [SERVERBUG] Some messages could not be read");
+	else
+		imap_tagged(s, run->tag, "OK %sFETCH completed", run->uid ? "UID " : "");
+	return true;
+}
+
 /* fetch-modifier = "CHANGEDSINCE" SP mod-sequence-value / "VANISHED" (RFC 7162 3.1.4,
  * 3.2.6), in "(" ... ")" after the items. VANISHED needs UID FETCH, QRESYNC enabled and
  * CHANGEDSINCE. */
@@ -491,34 +545,17 @@ void imap_cmd_fetch(struct imap_session *s, const struct imap_cmd *cmd)
 				idx[kept++] = idx[i];
 		n = kept;
 	}
-	bool *was_seen = xcalloc(n + 1, sizeof(*was_seen));
+	struct fetch_run *run = xcalloc(1, sizeof(*run));
+	run->f = f;
+	run->idx = idx;
+	run->n = n;
+	run->was_seen = xcalloc(n + 1, sizeof(*run->was_seen));
 	for (size_t i = 0; i < n; i++)
-		was_seen[i] = s->box.messages[idx[i]].flags & FLAG_SEEN;
+		run->was_seen[i] = s->box.messages[idx[i]].flags & FLAG_SEEN;
+	run->tag = xstrdup(cmd->tag);
+	run->uid = cmd->uid;
+	run->expunges = cmd->expunges;
 	if (f.sets_seen && !s->box.read_only)
 		mark_seen(s, idx, n);
-	buf out;
-	buf_init(&out);
-	bool failed = false, unknown_cte = false;
-	for (size_t i = 0; i < n; i++) {
-		bool changed = !was_seen[i] && (s->box.messages[idx[i]].flags & FLAG_SEEN);
-		enum fetch_result r = fetch_one(s, &f, idx[i], cmd->uid, changed, &out);
-		failed |= r == UNREADABLE;
-		unknown_cte |= r == UNKNOWN_CTE;
-		/* Send as we go: a FETCH of many large messages never sits whole in memory. */
-		if (out.len >= 65536 || i + 1 == n) {
-			conn_write(s->conn, out.data, out.len);
-			buf_clear(&out);
-		}
-	}
-	buf_free(&out);
-	free(was_seen);
-	free(idx);
-	fetch_free(&f);
-	imap_mailbox_sync(s, cmd->expunges);
-	if (unknown_cte)
-		imap_tagged(s, cmd->tag, "NO [UNKNOWN-CTE] Cannot decode a part's transfer encoding");
-	else if (failed)
-		imap_tagged(s, cmd->tag, "NO [SERVERBUG] Some messages could not be read");
-	else
-		imap_tagged(s, cmd->tag, "OK %sFETCH completed", cmd->uid ? "UID " : "");
+	imap_run_steps(s, fetch_step, fetch_run_free, run);
 }

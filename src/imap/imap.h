@@ -76,6 +76,16 @@ struct imap_mailbox {
 	uint32_t recent_uid;
 };
 
+/* A command whose answer is written in steps, so that a client that does not read holds
+ * no more than the output bound and the loop serves the others meanwhile: step writes the
+ * next part and returns true once the command has finished (tagged response written); done
+ * frees state, also when the session closes first. */
+struct imap_steps {
+	bool (*step)(struct imap_session *s, void *state);
+	void (*done)(void *state);
+	void *state;
+};
+
 struct imap_session {
 	struct service_link link; /* first: the host's session list leads back here */
 	struct imap_server *server;
@@ -97,6 +107,7 @@ struct imap_session {
 	struct event *idle_timer; /* IDLE: looks for changes no one announces */
 	struct imap_session *idle_prev, *idle_next; /* on the server's idlers while in IDLE */
 	bool gone;                /* the connection closed; free when nothing is in flight */
+	struct imap_steps steps;  /* a long answer written as the output drains (FETCH) */
 };
 
 /* A parsed command as handlers see it: arguments after the name (after the subcommand's name
@@ -145,6 +156,11 @@ void imap_tagged(struct imap_session *s, const char *tag, const char *fmt, ...)
 void imap_session_close(struct imap_session *s);
 /* After asynchronous work: free the session when its connection is gone, else go on reading. */
 void imap_session_resume(struct imap_session *s);
+/* Runs a command's answer in steps (struct imap_steps): the first at once, the next ones
+ * each time the output has drained under the bound; no other command of the session is
+ * taken before the last (pipelined ones wait, in order). */
+void imap_run_steps(struct imap_session *s, bool (*step)(struct imap_session *s, void *state),
+		    void (*done)(void *state), void *state);
 /* True when passwords may be sent on this connection now (TLS, or loopback when allowed). */
 bool imap_auth_allowed(const struct imap_session *s);
 /* Writes s as an IMAP string: quoted when it can be, else a literal. */

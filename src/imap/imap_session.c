@@ -662,6 +662,8 @@ void imap_session_free(struct service_link *l)
 	service_session_close(&s->server->host, &s->link, &s->conn);
 	imap_append_discard(s);
 	imap_frame_free(&s->frame);
+	if (s->steps.done != NULL)
+		s->steps.done(s->steps.state);
 	free(s->user);
 	free(s->tag);
 	free(s);
@@ -792,7 +794,7 @@ static void take_input(struct imap_session *s)
 	struct conn *c = s->conn;
 	struct evbuffer *in = conn_input(c);
 	while (!conn_is_closed(c) && s->state != IMAP_STATE_LOGOUT && s->wait != IMAP_WAIT_BUSY &&
-	       !s->server->host.stopping && !conn_output_full(c) && evbuffer_get_length(in) > 0) {
+	       s->steps.step == NULL && !s->server->host.stopping && !conn_output_full(c) && evbuffer_get_length(in) > 0) {
 		struct evbuffer_iovec v;
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
 			return;
@@ -845,6 +847,30 @@ static void session_input(struct conn *c, void *ctx)
 	conn_command_partial(c, imap_frame_in_line(&s->frame));
 }
 
+void imap_run_steps(struct imap_session *s, bool (*step)(struct imap_session *s, void *state),
+		    void (*done)(void *state), void *state)
+{
+	if (step(s, state)) {
+		done(state);
+		return;
+	}
+	s->steps = (struct imap_steps){ step, done, state };
+}
+
+/* The output drained: the answer in steps goes on; once it has finished, the commands
+ * waiting behind it follow (on_input). */
+static void session_drained(struct conn *c, void *ctx)
+{
+	struct imap_session *s = ctx;
+	if (s->steps.step == NULL || conn_is_closed(c) || conn_output_full(c))
+		return;
+	if (!s->steps.step(s, s->steps.state))
+		return;
+	struct imap_steps finished = s->steps;
+	s->steps = (struct imap_steps){ 0 };
+	finished.done(finished.state);
+}
+
 void imap_session_resume(struct imap_session *s)
 {
 	if (s->gone) {
@@ -880,6 +906,7 @@ static const struct conn_handler imap_conn_handler = {
 	.on_input = session_input,
 	.on_timeout = session_timeout,
 	.on_close = session_closed,
+	.on_drained = session_drained,
 };
 
 /* RFC 3501 7.1.5: a server that will not serve greets with BYE and closes. */

@@ -596,7 +596,11 @@ static void on_close(struct conn *conn, void *arg)
 	}
 }
 
-static const struct conn_handler client_handler = { on_input, on_timeout, on_close };
+static const struct conn_handler client_handler = {
+	.on_input = on_input,
+	.on_timeout = on_timeout,
+	.on_close = on_close,
+};
 
 static void client_next_target(struct smtp_client *c)
 {
