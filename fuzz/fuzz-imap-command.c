@@ -64,7 +64,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pos += used;
 		if (r == IMAP_FRAME_DONE)
 			parse(&f);
-		if (r == IMAP_FRAME_DONE || r == IMAP_FRAME_REFUSED)
+		if (r == IMAP_FRAME_TOOLONG && imap_frame_tag_length(&f) >= f.cmd.len)
+			abort();
+		if (r == IMAP_FRAME_DONE || r == IMAP_FRAME_REFUSED || r == IMAP_FRAME_TOOLONG)
 			imap_frame_reset(&f);
 		fatal = r == IMAP_FRAME_FATAL;
 	}

@@ -201,3 +201,44 @@ def test_rfc3501_6_3_6_subscriptions_are_names_of_their_own(mailbox):
     # a rename carries the subscription along
     r.cmd("m", "RENAME a/b a/c")
     assert '* LIST (\\HasNoChildren \\Subscribed) "/" "a/c"' in r.cmd("n", 'LIST (SUBSCRIBED) "" "a/*"')
+
+
+def test_rfc7162_4_command_lines_of_64_kib(mailbox, instance_factory):
+    """RFC 7162 4 (updating RFC 2683 3.2.1.5): command lines far over 1000 octets, literals
+    apart, as long ID values or UID sets make them. After login estafeta takes 64 KiB
+    (imap.max_line_length), before it 8 KiB; a longer line gets a tagged BAD (RFC 3501 9: a
+    syntax error) and the session goes on, its literals skipped with it."""
+    server = mailbox
+    r = raw(server)
+    # before login: 8 KiB
+    r.send('a ID ("name" "' + "x" * 9000 + '")\r\n')
+    assert r.line() == "a BAD [TOOBIG] Command line too long"
+    assert r.cmd("b", 'ID ("name" "' + "x" * 1000 + '")')[-1] == "b OK ID completed"
+    assert r.cmd("c", f"LOGIN {ALICE} {server.passwords[ALICE]}")[-1].startswith("c OK")
+    # after: 64 KiB, in an ID value and in a UID set of many ranges
+    lines = r.cmd("d", 'ID ("name" "' + "x" * 65000 + '")')
+    assert lines[-1] == "d OK ID completed", lines
+    r.cmd("e", "SELECT INBOX")
+    uids = ",".join(str(n) for n in range(1, 23000, 2))
+    assert 60000 < len(uids) < 65000
+    lines = r.cmd("f", f"UID FETCH {uids} (FLAGS)")
+    assert lines[-1] == "f OK UID FETCH completed", lines[-1]
+    assert [line.split()[1] for line in lines[:-1]] == ["1", "3"], lines
+    # longer: BAD, and the next command is answered
+    r.send("g NOOP " + "x" * 70000 + "\r\nh NOOP\r\n")
+    assert r.until("h") == ["g BAD [TOOBIG] Command line too long", "h OK Noop completed"]
+    # a non-synchronizing literal at its end is skipped with it: what it holds is no command
+    r.send('i ID ("name" "' + "x" * 70000 + '" "k" {10+}\r\nj LOGOUT\r\n)\r\nk NOOP\r\n')
+    assert r.until("k") == ["i BAD [TOOBIG] Command line too long", "k OK Noop completed"]
+    # a synchronizing one gets the BAD instead of "+", so the client gives the command up
+    r.send('l ID ("name" "' + "x" * 70000 + '" "k" {10}\r\n')
+    assert r.line() == "l BAD [TOOBIG] Command line too long"
+    assert r.cmd("m", "NOOP") == ["m OK Noop completed"]
+    # the bound is a setting
+    inst = instance_factory()
+    inst.add_user(ALICE)
+    inst.config("imap.max_line_length", 100000)
+    inst.start()
+    r = raw(inst)
+    assert r.cmd("a", f"LOGIN {ALICE} {inst.passwords[ALICE]}")[-1].startswith("a OK")
+    assert r.cmd("b", 'ID ("name" "' + "x" * 90000 + '")')[-1] == "b OK ID completed"
