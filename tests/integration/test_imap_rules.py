@@ -1,7 +1,10 @@
 """One test per rule of RFC 3501 / RFC 9051 and the extension RFCs that a strict protocol checker
 found broken, each named after the rule, so that a regression names what it breaks. Raw sockets,
 to see every response in order."""
+import base64
+import email
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -242,3 +245,75 @@ def test_rfc7162_4_command_lines_of_64_kib(mailbox, instance_factory):
     r = raw(inst)
     assert r.cmd("a", f"LOGIN {ALICE} {inst.passwords[ALICE]}")[-1].startswith("a OK")
     assert r.cmd("b", 'ID ("name" "' + "x" * 90000 + '")')[-1] == "b OK ID completed"
+
+
+def fetch_data(r, tag, text):
+    """The items of one FETCH response as {name: octets}; literals and literal8 read whole."""
+    r.send(f"{tag} {text}\r\n")
+    data = b""
+    while True:
+        while b"\r\n" not in r.buf:
+            r.buf += r.sock.recv(65536)
+        line, r.buf = r.buf.split(b"\r\n", 1)
+        if line.startswith(tag.encode() + b" "):
+            assert line.startswith(tag.encode() + b" OK"), line
+            break
+        data += line
+        m = re.search(rb"~?\{(\d+)\}$", line)
+        if m:
+            n = int(m.group(1))
+            while len(r.buf) < n:
+                r.buf += r.sock.recv(65536)
+            data += b"\r\n" + r.buf[:n]
+            r.buf = r.buf[n:]
+    items, at = {}, data.index(b"(") + 1
+    while data[at:at + 1] not in (b")", b""):
+        name = re.match(rb"[^ ]+", data[at:]).group(0)
+        at += len(name) + 1
+        m = re.match(rb"(~?)\{(\d+)\}\r\n", data[at:])
+        if m:
+            at += len(m.group(0))
+            items[name.decode()] = data[at:at + int(m.group(2))]
+            at += int(m.group(2))
+        else:
+            value = re.match(rb"[^ )]+", data[at:]).group(0)
+            items[name.decode()] = value
+            at += len(value)
+        at += data[at:at + 1] == b" "
+    return items
+
+
+def test_rfc3516_4_binary_sizes_and_partials_count_decoded_octets(mailbox):
+    """BINARY[part] is the part with its transfer encoding undone, BINARY.SIZE its length, and
+    the origin and length of BINARY[part]<o.n> count the decoded octets (RFC 3516 4.1, 4.2;
+    RFC 9051 6.4.5); base64 and quoted-printable parts give what Python's email package
+    decodes from them."""
+    text_lf = b"".join(b"line %d of a text written with LF line ends\n" % n for n in range(1, 6))
+    octets = bytes(range(256)) * 2
+    msg = (b"From: a@b.test\r\nSubject: decoded\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: multipart/mixed; boundary=x\r\n\r\n"
+           b"--x\r\nContent-Type: text/plain\r\n\r\nplain\r\ntext\r\n"
+           b"--x\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+           + base64.encodebytes(text_lf).replace(b"\n", b"\r\n") +
+           b"--x\r\nContent-Type: text/plain; charset=utf-8\r\n"
+           b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+           b"caf=C3=A9 au lait, a soft=\r\n break, a =3D sign, an encoded=0Aline feed and =\r\n"
+           b"a hard line break\r\nand a last line that goes on long enough for the partials\r\n"
+           b"--x\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+           + base64.encodebytes(octets).replace(b"\n", b"\r\n") +
+           b"--x\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: BASE64\r\n\r\n"
+           + base64.encodebytes(text_lf[::-1]).replace(b"\n", b"\r\n") + b"--x--\r\n")
+    r = login(mailbox)
+    assert append(r, "b", "INBOX", msg)[-1].startswith("b OK")
+    r.cmd("c", "SELECT INBOX")
+    parts = email.message_from_bytes(msg).get_payload()
+    for n in (2, 3, 4, 5):
+        want = parts[n - 1].get_payload(decode=True)
+        assert len(want) > 115
+        got = fetch_data(r, "d", f"FETCH 4 (BINARY.SIZE[{n}] BINARY.PEEK[{n}] BINARY.PEEK[{n}]<10.10> "
+                                 f"BINARY.PEEK[{n}]<15.100> BINARY.PEEK[{n}]<{len(want) - 3}.100>)")
+        assert got[f"BINARY.SIZE[{n}]"] == str(len(want)).encode(), (n, got)
+        assert got[f"BINARY[{n}]"] == want, n
+        assert got[f"BINARY[{n}]<10>"] == want[10:20], n
+        assert got[f"BINARY[{n}]<15>"] == want[15:115], n
+        assert got[f"BINARY[{n}]<{len(want) - 3}>"] == want[-3:], n
