@@ -185,8 +185,8 @@ static void write_date(buf *out, time_t t)
 
 /* Writes one section item: its name, then the octets as a literal (the partial range of
  * them when asked, RFC 3501 6.4.5: an origin past the end gives an empty string). A NUL,
- * which only BINARY may send (RFC 9051 4.3), goes out as 0x80, as Dovecot does: the size
- * stays what RFC822.SIZE said. */
+ * which only BINARY may send (RFC 9051 4.3), goes out as 0x80 (imap_write_literal): the
+ * size stays what RFC822.SIZE said. */
 static void write_section(buf *out, const struct fetch_item *it, const char *msg, size_t len,
 			  const struct mime_tree *tree)
 {
@@ -204,12 +204,8 @@ static void write_section(buf *out, const struct fetch_item *it, const char *msg
 	} else {
 		buf_puts(out, it->name);
 	}
-	buf_printf(out, " {%zu}\r\n", n);
-	size_t at = out->len;
-	buf_append(out, data.data + start, n);
-	for (size_t i = at; i < out->len; i++)
-		if (out->data[i] == '\0')
-			out->data[i] = (char)0x80;
+	buf_putc(out, ' ');
+	imap_write_literal(out, data.data + start, n, false);
 	buf_free(&data);
 }
 
@@ -272,8 +268,8 @@ static int write_binary(buf *out, const struct fetch_item *it, const char *msg, 
 		start = it->sec.offset < data.len ? (size_t)it->sec.offset : data.len;
 		n = data.len - start < it->sec.length ? data.len - start : (size_t)it->sec.length;
 	}
-	buf_printf(out, " %s{%zu}\r\n", memchr(data.data + start, '\0', n) != NULL ? "~" : "", n);
-	buf_append(out, data.data + start, n);
+	buf_putc(out, ' ');
+	imap_write_literal(out, data.data + start, n, true);
 	buf_free(&data);
 	return 0;
 }

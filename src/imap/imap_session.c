@@ -216,29 +216,6 @@ void imap_write_mailbox(const struct imap_session *s, buf *out, const char *name
 	buf_free(&wire);
 }
 
-/* string = quoted / literal. Quoted when every octet may stand in one (no CR, LF, NUL or
- * 8-bit octets, and not too long to read), else a literal. */
-void imap_write_string(buf *out, const char *s, size_t len)
-{
-	bool quotable = len < 1024;
-	for (size_t i = 0; i < len && quotable; i++) {
-		unsigned char c = (unsigned char)s[i];
-		quotable = c >= 32 && c < 127;
-	}
-	if (!quotable) {
-		buf_printf(out, "{%zu}\r\n", len);
-		buf_append(out, s, len);
-		return;
-	}
-	buf_putc(out, '"');
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '"' || s[i] == '\\')
-			buf_putc(out, '\\');
-		buf_putc(out, s[i]);
-	}
-	buf_putc(out, '"');
-}
-
 /* The system flags (RFC 3501 2.3.2) in the order they are written; the last, \Recent, is
  * never set by a client. */
 static const struct {

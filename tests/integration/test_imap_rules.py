@@ -247,8 +247,9 @@ def test_rfc7162_4_command_lines_of_64_kib(mailbox, instance_factory):
     assert r.cmd("b", 'ID ("name" "' + "x" * 90000 + '")')[-1] == "b OK ID completed"
 
 
-def fetch_data(r, tag, text):
-    """The items of one FETCH response as {name: octets}; literals and literal8 read whole."""
+def response_bytes(r, tag, text):
+    """The untagged responses to one command as sent, literals read whole; the tagged OK
+    checked."""
     r.send(f"{tag} {text}\r\n")
     data = b""
     while True:
@@ -257,15 +258,20 @@ def fetch_data(r, tag, text):
         line, r.buf = r.buf.split(b"\r\n", 1)
         if line.startswith(tag.encode() + b" "):
             assert line.startswith(tag.encode() + b" OK"), line
-            break
-        data += line
+            return data
+        data += line + b"\r\n"
         m = re.search(rb"~?\{(\d+)\}$", line)
         if m:
             n = int(m.group(1))
             while len(r.buf) < n:
                 r.buf += r.sock.recv(65536)
-            data += b"\r\n" + r.buf[:n]
+            data = data[:-2] + b"\r\n" + r.buf[:n]
             r.buf = r.buf[n:]
+
+
+def fetch_data(r, tag, text):
+    """The items of one FETCH response as {name: octets}; literals and literal8 read whole."""
+    data = response_bytes(r, tag, text)
     items, at = {}, data.index(b"(") + 1
     while data[at:at + 1] not in (b")", b""):
         name = re.match(rb"[^ ]+", data[at:]).group(0)
@@ -317,3 +323,71 @@ def test_rfc3516_4_binary_sizes_and_partials_count_decoded_octets(mailbox):
         assert got[f"BINARY[{n}]<10>"] == want[10:20], n
         assert got[f"BINARY[{n}]<15>"] == want[15:115], n
         assert got[f"BINARY[{n}]<{len(want) - 3}>"] == want[-3:], n
+
+
+def wire_strings(data):
+    """The strings of responses as sent: [(form, octets, what precedes them)], where form is
+    "quoted", "literal" or "literal8"."""
+    out, at = [], 0
+    while at < len(data):
+        c = data[at:at + 1]
+        if c == b'"':
+            end, value = at + 1, b""
+            while data[end:end + 1] != b'"':
+                if data[end:end + 1] == b"\\":
+                    end += 1
+                value += data[end:end + 1]
+                end += 1
+            out.append(("quoted", value, data[max(0, at - 30):at]))
+            at = end + 1
+            continue
+        m = re.match(rb"(~?)\{(\d+)\}\r\n", data[at:])
+        if m:
+            n, start = int(m.group(2)), at + len(m.group(0))
+            out.append(("literal8" if m.group(1) else "literal", data[start:start + n],
+                        data[max(0, at - 30):at]))
+            at = start + n
+            continue
+        at += 1
+    return out
+
+
+def test_rfc9051_4_3_strings_with_cr_lf_nul_or_8bit_are_literals(mailbox):
+    """A string holding CR, LF, NUL or (without UTF8=ACCEPT) 8-bit octets is never quoted
+    (QUOTED-CHAR); it goes as a literal, whose CHAR8 may not be NUL either: only BINARY data
+    may carry NUL, in a literal8 (RFC 3516 4.2, RFC 9051 4.3). ENVELOPE, BODYSTRUCTURE, body
+    sections, BINARY, LIST and ID all keep to it."""
+    msg = (b"From: =?utf-8?q?x?= \xc3\x89mile <emile@b.test>\r\nTo: a@b.test\r\n"
+           b"Subject: nul\x00inside and caf\xc3\xa9\r\nMessage-ID: <a\x00b@c>\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: multipart/mixed; boundary=x\r\n\r\n"
+           b"--x\r\nContent-Type: text/plain; name=\"r\xc3\xa9sum\xc3\xa9\"\r\n"
+           b"Content-Description: two\r\n\r\nfirst line\r\nsecond line\r\n"
+           b"--x\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+           + base64.encodebytes(b"\x00\x01 binary \x00\r\n").replace(b"\n", b"\r\n") + b"--x--\r\n")
+    r = login(mailbox)
+    assert append(r, "b", "INBOX", msg, binary=True)[-1].startswith("b OK")
+    assert r.cmd("c", "CREATE caf&AOk-")[-1].startswith("c OK")
+    r.cmd("d", "SELECT INBOX")
+    checked = {"quoted": 0, "literal": 0, "literal8": 0}
+    for tag, text in [("e", "FETCH 4 (ENVELOPE BODYSTRUCTURE BODY.PEEK[] BODY.PEEK[HEADER])"),
+                      ("f", "FETCH 4 (BINARY.PEEK[1] BINARY.PEEK[2])"),
+                      ("g", 'LIST "" *'), ("h", 'ID ("name" "test")')]:
+        for form, value, before in wire_strings(response_bytes(r, tag, text)):
+            checked[form] += 1
+            if form == "quoted":
+                assert not re.search(rb"[\x00\r\n\x80-\xff]", value), (text, before, value)
+            elif form == "literal":
+                assert b"\x00" not in value, (text, before, value)
+            else:
+                assert before.endswith(b"BINARY[2] ") and b"\x00" in value, (text, before)
+    assert checked["quoted"] > 10 and checked["literal"] >= 5 and checked["literal8"] == 1, checked
+    env = dict((before[-8:], value) for form, value, before in
+               wire_strings(response_bytes(r, "i", "FETCH 4 ENVELOPE")))
+    assert b"nul\x80inside and caf\xc3\xa9" in env.values(), env  # NUL as 0x80, as Dovecot
+    lines = fetch_data(r, "j", "FETCH 4 (BINARY.PEEK[1] BINARY.PEEK[2])")
+    assert lines["BINARY[1]"] == b"first line\r\nsecond line", lines
+    assert lines["BINARY[2]"] == b"\x00\x01 binary \x00\r\n", lines
+    # UTF8=ACCEPT: the name in UTF-8, in a literal or a quoted string as the session allows
+    u = login(mailbox, "UTF8=ACCEPT")
+    names = [value for form, value, before in wire_strings(response_bytes(u, "c", 'LIST "" *'))]
+    assert "café".encode() in names, names
