@@ -391,3 +391,21 @@ def test_rfc9051_4_3_strings_with_cr_lf_nul_or_8bit_are_literals(mailbox):
     u = login(mailbox, "UTF8=ACCEPT")
     names = [value for form, value, before in wire_strings(response_bytes(u, "c", 'LIST "" *'))]
     assert "café".encode() in names, names
+
+
+def test_rfc3501_6_3_11_append_to_a_name_that_does_not_decode_is_no(mailbox):
+    """APPEND's mailbox is a mailbox like SELECT's (mailbox = astring): a well-formed name of
+    atom characters that names no mailbox gets NO, not BAD, in every session, as SELECT,
+    EXAMINE and LIST with a wildcard after it do."""
+    name = "!#$&'+,-.0123456789:;<=>?@^_`|[}"
+    for enable in (None, "UTF8=ACCEPT", "IMAP4rev2"):
+        r = login(mailbox, enable)
+        lines = append(r, "c", name, b"Subject: x\r\n\r\nx\r\n")
+        assert lines[-1].startswith("c NO ["), (enable, lines)
+        assert r.cmd("d", f"SELECT {name}")[-1] == "d NO [NONEXISTENT] No such mailbox", enable
+        assert r.cmd("e", f"EXAMINE {name}")[-1] == "e NO [NONEXISTENT] No such mailbox", enable
+        assert r.cmd("f", f'LIST "" {name}%*') == ["f OK LIST completed"], enable
+        assert r.cmd("g", f'LSUB "" {name}*%') == ["g OK LSUB completed"], enable
+    # bad syntax stays BAD
+    assert append(r, "h", "(x)", b"Subject: x\r\n\r\nx\r\n")[-1].startswith("h BAD")
+    assert append(r, "i", "INBOX (\\Bogus)", b"Subject: x\r\n\r\nx\r\n")[-1].startswith("i BAD")
