@@ -767,7 +767,7 @@ static void command_too_long(struct imap_session *s)
 		imap_idle_line(s, "", 0);
 		next_command(s);
 	} else {
-		refuse_command(s, "Command line too long");
+		refuse_command(s, "Command line or literal too long");
 	}
 }
 

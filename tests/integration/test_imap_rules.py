@@ -215,7 +215,7 @@ def test_rfc7162_4_command_lines_of_64_kib(mailbox, instance_factory):
     r = raw(server)
     # before login: 8 KiB
     r.send('a ID ("name" "' + "x" * 9000 + '")\r\n')
-    assert r.line() == "a BAD [TOOBIG] Command line too long"
+    assert r.line() == "a BAD [TOOBIG] Command line or literal too long"
     assert r.cmd("b", 'ID ("name" "' + "x" * 1000 + '")')[-1] == "b OK ID completed"
     assert r.cmd("c", f"LOGIN {ALICE} {server.passwords[ALICE]}")[-1].startswith("c OK")
     # after: 64 KiB, in an ID value and in a UID set of many ranges
@@ -229,14 +229,29 @@ def test_rfc7162_4_command_lines_of_64_kib(mailbox, instance_factory):
     assert [line.split()[1] for line in lines[:-1]] == ["1", "3"], lines
     # longer: BAD, and the next command is answered
     r.send("g NOOP " + "x" * 70000 + "\r\nh NOOP\r\n")
-    assert r.until("h") == ["g BAD [TOOBIG] Command line too long", "h OK Noop completed"]
+    assert r.until("h") == ["g BAD [TOOBIG] Command line or literal too long", "h OK Noop completed"]
     # a non-synchronizing literal at its end is skipped with it: what it holds is no command
     r.send('i ID ("name" "' + "x" * 70000 + '" "k" {10+}\r\nj LOGOUT\r\n)\r\nk NOOP\r\n')
-    assert r.until("k") == ["i BAD [TOOBIG] Command line too long", "k OK Noop completed"]
+    assert r.until("k") == ["i BAD [TOOBIG] Command line or literal too long", "k OK Noop completed"]
     # a synchronizing one gets the BAD instead of "+", so the client gives the command up
     r.send('l ID ("name" "' + "x" * 70000 + '" "k" {10}\r\n')
-    assert r.line() == "l BAD [TOOBIG] Command line too long"
+    assert r.line() == "l BAD [TOOBIG] Command line or literal too long"
     assert r.cmd("m", "NOOP") == ["m OK Noop completed"]
+    # a literal too big for a command that cannot stream it is skipped the same way
+    r.send('n ID ("name" {100000+}\r\n' + "o LOGOUT\r\n" * 10000 + ')\r\np NOOP\r\n')
+    assert r.until("p") == ["n BAD [TOOBIG] Command line or literal too long", "p OK Noop completed"]
+    # inside IDLE such a line is no DONE
+    r.send("q IDLE\r\n")
+    assert r.line().startswith("+ ")
+    r.send("x" * 70000 + "\r\nr NOOP\r\n")
+    assert r.until("r") == ["q BAD Expected DONE", "r OK Noop completed"]
+    # a SASL response cut short cannot be judged: the exchange and the session end
+    a = raw(server)
+    a.send("s AUTHENTICATE PLAIN\r\n")
+    assert a.line().startswith("+")
+    a.send("A" * 9000 + "\r\n")
+    assert a.line() == "* BYE [TOOBIG] Authentication response too long"
+    assert a.closed()
     # the bound is a setting
     inst = instance_factory()
     inst.add_user(ALICE)
