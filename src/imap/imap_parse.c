@@ -173,9 +173,11 @@ enum imap_frame_result imap_frame_feed(struct imap_frame *f, const struct imap_l
 				r = skipped_line_end(f, lim);
 			continue;
 		}
-		/* a line of max_line octets plus its CRLF */
-		size_t line_room = lim->max_line + 2 - (f->cmd.len - f->line_start);
-		size_t command_room = lim->max_command - f->cmd.len;
+		/* a line of max_line octets plus its CRLF; the bounds may have shrunk meanwhile
+		 * (a reload), below what is framed */
+		size_t line_len = f->cmd.len - f->line_start;
+		size_t line_room = line_len < lim->max_line + 2 ? lim->max_line + 2 - line_len : 0;
+		size_t command_room = f->cmd.len < lim->max_command ? lim->max_command - f->cmd.len : 0;
 		if (n > line_room || n > command_room) {
 			size_t keep = line_room < command_room ? line_room : command_room;
 			start_skipping(f, data + used, keep);

@@ -327,6 +327,13 @@ static void test_frame_state(void **state)
 	assert_int_equal(imap_frame_feed(&f, &streaming, " x", 2, &used), IMAP_FRAME_MORE);
 	assert_true(imap_frame_in_line(&f));
 	imap_frame_reset(&f);
+	/* bounds that shrink under a line begun (a reload) cut it there */
+	static const struct imap_limits small = { 8, 100, 16, 3, 20, 10 };
+	const char *line = "t2 NOOP 0123456789";
+	assert_int_equal(imap_frame_feed(&f, &streaming, line, strlen(line), &used), IMAP_FRAME_MORE);
+	assert_int_equal(imap_frame_feed(&f, &small, "x\r\n", 3, &used), IMAP_FRAME_TOOLONG);
+	assert_int_equal(imap_frame_tag_length(&f), 2);
+	imap_frame_reset(&f);
 	assert_int_equal(imap_frame_feed(&f, &streaming, "APPEND x\r\n", 10, &used), IMAP_FRAME_DONE);
 	assert_false(imap_frame_is_command(&f, "APPEND")); /* no tag */
 	imap_frame_free(&f);
