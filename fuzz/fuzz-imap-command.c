@@ -1,6 +1,7 @@
 /* libFuzzer target for imap_parse.c: frames the input as a stream of commands, fed in pieces
- * whose size comes from the first byte (so literals split anywhere), skips the octets of
- * literals over max_inline as the session streams them, parses each framed command and
+ * whose size comes from the first byte (so literals split anywhere), takes the octets of
+ * literals over max_inline as the session streams them (or, for those of odd size, has the
+ * framing skip them with the rest of the command), parses each framed command and
  * checks the arguments lie within the limits; then reads the input as a sequence
  * set and checks its resolved form. Sanitizers catch the rest. */
 #include "imap/imap_parse.h"
@@ -62,9 +63,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    f.cmd.len > limits.max_command)
 			abort();
 		pos += used;
+		if (r == IMAP_FRAME_LITERAL && f.literal_left % 2 == 1)
+			imap_frame_skip_literal(&f);
 		if (r == IMAP_FRAME_DONE)
 			parse(&f);
-		if (r == IMAP_FRAME_DONE || r == IMAP_FRAME_REFUSED)
+		/* the tag answered is inside what was kept of the command */
+		if (r == IMAP_FRAME_TOOLONG && imap_frame_tag_length(&f) > 0 &&
+		    imap_frame_tag_length(&f) >= f.cmd.len)
+			abort();
+		if (r == IMAP_FRAME_DONE || r == IMAP_FRAME_REFUSED || r == IMAP_FRAME_TOOLONG)
 			imap_frame_reset(&f);
 		fatal = r == IMAP_FRAME_FATAL;
 	}

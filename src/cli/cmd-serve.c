@@ -77,21 +77,11 @@ static void on_stop(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(sv->base, NULL);
 }
 
-static void on_reload(evutil_socket_t sig, short what, void *arg)
-{
-	struct serve *sv = arg;
-	struct reload_report report;
-	serve_reload(sv, &report);
-	reload_report_log(&report, sv->cli->config_path);
-	reload_report_free(&report);
-}
-
-/* SIGHUP: the service manager hears of the reload, and that it ended, whatever its outcome. */
 static void on_hup(evutil_socket_t sig, short what, void *arg)
 {
-	notify_service_manager("RELOADING=1");
-	on_reload(sig, what, arg);
-	notify_service_manager("READY=1");
+	struct reload_report r;
+	serve_reload_report(arg, &r, NULL);
+	reload_report_free(&r);
 }
 
 int cmd_serve(struct cli *cli, int argc, char **argv)
@@ -172,6 +162,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		pop3_server_attach(sv.pop3, st, wq, sv.login_limits);
 		imap_server_attach(sv.imap, st, wq, committer, sv.login_limits);
 		login_control_register(control, sv.login_limits);
+		serve_control_register(control, &sv);
 		committer_watch(committer, imap_server_delivered, sv.imap);
 		sv.queue = queue_runner_new(sv.base, cfg, st, committer, &error);
 		if (sv.queue == NULL) {

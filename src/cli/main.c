@@ -12,6 +12,7 @@ static const struct {
 } commands[] = {
 	{ "init", cmd_init, "init DIR --domain DOMAIN [--hostname HOST] [--port-base N] [--listen ADDR] [--admin ADDRESS]" },
 	{ "serve", cmd_serve, "serve" },
+	{ "reload", cmd_reload, "reload  (the running server re-reads its config and certificate, as on SIGHUP)" },
 	{ "config", cmd_config, "config get NAME | set NAME VALUE | list [--changed] [--docs]" },
 	{ "user", cmd_user, "user add|del|passwd|apop ADDRESS [--password-stdin] | user list [DOMAIN]" },
 	{ "domain", cmd_domain, "domain add|del DOMAIN | domain list" },

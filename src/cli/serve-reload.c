@@ -4,6 +4,7 @@
 #include "cli/serve.h"
 #include "core/buf.h"
 #include "core/log.h"
+#include "core/notify.h"
 #include "core/tls.h"
 #include "core/xalloc.h"
 #include "deliver/pickup.h"
@@ -160,6 +161,15 @@ static void put_list(buf *b, const char *key, const strlist *l)
 		buf_printf(b, "%s%s", i > 0 ? "," : "", l->items[i]);
 }
 
+/* " applied=... restart_needed=... tls=...", the words of the log line and of `estafeta
+ * reload`. */
+static void put_summary(buf *b, const struct reload_report *r)
+{
+	put_list(b, "applied", &r->applied);
+	put_list(b, "restart_needed", &r->restart_needed);
+	buf_printf(b, " tls=%s", r->tls);
+}
+
 void reload_report_log(const struct reload_report *r, const char *config_path)
 {
 	if (r->status == RELOAD_FAILED) {
@@ -170,10 +180,46 @@ void reload_report_log(const struct reload_report *r, const char *config_path)
 		log_warn("serve reload %s", r->warnings.items[i]);
 	buf b;
 	buf_init(&b);
-	put_list(&b, "applied", &r->applied);
-	put_list(&b, "restart_needed", &r->restart_needed);
-	log_info("serve reloaded config=%s%s tls=%s", config_path, b.data, r->tls);
+	put_summary(&b, r);
+	log_info("serve reloaded config=%s%s", config_path, b.data);
 	buf_free(&b);
+}
+
+enum reload_status serve_reload_report(struct serve *sv, struct reload_report *r, buf *out)
+{
+	notify_service_manager("RELOADING=1");
+	serve_reload(sv, r);
+	reload_report_log(r, sv->cli->config_path);
+	notify_service_manager("READY=1");
+	if (out != NULL && r->status != RELOAD_FAILED) {
+		for (size_t i = 0; i < r->warnings.count; i++)
+			buf_printf(out, "%s\n", r->warnings.items[i]);
+		put_summary(out, r);
+		buf_puts(out, "\n");
+	}
+	return r->status;
+}
+
+/* `estafeta reload` on the server's side: fails when something kept its old state. */
+static int control_reload(void *ctx, const char *arg, buf *out, char **error_r)
+{
+	if (*arg != '\0') {
+		*error_r = xstrdup("reload takes no argument");
+		return -1;
+	}
+	struct reload_report r;
+	enum reload_status status = serve_reload_report(ctx, &r, out);
+	if (status == RELOAD_FAILED)
+		*error_r = xasprintf("nothing changed: %s", r.error);
+	else if (status == RELOAD_KEPT_OLD)
+		*error_r = xstrdup("reloaded, but something kept its old state (see above)");
+	reload_report_free(&r);
+	return status == RELOAD_FAILED || status == RELOAD_KEPT_OLD ? -1 : 0;
+}
+
+void serve_control_register(struct control *ctl, struct serve *sv)
+{
+	control_register(ctl, "reload", control_reload, sv);
 }
 
 void reload_report_free(struct reload_report *r)

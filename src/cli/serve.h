@@ -1,9 +1,10 @@
 /* What `estafeta serve` runs (cmd-serve.c) and how it reloads (serve-reload.c). The reload is a
- * function that fills a report, so SIGHUP logs it and a later `estafeta reload` command can
- * return it. */
+ * function that fills a report, so SIGHUP logs it and `estafeta reload` (through the control
+ * socket) also returns it. */
 #ifndef ESTAFETA_SERVE_H
 #define ESTAFETA_SERVE_H
 #include "cli/cli.h"
+#include "core/control.h"
 #include "core/strlist.h"
 #include <event2/event.h>
 #include <openssl/ssl.h>
@@ -53,4 +54,10 @@ enum reload_status serve_reload(struct serve *sv, struct reload_report *r);
  * then "serve reloaded config=... applied=... restart_needed=... tls=...". */
 void reload_report_log(const struct reload_report *r, const char *config_path);
 void reload_report_free(struct reload_report *r);
+/* A reload as SIGHUP and `estafeta reload` make it: the service manager hears it start and
+ * end (RELOADING=1, READY=1), the report is logged and, with out, written there as lines
+ * (each warning, then " applied=... restart_needed=... tls=..."). Returns r->status; free r. */
+enum reload_status serve_reload_report(struct serve *sv, struct reload_report *r, buf *out);
+/* Serves "reload" on the control socket (estafeta reload). */
+void serve_control_register(struct control *ctl, struct serve *sv);
 #endif

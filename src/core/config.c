@@ -46,6 +46,8 @@ static const struct setting settings[] = {
 	{ "imap.login_timeout", SET_DURATION, "1m", "time an IMAP client has from connecting to log in (LOGIN or AUTHENTICATE)" },
 	{ "imap.max_connections", SET_INT, "1000", "simultaneous IMAP connections in all" },
 	{ "imap.max_connections_per_ip", SET_INT, "50", "simultaneous IMAP connections from one client address" },
+	{ "imap.max_line_length", SET_INT, "65536",
+	  "longest IMAP command line after login, literals apart (RFC 7162 4 asks for 8192 at least; before login at most 8192); a longer one is answered BAD" },
 	{ "imap.max_login_connections", SET_INT, "900",
 	  "IMAP connections not logged in yet; past it the oldest of them is dropped, so the rest of max_connections stays for users who logged in" },
 	{ "imap.port", SET_PORT, "143", "port for IMAP, STARTTLS then login (0 disables)" },

@@ -13,7 +13,8 @@
 
 /* Input read ahead of what the session has taken: above this libevent stops reading from the
  * socket, so a client that sends faster than its commands are handled waits in TCP. It is
- * above every line bound (SMTP's AUTH line of 12288 octets is the longest). */
+ * above every line bound given to conn_read_line (SMTP's AUTH line of 12288 octets is the
+ * longest); IMAP frames its input as it arrives, so its longer lines never wait here whole. */
 #define CONN_INPUT_MAX (64 * 1024)
 /* Output waiting for a client that does not read, above which no more commands are taken. */
 #define CONN_OUTPUT_MAX (256 * 1024)

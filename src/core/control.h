@@ -1,5 +1,5 @@
 /* The local control socket through which estafeta commands reach the running server (`estafeta
- * auth blocked|unblock`; more later, such as reload): a Unix-domain socket in the instance's
+ * auth blocked|unblock`, `estafeta reload`): a Unix-domain socket in the instance's
  * data folder, mode 0600 and owned by the server's user, so only that user and root can use
  * it. The protocol is lines: the client sends one request line, "NAME" or "NAME ARGUMENT";
  * the server answers with data lines, each starting with CONTROL_DATA, then one status line,

@@ -16,6 +16,7 @@ struct ip_entry {
 
 struct ip_counts {
 	struct ip_entry *buckets[IP_BUCKETS];
+	size_t entries;
 };
 
 static unsigned ip_hash(const char *ip)
@@ -35,9 +36,10 @@ static struct ip_entry **find(const struct ip_counts *ic, const char *ip)
 	return p;
 }
 
-static void unlink_entry(struct ip_entry **p)
+static void unlink_entry(struct ip_counts *ic, struct ip_entry **p)
 {
 	struct ip_entry *e = *p;
+	ic->entries--;
 	*p = e->next;
 	free(e);
 }
@@ -54,7 +56,7 @@ void ip_counts_free(struct ip_counts **icp)
 		return;
 	for (int i = 0; i < IP_BUCKETS; i++)
 		while (ic->buckets[i] != NULL)
-			unlink_entry(&ic->buckets[i]);
+			unlink_entry(ic, &ic->buckets[i]);
 	free(ic);
 	*icp = NULL;
 }
@@ -65,6 +67,7 @@ int ip_counts_add(struct ip_counts *ic, const char *ip)
 	if (*p == NULL) {
 		*p = xcalloc(1, sizeof(**p));
 		strncpy((*p)->ip, ip, sizeof((*p)->ip) - 1);
+		ic->entries++;
 	}
 	return ++(*p)->count;
 }
@@ -73,5 +76,16 @@ void ip_counts_remove(struct ip_counts *ic, const char *ip)
 {
 	struct ip_entry **p = find(ic, ip);
 	if (*p != NULL && --(*p)->count == 0)
-		unlink_entry(p);
+		unlink_entry(ic, p);
+}
+
+int ip_counts_get(const struct ip_counts *ic, const char *ip)
+{
+	struct ip_entry **p = find(ic, ip);
+	return *p != NULL ? (*p)->count : 0;
+}
+
+size_t ip_counts_size(const struct ip_counts *ic)
+{
+	return ic->entries;
 }

@@ -144,24 +144,30 @@ void imap_cmd_append(struct imap_session *s, const struct imap_cmd *cmd)
 		end--;
 	}
 	const struct imap_arg *flags = NULL, *date = NULL;
+	bool ok = imap_arg_is_name(s, &cmd->args[0]);
 	for (size_t i = 1; i < end; i++) {
 		if (cmd->args[i].type == IMAP_ARG_LIST && flags == NULL && date == NULL)
 			flags = &cmd->args[i];
 		else if (cmd->args[i].type == IMAP_ARG_STRING && date == NULL)
 			date = &cmd->args[i];
 		else
-			xfree(&name);
+			ok = false;
 	}
 	uint32_t bits = 0;
 	buf keywords;
 	buf_init(&keywords);
 	time_t when = date != NULL ? parse_date_time(date->str) : time(NULL);
 	/* a streamed literal can only be the message */
-	if (name == NULL || msg->type != IMAP_ARG_LITERAL || msg->streamed != (s->literal_spool != NULL) || when < 0 ||
+	if (!ok || msg->type != IMAP_ARG_LITERAL || msg->streamed != (s->literal_spool != NULL) || when < 0 ||
 	    (flags != NULL && imap_parse_flags(flags->list, flags->count, &bits, &keywords) < 0)) {
 		buf_free(&keywords);
 		free(name);
 		imap_tagged(s, cmd->tag, "BAD APPEND takes a mailbox, flags, a date and a literal");
+		return;
+	}
+	if (name == NULL) { /* well-formed, but no mailbox has it (RFC 3501 5.1.3) */
+		buf_free(&keywords);
+		imap_mailbox_refused(s, cmd, &cmd->args[0], "[CANNOT] Invalid mailbox name");
 		return;
 	}
 	struct folder f = { 0 };

@@ -186,8 +186,8 @@ static void write_date(buf *out, time_t t)
 
 /* Writes one section item: its name, then the octets as a literal (the partial range of
  * them when asked, RFC 3501 6.4.5: an origin past the end gives an empty string). A NUL,
- * which only BINARY may send (RFC 9051 4.3), goes out as 0x80, as Dovecot does: the size
- * stays what RFC822.SIZE said. */
+ * which only BINARY may send (RFC 9051 4.3), goes out as 0x80 (imap_write_literal): the
+ * size stays what RFC822.SIZE said. */
 static void write_section(buf *out, const struct fetch_item *it, const char *msg, size_t len,
 			  const struct mime_tree *tree)
 {
@@ -205,18 +205,17 @@ static void write_section(buf *out, const struct fetch_item *it, const char *msg
 	} else {
 		buf_puts(out, it->name);
 	}
-	buf_printf(out, " {%zu}\r\n", n);
-	size_t at = out->len;
-	buf_append(out, data.data + start, n);
-	for (size_t i = at; i < out->len; i++)
-		if (out->data[i] == '\0')
-			out->data[i] = (char)0x80;
+	buf_putc(out, ' ');
+	imap_write_literal(out, data.data + start, n, false);
 	buf_free(&data);
 }
 
-/* The decoded octets of the part a BINARY item names: its transfer encoding undone, text
- * line ends made CRLF (RFC 9051 6.4.5). The whole message and non-leaf parts are given as
- * they are. -1 for an encoding nobody knows (UNKNOWN-CTE). */
+/* The decoded octets of the part a BINARY item names: its transfer encoding undone (RFC
+ * 9051 6.4.5: BINARY.SIZE, and the offsets of a partial, count these octets). Base64 and
+ * quoted-printable give exactly the octets they encode, as Dovecot and every MIME library
+ * decode them; the line ends of a text part sent as it is (7bit, 8bit, binary) are the
+ * storage's, which RFC 9051 6.4.5 has made CRLF. The whole message and non-leaf parts are
+ * given as they are. -1 for an encoding nobody knows (UNKNOWN-CTE). */
 static int binary_data(const struct fetch_item *it, const char *msg, size_t len,
 		       const struct mime_tree *tree, buf *out)
 {
@@ -229,26 +228,21 @@ static int binary_data(const struct fetch_item *it, const char *msg, size_t len,
 		return 0;
 	}
 	const char *body = msg + p->body_off, *enc = p->encoding != NULL ? p->encoding : "7bit";
-	buf raw;
-	buf_init(&raw);
-	if (strcasecmp(enc, "base64") == 0)
-		base64_decode_mime(body, p->body_len, &raw);
-	else if (strcasecmp(enc, "quoted-printable") == 0)
-		qp_decode(body, p->body_len, &raw);
-	else if (strcasecmp(enc, "7bit") == 0 || strcasecmp(enc, "8bit") == 0 ||
-		 strcasecmp(enc, "binary") == 0)
-		buf_append(&raw, body, p->body_len);
-	else {
-		buf_free(&raw);
+	if (strcasecmp(enc, "base64") == 0) {
+		base64_decode_mime(body, p->body_len, out);
+	} else if (strcasecmp(enc, "quoted-printable") == 0) {
+		qp_decode(body, p->body_len, out); /* its line breaks come out as CRLF */
+	} else if (strcasecmp(enc, "7bit") == 0 || strcasecmp(enc, "8bit") == 0 ||
+		   strcasecmp(enc, "binary") == 0) {
+		bool text = mime_part_is(p, "text", NULL);
+		for (size_t i = 0; i < p->body_len; i++) {
+			if (text && body[i] == '\n' && (i == 0 || body[i - 1] != '\r'))
+				buf_putc(out, '\r');
+			buf_putc(out, body[i]);
+		}
+	} else {
 		return -1;
 	}
-	bool text = mime_part_is(p, "text", NULL);
-	for (size_t i = 0; i < raw.len; i++) {
-		if (text && raw.data[i] == '\n' && (i == 0 || raw.data[i - 1] != '\r'))
-			buf_putc(out, '\r');
-		buf_putc(out, raw.data[i]);
-	}
-	buf_free(&raw);
 	return 0;
 }
 
@@ -275,8 +269,8 @@ static int write_binary(buf *out, const struct fetch_item *it, const char *msg, 
 		start = it->sec.offset < data.len ? (size_t)it->sec.offset : data.len;
 		n = data.len - start < it->sec.length ? data.len - start : (size_t)it->sec.length;
 	}
-	buf_printf(out, " %s{%zu}\r\n", memchr(data.data + start, '\0', n) != NULL ? "~" : "", n);
-	buf_append(out, data.data + start, n);
+	buf_putc(out, ' ');
+	imap_write_literal(out, data.data + start, n, true);
 	buf_free(&data);
 	return 0;
 }

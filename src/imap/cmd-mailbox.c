@@ -564,46 +564,19 @@ static int folder_exists(struct imap_session *s, const char *name, char **error_
 	return r;
 }
 
-/* Creates the levels above name that are missing ("a" and "a/b" for "a/b/c"). 0 or -1. */
-static int create_superiors(struct imap_session *s, char *name, char **error_r)
-{
-	int r = 0;
-	for (char *slash = strchr(name, '/'); slash != NULL && r >= 0; slash = strchr(slash + 1, '/')) {
-		*slash = '\0';
-		r = store_folder_create(s->server->store, s->user_id, name, error_r);
-		*slash = '/';
-	}
-	return r < 0 ? -1 : 0;
-}
-
-/* create = "CREATE" SP mailbox. The levels above it are created too when missing. */
+/* create = "CREATE" SP mailbox. The levels above it are created too when missing (by the
+ * store, in the same transaction). */
 void imap_cmd_create(struct imap_session *s, const struct imap_cmd *cmd)
 {
 	char *name = mailbox_arg(s, cmd, &cmd->args[0]);
 	if (name == NULL)
 		return;
 	char *error = NULL;
-	int r = create_superiors(s, name, &error);
-	if (r >= 0)
-		r = store_folder_create(s->server->store, s->user_id, name, &error);
+	int r = store_folder_create(s->server->store, s->user_id, name, &error);
 	if (r > 0)
 		announce_normalized(s, &cmd->args[0], name);
 	answer(s, cmd, r, error, "[ALREADYEXISTS] Mailbox exists");
 	free(name);
-}
-
-/* 1 when the account has a mailbox below name, 0 when not, -1 with *error_r. */
-static int folder_has_children(struct imap_session *s, const char *name, char **error_r)
-{
-	struct folder *folders = NULL;
-	size_t count = 0;
-	if (store_folder_list(s->server->store, s->user_id, &folders, &count, error_r) < 0)
-		return -1;
-	int r = has_children(folders, count, name);
-	for (size_t i = 0; i < count; i++)
-		folder_clear(&folders[i]);
-	free(folders);
-	return r;
 }
 
 /* delete = "DELETE" SP mailbox. INBOX cannot be deleted (RFC 3501 6.3.4), nor a mailbox with
@@ -615,14 +588,13 @@ void imap_cmd_delete(struct imap_session *s, const struct imap_cmd *cmd)
 	if (name == NULL)
 		return;
 	char *error = NULL;
-	int children = 0;
+	int r;
 	if (strcmp(name, "INBOX") == 0) {
 		imap_tagged(s, cmd->tag, "NO [CANNOT] INBOX cannot be deleted");
-	} else if ((children = folder_has_children(s, name, &error)) != 0) {
-		answer(s, cmd, children < 0 ? -1 : 0, error,
-		       "[HASCHILDREN] Mailbox has mailboxes below it; delete those first");
+	} else if ((r = store_folder_delete(s->server->store, s->user_id, name, &error)) == 2) {
+		imap_tagged(s, cmd->tag,
+			    "NO [HASCHILDREN] Mailbox has mailboxes below it; delete those first");
 	} else {
-		int r = store_folder_delete(s->server->store, s->user_id, name, &error);
 		/* the mailbox this session had selected: it is closed, and CLOSED says so */
 		if (r > 0 && s->state == IMAP_STATE_SELECTED && strcmp(s->box.name, name) == 0) {
 			imap_mailbox_close(s);
@@ -666,7 +638,8 @@ static int rename_inbox(struct imap_session *s, const char *to, char **error_r)
 }
 
 /* rename = "RENAME" SP mailbox SP mailbox. The levels above the new name are created; the
- * mailboxes below the old one move with it (the store renames the whole subtree). */
+ * mailboxes below the old one move with it (the store does both in the rename's
+ * transaction). */
 void imap_cmd_rename(struct imap_session *s, const struct imap_cmd *cmd)
 {
 	char *from = mailbox_arg(s, cmd, &cmd->args[0]);
@@ -682,8 +655,6 @@ void imap_cmd_rename(struct imap_session *s, const struct imap_cmd *cmd)
 		answer(s, cmd, r < 0 ? -1 : 0, error, "[ALREADYEXISTS] Mailbox exists");
 	} else if (strncmp(to, from, strlen(from)) == 0 && to[strlen(from)] == '/') {
 		imap_tagged(s, cmd->tag, "NO [CANNOT] A mailbox cannot move below itself");
-	} else if (create_superiors(s, to, &error) < 0) {
-		answer(s, cmd, -1, error, "");
 	} else {
 		r = strcmp(from, "INBOX") == 0
 			    ? rename_inbox(s, to, &error)
@@ -697,7 +668,8 @@ void imap_cmd_rename(struct imap_session *s, const struct imap_cmd *cmd)
 }
 
 /* subscribe = "SUBSCRIBE" SP mailbox; unsubscribe = "UNSUBSCRIBE" SP mailbox. Only existing
- * mailboxes can be subscribed, as the store keeps the subscription on the folder. */
+ * mailboxes can be subscribed (RFC 3501 6.3.6 allows refusing others); any name can be
+ * unsubscribed, such as that of a deleted mailbox. */
 void imap_cmd_subscribe(struct imap_session *s, const struct imap_cmd *cmd)
 {
 	char *name = mailbox_arg(s, cmd, &cmd->args[0]);

@@ -12,6 +12,7 @@
 #include "core/workq.h"
 #include "deliver/committer.h"
 #include "imap/imap_parse.h"
+#include "imap/imap_string.h"
 #include "store/store.h"
 #include <stdbool.h>
 #include <stdint.h>
@@ -163,8 +164,6 @@ void imap_run_steps(struct imap_session *s, bool (*step)(struct imap_session *s,
 		    void (*done)(void *state), void *state);
 /* True when passwords may be sent on this connection now (TLS, or loopback when allowed). */
 bool imap_auth_allowed(const struct imap_session *s);
-/* Writes s as an IMAP string: quoted when it can be, else a literal. */
-void imap_write_string(buf *out, const char *s, size_t len);
 /* True when keywords (space-separated) holds kw, case-insensitively (RFC 3501 2.3.2). */
 bool imap_has_keyword(const char *keywords, const char *kw);
 /* Reads a list of flags given by a client into system flag bits and keywords (appended to

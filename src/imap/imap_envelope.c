@@ -1,7 +1,7 @@
 /* ENVELOPE and BODYSTRUCTURE; see imap_envelope.h. Addresses are read by address_list.c; a
  * mailbox without a domain gets host NIL, as Dovecot sends it. */
 #include "imap/imap_envelope.h"
-#include "imap/imap.h"
+#include "imap/imap_string.h"
 #include "mail/address_list.h"
 #include "mail/header.h"
 #include <string.h>

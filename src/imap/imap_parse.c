@@ -29,6 +29,9 @@ void imap_frame_reset(struct imap_frame *f)
 	f->literal_sync = false;
 	f->streaming = false;
 	f->streamed_at = 0;
+	f->skipping = false;
+	f->tail_len = 0;
+	f->tail_cut = false;
 }
 
 void imap_frame_literal_taken(struct imap_frame *f, size_t n)
@@ -40,9 +43,15 @@ void imap_frame_literal_taken(struct imap_frame *f, size_t n)
 	}
 }
 
+void imap_frame_skip_literal(struct imap_frame *f)
+{
+	f->streaming = false;
+	f->skipping = true;
+}
+
 bool imap_frame_in_line(const struct imap_frame *f)
 {
-	return f->literal_left == 0 && f->cmd.len > f->line_start;
+	return f->literal_left == 0 && (f->skipping || f->cmd.len > f->line_start);
 }
 
 bool imap_frame_is_command(const struct imap_frame *f, const char *name)
@@ -57,10 +66,10 @@ bool imap_frame_is_command(const struct imap_frame *f, const char *name)
 }
 
 /* literal = "{" number ["+"] "}" CRLF *CHAR8   (RFC 3501 9, RFC 7888 8)
- * Looks at the end of the line line[0..len) (its line end removed). Returns 1 with the size
- * and whether it is synchronizing, 0 when the line ends in no literal, -1 when the number is
- * too big to be one (over 2^63). */
-static int literal_at_end(const char *line, size_t len, uint64_t *size_r, bool *sync_r)
+ * Looks at the end of the line line[0..len) (its line end removed; when cut, only the line's
+ * last octets). Returns 1 with the size and whether it is synchronizing, 0 when the line ends
+ * in no literal, -1 when the number is too big to be one (over 2^63), or may be (cut). */
+static int literal_at_end(const char *line, size_t len, bool cut, uint64_t *size_r, bool *sync_r)
 {
 	if (len < 3 || line[len - 1] != '}')
 		return 0;
@@ -73,6 +82,8 @@ static int literal_at_end(const char *line, size_t len, uint64_t *size_r, bool *
 	size_t start = end;
 	while (start > 0 && line[start - 1] >= '0' && line[start - 1] <= '9')
 		start--;
+	if (start == 0 && cut && start != end)
+		return -1; /* digits up to where what is known of the line starts */
 	if (start == end || start == 0 || line[start - 1] != '{')
 		return 0;
 	if (end - start > 18)
@@ -82,6 +93,57 @@ static int literal_at_end(const char *line, size_t len, uint64_t *size_r, bool *
 		n = n * 10 + (uint64_t)(line[i] - '0');
 	*size_r = n;
 	return 1;
+}
+
+/* Keeps the last octets of the line being skipped, where a literal may be announced. */
+static void tail_add(struct imap_frame *f, const char *data, size_t n)
+{
+	size_t room = sizeof(f->tail);
+	if (n >= room) {
+		memcpy(f->tail, data + n - room, room);
+		f->tail_cut |= f->tail_len > 0 || n > room;
+		f->tail_len = room;
+		return;
+	}
+	if (f->tail_len + n > room) {
+		size_t drop = f->tail_len + n - room;
+		memmove(f->tail, f->tail + drop, f->tail_len - drop);
+		f->tail_len -= drop;
+		f->tail_cut = true;
+	}
+	memcpy(f->tail + f->tail_len, data, n);
+	f->tail_len += n;
+}
+
+/* A line over a bound: what fits of it stays (the tag), the rest of the command is skipped. */
+static void start_skipping(struct imap_frame *f, const char *data, size_t keep)
+{
+	buf_append(&f->cmd, data, keep);
+	f->skipping = true;
+	f->tail_len = 0;
+	f->tail_cut = false;
+	tail_add(f, f->cmd.data + f->line_start, f->cmd.len - f->line_start);
+}
+
+/* The end of a line being skipped: the command goes on only past a non-synchronizing
+ * literal, whose octets are skipped too. A synchronizing one gets no "+ ", so the client
+ * gives the command up. */
+static enum imap_frame_result skipped_line_end(struct imap_frame *f, const struct imap_limits *lim)
+{
+	size_t n = f->tail_len;
+	if (n > 0 && f->tail[n - 1] == '\r')
+		n--;
+	uint64_t size;
+	bool sync;
+	int lit = literal_at_end(f->tail, n, f->tail_cut, &size, &sync);
+	f->tail_len = 0;
+	f->tail_cut = false;
+	if (lit == 0 || sync)
+		return IMAP_FRAME_TOOLONG;
+	if (lit < 0 || size > lim->max_literal)
+		return IMAP_FRAME_FATAL;
+	f->literal_left = size;
+	return IMAP_FRAME_MORE;
 }
 
 enum imap_frame_result imap_frame_feed(struct imap_frame *f, const struct imap_limits *lim,
@@ -94,7 +156,8 @@ enum imap_frame_result imap_frame_feed(struct imap_frame *f, const struct imap_l
 			size_t n = len - used;
 			if (n > f->literal_left)
 				n = (size_t)f->literal_left;
-			buf_append(&f->cmd, data + used, n);
+			if (!f->skipping)
+				buf_append(&f->cmd, data + used, n);
 			used += n;
 			f->literal_left -= n;
 			if (f->literal_left == 0)
@@ -103,11 +166,23 @@ enum imap_frame_result imap_frame_feed(struct imap_frame *f, const struct imap_l
 		}
 		const char *lf = memchr(data + used, '\n', len - used);
 		size_t n = lf != NULL ? (size_t)(lf - (data + used)) + 1 : len - used;
-		size_t line_len = f->cmd.len - f->line_start + n;
-		/* a line of max_line octets plus its CRLF */
-		if (line_len > lim->max_line + 2 || f->cmd.len + n > lim->max_command) {
-			r = IMAP_FRAME_FATAL;
-			break;
+		if (f->skipping) {
+			tail_add(f, data + used, lf != NULL ? n - 1 : n);
+			used += n;
+			if (lf != NULL)
+				r = skipped_line_end(f, lim);
+			continue;
+		}
+		/* a line of max_line octets plus its CRLF; the bounds may have shrunk meanwhile
+		 * (a reload), below what is framed */
+		size_t line_len = f->cmd.len - f->line_start;
+		size_t line_room = line_len < lim->max_line + 2 ? lim->max_line + 2 - line_len : 0;
+		size_t command_room = f->cmd.len < lim->max_command ? lim->max_command - f->cmd.len : 0;
+		if (n > line_room || n > command_room) {
+			size_t keep = line_room < command_room ? line_room : command_room;
+			start_skipping(f, data + used, keep);
+			used += keep;
+			continue;
 		}
 		buf_append(&f->cmd, data + used, n);
 		used += n;
@@ -119,14 +194,20 @@ enum imap_frame_result imap_frame_feed(struct imap_frame *f, const struct imap_l
 			text--;
 		uint64_t size;
 		bool sync;
-		int lit = literal_at_end(line, text, &size, &sync);
+		int lit = literal_at_end(line, text, false, &size, &sync);
 		if (lit == 0) {
 			r = IMAP_FRAME_DONE;
-		} else if (lit < 0 || size > lim->max_literal ||
-			   (size > lim->max_inline ? f->streamed_at != 0 /* one per command */
-						   : f->cmd.len + size > lim->max_command)) {
-			/* RFC 7888 4: a non-synchronizing literal too big leaves no choice but BYE. */
+		} else if (lit < 0 || size > lim->max_literal) {
+			/* RFC 7888 4: a non-synchronizing literal that big is not worth skipping. */
 			r = sync ? IMAP_FRAME_REFUSED : IMAP_FRAME_FATAL;
+		} else if (size > lim->max_inline ? f->streamed_at != 0 /* one per command */
+						  : f->cmd.len + size > lim->max_command) {
+			if (sync) {
+				r = IMAP_FRAME_REFUSED;
+			} else {
+				f->skipping = true;
+				f->literal_left = size;
+			}
 		} else {
 			f->literal_left = size;
 			f->literal_sync = sync;
@@ -410,16 +491,29 @@ static bool parse_args(struct parser *ps, struct imap_arg **list, size_t *count,
 	return ok;
 }
 
-/* command = tag SP (command-any / command-auth / command-nonauth / command-select) CRLF
- * tag     = 1*<any ASTRING-CHAR except "+"> */
+/* tag = 1*<any ASTRING-CHAR except "+">: how many octets from p can be one. */
+static size_t tag_chars(const char *p, const char *end)
+{
+	const char *start = p;
+	while (p < end && is_atom_char(*p) && *p != '+')
+		p++;
+	return (size_t)(p - start);
+}
+
+size_t imap_frame_tag_length(const struct imap_frame *f)
+{
+	size_t n = tag_chars(f->cmd.data, f->cmd.data + f->cmd.len);
+	return n > 0 && n < f->cmd.len && f->cmd.data[n] == ' ' ? n : 0;
+}
+
+/* command = tag SP (command-any / command-auth / command-nonauth / command-select) CRLF */
 static int parse_command(const char *cmd, size_t len, const char *streamed_at,
 			 const struct imap_limits *lim, struct imap_command *out, const char **error_r)
 {
 	struct parser ps = { cmd, cmd + len, lim, 0, NULL, streamed_at, 0 };
 	memset(out, 0, sizeof(*out));
 	const char *start = ps.p;
-	while (ps.p < ps.end && is_atom_char(*ps.p) && *ps.p != '+')
-		ps.p++;
+	ps.p += tag_chars(ps.p, ps.end);
 	if (ps.p == start || ps.p >= ps.end || *ps.p != ' ') {
 		*error_r = ps.p == start ? "Missing tag" : "Bad tag";
 		return -1;

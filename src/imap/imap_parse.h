@@ -17,7 +17,7 @@
 
 /* Every bound of the command syntax in one place. */
 struct imap_limits {
-	size_t max_line;      /* octets of one line, literals excluded (RFC 7162 3: 8192) */
+	size_t max_line;      /* octets of one line, literals excluded (RFC 7162 4: 8192 at least) */
 	uint64_t max_literal; /* octets of one literal (APPEND carries whole messages) */
 	uint64_t max_command; /* octets of a whole command as collected: lines and literals */
 	unsigned max_depth;   /* nesting of parenthesised lists */
@@ -33,8 +33,14 @@ enum imap_frame_result {
 	IMAP_FRAME_REFUSED,  /* a synchronizing literal is over the limit: answer the command
 	                        (tag BAD, the tag is at the start of frame->cmd) without "+ ";
 	                        the client drops it. Reset the frame before feeding on. */
-	IMAP_FRAME_FATAL,    /* a line, non-synchronizing literal or command over its limit: the
-	                        stream cannot be followed any more; say BYE and close */
+	IMAP_FRAME_TOOLONG,  /* a line or the whole command was over its bound: the rest of the
+	                        command was skipped, non-synchronizing literals included, up to
+	                        its end (or to a synchronizing literal, which the client drops
+	                        when it hears no "+ "). Answer tag BAD (the tag, if any, is at
+	                        the start of frame->cmd); reset the frame before feeding on. */
+	IMAP_FRAME_FATAL,    /* a literal over max_literal (or not even a number) announced
+	                        non-synchronizing: skipping it is not worth its octets and
+	                        nothing else can follow the stream (RFC 7888 4); say BYE */
 	IMAP_FRAME_LITERAL,  /* a literal over max_inline was announced (frame->literal_left
 	                        octets, synchronizing when frame->literal_sync): its octets are
 	                        not collected. The caller takes them itself, telling with
@@ -50,6 +56,11 @@ struct imap_frame {
 	bool literal_sync;      /* the literal announced last is synchronizing */
 	bool streaming;         /* the caller is taking the literal's octets (IMAP_FRAME_LITERAL) */
 	size_t streamed_at;     /* where in cmd the octets taken by the caller would be; 0: none */
+	bool skipping;          /* over a bound: the command's octets are dropped (TOOLONG) */
+	char tail[24];          /* while skipping a line: its last octets, where a literal may be
+	                           announced */
+	size_t tail_len;
+	bool tail_cut;          /* the line skipped is longer than tail */
 };
 
 void imap_frame_init(struct imap_frame *f);
@@ -62,8 +73,14 @@ enum imap_frame_result imap_frame_feed(struct imap_frame *f, const struct imap_l
 				       const char *data, size_t len, size_t *used_r);
 /* The caller took n octets of the literal of IMAP_FRAME_LITERAL (at most literal_left). */
 void imap_frame_literal_taken(struct imap_frame *f, size_t n);
+/* The caller will not take the literal of IMAP_FRAME_LITERAL: it and the rest of the command
+ * are skipped instead, and feeding on ends in IMAP_FRAME_TOOLONG. */
+void imap_frame_skip_literal(struct imap_frame *f);
 /* True while a line of a command has begun and is not whole (not inside a literal). */
 bool imap_frame_in_line(const struct imap_frame *f);
+/* The length of the tag at the start of the command framed so far (RFC 3501 9: tag =
+ * 1*<any ASTRING-CHAR except "+">, then SP), 0 when it does not start with one. */
+size_t imap_frame_tag_length(const struct imap_frame *f);
 /* True when the command framed so far is "tag SP name SP ..." (name in any case). */
 bool imap_frame_is_command(const struct imap_frame *f, const char *name);
 
@@ -122,10 +139,10 @@ struct imap_seqset {
 	struct imap_range *ranges;
 	size_t count;
 };
-/* The ranges a sequence set may hold: the grammar sets no bound, and a command line of 8192
- * octets (a set is never a literal) holds at most 4096 ("1,1,..."), so no set a client can
- * send is refused; the bound is for the memory. */
-#define IMAP_SEQSET_MAX_RANGES 4096
+/* The ranges a sequence set may hold: the grammar sets no bound, and a command line of 65536
+ * octets (imap.max_line_length's default; a set is never a literal) holds at most 32768
+ * ("1,1,..."), so no set a client can send in one is refused; the bound is for the memory. */
+#define IMAP_SEQSET_MAX_RANGES 32768
 /* sequence-set = (seq-number / seq-range) *("," sequence-set). Returns 0, or -1 for bad syntax
  * or more than max_ranges ranges. A range of two numbers comes out with lo <= hi; a range
  * with one "*" end has it as hi. */

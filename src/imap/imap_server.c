@@ -24,18 +24,24 @@ void imap_server_configure(struct imap_server *srv, const struct config *cfg, SS
 {
 	service_host_configure(&srv->host, cfg, tls);
 	login_env_configure(&srv->login, cfg);
-	/* Lines as RFC 7162 3 asks servers to take (8192 octets). After login, literals as big as
-	 * the largest message SMTP accepts, since APPEND brings whole messages; those over 64 KiB
-	 * go to a spool file as they arrive (cmd-append.c), so a command in memory stays under
-	 * 1 MiB. Before login a literal is a password or an ID value: a few KiB, as Dovecot's
-	 * login process takes, so a client that has not logged in holds little memory. */
+	/* Lines as long as imap.max_line_length after login (RFC 7162 4 asks servers to take
+	 * 8192 octets at least; clients send more, such as long ID values or UID sets), the
+	 * command as long as its line; before login 8192 (or less when the setting is). The
+	 * framing takes a line as it arrives, so it never waits whole in the connection's
+	 * read-ahead. After login, literals as big as the largest message SMTP accepts, since
+	 * APPEND brings whole messages; those over 64 KiB go to a spool file as they arrive
+	 * (cmd-append.c), so a command in memory stays under 1 MiB or its line. Before login a
+	 * literal is a password or an ID value: a few KiB, as Dovecot's login process takes, so a
+	 * client that has not logged in holds little memory. */
 	uint64_t max_message = (uint64_t)config_int(cfg, "smtp.max_message_size");
-	srv->limits = (struct imap_limits){ .max_line = 8192, .max_literal = max_message,
-					    .max_command = 1024 * 1024, .max_depth = 16,
+	size_t max_line = (size_t)config_int(cfg, "imap.max_line_length");
+	size_t max_command = max_line + 2 > 1024 * 1024 ? max_line + 2 : 1024 * 1024;
+	srv->limits = (struct imap_limits){ .max_line = max_line, .max_literal = max_message,
+					    .max_command = max_command, .max_depth = 16,
 					    .max_args = 4096, .max_inline = 64 * 1024 };
-	srv->login_limits = (struct imap_limits){ .max_line = 8192, .max_literal = 4096,
-						  .max_command = 64 * 1024, .max_depth = 16,
-						  .max_args = 256, .max_inline = 4096 };
+	srv->login_limits = (struct imap_limits){ .max_line = max_line < 8192 ? max_line : 8192,
+						  .max_literal = 4096, .max_command = 64 * 1024,
+						  .max_depth = 16, .max_args = 256, .max_inline = 4096 };
 }
 
 struct imap_server *imap_server_new(struct event_base *base, const struct config *cfg,

@@ -216,29 +216,6 @@ void imap_write_mailbox(const struct imap_session *s, buf *out, const char *name
 	buf_free(&wire);
 }
 
-/* string = quoted / literal. Quoted when every octet may stand in one (no CR, LF, NUL or
- * 8-bit octets, and not too long to read), else a literal. */
-void imap_write_string(buf *out, const char *s, size_t len)
-{
-	bool quotable = len < 1024;
-	for (size_t i = 0; i < len && quotable; i++) {
-		unsigned char c = (unsigned char)s[i];
-		quotable = c >= 32 && c < 127;
-	}
-	if (!quotable) {
-		buf_printf(out, "{%zu}\r\n", len);
-		buf_append(out, s, len);
-		return;
-	}
-	buf_putc(out, '"');
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '"' || s[i] == '\\')
-			buf_putc(out, '\\');
-		buf_putc(out, s[i]);
-	}
-	buf_putc(out, '"');
-}
-
 /* The system flags (RFC 3501 2.3.2) in the order they are written; the last, \Recent, is
  * never set by a client. */
 static const struct {
@@ -758,20 +735,42 @@ static void handle_command(struct imap_session *s)
 	imap_command_free(&c);
 }
 
+/* Answers a command the framing gave up on (a bound broken) with BAD, by its tag when it
+ * has one, and goes on with the next. */
+static void refuse_command(struct imap_session *s, const char *text)
+{
+	size_t tag_len = imap_frame_tag_length(&s->frame);
+	s->frame.cmd.data[tag_len] = '\0';
+	imap_tagged(s, tag_len > 0 ? s->frame.cmd.data : "*", "BAD [TOOBIG] %s", text);
+	next_command(s);
+}
+
 /* A literal over a bound. A synchronizing one is refused with the command, which the client
- * drops (RFC 7888 4); after a non-synchronizing one the stream cannot be followed: BYE. */
+ * drops (RFC 7888 4); after a non-synchronizing one too big to skip the stream cannot be
+ * followed: BYE. */
 static void literal_too_big(struct imap_session *s, bool sync)
 {
 	if (!sync) {
-		imap_reply(s, "* BYE [TOOBIG] Command line or literal too long");
+		imap_reply(s, "* BYE [TOOBIG] Literal too big");
 		imap_session_close(s);
 		return;
 	}
-	/* The tag, when there is one, is at the start of what was framed. */
-	size_t tag_len = strcspn(s->frame.cmd.data, " \r\n");
-	s->frame.cmd.data[tag_len] = '\0';
-	imap_tagged(s, tag_len > 0 ? s->frame.cmd.data : "*", "BAD [TOOBIG] Literal too big");
-	next_command(s);
+	refuse_command(s, "Literal too big");
+}
+
+/* A line or command over its bound, skipped to its end. Inside IDLE it is no DONE; a SASL
+ * response cut short cannot be judged, and the exchange cannot go on without one: BYE. */
+static void command_too_long(struct imap_session *s)
+{
+	if (s->wait == IMAP_WAIT_SASL) {
+		imap_reply(s, "* BYE [TOOBIG] Authentication response too long");
+		imap_session_close(s);
+	} else if (s->wait == IMAP_WAIT_IDLE) {
+		imap_idle_line(s, "", 0);
+		next_command(s);
+	} else {
+		refuse_command(s, "Command line or literal too long");
+	}
 }
 
 /* A literal too big to hold was announced: only APPEND's message may be one, and it goes to
@@ -780,7 +779,10 @@ static void literal_announced(struct imap_session *s)
 {
 	if (s->state == IMAP_STATE_NOT_AUTHENTICATED || s->wait != IMAP_WAIT_NONE ||
 	    !imap_frame_is_command(&s->frame, "APPEND") || !imap_append_stream_begin(s)) {
-		literal_too_big(s, s->frame.literal_sync);
+		if (s->frame.literal_sync)
+			literal_too_big(s, true);
+		else
+			imap_frame_skip_literal(&s->frame); /* TOOLONG at the command's end */
 		return;
 	}
 	if (s->frame.literal_sync)
@@ -821,6 +823,10 @@ static void take_input(struct imap_session *s)
 		}
 		if (r == IMAP_FRAME_REFUSED || r == IMAP_FRAME_FATAL) {
 			literal_too_big(s, r == IMAP_FRAME_REFUSED);
+			continue;
+		}
+		if (r == IMAP_FRAME_TOOLONG) {
+			command_too_long(s);
 			continue;
 		}
 		/* IMAP_FRAME_DONE */

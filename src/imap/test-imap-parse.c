@@ -135,8 +135,9 @@ static void test_parse(void **state)
 
 /* Feeds input in pieces of step octets and renders the events: "M" more is never shown,
  * "C" continue, "D" done (then the command's length, and with render_commands its parse
- * between brackets), "R" refused, "F" fatal (stops), "L" a literal left to the caller (then
- * its size), whose octets are taken as the session takes them. */
+ * between brackets), "R" refused, "T" too long (skipped to its end), "F" fatal (stops), "L"
+ * a literal left to the caller (then its size), whose octets are taken as the session takes
+ * them. */
 static void frame_render(const struct imap_limits *lim, const char *in, size_t len, size_t step,
 			 bool render_commands, buf *out)
 {
@@ -183,6 +184,10 @@ static void frame_render(const struct imap_limits *lim, const char *in, size_t l
 				break;
 			case IMAP_FRAME_REFUSED:
 				buf_putc(out, 'R');
+				imap_frame_reset(&f);
+				break;
+			case IMAP_FRAME_TOOLONG:
+				buf_printf(out, "T%zu", imap_frame_tag_length(&f));
 				imap_frame_reset(&f);
 				break;
 			case IMAP_FRAME_FATAL:
@@ -236,13 +241,39 @@ static void test_frame(void **state)
 		{ "a X {99999999999999999999}\r\n", "R" },
 		/* line over max_line (64 + CRLF) */
 		{ "a X 012345678901234567890123456789012345678901234567890123456789\r\n", "D66" },
-		{ "a X 012345678901234567890123456789012345678901234567890123456789x\r\n", "F" },
-		/* command over max_command (400) with literals */
+		/* longer: skipped to its end, and the next command is read (T then the tag's length) */
+		{ "ab X 012345678901234567890123456789012345678901234567890123456789x\r\nb NOOP\r\n",
+		  "T2D8" },
+		{ "a X 0123456789012345678901234567890123456789012345678901234567890123456789x\nb NOOP\n",
+		  "T1D7" },
+		/* a literal announced at its end: a non-synchronizing one is skipped with it (what
+		 * it holds is no command), after a synchronizing one the client hears BAD, no "+" */
+		{ "a X 0123456789012345678901234567890123456789012345678901234567890123456789 {10+}\r\n"
+		  "b LOGOUT\r\n (x\r\nc NOOP\r\n", "T1D8" },
+		{ "a X 0123456789012345678901234567890123456789012345678901234567890123456789 ~{2+}\r\n"
+		  "\r\n {3+}\r\n\n\n\n\r\nc NOOP\r\n", "T1D8" },
+		{ "a X 0123456789012345678901234567890123456789012345678901234567890123456789 {10}\r\n"
+		  "c NOOP\r\n", "T1D8" },
+		/* one too big to skip, or whose number is cut off, leaves the stream lost */
+		{ "a X 0123456789012345678901234567890123456789012345678901234567890123456789 {101+}\r\n"
+		  "c NOOP\r\n", "F" },
+		{ "a X 0123456789012345678901234567890123456789012345678901234567890123456789 {00000000"
+		  "000000000000000000000001+}\r\nc NOOP\r\n", "F" },
+		/* no tag to answer with */
+		{ "(a X 01234567890123456789012345678901234567890123456789012345678901234567890\r\n", "T0" },
+		/* command over max_command (400) with literals: skipped to its end */
 		{ "a X {100+}\r\n0123456789012345678901234567890123456789012345678901234567890123456789"
 		  "012345678901234567890123456789 {100+}\r\n012345678901234567890123456789012345678901"
 		  "2345678901234567890123456789012345678901234567890123456789 {100+}\r\n012345678901"
 		  "23456789012345678901234567890123456789012345678901234567890123456789012345678901234"
-		  "56789 {100+}\r\n", "F" },
+		  "56789 {100+}\r\n0123456789012345678901234567890123456789012345678901234567890123456"
+		  "789012345678901234567890123456789\r\nb NOOP\r\n", "T1D8" },
+		{ "a X {100+}\r\n0123456789012345678901234567890123456789012345678901234567890123456789"
+		  "012345678901234567890123456789 {100+}\r\n012345678901234567890123456789012345678901"
+		  "2345678901234567890123456789012345678901234567890123456789 {100+}\r\n012345678901"
+		  "23456789012345678901234567890123456789012345678901234567890123456789012345678901234"
+		  "56789 x {5+}\r\nabcde 0123456789012345678901234567890123456789012345678901234\r\n"
+		  "b NOOP\r\n", "T1D8" },
 	};
 	run_frame_cases(&limits, cases, sizeof(cases) / sizeof(cases[0]), false);
 }
@@ -261,7 +292,8 @@ static void test_frame_streamed(void **state)
 		  "CL11D43[a|APPEND|{3}Box (\\Seen) UTF8 ({11 streamed})]" },
 		/* a second big literal in one command is over the bound */
 		{ "a X {11}\r\n0123456789A {11}\r\nb NOOP\r\n", "L11RD8[b|NOOP|]" },
-		{ "a X {11}\r\n0123456789A {11+}\r\n", "L11F" },
+		{ "a X {11}\r\n0123456789A {11+}\r\n0123456789A\r\nb NOOP\r\n", "L11T1D8[b|NOOP|]" },
+		{ "a X {11}\r\n0123456789A {101+}\r\n", "L11F" },
 		/* none may stand in a section's header field names */
 		{ "a FETCH 1 BODY[HEADER.FIELDS ({11}\r\n0123456789A)]\r\n",
 		  "L11D40[a|FETCH|!Literal too big]" },
@@ -294,6 +326,13 @@ static void test_frame_state(void **state)
 	assert_false(f.streaming);
 	assert_int_equal(imap_frame_feed(&f, &streaming, " x", 2, &used), IMAP_FRAME_MORE);
 	assert_true(imap_frame_in_line(&f));
+	imap_frame_reset(&f);
+	/* bounds that shrink under a line begun (a reload) cut it there */
+	static const struct imap_limits small = { 8, 100, 16, 3, 20, 10 };
+	const char *line = "t2 NOOP 0123456789";
+	assert_int_equal(imap_frame_feed(&f, &streaming, line, strlen(line), &used), IMAP_FRAME_MORE);
+	assert_int_equal(imap_frame_feed(&f, &small, "x\r\n", 3, &used), IMAP_FRAME_TOOLONG);
+	assert_int_equal(imap_frame_tag_length(&f), 2);
 	imap_frame_reset(&f);
 	assert_int_equal(imap_frame_feed(&f, &streaming, "APPEND x\r\n", 10, &used), IMAP_FRAME_DONE);
 	assert_false(imap_frame_is_command(&f, "APPEND")); /* no tag */

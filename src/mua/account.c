@@ -225,8 +225,8 @@ static int password_from_terminal(struct mail_account *a, char **error_r)
 				   "on a terminal");
 		return -1;
 	}
-	fprintf(tty, "Password for %s: ", a->user);
-	fflush(tty);
+	/* Echo goes off before the prompt shows: what is typed once it shows is never echoed,
+	 * nor thrown away by the switch (TCSAFLUSH drops only what was typed before). */
 	struct termios old, quiet;
 	bool restore = tcgetattr(fileno(tty), &old) == 0;
 	if (restore) {
@@ -234,11 +234,13 @@ static int password_from_terminal(struct mail_account *a, char **error_r)
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
 		tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
 	}
+	fprintf(tty, "Password for %s: ", a->user);
+	fflush(tty);
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n = getline(&line, &cap, tty);
-	if (restore)
-		tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	if (restore) /* what is typed after the password stays for the commands */
+		tcsetattr(fileno(tty), TCSANOW, &old);
 	fputc('\n', tty);
 	fclose(tty);
 	if (n <= 0) {

@@ -8,6 +8,7 @@
 #include "smtp/smtp.h"
 #include "mail/address.h"
 #include "core/log.h"
+#include "core/netaddr.h"
 #include "core/xalloc.h"
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +38,13 @@ static bool domain_listed(const char *list, const char *domain)
 	return false;
 }
 
-/* Counts the request; true when the client is past its limit for this window. Windows are
- * fixed and shared: at the start of each one every client's count starts again. */
+/* Clients one window counts at most, so its table stays small whatever addresses they come
+ * from; a new client past it is refused as one past its limit. */
+#define ETRN_MAX_CLIENTS 10000
+
+/* Counts the request; true when the client is past its limit for this window. A client is
+ * its address group (an IPv6 client its /64, core/netaddr.h). Windows are fixed and shared:
+ * at the start of each one every client's count starts again. */
 static bool etrn_limited(struct smtp_server *srv, const char *ip)
 {
 	time_t now = time(NULL);
@@ -47,7 +53,12 @@ static bool etrn_limited(struct smtp_server *srv, const char *ip)
 		srv->etrn_requests = ip_counts_new();
 		srv->etrn_window_start = now;
 	}
-	return ip_counts_add(srv->etrn_requests, ip) > srv->etrn_max_per_ip;
+	char group[NETADDR_GROUP_MAX];
+	const char *client = netaddr_group(ip, group) ? group : ip;
+	if (ip_counts_get(srv->etrn_requests, client) == 0 &&
+	    ip_counts_size(srv->etrn_requests) >= ETRN_MAX_CLIENTS)
+		return true;
+	return ip_counts_add(srv->etrn_requests, client) > srv->etrn_max_per_ip;
 }
 
 /* On a worker: a store connection of its own, as one belongs to one thread. */

@@ -5,6 +5,7 @@
 #include "store/sqlite_internal.h"
 #include "core/xalloc.h"
 #include <stdlib.h>
+#include <string.h>
 
 int store_flags_update(struct store *st, int64_t folder_id, const struct flag_update *updates,
 		       size_t count, uint64_t *modseq_r, char **error_r)
@@ -29,6 +30,22 @@ int store_flags_update(struct store *st, int64_t folder_id, const struct flag_up
 	return r;
 }
 
+/* Creates the levels above name that are missing ("a" and "a/b" for "a/b/c"), inside the
+ * caller's transaction. 0 or -1. */
+static int create_superiors(struct store *st, int64_t account_id, const char *name, char **error_r)
+{
+	int r = 0;
+	for (const char *slash = strchr(name, '/'); slash != NULL && r >= 0; slash = strchr(slash + 1, '/')) {
+		char *level = xstrndup(name, (size_t)(slash - name));
+		int64_t id;
+		r = sqlite_folder_id(st, account_id, level, &id, error_r);
+		if (r == 0)
+			r = sqlite_folder_create(st, account_id, level, NULL, error_r);
+		free(level);
+	}
+	return r < 0 ? -1 : 0;
+}
+
 int store_folder_create(struct store *st, int64_t account_id, const char *name, char **error_r)
 {
 	if (db_begin(st, error_r) < 0)
@@ -36,10 +53,24 @@ int store_folder_create(struct store *st, int64_t account_id, const char *name, 
 	int64_t id;
 	int r = sqlite_folder_id(st, account_id, name, &id, error_r);
 	if (r == 0)
-		r = sqlite_folder_create(st, account_id, name, NULL, error_r) < 0 ? -1 : 1;
+		r = create_superiors(st, account_id, name, error_r) < 0 ||
+				    sqlite_folder_create(st, account_id, name, NULL, error_r) < 0
+			    ? -1
+			    : 1;
 	else if (r > 0)
 		r = 0;
 	return db_finish(st, r, error_r);
+}
+
+/* 1 when the account has folders below name ("name/..."), 0 when not, -1 with *error_r. */
+static int has_children(struct store *st, int64_t account_id, const char *name, char **error_r)
+{
+	int64_t n = 0;
+	int r = db_int(st, error_r, &n,
+		       "SELECT count(*) FROM folders "
+		       "WHERE account_id = ? AND substr(name, 1, length(?) + 1) = ? || '/'",
+		       "iss", account_id, name, name);
+	return r < 0 ? -1 : n > 0;
 }
 
 int store_folder_delete(struct store *st, int64_t account_id, const char *name, char **error_r)
@@ -50,7 +81,11 @@ int store_folder_delete(struct store *st, int64_t account_id, const char *name, 
 	strlist_init(&files);
 	int64_t id;
 	int r = sqlite_folder_id(st, account_id, name, &id, error_r);
-	if (r > 0 && (db_exec(st, error_r, "DELETE FROM body_candidates", "") < 0 ||
+	/* checked in the transaction that deletes, so no child is created in between */
+	int children = r > 0 ? has_children(st, account_id, name, error_r) : 0;
+	if (children != 0)
+		r = children < 0 ? -1 : 2;
+	if (r == 1 && (db_exec(st, error_r, "DELETE FROM body_candidates", "") < 0 ||
 		      db_exec(st, error_r,
 			      "INSERT OR IGNORE INTO body_candidates SELECT body_id FROM folder_messages "
 			      "WHERE folder_id = ?", "i", id) < 0 ||
@@ -59,7 +94,7 @@ int store_folder_delete(struct store *st, int64_t account_id, const char *name, 
 		      sqlite_bodies_prune(st, &files, error_r) < 0))
 		r = -1;
 	r = db_finish(st, r, error_r);
-	for (size_t i = 0; r > 0 && i < files.count; i++)
+	for (size_t i = 0; r == 1 && i < files.count; i++)
 		msgfile_remove(st->data_dir, files.items[i]);
 	strlist_free(&files);
 	return r;
@@ -72,6 +107,8 @@ int store_folder_rename(struct store *st, int64_t account_id, const char *from, 
 		return -1;
 	int64_t id;
 	int r = sqlite_folder_id(st, account_id, from, &id, error_r);
+	if (r > 0 && create_superiors(st, account_id, to, error_r) < 0)
+		r = -1;
 	/* substr() rather than LIKE: names may hold "%" and "_"; subscriptions move along, as a
 	 * user who renames a folder still wants to see it */
 	if (r > 0 && (db_exec(st, error_r, "UPDATE folders SET name = ? WHERE id = ?", "si", to, id) < 0 ||

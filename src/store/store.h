@@ -364,14 +364,16 @@ int store_messages_copy(struct store *st, int64_t from, int64_t to, const uint32
 /* The folder's highestmodseq: every delivery, flag change and expunge raises it, so a session
  * that waits (IDLE) learns cheaply whether anything changed. 1 found, 0 no such folder. */
 int store_folder_modseq(struct store *st, int64_t folder_id, uint64_t *modseq_r, char **error_r);
-/* Creates a folder (subscribed, with a fresh UIDVALIDITY). 1 created, 0 when the account has
- * one of that name already. */
+/* Creates a folder with a fresh UIDVALIDITY, and the levels above it that are missing ("a" and
+ * "a/b" for "a/b/c"). 1 created, 0 when the account has one of that name already. */
 int store_folder_create(struct store *st, int64_t account_id, const char *name, char **error_r);
 /* Deletes a folder and its messages (message files nothing else refers to go after the
- * commit). Folders below it ("name/...") stay. 1 deleted, 0 no such folder. */
+ * commit). 1 deleted, 0 no such folder, 2 not deleted since folders are below it
+ * ("name/...": every folder is selectable, so none is left without its parent). */
 int store_folder_delete(struct store *st, int64_t account_id, const char *name, char **error_r);
 /* Renames a folder and the folders below it ("from/..." to "to/..."), keeping their messages
- * and UIDVALIDITY. 1 renamed, 0 no such folder; fails when a new name is taken. */
+ * and UIDVALIDITY, and creates the levels above to that are missing. 1 renamed, 0 no such
+ * folder; fails when a new name is taken. */
 int store_folder_rename(struct store *st, int64_t account_id, const char *from, const char *to,
 			char **error_r);
 /* Takes the folder's messages below uidnext that no session has taken as recent for the

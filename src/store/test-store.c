@@ -842,6 +842,20 @@ static void test_imap(void **state)
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM subscriptions WHERE name = 'Work/2026'"), 1);
 	assert_int_equal(store_folder_delete(f->st, f->alice, "Archive", &error), 1);
 	assert_int_equal(store_folder_delete(f->st, f->alice, "Archive", &error), 0);
+	/* the levels above are made with a folder or a rename's new name; a parent stays while
+	 * it has children */
+	assert_int_equal(store_folder_create(f->st, f->alice, "Clients/Acme/2026", &error), 1);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM folders "
+				    "WHERE name IN ('Clients', 'Clients/Acme')"), 2);
+	assert_int_equal(store_folder_rename(f->st, f->alice, "Clients/Acme", "Old/Clients/Acme",
+					     &error), 1);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM folders WHERE name IN "
+				    "('Old', 'Old/Clients', 'Old/Clients/Acme', 'Old/Clients/Acme/2026')"), 4);
+	assert_int_equal(store_folder_delete(f->st, f->alice, "Old/Clients", &error), 2);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM folders WHERE name = 'Old/Clients'"), 1);
+	assert_int_equal(store_folder_delete(f->st, f->alice, "Old/Clients/Acme/2026", &error), 1);
+	assert_int_equal(store_folder_delete(f->st, f->alice, "Old/Clients/Acme", &error), 1);
+	assert_int_equal(store_folder_delete(f->st, f->alice, "Old/Clients", &error), 1);
 	strlist orphans;
 	strlist_init(&orphans);
 	OK(store_subscriptions_orphaned(f->st, f->alice, &orphans, error_r));

@@ -109,6 +109,33 @@ def test_imap_huge_literal_before_login(instance_factory):
     assert inst.read_log().count("imap disconnect") >= 23
 
 
+
+def test_imap_overlong_lines_are_skipped_not_kept(instance_factory):
+    """Command lines of 5 MB from 20 logged-in clients are skipped as they arrive (each gets
+    BAD [TOOBIG] at its end and the session goes on): the server's memory stays near its
+    start, as if the lines had been short."""
+    inst = low_memory_instance(instance_factory)
+    inst.add_user("alice@example.test")
+    inst.start()
+    pid = inst.proc.pid
+    clients = []
+    for _ in range(20):
+        c = raw(inst)
+        assert c.cmd("a", f"LOGIN alice@example.test {inst.passwords['alice@example.test']}")[-1].startswith("a OK")
+        clients.append(c)
+    before = rss_kib(pid)
+    junk = b"x" * (5 * MiB)
+    with PeakRss(pid) as peak:
+        for c in clients:
+            c.send(b"b ID (\"name\" \"")
+            assert send_while_read(c.sock, junk, 10) == len(junk)
+            c.sock.settimeout(30)
+            c.send(b"\")\r\n")
+        for c in clients:
+            assert c.cmd("c", "NOOP") == ["b BAD [TOOBIG] Command line or literal too long", "c OK Noop completed"]
+    assert peak.kib - before < 16 * 1024, (before, peak.kib)
+
+
 def test_smtp_pipelining_without_reading(instance_factory):
     """A client pipelines megabytes of EHLO and NOOP and reads none of the replies: the server
     stops reading while its replies wait, so its memory stays bounded; once the client

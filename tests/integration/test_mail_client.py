@@ -385,6 +385,7 @@ def test_interactive_mode_through_a_terminal(people):
         os.write(fd, inst.passwords["bob@example.test"].encode() + b"\n")
         screen = read_until(fd, rb"& $")
         assert "über alles".encode() in screen and b"   1 U" in screen
+        assert inst.passwords["bob@example.test"].encode() not in screen  # never echoed
         os.write(fd, b"p 1\n")
         screen = read_until(fd, rb"& $")
         assert b"erste Zeile" in screen and "Subject: über alles".encode() in screen

@@ -177,3 +177,24 @@ def test_sighup_says_what_it_applied_and_what_needs_a_restart(server):
     assert "serve reload failed, nothing changed" in lines[-1] and "no such setting" in lines[-1]
     with server.smtp() as c:
         assert c.noop()[0] == 250
+
+
+def test_reload_command_answers_with_the_report_and_fails_when_the_old_certificate_stays(
+        instance_factory):
+    """`estafeta reload` does what SIGHUP does and prints the report; its status is not 0 when
+    something kept its old state, so a deploy hook knows its certificate was not taken."""
+    inst = tls_instance(instance_factory)
+    inst.config("smtp.timeout", "4m")
+    out = inst.cli("reload")
+    assert "applied=smtp.timeout" in out and "restart_needed=none" in out and "tls=reloaded" in out, out
+    key = os.path.join(inst.dir, "tls", "key.pem")
+    os.chown(key, 0, 0)
+    os.chmod(key, 0o600)
+    p = inst.cli("reload", check=False)
+    assert p.returncode == 1, (p.stdout, p.stderr)
+    assert f"kept the old TLS certificate: cannot read {key}" in p.stdout and "tls=kept-old" in p.stdout
+    assert "kept its old state" in p.stderr
+    assert_tls_everywhere(inst)
+    inst.stop()
+    p = inst.cli("reload", check=False)  # no server: says so
+    assert p.returncode == 1 and p.stderr.count("\n") == 1, p.stderr
