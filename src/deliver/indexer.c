@@ -75,8 +75,9 @@ static bool index_message(struct indexer *ix, struct index_entry *e, size_t *oct
 	return done;
 }
 
-/* Indexes up to limit messages of what waits; returns how many waited (up to limit: fewer
- * means nothing is left), or -1 after logging a store error. */
+/* Indexes up to limit messages of what waits, fewer when their octets reach the batch's
+ * bound; returns 1 when more may wait, 0 when nothing is left, or -1 after logging a store
+ * error. */
 static int index_batch(struct indexer *ix, size_t limit)
 {
 	struct index_entry *entries = NULL;
@@ -96,7 +97,7 @@ static int index_batch(struct indexer *ix, size_t limit)
 		free(error);
 	}
 	index_entries_free(entries, count);
-	return r < 0 ? -1 : (int)count;
+	return r < 0 ? -1 : used < count || count == limit;
 }
 
 /* Once what waited is indexed: the rows of removed message files go, and the logs that the
@@ -123,8 +124,11 @@ static void *indexer_thread(void *arg)
 	 * its own nice value), so under a burst the index lags behind (search reads what is not
 	 * indexed yet) and catches up when mail slows down. */
 	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
-	/* the first pass catches up with what an earlier run left */
-	do {
+	/* the first pass catches up with what an earlier run left; later passes start at a kick,
+	 * or at once when a pass ended because mail came while it worked (that kick is taken) */
+	bool kicked = true;
+	while (!atomic_load(&ix->stop) &&
+	       (kicked || mtqueue_pop(ix->kicks, kicks, 64, true) > 0)) {
 		/* while mail keeps coming, wait for a lull (at most INDEX_MAX_WAIT_MS): indexing
 		 * competes with deliveries for the database, deliveries win */
 		for (int waited = 0; waited < INDEX_MAX_WAIT_MS; waited += INDEX_LULL_MS) {
@@ -133,13 +137,18 @@ static void *indexer_thread(void *arg)
 			if (mtqueue_pop(ix->kicks, kicks, 64, false) == 0)
 				break;
 		}
+		kicked = false;
 		size_t batch = INDEX_BATCH_MIN;
-		while (index_batch(ix, batch) == (int)batch && !atomic_load(&ix->stop) &&
-		       mtqueue_pop(ix->kicks, kicks, 64, false) == 0)
+		while (index_batch(ix, batch) == 1 && !atomic_load(&ix->stop)) {
+			if (mtqueue_pop(ix->kicks, kicks, 64, false) > 0) {
+				kicked = true;
+				break;
+			}
 			batch = batch < INDEX_BATCH_MAX ? batch * 2 : batch;
-		if (!atomic_load(&ix->stop))
+		}
+		if (!kicked && !atomic_load(&ix->stop))
 			index_tidy(ix);
-	} while (!atomic_load(&ix->stop) && mtqueue_pop(ix->kicks, kicks, 64, true) > 0);
+	}
 	return NULL;
 }
 
