@@ -41,8 +41,8 @@ def indexed_counts(server):
         ix.close()
 
 
-def wait_indexed(server, rows):
-    deadline = time.time() + 10
+def wait_indexed(server, rows, seconds=10):
+    deadline = time.time() + seconds
     while indexed_counts(server) != (0, rows):
         assert time.time() < deadline, indexed_counts(server)
         time.sleep(0.05)

@@ -14,16 +14,21 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from test_bounds import PeakRss, low_memory_instance, rss_kib  # noqa: E402
 from test_imap import raw  # noqa: E402
+from test_imap_search import wait_indexed  # noqa: E402
 
 MiB = 1024 * 1024
 USER = "alice@example.test"
 
 
 def message(n):
-    """About 1 MB, different in each message."""
-    lines = [b"From: %s" % USER.encode(), b"To: %s" % USER.encode(), b"Subject: big %d" % n, b""]
-    lines += [b"%03d %07d " % (n, i) + bytes(range(48, 48 + 62)) for i in range(MiB // 74)]
-    return b"\r\n".join(lines) + b"\r\n"
+    """About 1 MB, different in each message: a binary attachment, so the indexer, which
+    reads only text, is soon done with it and its work does not count as FETCH's."""
+    head = [b"From: %s" % USER.encode(), b"To: %s" % USER.encode(), b"Subject: big %d" % n,
+            b"MIME-Version: 1.0", b"Content-Type: application/octet-stream",
+            b"Content-Transfer-Encoding: base64", b""]
+    lines = [b"%03d%07d" % (n, i) + bytes(range(65, 65 + 26)) * 2 + b"abcdefghij"
+             for i in range(MiB // 74)]
+    return b"\r\n".join(head + lines) + b"\r\n"
 
 
 def mailbox_of(inst, count):
@@ -39,8 +44,11 @@ def mailbox_of(inst, count):
     return messages
 
 
-def settled_rss_kib(pid):
-    """VmRSS once it has stopped growing: the indexer reads the new messages after APPEND."""
+def settled_rss_kib(inst, rows):
+    """VmRSS once the indexer has read the rows new messages (its work after APPEND would
+    otherwise count as FETCH's) and memory has stopped growing."""
+    wait_indexed(inst, rows, seconds=120)
+    pid = inst.proc.pid
     last = rss_kib(pid)
     for _ in range(100):
         time.sleep(0.5)
@@ -102,7 +110,7 @@ def test_fetch_waits_for_a_client_that_does_not_read(instance_factory):
     pid = inst.proc.pid
     messages = mailbox_of(inst, 100)
     slow, other = logged_in(inst), logged_in(inst)
-    before = settled_rss_kib(pid)
+    before = settled_rss_kib(inst, 100)
     with PeakRss(pid) as peak:
         slow.send("f FETCH 1:* BODY.PEEK[]\r\n")
         worst = noop_seconds(other, 20)
@@ -124,7 +132,7 @@ def test_pipelined_commands_wait_in_order(instance_factory):
     pid = inst.proc.pid
     messages = mailbox_of(inst, 40)
     c = logged_in(inst)
-    before = settled_rss_kib(pid)
+    before = settled_rss_kib(inst, 40)
     with PeakRss(pid) as peak:
         c.send("f1 FETCH 1:* BODY.PEEK[]\r\nf2 FETCH 1:* BODY.PEEK[]\r\nn NOOP\r\n"
                "f3 FETCH 1:* BODY.PEEK[]\r\nf4 FETCH 1:* BODY.PEEK[]\r\nu UID FETCH 40 (UID)\r\n")
