@@ -11,7 +11,7 @@
 #include "core/xalloc.h"
 #include "deliver/inject.h"
 #include "queue/bounce.h"
-#include "queue/dns.h"
+#include "queue/mx_route.h"
 #include "queue/smtp_client.h"
 #include "smtp/smtp_parse.h"
 #include <stdio.h>
@@ -314,6 +314,7 @@ static void on_route(enum dns_status status, const struct dns_target *targets, s
 		/* RFC 7505 4.2: 550 5.1.10 recipient address has null MX. */
 		job_fail_all(j, 550, "5.1.10", diag);
 		break;
+	case DNS_NO_DATA: /* never from a route */
 	case DNS_TEMPFAIL:
 		job_fail_all(j, 451, "4.4.3", diag);
 		break;

@@ -8,7 +8,7 @@
 #ifndef ESTAFETA_SMTP_CLIENT_H
 #define ESTAFETA_SMTP_CLIENT_H
 #include "core/buf.h"
-#include "queue/dns.h"
+#include "queue/mx_route.h"
 #include "store/store.h"
 #include <event2/event.h>
 #include <openssl/ssl.h>

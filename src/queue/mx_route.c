@@ -1,10 +1,6 @@
-/* MX routing with c-ares on the libevent loop; see dns.h.
- *
- * c-ares tells through its socket-state callback which sockets to watch; each gets a libevent
- * event that hands readiness back with ares_process_fd, and one timer drives c-ares's own
- * timeouts and retransmissions. A route is two steps: the MX query, then A and AAAA of every
- * MX host at once; the route is answered when the last of those lookups ends. */
-#include "queue/dns.h"
+/* MX routing; see mx_route.h. A route is two steps: the MX query, then A and AAAA of every MX
+ * host at once; the route is answered when the last of those lookups ends. */
+#include "queue/mx_route.h"
 #include "core/xalloc.h"
 #include <ares.h>
 #include <arpa/inet.h>
@@ -16,25 +12,12 @@
 #include <string.h>
 #include <strings.h>
 
-struct dns_watch {
-	ares_socket_t fd;
-	struct event *ev;
-};
-
-struct dns {
-	struct event_base *base;
-	ares_channel channel;
-	struct event *timer;
-	struct dns_watch *watches;
-	size_t watch_count;
-};
-
 struct mx_host {
 	char name[256];
 	unsigned short pref;
 	unsigned rank;             /* random, orders hosts of equal preference */
 	struct ares_addrinfo *addrs;
-	int status;                /* of its address lookup */
+	enum dns_status status;    /* of its address lookup */
 	struct route *route;
 };
 
@@ -48,102 +31,6 @@ struct route {
 	size_t host_count;
 	size_t waiting;            /* address lookups still out */
 };
-
-static void dns_schedule(struct dns *d)
-{
-	struct timeval max = { 1, 0 }, tv;
-	struct timeval *t = ares_timeout(d->channel, &max, &tv);
-	evtimer_add(d->timer, t);
-}
-
-static void on_socket(evutil_socket_t fd, short what, void *arg)
-{
-	struct dns *d = arg;
-	ares_process_fd(d->channel, (what & EV_READ) ? fd : ARES_SOCKET_BAD,
-			(what & EV_WRITE) ? fd : ARES_SOCKET_BAD);
-	dns_schedule(d);
-}
-
-static void on_timer(evutil_socket_t fd, short what, void *arg)
-{
-	struct dns *d = arg;
-	ares_process_fd(d->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-	dns_schedule(d);
-}
-
-/* c-ares opens, changes or closes a socket: watch it as asked. */
-static void on_sock_state(void *data, ares_socket_t fd, int readable, int writable)
-{
-	struct dns *d = data;
-	size_t i = 0;
-	while (i < d->watch_count && d->watches[i].fd != fd)
-		i++;
-	if (i < d->watch_count)
-		event_free(d->watches[i].ev);
-	if (!readable && !writable) {
-		if (i < d->watch_count)
-			d->watches[i] = d->watches[--d->watch_count];
-		return;
-	}
-	if (i == d->watch_count) {
-		d->watches = xrealloc(d->watches, (d->watch_count + 1) * sizeof(*d->watches));
-		d->watch_count++;
-	}
-	d->watches[i].fd = fd;
-	d->watches[i].ev = event_new(d->base, fd, (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0) |
-					     EV_PERSIST, on_socket, d);
-	event_add(d->watches[i].ev, NULL);
-}
-
-struct dns *dns_new(struct event_base *base, const char *resolvers, char **error_r)
-{
-	int r = ares_library_init(ARES_LIB_INIT_ALL);
-	if (r != ARES_SUCCESS) {
-		*error_r = xasprintf("cannot initialise c-ares: %s", ares_strerror(r));
-		return NULL;
-	}
-	struct dns *d = xcalloc(1, sizeof(*d));
-	d->base = base;
-	struct ares_options opts = { 0 };
-	opts.sock_state_cb = on_sock_state;
-	opts.sock_state_cb_data = d;
-	/* Mail routing follows the DNS only, never /etc/hosts (RFC 5321 5.1). */
-	opts.lookups = (char *)"b";
-	opts.timeout = 3000;
-	opts.tries = 3;
-	r = ares_init_options(&d->channel, &opts,
-			      ARES_OPT_SOCK_STATE_CB | ARES_OPT_LOOKUPS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
-	if (r == ARES_SUCCESS && *resolvers != '\0') {
-		r = ares_set_servers_ports_csv(d->channel, resolvers);
-		if (r != ARES_SUCCESS) {
-			*error_r = xasprintf("dns.resolvers \"%s\": %s", resolvers, ares_strerror(r));
-			ares_destroy(d->channel);
-			free(d);
-			return NULL;
-		}
-	}
-	if (r != ARES_SUCCESS) {
-		*error_r = xasprintf("cannot start the DNS resolver: %s", ares_strerror(r));
-		free(d);
-		return NULL;
-	}
-	d->timer = evtimer_new(base, on_timer, d);
-	return d;
-}
-
-void dns_free(struct dns **dp)
-{
-	struct dns *d = *dp;
-	if (d == NULL)
-		return;
-	ares_destroy(d->channel); /* runs the callbacks of lookups in progress */
-	for (size_t i = 0; i < d->watch_count; i++)
-		event_free(d->watches[i].ev);
-	free(d->watches);
-	event_free(d->timer);
-	free(d);
-	*dp = NULL;
-}
 
 static void route_free(struct route *rt)
 {
@@ -188,28 +75,23 @@ static void route_answer(struct route *rt, enum dns_status status, const char *e
 	route_free(rt);
 }
 
-static void hosts_done(struct route *rt, bool destroyed);
+static void hosts_done(struct route *rt);
 
-static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinfo *res)
+static void on_addrinfo(enum dns_status status, struct ares_addrinfo *res, void *arg)
 {
 	struct mx_host *h = arg;
-	struct route *rt = h->route;
 	h->status = status;
 	h->addrs = res;
-	hosts_done(rt, status == ARES_EDESTRUCTION);
+	hosts_done(h->route);
 }
 
 /* One address lookup (or the launching of them all) has ended; the last one answers. */
-static void hosts_done(struct route *rt, bool destroyed)
+static void hosts_done(struct route *rt)
 {
 	if (--rt->waiting > 0)
 		return;
-	if (destroyed) {
-		route_answer(rt, DNS_TEMPFAIL, "resolver shut down");
-		return;
-	}
 	/* The implicit MX of a domain that does not exist is a permanent failure. */
-	if (rt->host_count == 1 && rt->hosts[0].status == ARES_ENOTFOUND &&
+	if (rt->host_count == 1 && rt->hosts[0].status == DNS_NO_DOMAIN &&
 	    strcasecmp(rt->hosts[0].name, rt->domain) == 0) {
 		route_answer(rt, DNS_NO_DOMAIN, "domain not found");
 		return;
@@ -219,9 +101,6 @@ static void hosts_done(struct route *rt, bool destroyed)
 
 static void lookup_hosts(struct route *rt)
 {
-	struct ares_addrinfo_hints hints = { 0 };
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
 	/* One more than the lookups, so an answer given at once cannot end the route before
 	 * every lookup has started. */
 	rt->waiting = rt->host_count + 1;
@@ -229,11 +108,8 @@ static void lookup_hosts(struct route *rt)
 	for (size_t i = 0; i < rt->host_count; i++)
 		rt->hosts[i].route = rt;
 	for (size_t i = 0; i < rt->host_count; i++)
-		ares_getaddrinfo(rt->dns->channel, rt->hosts[i].name, NULL, &hints, on_addrinfo,
-				 &rt->hosts[i]);
-	struct dns *d = rt->dns;
-	hosts_done(rt, false);
-	dns_schedule(d);
+		dns_addresses(rt->dns, rt->hosts[i].name, on_addrinfo, &rt->hosts[i]);
+	hosts_done(rt);
 }
 
 static int host_cmp(const void *a, const void *b)
@@ -252,24 +128,26 @@ static void route_implicit(struct route *rt)
 	lookup_hosts(rt);
 }
 
-static void on_mx(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+static void on_mx(enum dns_status status, const unsigned char *abuf, int alen, void *arg)
 {
 	struct route *rt = arg;
 	struct ares_mx_reply *mx = NULL;
-	if (status == ARES_SUCCESS)
-		status = ares_parse_mx_reply(abuf, alen, &mx);
-	if (status == ARES_ENODATA) {
+	int parsed = ARES_SUCCESS;
+	if (status == DNS_OK)
+		parsed = ares_parse_mx_reply(abuf, alen, &mx);
+	if (status == DNS_NO_DATA || parsed == ARES_ENODATA) {
 		/* RFC 5321 5.1: no MX records, so the domain itself is the mail exchanger. */
 		route_implicit(rt);
 		return;
 	}
-	if (status == ARES_ENOTFOUND) {
+	if (status == DNS_NO_DOMAIN) {
 		route_answer(rt, DNS_NO_DOMAIN, "domain not found");
 		return;
 	}
-	if (status != ARES_SUCCESS) {
+	if (status != DNS_OK || parsed != ARES_SUCCESS) {
 		char error[128];
-		snprintf(error, sizeof(error), "MX lookup failed: %s", ares_strerror(status));
+		snprintf(error, sizeof(error), "MX lookup failed: %s",
+			 parsed != ARES_SUCCESS ? ares_strerror(parsed) : "no answer from the DNS");
 		route_answer(rt, DNS_TEMPFAIL, error);
 		return;
 	}
@@ -308,8 +186,7 @@ void dns_route(struct dns *d, const char *domain, int port, int mx, dns_route_fn
 	rt->cb = cb;
 	rt->arg = arg;
 	if (mx)
-		ares_query(d->channel, domain, ns_c_in, ns_t_mx, on_mx, rt);
+		dns_query(d, domain, ns_t_mx, on_mx, rt);
 	else
 		route_implicit(rt);
-	dns_schedule(d);
 }

@@ -1,0 +1,41 @@
+/* The resolver every part shares: c-ares on the event loop, never blocking it. One query
+ * answers with the raw DNS message (for the record types a caller parses itself) or, for TXT,
+ * with each record's strings joined (RFC 7208 3.3, RFC 6376 3.6.2.2). Routing outbound mail
+ * (MX, A, AAAA) is built on it in queue/mx_route.c. */
+#ifndef ESTAFETA_DNS_H
+#define ESTAFETA_DNS_H
+#include <ares.h>
+#include <event2/event.h>
+#include <stddef.h>
+
+struct dns;
+
+enum dns_status {
+	DNS_OK,
+	DNS_NO_DOMAIN, /* NXDOMAIN */
+	DNS_NO_DATA,   /* the name exists, without records of the type asked */
+	DNS_NULL_MX,   /* RFC 7505: the domain accepts no mail (5.1.10) */
+	DNS_TEMPFAIL,  /* server failure, timeout, shutdown: try again */
+};
+
+/* resolvers: comma-separated IP or IP:port ("[v6]:port"), or "" for /etc/resolv.conf.
+ * NULL with *error_r. */
+struct dns *dns_new(struct event_base *base, const char *resolvers, char **error_r);
+/* Cancels lookups in progress: their callbacks run with DNS_TEMPFAIL. */
+void dns_free(struct dns **d);
+
+/* Called once on the loop thread; answer/len (the whole DNS message) only with DNS_OK and
+ * valid only during the call. */
+typedef void dns_answer_fn(enum dns_status status, const unsigned char *answer, int len, void *arg);
+/* type: ns_t_mx, ns_t_txt, ns_t_ptr, ... of class IN. */
+void dns_query(struct dns *d, const char *name, int type, dns_answer_fn *cb, void *arg);
+
+/* records: each TXT record's strings joined into one, NUL-terminated; valid only during the
+ * call. A record holding a NUL is given up to it. */
+typedef void dns_txt_fn(enum dns_status status, char *const *records, size_t count, void *arg);
+void dns_query_txt(struct dns *d, const char *name, dns_txt_fn *cb, void *arg);
+
+/* The A and AAAA addresses of host (ares_freeaddrinfo frees res; NULL unless DNS_OK). */
+typedef void dns_addrinfo_fn(enum dns_status status, struct ares_addrinfo *res, void *arg);
+void dns_addresses(struct dns *d, const char *host, dns_addrinfo_fn *cb, void *arg);
+#endif
