@@ -15,24 +15,30 @@
 #define INDEX_MAX_TEXT (1024 * 1024)
 #define INDEX_MAX_TRIGRAMS 100000
 
-/* Reads the UIDs a statement yields (first column) into *out. 0, or -1 with *error_r. */
-static int uids_from_rows(struct store *st, sqlite3_stmt *stmt, uint32_t **out, size_t *count,
-			  char **error_r)
+static void uid_push(uint32_t **uids, size_t *count, size_t *cap, uint32_t uid)
+{
+	if (*count == *cap)
+		*uids = xrealloc(*uids, (*cap = *cap ? 2 * *cap : 64) * sizeof(**uids));
+	(*uids)[(*count)++] = uid;
+}
+
+/* Splits a search's rows (uid, hit, unindexed) into the index's hits and the messages it
+ * does not hold whole. 0, or -1 with *error_r. */
+static int search_rows(struct store *st, sqlite3_stmt *stmt, uint32_t **uids, size_t *count,
+		       uint32_t **unindexed, size_t *unindexed_count, char **error_r)
 {
 	int r = stmt != NULL ? 1 : -1;
-	size_t cap = 0;
+	size_t cap = 0, unindexed_cap = 0;
 	while (r == 1 && (r = db_step(st, stmt, error_r)) == 1) {
-		if (*count == cap)
-			*out = xrealloc(*out, (cap = cap ? 2 * cap : 64) * sizeof(**out));
-		(*out)[(*count)++] = (uint32_t)sqlite3_column_int64(stmt, 0);
+		uint32_t uid = (uint32_t)sqlite3_column_int64(stmt, 0);
+		if (sqlite3_column_int(stmt, 1))
+			uid_push(uids, count, &cap, uid);
+		if (sqlite3_column_int(stmt, 2))
+			uid_push(unindexed, unindexed_count, &unindexed_cap, uid);
 	}
-	if (r == 0) {
+	if (r == 0)
 		sqlite3_reset(stmt);
-		return 0;
-	}
-	xfree(out);
-	*count = 0;
-	return -1;
+	return r;
 }
 
 int store_index_pending(struct store *st, size_t limit, struct index_entry **out, size_t *count,
@@ -159,26 +165,24 @@ int store_search_text(struct store *st, int64_t folder_id, const char *needle,
 		buf_putc(&q, *p);
 	}
 	buf_putc(&q, '"');
+	/* One statement, so one snapshot: the hits and what is unindexed are seen at the same
+	 * moment, never a message indexed between two reads (neither hit nor read). The index
+	 * is read once, not a MATCH per message of the folder; rows of an unindexed file may
+	 * be a removed file's (its id reused): not trusted. */
 	sqlite3_stmt *stmt = db_stmt(st, error_r,
-				     /* the index first, once; not a MATCH per message of the folder;
-				      * rows of an unindexed file may be a removed file's (its id
-				      * reused): not trusted */
-				     "SELECT m.uid FROM folder_messages m JOIN bodies b ON b.id = m.body_id "
-				     "WHERE m.folder_id = ? AND b.indexed != 0 AND m.body_id IN "
-				     "(SELECT rowid FROM ix.search_text WHERE search_text MATCH ?) ORDER BY m.uid",
-				     "is", folder_id, q.data);
-	int r = uids_from_rows(st, stmt, uids, count, error_r); /* q is bound as it is */
+				     "SELECT uid, hit, indexed != 1 FROM (SELECT m.uid AS uid, b.indexed AS indexed, "
+				     "b.indexed != 0 AND m.body_id IN (SELECT rowid FROM ix.search_text "
+				     "WHERE search_text MATCH ?) AS hit FROM folder_messages m "
+				     "JOIN bodies b ON b.id = m.body_id WHERE m.folder_id = ?) "
+				     "WHERE hit OR indexed != 1 ORDER BY uid",
+				     "si", q.data, folder_id);
+	int r = search_rows(st, stmt, uids, count, unindexed, unindexed_count, error_r);
 	buf_free(&q);
-	if (r == 0)
-		r = uids_from_rows(st, db_stmt(st, error_r,
-					       "SELECT m.uid FROM folder_messages m JOIN bodies b "
-					       "ON b.id = m.body_id WHERE m.folder_id = ? AND b.indexed != 1 "
-					       "ORDER BY m.uid",
-					       "i", folder_id),
-				   unindexed, unindexed_count, error_r);
 	if (r < 0) {
 		xfree(uids);
+		xfree(unindexed);
 		*count = 0;
+		*unindexed_count = 0;
 	}
 	return r;
 }
