@@ -104,6 +104,7 @@ struct outgoing {
 	buf body, html, msg;
 	char *message_id;
 	char *subject_owned;
+	char *autocrypt;
 };
 
 static void outgoing_free(struct outgoing *g)
@@ -117,6 +118,7 @@ static void outgoing_free(struct outgoing *g)
 	buf_free(&g->msg);
 	free(g->message_id);
 	free(g->subject_owned);
+	free(g->autocrypt);
 }
 
 static int load_attachments(struct outgoing *g, const strlist *paths)
@@ -170,6 +172,7 @@ static int build(struct mail_session *s, struct mail_opts *o, struct outgoing *g
 		g->c.html = g->html.data;
 		g->c.html_len = g->html.len;
 	}
+	g->c.extra_fields = g->autocrypt = mail_autocrypt_field(s);
 	compose_message(&g->c, &g->msg);
 	return 0;
 }
@@ -186,6 +189,8 @@ static int deliver(struct mail_session *s, struct mail_opts *o, struct outgoing 
 			r = mail_fail("\"%s\" is not an address", bad);
 	if (r == 0 && rcpts.count == 0)
 		r = mail_fail("no recipients: give --to (or --cc, --bcc)") + 1;
+	if (r == 0)
+		r = mail_crypto_outgoing(s, o, &rcpts, &g->msg);
 	char *error = NULL;
 	if (r == 0 && (mail_account_server(&s->acct, false, &error) < 0 ||
 		       mail_account_password(&s->acct, &error) < 0)) {
