@@ -132,7 +132,9 @@ void autocrypt_list(const char *dir, buf *out)
 	struct dirent *e;
 	while (d != NULL && (e = readdir(d)) != NULL) {
 		struct autocrypt_header h;
-		if (e->d_name[0] != '.' && autocrypt_find(dir, e->d_name, &h) == 0)
+		if (e->d_name[0] == '.')
+			continue;
+		if (autocrypt_find(dir, e->d_name, &h) == 0)
 			buf_printf(out, "  %s  prefer-encrypt=%s  key of %zu octets\n", h.addr,
 				   h.mutual ? "mutual" : "nopreference", h.keydata.len);
 		autocrypt_header_free(&h);

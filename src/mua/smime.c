@@ -143,6 +143,8 @@ int smime_encrypt(const struct smime_identity *id, const strlist *rcpts, const c
 	buf missing;
 	buf_init(&missing);
 	for (size_t i = 0; i < rcpts->count; i++) {
+		if (X509_check_email(own, rcpts->items[i], 0, 0) == 1)
+			continue; /* the sender's own */
 		char *path = cert_path(id, rcpts->items[i]);
 		X509 *c = read_cert(path);
 		free(path);

@@ -94,8 +94,9 @@ def parts(data):
 
 def append(inst, user, message):
     c = inst.imap(user=f"{user}@example.test")
-    c.append("INBOX", None, None, message)
+    typ, data = c.append("INBOX", None, None, message)
     c.logout()
+    assert typ == "OK", data
 
 
 def test_pgp_signed_encrypted_and_both_read_back(crew, tmp_path):
@@ -174,10 +175,11 @@ def test_client_reads_what_gpg_makes_and_sees_tampering(crew):
     inner = b"Content-Type: text/plain; charset=utf-8\r\nSubject: inside\r\n\r\nencrypted by gpg\r\n"
     cipher = gpg(homes["alice"], "--armor", "--encrypt", "--trust-model", "always",
                  "--recipient", "bob@example.test", input=inner).stdout
-    append(inst, "bob", b"From: alice@example.test\r\nTo: bob@example.test\r\nSubject: ...\r\n"
+    encrypted = (b"From: alice@example.test\r\nTo: bob@example.test\r\nSubject: ...\r\n"
            b"MIME-Version: 1.0\r\nContent-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; "
            b"boundary=\"enc\"\r\n\r\n--enc\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n"
            b"--enc\r\nContent-Type: application/octet-stream\r\n\r\n" + cipher + b"\r\n--enc--\r\n")
+    append(inst, "bob", encrypted)
 
     shown = out(env["bob"], "read", "1")
     assert "Good signature from Alice <alice@example.test>" in shown and "made by gpg" in shown
@@ -187,8 +189,10 @@ def test_client_reads_what_gpg_makes_and_sees_tampering(crew):
     assert f"Signed by a key not in your keyring (key ID {key_id(homes['dave'], 'dave@example.test')})" in shown
     shown = out(env["bob"], "read", "4")
     assert "Encrypted to you" in shown and "Subject: inside" in shown and "encrypted by gpg" in shown
-    # carol holds no key: she is told, and sees no text
-    append(inst, "carol", pgp_mime_signed(homes["alice"], "alice@example.test", "x", "y"))
+    # carol holds no key for it: she is told, and sees no text
+    append(inst, "carol", encrypted)
+    shown = out(env["carol"], "read", "1")
+    assert "Encrypted, but not to any key you have" in shown and "encrypted by gpg" not in shown
 
 
 def test_encrypting_to_someone_without_a_key_names_them(crew):
@@ -236,9 +240,11 @@ def test_smime_signed_and_encrypted_with_openssl_both_ways(crew):
     signed = openssl("cms", "-sign", "-in", str(tmp / "in.txt"), "-binary", "-signer", str(tmp / "bob.pem"),
                      "-inkey", str(tmp / "bob.key"), "-from", "bob@example.test", "-to", "alice@example.test",
                      "-subject", "openssl signed").stdout
+    signed = b"Date: Fri, 04 Dec 2026 06:00:00 +0000\r\n" + signed
     append(inst, "alice", signed)
     enc = openssl("cms", "-encrypt", "-in", str(tmp / "in.txt"), "-binary", "-aes256", "-from", "bob@example.test",
                   "-to", "alice@example.test", "-subject", "openssl encrypted", str(tmp / "alice.pem")).stdout
+    enc = b"Date: Fri, 04 Dec 2026 06:00:00 +0000\r\n" + enc
     append(inst, "alice", enc)
     wait_list(env["alice"], 3)
     shown = out(env["alice"], "read", "2")
@@ -271,7 +277,9 @@ def test_autocrypt_teaches_keys_and_encrypt_uses_them(crew):
 
 def test_settings_sign_by_default_and_encrypt_when_possible(crew):
     inst, env, _, _ = crew
-    alice = dict(env["alice"], ESTAFETA_MAIL_SIGN_BY_DEFAULT="yes", ESTAFETA_MAIL_ENCRYPT_WHEN_POSSIBLE="yes")
+    # with an S/MIME certificate as well, pgp_key says OpenPGP is the default
+    alice = dict(env["alice"], ESTAFETA_MAIL_SIGN_BY_DEFAULT="yes", ESTAFETA_MAIL_ENCRYPT_WHEN_POSSIBLE="yes",
+                 ESTAFETA_MAIL_PGP_KEY="alice@example.test")
     mail(alice, "send", "--to", "bob@example.test", "--subject", "auto", input=TEXT.encode())
     mail(alice, "send", "--to", "carol@example.test", "--subject", "no key", input=TEXT.encode())
     wait_list(env["bob"], 1)
@@ -282,5 +290,10 @@ def test_settings_sign_by_default_and_encrypt_when_possible(crew):
     # carol has no key: signed only
     shown = out(env["carol"], "read", "1")
     assert "Signed by a key not in your keyring" in shown and "Subject: no key" in shown
+    # with only a certificate, S/MIME is the default
+    mail(env["alice"] | {"ESTAFETA_MAIL_SIGN_BY_DEFAULT": "yes"}, "send", "--to", "carol@example.test",
+         "--subject", "smime", input=TEXT.encode())
+    wait_list(env["carol"], 2)
+    assert "Good signature from Alice <alice@example.test> (S/MIME certificate" in out(env["carol"], "read", "2")
     p = mail(dict(alice, ESTAFETA_MAIL_SIGN_BY_DEFAULT="maybe"), "list", check=False)
     assert p.returncode != 0 and "sign_by_default must be yes or no" in p.stderr.decode()
