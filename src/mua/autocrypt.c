@@ -44,6 +44,8 @@ int autocrypt_parse(const char *value, size_t len, struct autocrypt_header *h)
 			bad = true;
 		} else if (nlen == 4 && strncasecmp(ns, "addr", 4) == 0) {
 			bad = h->addr != NULL || ve == vs || memchr(vs, '@', (size_t)(ve - vs)) == NULL;
+			for (const char *c = vs; c < ve && !bad; c++)
+				bad = (unsigned char)*c <= ' ' || *c == 0x7f;
 			if (!bad) {
 				h->addr = xstrndup(vs, (size_t)(ve - vs));
 				for (char *c = h->addr; *c; c++)
