@@ -99,7 +99,7 @@ int mail_crypto_outgoing(struct mail_session *s, const struct mail_opts *o, cons
 	return r;
 }
 
-void mail_crypto_read(struct mail_session *s, const char *msg, size_t len, buf *view, buf *status)
+unsigned mail_crypto_read(struct mail_session *s, const char *msg, size_t len, buf *view, buf *status)
 {
 	struct crypto_dirs d;
 	setup(s, &d);
@@ -114,11 +114,12 @@ void mail_crypto_read(struct mail_session *s, const char *msg, size_t len, buf *
 	    header_get(msg, end > 0 ? end : len, "From", &from) &&
 	    compose_addresses(from.data, &senders, &bad) == 0 && senders.count == 1)
 		autocrypt_learn(d.autocrypt, senders.items[0], ac.data, ac.len);
-	mime_crypto_open(&d.cs, msg, len, view, status);
+	unsigned found = mime_crypto_open(&d.cs, msg, len, view, status);
 	strlist_free(&senders);
 	buf_free(&ac);
 	buf_free(&from);
 	dirs_free(&d);
+	return found;
 }
 
 int mail_keys(struct mail_session *s, struct mail_opts *o)

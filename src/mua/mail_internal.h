@@ -9,7 +9,7 @@ struct mail_opts {
 	const char *to, *cc, *bcc, *subject, *reply_to, *html, *folder;
 	strlist attach;      /* --attach FILE (send, draft) */
 	bool all, raw, attach_original;
-	bool sign, encrypt, smime_sign, smime_encrypt;
+	bool sign, encrypt, smime_sign, smime_encrypt; /* also set by a reply to encrypted mail */
 	strlist args;        /* the rest, in order */
 };
 
@@ -38,6 +38,6 @@ char *mail_autocrypt_field(struct mail_session *s);
  * encrypt_when_possible). 0, or 1 after a failure (printed). */
 int mail_crypto_outgoing(struct mail_session *s, const struct mail_opts *o, const strlist *rcpts, buf *msg);
 /* What a reader sees of msg (verified, decrypted) and the status lines; learns the
- * sender's Autocrypt key. */
-void mail_crypto_read(struct mail_session *s, const char *msg, size_t len, buf *view, buf *status);
+ * sender's Autocrypt key. Returns what was opened (CRYPTO_* of mime_crypto.h). */
+unsigned mail_crypto_read(struct mail_session *s, const char *msg, size_t len, buf *view, buf *status);
 #endif

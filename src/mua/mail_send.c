@@ -8,6 +8,7 @@
 #include "mail/header.h"
 #include "mail/text.h"
 #include "mua/compose.h"
+#include "mua/mime_crypto.h"
 #include "mua/render.h"
 #include "mua/smtp_submit.h"
 #include <errno.h>
@@ -268,9 +269,19 @@ static int load_original(struct mail_session *s, struct mail_opts *o, const char
 		return mail_fail("usage: %s", usage) + 1;
 	if ((s->folder == NULL || o->folder != NULL) && mail_select(s, o->folder) != 0)
 		return 1;
-	if (mail_uid(s, o->args.items[0], &orig->uid) != 0)
+	if (mail_uid(s, o->args.items[0], &orig->uid) != 0 || mail_fetch(s, orig->uid, true, &orig->msg) != 0)
 		return 1;
-	return mail_fetch(s, orig->uid, true, &orig->msg);
+	/* what was encrypted is quoted or forwarded decrypted, so it goes out encrypted again */
+	buf view, status;
+	buf_init(&view);
+	buf_init(&status);
+	unsigned found = mail_crypto_read(s, orig->msg.data, orig->msg.len, &view, &status);
+	o->encrypt |= (found & CRYPTO_ENCRYPT) != 0;
+	o->smime_encrypt |= (found & CRYPTO_SMIME_ENCRYPT) != 0;
+	buf_free(&orig->msg);
+	orig->msg = view;
+	buf_free(&status);
+	return 0;
 }
 
 static char *header_of(const struct original *orig, const char *name)

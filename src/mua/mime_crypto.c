@@ -220,9 +220,9 @@ static const char *param(const struct mime_part *p, const char *name)
 	return v != NULL ? v : "";
 }
 
-/* Opens one layer of cur into inner; false when cur is not signed or encrypted, or cannot
- * be opened. */
-static bool open_layer(const struct crypto_setup *cs, const char *cur, size_t len, buf *inner, buf *status)
+/* Opens one layer of cur into inner: what it was (CRYPTO_*), 0 when cur is not signed or
+ * encrypted, or cannot be opened. */
+static unsigned open_layer(const struct crypto_setup *cs, const char *cur, size_t len, buf *inner, buf *status)
 {
 	struct mime_tree t;
 	mime_parse(cur, len, &mime_default_limits, &t);
@@ -230,35 +230,36 @@ static bool open_layer(const struct crypto_setup *cs, const char *cur, size_t le
 	const struct mime_part *c1 = root->first_child != MIME_NONE ? &t.parts[root->first_child] : NULL;
 	const struct mime_part *c2 = c1 != NULL && c1->next_sibling != MIME_NONE ? &t.parts[c1->next_sibling] : NULL;
 	const char *protocol = param(root, "protocol");
-	bool opened = false;
+	unsigned opened = 0;
 	buf data;
 	buf_init(&data);
 	if (mime_part_is(root, "multipart", "signed") && c2 != NULL) {
 		const char *content = cur + c1->hdr_off;
 		size_t content_len = c1->body_off + c1->body_len - c1->hdr_off;
 		text_part_decode(cur, c2, &data);
-		opened = true;
+		opened = CRYPTO_SIGN;
 		if (strcasecmp(protocol, "application/pgp-signature") == 0)
 			pgp_verify(content, content_len, data.data != NULL ? data.data : "", data.len, status);
 		else if (strcasecmp(protocol, "application/pkcs7-signature") == 0 ||
 			 strcasecmp(protocol, "application/x-pkcs7-signature") == 0)
 			smime_verify(&cs->smime, data.data != NULL ? data.data : "", data.len, content, content_len,
-				     NULL, status);
+				     NULL, status), opened = CRYPTO_SMIME_SIGN;
 		else
-			opened = false;
+			opened = 0;
 		if (opened)
 			buf_append(inner, content, content_len);
 	} else if (mime_part_is(root, "multipart", "encrypted") && c2 != NULL &&
 		   strcasecmp(protocol, "application/pgp-encrypted") == 0) {
 		text_part_decode(cur, c2, &data);
-		opened = pgp_decrypt(data.data != NULL ? data.data : "", data.len, inner, status) == 0;
+		opened = pgp_decrypt(data.data != NULL ? data.data : "", data.len, inner, status) == 0 ? CRYPTO_ENCRYPT : 0;
 	} else if (mime_part_is(root, "application", "pkcs7-mime") || mime_part_is(root, "application", "x-pkcs7-mime")) {
 		text_part_decode(cur, root, &data);
 		if (strcasecmp(param(root, "smime-type"), "signed-data") == 0) {
 			smime_verify(&cs->smime, data.data != NULL ? data.data : "", data.len, NULL, 0, inner, status);
-			opened = inner->len > 0;
+			opened = inner->len > 0 ? CRYPTO_SMIME_SIGN : 0;
 		} else {
-			opened = smime_decrypt(&cs->smime, data.data != NULL ? data.data : "", data.len, inner, status) == 0;
+			opened = smime_decrypt(&cs->smime, data.data != NULL ? data.data : "", data.len, inner, status) == 0
+					 ? CRYPTO_SMIME_ENCRYPT : 0;
 		}
 	}
 	buf_free(&data);
@@ -266,8 +267,9 @@ static bool open_layer(const struct crypto_setup *cs, const char *cur, size_t le
 	return opened;
 }
 
-void mime_crypto_open(const struct crypto_setup *cs, const char *msg, size_t len, buf *view, buf *status)
+unsigned mime_crypto_open(const struct crypto_setup *cs, const char *msg, size_t len, buf *view, buf *status)
 {
+	unsigned found = 0;
 	buf cur;
 	buf_init(&cur);
 	buf_append(&cur, msg, len);
@@ -276,7 +278,8 @@ void mime_crypto_open(const struct crypto_setup *cs, const char *msg, size_t len
 		buf inner, merged;
 		buf_init(&inner);
 		buf_init(&merged);
-		bool opened = open_layer(cs, cur.data, cur.len, &inner, status);
+		unsigned opened = open_layer(cs, cur.data, cur.len, &inner, status);
+		found |= opened;
 		if (opened)
 			merge(cur.data, cur.len, inner.data != NULL ? inner.data : "", inner.len, &merged);
 		buf_free(&inner);
@@ -289,4 +292,5 @@ void mime_crypto_open(const struct crypto_setup *cs, const char *msg, size_t len
 	}
 	buf_append(view, cur.data != NULL ? cur.data : "", cur.len);
 	buf_free(&cur);
+	return found;
 }

@@ -33,6 +33,7 @@ struct crypto_setup {
 int mime_crypto_protect(const struct crypto_setup *cs, unsigned what, const strlist *rcpts, buf *msg,
 			char **error_r);
 /* Appends to view what a reader sees of msg and to status what the checks found (nothing
- * for plain mail, view then being msg itself). */
-void mime_crypto_open(const struct crypto_setup *cs, const char *msg, size_t len, buf *view, buf *status);
+ * for plain mail, view then being msg itself). Returns the layers opened (CRYPTO_*: the
+ * signatures checked, whether good or bad, and what was decrypted). */
+unsigned mime_crypto_open(const struct crypto_setup *cs, const char *msg, size_t len, buf *view, buf *status);
 #endif

@@ -135,6 +135,14 @@ def test_pgp_signed_encrypted_and_both_read_back(crew, tmp_path):
     assert "Encrypted to you" in shown and "Subject: Beides" in shown
     assert re.search(r"Good signature from Alice <alice@example.test> \(key ID \w+, trusted\)", shown)
 
+    # a reply to encrypted mail quotes the decrypted text, and is encrypted itself
+    mail(env["bob"], "reply", "2", input=b"Passt.\n")
+    wait_list(env["alice"], 1)
+    assert b"Treffen" not in raw_bytes(env["alice"], 1)
+    shown = out(env["alice"], "read", "1")
+    assert "Encrypted to you" in shown and "Subject: Re: Geheim" in shown
+    assert "> Das Treffen ist um 10 Uhr." in shown and "Passt." in shown
+
 
 def test_gpg_checks_what_the_client_sends(crew):
     inst, env, homes, tmp = crew
