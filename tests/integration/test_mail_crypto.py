@@ -275,6 +275,7 @@ def test_autocrypt_teaches_keys_and_encrypt_uses_them(crew):
     assert m["Autocrypt"].startswith("addr=alice@example.test;") and "keydata=" in m["Autocrypt"]
     assert "hi dave" in out(env["dave"], "read", "1")
     keys = out(env["dave"], "keys")
+    assert re.search(r"OpenPGP keys \(your GnuPG keyring\):\n  [0-9A-F]{40}  Dave <dave@example.test>  \(yours\)\n", keys)
     assert re.search(r"Autocrypt peers:\n  alice@example.test  prefer-encrypt=nopreference", keys)
     mail(env["dave"], "send", "--to", "alice@example.test", "--encrypt", "--subject", "reply",
          input=b"encrypted thanks to Autocrypt\n")
@@ -284,7 +285,7 @@ def test_autocrypt_teaches_keys_and_encrypt_uses_them(crew):
 
 
 def test_settings_sign_by_default_and_encrypt_when_possible(crew):
-    inst, env, _, _ = crew
+    inst, env, _, tmp = crew
     # with an S/MIME certificate as well, pgp_key says OpenPGP is the default
     alice = dict(env["alice"], ESTAFETA_MAIL_SIGN_BY_DEFAULT="yes", ESTAFETA_MAIL_ENCRYPT_WHEN_POSSIBLE="yes",
                  ESTAFETA_MAIL_PGP_KEY="alice@example.test")
@@ -303,5 +304,13 @@ def test_settings_sign_by_default_and_encrypt_when_possible(crew):
          "--subject", "smime", input=TEXT.encode())
     wait_list(env["carol"], 2)
     assert "Good signature from Alice <alice@example.test> (S/MIME certificate" in out(env["carol"], "read", "2")
+    # a PKCS#12 file holds certificate and key in one
+    p12 = tmp / "alice.p12"
+    openssl("pkcs12", "-export", "-in", str(tmp / "alice.pem"), "-inkey", str(tmp / "alice.key"),
+            "-passout", "pass:", "-out", str(p12))
+    pkcs12 = dict(env["alice"], ESTAFETA_MAIL_SMIME_CERT=str(p12), ESTAFETA_MAIL_SMIME_KEY="")
+    mail(pkcs12, "send", "--to", "carol@example.test", "--subject", "p12", "--smime-sign", input=TEXT.encode())
+    wait_list(env["carol"], 3)
+    assert "Good signature from Alice <alice@example.test> (S/MIME certificate" in out(env["carol"], "read", "3")
     p = mail(dict(alice, ESTAFETA_MAIL_SIGN_BY_DEFAULT="maybe"), "list", check=False)
     assert p.returncode != 0 and "sign_by_default must be yes or no" in p.stderr.decode()
