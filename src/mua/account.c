@@ -1,5 +1,6 @@
 /* The client's account settings; see account.h. */
 #include "mua/account.h"
+#include "core/fsutil.h"
 #include "core/xalloc.h"
 #include "mua/discover.h"
 #include <ctype.h>
@@ -10,6 +11,10 @@
 #include <strings.h>
 #include <termios.h>
 #include <unistd.h>
+
+/* A yes/no setting: its offset, marked by the top bit (string settings have it clear). */
+#define BOOL_FLAG ((size_t)1 << (sizeof(size_t) * 8 - 1))
+#define BOOL_KEY(field) (offsetof(struct mail_account, field) | BOOL_FLAG)
 
 static const struct {
 	const char *key, *env;
@@ -23,7 +28,12 @@ static const struct {
 	{ "imap", "ESTAFETA_MAIL_IMAP", offsetof(struct mail_account, imap_setting) },
 	{ "smtp", "ESTAFETA_MAIL_SMTP", offsetof(struct mail_account, smtp_setting) },
 	{ "resolvers", "ESTAFETA_MAIL_RESOLVERS", offsetof(struct mail_account, resolvers) },
-	{ "tls_verify", "ESTAFETA_MAIL_TLS_VERIFY", (size_t)-1 },
+	{ "pgp_key", "ESTAFETA_MAIL_PGP_KEY", offsetof(struct mail_account, pgp_key) },
+	{ "smime_cert", "ESTAFETA_MAIL_SMIME_CERT", offsetof(struct mail_account, smime_cert) },
+	{ "smime_key", "ESTAFETA_MAIL_SMIME_KEY", offsetof(struct mail_account, smime_key) },
+	{ "tls_verify", "ESTAFETA_MAIL_TLS_VERIFY", BOOL_KEY(verify) },
+	{ "sign_by_default", "ESTAFETA_MAIL_SIGN_BY_DEFAULT", BOOL_KEY(sign_by_default) },
+	{ "encrypt_when_possible", "ESTAFETA_MAIL_ENCRYPT_WHEN_POSSIBLE", BOOL_KEY(encrypt_when_possible) },
 };
 #define KEY_COUNT (sizeof(keys) / sizeof(keys[0]))
 
@@ -39,12 +49,12 @@ static char *trim(char *s)
 
 static int set(struct mail_account *a, size_t k, const char *value, char **error_r)
 {
-	if (keys[k].offset == (size_t)-1) {
+	if (keys[k].offset & BOOL_FLAG) {
 		if (strcasecmp(value, "yes") != 0 && strcasecmp(value, "no") != 0) {
-			*error_r = xasprintf("tls_verify must be yes or no, not \"%s\"", value);
+			*error_r = xasprintf("%s must be yes or no, not \"%s\"", keys[k].key, value);
 			return -1;
 		}
-		a->verify = strcasecmp(value, "yes") == 0;
+		*(bool *)((char *)a + (keys[k].offset & ~BOOL_FLAG)) = strcasecmp(value, "yes") == 0;
 		return 0;
 	}
 	char **slot = (char **)((char *)a + keys[k].offset);
@@ -92,7 +102,8 @@ static int read_file(struct mail_account *a, char **error_r)
 		}
 		if (k == KEY_COUNT) {
 			*error_r = xasprintf("%s line %d: expected one of address, name, user, password, "
-					     "password_command, imap, smtp, tls_verify, resolvers = value", path, lineno);
+					     "password_command, imap, smtp, tls_verify, resolvers, pgp_key, smime_cert, "
+					     "smime_key, sign_by_default, encrypt_when_possible = value", path, lineno);
 			status = -1;
 		} else {
 			status = set(a, k, trim(eq + 1), error_r);
@@ -266,9 +277,20 @@ int mail_account_password(struct mail_account *a, char **error_r)
 void mail_account_free(struct mail_account *a)
 {
 	for (size_t k = 0; k < KEY_COUNT; k++)
-		if (keys[k].offset != (size_t)-1)
+		if (!(keys[k].offset & BOOL_FLAG))
 			free(*(char **)((char *)a + keys[k].offset));
 	free(a->imap.host);
 	free(a->smtp.host);
 	memset(a, 0, sizeof(*a));
+}
+
+char *mail_data_dir(const char *sub)
+{
+	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+	char *dir = xdg != NULL && *xdg != '\0' ? xasprintf("%s/estafeta/%s", xdg, sub)
+						 : xasprintf("%s/.local/share/estafeta/%s", home != NULL ? home : ".", sub);
+	char *error = NULL;
+	if (fs_mkdir_p(dir, 0700, &error) < 0)
+		free(error); /* reading it then fails, and says so */
+	return dir;
 }

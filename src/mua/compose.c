@@ -141,7 +141,7 @@ static bool needs_encoding(const char *s, size_t len)
 }
 
 /* Lines ended by CRLF whatever the input used. */
-static void put_crlf_text(buf *out, const char *s, size_t len)
+void compose_crlf_text(buf *out, const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r'))
@@ -160,12 +160,12 @@ static void write_text_part(buf *out, const char *subtype, const char *s, size_t
 	if (encode)
 		qp_encode(s, len, out);
 	else
-		put_crlf_text(out, s, len);
+		compose_crlf_text(out, s, len);
 	if (out->len > 0 && out->data[out->len - 1] != '\n')
 		buf_puts(out, "\r\n");
 }
 
-static void write_base64_lines(buf *out, const char *data, size_t len)
+void compose_base64_lines(buf *out, const char *data, size_t len)
 {
 	for (size_t i = 0; i < len; i += 57) {
 		base64_encode(data + i, len - i < 57 ? len - i : 57, out);
@@ -234,10 +234,10 @@ static void write_attachment(buf *out, const struct attachment *a)
 	buf_puts(out, "\r\nContent-Disposition: attachment");
 	write_filename_param(out, "filename", a->filename);
 	buf_puts(out, "\r\nContent-Transfer-Encoding: base64\r\n\r\n");
-	write_base64_lines(out, a->data, a->len);
+	compose_base64_lines(out, a->data, a->len);
 }
 
-static char *new_boundary(void)
+char *compose_boundary(void)
 {
 	return xasprintf("=_estafeta_%08x%08x", arc4random(), arc4random());
 }
@@ -246,7 +246,7 @@ static void write_body(const struct compose *c, buf *out)
 {
 	char *alt = NULL;
 	if (c->html != NULL) {
-		alt = new_boundary();
+		alt = compose_boundary();
 		buf_printf(out, "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n", alt);
 		buf_printf(out, "--%s\r\n", alt);
 		write_text_part(out, "plain", c->text, c->text_len);
@@ -276,12 +276,14 @@ void compose_message(const struct compose *c, buf *out)
 		buf_printf(out, "In-Reply-To: %s\r\n", c->in_reply_to);
 	if (c->references != NULL)
 		header_write_text(out, "References", c->references);
+	if (c->extra_fields != NULL)
+		buf_puts(out, c->extra_fields);
 	buf_puts(out, "MIME-Version: 1.0\r\n");
 	if (c->attachment_count == 0 && c->forwarded == NULL) {
 		write_body(c, out);
 		return;
 	}
-	char *mixed = new_boundary();
+	char *mixed = compose_boundary();
 	buf_printf(out, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n", mixed);
 	buf_printf(out, "This is a message in MIME format.\r\n--%s\r\n", mixed);
 	write_body(c, out);
@@ -289,7 +291,7 @@ void compose_message(const struct compose *c, buf *out)
 		buf_printf(out, "--%s\r\nContent-Type: message/rfc822\r\nContent-Disposition: inline\r\n", mixed);
 		buf_printf(out, "Content-Transfer-Encoding: %s\r\n\r\n",
 			   needs_encoding(c->forwarded, c->forwarded_len) ? "8bit" : "7bit");
-		put_crlf_text(out, c->forwarded, c->forwarded_len);
+		compose_crlf_text(out, c->forwarded, c->forwarded_len);
 	}
 	for (size_t i = 0; i < c->attachment_count; i++) {
 		buf_printf(out, "--%s\r\n", mixed);

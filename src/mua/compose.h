@@ -32,6 +32,7 @@ struct compose {
 	size_t forwarded_len;
 	time_t date;
 	const char *message_id;           /* "<...>" */
+	const char *extra_fields;         /* whole fields, CRLF-ended (Autocrypt), or NULL */
 };
 
 void compose_message(const struct compose *c, buf *out);
@@ -43,4 +44,10 @@ int compose_addresses(const char *list, strlist *out, const char **bad_r);
 const char *compose_guess_type(const char *filename, const char *data, size_t len);
 /* A new Message-ID for the domain of addr: "<time.random@domain>". Allocated. */
 char *compose_message_id(const char *addr, time_t now);
+/* A new multipart boundary. Allocated. */
+char *compose_boundary(void);
+/* Appends text with every line ended by CRLF, whatever it used, the last one included. */
+void compose_crlf_text(buf *out, const char *s, size_t len);
+/* Appends data in base64, 76 characters a line, each CRLF-ended. */
+void compose_base64_lines(buf *out, const char *data, size_t len);
 #endif

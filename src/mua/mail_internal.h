@@ -9,6 +9,7 @@ struct mail_opts {
 	const char *to, *cc, *bcc, *subject, *reply_to, *html, *folder;
 	strlist attach;      /* --attach FILE (send, draft) */
 	bool all, raw, attach_original;
+	bool sign, encrypt, smime_sign, smime_encrypt; /* also set by a reply to encrypted mail */
 	strlist args;        /* the rest, in order */
 };
 
@@ -28,5 +29,15 @@ int mail_store_flags(struct mail_session *s, uint32_t uid, const char *change);
 int mail_append(struct mail_session *s, const char *folder, const char *flags, const buf *msg);
 
 typedef int mail_command_fn(struct mail_session *s, struct mail_opts *o);
-mail_command_fn mail_send, mail_draft, mail_reply, mail_forward;
+mail_command_fn mail_send, mail_draft, mail_reply, mail_forward, mail_keys;
+
+/* The Autocrypt field for outgoing mail (the account's OpenPGP key), allocated; NULL
+ * without a key. */
+char *mail_autocrypt_field(struct mail_session *s);
+/* Signs and/or encrypts msg for rcpts as the options and settings ask (sign_by_default,
+ * encrypt_when_possible). 0, or 1 after a failure (printed). */
+int mail_crypto_outgoing(struct mail_session *s, const struct mail_opts *o, const strlist *rcpts, buf *msg);
+/* What a reader sees of msg (verified, decrypted) and the status lines; learns the
+ * sender's Autocrypt key. Returns what was opened (CRYPTO_* of mime_crypto.h). */
+unsigned mail_crypto_read(struct mail_session *s, const char *msg, size_t len, buf *view, buf *status);
 #endif

@@ -8,6 +8,7 @@
 #include "mail/header.h"
 #include "mail/text.h"
 #include "mua/compose.h"
+#include "mua/mime_crypto.h"
 #include "mua/render.h"
 #include "mua/smtp_submit.h"
 #include <errno.h>
@@ -104,6 +105,7 @@ struct outgoing {
 	buf body, html, msg;
 	char *message_id;
 	char *subject_owned;
+	char *autocrypt;
 };
 
 static void outgoing_free(struct outgoing *g)
@@ -117,6 +119,7 @@ static void outgoing_free(struct outgoing *g)
 	buf_free(&g->msg);
 	free(g->message_id);
 	free(g->subject_owned);
+	free(g->autocrypt);
 }
 
 static int load_attachments(struct outgoing *g, const strlist *paths)
@@ -170,6 +173,7 @@ static int build(struct mail_session *s, struct mail_opts *o, struct outgoing *g
 		g->c.html = g->html.data;
 		g->c.html_len = g->html.len;
 	}
+	g->c.extra_fields = g->autocrypt = mail_autocrypt_field(s);
 	compose_message(&g->c, &g->msg);
 	return 0;
 }
@@ -186,6 +190,8 @@ static int deliver(struct mail_session *s, struct mail_opts *o, struct outgoing 
 			r = mail_fail("\"%s\" is not an address", bad);
 	if (r == 0 && rcpts.count == 0)
 		r = mail_fail("no recipients: give --to (or --cc, --bcc)") + 1;
+	if (r == 0)
+		r = mail_crypto_outgoing(s, o, &rcpts, &g->msg);
 	char *error = NULL;
 	if (r == 0 && (mail_account_server(&s->acct, false, &error) < 0 ||
 		       mail_account_password(&s->acct, &error) < 0)) {
@@ -263,9 +269,19 @@ static int load_original(struct mail_session *s, struct mail_opts *o, const char
 		return mail_fail("usage: %s", usage) + 1;
 	if ((s->folder == NULL || o->folder != NULL) && mail_select(s, o->folder) != 0)
 		return 1;
-	if (mail_uid(s, o->args.items[0], &orig->uid) != 0)
+	if (mail_uid(s, o->args.items[0], &orig->uid) != 0 || mail_fetch(s, orig->uid, true, &orig->msg) != 0)
 		return 1;
-	return mail_fetch(s, orig->uid, true, &orig->msg);
+	/* what was encrypted is quoted or forwarded decrypted, so it goes out encrypted again */
+	buf view, status;
+	buf_init(&view);
+	buf_init(&status);
+	unsigned found = mail_crypto_read(s, orig->msg.data, orig->msg.len, &view, &status);
+	o->encrypt |= (found & CRYPTO_ENCRYPT) != 0;
+	o->smime_encrypt |= (found & CRYPTO_SMIME_ENCRYPT) != 0;
+	buf_free(&orig->msg);
+	orig->msg = view;
+	buf_free(&status);
+	return 0;
 }
 
 static char *header_of(const struct original *orig, const char *name)

@@ -560,8 +560,12 @@ static int cmd_read(struct mail_session *s, struct mail_opts *o)
 	if (r == 0 && o->raw) {
 		fwrite(msg.data, 1, msg.len, stdout);
 	} else if (r == 0) {
-		render_message(msg.data, msg.len, &out);
+		buf view;
+		buf_init(&view);
+		mail_crypto_read(s, msg.data, msg.len, &view, &out);
+		render_message(view.data, view.len, &out);
 		fwrite(out.data, 1, out.len, stdout);
+		buf_free(&view);
 	}
 	buf_free(&msg);
 	buf_free(&out);
@@ -632,6 +636,16 @@ static int cmd_save(struct mail_session *s, struct mail_opts *o)
 	buf_init(&msg);
 	buf_init(&data);
 	r = mail_fetch(s, uid, true, &msg);
+	if (r == 0) {
+		/* the parts of a signed or encrypted message are those read shows */
+		buf view, status;
+		buf_init(&view);
+		buf_init(&status);
+		mail_crypto_read(s, msg.data, msg.len, &view, &status);
+		buf_free(&msg);
+		msg = view;
+		buf_free(&status);
+	}
 	if (r == 0 && render_attachment_data(msg.data, msg.len, o->args.items[1], &data) < 0)
 		r = mail_fail("message %s has no attachment %s (see: read %s)", o->args.items[0],
 			      o->args.items[1], o->args.items[0]);
@@ -717,7 +731,7 @@ static const struct {
 } commands[] = {
 	{ "list", 'l', cmd_list, "list [FOLDER]" },
 	{ "read", 'p', cmd_read, "read N [--raw]" },
-	{ "send", 'm', mail_send, "send --to A[,B] [--cc ..] [--bcc ..] [--subject S] [--reply-to A] [--attach FILE].. [--html FILE]" },
+	{ "send", 'm', mail_send, "send --to A[,B] [--cc ..] [--bcc ..] [--subject S] [--reply-to A] [--attach FILE].. [--html FILE] [--sign] [--encrypt] [--smime-sign] [--smime-encrypt]" },
 	{ "reply", 'r', mail_reply, "reply N [--all]" },
 	{ "forward", 'f', mail_forward, "forward N --to A [--attach]" },
 	{ "delete", 'd', cmd_delete, "delete N" },
@@ -731,6 +745,7 @@ static const struct {
 	{ "rename", 'N', cmd_rename, "rename FOLDER NEW-NAME" },
 	{ "search", 's', cmd_search, "search WORD..." },
 	{ "draft", 'D', mail_draft, "draft [--to ..] [--subject S] ... (saved to Drafts)" },
+	{ "keys", 'K', mail_keys, "keys (OpenPGP keys, Autocrypt peers, S/MIME certificates)" },
 };
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
 
@@ -780,6 +795,14 @@ static int parse_opts(int argc, char **argv, bool attach_is_flag, struct mail_op
 			o->all = true;
 		} else if (strcmp(a, "--raw") == 0) {
 			o->raw = true;
+		} else if (strcmp(a, "--sign") == 0) {
+			o->sign = true;
+		} else if (strcmp(a, "--encrypt") == 0) {
+			o->encrypt = true;
+		} else if (strcmp(a, "--smime-sign") == 0) {
+			o->smime_sign = true;
+		} else if (strcmp(a, "--smime-encrypt") == 0) {
+			o->smime_encrypt = true;
 		} else if (a[0] == '-' && a[1] == '-') {
 			return mail_fail("unknown option %s", a) + 1;
 		} else {

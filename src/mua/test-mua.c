@@ -2,13 +2,15 @@
  * the MIME parser read back as written (non-ASCII names, subjects and file names, binary
  * attachments, HTML alternatives, forwarded messages, no Bcc, lines within 998 octets);
  * render.c numbers attachments as IMAP does and decodes RFC 2231 names; imap_reply.c reads
- * FETCH and LIST responses with literals and sections. */
+ * FETCH and LIST responses with literals and sections; autocrypt.c reads and writes the
+ * Autocrypt header as Level 1 says. */
 #include "auth/password.h"
 #include "auth/sasl.h"
 #include "core/xalloc.h"
 #include "mail/address_list.h"
 #include "mail/mime.h"
 #include "mua/account.h"
+#include "mua/autocrypt.h"
 #include "mua/compose.h"
 #include "mua/imap_reply.h"
 #include "mua/render.h"
@@ -326,6 +328,57 @@ static void test_server_settings(void **state)
 	server_is("imaps://mail.b.test:99999", true, NULL, 0, false);
 }
 
+static void test_autocrypt_header(void **state)
+{
+	static const struct {
+		const char *value;
+		int result;
+		const char *addr;
+		bool mutual;
+		size_t keylen;
+	} cases[] = {
+		{ "addr=Alice@Example.TEST; prefer-encrypt=mutual; keydata=AAEC AwQF\r\n BgcI", 0, "alice@example.test", true, 9 },
+		{ "addr=a@b.test; keydata=AAAA", 0, "a@b.test", false, 3 },
+		{ "keydata=AAAA;addr=a@b.test;", 0, "a@b.test", false, 3 },
+		{ "addr=a@b.test; prefer-encrypt=nopreference; _x=anything; keydata=AAAA", 0, "a@b.test", false, 3 },
+		{ "addr=a@b.test; unknown=1; keydata=AAAA", -1, NULL, false, 0 },   /* critical, unknown */
+		{ "addr=a@b.test", -1, NULL, false, 0 },                           /* no key */
+		{ "keydata=AAAA", -1, NULL, false, 0 },                            /* no address */
+		{ "addr=a@b.test; addr=c@d.test; keydata=AAAA", -1, NULL, false, 0 },
+		{ "addr=a@b.test; keydata=AAA", -1, NULL, false, 0 },              /* not base64 */
+		{ "addr=a b@c.test; keydata=AAAA", -1, NULL, false, 0 },
+		{ "addr=nobody; keydata=AAAA", -1, NULL, false, 0 },
+		{ "", -1, NULL, false, 0 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct autocrypt_header h;
+		int r = autocrypt_parse(cases[i].value, strlen(cases[i].value), &h);
+		assert_int_equal(r, cases[i].result);
+		if (r == 0) {
+			assert_string_equal(h.addr, cases[i].addr);
+			assert_int_equal(h.mutual, cases[i].mutual);
+			assert_int_equal(h.keydata.len, cases[i].keylen);
+		}
+		autocrypt_header_free(&h);
+	}
+	/* written folded within 78 octets a line, and read back the same */
+	char key[300];
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = (char)i;
+	buf out;
+	buf_init(&out);
+	autocrypt_write(&out, "zoe@example.test", true, key, sizeof(key));
+	for (const char *line = out.data; *line; line = strstr(line, "\r\n") + 2)
+		assert_true(strstr(line, "\r\n") - line <= 78);
+	struct autocrypt_header h;
+	assert_int_equal(autocrypt_parse(out.data + 11, out.len - 11, &h), 0);
+	assert_string_equal(h.addr, "zoe@example.test");
+	assert_true(h.mutual);
+	assert_memory_equal(h.keydata.data, key, sizeof(key));
+	autocrypt_header_free(&h);
+	buf_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_render_rfc2231_and_html),
 		cmocka_unit_test(test_imap_reply),
 		cmocka_unit_test(test_server_settings),
+		cmocka_unit_test(test_autocrypt_header),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
