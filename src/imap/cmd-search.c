@@ -20,7 +20,6 @@
 
 struct search {
 	struct imap_session *s;
-	bool uid;
 	size_t i;            /* the message being tested */
 	bool check_only;     /* first pass: syntax only */
 	buf msg;             /* its text, read when a key needs it */
@@ -378,18 +377,7 @@ static int key(struct search *se, const struct imap_arg *args, size_t count, siz
 	return m == NULL || imap_seqset_contains(ss, by_uid ? m->uid : (uint32_t)(se->i + 1));
 }
 
-/* ESEARCH's result options (RFC 9051 6.4.4, from RFC 4731). */
-enum search_return {
-	RETURN_MIN = 1 << 0,
-	RETURN_MAX = 1 << 1,
-	RETURN_ALL = 1 << 2,
-	RETURN_COUNT = 1 << 3,
-	RETURN_SAVE = 1 << 4,    /* SEARCHRES (RFC 9051 6.4.4.1, from RFC 5182) */
-};
-
-/* "RETURN" SP "(" [search-return-opt *(SP search-return-opt)] ")"; an empty list means ALL.
- * Returns the options, or -1. */
-static int parse_return(const struct imap_arg *a)
+int imap_search_parse_return(const struct imap_arg *a)
 {
 	static const struct { const char *name; int bit; } opts[] = {
 		{ "MIN", RETURN_MIN }, { "MAX", RETURN_MAX }, { "ALL", RETURN_ALL }, { "COUNT", RETURN_COUNT },
@@ -409,9 +397,7 @@ static int parse_return(const struct imap_arg *a)
 	return ret != 0 ? ret : RETURN_ALL;
 }
 
-/* * ESEARCH (TAG "t") [UID] [MIN n] [MAX n] [COUNT n] [ALL set] [MODSEQ n]: the numbers
- * are ascending, so MIN and MAX are the ends. */
-static void write_esearch(buf *out, const struct imap_cmd *cmd, int ret, const uint32_t *nums,
+void imap_write_esearch(buf *out, const struct imap_cmd *cmd, int ret, const uint32_t *nums,
 			  size_t n, uint64_t modseq)
 {
 	buf_puts(out, "* ESEARCH (TAG ");
@@ -478,6 +464,45 @@ static void search_free(struct search *se)
 	free(se->sets);
 }
 
+int imap_search_charset(const struct imap_session *s, const char *charset, const char **bad_r)
+{
+	if (s->utf8) { /* RFC 6855 3: the two charset labels would conflict */
+		*bad_r = "No CHARSET after ENABLE UTF8=ACCEPT";
+		return -1;
+	}
+	if (charset == NULL) {
+		*bad_r = "CHARSET needs a name and search keys";
+		return -1;
+	}
+	return strcasecmp(charset, "UTF-8") != 0 && strcasecmp(charset, "US-ASCII") != 0;
+}
+
+int imap_search_match(struct imap_session *s, const struct imap_arg *args, size_t count,
+		      size_t **idx_r, size_t *count_r, bool *modseq_key_r, const char **error_r)
+{
+	struct search se = { .s = s, .check_only = true };
+	buf_init(&se.msg);
+	if (all_of(&se, args, count) < 0) {
+		*error_r = se.error != NULL ? se.error : "Bad search key";
+		search_free(&se);
+		return -1;
+	}
+	if (se.modseq_key)
+		imap_condstore_on(s);
+	se.check_only = false;
+	size_t *idx = xcalloc(s->box.count + 1, sizeof(*idx)), n = 0;
+	for (se.i = 0; se.i < s->box.count; se.i++) {
+		se.loaded = false;
+		if (all_of(&se, args, count) > 0)
+			idx[n++] = se.i;
+	}
+	*idx_r = idx;
+	*count_r = n;
+	*modseq_key_r = se.modseq_key;
+	search_free(&se);
+	return 0;
+}
+
 /* search = "SEARCH" [SP "RETURN" SP "(" ... ")"] [SP "CHARSET" SP astring] 1*(SP search-key) */
 void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
 {
@@ -485,7 +510,7 @@ void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
 	size_t count = cmd->count;
 	int ret = 0; /* 0: the SEARCH response of RFC 3501 */
 	if (imap_arg_atom_is(&args[0], "RETURN")) {
-		if (count < 3 || (ret = parse_return(&args[1])) < 0) {
+		if (count < 3 || (ret = imap_search_parse_return(&args[1])) < 0) {
 			imap_tagged(s, cmd->tag, "BAD RETURN needs a list of MIN, MAX, ALL, COUNT, SAVE");
 			return;
 		}
@@ -496,15 +521,13 @@ void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
 		ret = RETURN_ALL;
 	if (imap_arg_atom_is(&args[0], "CHARSET")) {
 		const char *cs = count > 2 ? imap_arg_astring(&args[1]) : NULL;
-		if (s->utf8) { /* RFC 6855 3: the two charset labels would conflict */
-			imap_tagged(s, cmd->tag, "BAD No CHARSET after ENABLE UTF8=ACCEPT");
+		const char *bad = NULL;
+		int r = imap_search_charset(s, cs, &bad);
+		if (r < 0) {
+			imap_tagged(s, cmd->tag, "BAD %s", bad);
 			return;
 		}
-		if (cs == NULL) {
-			imap_tagged(s, cmd->tag, "BAD CHARSET needs a name and search keys");
-			return;
-		}
-		if (strcasecmp(cs, "UTF-8") != 0 && strcasecmp(cs, "US-ASCII") != 0) {
+		if (r > 0) {
 			if (ret & RETURN_SAVE) /* a NO empties "$"; a BAD leaves it */
 				save_result(s, cmd, NULL, 0, 0);
 			imap_tagged(s, cmd->tag, "NO [BADCHARSET (US-ASCII UTF-8)] Unsupported charset");
@@ -513,28 +536,22 @@ void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
 		args += 2;
 		count -= 2;
 	}
-	struct search se = { .s = s, .uid = cmd->uid, .check_only = true };
-	buf_init(&se.msg);
-	if (all_of(&se, args, count) < 0) {
-		imap_tagged(s, cmd->tag, "BAD %s", se.error != NULL ? se.error : "Bad search key");
-		search_free(&se);
+	size_t *idx, n;
+	bool modseq_key;
+	const char *error;
+	if (imap_search_match(s, args, count, &idx, &n, &modseq_key, &error) < 0) {
+		imap_tagged(s, cmd->tag, "BAD %s", error);
 		return;
 	}
-	if (se.modseq_key)
-		imap_condstore_on(s);
-	se.check_only = false;
-	uint32_t *nums = xcalloc(s->box.count + 1, sizeof(*nums));
-	uint64_t *modseqs = xcalloc(s->box.count + 1, sizeof(*modseqs));
-	size_t n = 0;
-	for (se.i = 0; se.i < s->box.count; se.i++) {
-		se.loaded = false;
-		const struct imap_message *m = &s->box.messages[se.i];
-		if (all_of(&se, args, count) <= 0)
-			continue;
-		modseqs[n] = m->modseq;
-		nums[n++] = cmd->uid ? m->uid : (uint32_t)(se.i + 1);
+	uint32_t *nums = xcalloc(n + 1, sizeof(*nums));
+	uint64_t *modseqs = xcalloc(n + 1, sizeof(*modseqs));
+	for (size_t i = 0; i < n; i++) {
+		const struct imap_message *m = &s->box.messages[idx[i]];
+		modseqs[i] = m->modseq;
+		nums[i] = cmd->uid ? m->uid : (uint32_t)(idx[i] + 1);
 	}
-	uint64_t modseq = se.modseq_key ? returned_modseq(modseqs, n, ret) : 0;
+	free(idx);
+	uint64_t modseq = modseq_key ? returned_modseq(modseqs, n, ret) : 0;
 	free(modseqs);
 	buf line;
 	buf_init(&line);
@@ -543,7 +560,7 @@ void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
 	if (ret == RETURN_SAVE) {
 		/* SAVE alone: the result is kept, not sent (RFC 9051 6.4.4.1) */
 	} else if (ret != 0) {
-		write_esearch(&line, cmd, ret & ~RETURN_SAVE, nums, n, modseq);
+		imap_write_esearch(&line, cmd, ret & ~RETURN_SAVE, nums, n, modseq);
 	} else {
 		buf_puts(&line, "* SEARCH");
 		for (size_t i = 0; i < n; i++)
@@ -557,7 +574,6 @@ void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
 		conn_write(s->conn, line.data, line.len);
 	}
 	buf_free(&line);
-	search_free(&se);
 	free(nums);
 	imap_mailbox_sync(s, cmd->expunges);
 	imap_tagged(s, cmd->tag, "OK %sSEARCH completed", cmd->uid ? "UID " : "");
