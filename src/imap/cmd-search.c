@@ -464,16 +464,10 @@ static void search_free(struct search *se)
 	free(se->sets);
 }
 
-int imap_search_charset(const struct imap_session *s, const char *charset, const char **bad_r)
+int imap_search_charset(const char *charset)
 {
-	if (s->utf8) { /* RFC 6855 3: the two charset labels would conflict */
-		*bad_r = "No CHARSET after ENABLE UTF8=ACCEPT";
+	if (charset == NULL)
 		return -1;
-	}
-	if (charset == NULL) {
-		*bad_r = "CHARSET needs a name and search keys";
-		return -1;
-	}
 	return strcasecmp(charset, "UTF-8") != 0 && strcasecmp(charset, "US-ASCII") != 0;
 }
 
@@ -521,10 +515,13 @@ void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
 		ret = RETURN_ALL;
 	if (imap_arg_atom_is(&args[0], "CHARSET")) {
 		const char *cs = count > 2 ? imap_arg_astring(&args[1]) : NULL;
-		const char *bad = NULL;
-		int r = imap_search_charset(s, cs, &bad);
+		if (s->utf8) { /* RFC 6855 3: the two charset labels would conflict */
+			imap_tagged(s, cmd->tag, "BAD No CHARSET after ENABLE UTF8=ACCEPT");
+			return;
+		}
+		int r = imap_search_charset(cs);
 		if (r < 0) {
-			imap_tagged(s, cmd->tag, "BAD %s", bad);
+			imap_tagged(s, cmd->tag, "BAD CHARSET needs a name and search keys");
 			return;
 		}
 		if (r > 0) {

@@ -206,11 +206,11 @@ static ssize_t parse_criteria(const struct imap_arg *a, struct sort_criterion **
 static int search(struct imap_session *s, const struct imap_cmd *cmd, const struct imap_arg *args,
 		  size_t count, size_t **idx_r, size_t *n_r, bool *modseq_key_r)
 {
-	const char *bad = NULL, *cs = imap_arg_astring(&args[0]);
-	int r = imap_search_charset(s, cs, &bad);
+	/* mandatory, also after ENABLE UTF8=ACCEPT (RFC 6855 3 forbids it in SEARCH only) */
+	int r = imap_search_charset(imap_arg_astring(&args[0]));
 	if (r != 0) {
 		if (r < 0)
-			imap_tagged(s, cmd->tag, "BAD %s", bad);
+			imap_tagged(s, cmd->tag, "BAD The charset must be an atom or string");
 		else
 			imap_tagged(s, cmd->tag, "NO [BADCHARSET (US-ASCII UTF-8)] Unsupported charset");
 		return -1;

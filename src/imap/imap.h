@@ -298,9 +298,9 @@ int imap_search_parse_return(const struct imap_arg *a);
  * ALL keeps their order. */
 void imap_write_esearch(buf *out, const struct imap_cmd *cmd, int ret, const uint32_t *nums,
 			size_t n, uint64_t modseq);
-/* Whether the searching charset may be used: 0 yes, 1 unsupported (the caller answers NO
- * [BADCHARSET]), -1 not allowed here (BAD with *bad_r). charset may be NULL (missing). */
-int imap_search_charset(const struct imap_session *s, const char *charset, const char **bad_r);
+/* Whether the searching charset can be used: 0 yes (US-ASCII, UTF-8), 1 unsupported (the
+ * caller answers NO [BADCHARSET]), -1 when charset is NULL (missing: BAD). */
+int imap_search_charset(const char *charset);
 /* Evaluates the search keys args[0..count) (RFC 3501 6.4.4) over the selected mailbox: the
  * indexes of the matching messages, ascending (*idx_r allocated), and whether MODSEQ was
  * among the keys (CONDSTORE is then on). -1 with *error_r (static) on bad syntax. Reads from

@@ -138,7 +138,7 @@ def test_search_criteria_and_uid_sort_rfc5256_3(server):
     assert sort(r, "(SUBJECT) UTF-8 BODY needle") == [2, 4]
     assert sort(r, "(SUBJECT) UTF-8 NOT 2:3") == [1, 4]
     fetch = r.cmd("f", "FETCH 1:4 (UID)")
-    uids = [int(re.search(r"UID (\d+)", x).group(1)) for x in fetch if x.startswith("* ")]
+    uids = [int(re.search(r"UID (\d+)", x).group(1)) for x in fetch if " FETCH (" in x]
     assert sort(r, "(SUBJECT) UTF-8 ALL", uid=True) == [uids[2], uids[1], uids[0], uids[3]]
     assert sort(r, "(SUBJECT) UTF-8 TEXT \"not in mailbox\"") == []
 
@@ -153,6 +153,28 @@ def test_charset_is_mandatory_and_checked_rfc5256_3(server):
     assert r.cmd("t", "THREAD BOGUS UTF-8 ALL")[-1].startswith("t BAD")
     assert r.cmd("t", "THREAD REFERENCES KOI8-R ALL")[-1].startswith("t NO [BADCHARSET")
     assert r.cmd("n", "NOOP")[-1].startswith("n OK")
+
+
+def test_charset_stays_mandatory_after_utf8_accept_rfc6855_3(server):
+    """RFC 6855 3 forbids CHARSET in SEARCH once UTF8=ACCEPT is on; SORT and THREAD still
+    take theirs."""
+    r = session(server, [message("b"), message("a")])
+    assert r.cmd("e", "ENABLE UTF8=ACCEPT")[-1].startswith("e OK")
+    assert r.cmd("x", "SEARCH CHARSET UTF-8 ALL")[-1].startswith("x BAD")
+    assert sort(r, "(SUBJECT) UTF-8 ALL") == [2, 1]
+    assert thread(r, "ORDEREDSUBJECT UTF-8 ALL") == "(1)(2)"
+
+
+def test_modseq_key_rfc7162_3_1_5(server):
+    """With a MODSEQ search key, SORT tells the highest mod-sequence of what it found."""
+    r = session(server, [message("b"), message("a")])
+    r.cmd("x", "STORE 2 +FLAGS (\\Flagged)")
+    fetch = r.cmd("f", "FETCH 1:2 (MODSEQ)")
+    modseqs = [int(re.search(r"MODSEQ \((\d+)\)", x).group(1)) for x in fetch if " FETCH (" in x]
+    lines = r.cmd("s", "SORT (SUBJECT) UTF-8 MODSEQ 1")
+    assert lines[0] == f"* SORT 2 1 (MODSEQ {max(modseqs)})", lines
+    lines = r.cmd("s", "SORT RETURN (MIN) (SUBJECT) UTF-8 MODSEQ 1")
+    assert lines[0] == f'* ESEARCH (TAG "s") MIN 2 MODSEQ {modseqs[1]}', lines
 
 
 def test_esort_return_options_rfc5267_3(server):
@@ -206,12 +228,13 @@ def test_thread_references_rfc5256_3(server):
     # alone, joins 7
     assert thread(r, "REFERENCES UTF-8 ALL") == "(1 (2 3)(6))((4)(5))(7 8)"
     fetch = r.cmd("f", "FETCH 1:8 (UID)")
-    uids = [int(re.search(r"UID (\d+)", x).group(1)) for x in fetch if x.startswith("* ")]
+    uids = [int(re.search(r"UID (\d+)", x).group(1)) for x in fetch if " FETCH (" in x]
     assert thread(r, "REFERENCES UTF-8 7:8", uid=True) == f"({uids[6]} {uids[7]})"
 
 
 def test_long_answer_is_whole_rfc5256_4(server):
-    """A SORT answer longer than one write arrives whole, each number once."""
+    """A SORT of many messages (read from the store in several batches) arrives whole, in
+    the order of their subjects."""
     r = raw(server)
     r.cmd("a", f"LOGIN {ALICE} {server.passwords[ALICE]}")
     count = 1500
