@@ -1,8 +1,9 @@
 /* SORT and UID SORT (RFC 5256 3, with DISPLAYFROM and DISPLAYTO of RFC 5957 and ESORT's
  * RETURN options of RFC 5267, answered with ESEARCH), THREAD and UID THREAD (ORDEREDSUBJECT
  * and REFERENCES). The messages are chosen by SEARCH's code (imap_search_match); their
- * header sections come from the store in batches and give the keys (imap_sort_keys.h);
- * the answer, one line that can be long, is written in steps as the client reads it. */
+ * header sections come from the store in batches, read on a worker while the session
+ * waits, and give the keys (imap_sort_keys.h); the answer, one line that can be long, is
+ * written in steps as the client reads it. */
 #include "imap/imap.h"
 #include "core/log.h"
 #include "core/xalloc.h"
@@ -86,43 +87,52 @@ static void answer(struct imap_session *s, const struct imap_cmd *cmd, const cha
 	imap_run_steps(s, answer_step, answer_free, a);
 }
 
-/* The keys of the messages at idx[0..n), from their header sections read SORT_BATCH at a
- * time. NULL when the store fails (logged). */
-static struct sort_keys *read_keys(struct imap_session *s, const size_t *idx, size_t n)
+/* A SORT or THREAD whose matches' keys are read on a worker: the header sections are
+ * files on the disk, which must not stall the loop. What the answer needs is kept here,
+ * since the command's arguments do not outlive its handler. */
+struct sort_job {
+	struct imap_session *s;
+	struct imap_cmd cmd;      /* tag (owned), uid and expunges; no arguments */
+	bool thread;
+	enum thread_alg alg;
+	struct sort_criterion *crit;
+	size_t crit_count;
+	int ret;
+	bool modseq_key;
+	size_t *idx;              /* the matches' indexes in the view, ascending */
+	size_t n;
+	char *data_dir;
+	int64_t folder_id;
+	uint32_t *uids;
+	struct sort_keys *keys;   /* filled on the worker */
+	int status;
+	char *error;
+};
+
+/* On a worker, with a store connection of its own (one per thread): the keys of the
+ * matches, from their header sections read SORT_BATCH at a time. */
+static void sort_job_run(void *arg)
 {
-	struct sort_keys *keys = xcalloc(n + 1, sizeof(*keys));
-	uint32_t uids[SORT_BATCH];
+	struct sort_job *job = arg;
+	job->keys = xcalloc(job->n + 1, sizeof(*job->keys));
+	struct store *st = store_open(job->data_dir, &job->error);
+	job->status = st != NULL ? 0 : -1;
 	buf headers[SORT_BATCH];
-	size_t done = 0;
-	while (done < n) {
-		size_t count = n - done < SORT_BATCH ? n - done : SORT_BATCH;
-		for (size_t i = 0; i < count; i++) {
-			uids[i] = s->box.messages[idx[done + i]].uid;
+	for (size_t done = 0; done < job->n;) {
+		size_t count = job->n - done < SORT_BATCH ? job->n - done : SORT_BATCH;
+		for (size_t i = 0; i < count; i++)
 			buf_init(&headers[i]);
-		}
-		char *error = NULL;
-		int r = store_message_headers(s->server->store, s->box.folder_id, uids, count,
-					      SORT_HEADER_MAX, headers, &error);
+		if (job->status == 0)
+			job->status = store_message_headers(st, job->folder_id, job->uids + done, count,
+							    SORT_HEADER_MAX, headers, &job->error);
 		for (size_t i = 0; i < count; i++) {
 			size_t end = header_end(headers[i].data, headers[i].len);
-			sort_keys_read(headers[i].data, end > 0 ? end : headers[i].len, &keys[done + i]);
+			sort_keys_read(headers[i].data, end > 0 ? end : headers[i].len, &job->keys[done + i]);
 			buf_free(&headers[i]);
 		}
 		done += count;
-		if (r < 0) {
-			log_error("session=%s imap sort cannot read headers: %s", conn_id(s->conn), error);
-			free(error);
-			for (size_t i = 0; i < done; i++)
-				sort_keys_free(&keys[i]);
-			free(keys);
-			return NULL;
-		}
 	}
-	/* RFC 5256 2.2: without a Date that parses, the internal date is the sent date */
-	for (size_t i = 0; i < n; i++)
-		if (!keys[i].dated)
-			keys[i].sent = s->box.messages[idx[i]].internal_date;
-	return keys;
+	store_close(&st);
 }
 
 static void keys_free(struct sort_keys *keys, size_t n)
@@ -202,25 +212,141 @@ static ssize_t parse_criteria(const struct imap_arg *a, struct sort_criterion **
 	return (ssize_t)n;
 }
 
-/* charset 1*(SP search-key) at args: the matches, after answering when it fails. */
-static int search(struct imap_session *s, const struct imap_cmd *cmd, const struct imap_arg *args,
-		  size_t count, size_t **idx_r, size_t *n_r, bool *modseq_key_r)
+/* The SORT response, or ESEARCH for RETURN, from the keys the worker read. */
+static void write_sort_answer(struct imap_session *s, const struct sort_job *job, buf *text)
 {
+	size_t n = job->n;
+	const struct imap_message **msgs = xcalloc(n + 1, sizeof(*msgs));
+	size_t *order = xcalloc(n + 1, sizeof(*order));
+	for (size_t i = 0; i < n; i++) {
+		msgs[i] = &s->box.messages[job->idx[i]];
+		order[i] = i;
+	}
+	struct sort_ctx ctx = { job->crit, job->crit_count, job->keys, msgs };
+	qsort_r(order, n, sizeof(*order), compare, &ctx);
+	uint32_t *nums = xcalloc(n + 1, sizeof(*nums));
+	uint64_t modseq = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct imap_message *m = msgs[order[i]];
+		nums[i] = job->cmd.uid ? m->uid : (uint32_t)(job->idx[order[i]] + 1);
+		if (job->modseq_key && m->modseq > modseq)
+			modseq = m->modseq;
+	}
+	if (job->ret != 0) {
+		/* MODSEQ of MIN or MAX alone: of the messages returned (RFC 7162 3.1.5) */
+		if (job->modseq_key && !(job->ret & (RETURN_ALL | RETURN_COUNT)) && n > 0) {
+			modseq = 0;
+			if (job->ret & RETURN_MIN)
+				modseq = msgs[order[0]]->modseq;
+			if ((job->ret & RETURN_MAX) && msgs[order[n - 1]]->modseq > modseq)
+				modseq = msgs[order[n - 1]]->modseq;
+		}
+		imap_write_esearch(text, &job->cmd, job->ret, nums, n, modseq);
+	} else {
+		buf_puts(text, "* SORT");
+		for (size_t i = 0; i < n; i++)
+			buf_printf(text, " %u", nums[i]);
+		if (n > 0 && modseq > 0) /* RFC 7162 3.1.5 */
+			buf_printf(text, " (MODSEQ %" PRIu64 ")", modseq);
+	}
+	buf_puts(text, "\r\n");
+	free(nums);
+	free(order);
+	free(msgs);
+}
+
+static void write_thread_answer(struct imap_session *s, const struct sort_job *job, buf *text)
+{
+	struct thread_message *msgs = xcalloc(job->n + 1, sizeof(*msgs));
+	for (size_t i = 0; i < job->n; i++) {
+		const struct imap_message *m = &s->box.messages[job->idx[i]];
+		const struct sort_keys *k = &job->keys[i];
+		msgs[i] = (struct thread_message){
+			.number = job->cmd.uid ? m->uid : (uint32_t)(job->idx[i] + 1),
+			.sent = k->sent,
+			.subject = k->subject,
+			.reply = k->reply,
+			.message_id = k->message_id,
+			.refs = &k->refs,
+		};
+	}
+	buf_puts(text, job->n > 0 ? "* THREAD " : "* THREAD");
+	imap_thread_write(job->alg, msgs, job->n, text);
+	buf_puts(text, "\r\n");
+	free(msgs);
+}
+
+static void sort_job_free(struct sort_job *job)
+{
+	if (job->keys != NULL)
+		keys_free(job->keys, job->n);
+	free((char *)job->cmd.tag);
+	free(job->crit);
+	free(job->idx);
+	free(job->data_dir);
+	free(job->uids);
+	free(job->error);
+	free(job);
+}
+
+/* Back on the loop: the answer, unless the client left meanwhile. The view has not changed
+ * (the session read no command), so the indexes still name the same messages. */
+static void sort_job_done(void *arg)
+{
+	struct sort_job *job = arg;
+	struct imap_session *s = job->s;
+	s->wait = IMAP_WAIT_NONE;
+	if (!s->gone && job->status < 0) {
+		log_error("session=%s imap %s cannot read headers: %s", conn_id(s->conn),
+			  job->thread ? "thread" : "sort", job->error);
+		imap_tagged(s, job->cmd.tag, "NO [UNAVAILABLE] Cannot read the messages now");
+	} else if (!s->gone) {
+		/* RFC 5256 2.2: without a Date that parses, the internal date is the sent date */
+		for (size_t i = 0; i < job->n; i++)
+			if (!job->keys[i].dated)
+				job->keys[i].sent = s->box.messages[job->idx[i]].internal_date;
+		buf text;
+		buf_init(&text);
+		if (job->thread)
+			write_thread_answer(s, job, &text);
+		else
+			write_sort_answer(s, job, &text);
+		answer(s, &job->cmd, job->thread ? "THREAD" : "SORT", &text);
+	}
+	sort_job_free(job);
+	imap_session_resume(s);
+}
+
+/* Searches with charset 1*(SP search-key) at args and hands the matches to a worker;
+ * frees job after answering when it cannot. */
+static void sort_job_start(struct imap_session *s, const struct imap_cmd *cmd,
+			   const struct imap_arg *args, size_t count, struct sort_job *job)
+{
+	job->s = s;
+	job->cmd = (struct imap_cmd){ .tag = xstrdup(cmd->tag), .name = cmd->name, .uid = cmd->uid,
+				      .expunges = cmd->expunges };
 	/* mandatory, also after ENABLE UTF8=ACCEPT (RFC 6855 3 forbids it in SEARCH only) */
 	int r = imap_search_charset(imap_arg_astring(&args[0]));
-	if (r != 0) {
-		if (r < 0)
-			imap_tagged(s, cmd->tag, "BAD The charset must be an atom or string");
-		else
-			imap_tagged(s, cmd->tag, "NO [BADCHARSET (US-ASCII UTF-8)] Unsupported charset");
-		return -1;
-	}
 	const char *error;
-	if (imap_search_match(s, args + 1, count - 1, idx_r, n_r, modseq_key_r, &error) < 0) {
+	if (r < 0) {
+		imap_tagged(s, cmd->tag, "BAD The charset must be an atom or string");
+	} else if (r > 0) {
+		imap_tagged(s, cmd->tag, "NO [BADCHARSET (US-ASCII UTF-8)] Unsupported charset");
+	} else if (imap_search_match(s, args + 1, count - 1, &job->idx, &job->n, &job->modseq_key,
+				     &error) < 0) {
 		imap_tagged(s, cmd->tag, "BAD %s", error);
-		return -1;
+	} else {
+		job->data_dir = xstrdup(store_data_dir(s->server->store));
+		job->folder_id = s->box.folder_id;
+		job->uids = xcalloc(job->n + 1, sizeof(*job->uids));
+		for (size_t i = 0; i < job->n; i++)
+			job->uids[i] = s->box.messages[job->idx[i]].uid;
+		s->wait = IMAP_WAIT_BUSY;
+		conn_pause(s->conn);
+		workq_submit(s->server->workq, sort_job_run, sort_job_done, job);
+		return;
 	}
-	return 0;
+	sort_job_free(job);
 }
 
 /* sort = ["UID" SP] "SORT" [SP "RETURN" SP "(" [sort-return-opts] ")"] SP sort-criteria SP
@@ -246,62 +372,11 @@ void imap_cmd_sort(struct imap_session *s, const struct imap_cmd *cmd)
 			    "FROM, SIZE, SUBJECT, TO, DISPLAYFROM, DISPLAYTO");
 		return;
 	}
-	size_t *idx, n;
-	bool modseq_key;
-	if (search(s, cmd, args + 1, count - 1, &idx, &n, &modseq_key) < 0) {
-		free(crit);
-		return;
-	}
-	struct sort_keys *keys = read_keys(s, idx, n);
-	if (keys == NULL) {
-		imap_tagged(s, cmd->tag, "NO [UNAVAILABLE] Cannot read the messages now");
-		free(crit);
-		free(idx);
-		return;
-	}
-	const struct imap_message **msgs = xcalloc(n + 1, sizeof(*msgs));
-	size_t *order = xcalloc(n + 1, sizeof(*order));
-	for (size_t i = 0; i < n; i++) {
-		msgs[i] = &s->box.messages[idx[i]];
-		order[i] = i;
-	}
-	struct sort_ctx ctx = { crit, (size_t)crit_count, keys, msgs };
-	qsort_r(order, n, sizeof(*order), compare, &ctx);
-	uint32_t *nums = xcalloc(n + 1, sizeof(*nums));
-	uint64_t modseq = 0;
-	for (size_t i = 0; i < n; i++) {
-		const struct imap_message *m = msgs[order[i]];
-		nums[i] = cmd->uid ? m->uid : (uint32_t)(idx[order[i]] + 1);
-		if (modseq_key && m->modseq > modseq)
-			modseq = m->modseq;
-	}
-	buf text;
-	buf_init(&text);
-	if (ret != 0) {
-		/* MODSEQ of MIN or MAX alone: of the messages returned (RFC 7162 3.1.5) */
-		if (modseq_key && !(ret & (RETURN_ALL | RETURN_COUNT)) && n > 0) {
-			modseq = 0;
-			if (ret & RETURN_MIN)
-				modseq = msgs[order[0]]->modseq;
-			if ((ret & RETURN_MAX) && msgs[order[n - 1]]->modseq > modseq)
-				modseq = msgs[order[n - 1]]->modseq;
-		}
-		imap_write_esearch(&text, cmd, ret, nums, n, modseq);
-	} else {
-		buf_puts(&text, "* SORT");
-		for (size_t i = 0; i < n; i++)
-			buf_printf(&text, " %u", nums[i]);
-		if (n > 0 && modseq > 0) /* RFC 7162 3.1.5 */
-			buf_printf(&text, " (MODSEQ %" PRIu64 ")", modseq);
-	}
-	buf_puts(&text, "\r\n");
-	free(nums);
-	free(order);
-	free(msgs);
-	keys_free(keys, n);
-	free(idx);
-	free(crit);
-	answer(s, cmd, "SORT", &text);
+	struct sort_job *job = xcalloc(1, sizeof(*job));
+	job->crit = crit;
+	job->crit_count = (size_t)crit_count;
+	job->ret = ret;
+	sort_job_start(s, cmd, args + 1, count - 1, job);
 }
 
 /* thread = ["UID" SP] "THREAD" SP thread-alg SP search-criteria   (RFC 5256 5) */
@@ -316,37 +391,8 @@ void imap_cmd_thread(struct imap_session *s, const struct imap_cmd *cmd)
 		imap_tagged(s, cmd->tag, "BAD Threading algorithm: ORDEREDSUBJECT or REFERENCES");
 		return;
 	}
-	size_t *idx, n;
-	bool modseq_key;
-	if (search(s, cmd, cmd->args + 1, cmd->count - 1, &idx, &n, &modseq_key) < 0)
-		return;
-	struct sort_keys *keys = read_keys(s, idx, n);
-	if (keys == NULL) {
-		imap_tagged(s, cmd->tag, "NO [UNAVAILABLE] Cannot read the messages now");
-		free(idx);
-		return;
-	}
-	struct thread_message *msgs = xcalloc(n + 1, sizeof(*msgs));
-	for (size_t i = 0; i < n; i++) {
-		const struct imap_message *m = &s->box.messages[idx[i]];
-		msgs[i] = (struct thread_message){
-			.number = cmd->uid ? m->uid : (uint32_t)(idx[i] + 1),
-			.sent = keys[i].sent,
-			.subject = keys[i].subject,
-			.reply = keys[i].reply,
-			.message_id = keys[i].message_id,
-			.refs = &keys[i].refs,
-		};
-	}
-	buf text;
-	buf_init(&text);
-	buf_puts(&text, "* THREAD");
-	if (n > 0)
-		buf_putc(&text, ' ');
-	imap_thread_write(alg, msgs, n, &text);
-	buf_puts(&text, "\r\n");
-	free(msgs);
-	keys_free(keys, n);
-	free(idx);
-	answer(s, cmd, "THREAD", &text);
+	struct sort_job *job = xcalloc(1, sizeof(*job));
+	job->thread = true;
+	job->alg = alg;
+	sort_job_start(s, cmd, cmd->args + 1, cmd->count - 1, job);
 }

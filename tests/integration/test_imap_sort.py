@@ -246,3 +246,18 @@ def test_long_answer_is_whole_rfc5256_4(server):
     r.cmd("b", "SELECT INBOX")
     numbers = sort(r, "(SUBJECT) UTF-8 ALL")
     assert numbers == list(range(count, 0, -1))
+
+
+def test_pipelined_commands_wait_for_the_answer_rfc3501_5_5(server):
+    """The keys are read off the loop while the session waits: a command pipelined behind a
+    SORT is answered after it, in order, and a client that leaves mid-SORT harms nobody."""
+    r = session(server, [message("b"), message("a")])
+    r.send("s SORT (SUBJECT) UTF-8 ALL\r\nt THREAD REFERENCES UTF-8 ALL\r\nn NOOP\r\n")
+    lines = r.until("n")
+    tagged = [x.split()[0] for x in lines if not x.startswith("*")]
+    assert tagged == ["s", "t", "n"], lines
+    assert "* SORT 2 1" in lines and "* THREAD (1)(2)" in lines
+    r.send("g SORT (SUBJECT) UTF-8 ALL\r\n")
+    r.close()
+    other = session(server, [])
+    assert sort(other, "(ARRIVAL) UTF-8 ALL") == [1, 2]
