@@ -437,10 +437,8 @@ static uint64_t returned_modseq(const uint64_t *modseqs, size_t n, int ret)
 	return highest;
 }
 
-/* Keeps what SEARCH RETURN (SAVE ...) returned as "$", in UIDs whether the search was by
- * number or by UID. */
-static void save_result(struct imap_session *s, const struct imap_cmd *cmd, const uint32_t *nums,
-			size_t n, int ret)
+void imap_search_save(struct imap_session *s, const struct imap_cmd *cmd, const uint32_t *nums,
+		      size_t n, int ret)
 {
 	struct imap_mailbox *b = &s->box;
 	free(b->saved);
@@ -449,6 +447,7 @@ static void save_result(struct imap_session *s, const struct imap_cmd *cmd, cons
 	for (size_t i = 0; i < n; i++)
 		if (is_returned(ret, i, n))
 			b->saved[b->saved_count++] = cmd->uid ? nums[i] : b->messages[nums[i] - 1].uid;
+	qsort(b->saved, b->saved_count, sizeof(*b->saved), uid_cmp); /* SORT's are in its order */
 }
 
 static void search_free(struct search *se)
@@ -526,7 +525,7 @@ void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
 		}
 		if (r > 0) {
 			if (ret & RETURN_SAVE) /* a NO empties "$"; a BAD leaves it */
-				save_result(s, cmd, NULL, 0, 0);
+				imap_search_save(s, cmd, NULL, 0, 0);
 			imap_tagged(s, cmd->tag, "NO [BADCHARSET (US-ASCII UTF-8)] Unsupported charset");
 			return;
 		}
@@ -553,7 +552,7 @@ void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
 	buf line;
 	buf_init(&line);
 	if (ret & RETURN_SAVE)
-		save_result(s, cmd, nums, n, ret);
+		imap_search_save(s, cmd, nums, n, ret);
 	if (ret == RETURN_SAVE) {
 		/* SAVE alone: the result is kept, not sent (RFC 9051 6.4.4.1) */
 	} else if (ret != 0) {

@@ -1,9 +1,9 @@
-/* SORT and UID SORT (RFC 5256 3, with DISPLAYFROM and DISPLAYTO of RFC 5957 and ESORT's
- * RETURN options of RFC 5267, answered with ESEARCH), THREAD and UID THREAD (ORDEREDSUBJECT
- * and REFERENCES). The messages are chosen by SEARCH's code (imap_search_match); their
- * header sections come from the store in batches, read on a worker while the session
- * waits, and give the keys (imap_sort_keys.h); the answer, one line that can be long, is
- * written in steps as the client reads it. */
+/* SORT and UID SORT (RFC 5256 3, with DISPLAYFROM and DISPLAYTO of RFC 5957, ESORT's RETURN
+ * options of RFC 5267 answered with ESEARCH, and SAVE of RFC 5182), THREAD and UID THREAD
+ * (ORDEREDSUBJECT and REFERENCES). The messages are chosen by SEARCH's code
+ * (imap_search_match); their header sections come from the store in batches, read on a
+ * worker while the session waits, and give the keys (imap_sort_keys.h); the answer, one
+ * line that can be long, is written in steps as the client reads it. */
 #include "imap/imap.h"
 #include "core/log.h"
 #include "core/xalloc.h"
@@ -232,7 +232,11 @@ static void write_sort_answer(struct imap_session *s, const struct sort_job *job
 		if (job->modseq_key && m->modseq > modseq)
 			modseq = m->modseq;
 	}
-	if (job->ret != 0) {
+	if (job->ret & RETURN_SAVE)
+		imap_search_save(s, &job->cmd, nums, n, job->ret);
+	if (job->ret == RETURN_SAVE) {
+		/* SAVE alone: the result is kept, not sent (RFC 5182) */
+	} else if (job->ret != 0) {
 		/* MODSEQ of MIN or MAX alone: of the messages returned (RFC 7162 3.1.5) */
 		if (job->modseq_key && !(job->ret & (RETURN_ALL | RETURN_COUNT)) && n > 0) {
 			modseq = 0;
@@ -241,7 +245,7 @@ static void write_sort_answer(struct imap_session *s, const struct sort_job *job
 			if ((job->ret & RETURN_MAX) && msgs[order[n - 1]]->modseq > modseq)
 				modseq = msgs[order[n - 1]]->modseq;
 		}
-		imap_write_esearch(text, &job->cmd, job->ret, nums, n, modseq);
+		imap_write_esearch(text, &job->cmd, job->ret & ~RETURN_SAVE, nums, n, modseq);
 	} else {
 		buf_puts(text, "* SORT");
 		for (size_t i = 0; i < n; i++)
@@ -249,7 +253,8 @@ static void write_sort_answer(struct imap_session *s, const struct sort_job *job
 		if (n > 0 && modseq > 0) /* RFC 7162 3.1.5 */
 			buf_printf(text, " (MODSEQ %" PRIu64 ")", modseq);
 	}
-	buf_puts(text, "\r\n");
+	if (text->len > 0)
+		buf_puts(text, "\r\n");
 	free(nums);
 	free(order);
 	free(msgs);
@@ -331,6 +336,8 @@ static void sort_job_start(struct imap_session *s, const struct imap_cmd *cmd,
 	if (r < 0) {
 		imap_tagged(s, cmd->tag, "BAD The charset must be an atom or string");
 	} else if (r > 0) {
+		if (job->ret & RETURN_SAVE) /* a NO empties "$" */
+			imap_search_save(s, cmd, NULL, 0, 0);
 		imap_tagged(s, cmd->tag, "NO [BADCHARSET (US-ASCII UTF-8)] Unsupported charset");
 	} else if (imap_search_match(s, args + 1, count - 1, &job->idx, &job->n, &job->modseq_key,
 				     &error) < 0) {
@@ -358,8 +365,8 @@ void imap_cmd_sort(struct imap_session *s, const struct imap_cmd *cmd)
 	int ret = 0; /* 0: the SORT response */
 	if (imap_arg_atom_is(&args[0], "RETURN")) {
 		ret = count >= 5 ? imap_search_parse_return(&args[1]) : -1;
-		if (ret < 0 || (ret & RETURN_SAVE)) {
-			imap_tagged(s, cmd->tag, "BAD RETURN needs a list of MIN, MAX, ALL, COUNT");
+		if (ret < 0) {
+			imap_tagged(s, cmd->tag, "BAD RETURN needs a list of MIN, MAX, ALL, COUNT, SAVE");
 			return;
 		}
 		args += 2;

@@ -298,6 +298,11 @@ int imap_search_parse_return(const struct imap_arg *a);
  * ALL keeps their order. */
 void imap_write_esearch(buf *out, const struct imap_cmd *cmd, int ret, const uint32_t *nums,
 			size_t n, uint64_t modseq);
+/* Keeps what RETURN (SAVE ...) returned as "$" (RFC 9051 6.4.4.1; SORT's too, RFC 5182):
+ * the UIDs of nums[0..n) (UIDs or sequence numbers as cmd->uid says), only the first and
+ * last when ret asks MIN or MAX without ALL or COUNT. */
+void imap_search_save(struct imap_session *s, const struct imap_cmd *cmd, const uint32_t *nums,
+		      size_t n, int ret);
 /* Whether the searching charset can be used: 0 yes (US-ASCII, UTF-8), 1 unsupported (the
  * caller answers NO [BADCHARSET]), -1 when charset is NULL (missing: BAD). */
 int imap_search_charset(const char *charset);

@@ -191,6 +191,18 @@ def test_esort_return_options_rfc5267_3(server):
     assert r.cmd("s", "SORT RETURN (BOGUS) (SUBJECT) UTF-8 ALL")[-1].startswith("s BAD")
 
 
+def test_sort_return_save_rfc5182(server):
+    """RETURN (SAVE) keeps SORT's result as "$" (a set: its order does not matter), and with
+    MIN or MAX alone only those; SAVE alone sends no ESEARCH."""
+    r = session(server, [message("d"), message("c"), message("b"), message("a"), message("e")])
+    lines = r.cmd("s", "SORT RETURN (SAVE) (SUBJECT) UTF-8 2:4")
+    assert lines == ["s OK SORT completed"], lines
+    assert [x for x in r.cmd("f", "SEARCH $") if x.startswith("* SEARCH")] == ["* SEARCH 2 3 4"]
+    lines = r.cmd("s", "SORT RETURN (SAVE MIN) (SUBJECT) UTF-8 ALL")
+    assert lines[0] == '* ESEARCH (TAG "s") MIN 4', lines
+    assert [x for x in r.cmd("f", "SEARCH $") if x.startswith("* SEARCH")] == ["* SEARCH 4"]
+
+
 def test_thread_orderedsubject_rfc5256_3(server):
     """ORDEREDSUBJECT: one thread per base subject, sorted by date inside; the first message
     is the parent of all the others; threads in the order of their first messages."""
