@@ -20,7 +20,6 @@
 
 struct search {
 	struct imap_session *s;
-	bool uid;
 	size_t i;            /* the message being tested */
 	bool check_only;     /* first pass: syntax only */
 	buf msg;             /* its text, read when a key needs it */
@@ -378,18 +377,7 @@ static int key(struct search *se, const struct imap_arg *args, size_t count, siz
 	return m == NULL || imap_seqset_contains(ss, by_uid ? m->uid : (uint32_t)(se->i + 1));
 }
 
-/* ESEARCH's result options (RFC 9051 6.4.4, from RFC 4731). */
-enum search_return {
-	RETURN_MIN = 1 << 0,
-	RETURN_MAX = 1 << 1,
-	RETURN_ALL = 1 << 2,
-	RETURN_COUNT = 1 << 3,
-	RETURN_SAVE = 1 << 4,    /* SEARCHRES (RFC 9051 6.4.4.1, from RFC 5182) */
-};
-
-/* "RETURN" SP "(" [search-return-opt *(SP search-return-opt)] ")"; an empty list means ALL.
- * Returns the options, or -1. */
-static int parse_return(const struct imap_arg *a)
+int imap_search_parse_return(const struct imap_arg *a)
 {
 	static const struct { const char *name; int bit; } opts[] = {
 		{ "MIN", RETURN_MIN }, { "MAX", RETURN_MAX }, { "ALL", RETURN_ALL }, { "COUNT", RETURN_COUNT },
@@ -409,9 +397,7 @@ static int parse_return(const struct imap_arg *a)
 	return ret != 0 ? ret : RETURN_ALL;
 }
 
-/* * ESEARCH (TAG "t") [UID] [MIN n] [MAX n] [COUNT n] [ALL set] [MODSEQ n]: the numbers
- * are ascending, so MIN and MAX are the ends. */
-static void write_esearch(buf *out, const struct imap_cmd *cmd, int ret, const uint32_t *nums,
+void imap_write_esearch(buf *out, const struct imap_cmd *cmd, int ret, const uint32_t *nums,
 			  size_t n, uint64_t modseq)
 {
 	buf_puts(out, "* ESEARCH (TAG ");
@@ -451,10 +437,8 @@ static uint64_t returned_modseq(const uint64_t *modseqs, size_t n, int ret)
 	return highest;
 }
 
-/* Keeps what SEARCH RETURN (SAVE ...) returned as "$", in UIDs whether the search was by
- * number or by UID. */
-static void save_result(struct imap_session *s, const struct imap_cmd *cmd, const uint32_t *nums,
-			size_t n, int ret)
+void imap_search_save(struct imap_session *s, const struct imap_cmd *cmd, const uint32_t *nums,
+		      size_t n, int ret)
 {
 	struct imap_mailbox *b = &s->box;
 	free(b->saved);
@@ -463,6 +447,7 @@ static void save_result(struct imap_session *s, const struct imap_cmd *cmd, cons
 	for (size_t i = 0; i < n; i++)
 		if (is_returned(ret, i, n))
 			b->saved[b->saved_count++] = cmd->uid ? nums[i] : b->messages[nums[i] - 1].uid;
+	qsort(b->saved, b->saved_count, sizeof(*b->saved), uid_cmp); /* SORT's are in its order */
 }
 
 static void search_free(struct search *se)
@@ -478,6 +463,39 @@ static void search_free(struct search *se)
 	free(se->sets);
 }
 
+int imap_search_charset(const char *charset)
+{
+	if (charset == NULL)
+		return -1;
+	return strcasecmp(charset, "UTF-8") != 0 && strcasecmp(charset, "US-ASCII") != 0;
+}
+
+int imap_search_match(struct imap_session *s, const struct imap_arg *args, size_t count,
+		      size_t **idx_r, size_t *count_r, bool *modseq_key_r, const char **error_r)
+{
+	struct search se = { .s = s, .check_only = true };
+	buf_init(&se.msg);
+	if (all_of(&se, args, count) < 0) {
+		*error_r = se.error != NULL ? se.error : "Bad search key";
+		search_free(&se);
+		return -1;
+	}
+	if (se.modseq_key)
+		imap_condstore_on(s);
+	se.check_only = false;
+	size_t *idx = xcalloc(s->box.count + 1, sizeof(*idx)), n = 0;
+	for (se.i = 0; se.i < s->box.count; se.i++) {
+		se.loaded = false;
+		if (all_of(&se, args, count) > 0)
+			idx[n++] = se.i;
+	}
+	*idx_r = idx;
+	*count_r = n;
+	*modseq_key_r = se.modseq_key;
+	search_free(&se);
+	return 0;
+}
+
 /* search = "SEARCH" [SP "RETURN" SP "(" ... ")"] [SP "CHARSET" SP astring] 1*(SP search-key) */
 void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
 {
@@ -485,7 +503,7 @@ void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
 	size_t count = cmd->count;
 	int ret = 0; /* 0: the SEARCH response of RFC 3501 */
 	if (imap_arg_atom_is(&args[0], "RETURN")) {
-		if (count < 3 || (ret = parse_return(&args[1])) < 0) {
+		if (count < 3 || (ret = imap_search_parse_return(&args[1])) < 0) {
 			imap_tagged(s, cmd->tag, "BAD RETURN needs a list of MIN, MAX, ALL, COUNT, SAVE");
 			return;
 		}
@@ -500,50 +518,45 @@ void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
 			imap_tagged(s, cmd->tag, "BAD No CHARSET after ENABLE UTF8=ACCEPT");
 			return;
 		}
-		if (cs == NULL) {
+		int r = imap_search_charset(cs);
+		if (r < 0) {
 			imap_tagged(s, cmd->tag, "BAD CHARSET needs a name and search keys");
 			return;
 		}
-		if (strcasecmp(cs, "UTF-8") != 0 && strcasecmp(cs, "US-ASCII") != 0) {
+		if (r > 0) {
 			if (ret & RETURN_SAVE) /* a NO empties "$"; a BAD leaves it */
-				save_result(s, cmd, NULL, 0, 0);
+				imap_search_save(s, cmd, NULL, 0, 0);
 			imap_tagged(s, cmd->tag, "NO [BADCHARSET (US-ASCII UTF-8)] Unsupported charset");
 			return;
 		}
 		args += 2;
 		count -= 2;
 	}
-	struct search se = { .s = s, .uid = cmd->uid, .check_only = true };
-	buf_init(&se.msg);
-	if (all_of(&se, args, count) < 0) {
-		imap_tagged(s, cmd->tag, "BAD %s", se.error != NULL ? se.error : "Bad search key");
-		search_free(&se);
+	size_t *idx, n;
+	bool modseq_key;
+	const char *error;
+	if (imap_search_match(s, args, count, &idx, &n, &modseq_key, &error) < 0) {
+		imap_tagged(s, cmd->tag, "BAD %s", error);
 		return;
 	}
-	if (se.modseq_key)
-		imap_condstore_on(s);
-	se.check_only = false;
-	uint32_t *nums = xcalloc(s->box.count + 1, sizeof(*nums));
-	uint64_t *modseqs = xcalloc(s->box.count + 1, sizeof(*modseqs));
-	size_t n = 0;
-	for (se.i = 0; se.i < s->box.count; se.i++) {
-		se.loaded = false;
-		const struct imap_message *m = &s->box.messages[se.i];
-		if (all_of(&se, args, count) <= 0)
-			continue;
-		modseqs[n] = m->modseq;
-		nums[n++] = cmd->uid ? m->uid : (uint32_t)(se.i + 1);
+	uint32_t *nums = xcalloc(n + 1, sizeof(*nums));
+	uint64_t *modseqs = xcalloc(n + 1, sizeof(*modseqs));
+	for (size_t i = 0; i < n; i++) {
+		const struct imap_message *m = &s->box.messages[idx[i]];
+		modseqs[i] = m->modseq;
+		nums[i] = cmd->uid ? m->uid : (uint32_t)(idx[i] + 1);
 	}
-	uint64_t modseq = se.modseq_key ? returned_modseq(modseqs, n, ret) : 0;
+	free(idx);
+	uint64_t modseq = modseq_key ? returned_modseq(modseqs, n, ret) : 0;
 	free(modseqs);
 	buf line;
 	buf_init(&line);
 	if (ret & RETURN_SAVE)
-		save_result(s, cmd, nums, n, ret);
+		imap_search_save(s, cmd, nums, n, ret);
 	if (ret == RETURN_SAVE) {
 		/* SAVE alone: the result is kept, not sent (RFC 9051 6.4.4.1) */
 	} else if (ret != 0) {
-		write_esearch(&line, cmd, ret & ~RETURN_SAVE, nums, n, modseq);
+		imap_write_esearch(&line, cmd, ret & ~RETURN_SAVE, nums, n, modseq);
 	} else {
 		buf_puts(&line, "* SEARCH");
 		for (size_t i = 0; i < n; i++)
@@ -557,7 +570,6 @@ void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
 		conn_write(s->conn, line.data, line.len);
 	}
 	buf_free(&line);
-	search_free(&se);
 	free(nums);
 	imap_mailbox_sync(s, cmd->expunges);
 	imap_tagged(s, cmd->tag, "OK %sSEARCH completed", cmd->uid ? "UID " : "");

@@ -127,7 +127,8 @@ enum imap_gate {
 	GATE_NOT_AUTH = 1 << 0,  /* not authenticated state only (LOGIN, AUTHENTICATE, STARTTLS) */
 	GATE_AUTH = 1 << 1,      /* authenticated or selected state */
 	GATE_SELECTED = 1 << 2,  /* selected state */
-	GATE_UID = 1 << 3,       /* may follow UID (FETCH, STORE, COPY, MOVE, SEARCH, EXPUNGE) */
+	GATE_UID = 1 << 3,       /* may follow UID (FETCH, STORE, COPY, MOVE, SEARCH, SORT, THREAD,
+	                            EXPUNGE) */
 	GATE_NO_EXPUNGE = 1 << 4,/* RFC 3501 7.4.1: no EXPUNGE responses with it (unless UID);
 	                            sets imap_cmd.expunges for the handler's sync */
 	GATE_WRITES = 1 << 5,    /* not a gate: it may change the account's mail, so the account's
@@ -279,6 +280,40 @@ void imap_append_stream(struct imap_session *s, const void *data, size_t len);
 void imap_append_discard(struct imap_session *s);
 void imap_cmd_append(struct imap_session *s, const struct imap_cmd *cmd);
 void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd);
+/* ---- cmd-search.c, shared with SORT and THREAD (cmd-sort.c) ---- */
+/* ESEARCH's result options (RFC 9051 6.4.4, from RFC 4731). */
+enum search_return {
+	RETURN_MIN = 1 << 0,
+	RETURN_MAX = 1 << 1,
+	RETURN_ALL = 1 << 2,
+	RETURN_COUNT = 1 << 3,
+	RETURN_SAVE = 1 << 4,    /* SEARCHRES (RFC 9051 6.4.4.1, from RFC 5182) */
+};
+
+/* "RETURN" SP "(" [search-return-opt *(SP search-return-opt)] ")"; an empty list means ALL.
+ * Returns the options, or -1. */
+int imap_search_parse_return(const struct imap_arg *a);
+/* * ESEARCH (TAG "t") [UID] [MIN n] [MAX n] [COUNT n] [ALL set] [MODSEQ n]: MIN and MAX are
+ * the first and last of nums[0..n) (the lowest and highest, or in SORT's order, RFC 5267),
+ * ALL keeps their order. */
+void imap_write_esearch(buf *out, const struct imap_cmd *cmd, int ret, const uint32_t *nums,
+			size_t n, uint64_t modseq);
+/* Keeps what RETURN (SAVE ...) returned as "$" (RFC 9051 6.4.4.1; SORT's too, RFC 5182):
+ * the UIDs of nums[0..n) (UIDs or sequence numbers as cmd->uid says), only the first and
+ * last when ret asks MIN or MAX without ALL or COUNT. */
+void imap_search_save(struct imap_session *s, const struct imap_cmd *cmd, const uint32_t *nums,
+		      size_t n, int ret);
+/* Whether the searching charset can be used: 0 yes (US-ASCII, UTF-8), 1 unsupported (the
+ * caller answers NO [BADCHARSET]), -1 when charset is NULL (missing: BAD). */
+int imap_search_charset(const char *charset);
+/* Evaluates the search keys args[0..count) (RFC 3501 6.4.4) over the selected mailbox: the
+ * indexes of the matching messages, ascending (*idx_r allocated), and whether MODSEQ was
+ * among the keys (CONDSTORE is then on). -1 with *error_r (static) on bad syntax. Reads from
+ * the store and the message files on the calling thread. */
+int imap_search_match(struct imap_session *s, const struct imap_arg *args, size_t count,
+		      size_t **idx_r, size_t *count_r, bool *modseq_key_r, const char **error_r);
+void imap_cmd_sort(struct imap_session *s, const struct imap_cmd *cmd);
+void imap_cmd_thread(struct imap_session *s, const struct imap_cmd *cmd);
 void imap_cmd_idle(struct imap_session *s, const struct imap_cmd *cmd);
 /* A line while in IMAP_WAIT_SASL / IMAP_WAIT_IDLE. */
 void imap_auth_response(struct imap_session *s, const char *line, size_t len);

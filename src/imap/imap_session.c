@@ -46,6 +46,8 @@ static const struct imap_command_def commands[] = {
 	{ "FETCH", imap_cmd_fetch, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE | GATE_WRITES, 2, 3 },
 	{ "STORE", imap_cmd_store, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE | GATE_WRITES, 3, 255 },
 	{ "SEARCH", imap_cmd_search, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE, 1, 255 },
+	{ "SORT", imap_cmd_sort, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE, 3, 255 },
+	{ "THREAD", imap_cmd_thread, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE, 3, 255 },
 	{ "COPY", imap_cmd_copy, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE | GATE_WRITES, 2, 2 },
 	{ "MOVE", imap_cmd_copy, GATE_SELECTED | GATE_UID | GATE_WRITES, 2, 2 },
 };
@@ -105,7 +107,7 @@ bool imap_auth_allowed(const struct imap_session *s)
 void imap_capabilities(const struct imap_session *s, buf *out)
 {
 	buf_puts(out, "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
-		     "CHILDREN SPECIAL-USE CONDSTORE QRESYNC ESEARCH SEARCHRES LIST-EXTENDED LIST-STATUS UTF8=ACCEPT BINARY STATUS=SIZE");
+		     "CHILDREN SPECIAL-USE CONDSTORE QRESYNC ESEARCH SEARCHRES SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES LIST-EXTENDED LIST-STATUS UTF8=ACCEPT BINARY STATUS=SIZE");
 	if (s->state != IMAP_STATE_NOT_AUTHENTICATED)
 		return;
 	if (!conn_is_tls(s->conn) && s->server->host.tls != NULL)

@@ -4,6 +4,7 @@
  * A line ends at LF; a CR just before it belongs to the line end. So CRLF, as SMTP delivers
  * it, and bare LF, as files hold it, both work, and a CR alone is an ordinary octet. */
 #include "mail/header.h"
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -154,13 +155,13 @@ int header_month(const char *name)
 	return m != NULL && (m - months) % 3 == 0 ? (int)(m - months) / 3 : -1;
 }
 
-long header_date_day(const char *value, size_t len)
+/* The date of a Date field's value (comments removed, in text): yyyymmdd, and in *rest
+ * what follows the year; -1 when it does not parse. */
+static long date_fields(const char *value, size_t len, char text[128], const char **rest)
 {
-	/* the value without comments (nested ones included), in a bounded copy */
-	char text[128];
 	size_t n = 0;
 	int depth = 0;
-	for (size_t i = 0; i < len && n + 1 < sizeof(text); i++) {
+	for (size_t i = 0; i < len && n + 1 < 128; i++) {
 		if (value[i] == '(')
 			depth++;
 		else if (value[i] == ')' && depth > 0)
@@ -191,7 +192,55 @@ long header_date_day(const char *value, size_t len)
 		year += year < 50 ? 2000 : 1900;
 	else if (year_digits == 3)
 		year += 1900;
+	*rest = p + consumed;
 	return (long)year * 10000 + (month + 1) * 100 + day;
+}
+
+long header_date_day(const char *value, size_t len)
+{
+	char text[128];
+	const char *rest;
+	return date_fields(value, len, text, &rest);
+}
+
+/* Days from 1970-01-01 to the civil date (proleptic Gregorian), without the C library's
+ * time zone. */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+bool header_date_time(const char *value, size_t len, time_t *out)
+{
+	char text[128];
+	const char *rest;
+	long ymd = date_fields(value, len, text, &rest);
+	if (ymd < 0)
+		return false;
+	int64_t t = days_from_civil(ymd / 10000, (int)(ymd / 100 % 100), (int)(ymd % 100)) * 86400;
+	int hh, mm, ss = 0, consumed = 0;
+	if (sscanf(rest, " %2d:%2d%n", &hh, &mm, &consumed) == 2 && hh < 24 && mm < 60 && hh >= 0 &&
+	    mm >= 0) {
+		rest += consumed;
+		if (sscanf(rest, ":%2d%n", &ss, &consumed) == 1 && ss >= 0 && ss <= 60)
+			rest += consumed;
+		else
+			ss = 0;
+		t += hh * 3600 + mm * 60 + ss;
+		/* zone = ("+" / "-") 4DIGIT; an obsolete or invalid zone counts as UTC */
+		char sign;
+		int zone;
+		if (sscanf(rest, " %c%4d%n", &sign, &zone, &consumed) == 2 && (sign == '+' || sign == '-') &&
+		    consumed >= 5 && zone >= 0 && zone % 100 < 60)
+			t -= (sign == '-' ? -1 : 1) * ((zone / 100) * 3600 + (zone % 100) * 60);
+	}
+	*out = (time_t)t;
+	return true;
 }
 
 bool header_get(const char *hdr, size_t len, const char *name, buf *out)

@@ -48,4 +48,7 @@ int header_month(const char *name);
  * of 4.3: comments, no day of week, two- and three-digit years), the time and zone ignored as
  * IMAP's SENTON asks; -1 when it does not parse. */
 long header_date_day(const char *value, size_t len);
+/* The sent date of a Date field's value in UTC (RFC 5256 2.2): the zone applied, an invalid
+ * zone taken as UTC and an invalid time as 00:00:00. false when the date does not parse. */
+bool header_date_time(const char *value, size_t len, time_t *out);
 #endif

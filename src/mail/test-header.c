@@ -186,6 +186,37 @@ static void test_date(void **state)
 	assert_string_equal(small, "Wed, ");
 }
 
+/* The sent date of RFC 5256 2.2: in UTC, an invalid zone as UTC, an invalid time as
+ * 00:00:00, no date at all as none */
+static void test_date_time(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *value;
+		bool valid;
+		time_t t;
+	} cases[] = {
+		{ "Sun, 31 Dec 2000 16:01:33 -0800", true, 978307293 },  /* 1 Jan 2001 00:01:33 UTC */
+		{ "1 Jan 2001 00:01:33 +0000", true, 978307293 },
+		{ "1 Jan 2001 05:31:33 +0530 (IST)", true, 978307293 },
+		{ "1 Jan 2001 00:01:33 EST", true, 978307293 },           /* obsolete zone: UTC */
+		{ "1 Jan 2001 00:01 +0000", true, 978307260 },            /* no seconds */
+		{ "1 Jan 2001 99:99 +0100", true, 978307200 },            /* bad time: midnight */
+		{ "1 Jan 01", true, 978307200 },
+		{ "29 Feb 2024 12:00:00 +0000", true, 1709208000 },
+		{ "1 Jan 1969 00:00:00 +0000", true, -31536000 },
+		{ "tomorrow", false, 0 },
+		{ "", false, 0 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		time_t t = 0;
+		bool valid = header_date_time(cases[i].value, strlen(cases[i].value), &t);
+		if (valid != cases[i].valid || (valid && t != cases[i].t))
+			fail_msg("\"%s\": valid=%d %lld, expected valid=%d %lld", cases[i].value, valid,
+				 (long long)t, cases[i].valid, (long long)cases[i].t);
+	}
+}
+
 static void test_authors(void **state)
 {
 	static const char hdr[] =
@@ -214,6 +245,7 @@ int main(void)
 		cmocka_unit_test(test_end),    cmocka_unit_test(test_next),
 		cmocka_unit_test(test_has),    cmocka_unit_test(test_remove),
 		cmocka_unit_test(test_date),   cmocka_unit_test(test_authors),
+		cmocka_unit_test(test_date_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

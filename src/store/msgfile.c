@@ -158,6 +158,41 @@ int msgfile_read(const char *data_dir, const char *path, buf *out, char **error_
 	return r;
 }
 
+int msgfile_read_header(const char *data_dir, const char *path, size_t max, buf *out,
+			char **error_r)
+{
+	char *full = xasprintf("%s/%s", data_dir, path);
+	int fd = open(full, O_RDONLY | O_CLOEXEC);
+	int r = fd < 0 ? -1 : 0;
+	size_t start = out->len, scanned = start;
+	while (r == 0 && out->len - start < max) {
+		char chunk[4096];
+		size_t want = max - (out->len - start) < sizeof(chunk) ? max - (out->len - start) : sizeof(chunk);
+		ssize_t n = read(fd, chunk, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -1 : 0;
+			break;
+		}
+		buf_append(out, chunk, (size_t)n);
+		/* the empty line that ends the header section: LF, then CRLF or LF */
+		bool ended = false;
+		for (size_t i = scanned >= start + 2 ? scanned - 2 : start; i + 1 < out->len && !ended; i++)
+			ended = out->data[i] == '\n' && (out->data[i + 1] == '\n' ||
+				(out->data[i + 1] == '\r' && i + 2 < out->len && out->data[i + 2] == '\n'));
+		scanned = out->len;
+		if (ended)
+			break;
+	}
+	if (r < 0)
+		*error_r = xasprintf("cannot read message file %s: %s", full, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	free(full);
+	return r;
+}
+
 void msgfile_remove(const char *data_dir, const char *path)
 {
 	char *full = xasprintf("%s/%s", data_dir, path);

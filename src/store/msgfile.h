@@ -27,6 +27,12 @@ int msgfile_sync_dir(const char *data_dir, const char *subdir, bool *full_r, cha
 /* Appends the file's contents to out. Returns 0 or -1 with *error_r. */
 int msgfile_read(const char *data_dir, const char *path, buf *out, char **error_r);
 
+/* Appends the start of the file to out, up to the empty line that ends its header section
+ * (a little past it, read in chunks) or max octets, whichever comes first. 0 or -1 with
+ * *error_r. */
+int msgfile_read_header(const char *data_dir, const char *path, size_t max, buf *out,
+			char **error_r);
+
 /* Removes the file; a file already gone is no error, and others are only logged, since the
  * caller has nothing to undo. */
 void msgfile_remove(const char *data_dir, const char *path);

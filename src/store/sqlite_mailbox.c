@@ -234,6 +234,38 @@ int store_message_read(struct store *st, int64_t folder_id, uint32_t uid, struct
 	return r;
 }
 
+int store_message_headers(struct store *st, int64_t folder_id, const uint32_t *uids, size_t count,
+			  size_t max, buf *headers, char **error_r)
+{
+	if (count == 0)
+		return 0;
+	/* one query for the batch's paths, merged with the ascending UIDs asked for */
+	sqlite3_stmt *stmt = db_stmt(st, error_r,
+				     "SELECT m.uid, b.path FROM folder_messages m JOIN bodies b "
+				     "ON b.id = m.body_id WHERE m.folder_id = ? AND m.uid BETWEEN ? AND ? "
+				     "ORDER BY m.uid", "iii", folder_id, (int64_t)uids[0],
+				     (int64_t)uids[count - 1]);
+	char **paths = xcalloc(count, sizeof(*paths));
+	size_t i = 0;
+	int r = stmt != NULL ? 1 : -1;
+	while (r == 1 && (r = db_step(st, stmt, error_r)) == 1) {
+		uint32_t uid = (uint32_t)sqlite3_column_int64(stmt, 0);
+		while (i < count && uids[i] < uid)
+			i++;
+		if (i < count && uids[i] == uid)
+			paths[i] = xstrdup((const char *)sqlite3_column_text(stmt, 1));
+	}
+	if (r == 0)
+		sqlite3_reset(stmt); /* no read transaction stays open during the file reads */
+	for (i = 0; i < count && r == 0; i++)
+		if (paths[i] != NULL)
+			r = msgfile_read_header(st->data_dir, paths[i], max, &headers[i], error_r);
+	for (i = 0; i < count; i++)
+		free(paths[i]);
+	free(paths);
+	return r;
+}
+
 int sqlite_account_purge(struct store *st, int64_t account_id, strlist *unlink_after,
 			 char **error_r)
 {

@@ -209,6 +209,12 @@ int store_message_structure(struct store *st, int64_t folder_id, uint32_t uid, s
  * 1 when found, 0 when there is no such UID, -1 on error. */
 int store_message_read(struct store *st, int64_t folder_id, uint32_t uid, struct buf *out,
 		       char **error_r);
+/* The header sections of a batch of messages, for SORT and THREAD: headers[i] gets that of
+ * uids[i] (ascending), read from the start of its message file up to the empty line or max
+ * octets (the per-recipient lines left out), and stays empty for a UID the folder does not
+ * have. One query for the batch; blocks on the disk for each file. 0, or -1 with *error_r. */
+int store_message_headers(struct store *st, int64_t folder_id, const uint32_t *uids, size_t count,
+			  size_t max, struct buf *headers, char **error_r);
 
 /* Removes the messages with these UIDs from the folder (POP3 DELE at QUIT, IMAP EXPUNGE) in one
  * transaction, bumping the folder's highestmodseq; message files no folder or queue entry

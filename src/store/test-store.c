@@ -751,6 +751,58 @@ static void test_expunge(void **state)
 	delivery_free(&batch[1]);
 }
 
+/* SORT's batch of header sections: each from its file's start, the per-recipient lines left
+ * out, cut at max; nothing for a UID the folder does not have. */
+static void test_message_headers(void **state)
+{
+	struct fixture *f = *state;
+	struct delivery *batch[2];
+	batch[0] = new_delivery(f, "a", body_a);
+	add_local(batch[0], f->alice, "INBOX", prefix_alice, 0);
+	batch[1] = new_delivery(f, "b", body_b);
+	add_local(batch[1], f->alice, "INBOX", prefix_alice, 0);
+	assert_int_equal(store_deliver(f->st, batch, 2), 0);
+	int64_t inbox = folder_id(f, f->alice, "INBOX");
+	const uint32_t uids[] = { 1, 2, 5 };
+	buf h[3];
+	for (int i = 0; i < 3; i++)
+		buf_init(&h[i]);
+	OK(store_message_headers(f->st, inbox, uids, 3, 64 * 1024, h, error_r));
+	assert_int_equal(h[0].len, strlen(body_a)); /* a short file is read whole */
+	assert_memory_equal(h[0].data, body_a, h[0].len);
+	assert_true(h[1].len >= strlen("Subject: second\r\n\r\n"));
+	assert_memory_equal(h[1].data, body_b, h[1].len);
+	assert_int_equal(h[2].len, 0);
+	for (int i = 0; i < 3; i++)
+		buf_clear(&h[i]);
+	OK(store_message_headers(f->st, inbox, uids, 2, 10, h, error_r));
+	assert_int_equal(h[0].len, 10);
+	assert_memory_equal(h[0].data, body_a, 10);
+	delivery_free(&batch[0]);
+	delivery_free(&batch[1]);
+	/* a long header section is read to its end, a long body is not */
+	buf big;
+	buf_init(&big);
+	for (int i = 0; i < 300; i++)
+		buf_printf(&big, "X-Field-%03d: some value to make the header section long\r\n", i);
+	size_t header_len = big.len + 2;
+	buf_puts(&big, "\r\n");
+	for (int i = 0; i < 20000; i++)
+		buf_puts(&big, "body line\r\n");
+	batch[0] = new_delivery(f, "big", big.data);
+	add_local(batch[0], f->alice, "INBOX", prefix_alice, 0);
+	assert_int_equal(store_deliver(f->st, batch, 1), 0);
+	const uint32_t big_uid = 3;
+	buf_clear(&h[0]);
+	OK(store_message_headers(f->st, inbox, &big_uid, 1, 64 * 1024, h, error_r));
+	assert_true(h[0].len >= header_len && h[0].len < header_len + 8192);
+	assert_memory_equal(h[0].data, big.data, header_len);
+	buf_free(&big);
+	for (int i = 0; i < 3; i++)
+		buf_free(&h[i]);
+	delivery_free(&batch[0]);
+}
+
 /* \Recent: the first taker holds what no one took; what arrives later goes to the next taker;
  * a folder's status counts what no one has taken. */
 static void test_take_recent(void **state)
@@ -1214,6 +1266,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_user_del_removes_unshared_files, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_expunge, setup_mailboxes, teardown),
+		cmocka_unit_test_setup_teardown(test_message_headers, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_apop_secret, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_imap, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_take_recent, setup_mailboxes, teardown),
