@@ -280,6 +280,7 @@ void imap_append_discard(struct imap_session *s);
 void imap_cmd_append(struct imap_session *s, const struct imap_cmd *cmd);
 void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd);
 void imap_cmd_idle(struct imap_session *s, const struct imap_cmd *cmd);
+void imap_cmd_compress(struct imap_session *s, const struct imap_cmd *cmd);
 /* A line while in IMAP_WAIT_SASL / IMAP_WAIT_IDLE. */
 void imap_auth_response(struct imap_session *s, const char *line, size_t len);
 void imap_idle_line(struct imap_session *s, const char *line, size_t len);

@@ -15,7 +15,7 @@
 #include <strings.h>
 #include <uninorm.h>
 
-/* The command table (RFC 3501 6, RFC 2177, 2342, 2971, 3691, 5161, 6851). Gates: see enum
+/* The command table (RFC 3501 6, RFC 2177, 2342, 2971, 3691, 4978, 5161, 6851). Gates: see enum
  * imap_gate. */
 static const struct imap_command_def commands[] = {
 	{ "CAPABILITY", imap_cmd_capability, 0, 0, 0 },
@@ -39,6 +39,7 @@ static const struct imap_command_def commands[] = {
 	{ "APPEND", imap_cmd_append, GATE_AUTH, 2, 4 },
 	{ "NAMESPACE", imap_cmd_namespace, GATE_AUTH, 0, 0 },
 	{ "IDLE", imap_cmd_idle, GATE_AUTH, 0, 0 },
+	{ "COMPRESS", imap_cmd_compress, GATE_AUTH, 1, 1 },
 	{ "CHECK", imap_cmd_noop, GATE_SELECTED, 0, 0 },
 	{ "CLOSE", imap_cmd_close, GATE_SELECTED | GATE_WRITES, 0, 0 },
 	{ "UNSELECT", imap_cmd_close, GATE_SELECTED, 0, 0 },
@@ -105,7 +106,7 @@ bool imap_auth_allowed(const struct imap_session *s)
 void imap_capabilities(const struct imap_session *s, buf *out)
 {
 	buf_puts(out, "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
-		     "CHILDREN SPECIAL-USE CONDSTORE QRESYNC ESEARCH SEARCHRES LIST-EXTENDED LIST-STATUS UTF8=ACCEPT BINARY STATUS=SIZE");
+		     "CHILDREN SPECIAL-USE CONDSTORE QRESYNC ESEARCH SEARCHRES LIST-EXTENDED LIST-STATUS UTF8=ACCEPT BINARY STATUS=SIZE COMPRESS=DEFLATE");
 	if (s->state != IMAP_STATE_NOT_AUTHENTICATED)
 		return;
 	if (!conn_is_tls(s->conn) && s->server->host.tls != NULL)
@@ -794,9 +795,11 @@ static void literal_announced(struct imap_session *s)
 static void take_input(struct imap_session *s)
 {
 	struct conn *c = s->conn;
-	struct evbuffer *in = conn_input(c);
+	struct evbuffer *in;
+	/* the input is asked for each time: after COMPRESS it comes from another layer */
 	while (!conn_is_closed(c) && s->state != IMAP_STATE_LOGOUT && s->wait != IMAP_WAIT_BUSY &&
-	       s->steps.step == NULL && !s->server->host.stopping && !conn_output_full(c) && evbuffer_get_length(in) > 0) {
+	       s->steps.step == NULL && !s->server->host.stopping && !conn_output_full(c) &&
+	       evbuffer_get_length(in = conn_input(c)) > 0) {
 		struct evbuffer_iovec v;
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
 			return;
