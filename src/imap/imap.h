@@ -283,6 +283,8 @@ void imap_cmd_idle(struct imap_session *s, const struct imap_cmd *cmd);
 void imap_cmd_compress(struct imap_session *s, const struct imap_cmd *cmd);
 /* A line while in IMAP_WAIT_SASL / IMAP_WAIT_IDLE. */
 void imap_auth_response(struct imap_session *s, const char *line, size_t len);
+/* A line over the bound while in IMAP_WAIT_SASL: the exchange ends with BAD [TOOBIG]. */
+void imap_auth_too_long(struct imap_session *s);
 void imap_idle_line(struct imap_session *s, const char *line, size_t len);
 /* Leaves IDLE's list and timer (DONE, or the session ends). */
 void imap_idle_end(struct imap_session *s);

@@ -760,12 +760,12 @@ static void literal_too_big(struct imap_session *s, bool sync)
 }
 
 /* A line or command over its bound, skipped to its end. Inside IDLE it is no DONE; a SASL
- * response cut short cannot be judged, and the exchange cannot go on without one: BYE. */
+ * response cut short cannot be judged: AUTHENTICATE ends with BAD, the session goes on. */
 static void command_too_long(struct imap_session *s)
 {
 	if (s->wait == IMAP_WAIT_SASL) {
-		imap_reply(s, "* BYE [TOOBIG] Authentication response too long");
-		imap_session_close(s);
+		imap_auth_too_long(s);
+		next_command(s);
 	} else if (s->wait == IMAP_WAIT_IDLE) {
 		imap_idle_line(s, "", 0);
 		next_command(s);
