@@ -29,8 +29,8 @@ static const struct imap_command_def commands[] = {
 	{ "SELECT", imap_cmd_select, GATE_AUTH, 1, 2 },
 	{ "EXAMINE", imap_cmd_select, GATE_AUTH, 1, 2 },
 	{ "CREATE", imap_cmd_create, GATE_AUTH, 1, 1 },
-	{ "DELETE", imap_cmd_delete, GATE_AUTH, 1, 1 },
-	{ "RENAME", imap_cmd_rename, GATE_AUTH, 2, 2 },
+	{ "DELETE", imap_cmd_delete, GATE_AUTH | GATE_WRITES, 1, 1 },
+	{ "RENAME", imap_cmd_rename, GATE_AUTH | GATE_WRITES, 2, 2 },
 	{ "SUBSCRIBE", imap_cmd_subscribe, GATE_AUTH, 1, 1 },
 	{ "UNSUBSCRIBE", imap_cmd_subscribe, GATE_AUTH, 1, 1 },
 	{ "LIST", imap_cmd_list, GATE_AUTH, 2, 5 },
@@ -498,6 +498,31 @@ static void mark_recent(struct imap_session *s, size_t from)
  * changes): removals become pending and are announced when expunges is true, changed flags
  * go out as FETCH, new messages join the view and EXISTS says so (with RECENT for
  * IMAP4rev1, RFC 3501 7.3.2). */
+/* The selected mailbox is gone from the store (deleted by another session or the command
+ * line, maybe made again under its name): every message of it is gone (RFC 9051 5.2), and
+ * the session stays selected on the empty mailbox. */
+static void mark_deleted(struct imap_mailbox *b)
+{
+	if (b->deleted)
+		return;
+	b->deleted = true;
+	b->pending = xrealloc(b->pending, (b->pending_count + b->count + 1) * sizeof(*b->pending));
+	for (size_t i = 0; i < b->count; i++)
+		b->pending[b->pending_count++] = b->messages[i].uid;
+}
+
+void imap_mailbox_check_gone(struct imap_session *s)
+{
+	uint64_t modseq;
+	char *error = NULL;
+	if (s->state != IMAP_STATE_SELECTED || s->box.deleted)
+		return;
+	int r = store_folder_modseq(s->server->store, s->box.folder_id, &modseq, &error);
+	if (r == 0)
+		mark_deleted(&s->box);
+	free(error);
+}
+
 void imap_mailbox_sync(struct imap_session *s, bool expunges)
 {
 	if (s->state != IMAP_STATE_SELECTED)
@@ -511,13 +536,7 @@ void imap_mailbox_sync(struct imap_session *s, bool expunges)
 	/* read before the changes, so a change made in between is seen again next time */
 	int r = store_folder_modseq(s->server->store, b->folder_id, &modseq, &error);
 	if (r == 0) {
-		/* another session deleted the mailbox: every message of it is gone (RFC 9051 5.2) */
-		if (!b->deleted) {
-			b->deleted = true;
-			b->pending = xrealloc(b->pending, (b->pending_count + b->count + 1) * sizeof(*b->pending));
-			for (size_t i = 0; i < b->count; i++)
-				b->pending[b->pending_count++] = b->messages[i].uid;
-		}
+		mark_deleted(b);
 		if (expunges && b->pending_count > 0)
 			announce_expunges(s);
 		return;
@@ -579,6 +598,18 @@ size_t imap_recent_count(const struct imap_mailbox *b)
 	return recent;
 }
 
+/* A set that names messages of a mailbox deleted meanwhile: NO, and no indexes. */
+static int named_of_gone(struct imap_session *s, const struct imap_cmd *cmd, size_t **idx_r,
+			 size_t *count_r)
+{
+	if (*count_r == 0 || imap_mailbox_gone(s, cmd) == 0)
+		return 0;
+	free(*idx_r);
+	*idx_r = NULL;
+	*count_r = 0;
+	return -1;
+}
+
 int imap_seqset_indexes(struct imap_session *s, const struct imap_cmd *cmd, const char *text,
 			size_t **idx_r, size_t *count_r)
 {
@@ -586,17 +617,13 @@ int imap_seqset_indexes(struct imap_session *s, const struct imap_cmd *cmd, cons
 	*idx_r = NULL;
 	*count_r = 0;
 	struct imap_mailbox *b = &s->box;
-	if (b->deleted) { /* nothing to work on, and saying OK would claim it was done */
-		imap_tagged(s, cmd->tag, "NO [NONEXISTENT] The mailbox was deleted meanwhile");
-		return -1;
-	}
 	if (strcmp(text, "$") == 0) {
 		size_t *idx = xcalloc(b->count + 1, sizeof(*idx));
 		for (size_t i = 0; i < b->count; i++)
 			if (imap_saved_contains(b, b->messages[i].uid))
 				idx[(*count_r)++] = i;
 		*idx_r = idx;
-		return 0;
+		return named_of_gone(s, cmd, idx_r, count_r);
 	}
 	if (imap_seqset_parse(text, IMAP_SEQSET_MAX_RANGES, &set) < 0) {
 		imap_tagged(s, cmd->tag, "BAD Invalid sequence set");
@@ -623,7 +650,15 @@ int imap_seqset_indexes(struct imap_session *s, const struct imap_cmd *cmd, cons
 	imap_seqset_free(&set);
 	*idx_r = idx;
 	*count_r = n;
-	return 0;
+	return named_of_gone(s, cmd, idx_r, count_r);
+}
+
+int imap_mailbox_gone(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	if (!s->box.deleted)
+		return 0;
+	imap_tagged(s, cmd->tag, "NO [NONEXISTENT] The mailbox was deleted meanwhile");
+	return -1;
 }
 
 /* ---- the session ---- */
@@ -701,6 +736,9 @@ static void dispatch(struct imap_session *s, const struct imap_command *c)
 		imap_tagged(s, c->tag, "BAD No mailbox selected");
 		return;
 	}
+	/* a mailbox deleted elsewhere is seen by every command alike, before it runs */
+	if (g & GATE_SELECTED)
+		imap_mailbox_check_gone(s);
 	def->handler(s, &cmd);
 	if (def->gates & GATE_WRITES)
 		imap_wake_idlers(s->server, s->user_id, s);
