@@ -21,7 +21,7 @@ WARN = -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes -Wformat
 CPPFLAGS += -Isrc -D_GNU_SOURCE
 CFLAGS += -std=c11 $(OPT) $(WARN) $(SAN) -MMD -MP
 LDLIBS = -levent_core -levent_openssl -levent_pthreads -lssl -lcrypto -lsqlite3 -lcrypt \
-         -lcares -lidn2 -lidn -lunistring -lpthread -lgpgme
+         -lcares -lidn2 -lidn -lunistring -lz -lpthread -lgpgme
 CMOCKA = -lcmocka
 
 # Library sources: everything under src except the entry point, tests and fuzzers.

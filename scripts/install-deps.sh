@@ -2,7 +2,7 @@
 # Installs the Debian packages estafeta needs for a purpose, and does nothing when they are
 # already there. Usage: scripts/install-deps.sh build|test|bench|fuzz
 set -eu
-build="gcc make pkg-config libevent-dev libssl-dev libgpgme-dev libsqlite3-dev libcrypt-dev libc-ares-dev libidn2-dev libidn-dev libunistring-dev openssl"
+build="gcc make pkg-config libevent-dev libssl-dev libgpgme-dev libsqlite3-dev libcrypt-dev libc-ares-dev libidn2-dev libidn-dev libunistring-dev zlib1g-dev openssl"
 test="$build libcmocka-dev passwd python3 python3-pytest swaks libnet-ssleay-perl fetchmail clang libclang-rt-14-dev dnsmasq-base postfix dovecot-imapd isync mutt systemd logrotate gnupg gpg gpg-agent gpgconf"
 bench="$build postfix dovecot-pop3d dovecot-imapd python3"
 fuzz="$build clang libclang-rt-14-dev"

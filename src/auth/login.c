@@ -224,6 +224,11 @@ void login_exchange_line(struct login_exchange *x, const char *line, size_t len)
 		exchange_feed(x, true, line, len);
 }
 
+void login_exchange_too_long(struct login_exchange *x)
+{
+	exchange_done(x, LOGIN_TOO_LONG);
+}
+
 void login_env_configure(struct login_env *env, const struct config *cfg)
 {
 	env->plaintext_loopback = config_bool(cfg, "auth.allow_plaintext_loopback");

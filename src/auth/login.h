@@ -46,6 +46,7 @@ enum login_outcome {
 	LOGIN_UNDECODABLE, /* a response that is not base64 */
 	LOGIN_CANCELLED,   /* the client sent "*" */
 	LOGIN_NOT_EMPTY,   /* after the server-final challenge, a response that was not empty */
+	LOGIN_TOO_LONG,    /* a response over the protocol's line bound (login_exchange_too_long) */
 	LOGIN_TEMPFAIL,    /* the account could not be looked up */
 	LOGIN_REFUSED,     /* a limit on failures refused the account (login_attempt): try later */
 };
@@ -116,4 +117,9 @@ const char *login_exchange_mechanism(const struct login_exchange *x);
 void login_exchange_start(struct login_exchange *x, bool has_data, const char *text, size_t len);
 /* A client's response line. */
 void login_exchange_line(struct login_exchange *x, const char *line, size_t len);
+/* A client's response line was over the protocol's bound (and skipped to its end): it cannot
+ * be judged, so the exchange ends as for a malformed response, which each protocol answers
+ * with its error for it (IMAP BAD, RFC 9051 6.2.2; SMTP 500 5.5.6, RFC 4954 4; POP3 -ERR) and
+ * the session goes on, not authenticated. Not a failed login: no credentials were judged. */
+void login_exchange_too_long(struct login_exchange *x);
 #endif

@@ -4,7 +4,11 @@
  *                                      message, TAB-separated: uid, flags ("\Seen \Flagged",
  *                                      "-" for none), size, internal date
  *                                      (2026-11-23T01:12:21Z), From, Subject
- *   mailbox show ADDRESS UID [FOLDER]  the stored message, byte for byte */
+ *   mailbox show ADDRESS UID [FOLDER]  the stored message, byte for byte
+ *   mailbox del ADDRESS FOLDER         deletes a folder and its messages, as IMAP DELETE does
+ *                                      (not INBOX, nor a folder with folders below it); an
+ *                                      IMAP session that has it selected sees its messages
+ *                                      expunged at its next command */
 #include "cli/admin.h"
 #include "core/buf.h"
 #include "core/xalloc.h"
@@ -44,9 +48,10 @@ static void no_such_folder(struct store *st, const struct account *account, cons
 }
 
 /* Finds the account and its folder (INBOX when folder_name is NULL). Returns 0 with
- * *st_r and *folder_r set, or -1 after printing what is missing. */
+ * *st_r and *folder_r set (and *account_id_r unless NULL), or -1 after printing what is
+ * missing. */
 static int open_folder(struct cli *cli, const char *address_arg, const char *folder_name,
-		       struct store **st_r, struct folder *folder_r)
+		       struct store **st_r, struct folder *folder_r, int64_t *account_id_r)
 {
 	char *address = cli_address(address_arg, false);
 	struct store *st = address != NULL ? cli_store(cli) : NULL;
@@ -68,6 +73,8 @@ static int open_folder(struct cli *cli, const char *address_arg, const char *fol
 	}
 	if (r < 0)
 		cli_fail(error);
+	if (account_id_r != NULL)
+		*account_id_r = account.id;
 	account_clear(&account);
 	free(address);
 	*st_r = st;
@@ -138,7 +145,7 @@ static int mailbox_list(struct cli *cli, int argc, char **argv, unsigned options
 {
 	struct store *st;
 	struct folder folder = { 0 };
-	if (open_folder(cli, argv[0], argc > 1 ? argv[1] : NULL, &st, &folder) < 0)
+	if (open_folder(cli, argv[0], argc > 1 ? argv[1] : NULL, &st, &folder, NULL) < 0)
 		return 1;
 	struct message *messages = NULL;
 	size_t count = 0;
@@ -183,7 +190,7 @@ static int mailbox_show(struct cli *cli, int argc, char **argv, unsigned options
 	}
 	struct store *st;
 	struct folder folder = { 0 };
-	if (open_folder(cli, argv[0], argc > 2 ? argv[2] : NULL, &st, &folder) < 0)
+	if (open_folder(cli, argv[0], argc > 2 ? argv[2] : NULL, &st, &folder, NULL) < 0)
 		return 1;
 	buf msg;
 	buf_init(&msg);
@@ -204,9 +211,35 @@ static int mailbox_show(struct cli *cli, int argc, char **argv, unsigned options
 	return status;
 }
 
+/* mailbox del ADDRESS FOLDER */
+static int mailbox_del(struct cli *cli, int argc, char **argv, unsigned options)
+{
+	struct store *st;
+	struct folder folder = { 0 };
+	if (strcasecmp(argv[1], "INBOX") == 0) {
+		cli_error("INBOX cannot be deleted; its messages are the account's mail");
+		return 2;
+	}
+	int64_t account_id;
+	if (open_folder(cli, argv[0], argv[1], &st, &folder, &account_id) < 0)
+		return 1;
+	char *error = NULL;
+	int status = 0;
+	int r = store_folder_delete(st, account_id, folder.name, &error);
+	if (r < 0)
+		status = cli_fail(error);
+	else if (r == 2)
+		status = 1, cli_error("%s has folders below it; delete those first", folder.name);
+	else if (r == 0)
+		status = 1, cli_error("%s of %s was deleted meanwhile", folder.name, argv[0]);
+	folder_clear(&folder);
+	return status;
+}
+
 static const struct cli_subcommand mailbox_commands[] = {
 	{ "list", "ADDRESS [FOLDER]", 1, 2, NULL, mailbox_list },
 	{ "show", "ADDRESS UID [FOLDER]", 2, 3, NULL, mailbox_show },
+	{ "del", "ADDRESS FOLDER", 2, 2, NULL, mailbox_del },
 };
 
 int cmd_mailbox(struct cli *cli, int argc, char **argv)

@@ -1,5 +1,6 @@
 /* Client connections over libevent bufferevents; see conn.h. */
 #include "core/conn.h"
+#include "core/deflate_filter.h"
 #include "core/tls.h"
 #include "core/xalloc.h"
 #include <arpa/inet.h>
@@ -18,10 +19,21 @@
 #define CONN_INPUT_MAX (64 * 1024)
 /* Output waiting for a client that does not read, above which no more commands are taken. */
 #define CONN_OUTPUT_MAX (256 * 1024)
+/* Under COMPRESS, compressed output waiting in the layers below, above which the rest waits
+ * uncompressed: so the output bound counts mostly what the session wrote. */
+#define CONN_COMPRESSED_MAX (64 * 1024)
 
 struct conn {
 	struct event_base *base;
-	struct bufferevent *bev; /* the TLS filter after STARTTLS */
+	/* The top of the layers: the socket's, under the TLS filter after STARTTLS, under the
+	 * DEFLATE filter after COMPRESS. */
+	struct bufferevent *bev;
+	struct bufferevent *sock;    /* the lowest layer, on the socket */
+	struct bufferevent *tls_bev; /* the layer that speaks TLS, if any */
+	bool compressed;
+	/* Under COMPRESS: inflates more of what waits compressed once the session has taken
+	 * input, from the loop, so a small input that inflates to much takes turns with others. */
+	struct event *refill_ev;
 	SSL *ssl;
 	const struct conn_handler *h;
 	void *ctx;
@@ -60,14 +72,24 @@ static void conn_finish(struct conn *c)
 	c->closed = true;
 	event_del(c->command_ev);
 	event_del(c->deadline_ev);
+	event_del(c->refill_ev);
 	if (c->bev != NULL) {
-		struct bufferevent *under = bufferevent_get_underlying(c->bev);
-		if (under != NULL && c->under_cb != NULL)
-			evbuffer_remove_cb_entry(bufferevent_get_output(under), c->under_cb);
+		if (c->under_cb != NULL)
+			evbuffer_remove_cb_entry(bufferevent_get_output(c->sock), c->under_cb);
 		bufferevent_free(c->bev);
 		c->bev = NULL;
 	}
 	c->h->on_close(c, c->ctx);
+}
+
+/* Under COMPRESS: compressed input waits below while the inflated input is at the bound. */
+static bool refill_waits(const struct conn *c)
+{
+	if (!c->compressed || c->closed || c->closing || c->paused)
+		return false;
+	struct bufferevent *under = bufferevent_get_underlying(c->bev);
+	return evbuffer_get_length(bufferevent_get_input(under)) > 0 &&
+	       evbuffer_get_length(bufferevent_get_input(c->bev)) < CONN_INPUT_MAX;
 }
 
 static void conn_deliver_input(struct conn *c)
@@ -93,6 +115,11 @@ static void conn_deliver_input(struct conn *c)
 	/* what on_drained or on_input wrote may be over the bound: wait for it to drain */
 	if (!c->closed && conn_output_full(c))
 		c->output_stalled = true;
+	if (refill_waits(c) && !c->output_stalled) {
+		const struct timeval now = { 0, 0 };
+		evtimer_add(c->refill_ev, &now);
+		return;
+	}
 	if (c->output_stalled)
 		return;
 	/* on_input may have closed or paused; EOF finishes only an idle session. */
@@ -100,27 +127,36 @@ static void conn_deliver_input(struct conn *c)
 		conn_finish(c);
 }
 
+static void on_refill(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	if (c->closed)
+		return;
+	bufferevent_flush(c->bev, EV_READ, BEV_NORMAL); /* inflates up to the read watermark */
+	conn_deliver_input(c);
+}
+
 static void on_read(struct bufferevent *bev, void *arg)
 {
 	conn_deliver_input(arg);
 }
 
-/* While closing: finish once every reply has left. Under STARTTLS the TLS filter's output
- * empties as soon as it is encrypted into the socket's buffer, so that one is watched too;
- * close_notify goes out after the last reply (RFC 8446 6.1). */
+/* While closing: finish once every reply has left, from every layer. The TLS layer's
+ * close_notify goes out after the last reply (RFC 8446 6.1), once the layers above it are
+ * empty: under STARTTLS a layer empties as soon as it is encrypted into the socket's buffer,
+ * so that one is watched too. */
 static void close_when_drained(struct conn *c)
 {
-	if (!c->closing || c->closed)
+	if (!c->closing || c->closed || evbuffer_get_length(c->pending) > 0)
 		return;
-	if (evbuffer_get_length(c->pending) > 0 || evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
-		return;
-	if (c->ssl != NULL && !c->tls_shut) {
-		c->tls_shut = true;
-		SSL_shutdown(c->ssl);
+	for (struct bufferevent *b = c->bev; b != NULL; b = bufferevent_get_underlying(b)) {
+		if (evbuffer_get_length(bufferevent_get_output(b)) > 0)
+			return;
+		if (b == c->tls_bev && !c->tls_shut) {
+			c->tls_shut = true;
+			SSL_shutdown(c->ssl);
+		}
 	}
-	struct bufferevent *under = bufferevent_get_underlying(c->bev);
-	if (under != NULL && evbuffer_get_length(bufferevent_get_output(under)) > 0)
-		return;
 	event_active(c->finish_ev, 0, 0);
 }
 
@@ -250,6 +286,7 @@ static struct conn *conn_alloc(struct event_base *base, const struct sockaddr *s
 	c->flush_ev = event_new(base, -1, 0, on_flush, c);
 	c->command_ev = evtimer_new(base, on_command_time_up, c);
 	c->deadline_ev = evtimer_new(base, on_deadline, c);
+	c->refill_ev = evtimer_new(base, on_refill, c);
 	c->pending = evbuffer_new();
 	return c;
 }
@@ -264,9 +301,11 @@ struct conn *conn_new(struct event_base *base, int fd, const struct sockaddr *sa
 		c->bev = bufferevent_openssl_socket_new(base, fd, c->ssl, BUFFEREVENT_SSL_ACCEPTING,
 							BEV_OPT_CLOSE_ON_FREE);
 		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+		c->tls_bev = c->bev;
 	} else {
 		c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 	}
+	c->sock = c->bev;
 	conn_setup_bev(c);
 	return c;
 }
@@ -276,6 +315,7 @@ struct conn *conn_connect(struct event_base *base, const struct sockaddr *sa, so
 {
 	struct conn *c = conn_alloc(base, sa, h, ctx);
 	c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	c->sock = c->bev;
 	c->timeout = timeout;
 	conn_setup_bev(c);
 	/* A failure found at once (no route, no socket) is reported from the loop, like one
@@ -297,6 +337,7 @@ void conn_free(struct conn **cp)
 	event_free(c->flush_ev);
 	event_free(c->command_ev);
 	event_free(c->deadline_ev);
+	event_free(c->refill_ev);
 	evbuffer_free(c->pending);
 	free(c);
 	*cp = NULL;
@@ -410,11 +451,10 @@ size_t conn_output_pending(const struct conn *c)
 {
 	if (c->bev == NULL || c->closed)
 		return 0;
-	size_t n = evbuffer_get_length(c->pending) + evbuffer_get_length(bufferevent_get_output(c->bev));
-	/* under STARTTLS the filter hands its records on to the socket's buffer at once */
-	struct bufferevent *under = bufferevent_get_underlying(c->bev);
-	if (under != NULL)
-		n += evbuffer_get_length(bufferevent_get_output(under));
+	/* a filter (TLS, DEFLATE) hands on what it can at once, so every layer is counted */
+	size_t n = evbuffer_get_length(c->pending);
+	for (struct bufferevent *b = c->bev; b != NULL; b = bufferevent_get_underlying(b))
+		n += evbuffer_get_length(bufferevent_get_output(b));
 	return n;
 }
 
@@ -456,7 +496,7 @@ void conn_resume(struct conn *c)
 static int conn_tls_filter(struct conn *c, SSL_CTX *tls_ctx, const char *servername,
 			   enum bufferevent_ssl_state state)
 {
-	if (c->ssl != NULL || c->closed)
+	if (c->ssl != NULL || c->compressed || c->closed)
 		return -1;
 	bufferevent_write_buffer(c->bev, c->pending); /* the "ready" reply goes out in the clear */
 	struct evbuffer *in = bufferevent_get_input(c->bev);
@@ -474,8 +514,9 @@ static int conn_tls_filter(struct conn *c, SSL_CTX *tls_ctx, const char *servern
 		return -1;
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
-	c->under_cb = evbuffer_add_cb(bufferevent_get_output(c->bev), on_under_output, c);
+	c->under_cb = evbuffer_add_cb(bufferevent_get_output(c->sock), on_under_output, c);
 	c->bev = tls;
+	c->tls_bev = tls;
 	conn_setup_bev(c);
 	return 0;
 }
@@ -489,6 +530,29 @@ int conn_start_tls_client(struct conn *c, SSL_CTX *tls_ctx, const char *serverna
 {
 	return conn_tls_filter(c, tls_ctx, servername, BUFFEREVENT_SSL_CONNECTING);
 }
+
+int conn_start_compress(struct conn *c)
+{
+	if (c->compressed || c->closed)
+		return -1;
+	bufferevent_write_buffer(c->bev, c->pending); /* the tagged OK goes out uncompressed */
+	struct bufferevent *z = deflate_filter_new(c->bev, c->finish_ev);
+	if (z == NULL)
+		return -1;
+	/* the layers below hold little compressed output; the rest waits uncompressed above */
+	for (struct bufferevent *b = c->bev; b != NULL; b = bufferevent_get_underlying(b))
+		bufferevent_setwatermark(b, EV_WRITE, 0, CONN_COMPRESSED_MAX);
+	if (c->under_cb == NULL)
+		c->under_cb = evbuffer_add_cb(bufferevent_get_output(c->sock), on_under_output, c);
+	c->bev = z;
+	c->compressed = true;
+	conn_setup_bev(c);
+	/* what the client sent after the command is compressed already: inflate it */
+	conn_deliver_input(c);
+	return 0;
+}
+
+bool conn_is_compressed(const struct conn *c) { return c->compressed; }
 
 void conn_close(struct conn *c)
 {

@@ -3,6 +3,8 @@
  * work done elsewhere, and a timeout. Protocol sessions (SMTP, POP3, IMAP) sit on top through
  * the callbacks; they never touch sockets or OpenSSL themselves.
  *
+ * COMPRESS adds a DEFLATE filter above the rest.
+ *
  * Lifetime: the session owns the conn. When the peer goes away or conn_close() finishes,
  * on_close runs once; the conn then does no I/O, and the session frees it with conn_free()
  * when it has nothing in flight. */
@@ -92,6 +94,15 @@ int conn_start_tls(struct conn *c, SSL_CTX *tls_ctx);
 /* The client's side of STARTTLS (after the server's 220): the handshake starts at once, with
  * servername for SNI. Returns 0 or -1; a failed handshake ends in on_close. */
 int conn_start_tls_client(struct conn *c, SSL_CTX *tls_ctx, const char *servername);
+
+/* Turns on RFC 4978's DEFLATE both ways (IMAP COMPRESS), over TLS when it is on: what was
+ * written so far goes out uncompressed, everything after compressed and flushed at each
+ * point it would have been sent. Inflated input is held to the same read-ahead bound as
+ * any input, and the output bound counts mostly uncompressed octets (little compressed
+ * output waits below it). A client stream that is not DEFLATE ends in on_close. Returns 0
+ * or -1 (already on, or no memory). */
+int conn_start_compress(struct conn *c);
+bool conn_is_compressed(const struct conn *c);
 
 /* Sends what is written, then closes; on_close follows. */
 void conn_close(struct conn *c);

@@ -56,6 +56,11 @@ void imap_cmd_expunge(struct imap_session *s, const struct imap_cmd *cmd)
 		imap_tagged(s, cmd->tag, "NO [READ-ONLY] Mailbox is read-only");
 		return;
 	}
+	if (s->box.deleted) { /* what is gone is announced, but nothing was expunged here */
+		imap_mailbox_sync(s, true);
+		imap_mailbox_gone(s, cmd);
+		return;
+	}
 	size_t *idx = NULL, n = 0;
 	const char *set = cmd->uid ? imap_arg_astring(&cmd->args[0]) : NULL;
 	if (cmd->uid && (set == NULL || imap_seqset_indexes(s, cmd, set, &idx, &n) < 0)) {

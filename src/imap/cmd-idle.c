@@ -18,11 +18,9 @@ static void idle_check(struct imap_session *s)
 	char *error = NULL;
 	if (s->state != IMAP_STATE_SELECTED)
 		return;
-	if (store_folder_modseq(s->server->store, s->box.folder_id, &modseq, &error) <= 0) {
-		free(error);
-		return;
-	}
-	if (modseq != s->box.modseq)
+	int r = store_folder_modseq(s->server->store, s->box.folder_id, &modseq, &error);
+	free(error);
+	if (r == 0 || (r > 0 && modseq != s->box.modseq)) /* gone, or changed */
 		imap_mailbox_sync(s, true);
 }
 

@@ -208,6 +208,9 @@ static void auth_done(void *ctx, enum login_outcome outcome, const char *user_or
 	case LOGIN_NOT_EMPTY:
 		imap_tagged(s, s->tag, "BAD Expected an empty response");
 		break;
+	case LOGIN_TOO_LONG:
+		imap_tagged(s, s->tag, "BAD [TOOBIG] Authentication response too long");
+		break;
 	case LOGIN_TEMPFAIL:
 		log_error("session=%s imap auth lookup failed", conn_id(s->conn));
 		imap_tagged(s, s->tag, "NO [UNAVAILABLE] Temporary authentication failure");
@@ -254,4 +257,9 @@ void imap_cmd_authenticate(struct imap_session *s, const struct imap_cmd *cmd)
 void imap_auth_response(struct imap_session *s, const char *line, size_t len)
 {
 	login_exchange_line(s->auth, line, len);
+}
+
+void imap_auth_too_long(struct imap_session *s)
+{
+	login_exchange_too_long(s->auth);
 }

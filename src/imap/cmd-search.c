@@ -502,6 +502,8 @@ void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
 	const struct imap_arg *args = cmd->args;
 	size_t count = cmd->count;
 	int ret = 0; /* 0: the SEARCH response of RFC 3501 */
+	if (imap_mailbox_gone(s, cmd) < 0) /* its messages are gone: nothing to match */
+		return;
 	if (imap_arg_atom_is(&args[0], "RETURN")) {
 		if (count < 3 || (ret = imap_search_parse_return(&args[1])) < 0) {
 			imap_tagged(s, cmd->tag, "BAD RETURN needs a list of MIN, MAX, ALL, COUNT, SAVE");

@@ -237,6 +237,13 @@ void imap_send_flags(struct imap_session *s, size_t index);
 /* Brings the session's view of the selected mailbox up to date with the store, sending
  * EXISTS, FETCH FLAGS and (when expunges are allowed) EXPUNGE or VANISHED responses. */
 void imap_mailbox_sync(struct imap_session *s, bool expunges);
+/* One rule for a selected mailbox deleted by anyone else (another session, the command line):
+ * before each command of the selected state it is looked up (one primary-key lookup), and
+ * once gone all its messages are pending expunges, announced wherever expunges may be; the
+ * session stays selected, and a command that needs the mailbox's messages is answered
+ * NO [NONEXISTENT] by imap_mailbox_gone (-1 after answering; 0 when it is there). */
+void imap_mailbox_check_gone(struct imap_session *s);
+int imap_mailbox_gone(struct imap_session *s, const struct imap_cmd *cmd);
 /* How many messages of the view the session holds as \Recent. */
 size_t imap_recent_count(const struct imap_mailbox *b);
 void imap_mailbox_close(struct imap_session *s);
@@ -246,7 +253,8 @@ bool imap_saved_contains(const struct imap_mailbox *b, uint32_t uid);
 void imap_capabilities(const struct imap_session *s, buf *out);
 /* Resolves a sequence set argument against the selected mailbox (as UIDs when uid): the
  * indexes of the messages it names, in order; "$" names the saved search result's messages
- * that are still there. Returns 0, or -1 after answering BAD (NO once the mailbox is deleted). */
+ * that are still there. Returns 0, or -1 after answering BAD, or NO when it names messages
+ * of a mailbox deleted meanwhile (imap_mailbox_gone); naming none, it is fine. */
 int imap_seqset_indexes(struct imap_session *s, const struct imap_cmd *cmd, const char *set,
 			size_t **idx_r, size_t *count_r);
 
@@ -315,8 +323,11 @@ int imap_search_match(struct imap_session *s, const struct imap_arg *args, size_
 void imap_cmd_sort(struct imap_session *s, const struct imap_cmd *cmd);
 void imap_cmd_thread(struct imap_session *s, const struct imap_cmd *cmd);
 void imap_cmd_idle(struct imap_session *s, const struct imap_cmd *cmd);
+void imap_cmd_compress(struct imap_session *s, const struct imap_cmd *cmd);
 /* A line while in IMAP_WAIT_SASL / IMAP_WAIT_IDLE. */
 void imap_auth_response(struct imap_session *s, const char *line, size_t len);
+/* A line over the bound while in IMAP_WAIT_SASL: the exchange ends with BAD [TOOBIG]. */
+void imap_auth_too_long(struct imap_session *s);
 void imap_idle_line(struct imap_session *s, const char *line, size_t len);
 /* Leaves IDLE's list and timer (DONE, or the session ends). */
 void imap_idle_end(struct imap_session *s);

@@ -15,7 +15,7 @@
 #include <strings.h>
 #include <uninorm.h>
 
-/* The command table (RFC 3501 6, RFC 2177, 2342, 2971, 3691, 5161, 6851). Gates: see enum
+/* The command table (RFC 3501 6, RFC 2177, 2342, 2971, 3691, 4978, 5161, 6851). Gates: see enum
  * imap_gate. */
 static const struct imap_command_def commands[] = {
 	{ "CAPABILITY", imap_cmd_capability, 0, 0, 0 },
@@ -29,8 +29,8 @@ static const struct imap_command_def commands[] = {
 	{ "SELECT", imap_cmd_select, GATE_AUTH, 1, 2 },
 	{ "EXAMINE", imap_cmd_select, GATE_AUTH, 1, 2 },
 	{ "CREATE", imap_cmd_create, GATE_AUTH, 1, 1 },
-	{ "DELETE", imap_cmd_delete, GATE_AUTH, 1, 1 },
-	{ "RENAME", imap_cmd_rename, GATE_AUTH, 2, 2 },
+	{ "DELETE", imap_cmd_delete, GATE_AUTH | GATE_WRITES, 1, 1 },
+	{ "RENAME", imap_cmd_rename, GATE_AUTH | GATE_WRITES, 2, 2 },
 	{ "SUBSCRIBE", imap_cmd_subscribe, GATE_AUTH, 1, 1 },
 	{ "UNSUBSCRIBE", imap_cmd_subscribe, GATE_AUTH, 1, 1 },
 	{ "LIST", imap_cmd_list, GATE_AUTH, 2, 5 },
@@ -39,6 +39,7 @@ static const struct imap_command_def commands[] = {
 	{ "APPEND", imap_cmd_append, GATE_AUTH, 2, 4 },
 	{ "NAMESPACE", imap_cmd_namespace, GATE_AUTH, 0, 0 },
 	{ "IDLE", imap_cmd_idle, GATE_AUTH, 0, 0 },
+	{ "COMPRESS", imap_cmd_compress, GATE_AUTH, 1, 1 },
 	{ "CHECK", imap_cmd_noop, GATE_SELECTED, 0, 0 },
 	{ "CLOSE", imap_cmd_close, GATE_SELECTED | GATE_WRITES, 0, 0 },
 	{ "UNSELECT", imap_cmd_close, GATE_SELECTED, 0, 0 },
@@ -107,7 +108,7 @@ bool imap_auth_allowed(const struct imap_session *s)
 void imap_capabilities(const struct imap_session *s, buf *out)
 {
 	buf_puts(out, "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
-		     "CHILDREN SPECIAL-USE CONDSTORE QRESYNC ESEARCH SEARCHRES SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES LIST-EXTENDED LIST-STATUS UTF8=ACCEPT BINARY STATUS=SIZE");
+		     "CHILDREN SPECIAL-USE CONDSTORE QRESYNC ESEARCH SEARCHRES SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES LIST-EXTENDED LIST-STATUS UTF8=ACCEPT BINARY STATUS=SIZE COMPRESS=DEFLATE");
 	if (s->state != IMAP_STATE_NOT_AUTHENTICATED)
 		return;
 	if (!conn_is_tls(s->conn) && s->server->host.tls != NULL)
@@ -499,6 +500,31 @@ static void mark_recent(struct imap_session *s, size_t from)
  * changes): removals become pending and are announced when expunges is true, changed flags
  * go out as FETCH, new messages join the view and EXISTS says so (with RECENT for
  * IMAP4rev1, RFC 3501 7.3.2). */
+/* The selected mailbox is gone from the store (deleted by another session or the command
+ * line, maybe made again under its name): every message of it is gone (RFC 9051 5.2), and
+ * the session stays selected on the empty mailbox. */
+static void mark_deleted(struct imap_mailbox *b)
+{
+	if (b->deleted)
+		return;
+	b->deleted = true;
+	b->pending = xrealloc(b->pending, (b->pending_count + b->count + 1) * sizeof(*b->pending));
+	for (size_t i = 0; i < b->count; i++)
+		b->pending[b->pending_count++] = b->messages[i].uid;
+}
+
+void imap_mailbox_check_gone(struct imap_session *s)
+{
+	uint64_t modseq;
+	char *error = NULL;
+	if (s->state != IMAP_STATE_SELECTED || s->box.deleted)
+		return;
+	int r = store_folder_modseq(s->server->store, s->box.folder_id, &modseq, &error);
+	if (r == 0)
+		mark_deleted(&s->box);
+	free(error);
+}
+
 void imap_mailbox_sync(struct imap_session *s, bool expunges)
 {
 	if (s->state != IMAP_STATE_SELECTED)
@@ -512,13 +538,7 @@ void imap_mailbox_sync(struct imap_session *s, bool expunges)
 	/* read before the changes, so a change made in between is seen again next time */
 	int r = store_folder_modseq(s->server->store, b->folder_id, &modseq, &error);
 	if (r == 0) {
-		/* another session deleted the mailbox: every message of it is gone (RFC 9051 5.2) */
-		if (!b->deleted) {
-			b->deleted = true;
-			b->pending = xrealloc(b->pending, (b->pending_count + b->count + 1) * sizeof(*b->pending));
-			for (size_t i = 0; i < b->count; i++)
-				b->pending[b->pending_count++] = b->messages[i].uid;
-		}
+		mark_deleted(b);
 		if (expunges && b->pending_count > 0)
 			announce_expunges(s);
 		return;
@@ -580,6 +600,18 @@ size_t imap_recent_count(const struct imap_mailbox *b)
 	return recent;
 }
 
+/* A set that names messages of a mailbox deleted meanwhile: NO, and no indexes. */
+static int named_of_gone(struct imap_session *s, const struct imap_cmd *cmd, size_t **idx_r,
+			 size_t *count_r)
+{
+	if (*count_r == 0 || imap_mailbox_gone(s, cmd) == 0)
+		return 0;
+	free(*idx_r);
+	*idx_r = NULL;
+	*count_r = 0;
+	return -1;
+}
+
 int imap_seqset_indexes(struct imap_session *s, const struct imap_cmd *cmd, const char *text,
 			size_t **idx_r, size_t *count_r)
 {
@@ -587,17 +619,13 @@ int imap_seqset_indexes(struct imap_session *s, const struct imap_cmd *cmd, cons
 	*idx_r = NULL;
 	*count_r = 0;
 	struct imap_mailbox *b = &s->box;
-	if (b->deleted) { /* nothing to work on, and saying OK would claim it was done */
-		imap_tagged(s, cmd->tag, "NO [NONEXISTENT] The mailbox was deleted meanwhile");
-		return -1;
-	}
 	if (strcmp(text, "$") == 0) {
 		size_t *idx = xcalloc(b->count + 1, sizeof(*idx));
 		for (size_t i = 0; i < b->count; i++)
 			if (imap_saved_contains(b, b->messages[i].uid))
 				idx[(*count_r)++] = i;
 		*idx_r = idx;
-		return 0;
+		return named_of_gone(s, cmd, idx_r, count_r);
 	}
 	if (imap_seqset_parse(text, IMAP_SEQSET_MAX_RANGES, &set) < 0) {
 		imap_tagged(s, cmd->tag, "BAD Invalid sequence set");
@@ -624,7 +652,15 @@ int imap_seqset_indexes(struct imap_session *s, const struct imap_cmd *cmd, cons
 	imap_seqset_free(&set);
 	*idx_r = idx;
 	*count_r = n;
-	return 0;
+	return named_of_gone(s, cmd, idx_r, count_r);
+}
+
+int imap_mailbox_gone(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	if (!s->box.deleted)
+		return 0;
+	imap_tagged(s, cmd->tag, "NO [NONEXISTENT] The mailbox was deleted meanwhile");
+	return -1;
 }
 
 /* ---- the session ---- */
@@ -702,6 +738,9 @@ static void dispatch(struct imap_session *s, const struct imap_command *c)
 		imap_tagged(s, c->tag, "BAD No mailbox selected");
 		return;
 	}
+	/* a mailbox deleted elsewhere is seen by every command alike, before it runs */
+	if (g & GATE_SELECTED)
+		imap_mailbox_check_gone(s);
 	def->handler(s, &cmd);
 	if (def->gates & GATE_WRITES)
 		imap_wake_idlers(s->server, s->user_id, s);
@@ -761,12 +800,12 @@ static void literal_too_big(struct imap_session *s, bool sync)
 }
 
 /* A line or command over its bound, skipped to its end. Inside IDLE it is no DONE; a SASL
- * response cut short cannot be judged, and the exchange cannot go on without one: BYE. */
+ * response cut short cannot be judged: AUTHENTICATE ends with BAD, the session goes on. */
 static void command_too_long(struct imap_session *s)
 {
 	if (s->wait == IMAP_WAIT_SASL) {
-		imap_reply(s, "* BYE [TOOBIG] Authentication response too long");
-		imap_session_close(s);
+		imap_auth_too_long(s);
+		next_command(s);
 	} else if (s->wait == IMAP_WAIT_IDLE) {
 		imap_idle_line(s, "", 0);
 		next_command(s);
@@ -796,9 +835,11 @@ static void literal_announced(struct imap_session *s)
 static void take_input(struct imap_session *s)
 {
 	struct conn *c = s->conn;
-	struct evbuffer *in = conn_input(c);
+	struct evbuffer *in;
+	/* the input is asked for each time: after COMPRESS it comes from another layer */
 	while (!conn_is_closed(c) && s->state != IMAP_STATE_LOGOUT && s->wait != IMAP_WAIT_BUSY &&
-	       s->steps.step == NULL && !s->server->host.stopping && !conn_output_full(c) && evbuffer_get_length(in) > 0) {
+	       s->steps.step == NULL && !s->server->host.stopping && !conn_output_full(c) &&
+	       evbuffer_get_length(in = conn_input(c)) > 0) {
 		struct evbuffer_iovec v;
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
 			return;

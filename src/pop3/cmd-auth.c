@@ -265,6 +265,9 @@ static void auth_done(void *ctx, enum login_outcome outcome, const char *user_or
 	case LOGIN_NOT_EMPTY:
 		pop3_reply(s, "-ERR Expected an empty response");
 		break;
+	case LOGIN_TOO_LONG:
+		pop3_reply(s, "-ERR Authentication exchange line is too long");
+		break;
 	case LOGIN_TEMPFAIL:
 		log_error("session=%s pop3 auth lookup failed", conn_id(s->conn));
 		pop3_reply(s, "-ERR [SYS/TEMP] Temporary authentication failure");
@@ -317,4 +320,9 @@ void pop3_cmd_auth(struct pop3_session *s, const struct pop3_command *cmd)
 void pop3_auth_response(struct pop3_session *s, const char *line, size_t len)
 {
 	login_exchange_line(s->auth, line, len);
+}
+
+void pop3_auth_too_long(struct pop3_session *s)
+{
+	login_exchange_too_long(s->auth);
 }

@@ -125,6 +125,8 @@ void pop3_cmd_top(struct pop3_session *s, const struct pop3_command *cmd);
 void pop3_cmd_uidl(struct pop3_session *s, const struct pop3_command *cmd);
 /* A line while in POP3_STATE_SASL. */
 void pop3_auth_response(struct pop3_session *s, const char *line, size_t len);
+/* A line over the bound while in POP3_STATE_SASL: the exchange ends with -ERR. */
+void pop3_auth_too_long(struct pop3_session *s);
 /* Frees the maildrop snapshot. */
 void pop3_maildrop_free(struct pop3_maildrop *drop);
 #endif

@@ -182,13 +182,10 @@ static void session_input(struct conn *c, void *ctx)
 		if (r == 0)
 			return;
 		if (sasl) {
-			if (r < 0) {
-				login_exchange_free(&s->auth);
-				s->state = POP3_STATE_AUTHORIZATION;
-				pop3_reply(s, "-ERR Authentication exchange line is too long");
-			} else {
+			if (r < 0)
+				pop3_auth_too_long(s);
+			else
 				pop3_auth_response(s, s->line.data, s->line.len);
-			}
 			continue;
 		}
 		if (r < 0) {

@@ -110,6 +110,10 @@ static void auth_done(void *ctx, enum login_outcome outcome, const char *user)
 		auth_end(s);
 		smtp_reply(s, "501 5.5.2 Expected an empty response");
 		break;
+	case LOGIN_TOO_LONG:
+		auth_end(s);
+		smtp_reply(s, "500 5.5.6 Authentication Exchange line is too long"); /* RFC 4954 4 */
+		break;
 	case LOGIN_TEMPFAIL:
 		log_error("session=%s smtp auth lookup failed", conn_id(s->conn));
 		auth_end(s);
@@ -163,4 +167,9 @@ void cmd_auth(struct smtp_session *s, const char *arg, size_t len)
 void smtp_auth_response(struct smtp_session *s, const char *line, size_t len)
 {
 	login_exchange_line(s->auth, line, len);
+}
+
+void smtp_auth_too_long(struct smtp_session *s)
+{
+	login_exchange_too_long(s->auth);
 }

@@ -195,6 +195,8 @@ void cmd_auth(struct smtp_session *s, const char *arg, size_t len);
 void cmd_etrn(struct smtp_session *s, const char *arg, size_t len);
 /* An AUTH response line while in SMTP_STATE_AUTH. */
 void smtp_auth_response(struct smtp_session *s, const char *line, size_t len);
+/* An AUTH response line over the bound: the exchange ends with 500 5.5.6. */
+void smtp_auth_too_long(struct smtp_session *s);
 /* Reads DATA or BDAT octets waiting in the input; false when more input is needed. */
 bool smtp_data_input(struct smtp_session *s);
 bool smtp_bdat_input(struct smtp_session *s);

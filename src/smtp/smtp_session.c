@@ -174,13 +174,10 @@ static void session_input(struct conn *c, void *ctx)
 		if (r == 0)
 			return;
 		if (s->state == SMTP_STATE_AUTH) {
-			if (r < 0) {
-				login_exchange_free(&s->auth);
-				s->state = s->helo != NULL ? SMTP_STATE_READY : SMTP_STATE_INIT;
-				smtp_reply(s, "500 5.5.6 Authentication Exchange line is too long");
-			} else {
+			if (r < 0)
+				smtp_auth_too_long(s);
+			else
 				smtp_auth_response(s, s->line.data, s->line.len);
-			}
 			continue;
 		}
 		if (r < 0) {

@@ -33,10 +33,20 @@ int sqlite_folder_create(struct store *st, int64_t account_id, const char *name,
 		   "WHERE name = 'last_uidvalidity' RETURNING value",
 		   "") <= 0)
 		return -1;
+	/* An id above every one handed out before too: SQLite would give a deleted folder's id
+	 * to the next one, and a session that had the deleted one selected, looking it up by id,
+	 * would take the new folder for it. The row is made by the first folder made. */
+	int64_t id;
+	if (db_int(st, error_r, &id,
+		   "INSERT INTO meta VALUES ('last_folder_id', (SELECT coalesce(max(id), 0) + 1 FROM folders)) "
+		   "ON CONFLICT (name) DO UPDATE SET value = "
+		   "max(value, (SELECT coalesce(max(id), 0) FROM folders)) + 1 RETURNING value",
+		   "") <= 0)
+		return -1;
 	return db_exec(st, error_r,
-		       "INSERT INTO folders (account_id, name, uidvalidity, special_use) "
-		       "VALUES (?, ?, ?, ?)",
-		       "isis", account_id, name, uidvalidity, special_use) < 0 ? -1 : 0;
+		       "INSERT INTO folders (id, account_id, name, uidvalidity, special_use) "
+		       "VALUES (?, ?, ?, ?, ?)",
+		       "iisis", id, account_id, name, uidvalidity, special_use) < 0 ? -1 : 0;
 }
 
 int sqlite_folders_create_defaults(struct store *st, int64_t account_id, char **error_r)

@@ -9,6 +9,8 @@ import re
 import sys
 import unicodedata
 
+import pytest
+
 sys.path.insert(0, os.path.dirname(__file__))
 from test_imap import ALICE, mailbox, raw  # noqa: E402,F401
 
@@ -40,21 +42,73 @@ def test_long_sequence_sets(mailbox):
     assert r.cmd("f", "SEARCH FLAGGED")[0] == "* SEARCH 1 3"
 
 
-def test_mailbox_deleted_under_a_session(mailbox):
-    r = login(mailbox)
-    r.cmd("b", "CREATE Doomed")
+def delete_in_another_session(inst):
+    other = login(inst)
+    assert other.cmd("x", "DELETE Doomed")[-1] == "x OK DELETE completed"
+
+
+def delete_and_create_again(inst):
+    """A new mailbox under the old name is another mailbox (new UIDVALIDITY): the one
+    selected is gone all the same."""
+    other = login(inst)
+    assert other.cmd("x", "DELETE Doomed")[-1] == "x OK DELETE completed"
+    assert other.cmd("y", "CREATE Doomed")[-1] == "y OK CREATE completed"
+    assert append(other, "z", "Doomed", b"Subject: new\r\n\r\nbody\r\n")[-1].startswith("z OK")
+
+
+def delete_with_the_command_line(inst):
+    inst.cli("mailbox", "del", ALICE, "Doomed")
+
+
+DELETERS = [delete_in_another_session, delete_and_create_again, delete_with_the_command_line]
+
+
+def doomed_selected(inst, enable=None):
+    """A session with Doomed (two messages) selected."""
+    r = login(inst, enable)
+    assert r.cmd("b", "CREATE Doomed")[-1].startswith("b OK")
     for i in range(2):
         assert append(r, f"c{i}", "Doomed", f"Subject: d{i}\r\n\r\nbody\r\n".encode())[-1].startswith(f"c{i} OK")
-    r.cmd("d", "SELECT Doomed")
-    other = login(mailbox)
-    assert other.cmd("b", "DELETE Doomed")[-1] == "b OK DELETE completed"
+    assert r.cmd("d", "SELECT Doomed")[-1].startswith("d OK [READ-WRITE]")
+    return r
+
+
+@pytest.mark.parametrize("delete", DELETERS, ids=lambda f: f.__name__)
+def test_mailbox_deleted_under_a_session(mailbox, delete):
+    """One rule whoever deletes the selected mailbox: before the next command the session
+    learns that its messages are gone. Where expunges may not be announced (FETCH, STORE,
+    SEARCH, COPY) a command that needs them is NO [NONEXISTENT]; the next NOOP announces
+    every message expunged; the session stays selected, on an empty mailbox, where a command
+    on no message is fine and one that needs the mailbox is still NO [NONEXISTENT]."""
+    r = doomed_selected(mailbox)
+    delete(mailbox)
+    assert r.cmd("e", "FETCH 1:* UID") == ["e NO [NONEXISTENT] The mailbox was deleted meanwhile"]
+    assert r.cmd("f", "STORE 1 +FLAGS (\\Seen)")[-1].startswith("f NO [NONEXISTENT]")
+    assert r.cmd("g", "SEARCH ALL")[-1].startswith("g NO [NONEXISTENT]")
+    assert r.cmd("h", "COPY 1:2 INBOX")[-1].startswith("h NO [NONEXISTENT]")
     # the next command that may announce expunges says that both messages are gone
-    lines = r.cmd("e", "NOOP")
-    assert lines == ["* 1 EXPUNGE", "* 1 EXPUNGE", "e OK Noop completed"], lines
-    assert r.cmd("f", "FETCH 1:* UID")[-1].startswith("f NO [NONEXISTENT]")
-    assert r.cmd("g", "UID COPY 1:* INBOX")[-1].startswith("g NO [NONEXISTENT]")
+    assert r.cmd("i", "NOOP") == ["* 1 EXPUNGE", "* 1 EXPUNGE", "i OK Noop completed"]
+    assert r.cmd("j", "UID FETCH 1:* UID") == ["j OK UID FETCH completed"]  # nothing to fetch
+    assert r.cmd("k", "UID MOVE 1:* INBOX")[-1].startswith("k OK")
+    assert r.cmd("l", "EXPUNGE") == ["l NO [NONEXISTENT] The mailbox was deleted meanwhile"]
+    assert r.cmd("m", "SEARCH ALL")[-1].startswith("m NO [NONEXISTENT]")
+    assert r.cmd("n", "NOOP") == ["n OK Noop completed"]  # still selected: no BAD
     # another mailbox can be selected as usual
-    assert r.cmd("h", "SELECT INBOX")[-1].startswith("h OK")
+    assert r.cmd("o", "SELECT INBOX")[-1].startswith("o OK")
+
+
+@pytest.mark.parametrize("delete", DELETERS, ids=lambda f: f.__name__)
+def test_mailbox_deleted_under_a_session_in_idle(mailbox, delete):
+    """A session in IDLE hears of it without sending anything: VANISHED after QRESYNC."""
+    r = doomed_selected(mailbox, "QRESYNC")
+    r.send("e IDLE\r\n")
+    assert r.line().startswith("+ ")
+    delete(mailbox)
+    assert r.line() == "* VANISHED 1:2"  # the wake of another session, or IDLE's timer
+    r.send("DONE\r\n")
+    assert r.until("e") == ["e OK IDLE terminated"]
+    assert r.cmd("f", "UID FETCH 1:* FLAGS") == ["f OK UID FETCH completed"]
+    assert r.cmd("g", "UID EXPUNGE 1:*") == ["g NO [NONEXISTENT] The mailbox was deleted meanwhile"]
 
 
 def test_deleting_the_selected_mailbox_says_closed(mailbox):

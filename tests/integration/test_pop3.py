@@ -523,6 +523,12 @@ def test_auth_failures_and_errors(server):
     assert r.cmd("AUTH PLAIN") == "+ "
     assert r.cmd("*") == "-ERR Authentication cancelled"
     assert r.cmd("AUTH PLAIN !!!notbase64").startswith("-ERR")
+    # a response over the bound ends the exchange, at the first step or a later one
+    assert r.cmd("AUTH PLAIN") == "+ "
+    assert r.cmd("x" * 13000) == "-ERR Authentication exchange line is too long"
+    assert r.cmd("AUTH LOGIN").startswith("+ ")
+    assert r.cmd(b64(ALICE.encode())).startswith("+ ")
+    assert r.cmd("x" * 13000) == "-ERR Authentication exchange line is too long"
     bad = b64(f"\0{ALICE}\0wrong".encode())
     assert r.cmd("AUTH PLAIN " + bad) == "-ERR [AUTH] Authentication failed"
     client = ScramClient(ALICE, "wrong")

@@ -69,6 +69,9 @@ def test_auth_errors(server):
     assert raw.cmd("*") == (501, ["5.0.0 Authentication cancelled"])
     assert raw.cmd("AUTH PLAIN") == (334, [""])
     assert raw.cmd("x" * 13000) == (500, ["5.5.6 Authentication Exchange line is too long"])
+    assert raw.cmd("AUTH LOGIN")[0] == 334  # at a later step of the exchange too
+    assert raw.cmd(base64.b64encode(b"alice@example.test").decode())[0] == 334
+    assert raw.cmd("x" * 13000) == (500, ["5.5.6 Authentication Exchange line is too long"])
     assert raw.cmd("MAIL FROM:<alice@example.test>") == (530, ["5.7.0 Authentication required"])
     ok = base64.b64encode(b"\0alice@example.test\0" + server.passwords["alice@example.test"].encode())
     assert raw.cmd("AUTH PLAIN " + ok.decode())[0] == 235
