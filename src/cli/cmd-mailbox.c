@@ -1,4 +1,4 @@
-/* estafeta mailbox list|show: what is in an account's folder, read straight from the store, for
+/* estafeta mailbox list|show|del: what is in an account's folder, read straight from the store, for
  * administrators and for tests that check what arrived.
  *   mailbox list ADDRESS [FOLDER]      a header row naming the columns, then one line per
  *                                      message, TAB-separated: uid, flags ("\Seen \Flagged",

@@ -374,8 +374,8 @@ def test_mbsync_both_ways_with_1000_messages(server):
     out = sync.run(debug=True)
     commands = set(IMAP_COMMAND.findall(out))
     assert {"SELECT", "UID FETCH"} <= commands, out[-3000:]
-    assert commands <= {"STARTTLS", "CAPABILITY", "AUTHENTICATE", "LOGIN", "NAMESPACE", "LIST",
-                        "SELECT", "UID FETCH", "CLOSE", "LOGOUT"}, commands
+    assert commands <= {"STARTTLS", "CAPABILITY", "AUTHENTICATE", "LOGIN", "COMPRESS",
+                        "NAMESPACE", "LIST", "SELECT", "UID FETCH", "CLOSE", "LOGOUT"}, commands
     assert "BODY" not in "".join(re.findall(r"^>>> \d+ UID FETCH.*$", out, re.M))
     assert {f: sync.snapshot(f) for f in folders} == before_local
     assert {f: (server_messages(server, ALICE, f), folder_state(server, ALICE, f))
