@@ -8,14 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The bit of option in the space-separated list options, or -1 when it is not there. */
-static int option_bit(const char *options, const char *option)
+/* The bit of option in the space-separated list options, or -1 when it is not there;
+ * *valued tells whether it takes a value (listed with a trailing '='). */
+static int option_bit(const char *options, const char *option, bool *valued)
 {
 	size_t len = strlen(option);
 	int bit = 0;
 	for (const char *p = options; p != NULL && *p != '\0'; bit++) {
 		size_t n = strcspn(p, " ");
-		if (n == len && strncmp(p, option, len) == 0)
+		*valued = n > 0 && p[n - 1] == '=';
+		if (n - *valued == len && strncmp(p, option, len) == 0)
 			return bit;
 		p += n;
 		p += strspn(p, " ");
@@ -49,15 +51,18 @@ int cli_run_subcommand(struct cli *cli, int argc, char **argv, const struct cli_
 	int n = 0;
 	unsigned options = 0;
 	for (int i = 2; i < argc; i++) {
-		int bit = strncmp(argv[i], "--", 2) == 0 ? option_bit(sub->options, argv[i]) : -2;
-		if (bit == -1) {
-			cli_error("unknown option %s; usage: estafeta %s %s %s", argv[i], argv[0],
-				  sub->name, sub->usage);
+		bool valued = false;
+		int bit = strncmp(argv[i], "--", 2) == 0 ? option_bit(sub->options, argv[i], &valued) : -2;
+		if (bit == -1 || (valued && i + 1 == argc)) {
+			cli_error("%s option %s; usage: estafeta %s %s %s", bit < 0 ? "unknown" : "no value for",
+				  argv[i], argv[0], sub->name, sub->usage);
 			return 2;
 		}
 		if (bit >= 0)
 			options |= 1u << bit;
-		else
+		if (valued)
+			cli->option_values[bit] = argv[++i];
+		else if (bit < 0)
 			args[n++] = argv[i];
 	}
 	if (n < sub->min_args || (sub->max_args >= 0 && n > sub->max_args)) {

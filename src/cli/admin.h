@@ -17,7 +17,9 @@ struct cli_subcommand {
 	const char *usage;    /* what follows it: "ADDRESS [--password-stdin]" */
 	int min_args;         /* positional arguments */
 	int max_args;         /* -1: no limit */
-	const char *options;  /* the options it takes, space-separated ("--changed --docs"), or NULL */
+	const char *options;  /* the options it takes, space-separated ("--changed --docs"), or NULL;
+	                         one with a trailing '=' ("--storage=") takes the next word as
+	                         its value, found in cli->option_values[bit] */
 	cli_subcommand_fn *fn;
 };
 
@@ -44,6 +46,10 @@ int cli_store_apply(struct cli *cli, char *value, cli_store_fn *fn);
 typedef int cli_store_set_fn(struct store *st, const char *owner, const strlist *items,
 			     char **error_r);
 int cli_store_set(struct cli *cli, int argc, char **argv, bool allow_catchall, cli_store_set_fn *fn);
+
+/* user quota and domain quota (cli/cmd-quota.c): arg an address when account, else a domain;
+ * the subcommand's options are --storage= and --messages=, in that order. */
+int cli_quota(struct cli *cli, const char *arg, bool account);
 
 /* Prints a store error, frees it, and returns the exit status 1. */
 int cli_fail(char *error);

@@ -9,6 +9,7 @@ struct cli {
 	const char *config_path; /* from -c, $ESTAFETA_CONF, or ./estafeta.conf */
 	struct config *cfg;      /* loaded by cli_config() */
 	struct store *store;     /* opened by cli_store() */
+	const char *option_values[32]; /* of a subcommand's valued options (cli/admin.h), NULL when not given */
 };
 
 /* A command: argv[0] is the command word ("user"), the rest its arguments. Returns the

@@ -42,10 +42,18 @@ static int domain_list(struct cli *cli, int argc, char **argv, unsigned options)
 	return status;
 }
 
+/* domain quota DOMAIN [--storage SIZE|none] [--messages N|none]: the default of its accounts */
+static int domain_quota(struct cli *cli, int argc, char **argv, unsigned options)
+{
+	return cli_quota(cli, argv[0], false);
+}
+
 static const struct cli_subcommand domain_commands[] = {
 	{ "add", "DOMAIN", 1, 1, NULL, domain_add },
 	{ "del", "DOMAIN", 1, 1, NULL, domain_del },
 	{ "list", "", 0, 0, NULL, domain_list },
+	{ "quota", "DOMAIN [--storage SIZE|none] [--messages N|none]", 1, 1, "--storage= --messages=",
+	  domain_quota },
 };
 
 int cmd_domain(struct cli *cli, int argc, char **argv)

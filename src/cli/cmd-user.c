@@ -177,12 +177,20 @@ static int user_list(struct cli *cli, int argc, char **argv, unsigned options)
 	return status;
 }
 
+/* user quota ADDRESS [--storage SIZE|none|default] [--messages N|none|default] */
+static int user_quota(struct cli *cli, int argc, char **argv, unsigned options)
+{
+	return cli_quota(cli, argv[0], true);
+}
+
 static const struct cli_subcommand user_commands[] = {
 	{ "add", "ADDRESS [--password-stdin]", 1, 1, "--password-stdin", user_add },
 	{ "del", "ADDRESS", 1, 1, NULL, user_del },
 	{ "passwd", "ADDRESS [--password-stdin]", 1, 1, "--password-stdin", user_passwd },
 	{ "list", "[DOMAIN]", 0, 1, NULL, user_list },
 	{ "apop", "ADDRESS [--password-stdin]", 1, 1, "--password-stdin", user_apop },
+	{ "quota", "ADDRESS [--storage SIZE|none|default] [--messages N|none|default]", 1, 1,
+	  "--storage= --messages=", user_quota },
 };
 
 int cmd_user(struct cli *cli, int argc, char **argv)

@@ -14,8 +14,10 @@ static const struct {
 	{ "serve", cmd_serve, "serve" },
 	{ "reload", cmd_reload, "reload  (the running server re-reads its config and certificate, as on SIGHUP)" },
 	{ "config", cmd_config, "config get NAME | set NAME VALUE | list [--changed] [--docs]" },
-	{ "user", cmd_user, "user add|del|passwd|apop ADDRESS [--password-stdin] | user list [DOMAIN]" },
-	{ "domain", cmd_domain, "domain add|del DOMAIN | domain list" },
+	{ "user", cmd_user, "user add|del|passwd|apop ADDRESS [--password-stdin] | user list [DOMAIN] | "
+			  "user quota ADDRESS [--storage SIZE|none|default] [--messages N|none|default]" },
+	{ "domain", cmd_domain, "domain add|del DOMAIN | domain list | "
+			      "domain quota DOMAIN [--storage SIZE|none] [--messages N|none]" },
 	{ "alias", cmd_alias, "alias add ALIAS TARGET... | alias del ALIAS [TARGET...] | alias list [ALIAS]" },
 	{ "list", cmd_list, "list add LIST MEMBER... | list del LIST [MEMBER...] | list members [LIST]" },
 	{ "mailbox", cmd_mailbox, "mailbox list ADDRESS [FOLDER] | mailbox show ADDRESS UID [FOLDER] | mailbox del ADDRESS FOLDER" },

@@ -25,6 +25,17 @@ void resolution_free(struct resolution *r)
 	resolution_init(r);
 }
 
+void resolution_truncate(struct resolution *r, size_t local_count, size_t remote_count)
+{
+	while (r->local_count > local_count)
+		free(r->local[--r->local_count].address);
+	while (r->remote_count > remote_count) {
+		r->remote_count--;
+		free(r->remote[r->remote_count].address);
+		free(r->remote[r->remote_count].orcpt);
+	}
+}
+
 static void add_local(struct resolution *r, const struct account *a)
 {
 	for (size_t i = 0; i < r->local_count; i++)

@@ -40,6 +40,8 @@ enum resolve_result {
 
 void resolution_init(struct resolution *r);
 void resolution_free(struct resolution *r);
+/* Removes the targets added after r had these counts (a recipient refused after all). */
+void resolution_truncate(struct resolution *r, size_t local_count, size_t remote_count);
 
 /* Resolves address (canonical "local@domain") and adds its targets to r, skipping those
  * already there. An address of another domain is itself a remote target. delimiter holds the

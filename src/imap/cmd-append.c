@@ -182,6 +182,8 @@ void imap_cmd_append(struct imap_session *s, const struct imap_cmd *cmd)
 		imap_tagged(s, cmd->tag, "NO %s", imap_missing_mailbox(name));
 	} else if (msg->len == 0) {
 		imap_tagged(s, cmd->tag, "NO Empty message");
+	} else if (imap_quota_refuses(s, cmd, f.special_use, msg->len, 1)) {
+		/* answered; a streamed literal goes with the command */
 	} else if ((path = spool_message(s, cmd, msg)) != NULL) {
 		struct append *ap = xcalloc(1, sizeof(*ap));
 		ap->s = s;

@@ -50,12 +50,21 @@ void imap_cmd_copy(struct imap_session *s, const struct imap_cmd *cmd)
 	int r = store_folder_get(s->server->store, s->user_id, name, &f, &error);
 	uint32_t *src = xcalloc(n + 1, sizeof(*src)), *dst = xcalloc(n + 1, sizeof(*dst));
 	uint32_t uidvalidity = 0;
-	for (size_t i = 0; i < n; i++)
+	uint64_t octets = 0;
+	for (size_t i = 0; i < n; i++) {
 		src[i] = s->box.messages[idx[i]].uid;
+		octets += s->box.messages[idx[i]].size;
+	}
+	/* A move within the account adds nothing to its usage, unless it leaves a folder that
+	 * does not count for one that does. */
+	bool adds = !move || s->box.uncounted;
+	if (r > 0 && n > 0 && adds && imap_quota_refuses(s, cmd, f.special_use, octets, n))
+		r = -2; /* answered */
 	if (r > 0)
 		r = store_messages_copy(s->server->store, s->box.folder_id, f.id, src, n, move, dst,
 					&uidvalidity, &error);
-	if (r < 0) {
+	if (r == -2) {
+	} else if (r < 0) {
 		log_error("session=%s imap %s failed: %s", conn_id(s->conn), cmd->name, error);
 		free(error);
 		imap_tagged(s, cmd->tag, "NO [SERVERBUG] Internal error, try again later");

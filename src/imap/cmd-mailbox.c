@@ -156,6 +156,7 @@ void imap_cmd_select(struct imap_session *s, const struct imap_cmd *cmd)
 	b->name = xstrdup(f.name);
 	b->read_only = strcmp(cmd->name, "EXAMINE") == 0;
 	b->uidvalidity = f.uidvalidity;
+	b->uncounted = !quota_counts_folder(f.special_use, s->server->quota_exclude_trash_junk);
 	b->uidnext = f.uidnext;
 	b->takes_recent = !b->read_only;
 	b->recent_uid = f.recent_uid;
@@ -247,6 +248,8 @@ static const char *status_items(struct imap_session *s, const struct folder *f,
 			buf_printf(line, "UIDVALIDITY %u", f->uidvalidity);
 		else if (imap_arg_atom_is(a, "UNSEEN"))
 			buf_printf(line, "UNSEEN %u", f->unseen);
+		else if (imap_arg_atom_is(a, "APPENDLIMIT")) /* RFC 7889 4 */
+			buf_printf(line, "APPENDLIMIT %" PRIu64, s->server->limits.max_literal);
 		else if (imap_arg_atom_is(a, "HIGHESTMODSEQ") && (imap_condstore_on(s), true))
 			buf_printf(line, "HIGHESTMODSEQ %" PRIu64, f->highestmodseq);
 		else if (imap_arg_atom_is(a, "SIZE") || imap_arg_atom_is(a, "DELETED")) {

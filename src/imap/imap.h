@@ -27,6 +27,7 @@ struct imap_server {
 	struct login_env login;   /* password checks, SASL exchanges and the failure policy */
 	struct imap_limits limits;       /* after login */
 	struct imap_limits login_limits; /* before login */
+	bool quota_exclude_trash_junk;   /* quota.exclude_trash_junk */
 	struct imap_session *idlers; /* the sessions in IDLE, woken when their account changes */
 };
 
@@ -60,6 +61,7 @@ struct imap_mailbox {
 	int64_t folder_id;
 	char *name;
 	bool read_only;          /* EXAMINE */
+	bool uncounted;          /* the quota does not count it (quota.exclude_trash_junk) */
 	uint32_t uidvalidity;
 	uint32_t uidnext;
 	uint64_t modseq;         /* the folder's highestmodseq at the last sync */
@@ -287,6 +289,14 @@ bool imap_append_stream_begin(struct imap_session *s);
 void imap_append_stream(struct imap_session *s, const void *data, size_t len);
 void imap_append_discard(struct imap_session *s);
 void imap_cmd_append(struct imap_session *s, const struct imap_cmd *cmd);
+void imap_cmd_getquota(struct imap_session *s, const struct imap_cmd *cmd);
+void imap_cmd_getquotaroot(struct imap_session *s, const struct imap_cmd *cmd);
+void imap_cmd_setquota(struct imap_session *s, const struct imap_cmd *cmd);
+/* Whether adding messages of octets octets to a folder of this special use would take the
+ * account over its quota; when it would (or the store fails), the command is answered
+ * (NO [OVERQUOTA], RFC 9208 4.3) and true returned. */
+bool imap_quota_refuses(struct imap_session *s, const struct imap_cmd *cmd, const char *special_use,
+			uint64_t octets, uint64_t messages);
 void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd);
 /* ---- cmd-search.c, shared with SORT and THREAD (cmd-sort.c) ---- */
 /* ESEARCH's result options (RFC 9051 6.4.4, from RFC 4731). */

@@ -39,6 +39,7 @@ void imap_server_configure(struct imap_server *srv, const struct config *cfg, SS
 	srv->limits = (struct imap_limits){ .max_line = max_line, .max_literal = max_message,
 					    .max_command = max_command, .max_depth = 16,
 					    .max_args = 4096, .max_inline = 64 * 1024 };
+	srv->quota_exclude_trash_junk = config_bool(cfg, "quota.exclude_trash_junk");
 	srv->login_limits = (struct imap_limits){ .max_line = max_line < 8192 ? max_line : 8192,
 						  .max_literal = 4096, .max_command = 64 * 1024,
 						  .max_depth = 16, .max_args = 256, .max_inline = 4096 };

@@ -37,6 +37,9 @@ static const struct imap_command_def commands[] = {
 	{ "LSUB", imap_cmd_list, GATE_AUTH, 2, 2 },
 	{ "STATUS", imap_cmd_status, GATE_AUTH, 2, 2 },
 	{ "APPEND", imap_cmd_append, GATE_AUTH, 2, 4 },
+	{ "GETQUOTA", imap_cmd_getquota, GATE_AUTH, 1, 1 },
+	{ "GETQUOTAROOT", imap_cmd_getquotaroot, GATE_AUTH, 1, 1 },
+	{ "SETQUOTA", imap_cmd_setquota, GATE_AUTH, 2, 2 },
 	{ "NAMESPACE", imap_cmd_namespace, GATE_AUTH, 0, 0 },
 	{ "IDLE", imap_cmd_idle, GATE_AUTH, 0, 0 },
 	{ "COMPRESS", imap_cmd_compress, GATE_AUTH, 1, 1 },
@@ -108,7 +111,10 @@ bool imap_auth_allowed(const struct imap_session *s)
 void imap_capabilities(const struct imap_session *s, buf *out)
 {
 	buf_puts(out, "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
-		     "CHILDREN SPECIAL-USE CONDSTORE QRESYNC ESEARCH SEARCHRES SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES LIST-EXTENDED LIST-STATUS UTF8=ACCEPT BINARY STATUS=SIZE COMPRESS=DEFLATE");
+		     "CHILDREN SPECIAL-USE CONDSTORE QRESYNC ESEARCH SEARCHRES SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES LIST-EXTENDED LIST-STATUS UTF8=ACCEPT BINARY STATUS=SIZE COMPRESS=DEFLATE "
+		     "QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE");
+	/* RFC 7889: the largest message APPEND takes, the same in every mailbox */
+	buf_printf(out, " APPENDLIMIT=%llu", (unsigned long long)s->server->limits.max_literal);
 	if (s->state != IMAP_STATE_NOT_AUTHENTICATED)
 		return;
 	if (!conn_is_tls(s->conn) && s->server->host.tls != NULL)

@@ -33,6 +33,37 @@ static char *postmaster_address(struct smtp_session *s)
 	return found;
 }
 
+/* A recipient that reaches one account (added to the targets from index first) over its
+ * quota, counting the SIZE the client declared: mail for it waits, 452 4.2.2 (RFC 3463:
+ * mailbox full; the sender's server retries), or with quota.permanent_failure is refused,
+ * 552 5.2.2. A recipient reaching several accounts (a list, an alias) is taken whatever
+ * their quotas: one full mailbox must not hold back the others. 1 refused (answered), 0
+ * taken. */
+static int refuse_over_quota(struct smtp_session *s, const char *address, size_t first)
+{
+	const struct resolution *t = &s->tx->targets;
+	if (t->local_count != first + 1)
+		return 0;
+	struct quota q;
+	char *error = NULL;
+	int r = store_quota_get(s->server->store, t->local[first].account_id,
+				s->server->quota_exclude_trash_junk, &q, &error);
+	if (r < 0) {
+		log_error("session=%s smtp quota lookup failed: %s", conn_id(s->conn), error);
+		free(error);
+		smtp_reply(s, "451 4.3.0 <%s>: Temporary lookup failure", address);
+		return 1;
+	}
+	if (r == 0 || quota_allows(&q, s->tx->mail.has_size ? s->tx->mail.size : 0, 1))
+		return 0;
+	log_info("session=%s smtp recipient=%s over quota", conn_id(s->conn), t->local[first].address);
+	if (s->server->quota_permanent)
+		smtp_reply(s, "552 5.2.2 <%s>: Mailbox full", address);
+	else
+		smtp_reply(s, "452 4.2.2 <%s>: Mailbox full, try again later", address);
+	return 1;
+}
+
 /* rcpt = "RCPT TO:" ( "<Postmaster@" Domain ">" / "<Postmaster>" / Forward-path )
  *        [SP Rcpt-parameters] CRLF */
 void cmd_rcpt(struct smtp_session *s, const char *arg, size_t len)
@@ -78,12 +109,16 @@ void cmd_rcpt(struct smtp_session *s, const char *arg, size_t len)
 		smtp_reply(s, "554 5.7.1 <%s>: Relay access denied", address);
 		goto out;
 	}
+	size_t locals = tx->targets.local_count, remotes = tx->targets.remote_count;
 	if (local >= 0)
 		res = resolve_recipient(st, address, s->server->recipient_delimiter, r.notify,
 					r.orcpt, &tx->targets, &error);
 	switch (res) {
 	case RESOLVE_OK:
-		break;
+		if (refuse_over_quota(s, address, locals) == 0)
+			break;
+		resolution_truncate(&tx->targets, locals, remotes);
+		goto out;
 	case RESOLVE_UNKNOWN:
 		smtp_reply(s, "550 5.1.1 <%s>: Recipient address rejected: User unknown", address);
 		goto out;

@@ -53,6 +53,8 @@ struct smtp_server {
 	long long max_recipients_per_hour;
 	bool allow_foreign_from;
 	bool authenticated_header;
+	bool quota_exclude_trash_junk;
+	bool quota_permanent;         /* over quota: 552 5.2.2 rather than 452 4.2.2 */
 	const char *etrn_domains;     /* comma-separated (cmd-etrn.c) */
 	int etrn_max_per_ip;
 	time_t etrn_window;

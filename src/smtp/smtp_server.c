@@ -36,6 +36,8 @@ void smtp_server_configure(struct smtp_server *srv, const struct config *cfg, SS
 	srv->max_recipients_per_hour = config_int(cfg, "submission.max_recipients_per_hour");
 	srv->allow_foreign_from = config_bool(cfg, "submission.allow_foreign_from");
 	srv->authenticated_header = config_bool(cfg, "submission.authenticated_header");
+	srv->quota_exclude_trash_junk = config_bool(cfg, "quota.exclude_trash_junk");
+	srv->quota_permanent = config_bool(cfg, "quota.permanent_failure");
 	srv->etrn_domains = config_str(cfg, "smtp.etrn_domains");
 	srv->etrn_max_per_ip = (int)config_int(cfg, "smtp.etrn_max_per_ip");
 	srv->etrn_window = (time_t)config_int(cfg, "smtp.etrn_window");

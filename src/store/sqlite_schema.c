@@ -9,7 +9,7 @@
 #include "store/sqlite_internal.h"
 #include "core/xalloc.h"
 
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 
 static const char schema_v1[] =
 	/* Settings of the store itself: last_uidvalidity makes every folder's UIDVALIDITY
@@ -186,6 +186,16 @@ static const char schema_v5[] =
 	"ALTER TABLE folders DROP COLUMN subscribed;"
 	"PRAGMA user_version = 5;";
 
+/* Version 6: quotas (RFC 9208). A domain's limits are the default of its accounts (NULL: no
+ * limit); an account's own limits replace them (NULL: the domain's, -1: no limit). Octets
+ * for storage, a count for messages. */
+static const char schema_v6[] =
+	"ALTER TABLE domains ADD COLUMN quota_storage INTEGER;"
+	"ALTER TABLE domains ADD COLUMN quota_messages INTEGER;"
+	"ALTER TABLE accounts ADD COLUMN quota_storage INTEGER;"
+	"ALTER TABLE accounts ADD COLUMN quota_messages INTEGER;"
+	"PRAGMA user_version = 6;";
+
 /* Candidate message files to check after deleting folder entries (sqlite_mailbox.c). A
  * per-connection temporary table, so it costs nothing in the database file. */
 static const char temp_tables[] = "CREATE TEMP TABLE body_candidates (id INTEGER PRIMARY KEY);";
@@ -210,7 +220,7 @@ int sqlite_schema_apply(struct store *st, char **error_r)
 	}
 	/* Each step takes the schema from its version to the next, all in one transaction. */
 	static const char *const steps[SCHEMA_VERSION] = { schema_v1, schema_v2, schema_v3, schema_v4,
-								    schema_v5 };
+								    schema_v5, schema_v6 };
 	char *msg = NULL;
 	for (int64_t v = version; v < SCHEMA_VERSION; v++) {
 		if (sqlite3_exec(st->db, steps[v], NULL, NULL, &msg) != SQLITE_OK) {

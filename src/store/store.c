@@ -3,6 +3,7 @@
 #include "store/store.h"
 #include "core/xalloc.h"
 #include <stdlib.h>
+#include <string.h>
 
 void account_clear(struct account *a)
 {
@@ -44,4 +45,16 @@ void delivery_free(struct delivery **dp)
 	free(d->error);
 	free(d);
 	*dp = NULL;
+}
+
+bool quota_allows(const struct quota *q, uint64_t octets, uint64_t messages)
+{
+	return (q->storage_limit < 0 || q->storage_used + octets <= (uint64_t)q->storage_limit) &&
+	       (q->message_limit < 0 || q->messages_used + messages <= (uint64_t)q->message_limit);
+}
+
+bool quota_counts_folder(const char *special_use, bool exclude_trash_junk)
+{
+	return !exclude_trash_junk || special_use == NULL ||
+	       (strcmp(special_use, "\\Trash") != 0 && strcmp(special_use, "\\Junk") != 0);
 }

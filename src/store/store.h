@@ -100,6 +100,33 @@ int store_list_del(struct store *st, const char *list, const strlist *members, c
 int store_list_members(struct store *st, const char *list, strlist *out, char **error_r);
 int store_list_all(struct store *st, strlist *out, char **error_r);
 
+/* ---- quotas (RFC 9208: one quota root per account, STORAGE and MESSAGE) ---- */
+#define QUOTA_NONE (-1)    /* no limit */
+#define QUOTA_DEFAULT (-2) /* store_quota_set: an account takes its domain's limit */
+#define QUOTA_KEEP (-3)    /* store_quota_set: this limit stays as it is */
+struct quota {
+	int64_t storage_limit; /* octets, or QUOTA_NONE */
+	int64_t message_limit; /* messages, or QUOTA_NONE */
+	uint64_t storage_used; /* octets of the messages in the folders that count */
+	uint64_t messages_used;
+};
+/* The account's limits (its own, else its domain's) and what its folders hold; with
+ * exclude_trash_junk the folders of special use \Trash and \Junk do not count. 1, 0 when
+ * there is no such account, -1 on error. */
+int store_quota_get(struct store *st, int64_t account_id, bool exclude_trash_junk, struct quota *out,
+		    char **error_r);
+/* Sets the limits of an account (an address) or of a domain (the default of its accounts):
+ * octets and messages, each QUOTA_NONE, QUOTA_KEEP or (accounts only) QUOTA_DEFAULT.
+ * 1 set, 0 no such account or domain, -1 on error. */
+int store_quota_set(struct store *st, const char *address_or_domain, int64_t storage,
+		    int64_t messages, char **error_r);
+/* A domain's limits, the default of its accounts (used stays 0). 1, 0 no such domain, -1. */
+int store_domain_quota(struct store *st, const char *domain, struct quota *out, char **error_r);
+/* Whether adding messages of octets octets stays within q. */
+bool quota_allows(const struct quota *q, uint64_t octets, uint64_t messages);
+/* Whether a folder of this special use counts against the quota. */
+bool quota_counts_folder(const char *special_use, bool exclude_trash_junk);
+
 /* ---- folders ---- */
 struct folder {
 	int64_t id;

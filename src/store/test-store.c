@@ -837,6 +837,65 @@ static void test_take_recent(void **state)
 	assert_int_equal(first, 3);
 }
 
+/* Limits: the domain's by default, the account's own over them, none at all; usage is what
+ * the folders hold, Trash and Junk apart when asked. */
+static void test_quota(void **state)
+{
+	struct fixture *f = *state;
+	char *error = NULL, **error_r = &error;
+	struct quota q;
+	assert_int_equal(store_quota_get(f->st, f->alice, false, &q, error_r), 1);
+	assert_int_equal(q.storage_limit, QUOTA_NONE);
+	assert_int_equal(q.message_limit, QUOTA_NONE);
+	assert_int_equal(q.storage_used, 0);
+	assert_true(quota_allows(&q, 1u << 30, 1000));
+	const char *folders[] = { "INBOX", "Trash" };
+	for (int i = 0; i < 2; i++) {
+		struct delivery *d = new_delivery(f, "q", body_a);
+		add_local(d, f->alice, folders[i], prefix_alice, 0);
+		assert_int_equal(store_deliver(f->st, &d, 1), 0);
+		delivery_free(&d);
+	}
+	uint64_t one = strlen(prefix_alice) + strlen(body_a);
+	assert_int_equal(store_quota_set(f->st, "example.com", 10000, 5, error_r), 1);
+	assert_int_equal(store_quota_get(f->st, f->alice, false, &q, error_r), 1);
+	assert_int_equal(q.storage_limit, 10000);
+	assert_int_equal(q.message_limit, 5);
+	assert_int_equal(q.storage_used, 2 * one);
+	assert_int_equal(q.messages_used, 2);
+	assert_true(quota_allows(&q, 10000 - 2 * one, 3));
+	assert_false(quota_allows(&q, 10000 - 2 * one + 1, 1));
+	assert_false(quota_allows(&q, 1, 4));
+	assert_int_equal(store_quota_get(f->st, f->alice, true, &q, error_r), 1);
+	assert_int_equal(q.storage_used, one);
+	assert_int_equal(q.messages_used, 1);
+	/* the account's own storage limit; its message limit stays the domain's */
+	assert_int_equal(store_quota_set(f->st, "alice@example.com", 100, QUOTA_KEEP, error_r), 1);
+	assert_int_equal(store_quota_get(f->st, f->alice, false, &q, error_r), 1);
+	assert_int_equal(q.storage_limit, 100);
+	assert_int_equal(q.message_limit, 5);
+	assert_int_equal(store_quota_get(f->st, f->bob, false, &q, error_r), 1);
+	assert_int_equal(q.storage_limit, 10000);
+	/* no limit for alice, whatever the domain says; then back to the domain's */
+	assert_int_equal(store_quota_set(f->st, "alice@example.com", QUOTA_NONE, QUOTA_NONE, error_r), 1);
+	assert_int_equal(store_quota_get(f->st, f->alice, false, &q, error_r), 1);
+	assert_int_equal(q.storage_limit, QUOTA_NONE);
+	assert_int_equal(q.message_limit, QUOTA_NONE);
+	assert_int_equal(store_quota_set(f->st, "alice@example.com", QUOTA_DEFAULT, QUOTA_DEFAULT, error_r), 1);
+	assert_int_equal(store_quota_get(f->st, f->alice, false, &q, error_r), 1);
+	assert_int_equal(q.storage_limit, 10000);
+	assert_int_equal(store_quota_set(f->st, "example.com", QUOTA_NONE, QUOTA_KEEP, error_r), 1);
+	assert_int_equal(store_quota_get(f->st, f->alice, false, &q, error_r), 1);
+	assert_int_equal(q.storage_limit, QUOTA_NONE);
+	assert_int_equal(q.message_limit, 5);
+	assert_int_equal(store_quota_set(f->st, "nobody@example.com", 1, 1, error_r), 0);
+	assert_int_equal(store_quota_set(f->st, "example.org", 1, 1, error_r), 0);
+	assert_int_equal(store_quota_get(f->st, 999, false, &q, error_r), 0);
+	assert_true(quota_counts_folder(NULL, true));
+	assert_false(quota_counts_folder("\\Junk", true));
+	assert_true(quota_counts_folder("\\Junk", false));
+}
+
 /* The IMAP additions: flags with a new modseq, copy and move sharing the file with ascending
  * UIDs, and folders created, renamed with their children, unsubscribed and deleted with the
  * files only they used. */
@@ -1127,6 +1186,10 @@ static void test_schema_upgrade_from_2(void **state)
 				      "DROP TABLE subscriptions; ALTER TABLE folders DROP COLUMN recent_uid;"
 				      "ALTER TABLE folders ADD COLUMN subscribed INTEGER NOT NULL DEFAULT 1;"
 				      "UPDATE folders SET subscribed = 0 WHERE name <> 'INBOX';"
+				      "ALTER TABLE domains DROP COLUMN quota_storage;"
+				      "ALTER TABLE domains DROP COLUMN quota_messages;"
+				      "ALTER TABLE accounts DROP COLUMN quota_storage;"
+				      "ALTER TABLE accounts DROP COLUMN quota_messages;"
 				      "PRAGMA user_version = 2;",
 				      NULL, NULL, NULL), SQLITE_OK);
 	store_close(&f->st);
@@ -1134,7 +1197,7 @@ static void test_schema_upgrade_from_2(void **state)
 	assert_null(error);
 	int64_t version;
 	OK(db_int(f->st, error_r, &version, "PRAGMA user_version", ""));
-	assert_int_equal(version, 5);
+	assert_int_equal(version, 6);
 	/* the subscribed folders keep their subscriptions; what was there is not recent */
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM subscriptions"),
 			 sql_int(f, "SELECT count(*) FROM folders WHERE name = 'INBOX'"));
@@ -1270,6 +1333,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_apop_secret, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_imap, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_take_recent, setup_mailboxes, teardown),
+		cmocka_unit_test_setup_teardown(test_quota, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_queue, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_hold, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_submissions_counted, setup_mailboxes, teardown),

@@ -228,6 +228,8 @@ def test_old_instance_index_moves_to_its_own_file(server):
         "ALTER TABLE queue DROP COLUMN held;"
         "DROP TABLE subscriptions; ALTER TABLE folders DROP COLUMN recent_uid;"
         "ALTER TABLE folders ADD COLUMN subscribed INTEGER NOT NULL DEFAULT 1;"
+        "ALTER TABLE domains DROP COLUMN quota_storage; ALTER TABLE domains DROP COLUMN quota_messages;"
+        "ALTER TABLE accounts DROP COLUMN quota_storage; ALTER TABLE accounts DROP COLUMN quota_messages;"
         "PRAGMA user_version = 2;")
     db.close()
     server.start()
@@ -241,7 +243,7 @@ def test_old_instance_index_moves_to_its_own_file(server):
     assert search(r, 'TEXT "grüße"') == ["2"]
     db = sqlite3.connect(f"file:{os.path.join(server.data, 'estafeta.db')}?mode=ro", uri=True)
     try:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 5
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 6
         assert db.execute("SELECT count(*) FROM sqlite_master WHERE name LIKE 'search_text%'"
                           ).fetchone()[0] == 0
     finally:
