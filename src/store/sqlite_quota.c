@@ -55,15 +55,16 @@ int store_quota_set(struct store *st, const char *address_or_domain, int64_t sto
 		*error_r = xstrdup("a domain's limit is the default itself");
 		return -1;
 	}
-	/* QUOTA_KEEP leaves the column; QUOTA_DEFAULT is NULL; a domain's "none" is NULL too */
+	/* QUOTA_KEEP leaves the column; QUOTA_DEFAULT is NULL; a domain's QUOTA_NONE is NULL too */
 	const char *sql = account ? "UPDATE accounts SET "
-				    "quota_storage = CASE ?1 WHEN -3 THEN quota_storage WHEN -2 THEN NULL ELSE ?1 END, "
-				    "quota_messages = CASE ?2 WHEN -3 THEN quota_messages WHEN -2 THEN NULL ELSE ?2 END "
+				    "quota_storage = CASE ?1 WHEN ?4 THEN quota_storage WHEN ?5 THEN NULL ELSE ?1 END, "
+				    "quota_messages = CASE ?2 WHEN ?4 THEN quota_messages WHEN ?5 THEN NULL ELSE ?2 END "
 				    "WHERE address = ?3"
 				  : "UPDATE domains SET "
-				    "quota_storage = CASE ?1 WHEN -3 THEN quota_storage WHEN -1 THEN NULL ELSE ?1 END, "
-				    "quota_messages = CASE ?2 WHEN -3 THEN quota_messages WHEN -1 THEN NULL ELSE ?2 END "
+				    "quota_storage = CASE ?1 WHEN ?4 THEN quota_storage WHEN ?5 THEN NULL ELSE ?1 END, "
+				    "quota_messages = CASE ?2 WHEN ?4 THEN quota_messages WHEN ?5 THEN NULL ELSE ?2 END "
 				    "WHERE name = ?3";
-	int r = db_exec(st, error_r, sql, "iis", storage, messages, address_or_domain);
+	int r = db_exec(st, error_r, sql, "iisii", storage, messages, address_or_domain,
+			(int64_t)QUOTA_KEEP, (int64_t)(account ? QUOTA_DEFAULT : QUOTA_NONE));
 	return r < 0 ? -1 : r > 0;
 }
