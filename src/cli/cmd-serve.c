@@ -22,6 +22,7 @@
 #include "imap/imap_server.h"
 #include "pop3/pop3_server.h"
 #include "smtp/smtp_server.h"
+#include "store/store_workers.h"
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <fcntl.h>
@@ -141,11 +142,15 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	if (st != NULL && store_relax_sync(st, &error) < 0)
 		store_close(&st);
 	struct inbox *inbox = inbox_new(sv.base);
-	struct committer *committer = st != NULL ? committer_new(data_dir, inbox, &error) : NULL;
+	long long workers = config_int(cfg, "store.workers");
+	struct store_workers *sw = st != NULL ? store_workers_new(inbox, data_dir,
+							   workers > 0 ? (int)workers : 1, &error) : NULL;
+	struct committer *committer = sw != NULL ? committer_new(data_dir, inbox, &error) : NULL;
 	int status = 0;
 	if (committer == NULL) {
 		cli_error("%s", error);
 		free(error);
+		store_workers_free(&sw);
 		status = 1;
 	} else {
 		/* What an earlier crash left (an hour old at least, so never a delivery in flight
@@ -160,7 +165,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		struct workq *wq = workq_new(inbox, 2);
 		smtp_server_attach(sv.smtp, st, wq, committer, sv.login_limits);
 		pop3_server_attach(sv.pop3, st, wq, sv.login_limits);
-		imap_server_attach(sv.imap, st, wq, committer, sv.login_limits);
+		imap_server_attach(sv.imap, st, sw, wq, committer, sv.login_limits);
 		login_control_register(control, sv.login_limits);
 		serve_control_register(control, &sv);
 		committer_watch(committer, imap_server_delivered, sv.imap);
@@ -188,6 +193,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		queue_runner_free(&sv.queue);
 		committer_free(&committer);
 		workq_free(&wq);
+		store_workers_free(&sw);
 		event_base_loop(sv.base, EVLOOP_NONBLOCK); /* runs the completions they posted */
 		pickup_free(&sv.pickup);
 		log_info("serve stopped");

@@ -20,7 +20,7 @@
 /* Read only at start: the ports are bound and the privilege dropped, the store is open. */
 static const char *const restart_only[] = {
 	"data_dir", "imap.port", "imaps.port", "listen", "pop3.port", "pop3s.port", "run_as",
-	"smtp.port", "submission.port", "submissions.port",
+	"smtp.port", "store.workers", "submission.port", "submissions.port",
 };
 
 int serve_setup_log(const struct config *cfg, int *fd_r, char **error_r)

@@ -113,6 +113,8 @@ static const struct setting settings[] = {
 	{ "smtp.max_recipients", SET_INT, "1000", "recipients per message (RFC 5321 asks for at least 100)" },
 	{ "smtp.port", SET_PORT, "25", "port for mail from other servers (0 disables)" },
 	{ "smtp.timeout", SET_DURATION, "5m", "idle time allowed while waiting for a command or data (RFC 5321 4.5.3.2)" },
+	{ "store.workers", SET_INT, "4",
+	  "threads that run the store calls of IMAP sessions, each with its own database connection, so a slow command never holds up the others (at least 1)" },
 	{ "submission.allow_foreign_from", SET_BOOL, "no",
 	  "accept submitted mail whose From or Sender names an address the authenticated user does not own (otherwise 553 5.7.1)" },
 	{ "submission.authenticated_header", SET_BOOL, "yes",

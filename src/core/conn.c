@@ -463,6 +463,12 @@ bool conn_output_full(const struct conn *c)
 	return conn_output_pending(c) > CONN_OUTPUT_MAX;
 }
 
+size_t conn_output_room(const struct conn *c)
+{
+	size_t pending = conn_output_pending(c);
+	return pending < CONN_OUTPUT_MAX ? CONN_OUTPUT_MAX - pending : 0;
+}
+
 void conn_printf(struct conn *c, const char *fmt, ...)
 {
 	if (c->bev == NULL || c->closed)

@@ -80,6 +80,9 @@ size_t conn_output_pending(const struct conn *c);
  * runs again once the output has drained. So a client that pipelines commands and reads no
  * replies cannot make the server hold more than the bounds. */
 bool conn_output_full(const struct conn *c);
+/* How many octets may still be written before the output is over the bound (0 when it is):
+ * what a session may write for the connection elsewhere and hand over later. */
+size_t conn_output_room(const struct conn *c);
 void conn_printf(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Stops reading (and calling on_input) until conn_resume, which calls on_input again at once

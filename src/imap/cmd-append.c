@@ -17,6 +17,7 @@
 
 struct append {
 	struct imap_session *s;
+	struct delivery *d;      /* on its way to the committer, then committed */
 	char *folder;            /* delivery_local.folder points here */
 	int64_t folder_id;
 	uint32_t uidvalidity;
@@ -42,42 +43,57 @@ static time_t parse_date_time(const char *s)
 	return timegm(&tm) - (sign == '+' ? offset : -offset);
 }
 
-static void appended(struct delivery *d, void *arg)
+/* On a store worker, once committed: the keywords, and the answer. */
+static void append_finish(struct imap_session *s, void *arg)
 {
 	struct append *ap = arg;
-	struct imap_session *s = ap->s;
-	s->wait = IMAP_WAIT_NONE;
+	struct delivery *d = ap->d;
 	uint32_t uid = d->local_count > 0 ? d->local[0].uid_r : 0;
 	if (d->status == 0 && ap->keywords != NULL) {
 		struct flag_update up = { uid, d->local[0].flags, ap->keywords };
 		uint64_t modseq;
 		char *error = NULL;
-		if (store_flags_update(s->server->store, ap->folder_id, &up, 1, &modseq, &error) < 0) {
+		if (store_flags_update(s->store, ap->folder_id, &up, 1, &modseq, &error) < 0) {
 			log_error("session=%s imap append keywords lost uid=%u: %s", conn_id(s->conn), uid, error);
 			free(error);
 		}
 	}
-	if (!s->gone) {
-		if (d->status == 0) {
-			log_info("session=%s imap append mailbox=%s uid=%u size=%llu", conn_id(s->conn),
-				 ap->folder, uid, (unsigned long long)d->body_size);
-			imap_mailbox_sync(s, true);
-			imap_tagged(s, s->tag, "OK [APPENDUID %u %u] APPEND completed", ap->uidvalidity, uid);
-		} else {
-			log_error("session=%s imap append failed: %s", conn_id(s->conn), d->error);
-			imap_tagged(s, s->tag, "NO [%s] Cannot store the message, try again later",
-				    d->full ? "OVERQUOTA" : "SERVERBUG");
-		}
+	/* answered also when the client has gone: its connection then writes nothing */
+	if (d->status == 0) {
+		log_info("session=%s imap append mailbox=%s uid=%u size=%llu", conn_id(s->conn),
+			 ap->folder, uid, (unsigned long long)d->body_size);
+		imap_mailbox_sync(s, true);
+		imap_tagged(s, s->tag, "OK [APPENDUID %u %u] APPEND completed", ap->uidvalidity, uid);
+	} else {
+		log_error("session=%s imap append failed: %s", conn_id(s->conn), d->error);
+		imap_tagged(s, s->tag, "NO [%s] Cannot store the message, try again later",
+			    d->full ? "OVERQUOTA" : "SERVERBUG");
 	}
-	delivery_free(&d);
+	delivery_free(&ap->d);
 	free(ap->folder);
 	free(ap->keywords);
 	free(ap);
-	imap_session_resume(s);
+}
+
+static void appended(struct delivery *d, void *arg)
+{
+	struct append *ap = arg;
+	ap->d = d;
+	imap_job_finish(ap->s, append_finish, ap);
+}
+
+/* On the loop, after the job that spooled the message: the committer takes it (fsync,
+ * rename, one transaction), while the session waits. */
+static void append_commit(struct imap_session *s, void *arg)
+{
+	struct append *ap = arg;
+	s->wait = IMAP_WAIT_BUSY;
+	committer_submit(s->server->committer, ap->d, appended, ap);
 }
 
 static struct spool *spool_open(struct imap_session *s, bool *full_r, char **error_r)
 {
+	/* on the loop (a streamed literal) or a worker: the folder is the same */
 	char *tmp = xasprintf("%s/tmp", store_data_dir(s->server->store));
 	struct spool *sp = spool_new(tmp, full_r, error_r);
 	free(tmp);
@@ -172,7 +188,7 @@ void imap_cmd_append(struct imap_session *s, const struct imap_cmd *cmd)
 	}
 	struct folder f = { 0 };
 	char *error = NULL;
-	int r = store_folder_get(s->server->store, s->user_id, name, &f, &error);
+	int r = store_folder_get(s->store, s->user_id, name, &f, &error);
 	char *path = NULL;
 	if (r < 0) {
 		log_error("session=%s imap append failed: %s", conn_id(s->conn), error);
@@ -191,7 +207,7 @@ void imap_cmd_append(struct imap_session *s, const struct imap_cmd *cmd)
 		ap->folder_id = f.id;
 		ap->uidvalidity = f.uidvalidity;
 		ap->keywords = keywords.len > 0 ? buf_steal(&keywords) : NULL;
-		struct delivery *d = xcalloc(1, sizeof(*d));
+		struct delivery *d = ap->d = xcalloc(1, sizeof(*d));
 		d->spool_path = path;
 		d->body_size = msg->len;
 		d->sender = xstrdup("");
@@ -202,9 +218,7 @@ void imap_cmd_append(struct imap_session *s, const struct imap_cmd *cmd)
 		d->local[0] = (struct delivery_local){ s->user_id, ap->folder, NULL, bits, 0 };
 		free(s->tag);
 		s->tag = xstrdup(cmd->tag);
-		s->wait = IMAP_WAIT_BUSY;
-		conn_pause(s->conn);
-		committer_submit(s->server->committer, d, appended, ap);
+		imap_job_then(s, append_commit, ap);
 	}
 	free(name);
 	folder_clear(&f);

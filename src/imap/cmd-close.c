@@ -20,7 +20,7 @@ static int expunge_deleted(struct imap_session *s, const size_t *only, size_t on
 			uids[count++] = m->uid;
 	}
 	char *error = NULL;
-	int r = store_messages_expunge(s->server->store, b->folder_id, uids, count, &error);
+	int r = store_messages_expunge(s->store, b->folder_id, uids, count, &error);
 	if (r < 0) {
 		log_error("session=%s imap expunge failed: %s", conn_id(s->conn), error);
 		free(error);

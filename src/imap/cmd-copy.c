@@ -47,7 +47,7 @@ void imap_cmd_copy(struct imap_session *s, const struct imap_cmd *cmd)
 	}
 	struct folder f = { 0 };
 	char *error = NULL;
-	int r = store_folder_get(s->server->store, s->user_id, name, &f, &error);
+	int r = store_folder_get(s->store, s->user_id, name, &f, &error);
 	uint32_t *src = xcalloc(n + 1, sizeof(*src)), *dst = xcalloc(n + 1, sizeof(*dst));
 	uint32_t uidvalidity = 0;
 	uint64_t octets = 0;
@@ -61,7 +61,7 @@ void imap_cmd_copy(struct imap_session *s, const struct imap_cmd *cmd)
 	if (r > 0 && n > 0 && adds && imap_quota_refuses(s, cmd, f.special_use, octets, n))
 		r = -2; /* answered */
 	if (r > 0)
-		r = store_messages_copy(s->server->store, s->box.folder_id, f.id, src, n, move, dst,
+		r = store_messages_copy(s->store, s->box.folder_id, f.id, src, n, move, dst,
 					&uidvalidity, &error);
 	if (r == -2) {
 	} else if (r < 0) {

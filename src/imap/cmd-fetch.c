@@ -287,7 +287,7 @@ static void mark_seen(struct imap_session *s, const size_t *idx, size_t n)
 	}
 	uint64_t modseq;
 	char *error = NULL;
-	if (count > 0 && store_flags_update(s->server->store, s->box.folder_id, up, count, &modseq,
+	if (count > 0 && store_flags_update(s->store, s->box.folder_id, up, count, &modseq,
 					    &error) < 0) {
 		log_error("session=%s imap cannot set \\Seen: %s", conn_id(s->conn), error);
 		free(error);
@@ -322,7 +322,7 @@ static enum fetch_result fetch_one(struct imap_session *s, const struct fetch *f
 	bool use_kept = false;
 	if (f->needs_structure && !f->needs_body) {
 		char *error = NULL;
-		int r = store_message_structure(s->server->store, s->box.folder_id, m->uid, &kept[0],
+		int r = store_message_structure(s->store, s->box.folder_id, m->uid, &kept[0],
 						&kept[1], &kept[2], &error);
 		if (r < 0) {
 			log_error("session=%s imap fetch structure failed uid=%u: %s", conn_id(s->conn),
@@ -333,7 +333,7 @@ static enum fetch_result fetch_one(struct imap_session *s, const struct fetch *f
 	}
 	if (f->needs_body || (f->needs_structure && !use_kept)) {
 		char *error = NULL;
-		int r = store_message_read(s->server->store, s->box.folder_id, m->uid, &msg, &error);
+		int r = store_message_read(s->store, s->box.folder_id, m->uid, &msg, &error);
 		if (r <= 0) {
 			/* expunged by another session since our last sync: nothing to say yet */
 			if (r < 0)
@@ -451,14 +451,14 @@ static bool fetch_step(struct imap_session *s, void *state)
 	struct fetch_run *run = state;
 	buf out;
 	buf_init(&out);
-	while (run->next < run->n && !conn_output_full(s->conn)) {
+	while (run->next < run->n && !imap_output_full(s)) {
 		size_t i = run->next++;
 		bool changed = !run->was_seen[i] && (s->box.messages[run->idx[i]].flags & FLAG_SEEN);
 		enum fetch_result r = fetch_one(s, &run->f, run->idx[i], run->uid, changed, &out);
 		run->failed |= r == UNREADABLE;
 		run->unknown_cte |= r == UNKNOWN_CTE;
 		if (out.len >= 65536 || run->next == run->n) {
-			conn_write(s->conn, out.data, out.len);
+			imap_write(s, out.data, out.len);
 			buf_clear(&out);
 		}
 	}

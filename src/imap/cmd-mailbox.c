@@ -41,7 +41,7 @@ static bool find_folder(struct imap_session *s, const struct imap_cmd *cmd,
 		return false;
 	}
 	char *error = NULL;
-	int r = store_folder_get(s->server->store, s->user_id, name, f, &error);
+	int r = store_folder_get(s->store, s->user_id, name, f, &error);
 	free(name);
 	if (r <= 0)
 		answer(s, cmd, r, error, "[NONEXISTENT] No such mailbox");
@@ -88,7 +88,7 @@ static void list_selected(struct imap_session *s, const struct folder *f, const 
 	struct folder *folders = NULL;
 	size_t count = 0;
 	char *error = NULL;
-	if (store_folder_list(s->server->store, s->user_id, &folders, &count, &error) < 0) {
+	if (store_folder_list(s->store, s->user_id, &folders, &count, &error) < 0) {
 		log_error("session=%s imap select list failed: %s", conn_id(s->conn), error);
 		free(error);
 	}
@@ -174,7 +174,7 @@ void imap_cmd_select(struct imap_session *s, const struct imap_cmd *cmd)
 	imap_write_mailbox_flags(s, &flags);
 	/* FLAGS here, PERMANENTFLAGS after UNSEEN, as clients are used to */
 	size_t flags_len = strcspn(flags.data, "\n") + 1;
-	conn_write(s->conn, flags.data, flags_len);
+	imap_write(s, flags.data, flags_len);
 	if (s->rev2) { /* RFC 9051 E: LIST instead of RECENT and UNSEEN */
 		list_selected(s, &f, imap_arg_astring(&cmd->args[0]));
 	} else {
@@ -184,7 +184,7 @@ void imap_cmd_select(struct imap_session *s, const struct imap_cmd *cmd)
 		if (i < b->count)
 			imap_reply(s, "* OK [UNSEEN %zu] First unseen", i + 1);
 	}
-	conn_write(s->conn, flags.data + flags_len, flags.len - flags_len);
+	imap_write(s, flags.data + flags_len, flags.len - flags_len);
 	buf_free(&flags);
 	imap_reply(s, "* OK [UIDVALIDITY %u] UIDs valid", b->uidvalidity);
 	imap_reply(s, "* OK [UIDNEXT %u] Predicted next UID", b->uidnext);
@@ -256,7 +256,7 @@ static const char *status_items(struct imap_session *s, const struct folder *f,
 			uint64_t size;
 			uint32_t deleted;
 			char *error = NULL;
-			if (store_folder_totals(s->server->store, f->id, &size, &deleted, &error) < 0) {
+			if (store_folder_totals(s->store, f->id, &size, &deleted, &error) < 0) {
 				log_error("session=%s imap status totals failed: %s", conn_id(s->conn), error);
 				free(error);
 				size = 0, deleted = 0;
@@ -403,7 +403,7 @@ static void list_orphans(struct imap_session *s, const struct imap_cmd *cmd,
 			   q->lsub ? "\\Noselect" : "\\NonExistent \\Subscribed");
 		imap_write_mailbox(s, &line, orphans->items[i]);
 		buf_puts(&line, "\r\n");
-		conn_write(s->conn, line.data, line.len);
+		imap_write(s, line.data, line.len);
 	}
 	buf_free(&line);
 }
@@ -421,7 +421,7 @@ void imap_cmd_list(struct imap_session *s, const struct imap_cmd *cmd)
 	strlist orphans;
 	strlist_init(&orphans);
 	if (bad == NULL && (q.lsub || q.subscribed) &&
-	    store_subscriptions_orphaned(s->server->store, s->user_id, &orphans, &error) < 0) {
+	    store_subscriptions_orphaned(s->store, s->user_id, &orphans, &error) < 0) {
 		store_failed(s, cmd, error);
 	} else if (bad != NULL) {
 		imap_tagged(s, cmd->tag, "BAD %s", bad);
@@ -429,7 +429,7 @@ void imap_cmd_list(struct imap_session *s, const struct imap_cmd *cmd)
 		if (!q.lsub)
 			imap_reply(s, "* LIST (\\Noselect) \"/\" \"\"");
 		imap_tagged(s, cmd->tag, "OK LIST completed");
-	} else if (store_folder_list(s->server->store, s->user_id, &folders, &count, &error) < 0) {
+	} else if (store_folder_list(s->store, s->user_id, &folders, &count, &error) < 0) {
 		store_failed(s, cmd, error);
 	} else {
 		buf line, items;
@@ -458,7 +458,7 @@ void imap_cmd_list(struct imap_session *s, const struct imap_cmd *cmd)
 				write_status(s, &line, f, items.data);
 			}
 			if (bad == NULL)
-				conn_write(s->conn, line.data, line.len);
+				imap_write(s, line.data, line.len);
 		}
 		buf_free(&line);
 		buf_free(&items);
@@ -500,7 +500,7 @@ void imap_cmd_status(struct imap_session *s, const struct imap_cmd *cmd)
 		imap_tagged(s, cmd->tag, "BAD %s", bad);
 	} else {
 		write_status(s, &line, &f, items.data);
-		conn_write(s->conn, line.data, line.len);
+		imap_write(s, line.data, line.len);
 		imap_tagged(s, cmd->tag, "OK STATUS completed");
 	}
 	buf_free(&items);
@@ -562,7 +562,7 @@ static void announce_normalized(struct imap_session *s, const struct imap_arg *a
 static int folder_exists(struct imap_session *s, const char *name, char **error_r)
 {
 	struct folder f = { 0 };
-	int r = store_folder_get(s->server->store, s->user_id, name, &f, error_r);
+	int r = store_folder_get(s->store, s->user_id, name, &f, error_r);
 	folder_clear(&f);
 	return r;
 }
@@ -575,7 +575,7 @@ void imap_cmd_create(struct imap_session *s, const struct imap_cmd *cmd)
 	if (name == NULL)
 		return;
 	char *error = NULL;
-	int r = store_folder_create(s->server->store, s->user_id, name, &error);
+	int r = store_folder_create(s->store, s->user_id, name, &error);
 	if (r > 0)
 		announce_normalized(s, &cmd->args[0], name);
 	answer(s, cmd, r, error, "[ALREADYEXISTS] Mailbox exists");
@@ -594,7 +594,7 @@ void imap_cmd_delete(struct imap_session *s, const struct imap_cmd *cmd)
 	int r;
 	if (strcmp(name, "INBOX") == 0) {
 		imap_tagged(s, cmd->tag, "NO [CANNOT] INBOX cannot be deleted");
-	} else if ((r = store_folder_delete(s->server->store, s->user_id, name, &error)) == 2) {
+	} else if ((r = store_folder_delete(s->store, s->user_id, name, &error)) == 2) {
 		imap_tagged(s, cmd->tag,
 			    "NO [HASCHILDREN] Mailbox has mailboxes below it; delete those first");
 	} else {
@@ -612,7 +612,7 @@ void imap_cmd_delete(struct imap_session *s, const struct imap_cmd *cmd)
  * empty. Returns 1, or -1 with *error_r. */
 static int rename_inbox(struct imap_session *s, const char *to, char **error_r)
 {
-	struct store *st = s->server->store;
+	struct store *st = s->store;
 	struct folder inbox = { 0 }, dest = { 0 };
 	struct message *list = NULL;
 	size_t count = 0;
@@ -661,7 +661,7 @@ void imap_cmd_rename(struct imap_session *s, const struct imap_cmd *cmd)
 	} else {
 		r = strcmp(from, "INBOX") == 0
 			    ? rename_inbox(s, to, &error)
-			    : store_folder_rename(s->server->store, s->user_id, from, to, &error);
+			    : store_folder_rename(s->store, s->user_id, from, to, &error);
 		if (r > 0)
 			announce_normalized(s, &cmd->args[1], to);
 		answer(s, cmd, r, error, "[NONEXISTENT] No such mailbox");
@@ -680,7 +680,7 @@ void imap_cmd_subscribe(struct imap_session *s, const struct imap_cmd *cmd)
 		return;
 	char *error = NULL;
 	bool subscribe = cmd->name[0] == 'S';
-	int r = store_folder_subscribe(s->server->store, s->user_id, name, subscribe, &error);
+	int r = store_folder_subscribe(s->store, s->user_id, name, subscribe, &error);
 	/* 0: no such mailbox. RFC 9051 6.3.8 lets a name be unsubscribed whether or not a
 	 * mailbox has it, so UNSUBSCRIBE is OK there; SUBSCRIBE is not */
 	answer(s, cmd, r == 0 && !subscribe ? 1 : r, error, "[NONEXISTENT] No such mailbox");

@@ -13,7 +13,7 @@
 static bool quota_of(struct imap_session *s, const struct imap_cmd *cmd, struct quota *q)
 {
 	char *error = NULL;
-	if (store_quota_get(s->server->store, s->user_id, s->server->quota_exclude_trash_junk, q,
+	if (store_quota_get(s->store, s->user_id, s->server->quota_exclude_trash_junk, q,
 			    &error) > 0)
 		return true;
 	log_error("session=%s imap quota failed: %s", conn_id(s->conn), error != NULL ? error : "no account");
@@ -75,7 +75,7 @@ void imap_cmd_getquotaroot(struct imap_session *s, const struct imap_cmd *cmd)
 	struct folder f = { 0 };
 	struct quota q;
 	char *error = NULL;
-	int r = store_folder_get(s->server->store, s->user_id, name, &f, &error);
+	int r = store_folder_get(s->store, s->user_id, name, &f, &error);
 	if (r < 0) {
 		log_error("session=%s imap getquotaroot failed: %s", conn_id(s->conn), error);
 		free(error);

@@ -68,7 +68,7 @@ static bool load(struct search *se)
 	if (!se->loaded) {
 		char *error = NULL;
 		buf_clear(&se->msg);
-		int r = store_message_read(se->s->server->store, se->s->box.folder_id,
+		int r = store_message_read(se->s->store, se->s->box.folder_id,
 					   se->s->box.messages[se->i].uid, &se->msg, &error);
 		free(error);
 		if (r <= 0)
@@ -150,7 +150,7 @@ static struct text_hits *hits_for(struct search *se, const struct imap_arg *key,
 	memset(h, 0, sizeof(*h));
 	h->key = key;
 	char *error = NULL;
-	h->status = store_search_text(se->s->server->store, se->s->box.folder_id, key->str, part,
+	h->status = store_search_text(se->s->store, se->s->box.folder_id, key->str, part,
 				      &h->uids, &h->count, &h->unindexed, &h->unindexed_count, &error);
 	if (h->status < 0) {
 		log_error("session=%s imap search index failed: %s", conn_id(se->s->conn), error);
@@ -569,7 +569,7 @@ void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
 	}
 	if (line.len > 0) {
 		buf_puts(&line, "\r\n");
-		conn_write(s->conn, line.data, line.len);
+		imap_write(s, line.data, line.len);
 	}
 	buf_free(&line);
 	free(nums);

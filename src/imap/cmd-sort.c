@@ -55,9 +55,9 @@ struct answer {
 static bool answer_step(struct imap_session *s, void *state)
 {
 	struct answer *a = state;
-	while (a->pos < a->text.len && !conn_output_full(s->conn)) {
+	while (a->pos < a->text.len && !imap_output_full(s)) {
 		size_t n = a->text.len - a->pos < SORT_STEP_OCTETS ? a->text.len - a->pos : SORT_STEP_OCTETS;
-		conn_write(s->conn, a->text.data + a->pos, n);
+		imap_write(s, a->text.data + a->pos, n);
 		a->pos += n;
 	}
 	if (a->pos < a->text.len)
@@ -87,10 +87,8 @@ static void answer(struct imap_session *s, const struct imap_cmd *cmd, const cha
 	imap_run_steps(s, answer_step, answer_free, a);
 }
 
-/* A SORT or THREAD whose matches' keys are read on a worker: the header sections are
- * files on the disk, which must not stall the loop. What the answer needs is kept here,
- * since the command's arguments do not outlive its handler. */
-struct sort_job {
+/* A SORT or THREAD: its criteria, its matches and their keys. */
+struct sort_query {
 	struct imap_session *s;
 	struct imap_cmd cmd;      /* tag (owned), uid and expunges; no arguments */
 	bool thread;
@@ -101,38 +99,33 @@ struct sort_job {
 	bool modseq_key;
 	size_t *idx;              /* the matches' indexes in the view, ascending */
 	size_t n;
-	char *data_dir;
 	int64_t folder_id;
 	uint32_t *uids;
-	struct sort_keys *keys;   /* filled on the worker */
+	struct sort_keys *keys;
 	int status;
 	char *error;
 };
 
-/* On a worker, with a store connection of its own (one per thread): the keys of the
- * matches, from their header sections read SORT_BATCH at a time. */
-static void sort_job_run(void *arg)
+/* The keys of the matches, from their header sections read SORT_BATCH at a time. */
+static void read_keys(struct store *st, struct sort_query *q)
 {
-	struct sort_job *job = arg;
-	job->keys = xcalloc(job->n + 1, sizeof(*job->keys));
-	struct store *st = store_open(job->data_dir, &job->error);
-	job->status = st != NULL ? 0 : -1;
+	q->keys = xcalloc(q->n + 1, sizeof(*q->keys));
+	q->status = 0;
 	buf headers[SORT_BATCH];
-	for (size_t done = 0; done < job->n;) {
-		size_t count = job->n - done < SORT_BATCH ? job->n - done : SORT_BATCH;
+	for (size_t done = 0; done < q->n;) {
+		size_t count = q->n - done < SORT_BATCH ? q->n - done : SORT_BATCH;
 		for (size_t i = 0; i < count; i++)
 			buf_init(&headers[i]);
-		if (job->status == 0)
-			job->status = store_message_headers(st, job->folder_id, job->uids + done, count,
-							    SORT_HEADER_MAX, headers, &job->error);
+		if (q->status == 0)
+			q->status = store_message_headers(st, q->folder_id, q->uids + done, count,
+							    SORT_HEADER_MAX, headers, &q->error);
 		for (size_t i = 0; i < count; i++) {
 			size_t end = header_end(headers[i].data, headers[i].len);
-			sort_keys_read(headers[i].data, end > 0 ? end : headers[i].len, &job->keys[done + i]);
+			sort_keys_read(headers[i].data, end > 0 ? end : headers[i].len, &q->keys[done + i]);
 			buf_free(&headers[i]);
 		}
 		done += count;
 	}
-	store_close(&st);
 }
 
 static void keys_free(struct sort_keys *keys, size_t n)
@@ -212,40 +205,40 @@ static ssize_t parse_criteria(const struct imap_arg *a, struct sort_criterion **
 	return (ssize_t)n;
 }
 
-/* The SORT response, or ESEARCH for RETURN, from the keys the worker read. */
-static void write_sort_answer(struct imap_session *s, const struct sort_job *job, buf *text)
+/* The SORT response, or ESEARCH for RETURN, from the keys read. */
+static void write_sort_answer(struct imap_session *s, const struct sort_query *q, buf *text)
 {
-	size_t n = job->n;
+	size_t n = q->n;
 	const struct imap_message **msgs = xcalloc(n + 1, sizeof(*msgs));
 	size_t *order = xcalloc(n + 1, sizeof(*order));
 	for (size_t i = 0; i < n; i++) {
-		msgs[i] = &s->box.messages[job->idx[i]];
+		msgs[i] = &s->box.messages[q->idx[i]];
 		order[i] = i;
 	}
-	struct sort_ctx ctx = { job->crit, job->crit_count, job->keys, msgs };
+	struct sort_ctx ctx = { q->crit, q->crit_count, q->keys, msgs };
 	qsort_r(order, n, sizeof(*order), compare, &ctx);
 	uint32_t *nums = xcalloc(n + 1, sizeof(*nums));
 	uint64_t modseq = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct imap_message *m = msgs[order[i]];
-		nums[i] = job->cmd.uid ? m->uid : (uint32_t)(job->idx[order[i]] + 1);
-		if (job->modseq_key && m->modseq > modseq)
+		nums[i] = q->cmd.uid ? m->uid : (uint32_t)(q->idx[order[i]] + 1);
+		if (q->modseq_key && m->modseq > modseq)
 			modseq = m->modseq;
 	}
-	if (job->ret & RETURN_SAVE)
-		imap_search_save(s, &job->cmd, nums, n, job->ret);
-	if (job->ret == RETURN_SAVE) {
+	if (q->ret & RETURN_SAVE)
+		imap_search_save(s, &q->cmd, nums, n, q->ret);
+	if (q->ret == RETURN_SAVE) {
 		/* SAVE alone: the result is kept, not sent (RFC 5182) */
-	} else if (job->ret != 0) {
+	} else if (q->ret != 0) {
 		/* MODSEQ of MIN or MAX alone: of the messages returned (RFC 7162 3.1.5) */
-		if (job->modseq_key && !(job->ret & (RETURN_ALL | RETURN_COUNT)) && n > 0) {
+		if (q->modseq_key && !(q->ret & (RETURN_ALL | RETURN_COUNT)) && n > 0) {
 			modseq = 0;
-			if (job->ret & RETURN_MIN)
+			if (q->ret & RETURN_MIN)
 				modseq = msgs[order[0]]->modseq;
-			if ((job->ret & RETURN_MAX) && msgs[order[n - 1]]->modseq > modseq)
+			if ((q->ret & RETURN_MAX) && msgs[order[n - 1]]->modseq > modseq)
 				modseq = msgs[order[n - 1]]->modseq;
 		}
-		imap_write_esearch(text, &job->cmd, job->ret & ~RETURN_SAVE, nums, n, modseq);
+		imap_write_esearch(text, &q->cmd, q->ret & ~RETURN_SAVE, nums, n, modseq);
 	} else {
 		buf_puts(text, "* SORT");
 		for (size_t i = 0; i < n; i++)
@@ -260,14 +253,14 @@ static void write_sort_answer(struct imap_session *s, const struct sort_job *job
 	free(msgs);
 }
 
-static void write_thread_answer(struct imap_session *s, const struct sort_job *job, buf *text)
+static void write_thread_answer(struct imap_session *s, const struct sort_query *q, buf *text)
 {
-	struct thread_message *msgs = xcalloc(job->n + 1, sizeof(*msgs));
-	for (size_t i = 0; i < job->n; i++) {
-		const struct imap_message *m = &s->box.messages[job->idx[i]];
-		const struct sort_keys *k = &job->keys[i];
+	struct thread_message *msgs = xcalloc(q->n + 1, sizeof(*msgs));
+	for (size_t i = 0; i < q->n; i++) {
+		const struct imap_message *m = &s->box.messages[q->idx[i]];
+		const struct sort_keys *k = &q->keys[i];
 		msgs[i] = (struct thread_message){
-			.number = job->cmd.uid ? m->uid : (uint32_t)(job->idx[i] + 1),
+			.number = q->cmd.uid ? m->uid : (uint32_t)(q->idx[i] + 1),
 			.sent = k->sent,
 			.subject = k->subject,
 			.reply = k->reply,
@@ -275,60 +268,54 @@ static void write_thread_answer(struct imap_session *s, const struct sort_job *j
 			.refs = &k->refs,
 		};
 	}
-	buf_puts(text, job->n > 0 ? "* THREAD " : "* THREAD");
-	imap_thread_write(job->alg, msgs, job->n, text);
+	buf_puts(text, q->n > 0 ? "* THREAD " : "* THREAD");
+	imap_thread_write(q->alg, msgs, q->n, text);
 	buf_puts(text, "\r\n");
 	free(msgs);
 }
 
-static void sort_job_free(struct sort_job *job)
+static void sort_query_free(struct sort_query *q)
 {
-	if (job->keys != NULL)
-		keys_free(job->keys, job->n);
-	free((char *)job->cmd.tag);
-	free(job->crit);
-	free(job->idx);
-	free(job->data_dir);
-	free(job->uids);
-	free(job->error);
-	free(job);
+	if (q->keys != NULL)
+		keys_free(q->keys, q->n);
+	free((char *)q->cmd.tag);
+	free(q->crit);
+	free(q->idx);
+	free(q->uids);
+	free(q->error);
+	free(q);
 }
 
-/* Back on the loop: the answer, unless the client left meanwhile. The view has not changed
- * (the session read no command), so the indexes still name the same messages. */
-static void sort_job_done(void *arg)
+/* The answer, from the keys read. */
+static void write_answer(struct sort_query *q)
 {
-	struct sort_job *job = arg;
-	struct imap_session *s = job->s;
-	s->wait = IMAP_WAIT_NONE;
-	if (!s->gone && job->status < 0) {
+	struct imap_session *s = q->s;
+	if (q->status < 0) {
 		log_error("session=%s imap %s cannot read headers: %s", conn_id(s->conn),
-			  job->thread ? "thread" : "sort", job->error);
-		imap_tagged(s, job->cmd.tag, "NO [UNAVAILABLE] Cannot read the messages now");
-	} else if (!s->gone) {
+			  q->thread ? "thread" : "sort", q->error);
+		imap_tagged(s, q->cmd.tag, "NO [UNAVAILABLE] Cannot read the messages now");
+	} else {
 		/* RFC 5256 2.2: without a Date that parses, the internal date is the sent date */
-		for (size_t i = 0; i < job->n; i++)
-			if (!job->keys[i].dated)
-				job->keys[i].sent = s->box.messages[job->idx[i]].internal_date;
+		for (size_t i = 0; i < q->n; i++)
+			if (!q->keys[i].dated)
+				q->keys[i].sent = s->box.messages[q->idx[i]].internal_date;
 		buf text;
 		buf_init(&text);
-		if (job->thread)
-			write_thread_answer(s, job, &text);
+		if (q->thread)
+			write_thread_answer(s, q, &text);
 		else
-			write_sort_answer(s, job, &text);
-		answer(s, &job->cmd, job->thread ? "THREAD" : "SORT", &text);
+			write_sort_answer(s, q, &text);
+		answer(s, &q->cmd, q->thread ? "THREAD" : "SORT", &text);
 	}
-	sort_job_free(job);
-	imap_session_resume(s);
 }
 
-/* Searches with charset 1*(SP search-key) at args and hands the matches to a worker;
- * frees job after answering when it cannot. */
-static void sort_job_start(struct imap_session *s, const struct imap_cmd *cmd,
-			   const struct imap_arg *args, size_t count, struct sort_job *job)
+/* Searches with charset 1*(SP search-key) at args, reads the matches' keys and answers;
+ * frees q. */
+static void sort_query_run(struct imap_session *s, const struct imap_cmd *cmd,
+			   const struct imap_arg *args, size_t count, struct sort_query *q)
 {
-	job->s = s;
-	job->cmd = (struct imap_cmd){ .tag = xstrdup(cmd->tag), .name = cmd->name, .uid = cmd->uid,
+	q->s = s;
+	q->cmd = (struct imap_cmd){ .tag = xstrdup(cmd->tag), .name = cmd->name, .uid = cmd->uid,
 				      .expunges = cmd->expunges };
 	/* mandatory, also after ENABLE UTF8=ACCEPT (RFC 6855 3 forbids it in SEARCH only) */
 	int r = imap_search_charset(imap_arg_astring(&args[0]));
@@ -336,24 +323,21 @@ static void sort_job_start(struct imap_session *s, const struct imap_cmd *cmd,
 	if (r < 0) {
 		imap_tagged(s, cmd->tag, "BAD The charset must be an atom or string");
 	} else if (r > 0) {
-		if (job->ret & RETURN_SAVE) /* a NO empties "$" */
+		if (q->ret & RETURN_SAVE) /* a NO empties "$" */
 			imap_search_save(s, cmd, NULL, 0, 0);
 		imap_tagged(s, cmd->tag, "NO [BADCHARSET (US-ASCII UTF-8)] Unsupported charset");
-	} else if (imap_search_match(s, args + 1, count - 1, &job->idx, &job->n, &job->modseq_key,
+	} else if (imap_search_match(s, args + 1, count - 1, &q->idx, &q->n, &q->modseq_key,
 				     &error) < 0) {
 		imap_tagged(s, cmd->tag, "BAD %s", error);
 	} else {
-		job->data_dir = xstrdup(store_data_dir(s->server->store));
-		job->folder_id = s->box.folder_id;
-		job->uids = xcalloc(job->n + 1, sizeof(*job->uids));
-		for (size_t i = 0; i < job->n; i++)
-			job->uids[i] = s->box.messages[job->idx[i]].uid;
-		s->wait = IMAP_WAIT_BUSY;
-		conn_pause(s->conn);
-		workq_submit(s->server->workq, sort_job_run, sort_job_done, job);
-		return;
+		q->folder_id = s->box.folder_id;
+		q->uids = xcalloc(q->n + 1, sizeof(*q->uids));
+		for (size_t i = 0; i < q->n; i++)
+			q->uids[i] = s->box.messages[q->idx[i]].uid;
+		read_keys(s->store, q);
+		write_answer(q);
 	}
-	sort_job_free(job);
+	sort_query_free(q);
 }
 
 /* sort = ["UID" SP] "SORT" [SP "RETURN" SP "(" [sort-return-opts] ")"] SP sort-criteria SP
@@ -379,11 +363,11 @@ void imap_cmd_sort(struct imap_session *s, const struct imap_cmd *cmd)
 			    "FROM, SIZE, SUBJECT, TO, DISPLAYFROM, DISPLAYTO");
 		return;
 	}
-	struct sort_job *job = xcalloc(1, sizeof(*job));
-	job->crit = crit;
-	job->crit_count = (size_t)crit_count;
-	job->ret = ret;
-	sort_job_start(s, cmd, args + 1, count - 1, job);
+	struct sort_query *q = xcalloc(1, sizeof(*q));
+	q->crit = crit;
+	q->crit_count = (size_t)crit_count;
+	q->ret = ret;
+	sort_query_run(s, cmd, args + 1, count - 1, q);
 }
 
 /* thread = ["UID" SP] "THREAD" SP thread-alg SP search-criteria   (RFC 5256 5) */
@@ -398,8 +382,8 @@ void imap_cmd_thread(struct imap_session *s, const struct imap_cmd *cmd)
 		imap_tagged(s, cmd->tag, "BAD Threading algorithm: ORDEREDSUBJECT or REFERENCES");
 		return;
 	}
-	struct sort_job *job = xcalloc(1, sizeof(*job));
-	job->thread = true;
-	job->alg = alg;
-	sort_job_start(s, cmd, cmd->args + 1, cmd->count - 1, job);
+	struct sort_query *q = xcalloc(1, sizeof(*q));
+	q->thread = true;
+	q->alg = alg;
+	sort_query_run(s, cmd, cmd->args + 1, cmd->count - 1, q);
 }

@@ -68,7 +68,7 @@ static void store_response(struct imap_session *s, size_t i, bool uid, bool sile
 	if (s->condstore)
 		buf_printf(line, "%sMODSEQ (%" PRIu64 ")", silent && !uid ? "" : " ", m->modseq);
 	buf_puts(line, ")\r\n");
-	conn_write(s->conn, line->data, line->len);
+	imap_write(s, line->data, line->len);
 }
 
 /* store           = "STORE" SP sequence-set [SP "(" "UNCHANGEDSINCE" SP mod-sequence-valzer ")"]
@@ -142,7 +142,7 @@ void imap_cmd_store(struct imap_session *s, const struct imap_cmd *cmd)
 		}
 		uint64_t modseq;
 		char *error = NULL;
-		if (n > 0 && store_flags_update(s->server->store, s->box.folder_id, up, n, &modseq, &error) < 0) {
+		if (n > 0 && store_flags_update(s->store, s->box.folder_id, up, n, &modseq, &error) < 0) {
 			log_error("session=%s imap store failed: %s", conn_id(s->conn), error);
 			free(error);
 			imap_tagged(s, cmd->tag, "NO [SERVERBUG] Cannot store flags, try again later");

@@ -14,6 +14,7 @@
 #include "imap/imap_parse.h"
 #include "imap/imap_string.h"
 #include "store/store.h"
+#include "store/store_workers.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -21,8 +22,9 @@
 struct imap_server {
 	struct service_host host;
 	struct service_port ports[2]; /* imap, imaps */
-	struct store *store;      /* the loop thread's connection */
+	struct store *store;      /* the loop thread's connection: logins only */
 	struct workq *workq;      /* password checks */
+	struct store_workers *store_workers; /* where every other store call runs (imap_job.c) */
 	struct committer *committer; /* APPEND */
 	struct login_env login;   /* password checks, SASL exchanges and the failure policy */
 	struct imap_limits limits;       /* after login */
@@ -111,6 +113,15 @@ struct imap_session {
 	struct imap_session *idle_prev, *idle_next; /* on the server's idlers while in IDLE */
 	bool gone;                /* the connection closed; free when nothing is in flight */
 	struct imap_steps steps;  /* a long answer written as the output drains (FETCH) */
+	/* while a job runs on a store worker (imap_job.c): */
+	struct imap_job *job;     /* the job, or NULL: the session is on the loop */
+	struct store *store;      /* the worker's store connection, for the commands' store calls */
+	buf out;                  /* the responses written, sent when the job is done */
+	size_t out_room;          /* what the output could take when the job started */
+	bool close_after_job;     /* imap_session_close was called in the job */
+	bool wake_pending;        /* IDLE: woken while a job ran; it syncs after it */
+	void (*then)(struct imap_session *s, void *arg); /* imap_job_then */
+	void *then_arg;
 };
 
 /* A parsed command as handlers see it: arguments after the name (after the subcommand's name
@@ -135,6 +146,7 @@ enum imap_gate {
 	                            sets imap_cmd.expunges for the handler's sync */
 	GATE_WRITES = 1 << 5,    /* not a gate: it may change the account's mail, so the account's
 	                            other sessions in IDLE are woken after it */
+	GATE_STORE = 1 << 6,     /* not a gate: after login it runs on a store worker (imap_job.c) */
 };
 
 struct imap_command_def {
@@ -151,6 +163,11 @@ void imap_session_start(struct imap_server *srv, const struct service_port *port
 void imap_session_free(struct service_link *l);
 /* Says BYE [UNAVAILABLE] for why and closes (the host's refuse_session). */
 void imap_session_refuse(struct service_link *l, enum service_admission why);
+/* Writes response octets: to the connection, or to s->out while a job runs. */
+void imap_write(struct imap_session *s, const void *data, size_t len);
+/* Whether the responses waiting for the client are over the output bound (those of a
+ * running job counted): a long answer stops writing and goes on in its next step. */
+bool imap_output_full(const struct imap_session *s);
 /* Sends one response line (CRLF added). */
 void imap_reply(struct imap_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Sends the tagged completion "tag OK|NO|BAD text" for cmd. */
@@ -160,6 +177,28 @@ void imap_tagged(struct imap_session *s, const char *tag, const char *fmt, ...)
 void imap_session_close(struct imap_session *s);
 /* After asynchronous work: free the session when its connection is gone, else go on reading. */
 void imap_session_resume(struct imap_session *s);
+/* Runs the handler of def, after the check for a mailbox deleted elsewhere. */
+void imap_run_command(struct imap_session *s, const struct imap_command_def *def,
+		      const struct imap_cmd *cmd);
+/* The command is over: the frame is emptied for the next, and a streamed literal no command
+ * took goes. */
+void imap_next_command(struct imap_session *s);
+/* ---- imap_job.c: store calls on a store worker ---- */
+/* Runs a command (imap_run_command) on a store worker, taking over c, into which cmd (the
+ * command as its handler sees it) points; the session takes no input until it has finished. */
+void imap_job_command(struct imap_session *s, const struct imap_command_def *def,
+		      struct imap_command *c, const struct imap_cmd *cmd);
+/* Runs fn(s, arg) on a store worker to finish a command (APPEND once committed): its
+ * responses go out, then the session takes its next command. */
+void imap_job_finish(struct imap_session *s, void (*fn)(struct imap_session *s, void *arg), void *arg);
+/* Called in a job: once its responses are written, fn(s, arg) runs on the loop instead of
+ * the session going on to its next command; fn then leads the session on (IDLE waits for
+ * DONE, APPEND for the committer). fn also runs when the connection went meanwhile. */
+void imap_job_then(struct imap_session *s, void (*fn)(struct imap_session *s, void *arg), void *arg);
+/* The answer in steps goes on: the next step on a worker (the output drained). */
+void imap_job_step(struct imap_session *s);
+/* IDLE: the session syncs on a worker now, or after the job it runs. */
+void imap_job_sync(struct imap_session *s);
 /* Runs a command's answer in steps (struct imap_steps): the first at once, the next ones
  * each time the output has drained under the bound; no other command of the session is
  * taken before the last (pipelined ones wait, in order). */
@@ -339,6 +378,8 @@ void imap_auth_response(struct imap_session *s, const char *line, size_t len);
 /* A line over the bound while in IMAP_WAIT_SASL: the exchange ends with BAD [TOOBIG]. */
 void imap_auth_too_long(struct imap_session *s);
 void imap_idle_line(struct imap_session *s, const char *line, size_t len);
+/* IDLE, on a store worker: syncs when the selected mailbox changed or went. */
+void imap_idle_check(struct imap_session *s);
 /* Leaves IDLE's list and timer (DONE, or the session ends). */
 void imap_idle_end(struct imap_session *s);
 /* Syncs the sessions of account_id in IDLE (but except), which sends them what changed. */

@@ -42,7 +42,7 @@ static int vanished_earlier(struct imap_session *s, uint64_t since, const struct
 	uint32_t *gone = NULL;
 	size_t changed_count = 0, gone_count = 0;
 	char *error = NULL;
-	if (store_folder_changes(s->server->store, s->box.folder_id, since, &changed, &changed_count,
+	if (store_folder_changes(s->store, s->box.folder_id, since, &changed, &changed_count,
 				 &gone, &gone_count, &error) < 0) {
 		log_error("session=%s imap vanished lookup failed: %s", conn_id(s->conn), error);
 		free(error);
@@ -120,7 +120,7 @@ void imap_qresync_select(struct imap_session *s, const struct imap_qresync *q)
 			   m->modseq);
 		imap_write_flags(&line, m->flags, m->keywords);
 		buf_puts(&line, ")\r\n");
-		conn_write(s->conn, line.data, line.len);
+		imap_write(s, line.data, line.len);
 		buf_free(&line);
 	}
 	if (have_known)

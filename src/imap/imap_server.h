@@ -8,6 +8,7 @@
 #include "core/workq.h"
 #include "deliver/committer.h"
 #include "store/store.h"
+#include "store/store_workers.h"
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
@@ -19,11 +20,11 @@ struct imap_server *imap_server_new(struct event_base *base, const struct config
 				    SSL_CTX *tls, char **error_r);
 /* Reads the settings again (SIGHUP); cfg and tls must outlive the server or the next call. */
 void imap_server_configure(struct imap_server *srv, const struct config *cfg, SSL_CTX *tls);
-/* Gives the server the loop thread's store, the workers for password checks, the
- * committer that makes APPENDed messages durable and the limits on failed logins
- * that every protocol shares. */
-void imap_server_attach(struct imap_server *srv, struct store *st, struct workq *wq,
-			struct committer *cm, struct login_limits *login_limits);
+/* Gives the server the loop thread's store (for logins), the store workers every other
+ * store call runs on, the workers for password checks, the committer that makes APPENDed
+ * messages durable and the limits on failed logins that every protocol shares. */
+void imap_server_attach(struct imap_server *srv, struct store *st, struct store_workers *sw,
+			struct workq *wq, struct committer *cm, struct login_limits *login_limits);
 /* The committer's watch (committer_watch with the server as arg): a committed delivery wakes
  * its recipients' sessions in IDLE. */
 void imap_server_delivered(const struct delivery *d, void *arg);

@@ -19,41 +19,41 @@
  * imap_gate. */
 static const struct imap_command_def commands[] = {
 	{ "CAPABILITY", imap_cmd_capability, 0, 0, 0 },
-	{ "NOOP", imap_cmd_noop, 0, 0, 0 },
+	{ "NOOP", imap_cmd_noop, GATE_STORE, 0, 0 },
 	{ "LOGOUT", imap_cmd_logout, 0, 0, 0 },
 	{ "ID", imap_cmd_id, 0, 1, 1 },
 	{ "STARTTLS", imap_cmd_starttls, GATE_NOT_AUTH, 0, 0 },
 	{ "LOGIN", imap_cmd_login, GATE_NOT_AUTH, 2, 2 },
 	{ "AUTHENTICATE", imap_cmd_authenticate, GATE_NOT_AUTH, 1, 2 },
 	{ "ENABLE", imap_cmd_enable, GATE_AUTH, 1, 255 },
-	{ "SELECT", imap_cmd_select, GATE_AUTH, 1, 2 },
-	{ "EXAMINE", imap_cmd_select, GATE_AUTH, 1, 2 },
-	{ "CREATE", imap_cmd_create, GATE_AUTH, 1, 1 },
-	{ "DELETE", imap_cmd_delete, GATE_AUTH | GATE_WRITES, 1, 1 },
-	{ "RENAME", imap_cmd_rename, GATE_AUTH | GATE_WRITES, 2, 2 },
-	{ "SUBSCRIBE", imap_cmd_subscribe, GATE_AUTH, 1, 1 },
-	{ "UNSUBSCRIBE", imap_cmd_subscribe, GATE_AUTH, 1, 1 },
-	{ "LIST", imap_cmd_list, GATE_AUTH, 2, 5 },
-	{ "LSUB", imap_cmd_list, GATE_AUTH, 2, 2 },
-	{ "STATUS", imap_cmd_status, GATE_AUTH, 2, 2 },
-	{ "APPEND", imap_cmd_append, GATE_AUTH, 2, 4 },
-	{ "GETQUOTA", imap_cmd_getquota, GATE_AUTH, 1, 1 },
-	{ "GETQUOTAROOT", imap_cmd_getquotaroot, GATE_AUTH, 1, 1 },
+	{ "SELECT", imap_cmd_select, GATE_AUTH | GATE_STORE, 1, 2 },
+	{ "EXAMINE", imap_cmd_select, GATE_AUTH | GATE_STORE, 1, 2 },
+	{ "CREATE", imap_cmd_create, GATE_AUTH | GATE_STORE, 1, 1 },
+	{ "DELETE", imap_cmd_delete, GATE_AUTH | GATE_WRITES | GATE_STORE, 1, 1 },
+	{ "RENAME", imap_cmd_rename, GATE_AUTH | GATE_WRITES | GATE_STORE, 2, 2 },
+	{ "SUBSCRIBE", imap_cmd_subscribe, GATE_AUTH | GATE_STORE, 1, 1 },
+	{ "UNSUBSCRIBE", imap_cmd_subscribe, GATE_AUTH | GATE_STORE, 1, 1 },
+	{ "LIST", imap_cmd_list, GATE_AUTH | GATE_STORE, 2, 5 },
+	{ "LSUB", imap_cmd_list, GATE_AUTH | GATE_STORE, 2, 2 },
+	{ "STATUS", imap_cmd_status, GATE_AUTH | GATE_STORE, 2, 2 },
+	{ "APPEND", imap_cmd_append, GATE_AUTH | GATE_STORE, 2, 4 },
+	{ "GETQUOTA", imap_cmd_getquota, GATE_AUTH | GATE_STORE, 1, 1 },
+	{ "GETQUOTAROOT", imap_cmd_getquotaroot, GATE_AUTH | GATE_STORE, 1, 1 },
 	{ "SETQUOTA", imap_cmd_setquota, GATE_AUTH, 2, 2 },
 	{ "NAMESPACE", imap_cmd_namespace, GATE_AUTH, 0, 0 },
-	{ "IDLE", imap_cmd_idle, GATE_AUTH, 0, 0 },
+	{ "IDLE", imap_cmd_idle, GATE_AUTH | GATE_STORE, 0, 0 },
 	{ "COMPRESS", imap_cmd_compress, GATE_AUTH, 1, 1 },
-	{ "CHECK", imap_cmd_noop, GATE_SELECTED, 0, 0 },
-	{ "CLOSE", imap_cmd_close, GATE_SELECTED | GATE_WRITES, 0, 0 },
-	{ "UNSELECT", imap_cmd_close, GATE_SELECTED, 0, 0 },
-	{ "EXPUNGE", imap_cmd_expunge, GATE_SELECTED | GATE_UID | GATE_WRITES, 0, 1 },
-	{ "FETCH", imap_cmd_fetch, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE | GATE_WRITES, 2, 3 },
-	{ "STORE", imap_cmd_store, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE | GATE_WRITES, 3, 255 },
-	{ "SEARCH", imap_cmd_search, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE, 1, 255 },
-	{ "SORT", imap_cmd_sort, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE, 3, 255 },
-	{ "THREAD", imap_cmd_thread, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE, 3, 255 },
-	{ "COPY", imap_cmd_copy, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE | GATE_WRITES, 2, 2 },
-	{ "MOVE", imap_cmd_copy, GATE_SELECTED | GATE_UID | GATE_WRITES, 2, 2 },
+	{ "CHECK", imap_cmd_noop, GATE_SELECTED | GATE_STORE, 0, 0 },
+	{ "CLOSE", imap_cmd_close, GATE_SELECTED | GATE_WRITES | GATE_STORE, 0, 0 },
+	{ "UNSELECT", imap_cmd_close, GATE_SELECTED | GATE_STORE, 0, 0 },
+	{ "EXPUNGE", imap_cmd_expunge, GATE_SELECTED | GATE_UID | GATE_WRITES | GATE_STORE, 0, 1 },
+	{ "FETCH", imap_cmd_fetch, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE | GATE_WRITES | GATE_STORE, 2, 3 },
+	{ "STORE", imap_cmd_store, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE | GATE_WRITES | GATE_STORE, 3, 255 },
+	{ "SEARCH", imap_cmd_search, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE | GATE_STORE, 1, 255 },
+	{ "SORT", imap_cmd_sort, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE | GATE_STORE, 3, 255 },
+	{ "THREAD", imap_cmd_thread, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE | GATE_STORE, 3, 255 },
+	{ "COPY", imap_cmd_copy, GATE_SELECTED | GATE_UID | GATE_NO_EXPUNGE | GATE_WRITES | GATE_STORE, 2, 2 },
+	{ "MOVE", imap_cmd_copy, GATE_SELECTED | GATE_UID | GATE_WRITES | GATE_STORE, 2, 2 },
 };
 
 static const char *state_name(enum imap_state state)
@@ -69,8 +69,21 @@ static void write_line(struct imap_session *s, const char *prefix, const char *f
 	buf_puts(&line, prefix);
 	buf_vprintf(&line, fmt, ap);
 	buf_puts(&line, "\r\n");
-	conn_write(s->conn, line.data, line.len);
+	imap_write(s, line.data, line.len);
 	buf_free(&line);
+}
+
+void imap_write(struct imap_session *s, const void *data, size_t len)
+{
+	if (s->job != NULL)
+		buf_append(&s->out, data, len);
+	else
+		conn_write(s->conn, data, len);
+}
+
+bool imap_output_full(const struct imap_session *s)
+{
+	return s->job != NULL ? s->out.len > s->out_room : conn_output_full(s->conn);
 }
 
 void imap_reply(struct imap_session *s, const char *fmt, ...)
@@ -430,7 +443,7 @@ void imap_send_flags(struct imap_session *s, size_t index)
 	buf_puts(&line, "FLAGS ");
 	imap_write_flags(&line, m->flags, m->keywords);
 	buf_puts(&line, ")\r\n");
-	conn_write(s->conn, line.data, line.len);
+	imap_write(s, line.data, line.len);
 	buf_free(&line);
 }
 
@@ -489,7 +502,7 @@ static void mark_recent(struct imap_session *s, size_t from)
 		return;
 	if (b->takes_recent) {
 		char *error = NULL;
-		if (store_folder_take_recent(s->server->store, b->folder_id,
+		if (store_folder_take_recent(s->store, b->folder_id,
 					     b->messages[b->count - 1].uid + 1, &b->recent_uid, &error) < 0) {
 			log_error("session=%s imap cannot take recent messages: %s", conn_id(s->conn), error);
 			free(error);
@@ -525,7 +538,7 @@ void imap_mailbox_check_gone(struct imap_session *s)
 	char *error = NULL;
 	if (s->state != IMAP_STATE_SELECTED || s->box.deleted)
 		return;
-	int r = store_folder_modseq(s->server->store, s->box.folder_id, &modseq, &error);
+	int r = store_folder_modseq(s->store, s->box.folder_id, &modseq, &error);
 	if (r == 0)
 		mark_deleted(&s->box);
 	free(error);
@@ -542,7 +555,7 @@ void imap_mailbox_sync(struct imap_session *s, bool expunges)
 	uint64_t modseq = 0;
 	char *error = NULL;
 	/* read before the changes, so a change made in between is seen again next time */
-	int r = store_folder_modseq(s->server->store, b->folder_id, &modseq, &error);
+	int r = store_folder_modseq(s->store, b->folder_id, &modseq, &error);
 	if (r == 0) {
 		mark_deleted(b);
 		if (expunges && b->pending_count > 0)
@@ -550,9 +563,9 @@ void imap_mailbox_sync(struct imap_session *s, bool expunges)
 		return;
 	}
 	if (r >= 0 && b->modseq == 0) /* just selected: everything, and nothing to forget */
-		r = store_message_list(s->server->store, b->folder_id, &list, &count, &error);
+		r = store_message_list(s->store, b->folder_id, &list, &count, &error);
 	else if (r >= 0 && modseq != b->modseq)
-		r = store_folder_changes(s->server->store, b->folder_id, b->modseq, &list, &count, &gone,
+		r = store_folder_changes(s->store, b->folder_id, b->modseq, &list, &count, &gone,
 					 &gone_count, &error);
 	if (r < 0) {
 		log_error("session=%s imap sync failed: %s", conn_id(s->conn), error);
@@ -685,6 +698,7 @@ void imap_session_free(struct service_link *l)
 	imap_frame_free(&s->frame);
 	if (s->steps.done != NULL)
 		s->steps.done(s->steps.state);
+	buf_free(&s->out);
 	free(s->user);
 	free(s->tag);
 	free(s);
@@ -693,7 +707,10 @@ void imap_session_free(struct service_link *l)
 void imap_session_close(struct imap_session *s)
 {
 	s->state = IMAP_STATE_LOGOUT;
-	conn_close(s->conn);
+	if (s->job != NULL)
+		s->close_after_job = true; /* the connection is the loop's */
+	else
+		conn_close(s->conn);
 }
 
 static const struct imap_command_def *find_command(const char *name)
@@ -704,8 +721,18 @@ static const struct imap_command_def *find_command(const char *name)
 	return NULL;
 }
 
-/* Runs one parsed command through the table and its gates. */
-static void dispatch(struct imap_session *s, const struct imap_command *c)
+void imap_run_command(struct imap_session *s, const struct imap_command_def *def,
+		      const struct imap_cmd *cmd)
+{
+	/* a mailbox deleted elsewhere is seen by every command alike, before it runs */
+	if (def->gates & GATE_SELECTED)
+		imap_mailbox_check_gone(s);
+	def->handler(s, cmd);
+}
+
+/* Runs one parsed command through the table and its gates: on a store worker when it uses
+ * the store (taking c over), else at once. */
+static void dispatch(struct imap_session *s, struct imap_command *c)
 {
 	struct imap_cmd cmd = { c->tag, c->name, c->args, c->count, false, true };
 	if (strcmp(c->name, "UID") == 0) {
@@ -744,11 +771,12 @@ static void dispatch(struct imap_session *s, const struct imap_command *c)
 		imap_tagged(s, c->tag, "BAD No mailbox selected");
 		return;
 	}
-	/* a mailbox deleted elsewhere is seen by every command alike, before it runs */
-	if (g & GATE_SELECTED)
-		imap_mailbox_check_gone(s);
-	def->handler(s, &cmd);
-	if (def->gates & GATE_WRITES)
+	if ((g & GATE_STORE) && s->state != IMAP_STATE_NOT_AUTHENTICATED) {
+		imap_job_command(s, def, c, &cmd);
+		return;
+	}
+	imap_run_command(s, def, &cmd);
+	if (g & GATE_WRITES)
 		imap_wake_idlers(s->server, s->user_id, s);
 }
 
@@ -758,8 +786,7 @@ static const struct imap_limits *limits(const struct imap_session *s)
 	return s->state == IMAP_STATE_NOT_AUTHENTICATED ? &s->server->login_limits : &s->server->limits;
 }
 
-/* Ready for the next command: the frame emptied, and a streamed literal no command took gone. */
-static void next_command(struct imap_session *s)
+void imap_next_command(struct imap_session *s)
 {
 	imap_frame_reset(&s->frame);
 	imap_append_discard(s);
@@ -789,7 +816,7 @@ static void refuse_command(struct imap_session *s, const char *text)
 	size_t tag_len = imap_frame_tag_length(&s->frame);
 	s->frame.cmd.data[tag_len] = '\0';
 	imap_tagged(s, tag_len > 0 ? s->frame.cmd.data : "*", "BAD [TOOBIG] %s", text);
-	next_command(s);
+	imap_next_command(s);
 }
 
 /* A literal over a bound. A synchronizing one is refused with the command, which the client
@@ -811,10 +838,10 @@ static void command_too_long(struct imap_session *s)
 {
 	if (s->wait == IMAP_WAIT_SASL) {
 		imap_auth_too_long(s);
-		next_command(s);
+		imap_next_command(s);
 	} else if (s->wait == IMAP_WAIT_IDLE) {
 		imap_idle_line(s, "", 0);
-		next_command(s);
+		imap_next_command(s);
 	} else {
 		refuse_command(s, "Command line or literal too long");
 	}
@@ -844,7 +871,7 @@ static void take_input(struct imap_session *s)
 	struct evbuffer *in;
 	/* the input is asked for each time: after COMPRESS it comes from another layer */
 	while (!conn_is_closed(c) && s->state != IMAP_STATE_LOGOUT && s->wait != IMAP_WAIT_BUSY &&
-	       s->steps.step == NULL && !s->server->host.stopping && !conn_output_full(c) &&
+	       s->job == NULL && s->steps.step == NULL && !s->server->host.stopping && !conn_output_full(c) &&
 	       evbuffer_get_length(in = conn_input(c)) > 0) {
 		struct evbuffer_iovec v;
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
@@ -890,8 +917,10 @@ static void take_input(struct imap_session *s)
 				imap_idle_line(s, s->frame.cmd.data, len);
 		} else {
 			handle_command(s);
+			if (s->job != NULL)
+				continue; /* the job ends the command */
 		}
-		next_command(s);
+		imap_next_command(s);
 	}
 }
 
@@ -912,18 +941,14 @@ void imap_run_steps(struct imap_session *s, bool (*step)(struct imap_session *s,
 	s->steps = (struct imap_steps){ step, done, state };
 }
 
-/* The output drained: the answer in steps goes on; once it has finished, the commands
- * waiting behind it follow (on_input). */
+/* The output drained: the answer in steps goes on, its next step on a worker; once it has
+ * finished, the commands waiting behind it follow (on_input). */
 static void session_drained(struct conn *c, void *ctx)
 {
 	struct imap_session *s = ctx;
-	if (s->steps.step == NULL || conn_is_closed(c) || conn_output_full(c))
+	if (s->job != NULL || s->steps.step == NULL || conn_is_closed(c) || conn_output_full(c))
 		return;
-	if (!s->steps.step(s, s->steps.state))
-		return;
-	struct imap_steps finished = s->steps;
-	s->steps = (struct imap_steps){ 0 };
-	finished.done(finished.state);
+	imap_job_step(s);
 }
 
 void imap_session_resume(struct imap_session *s)
@@ -938,7 +963,7 @@ void imap_session_resume(struct imap_session *s)
 static void session_timeout(struct conn *c, void *ctx)
 {
 	struct imap_session *s = ctx;
-	if (s->wait == IMAP_WAIT_BUSY)
+	if (s->wait == IMAP_WAIT_BUSY || s->job != NULL)
 		return; /* our own work is slow, not the client */
 	log_info("session=%s imap timeout state=%s", conn_id(c), state_name(s->state));
 	imap_reply(s, "* BYE Autologout: time limit exceeded");
@@ -950,8 +975,8 @@ static void session_closed(struct conn *c, void *ctx)
 	struct imap_session *s = ctx;
 	log_info("session=%s imap disconnect ip=%s user=%s", conn_id(c), conn_peer_ip(c),
 		 s->user != NULL ? s->user : "-");
-	if (s->wait == IMAP_WAIT_BUSY) {
-		s->gone = true; /* the password check or failure delay finishes first */
+	if (s->wait == IMAP_WAIT_BUSY || s->job != NULL) {
+		s->gone = true; /* the password check, failure delay or job finishes first */
 		return;
 	}
 	imap_session_free(&s->link);
