@@ -164,7 +164,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		}
 		struct workq *wq = workq_new(inbox, 2);
 		smtp_server_attach(sv.smtp, st, wq, committer, sv.login_limits);
-		pop3_server_attach(sv.pop3, st, wq, sv.login_limits);
+		pop3_server_attach(sv.pop3, st, sw, wq, sv.login_limits);
 		imap_server_attach(sv.imap, st, sw, wq, committer, sv.login_limits);
 		login_control_register(control, sv.login_limits);
 		serve_control_register(control, &sv);

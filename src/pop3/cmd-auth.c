@@ -15,58 +15,85 @@
 #include <string.h>
 #include <strings.h>
 
-/* Takes the maildrop for address (credentials already proven): the lock, then the snapshot
- * of INBOX, and the session enters TRANSACTION. */
-static void open_maildrop(struct pop3_session *s, const char *address, const char *method)
+/* The maildrop of an account whose credentials are proven, read on a store worker: the
+ * account, then the snapshot of INBOX. */
+struct maildrop_open {
+	char *address;
+	const char *method;
+	struct account a;
+	struct folder f;
+	struct message *list;
+	size_t count;
+	int r;
+	char *error;
+};
+
+static void maildrop_read(struct store *st, void *arg)
 {
-	struct pop3_server *srv = s->server;
-	struct account a = { 0 };
-	struct folder f = { 0 };
-	struct message *list = NULL;
-	size_t count = 0;
-	char *error = NULL;
-	s->state = POP3_STATE_AUTHORIZATION;
-	login_succeeded(&srv->login, s->conn, address);
-	int r = store_user_get(srv->store, address, &a, &error);
-	if (r > 0 && pop3_maildrop_locked(srv, a.id)) {
-		log_info("session=%s pop3 login refused user=%s reason=in-use", conn_id(s->conn), a.address);
+	struct maildrop_open *mo = arg;
+	mo->r = store_user_get(st, mo->address, &mo->a, &mo->error);
+	if (mo->r > 0)
+		mo->r = store_folder_get(st, mo->a.id, "INBOX", &mo->f, &mo->error);
+	if (mo->r > 0 && store_message_list(st, mo->f.id, &mo->list, &mo->count, &mo->error) < 0)
+		mo->r = -1;
+}
+
+/* Back on the loop: the lock (one session per maildrop, RFC 1939 8), and the session enters
+ * TRANSACTION with the snapshot. */
+static void maildrop_opened(struct pop3_session *s, void *arg)
+{
+	struct maildrop_open *mo = arg;
+	struct message *list = mo->list;
+	size_t count = mo->count;
+	if (s->gone) {
+		/* nothing to answer */
+	} else if (mo->r > 0 && pop3_maildrop_locked(s->server, mo->a.id)) {
+		log_info("session=%s pop3 login refused user=%s reason=in-use", conn_id(s->conn),
+			 mo->a.address);
 		pop3_reply(s, "-ERR [IN-USE] Maildrop is locked by another POP3 session");
-		account_clear(&a);
-		return;
-	}
-	if (r > 0)
-		r = store_folder_get(srv->store, a.id, "INBOX", &f, &error);
-	if (r > 0 && store_message_list(srv->store, f.id, &list, &count, &error) < 0)
-		r = -1;
-	if (r <= 0) {
-		log_error("session=%s pop3 cannot open maildrop user=%s: %s", conn_id(s->conn), address,
-			  error != NULL ? error : "account or INBOX gone");
+	} else if (mo->r <= 0) {
+		log_error("session=%s pop3 cannot open maildrop user=%s: %s", conn_id(s->conn),
+			  mo->address, mo->error != NULL ? mo->error : "account or INBOX gone");
 		pop3_reply(s, "-ERR [SYS/TEMP] Cannot open the maildrop, try again later");
 	} else {
-		s->drop.folder_id = f.id;
-		s->drop.uidvalidity = f.uidvalidity;
+		s->drop.folder_id = mo->f.id;
+		s->drop.uidvalidity = mo->f.uidvalidity;
 		s->drop.messages = xcalloc(count > 0 ? count : 1, sizeof(*s->drop.messages));
 		s->drop.count = count;
 		for (size_t i = 0; i < count; i++) {
 			s->drop.messages[i].uid = list[i].uid;
 			s->drop.messages[i].size = list[i].size;
 			s->drop.size += list[i].size;
-			message_clear(&list[i]);
 		}
-		s->user = xstrdup(a.address);
-		s->user_id = a.id;
+		s->user = xstrdup(mo->a.address);
+		s->user_id = mo->a.id;
 		s->locked = true;
 		s->state = POP3_STATE_TRANSACTION;
 		service_session_logged_in(&s->server->host, &s->link);
 		log_info("session=%s pop3 login user=%s method=%s messages=%zu", conn_id(s->conn),
-			 s->user, method, count);
+			 s->user, mo->method, count);
 		pop3_reply(s, "+OK Logged in, maildrop has %zu messages (%" PRIu64 " octets)", count,
 			   s->drop.size);
 	}
+	for (size_t i = 0; i < count; i++)
+		message_clear(&list[i]);
 	free(list);
-	free(error);
-	folder_clear(&f);
-	account_clear(&a);
+	free(mo->error);
+	free(mo->address);
+	folder_clear(&mo->f);
+	account_clear(&mo->a);
+	free(mo);
+}
+
+/* Takes the maildrop for address (credentials already proven), on a store worker. */
+static void open_maildrop(struct pop3_session *s, const char *address, const char *method)
+{
+	s->state = POP3_STATE_AUTHORIZATION;
+	login_succeeded(&s->server->login, s->conn, address);
+	struct maildrop_open *mo = xcalloc(1, sizeof(*mo));
+	mo->address = xstrdup(address);
+	mo->method = method;
+	pop3_job_start(s, maildrop_read, maildrop_opened, mo);
 }
 
 static void failure_delay_over(evutil_socket_t fd, short what, void *arg)

@@ -3,6 +3,7 @@
  * at QUIT (cmd-misc.c), so a dropped connection removes nothing. */
 #include "pop3/pop3.h"
 #include "core/log.h"
+#include "core/xalloc.h"
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,21 +34,60 @@ static size_t number_of(const struct pop3_session *s, const struct pop3_message 
 	return (size_t)(m - s->drop.messages) + 1;
 }
 
-/* Reads the whole message into out (CRLF lines as stored). False after answering -ERR. */
-static bool message_read(struct pop3_session *s, const struct pop3_message *m, buf *out)
+/* RETR or TOP: the message read on a store worker, then sent. */
+struct message_send {
+	int64_t folder_id;
+	uint32_t uid;
+	size_t number;
+	bool top;
+	uint32_t lines;           /* TOP's */
+	buf msg;                  /* the whole message (CRLF lines as stored) */
+	int status;
+	char *error;
+};
+
+static void message_read(struct store *st, void *arg)
 {
-	char *error = NULL;
-	int r = store_message_read(s->server->store, s->drop.folder_id, m->uid, out, &error);
-	if (r < 0) {
-		log_error("session=%s pop3 cannot read uid=%" PRIu32 ": %s", conn_id(s->conn), m->uid,
-			  error);
+	struct message_send *ms = arg;
+	ms->status = store_message_read(st, ms->folder_id, ms->uid, &ms->msg, &ms->error);
+}
+
+static size_t top_length(const char *msg, size_t len, uint32_t lines);
+
+static void message_send(struct pop3_session *s, void *arg)
+{
+	struct message_send *ms = arg;
+	if (ms->status < 0) {
+		log_error("session=%s pop3 cannot read uid=%" PRIu32 ": %s", conn_id(s->conn), ms->uid,
+			  ms->error);
 		pop3_reply(s, "-ERR [SYS/TEMP] Cannot read the message, try again later");
-	} else if (r == 0) {
+	} else if (ms->status == 0) {
 		/* Removed since login by another client (IMAP): the snapshot still lists it. */
-		pop3_reply(s, "-ERR Message %zu was removed by another session", number_of(s, m));
+		pop3_reply(s, "-ERR Message %zu was removed by another session", ms->number);
+	} else if (ms->top) {
+		pop3_reply(s, "+OK Top of message follows");
+		pop3_send_multiline(s, ms->msg.data, top_length(ms->msg.data, ms->msg.len, ms->lines));
+	} else {
+		pop3_reply(s, "+OK %zu octets", ms->msg.len);
+		pop3_send_multiline(s, ms->msg.data, ms->msg.len);
+		s->retrieved++;
 	}
-	free(error);
-	return r > 0;
+	buf_free(&ms->msg);
+	free(ms->error);
+	free(ms);
+}
+
+static void message_send_start(struct pop3_session *s, const struct pop3_message *m, bool top,
+			       uint32_t lines)
+{
+	struct message_send *ms = xcalloc(1, sizeof(*ms));
+	ms->folder_id = s->drop.folder_id;
+	ms->uid = m->uid;
+	ms->number = number_of(s, m);
+	ms->top = top;
+	ms->lines = lines;
+	buf_init(&ms->msg);
+	pop3_job_start(s, message_read, message_send, ms);
 }
 
 /* stat = "STAT" CRLF; response "+OK" SP count SP octets (messages marked deleted not counted) */
@@ -113,14 +153,8 @@ void pop3_cmd_uidl(struct pop3_session *s, const struct pop3_command *cmd)
 void pop3_cmd_retr(struct pop3_session *s, const struct pop3_command *cmd)
 {
 	struct pop3_message *m = message_arg(s, &cmd->args[0]);
-	buf msg;
-	buf_init(&msg);
-	if (m != NULL && message_read(s, m, &msg)) {
-		pop3_reply(s, "+OK %zu octets", msg.len);
-		pop3_send_multiline(s, msg.data, msg.len);
-		s->retrieved++;
-	}
-	buf_free(&msg);
+	if (m != NULL)
+		message_send_start(s, m, false, 0);
 }
 
 /* How much of msg TOP sends for lines body lines: the header section, the empty line that
@@ -152,13 +186,7 @@ void pop3_cmd_top(struct pop3_session *s, const struct pop3_command *cmd)
 		pop3_reply(s, "-ERR Invalid number of lines");
 		return;
 	}
-	buf msg;
-	buf_init(&msg);
-	if (message_read(s, m, &msg)) {
-		pop3_reply(s, "+OK Top of message follows");
-		pop3_send_multiline(s, msg.data, top_length(msg.data, msg.len, lines));
-	}
-	buf_free(&msg);
+	message_send_start(s, m, true, lines);
 }
 
 /* dele = "DELE" SP msg CRLF */

@@ -51,8 +51,6 @@ void pop3_cmd_stls(struct pop3_session *s, const struct pop3_command *cmd)
 }
 
 struct expunge_job {
-	struct pop3_session *s;
-	char *data_dir;
 	int64_t folder_id;
 	uint32_t *uids;
 	size_t count;
@@ -60,22 +58,16 @@ struct expunge_job {
 	char *error;
 };
 
-/* On a worker: the removal commits with an fsync, which must not stall the loop. A store is
- * one connection per thread, so the job opens its own. */
-static void expunge_run(void *arg)
+/* On a store worker: the removal commits with an fsync, which must not stall the loop. */
+static void expunge_run(struct store *st, void *arg)
 {
 	struct expunge_job *job = arg;
-	struct store *st = store_open(job->data_dir, &job->error);
-	job->status = st != NULL ? store_messages_expunge(st, job->folder_id, job->uids, job->count,
-							  &job->error)
-				 : -1;
-	store_close(&st);
+	job->status = store_messages_expunge(st, job->folder_id, job->uids, job->count, &job->error);
 }
 
-static void expunge_done(void *arg)
+static void expunge_done(struct pop3_session *s, void *arg)
 {
 	struct expunge_job *job = arg;
-	struct pop3_session *s = job->s;
 	if (job->status < 0) {
 		log_error("session=%s pop3 update failed user=%s: %s", conn_id(s->conn), s->user,
 			  job->error);
@@ -86,12 +78,10 @@ static void expunge_done(void *arg)
 		pop3_reply(s, "+OK estafeta POP3 server signing off (%zu messages left)",
 			   s->drop.count - s->drop.deleted);
 	}
-	free(job->data_dir);
 	free(job->uids);
 	free(job->error);
 	free(job);
 	pop3_session_close(s);
-	pop3_session_resume(s);
 }
 
 /* quit = "QUIT" CRLF. From AUTHORIZATION the session just ends; from TRANSACTION it enters
@@ -105,14 +95,11 @@ void pop3_cmd_quit(struct pop3_session *s, const struct pop3_command *cmd)
 		return;
 	}
 	struct expunge_job *job = xcalloc(1, sizeof(*job));
-	job->s = s;
-	job->data_dir = xstrdup(store_data_dir(s->server->store));
 	job->folder_id = s->drop.folder_id;
 	job->uids = xcalloc(s->drop.deleted, sizeof(*job->uids));
 	for (size_t i = 0; i < s->drop.count; i++)
 		if (s->drop.messages[i].deleted)
 			job->uids[job->count++] = s->drop.messages[i].uid;
 	s->state = POP3_STATE_UPDATE;
-	conn_pause(s->conn);
-	workq_submit(s->server->workq, expunge_run, expunge_done, job);
+	pop3_job_start(s, expunge_run, expunge_done, job);
 }

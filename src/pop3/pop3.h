@@ -12,6 +12,7 @@
 #include "core/workq.h"
 #include "pop3/pop3_parse.h"
 #include "store/store.h"
+#include "store/store_workers.h"
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -22,8 +23,9 @@
 struct pop3_server {
 	struct service_host host;
 	struct service_port ports[2]; /* pop3, pop3s */
-	struct store *store;      /* the loop thread's connection */
-	struct workq *workq;      /* password checks, expunges */
+	struct store *store;      /* the loop thread's connection: logins only */
+	struct workq *workq;      /* password checks */
+	struct store_workers *store_workers; /* the maildrop's store calls (pop3_job.c) */
 	struct login_env login;   /* password checks, SASL exchanges and the failure policy */
 	unsigned long greetings;  /* makes every APOP timestamp distinct */
 };
@@ -69,6 +71,7 @@ struct pop3_session {
 	struct pop3_maildrop drop;
 	buf line;
 	bool gone;                /* the connection closed; free when nothing is in flight */
+	bool in_job;              /* a store call runs on a worker; input waits (pop3_job.c) */
 	unsigned retrieved;       /* for the log */
 };
 
@@ -100,8 +103,15 @@ void pop3_reply(struct pop3_session *s, const char *fmt, ...) __attribute__((for
 void pop3_send_multiline(struct pop3_session *s, const char *data, size_t len);
 /* Closes the session after the replies written so far. */
 void pop3_session_close(struct pop3_session *s);
-/* After asynchronous work: free the session when its connection is gone, else go on reading. */
+/* After asynchronous work: free the session when its connection is gone, else go on reading;
+ * while a job runs, nothing: the job does it when it is done. */
 void pop3_session_resume(struct pop3_session *s);
+/* ---- pop3_job.c ---- */
+/* Runs run(store, arg) on a store worker while the session waits (no input, no timeout),
+ * then done(s, arg) on the loop, also when the client went meanwhile (it frees arg); the
+ * session then reads on, or is freed. */
+void pop3_job_start(struct pop3_session *s, store_job_fn *run,
+		    void (*done)(struct pop3_session *s, void *arg), void *arg);
 /* True when passwords may be sent on this connection now (TLS, or loopback when allowed). */
 bool pop3_auth_allowed(const struct pop3_session *s);
 /* True when another session holds the maildrop of account_id. */

@@ -44,10 +44,11 @@ struct pop3_server *pop3_server_new(struct event_base *base, const struct config
 	return srv;
 }
 
-void pop3_server_attach(struct pop3_server *srv, struct store *st, struct workq *wq,
-			struct login_limits *login_limits)
+void pop3_server_attach(struct pop3_server *srv, struct store *st, struct store_workers *sw,
+			struct workq *wq, struct login_limits *login_limits)
 {
 	srv->store = st;
+	srv->store_workers = sw;
 	srv->workq = wq;
 	login_env_attach(&srv->login, srv->host.base, st, wq, login_limits);
 }

@@ -7,6 +7,7 @@
 #include "core/config.h"
 #include "core/workq.h"
 #include "store/store.h"
+#include "store/store_workers.h"
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
@@ -15,11 +16,11 @@ struct pop3_server;
 /* Binds the listeners (call while still root). NULL with *error_r when one cannot be bound. */
 struct pop3_server *pop3_server_new(struct event_base *base, const struct config *cfg,
 				    SSL_CTX *tls, char **error_r);
-/* Gives the server what it needs once privileges are dropped: the store, the worker pool
- * (password checks, removing deleted messages) and the limits on failed logins
- * that every protocol shares. */
-void pop3_server_attach(struct pop3_server *srv, struct store *st, struct workq *wq,
-			struct login_limits *login_limits);
+/* Gives the server what it needs once privileges are dropped: the loop's store (logins),
+ * the store workers (the maildrop's reads and removals), the worker pool (password checks)
+ * and the limits on failed logins that every protocol shares. */
+void pop3_server_attach(struct pop3_server *srv, struct store *st, struct store_workers *sw,
+			struct workq *wq, struct login_limits *login_limits);
 /* Takes new settings and TLS context (SIGHUP); ports and addresses stay as bound. cfg and
  * tls must outlive the server or the next call. */
 void pop3_server_configure(struct pop3_server *srv, const struct config *cfg, SSL_CTX *tls);

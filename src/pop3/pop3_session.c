@@ -173,7 +173,7 @@ static void session_input(struct conn *c, void *ctx)
 {
 	struct pop3_session *s = ctx;
 	for (;;) {
-		if (conn_is_closed(c) || s->state == POP3_STATE_BUSY ||
+		if (conn_is_closed(c) || s->state == POP3_STATE_BUSY || s->in_job ||
 		    s->state == POP3_STATE_UPDATE || s->state == POP3_STATE_CLOSED ||
 		    s->server->host.stopping || conn_output_full(c))
 			return;
@@ -198,6 +198,8 @@ static void session_input(struct conn *c, void *ctx)
 
 void pop3_session_resume(struct pop3_session *s)
 {
+	if (s->in_job)
+		return;
 	if (s->gone) {
 		pop3_session_free(&s->link);
 		return;
@@ -210,7 +212,7 @@ void pop3_session_resume(struct pop3_session *s)
 static void session_timeout(struct conn *c, void *ctx)
 {
 	struct pop3_session *s = ctx;
-	if (s->state == POP3_STATE_BUSY || s->state == POP3_STATE_UPDATE)
+	if (s->state == POP3_STATE_BUSY || s->state == POP3_STATE_UPDATE || s->in_job)
 		return; /* our own work is slow, not the client */
 	log_info("session=%s pop3 timeout state=%s", conn_id(c), state_name(s->state));
 	pop3_session_close(s);
@@ -221,8 +223,8 @@ static void session_closed(struct conn *c, void *ctx)
 	struct pop3_session *s = ctx;
 	log_info("session=%s pop3 disconnect ip=%s user=%s retrieved=%u", conn_id(c),
 		 conn_peer_ip(c), s->user != NULL ? s->user : "-", s->retrieved);
-	if (s->state == POP3_STATE_BUSY || s->state == POP3_STATE_UPDATE) {
-		s->gone = true; /* the password check, delay or expunge finishes first */
+	if (s->state == POP3_STATE_BUSY || s->state == POP3_STATE_UPDATE || s->in_job) {
+		s->gone = true; /* the password check, delay or store call finishes first */
 		return;
 	}
 	pop3_session_free(&s->link);
