@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* At start a certificate that is configured but cannot be loaded is fatal, never a quiet
@@ -63,6 +64,15 @@ static int prepare(struct cli *cli, struct config *cfg)
 	if (config_load_secrets(cfg, &error) < 0 || instance_prepare(cfg, cli->config_path, true, &error) < 0)
 		return cli_fail(error);
 	return 0;
+}
+
+/* After the stop: the store calls in flight finish and their completions run (and the calls
+ * those make), for a few seconds at most; no session takes a new command any more. */
+static void drain_store_workers(struct event_base *base, const struct store_workers *sw)
+{
+	time_t end = time(NULL) + 5;
+	while (store_workers_pending(sw) > 0 && time(NULL) < end)
+		event_base_loop(base, EVLOOP_ONCE);
 }
 
 static void on_stop(evutil_socket_t sig, short what, void *arg)
@@ -169,7 +179,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		login_control_register(control, sv.login_limits);
 		serve_control_register(control, &sv);
 		committer_watch(committer, imap_server_delivered, sv.imap);
-		sv.queue = queue_runner_new(sv.base, cfg, st, committer, &error);
+		sv.queue = queue_runner_new(sv.base, cfg, st, sw, committer, &error);
 		if (sv.queue == NULL) {
 			log_error("outbound delivery disabled: %s", error);
 			free(error);
@@ -190,11 +200,13 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		/* Messages handed over are committed before exit; their sessions are not answered,
 		 * so a client retries and at worst a message arrives twice, never not at all. */
 		pickup_stop(sv.pickup);
+		drain_store_workers(sv.base, sw);
 		queue_runner_free(&sv.queue);
 		committer_free(&committer);
 		workq_free(&wq);
-		store_workers_free(&sw);
 		event_base_loop(sv.base, EVLOOP_NONBLOCK); /* runs the completions they posted */
+		drain_store_workers(sv.base, sw);          /* and the store calls those made */
+		store_workers_free(&sw);
 		pickup_free(&sv.pickup);
 		log_info("serve stopped");
 	}

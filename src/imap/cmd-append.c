@@ -43,6 +43,14 @@ static time_t parse_date_time(const char *s)
 	return timegm(&tm) - (sign == '+' ? offset : -offset);
 }
 
+static void append_free(struct append *ap)
+{
+	delivery_free(&ap->d);
+	free(ap->folder);
+	free(ap->keywords);
+	free(ap);
+}
+
 /* On a store worker, once committed: the keywords, and the answer. */
 static void append_finish(struct imap_session *s, void *arg)
 {
@@ -69,10 +77,7 @@ static void append_finish(struct imap_session *s, void *arg)
 		imap_tagged(s, s->tag, "NO [%s] Cannot store the message, try again later",
 			    d->full ? "OVERQUOTA" : "SERVERBUG");
 	}
-	delivery_free(&ap->d);
-	free(ap->folder);
-	free(ap->keywords);
-	free(ap);
+	append_free(ap);
 }
 
 static void appended(struct delivery *d, void *arg)
@@ -87,6 +92,13 @@ static void appended(struct delivery *d, void *arg)
 static void append_commit(struct imap_session *s, void *arg)
 {
 	struct append *ap = arg;
+	if (s->server->host.stopping) {
+		/* the committer may be gone: the client sends it again to the next server */
+		imap_tagged(s, s->tag, "NO [UNAVAILABLE] The server is shutting down");
+		append_free(ap);
+		imap_session_resume(s);
+		return;
+	}
 	s->wait = IMAP_WAIT_BUSY;
 	committer_submit(s->server->committer, ap->d, appended, ap);
 }

@@ -3,8 +3,10 @@
  * A job is one destination (a recipient domain, or the relayhost) with the messages due for
  * it: route it, then one SMTP client connection delivers them all. A message with recipients
  * in several domains is in several jobs, each holding only its domain's recipients; while any
- * job holds a message, the next polls leave it alone (inflight). Store writes happen on the
- * loop thread through its store connection; each is one small transaction. */
+ * job holds a message, the next polls leave it alone (inflight). A poll asks the store on a
+ * store worker, and a new job's message files are read on one before it is routed. The
+ * outcomes are written on the loop thread through its store connection; each is one small
+ * transaction. */
 #include "queue/queue_runner.h"
 #include "core/log.h"
 #include "core/tls.h"
@@ -32,6 +34,8 @@ struct inflight {
 struct queue_runner {
 	struct event_base *base;
 	struct store *st;
+	struct store_workers *sw;
+	bool polling;           /* a poll is on a store worker */
 	struct committer *cm;
 	struct dns *dns;
 	SSL_CTX *tls;
@@ -75,6 +79,8 @@ struct job {
 	size_t msg_count;
 	struct smtp_client *client;
 	bool routing;
+	bool reading;           /* its message files are read on a store worker */
+	bool *unreadable;       /* per message: its file could not be read */
 };
 
 static void job_free(struct job *j);
@@ -333,6 +339,7 @@ static void job_free(struct job *j)
 	}
 	free(j->msgs);
 	free(j->failures);
+	free(j->unreadable);
 	free(j);
 }
 
@@ -372,9 +379,9 @@ static struct job *job_for(struct queue_runner *qr, struct job **fresh, const ch
 	return j;
 }
 
-/* Adds to job j a copy of m holding only the recipients of domain. */
+/* Adds to job j a copy of m holding only the recipients of domain (its file is read later). */
 static void job_add(struct queue_runner *qr, struct job *j, const struct queue_msg *m,
-		    const char *domain, const buf *body)
+		    const char *domain)
 {
 	struct queue_msg *c = xcalloc(1, sizeof(*c));
 	c->row = m->row;
@@ -400,7 +407,6 @@ static void job_add(struct queue_runner *qr, struct job *j, const struct queue_m
 	j->failures = xrealloc(j->failures, (j->msg_count + 1) * sizeof(*j->failures));
 	j->msgs[j->msg_count].m = c;
 	buf_init(&j->msgs[j->msg_count].body);
-	buf_append(&j->msgs[j->msg_count].body, body->data, body->len);
 	j->failures[j->msg_count] = (struct job_msg_failures){ 0 };
 	j->msg_count++;
 	bool found = false;
@@ -415,65 +421,123 @@ static void job_add(struct queue_runner *qr, struct job *j, const struct queue_m
 	}
 }
 
-static void queue_poll(struct queue_runner *qr)
+/* On a store worker: the message files of a new job. */
+static void job_read(struct store *st, void *arg)
 {
-	int64_t *skip = xcalloc(qr->inflight_count + 1, sizeof(*skip));
-	for (size_t i = 0; i < qr->inflight_count; i++)
-		skip[i] = qr->inflight[i].row;
-	struct queue_msg **due = NULL;
-	size_t n = 0;
-	char *error = NULL;
-	int r = store_queue_due(qr->st, time(NULL), 1000, skip, qr->inflight_count, &due, &n, &error);
-	free(skip);
-	if (r < 0) {
-		log_error("queue poll failed: %s", error);
-		free(error);
+	struct job *j = arg;
+	j->unreadable = xcalloc(j->msg_count, sizeof(*j->unreadable));
+	for (size_t i = 0; i < j->msg_count; i++) {
+		char *error = NULL;
+		if (store_queue_read_body(st, j->msgs[i].m, &j->msgs[i].body, &error) < 0) {
+			log_error("queue=%s cannot read the message file: %s", j->msgs[i].m->queue_id, error);
+			free(error);
+			j->unreadable[i] = true;
+		}
+	}
+}
+
+/* Back on the loop: the messages whose file could not be read wait for the next poll, and
+ * the job is routed. */
+static void job_read_done(void *arg)
+{
+	struct job *j = arg;
+	struct queue_runner *qr = j->qr;
+	j->reading = false;
+	size_t kept = 0;
+	for (size_t i = 0; i < j->msg_count; i++) {
+		if (!j->unreadable[i]) {
+			j->msgs[kept] = j->msgs[i];
+			j->failures[kept++] = j->failures[i];
+			continue;
+		}
+		inflight_drop(qr, j->msgs[i].m->row);
+		queue_msg_free(&j->msgs[i].m);
+		buf_free(&j->msgs[i].body);
+	}
+	j->msg_count = kept;
+	if (j->msg_count == 0 || qr->stopping) {
+		struct job **pp = &qr->jobs;
+		while (*pp != j)
+			pp = &(*pp)->next;
+		*pp = j->next;
+		job_free(j);
 		return;
 	}
+	j->routing = true;
+	if (*qr->relay_host != '\0')
+		dns_route(qr->dns, qr->relay_host, qr->relay_port, qr->relay_mx, on_route, j);
+	else
+		dns_route(qr->dns, j->domain, qr->port, 1, on_route, j);
+}
+
+/* A poll: the recipients due, of messages no job holds. */
+struct poll {
+	struct queue_runner *qr;
+	int64_t *skip;
+	size_t skip_count;
+	struct queue_msg **due;
+	size_t n;
+	int status;
+	char *error;
+};
+
+static void poll_read(struct store *st, void *arg)
+{
+	struct poll *p = arg;
+	p->status = store_queue_due(st, time(NULL), 1000, p->skip, p->skip_count, &p->due, &p->n,
+				    &p->error);
+}
+
+/* Back on the loop: the due messages go into jobs, each domain (or the relayhost) at most
+ * outbound.max_connections_per_domain at a time; their files are then read. */
+static void poll_done(void *arg)
+{
+	struct poll *p = arg;
+	struct queue_runner *qr = p->qr;
+	qr->polling = false;
 	struct job *fresh = NULL;
-	for (size_t i = 0; i < n; i++) {
-		struct queue_msg *m = due[i];
-		/* Each domain of the message once (or the relayhost for all); the file is read
-		 * only when some domain has a connection free for it. */
+	if (p->status < 0)
+		log_error("queue poll failed: %s", p->error);
+	for (size_t i = 0; i < p->n && !qr->stopping; i++) {
+		struct queue_msg *m = p->due[i];
 		strlist domains;
 		strlist_init(&domains);
 		for (size_t k = 0; k < m->rcpt_count; k++)
 			strlist_add_unique(&domains, *qr->relay_host != '\0' ? qr->relay_host
 								     : rcpt_domain(m->rcpts[k].recipient));
-		buf body;
-		buf_init(&body);
-		bool read = false;
 		for (size_t k = 0; k < domains.count; k++) {
 			struct job *j = job_for(qr, &fresh, domains.items[k]);
-			if (j == NULL)
-				continue;
-			if (!read && store_queue_read_body(qr->st, m, &body, &error) < 0) {
-				log_error("queue=%s cannot read the message file: %s", m->queue_id, error);
-				xfree(&error);
-				break;
-			}
-			read = true;
-			job_add(qr, j, m, domains.items[k], &body);
+			if (j != NULL)
+				job_add(qr, j, m, domains.items[k]);
 		}
 		strlist_free(&domains);
-		buf_free(&body);
 	}
-	queue_msgs_free(due, n);
+	queue_msgs_free(p->due, p->n);
+	free(p->skip);
+	free(p->error);
+	free(p);
 	while (fresh != NULL) {
 		struct job *j = fresh;
 		fresh = j->next;
-		if (j->msg_count == 0) { /* its only message file could not be read */
-			job_free(j);
-			continue;
-		}
 		j->next = qr->jobs;
 		qr->jobs = j;
-		j->routing = true;
-		if (*qr->relay_host != '\0')
-			dns_route(qr->dns, qr->relay_host, qr->relay_port, qr->relay_mx, on_route, j);
-		else
-			dns_route(qr->dns, j->domain, qr->port, 1, on_route, j);
+		j->reading = true;
+		store_workers_submit(qr->sw, job_read, job_read_done, j);
 	}
+}
+
+static void queue_poll(struct queue_runner *qr)
+{
+	if (qr->polling)
+		return; /* the next tick asks again */
+	struct poll *p = xcalloc(1, sizeof(*p));
+	p->qr = qr;
+	p->skip = xcalloc(qr->inflight_count + 1, sizeof(*p->skip));
+	p->skip_count = qr->inflight_count;
+	for (size_t i = 0; i < qr->inflight_count; i++)
+		p->skip[i] = qr->inflight[i].row;
+	qr->polling = true;
+	store_workers_submit(qr->sw, poll_read, poll_done, p);
 }
 
 static void on_poll(evutil_socket_t fd, short what, void *arg)
@@ -484,11 +548,13 @@ static void on_poll(evutil_socket_t fd, short what, void *arg)
 }
 
 struct queue_runner *queue_runner_new(struct event_base *base, const struct config *cfg,
-				      struct store *st, struct committer *cm, char **error_r)
+				      struct store *st, struct store_workers *sw,
+				      struct committer *cm, char **error_r)
 {
 	struct queue_runner *qr = xcalloc(1, sizeof(*qr));
 	qr->base = base;
 	qr->st = st;
+	qr->sw = sw;
 	qr->cm = cm;
 	qr->resolvers = xstrdup("");
 	qr->tls = tls_client_context(error_r);

@@ -11,14 +11,17 @@
 #include "core/config.h"
 #include "deliver/committer.h"
 #include "store/store.h"
+#include "store/store_workers.h"
 #include <event2/event.h>
 
 struct queue_runner;
 
-/* st is the loop thread's store connection; bounces go through cm. NULL with *error_r when
+/* st is the loop thread's store connection (the outcomes, small transactions), sw the store
+ * workers (the polls and the message files); bounces go through cm. NULL with *error_r when
  * a setting is wrong. */
 struct queue_runner *queue_runner_new(struct event_base *base, const struct config *cfg,
-				      struct store *st, struct committer *cm, char **error_r);
+				      struct store *st, struct store_workers *sw,
+				      struct committer *cm, char **error_r);
 /* New settings (SIGHUP). Returns 0, or -1 with *error_r keeping the old ones. */
 int queue_runner_configure(struct queue_runner *qr, const struct config *cfg, char **error_r);
 /* Stops starting deliveries and ends those in progress (their recipients stay pending). */

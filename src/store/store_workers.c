@@ -7,6 +7,7 @@ struct store_workers {
 	struct workq *wq;
 	struct store **stores;
 	int count;
+	size_t pending;          /* submitted, completion not run yet (both on the loop) */
 };
 
 static void close_stores(struct store **stores, int count)
@@ -47,6 +48,7 @@ void store_workers_free(struct store_workers **swp)
 
 /* A job on its way: the thread's context is its store connection. */
 struct store_job {
+	struct store_workers *sw;
 	store_job_fn *job;
 	workq_fn *done;
 	void *arg;
@@ -63,6 +65,7 @@ static void job_done(void *arg)
 	struct store_job *j = arg;
 	workq_fn *done = j->done;
 	void *done_arg = j->arg;
+	j->sw->pending--;
 	free(j);
 	done(done_arg);
 }
@@ -70,6 +73,12 @@ static void job_done(void *arg)
 void store_workers_submit(struct store_workers *sw, store_job_fn *job, workq_fn *done, void *arg)
 {
 	struct store_job *j = xmalloc(sizeof(*j));
-	*j = (struct store_job){ job, done, arg };
+	*j = (struct store_job){ sw, job, done, arg };
+	sw->pending++;
 	workq_submit_on(sw->wq, job_run, job_done, j);
+}
+
+size_t store_workers_pending(const struct store_workers *sw)
+{
+	return sw != NULL ? sw->pending : 0;
 }

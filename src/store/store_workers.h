@@ -21,4 +21,6 @@ struct store_workers *store_workers_new(struct inbox *ib, const char *data_dir, 
 void store_workers_free(struct store_workers **sw);
 /* Runs job(store, arg) on a worker, then done(arg) on the loop. */
 void store_workers_submit(struct store_workers *sw, store_job_fn *job, workq_fn *done, void *arg);
+/* Jobs submitted whose completion has not run yet (called on the loop). */
+size_t store_workers_pending(const struct store_workers *sw);
 #endif
