@@ -173,7 +173,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 			log_info("store sweep removed=%u files left by an interrupted delivery", swept);
 		}
 		struct workq *wq = workq_new(inbox, 2);
-		smtp_server_attach(sv.smtp, st, wq, committer, sv.login_limits);
+		smtp_server_attach(sv.smtp, st, sw, wq, committer, sv.login_limits);
 		pop3_server_attach(sv.pop3, st, sw, wq, sv.login_limits);
 		imap_server_attach(sv.imap, st, sw, wq, committer, sv.login_limits);
 		login_control_register(control, sv.login_limits);

@@ -51,6 +51,6 @@ void cmd_mail(struct smtp_session *s, const char *arg, size_t len)
 	s->state = SMTP_STATE_MAIL;
 	/* A peer on port 25 never authenticates: its first transaction ends its login time, and
 	 * from then on RFC 5321 4.5.3.2's per-command timeouts bound it. */
-	service_session_logged_in(&s->server->host, &s->link);
+	smtp_logged_in(s);
 	smtp_reply(s, "250 2.1.0 Ok");
 }

@@ -15,12 +15,12 @@ static char *postmaster_address(struct smtp_session *s)
 	strlist domains;
 	strlist_init(&domains);
 	char *error = NULL, *found = NULL;
-	if (store_domain_list(s->server->store, &domains, &error) == 0) {
+	if (store_domain_list(s->store, &domains, &error) == 0) {
 		for (size_t i = 0; i < domains.count && found == NULL; i++) {
 			char *candidate = xasprintf("postmaster@%s", domains.items[i]);
 			struct resolution r;
 			resolution_init(&r);
-			if (resolve_recipient(s->server->store, candidate, "", 0, NULL, &r, &error) == RESOLVE_OK)
+			if (resolve_recipient(s->store, candidate, "", 0, NULL, &r, &error) == RESOLVE_OK)
 				found = candidate;
 			else
 				free(candidate);
@@ -46,7 +46,7 @@ static int refuse_over_quota(struct smtp_session *s, const char *address, size_t
 		return 0;
 	struct quota q;
 	char *error = NULL;
-	int r = store_quota_get(s->server->store, t->local[first].account_id,
+	int r = store_quota_get(s->store, t->local[first].account_id,
 				s->server->quota_exclude_trash_junk, &q, &error);
 	if (r < 0) {
 		log_error("session=%s smtp quota lookup failed: %s", conn_id(s->conn), error);
@@ -101,7 +101,7 @@ void cmd_rcpt(struct smtp_session *s, const char *arg, size_t len)
 		address = xstrdup(formatted);
 	}
 
-	struct store *st = s->server->store;
+	struct store *st = s->store;
 	char *error = NULL;
 	int local = resolve_is_local(st, address, &error);
 	enum resolve_result res = RESOLVE_ERROR;

@@ -57,7 +57,7 @@ void cmd_expn(struct smtp_session *s, const char *arg, size_t len)
 	strlist members;
 	strlist_init(&members);
 	char *error = NULL;
-	int found = store_list_members(s->server->store, list, &members, &error);
+	int found = store_list_members(s->store, list, &members, &error);
 	if (found < 0)
 		smtp_reply(s, "451 4.3.0 Temporary lookup failure");
 	else if (found == 0 || members.count == 0)

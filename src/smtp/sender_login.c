@@ -40,7 +40,7 @@ bool smtp_sender_owned(struct smtp_session *s, const char *address)
 	strlist aliases;
 	strlist_init(&aliases);
 	char *error = NULL;
-	if (store_aliases_only_to(s->server->store, s->user, &aliases, &error) < 0) {
+	if (store_aliases_only_to(smtp_store(s), s->user, &aliases, &error) < 0) {
 		log_error("session=%s smtp alias lookup failed: %s", conn_id(s->conn), error);
 		free(error);
 	}
@@ -73,7 +73,7 @@ bool smtp_within_hourly_limits(struct smtp_session *s, size_t adding)
 		return true;
 	int64_t messages, recipients;
 	char *error = NULL;
-	if (store_submitted_since(srv->store, s->user_id, time(NULL) - 3600, &messages, &recipients,
+	if (store_submitted_since(s->store, s->user_id, time(NULL) - 3600, &messages, &recipients,
 				  &error) < 0) {
 		log_error("session=%s smtp limit lookup failed: %s", conn_id(s->conn), error);
 		free(error);

@@ -16,6 +16,7 @@
 #include "smtp/data_reader.h"
 #include "smtp/smtp_parse.h"
 #include "store/store.h"
+#include "store/store_workers.h"
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -38,8 +39,9 @@ struct smtp_service {
 struct smtp_server {
 	struct service_host host;
 	struct smtp_service services[3];
-	struct store *store;      /* the loop thread's connection */
+	struct store *store;      /* the loop thread's connection: logins, the end of DATA */
 	struct workq *workq;      /* password checks */
+	struct store_workers *store_workers; /* MAIL's, RCPT's and EXPN's store calls */
 	struct committer *committer;
 	struct login_env login;   /* password checks, SASL exchanges and the failure policy */
 	/* settings, read once */
@@ -125,6 +127,11 @@ struct smtp_session {
 	bool chunk_last;
 	bool chunk_discard;           /* BDAT refused: read and drop the chunk */
 	unsigned messages;
+	/* while a command runs on a store worker (smtp_session.c): */
+	bool in_job;
+	struct store *store;          /* the worker's store connection */
+	buf out;                      /* the replies, sent when it is done */
+	bool logged_in_job;           /* the command ended the login time (MAIL on port 25) */
 };
 
 /* Command gates, checked by the dispatcher before the handler runs. */
@@ -134,6 +141,7 @@ enum smtp_gate {
 	GATE_TX = 1 << 2,       /* inside a transaction (after MAIL): 503 */
 	GATE_RCPT = 1 << 3,     /* at least one accepted RCPT: 554 */
 	GATE_SUBMIT = 1 << 4,   /* submission needs TLS (or loopback) and AUTH: 530 */
+	GATE_STORE = 1 << 5,    /* not a gate: it runs on a store worker, its session waiting */
 };
 
 struct smtp_command_def {
@@ -146,6 +154,11 @@ struct smtp_command_def {
 /* ---- smtp_session.c ---- */
 void smtp_session_start(struct smtp_server *srv, const struct smtp_service *svc, int fd,
 			const struct sockaddr *sa);
+/* The store connection for the calls of the command running: the store worker's while a
+ * command of GATE_STORE runs there, else the loop's (the end of DATA). */
+struct store *smtp_store(const struct smtp_session *s);
+/* The session's login time ends (service_session_logged_in), on the loop. */
+void smtp_logged_in(struct smtp_session *s);
 /* Frees a session (the host's free_session). */
 void smtp_session_free(struct service_link *l);
 /* Answers 421 for why and closes (the host's refuse_session). */

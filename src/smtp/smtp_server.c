@@ -64,10 +64,11 @@ struct smtp_server *smtp_server_new(struct event_base *base, const struct config
 	return srv;
 }
 
-void smtp_server_attach(struct smtp_server *srv, struct store *st, struct workq *wq,
-			struct committer *cm, struct login_limits *login_limits)
+void smtp_server_attach(struct smtp_server *srv, struct store *st, struct store_workers *sw,
+			struct workq *wq, struct committer *cm, struct login_limits *login_limits)
 {
 	srv->store = st;
+	srv->store_workers = sw;
 	srv->workq = wq;
 	srv->committer = cm;
 	login_env_attach(&srv->login, srv->host.base, st, wq, login_limits);

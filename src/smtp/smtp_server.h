@@ -8,6 +8,7 @@
 #include "core/workq.h"
 #include "deliver/committer.h"
 #include "store/store.h"
+#include "store/store_workers.h"
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
@@ -16,11 +17,11 @@ struct smtp_server;
 /* Binds the listeners (call while still root). NULL with *error_r when one cannot be bound. */
 struct smtp_server *smtp_server_new(struct event_base *base, const struct config *cfg,
 				    SSL_CTX *tls, char **error_r);
-/* Gives the server what it needs once privileges are dropped: the store, the worker pool
- * for password checks, the committer and the limits on failed logins that every
- * protocol shares. */
-void smtp_server_attach(struct smtp_server *srv, struct store *st, struct workq *wq,
-			struct committer *cm, struct login_limits *login_limits);
+/* Gives the server what it needs once privileges are dropped: the loop's store (logins, the
+ * end of DATA), the store workers (MAIL, RCPT, EXPN), the worker pool for password checks,
+ * the committer and the limits on failed logins that every protocol shares. */
+void smtp_server_attach(struct smtp_server *srv, struct store *st, struct store_workers *sw,
+			struct workq *wq, struct committer *cm, struct login_limits *login_limits);
 /* Takes new settings and TLS context (SIGHUP); ports and addresses stay as bound. cfg and
  * tls must outlive the server or the next call. */
 void smtp_server_configure(struct smtp_server *srv, const struct config *cfg, SSL_CTX *tls);

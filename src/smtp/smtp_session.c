@@ -1,7 +1,8 @@
 /* An SMTP server session: the state machine that reads command lines, checks each command's
  * gates from the table, and runs its handler; DATA, BDAT and AUTH swap in their own readers
  * while they run. Replies are queued on the connection and go out together, which is all
- * RFC 2920 pipelining asks of a server. */
+ * RFC 2920 pipelining asks of a server. A command that uses the store (MAIL, RCPT, EXPN)
+ * runs on a store worker while the session waits; its replies go out when it is done. */
 #include "smtp/smtp.h"
 #include "core/log.h"
 #include "core/xalloc.h"
@@ -13,15 +14,15 @@
 static const struct smtp_command_def commands[] = {
 	{ "HELO", cmd_helo, 0, true },
 	{ "EHLO", cmd_ehlo, 0, true },
-	{ "MAIL", cmd_mail, GATE_HELLO | GATE_SUBMIT | GATE_NO_TX, true },
-	{ "RCPT", cmd_rcpt, GATE_HELLO | GATE_SUBMIT | GATE_TX, true },
+	{ "MAIL", cmd_mail, GATE_HELLO | GATE_SUBMIT | GATE_NO_TX | GATE_STORE, true },
+	{ "RCPT", cmd_rcpt, GATE_HELLO | GATE_SUBMIT | GATE_TX | GATE_STORE, true },
 	{ "DATA", cmd_data, GATE_HELLO | GATE_SUBMIT | GATE_TX | GATE_RCPT, false },
 	{ "BDAT", cmd_bdat, GATE_HELLO | GATE_SUBMIT | GATE_TX | GATE_RCPT, true },
 	{ "RSET", cmd_rset, 0, false },
 	{ "NOOP", cmd_noop, 0, true },
 	{ "QUIT", cmd_quit, 0, false },
 	{ "VRFY", cmd_vrfy, 0, true },
-	{ "EXPN", cmd_expn, 0, true },
+	{ "EXPN", cmd_expn, GATE_STORE, true },
 	{ "HELP", cmd_help, 0, true },
 	{ "TURN", cmd_turn, 0, false },
 	{ "STARTTLS", cmd_starttls, GATE_NO_TX, false },
@@ -44,7 +45,10 @@ void smtp_reply(struct smtp_session *s, const char *fmt, ...)
 	buf_vprintf(&line, fmt, ap);
 	va_end(ap);
 	buf_puts(&line, "\r\n");
-	conn_write(s->conn, line.data, line.len);
+	if (s->in_job)
+		buf_append(&s->out, line.data, line.len);
+	else
+		conn_write(s->conn, line.data, line.len);
 	if (line.data[0] == '4' || line.data[0] == '5') {
 		line.len -= 2;
 		line.data[line.len] = '\0';
@@ -90,6 +94,7 @@ void smtp_session_free(struct service_link *l)
 	free(s->helo);
 	free(s->user);
 	buf_free(&s->line);
+	buf_free(&s->out);
 	free(s);
 }
 
@@ -97,6 +102,50 @@ void smtp_session_close(struct smtp_session *s)
 {
 	s->state = SMTP_STATE_QUIT;
 	conn_close(s->conn);
+}
+
+/* A command on a store worker. Its argument stays in s->line: no line is read meanwhile. */
+struct command_job {
+	struct smtp_session *s;
+	const struct smtp_command_def *def;
+	const char *arg;
+	size_t len;
+};
+
+static void command_run(struct store *st, void *arg)
+{
+	struct command_job *j = arg;
+	j->s->store = st;
+	j->def->handler(j->s, j->arg, j->len);
+	j->s->store = NULL;
+}
+
+static void command_done(void *arg)
+{
+	struct command_job *j = arg;
+	struct smtp_session *s = j->s;
+	free(j);
+	s->in_job = false;
+	conn_write(s->conn, s->out.data, s->out.len);
+	buf_free(&s->out);
+	if (s->logged_in_job) {
+		s->logged_in_job = false;
+		service_session_logged_in(&s->server->host, &s->link);
+	}
+	smtp_session_resume(s);
+}
+
+struct store *smtp_store(const struct smtp_session *s)
+{
+	return s->in_job ? s->store : s->server->store;
+}
+
+void smtp_logged_in(struct smtp_session *s)
+{
+	if (s->in_job)
+		s->logged_in_job = true; /* the host's lists are the loop's */
+	else
+		service_session_logged_in(&s->server->host, &s->link);
 }
 
 /* Runs one command line through the table and its gates. */
@@ -147,6 +196,14 @@ static void dispatch(struct smtp_session *s, const char *line, size_t len)
 			smtp_bdat_discard(s, cmd.arg, cmd.arg_len);
 		return;
 	}
+	if (g & GATE_STORE) {
+		struct command_job *j = xmalloc(sizeof(*j));
+		*j = (struct command_job){ s, def, cmd.arg, cmd.arg_len };
+		s->in_job = true;
+		conn_pause(s->conn);
+		store_workers_submit(s->server->store_workers, command_run, command_done, j);
+		return;
+	}
 	def->handler(s, cmd.arg, cmd.arg_len);
 }
 
@@ -157,7 +214,7 @@ static void session_input(struct conn *c, void *ctx)
 {
 	struct smtp_session *s = ctx;
 	for (;;) {
-		if (conn_is_closed(c) || s->state == SMTP_STATE_BUSY || s->state == SMTP_STATE_QUIT ||
+		if (conn_is_closed(c) || s->state == SMTP_STATE_BUSY || s->in_job || s->state == SMTP_STATE_QUIT ||
 		    s->server->host.stopping || conn_output_full(c))
 			return;
 		if (s->state == SMTP_STATE_DATA) {
@@ -190,6 +247,8 @@ static void session_input(struct conn *c, void *ctx)
 
 void smtp_session_resume(struct smtp_session *s)
 {
+	if (s->in_job)
+		return; /* the job resumes when it is done */
 	if (s->gone) {
 		smtp_session_free(&s->link);
 		return;
@@ -200,7 +259,7 @@ void smtp_session_resume(struct smtp_session *s)
 static void session_timeout(struct conn *c, void *ctx)
 {
 	struct smtp_session *s = ctx;
-	if (s->state == SMTP_STATE_BUSY)
+	if (s->state == SMTP_STATE_BUSY || s->in_job)
 		return; /* our own work is slow, not the client */
 	log_info("session=%s smtp timeout state=%s", conn_id(c), state_name(s->state));
 	smtp_reply(s, "421 4.4.2 %s Error: timeout exceeded", s->server->host.hostname);
@@ -212,8 +271,8 @@ static void session_closed(struct conn *c, void *ctx)
 	struct smtp_session *s = ctx;
 	log_info("session=%s smtp disconnect ip=%s messages=%u", conn_id(c), conn_peer_ip(c),
 		 s->messages);
-	if (s->state == SMTP_STATE_BUSY) {
-		s->gone = true; /* the password check or commit finishes first */
+	if (s->state == SMTP_STATE_BUSY || s->in_job) {
+		s->gone = true; /* the password check, commit or store call finishes first */
 		return;
 	}
 	smtp_session_free(&s->link);
