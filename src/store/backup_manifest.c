@@ -139,7 +139,8 @@ int manifest_parse(const char *text, size_t len, struct manifest *m, char **erro
 	}
 	for (size_t i = 0; r == 0 && i < m->count; i++)
 		sum += m->files[i].size;
-	qsort(m->files, m->count, sizeof(*m->files), compare_files);
+	if (m->count > 1)
+		qsort(m->files, m->count, sizeof(*m->files), compare_files);
 	for (size_t i = 1; r == 0 && i < m->count; i++)
 		if (strcmp(m->files[i - 1].path, m->files[i].path) == 0) {
 			*error_r = xasprintf("the manifest names %s twice", m->files[i].path);
