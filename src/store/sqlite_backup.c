@@ -231,6 +231,52 @@ static int copy_messages(const char *data_dir, const char *dir, const struct fil
 	return r;
 }
 
+/* The database in dir must be the manifest's schema and name only files the manifest holds. */
+static int check_database(const char *dir, const struct manifest *m, char **error_r)
+{
+	char *path = xasprintf("%s/" MANIFEST_DATABASE, dir);
+	char *uri = sqlite_file_uri(path, "immutable=1");
+	sqlite3 *db = NULL;
+	sqlite3_stmt *stmt = NULL;
+	const char *missing = NULL;
+	int64_t schema = -1;
+	int rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		schema = sqlite3_column_int64(stmt, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+	if (rc == SQLITE_OK && schema == m->schema)
+		rc = sqlite3_prepare_v2(db, "SELECT path FROM bodies", -1, &stmt, NULL);
+	while (rc == SQLITE_OK && schema == m->schema && missing == NULL &&
+	       (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(stmt, 0);
+		if (name == NULL || manifest_find(m, name) == NULL)
+			missing = name != NULL ? name : "NULL";
+		rc = SQLITE_OK;
+	}
+	int r = -1;
+	if (rc != SQLITE_OK && rc != SQLITE_DONE)
+		*error_r = xasprintf("cannot read the backup's database %s: %s", path,
+				     db != NULL ? sqlite3_errmsg(db) : "out of memory");
+	else if (schema != m->schema)
+		*error_r = xasprintf("the backup's database has schema version %lld, its manifest says "
+				     "%lld", (long long)schema, (long long)m->schema);
+	else if (missing != NULL)
+		*error_r = xasprintf("the backup's database names the message file %s, which the backup "
+				     "lacks", missing);
+	else
+		r = 0;
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	free(uri);
+	free(path);
+	return r;
+}
+
 static void info_fill(struct store_backup_info *info, const struct manifest *m)
 {
 	*info = (struct store_backup_info){ .schema = m->schema, .messages = m->messages,
@@ -255,6 +301,9 @@ int store_backup(struct store *st, const char *dir, struct store_backup_info *in
 	if (r == 0)
 		r = copy_messages(st->data_dir, dir, &files, &m, error_r);
 	msgfile_backup_unlock(st->data_dir, lock);
+	/* what restore will check, found now rather than then */
+	if (r == 0)
+		r = check_database(dir, &m, error_r);
 	if (r == 0) {
 		char *text = manifest_format(&m);
 		char *path = xasprintf("%s/" MANIFEST_NAME, dir);
@@ -298,7 +347,7 @@ static int read_manifest(const char *dir, struct manifest *m, char **error_r)
 		char *inner = NULL;
 		r = manifest_parse(text, len, m, &inner);
 		if (r < 0)
-			*error_r = xasprintf("%s: %s; the store was not changed", path, inner);
+			*error_r = xasprintf("%s: %s", path, inner);
 		free(inner);
 		free(text);
 	}
@@ -330,65 +379,18 @@ static int restore_file(const char *dir, const char *tmp, const struct manifest_
 	uint64_t size = 0;
 	int r = fd >= 0 ? fs_copy_file(fd, from, to, 0600, sha, &size, error_r) : -1;
 	if (fd < 0)
-		*error_r = xasprintf("cannot read %s: %s; the store was not changed", from, strerror(errno));
+		*error_r = xasprintf("cannot read %s: %s", from, strerror(errno));
 	else
 		close(fd);
 	if (r == 0 && (size != f->size || strcmp(sha, f->sha256) != 0)) {
-		*error_r = xasprintf("%s is damaged (its %s differs from the manifest's): the store was "
-				     "not changed", from, size != f->size ? "size" : "SHA-256");
+		*error_r = xasprintf("%s is damaged (its %s differs from the manifest's)", from,
+				     size != f->size ? "size" : "SHA-256");
 		r = -1;
 	}
 	if (r == 0)
 		r = own(to, uid, gid, error_r);
 	free(from);
 	free(to);
-	return r;
-}
-
-/* The restored database must be the manifest's schema and name only files the manifest holds. */
-static int check_database(const char *tmp, const struct manifest *m, char **error_r)
-{
-	char *path = xasprintf("%s/" MANIFEST_DATABASE, tmp);
-	char *uri = sqlite_file_uri(path, "immutable=1");
-	sqlite3 *db = NULL;
-	sqlite3_stmt *stmt = NULL;
-	const char *missing = NULL;
-	int64_t schema = -1;
-	int rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL);
-	if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		schema = sqlite3_column_int64(stmt, 0);
-		rc = SQLITE_OK;
-	}
-	sqlite3_finalize(stmt);
-	stmt = NULL;
-	if (rc == SQLITE_OK && schema == m->schema)
-		rc = sqlite3_prepare_v2(db, "SELECT path FROM bodies", -1, &stmt, NULL);
-	while (rc == SQLITE_OK && schema == m->schema && missing == NULL &&
-	       (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(stmt, 0);
-		if (name == NULL || manifest_find(m, name) == NULL)
-			missing = name != NULL ? name : "NULL";
-		rc = SQLITE_OK;
-	}
-	int r = -1;
-	if (rc != SQLITE_OK && rc != SQLITE_DONE)
-		*error_r = xasprintf("cannot read the backup's database: %s; the store was not changed",
-				     db != NULL ? sqlite3_errmsg(db) : "out of memory");
-	else if (schema != m->schema)
-		*error_r = xasprintf("the backup's database has schema version %lld, its manifest says "
-				     "%lld: the store was not changed", (long long)schema,
-				     (long long)m->schema);
-	else if (missing != NULL)
-		*error_r = xasprintf("the backup's database names the message file %s, which the backup "
-				     "lacks: the store was not changed", missing);
-	else
-		r = 0;
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
-	free(uri);
-	free(path);
 	return r;
 }
 
@@ -474,7 +476,9 @@ static void sync_parent(const char *path)
 	free(parent);
 }
 
-/* Puts tmp in target's place, keeping the old target as *kept_r (NULL when there was none). */
+/* Puts tmp in target's place, keeping the old target as *kept_r (NULL when there was none).
+ * 0; -1 with nothing moved; -3 when a file system without RENAME_EXCHANGE failed between its
+ * two renames and the old folder could not be put back (*error_r says how). */
 static int restore_swap(const char *target, const char *tmp, char **kept_r, char **error_r)
 {
 	char stamp[32];
@@ -489,8 +493,20 @@ static int restore_swap(const char *target, const char *tmp, char **kept_r, char
 		xfree(&kept);
 		r = rename(tmp, target);
 	} else if (errno == EINVAL || errno == ENOSYS) {
-		/* a file system without the exchange: two renames, the old first */
-		r = rename(target, kept) == 0 ? rename(tmp, target) : -1;
+		/* a file system without the exchange: two renames, the old first, undone when the
+		 * second fails */
+		r = rename(target, kept);
+		if (r == 0 && rename(tmp, target) < 0) {
+			int e = errno;
+			r = rename(kept, target) == 0 ? -1 : -3;
+			errno = e;
+		}
+	}
+	if (r == -3) {
+		*error_r = xasprintf("cannot put %s in the place of %s (%s), nor the old data back: "
+				     "rename %s to %s by hand", tmp, target, strerror(errno), kept, target);
+		free(kept);
+		return -3;
 	}
 	if (r < 0) {
 		*error_r = xasprintf("cannot put %s in the place of %s: %s", tmp, target, strerror(errno));
@@ -502,6 +518,15 @@ static int restore_swap(const char *target, const char *tmp, char **kept_r, char
 	return 0;
 }
 
+/* Says in *error_r that the store is as it was. Returns -1. */
+static int unchanged(char **error_r)
+{
+	char *inner = *error_r;
+	*error_r = xasprintf("%s; the store was not changed", inner);
+	free(inner);
+	return -1;
+}
+
 int store_restore(const char *data_dir, const char *dir, uid_t uid, gid_t gid,
 		  struct store_backup_info *info_r, char **kept_r, char **error_r)
 {
@@ -509,7 +534,7 @@ int store_restore(const char *data_dir, const char *dir, uid_t uid, gid_t gid,
 	struct manifest m;
 	if (read_manifest(dir, &m, error_r) < 0) {
 		manifest_free(&m);
-		return -1;
+		return unchanged(error_r);
 	}
 	char *target = realpath(data_dir, NULL);
 	if (target == NULL)
@@ -518,10 +543,12 @@ int store_restore(const char *data_dir, const char *dir, uid_t uid, gid_t gid,
 	strlist made;
 	strlist_init(&made);
 	int r = restore_build(dir, tmp, &m, uid, gid, &made, error_r);
-	if (r == -1)
-		restore_clean(tmp, &m, &made);
 	if (r == 0)
 		r = restore_swap(target, tmp, kept_r, error_r);
+	if (r == -1)
+		restore_clean(tmp, &m, &made);
+	if (r == -1 || r == -2)
+		unchanged(error_r);
 	if (r == 0 && *kept_r != NULL) {
 		char *from = xasprintf("%s/maildrop", *kept_r), *to = xasprintf("%s/maildrop", target);
 		if (rename(from, to) < 0 && errno != ENOENT)
@@ -536,5 +563,5 @@ int store_restore(const char *data_dir, const char *dir, uid_t uid, gid_t gid,
 	free(tmp);
 	free(target);
 	manifest_free(&m);
-	return r;
+	return r < 0 ? -1 : 0;
 }
