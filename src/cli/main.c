@@ -23,6 +23,8 @@ static const struct {
 	{ "mailbox", cmd_mailbox, "mailbox list ADDRESS [FOLDER] | mailbox show ADDRESS UID [FOLDER] | mailbox del ADDRESS FOLDER" },
 	{ "auth", cmd_auth_admin, "auth blocked | auth unblock ADDRESS|ACCOUNT  (the running server's login limits)" },
 	{ "queue", cmd_queue, "queue list | queue show ID | queue flush [ID] | queue retry ID | queue delete ID | queue hold | queue hold|release ID | queue hold|release --sender ADDRESS" },
+	{ "backup", cmd_backup, "backup DIR  (a copy of the store, taken while the server runs, into a new or empty folder)" },
+	{ "restore", cmd_restore, "restore DIR  (puts a backup in the store's place; the server must be stopped)" },
 	{ "sendmail", cmd_sendmail, "sendmail [-t] [-i] [-f FROM] [-F NAME] [RECIPIENT...] < MESSAGE" },
 	{ "mailq", cmd_mailq, "mailq" },
 	{ "mail", cmd_mail_client, "mail [COMMAND ...]  (the mail client: estafeta mail help)" },

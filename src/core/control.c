@@ -148,25 +148,41 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
 	bufferevent_enable(cl->bev, EV_READ);
 }
 
-/* Removes a socket at path that nobody answers (left by a crash). Returns 0 when path is
- * free, -1 with *error_r when a server answers there or the path cannot be used. */
-static int clear_stale(const struct sockaddr_un *sun, char **error_r)
+int control_probe(const char *path)
 {
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		*error_r = xasprintf("cannot make the control socket: %s", strerror(errno));
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
 		return -1;
 	}
-	int r = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	strcpy(sun.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	int r = connect(fd, (const struct sockaddr *)&sun, sizeof(sun));
 	int err = errno;
 	close(fd);
-	if (r == 0) {
-		*error_r = xasprintf("another estafeta serve is running on this data folder (its "
-				     "control socket %s answers); stop it first", sun->sun_path);
+	errno = err;
+	return r == 0 ? 1 : 0;
+}
+
+/* Removes a socket at path that nobody answers (left by a crash). Returns 0 when path is
+ * free, -1 with *error_r when a server answers there or the path cannot be used. */
+static int clear_stale(const char *path, char **error_r)
+{
+	int r = control_probe(path);
+	int err = errno;
+	if (r < 0) {
+		*error_r = xasprintf("cannot make the control socket: %s", strerror(err));
 		return -1;
 	}
-	if (err != ENOENT && unlink(sun->sun_path) < 0 && errno != ENOENT) {
-		*error_r = xasprintf("cannot remove the old control socket %s: %s", sun->sun_path,
+	if (r == 1) {
+		*error_r = xasprintf("another estafeta serve is running on this data folder (its "
+				     "control socket %s answers); stop it first", path);
+		return -1;
+	}
+	if (err != ENOENT && unlink(path) < 0 && errno != ENOENT) {
+		*error_r = xasprintf("cannot remove the old control socket %s: %s", path,
 				     strerror(errno));
 		return -1;
 	}
@@ -184,7 +200,7 @@ static int listen_at(const char *path, char **error_r)
 		return -1;
 	}
 	strcpy(sun.sun_path, path);
-	if (clear_stale(&sun, error_r) < 0)
+	if (clear_stale(path, error_r) < 0)
 		return -1;
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	mode_t old_mask = umask(0177);

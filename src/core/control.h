@@ -24,6 +24,11 @@ char *control_socket_path(const struct config *cfg);
  * and returns 0; or -1 with *error_r (allocated, one line). Runs on the loop: never blocks. */
 typedef int control_fn(void *ctx, const char *arg, buf *out, char **error_r);
 
+/* Whether a server answers at the control socket path: 1 yes, 0 no (errno from connect:
+ * ENOENT when there is no socket, ECONNREFUSED for one left by a crash, EACCES when this user
+ * may not tell), -1 when it cannot be asked (errno). Blocks for a moment at most. */
+int control_probe(const char *path);
+
 struct control;
 /* Listens at path. Call it as the server's user (after dropping root), so the socket is
  * theirs. A socket left by a server that crashed is replaced; one that answers belongs to a

@@ -150,3 +150,45 @@ char *fs_unsearchable_folder(const char *path)
 	free(p);
 	return NULL;
 }
+
+int fs_copy_file(int from_fd, const char *from_name, const char *to, mode_t mode,
+		 char sha256_r[SHA256_HEX_SIZE], uint64_t *size_r, char **error_r)
+{
+	int out = to != NULL ? open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode) : -1;
+	if (to != NULL && out < 0) {
+		*error_r = xasprintf("cannot create %s: %s", to, strerror(errno));
+		return -1;
+	}
+	struct sha256 *h = sha256_new();
+	uint64_t size = 0;
+	const char *failed = NULL;
+	char chunk[65536];
+	for (;;) {
+		ssize_t n = read(from_fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			failed = from_name;
+		if (n <= 0)
+			break;
+		sha256_update(h, chunk, (size_t)n);
+		size += (uint64_t)n;
+		if (out >= 0 && fs_write_all(out, chunk, (size_t)n) < 0) {
+			failed = to;
+			break;
+		}
+	}
+	if (failed == NULL && out >= 0 && fsync(out) < 0)
+		failed = to;
+	int e = errno;
+	sha256_finish(h, sha256_r);
+	*size_r = size;
+	if (out >= 0)
+		close(out);
+	if (failed == NULL)
+		return 0;
+	*error_r = xasprintf("cannot %s %s: %s", failed == to ? "write" : "read", failed, strerror(e));
+	if (to != NULL)
+		unlink(to);
+	return -1;
+}

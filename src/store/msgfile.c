@@ -8,13 +8,17 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define NAME_BYTES 16   /* 128 random bits: a collision is only ever a retry */
 #define NAME_ATTEMPTS 4
+#define KEPT_SUFFIX ".expunged" /* a removed file kept for a running backup */
+#define LOCK_ATTEMPTS 500       /* of 10 ms: removers hold the lock shared for microseconds */
 
 static bool errno_is_full(int e)
 {
@@ -193,10 +197,105 @@ int msgfile_read_header(const char *data_dir, const char *path, size_t max, buf 
 	return r;
 }
 
+/* True when a backup holds the data folder's lock. */
+static bool backup_running(const char *data_dir)
+{
+	int fd = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return held;
+}
+
 void msgfile_remove(const char *data_dir, const char *path)
 {
 	char *full = xasprintf("%s/%s", data_dir, path);
-	if (unlink(full) < 0 && errno != ENOENT)
+	int r;
+	if (backup_running(data_dir)) {
+		char *kept = xasprintf("%s" KEPT_SUFFIX, full);
+		r = rename(full, kept);
+		free(kept);
+	} else {
+		r = unlink(full);
+	}
+	if (r < 0 && errno != ENOENT)
 		log_warn("store path=%s cannot remove message file: %s", full, strerror(errno));
 	free(full);
+}
+
+int msgfile_backup_lock(const char *data_dir, char **error_r)
+{
+	int fd = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		*error_r = xasprintf("cannot open the data folder %s: %s", data_dir, strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < LOCK_ATTEMPTS; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		usleep(10000);
+	}
+	*error_r = xasprintf("another backup of %s is running: wait for it to end", data_dir);
+	close(fd);
+	return -1;
+}
+
+static bool is_kept(const char *name)
+{
+	size_t n = strlen(name), k = strlen(KEPT_SUFFIX);
+	return n > k && strcmp(name + n - k, KEPT_SUFFIX) == 0;
+}
+
+/* Removes the kept files of one messages/XX folder. */
+static void remove_kept(const char *dir)
+{
+	DIR *d = opendir(dir);
+	for (struct dirent *e; d != NULL && (e = readdir(d)) != NULL;) {
+		if (!is_kept(e->d_name))
+			continue;
+		char *path = xasprintf("%s/%s", dir, e->d_name);
+		if (unlink(path) < 0 && errno != ENOENT)
+			log_warn("store path=%s cannot remove message file: %s", path, strerror(errno));
+		free(path);
+	}
+	if (d != NULL)
+		closedir(d);
+}
+
+void msgfile_backup_unlock(const char *data_dir, int lock)
+{
+	char *top = xasprintf("%s/messages", data_dir);
+	DIR *d = opendir(top);
+	for (struct dirent *e; d != NULL && (e = readdir(d)) != NULL;) {
+		if (e->d_name[0] == '.')
+			continue;
+		char *sub = xasprintf("%s/%s", top, e->d_name);
+		remove_kept(sub);
+		free(sub);
+	}
+	if (d != NULL)
+		closedir(d);
+	free(top);
+	close(lock);
+}
+
+int msgfile_open_for_backup(const char *data_dir, const char *path)
+{
+	char *full = xasprintf("%s/%s", data_dir, path);
+	int fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		char *kept = xasprintf("%s" KEPT_SUFFIX, full);
+		fd = open(kept, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		free(kept);
+		if (fd < 0)
+			errno = ENOENT; /* say the name the caller asked for is missing */
+	}
+	free(full);
+	return fd;
+}
+
+bool msgfile_kept_for_backup(const char *data_dir, const char *name)
+{
+	return is_kept(name) && backup_running(data_dir);
 }

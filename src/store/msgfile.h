@@ -34,6 +34,24 @@ int msgfile_read_header(const char *data_dir, const char *path, size_t max, buf 
 			char **error_r);
 
 /* Removes the file; a file already gone is no error, and others are only logged, since the
- * caller has nothing to undo. */
+ * caller has nothing to undo. While a backup runs, the file is kept for it (below). */
 void msgfile_remove(const char *data_dir, const char *path);
+
+/* ---- while a backup copies the message files (store_backup) ----
+ * A backup locks the data folder (flock, exclusive) before it opens its snapshot of the
+ * database and keeps the lock until it has copied every file the snapshot names. A file
+ * removed meanwhile (its rows deleted by a commit after the snapshot) is only renamed to
+ * NAME.expunged, so the backup still finds it; the backup removes those when it unlocks, and
+ * store_sweep removes any that a crash left. Every process that removes message files checks
+ * the lock after its commit: a commit before the backup locked is outside its snapshot. */
+
+/* Takes the lock. Returns its descriptor, or -1 with *error_r (another backup holds it). */
+int msgfile_backup_lock(const char *data_dir, char **error_r);
+/* Removes the files kept for the backup and releases the lock. */
+void msgfile_backup_unlock(const char *data_dir, int lock);
+/* Opens the message file at path for reading, or the file kept for the backup under its
+ * .expunged name. The descriptor, or -1 (errno). */
+int msgfile_open_for_backup(const char *data_dir, const char *path);
+/* True when name (in a messages/XX folder) is a file kept for a backup that still runs. */
+bool msgfile_kept_for_backup(const char *data_dir, const char *name);
 #endif

@@ -2,6 +2,7 @@
  * and the small statement helpers (a cache of prepared statements, typed binding, errors) the
  * other sqlite_*.c files are written with. */
 #include "store/sqlite_internal.h"
+#include "core/buf.h"
 #include "core/fsutil.h"
 #include "core/xalloc.h"
 #include <stdarg.h>
@@ -187,6 +188,22 @@ int db_finish(struct store *st, int r, char **error_r)
 		return r;
 	}
 	return db_commit(st, error_r) < 0 ? -1 : r;
+}
+
+char *sqlite_file_uri(const char *path, const char *query)
+{
+	buf u;
+	buf_init(&u);
+	buf_puts(&u, "file:");
+	for (const unsigned char *p = (const unsigned char *)path; *p != '\0'; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr("/-._~", *p) != NULL)
+			buf_putc(&u, (char)*p);
+		else
+			buf_printf(&u, "%%%02X", *p);
+	}
+	buf_printf(&u, "?%s", query);
+	return buf_steal(&u);
 }
 
 static int open_database(struct store *st, const char *path, char **error_r)

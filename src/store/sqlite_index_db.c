@@ -15,7 +15,6 @@
  * folder entry unindexed, so it is rebuilt from the message files while search reads them.
  * Rows of message files deleted since are removed later (store_index_prune). */
 #include "store/sqlite_internal.h"
-#include "core/buf.h"
 #include "core/xalloc.h"
 #include <stdlib.h>
 #include <string.h>
@@ -27,24 +26,6 @@ static const char index_schema[] =
 	 * without scanning messages. */
 	"CREATE VIRTUAL TABLE IF NOT EXISTS ix.search_text USING fts5(header, body, "
 	"tokenize = 'trigram');";
-
-/* A URI for path (RFC 3986: octets other than unreserved ones and "/" percent-encoded), with
- * SQLite's query parameters appended. */
-static char *file_uri(const char *path, const char *query)
-{
-	buf u;
-	buf_init(&u);
-	buf_puts(&u, "file:");
-	for (const unsigned char *p = (const unsigned char *)path; *p != '\0'; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    strchr("/-._~", *p) != NULL)
-			buf_putc(&u, (char)*p);
-		else
-			buf_printf(&u, "%%%02X", *p);
-	}
-	buf_printf(&u, "?%s", query);
-	return buf_steal(&u);
-}
 
 int sqlite_index_begin(struct store *st, char **error_r)
 {
@@ -82,7 +63,7 @@ int sqlite_index_attach(struct store *st, bool writable, char **error_r)
 	if (st->index_attached)
 		return 0;
 	char *path = xasprintf("%s/index.db", st->data_dir);
-	char *uri = file_uri(path, writable ? "mode=rwc" : "mode=ro");
+	char *uri = sqlite_file_uri(path, writable ? "mode=rwc" : "mode=ro");
 	free(path);
 	int r = db_exec(st, error_r, "ATTACH DATABASE ? AS ix", "s", uri);
 	free(uri);

@@ -20,9 +20,17 @@ struct store {
 	size_t stmt_count;
 };
 
+/* The schema version this estafeta writes; a database or a backup of a later one is refused. */
+#define SCHEMA_VERSION 6
+
 /* Creates the schema on a new database and checks the version of an old one (sqlite_schema.c).
  * Returns 0 or -1 with *error_r. */
 int sqlite_schema_apply(struct store *st, char **error_r);
+
+/* A URI for path (RFC 3986: octets other than unreserved ones and "/" percent-encoded), with
+ * SQLite's query parameters appended ("mode=ro"), allocated: for sqlite3_open_v2 and ATTACH
+ * with SQLITE_OPEN_URI. */
+char *sqlite_file_uri(const char *path, const char *query);
 
 /* ---- statements (sqlite_db.c) ----
  * sql must be a string literal: prepared statements are cached by its address, so each is

@@ -9,8 +9,6 @@
 #include "store/sqlite_internal.h"
 #include "core/xalloc.h"
 
-#define SCHEMA_VERSION 6
-
 static const char schema_v1[] =
 	/* Settings of the store itself: last_uidvalidity makes every folder's UIDVALIDITY
 	 * distinct, even for a folder deleted and created again within one second. */

@@ -2,7 +2,9 @@
  * a message file's rename and its database commit leaves a file no row refers to; a crash
  * while a message arrives leaves a spool file in tmp/. Neither is ever acknowledged mail.
  * Only files older than the given age are touched, so a delivery in flight in another process
- * (the sendmail command, a second server start) is never raced. */
+ * (the sendmail command, a second server start) is never raced; nor are the files a running
+ * backup still copies (msgfile.h). */
+#include "store/msgfile.h"
 #include "store/sqlite_internal.h"
 #include "core/xalloc.h"
 #include <dirent.h>
@@ -44,7 +46,7 @@ static int sweep_message_dir(struct store *st, const char *sub, time_t cutoff, u
 	DIR *d = opendir(dir);
 	int r = 0;
 	for (struct dirent *e; d != NULL && r == 0 && (e = readdir(d)) != NULL;) {
-		if (e->d_name[0] == '.')
+		if (e->d_name[0] == '.' || msgfile_kept_for_backup(st->data_dir, e->d_name))
 			continue;
 		char *abs = xasprintf("%s/%s", dir, e->d_name);
 		char *rel = xasprintf("messages/%s/%s", sub, e->d_name);

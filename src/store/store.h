@@ -20,6 +20,7 @@
 #include "core/strlist.h"
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 struct store;
@@ -43,6 +44,30 @@ int store_cache_size(struct store *st, int kib, char **error_r);
 /* True when the last failed call failed for lack of space (ENOSPC, SQLITE_FULL). */
 bool store_is_full(const struct store *st);
 const char *store_data_dir(const struct store *st);
+
+/* ---- backup and restore (sqlite_backup.c) ----
+ * A backup is a folder: the database as one snapshot, taken while the server runs and takes
+ * mail, every message file that snapshot names (mailboxes and the outbound queue), and a
+ * manifest with the SHA-256 of each file (backup_manifest.h). The full-text index is left
+ * out: the indexer rebuilds it from the messages. */
+struct store_backup_info {
+	int64_t schema;                 /* the database's schema version */
+	uint64_t messages;              /* folder entries */
+	uint64_t queued;                /* messages in the outbound queue */
+	uint64_t files, bytes;          /* in the backup, the database included */
+};
+/* Backs up st's store into dir, made when missing; one that exists must be empty. Never holds
+ * up the server's writers; blocks this caller for as long as the copy takes. 0, or -1 with
+ * *error_r. */
+int store_backup(struct store *st, const char *dir, struct store_backup_info *info_r,
+		 char **error_r);
+/* Makes the backup in dir the store of data_dir, which no server may be using: every file is
+ * checked against the manifest first, and a backup of a newer schema than this estafeta's is
+ * refused; the new files belong to uid:gid ((uid_t)-1: left to this process). On failure the
+ * old store is as it was. The old data folder is kept, renamed, in *kept_r (allocated; NULL
+ * when there was none). 0, or -1 with *error_r. */
+int store_restore(const char *data_dir, const char *dir, uid_t uid, gid_t gid,
+		  struct store_backup_info *info_r, char **kept_r, char **error_r);
 
 /* ---- domains ---- */
 int store_domain_add(struct store *st, const char *domain, char **error_r);

@@ -2,6 +2,7 @@
  * with its rules, the default folders, and store_deliver: one message file shared by every
  * local recipient, ascending UIDs, byte-exact reads, and nothing left behind by a delivery that
  * fails, the outbound queue, and the full-text index in its own file. Each test gets a fresh data folder under /tmp. */
+#include "store/msgfile.h"
 #include "store/sqlite_internal.h"
 #include "store/store.h"
 #include "core/xalloc.h"
@@ -751,6 +752,46 @@ static void test_expunge(void **state)
 	delivery_free(&batch[1]);
 }
 
+/* While a backup holds the lock, an expunged message's file is kept (under its .expunged name,
+ * which sweep leaves alone) for the backup to copy; unlocking removes it. */
+static void test_expunge_during_backup(void **state)
+{
+	struct fixture *f = *state;
+	struct delivery *d = new_delivery(f, "kept", body_a);
+	add_local(d, f->alice, "INBOX", prefix_alice, 0);
+	assert_int_equal(store_deliver(f->st, &d, 1), 0);
+	sqlite3_stmt *stmt;
+	assert_int_equal(sqlite3_prepare_v2(f->st->db, "SELECT path FROM bodies", -1, &stmt, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	char *path = xstrdup((const char *)sqlite3_column_text(stmt, 0));
+	sqlite3_finalize(stmt);
+
+	char *error = NULL;
+	int lock = msgfile_backup_lock(f->dir, &error);
+	assert_true(lock >= 0);
+	const uint32_t uid = 1;
+	OK(store_messages_expunge(f->st, folder_id(f, f->alice, "INBOX"), &uid, 1, error_r));
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM bodies"), 0);
+	char *full = xasprintf("%s/%s", f->dir, path);
+	assert_int_equal(access(full, F_OK), -1);
+	unsigned swept = 0;
+	OK(store_sweep(f->st, -3600, &swept, error_r));
+	assert_int_equal(swept, 0);
+	int fd = msgfile_open_for_backup(f->dir, path);
+	assert_true(fd >= 0);
+	char data[sizeof(body_a)];
+	assert_int_equal(read(fd, data, sizeof(data)), strlen(body_a));
+	assert_memory_equal(data, body_a, strlen(body_a));
+	close(fd);
+
+	msgfile_backup_unlock(f->dir, lock);
+	assert_int_equal(count_files(f, "messages"), 0);
+	assert_int_equal(msgfile_open_for_backup(f->dir, path), -1);
+	free(full);
+	free(path);
+	delivery_free(&d);
+}
+
 /* SORT's batch of header sections: each from its file's start, the per-recipient lines left
  * out, cut at max; nothing for a UID the folder does not have. */
 static void test_message_headers(void **state)
@@ -1329,6 +1370,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_user_del_removes_unshared_files, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_expunge, setup_mailboxes, teardown),
+		cmocka_unit_test_setup_teardown(test_expunge_during_backup, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_message_headers, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_apop_secret, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_imap, setup_mailboxes, teardown),
