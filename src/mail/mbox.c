@@ -79,8 +79,8 @@ static bool parse_date(const char *s, size_t len, size_t pos, struct mbox_date *
 		out->tm.tm_year = atoi(year) - 1900;
 		char z[16];
 		size_t at = pos;
-		if (next_word(s, len, &at, z, sizeof(z)) && (z[0] == '+' || z[0] == '-'))
-			zone_word(z, out);
+		if (next_word(s, len, &at, z, sizeof(z)))
+			zone_word(z, out); /* "remote from ..." and the like name no zone */
 	}
 	out->tm.tm_hour = hour;
 	out->tm.tm_min = min;

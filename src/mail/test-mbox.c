@@ -32,6 +32,10 @@ static void test_from_line(void **state)
 	assert_true(d.zoned);
 	assert_int_equal(d.offset, 0);
 	assert_int_equal(d.tm.tm_sec, 0);
+	assert_true(from("From x Wed Mar  3 03:03:03 2021 UTC", &d));
+	assert_true(d.zoned);
+	assert_true(from("From x Wed Mar  3 03:03:03 2021 remote from y", &d));
+	assert_false(d.zoned);
 	assert_true(from("From \"a b\"@example.com Wed Mar 15 23:59:60 2023", &d));
 	assert_true(from("From  Wed Mar 15 23:59:59 2023", &d)); /* no sender */
 	assert_true(from("From x Wed Mar 15 23:59:59 CET 2023", &d));
