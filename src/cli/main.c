@@ -21,6 +21,8 @@ static const struct {
 	{ "alias", cmd_alias, "alias add ALIAS TARGET... | alias del ALIAS [TARGET...] | alias list [ALIAS]" },
 	{ "list", cmd_list, "list add LIST MEMBER... | list del LIST [MEMBER...] | list members [LIST]" },
 	{ "mailbox", cmd_mailbox, "mailbox list ADDRESS [FOLDER] | mailbox show ADDRESS UID [FOLDER] | mailbox del ADDRESS FOLDER" },
+	{ "import", cmd_import, "import maildir ADDRESS DIR | import mbox ADDRESS FILE [--folder F] [--format mboxrd|mboxo]" },
+	{ "export", cmd_export, "export ADDRESS DIR  (every folder as Maildir++, with Dovecot's UID and keyword files)" },
 	{ "auth", cmd_auth_admin, "auth blocked | auth unblock ADDRESS|ACCOUNT  (the running server's login limits)" },
 	{ "queue", cmd_queue, "queue list | queue show ID | queue flush [ID] | queue retry ID | queue delete ID | queue hold | queue hold|release ID | queue hold|release --sender ADDRESS" },
 	{ "backup", cmd_backup, "backup DIR  (a copy of the store, taken while the server runs, into a new or empty folder)" },

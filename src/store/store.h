@@ -331,6 +331,36 @@ int store_deliver(struct store *st, struct delivery **batch, size_t count);
 int store_submitted_since(struct store *st, int64_t account_id, time_t since, int64_t *messages_r,
 			  int64_t *recipients_r, char **error_r);
 
+/* ---- import (sqlite_import.c): mail brought in from another store (estafeta import) ----
+ * Messages keep what they had there: flags, keywords, internal date and, where the folder's
+ * UIDVALIDITY is the source's, their UIDs, so clients that synced the source need no new
+ * download. Quotas are not applied: importing is an administrator's act. */
+struct import_message {
+	char *spool_path;     /* the message under data_dir/tmp; owned, moved into the store */
+	uint64_t size;        /* octets in the spool file */
+	uint32_t uid;         /* the UID it had, or 0 for the folder's next */
+	uint32_t flags;       /* enum message_flag; FLAG_RECENT is not stored */
+	const char *keywords; /* space-separated, "" for none */
+	time_t internal_date;
+	uint32_t uid_r;       /* set by store_messages_import */
+};
+/* Makes the folder's UIDs those of a source whose UIDVALIDITY is uidvalidity: a folder that
+ * never held a message (UIDNEXT 1) takes that UIDVALIDITY, and a folder with it already (an
+ * earlier import) keeps it. 1 done, 0 when the folder has a UIDVALIDITY of its own (the
+ * source's UIDs cannot be kept), -1 on error. */
+int store_folder_adopt_uidvalidity(struct store *st, int64_t folder_id, uint32_t uidvalidity,
+				   char **error_r);
+/* Moves the folder's UIDNEXT up to uidnext (the source's, after its last messages were
+ * expunged), never down. 0 or -1. */
+int store_folder_raise_uidnext(struct store *st, int64_t folder_id, uint32_t uidnext,
+			       char **error_r);
+/* Adds the messages to the folder durably, as store_deliver does (files fsync'd, then one
+ * transaction). A message whose uid is at or above the folder's UIDNEXT gets that UID (UIDNEXT
+ * moves past it); any other gets the next UID. Sets each uid_r. 0, or -1 with *error_r and
+ * nothing added (the spool files removed). */
+int store_messages_import(struct store *st, int64_t folder_id, struct import_message *msgs,
+			  size_t count, char **error_r);
+
 /* ---- outbound queue ----
  * Messages with remote recipients (rows store_deliver added), one state per recipient:
  * pending until delivered ("sent") or given up ("bounced"). The runner marks each recipient

@@ -940,6 +940,79 @@ static void test_quota(void **state)
 /* The IMAP additions: flags with a new modseq, copy and move sharing the file with ascending
  * UIDs, and folders created, renamed with their children, unsubscribed and deleted with the
  * files only they used. */
+/* Imported messages keep their UIDs where the folder takes the source's UIDVALIDITY (a fresh
+ * folder, or one with that UIDVALIDITY already), with flags, keywords and internal dates; a
+ * folder with messages of its own keeps its UIDVALIDITY and gives out its next UIDs. */
+static void test_import(void **state)
+{
+	struct fixture *f = *state;
+	char *error = NULL;
+	int64_t inbox = folder_id(f, f->alice, "INBOX");
+	assert_int_equal(store_folder_adopt_uidvalidity(f->st, inbox, 1700000000, &error), 1);
+	struct import_message msgs[2] = {
+		{ write_spool(f, "i1", "Subject: one\r\n\r\nx\r\n"), 19, 4, FLAG_SEEN | FLAG_RECENT,
+		  "$Forwarded Junk", 1600000000, 0 },
+		{ write_spool(f, "i2", "Subject: two\r\n\r\n"), 16, 0, FLAG_FLAGGED, "", 1600000001, 0 },
+	};
+	char *paths[2] = { msgs[0].spool_path, msgs[1].spool_path };
+	OK(store_messages_import(f->st, inbox, msgs, 2, error_r));
+	assert_int_equal(msgs[0].uid_r, 4);  /* below the source's UIDNEXT: its own UID */
+	assert_int_equal(msgs[1].uid_r, 5);  /* none: the next */
+	OK(store_folder_raise_uidnext(f->st, inbox, 9, error_r));
+	OK(store_folder_raise_uidnext(f->st, inbox, 2, error_r)); /* never down */
+	struct folder fo = { 0 };
+	assert_int_equal(store_folder_get(f->st, f->alice, "INBOX", &fo, &error), 1);
+	assert_int_equal(fo.uidvalidity, 1700000000);
+	assert_int_equal(fo.uidnext, 9);
+	folder_clear(&fo);
+	struct message *list = NULL;
+	size_t count = 0;
+	OK(store_message_list(f->st, inbox, &list, &count, error_r));
+	assert_int_equal(count, 2);
+	assert_int_equal(list[0].uid, 4);
+	assert_int_equal(list[0].flags, FLAG_SEEN);
+	assert_string_equal(list[0].keywords, "$Forwarded Junk");
+	assert_int_equal(list[0].internal_date, 1600000000);
+	assert_int_equal(list[0].size, 19);
+	assert_int_equal(list[1].flags, FLAG_FLAGGED);
+	for (size_t i = 0; i < count; i++)
+		message_clear(&list[i]);
+	free(list);
+	assert_message(f, inbox, 4, "", "Subject: one\r\n\r\nx\r\n");
+	/* the spool files moved into the store */
+	assert_int_equal(access(paths[0], F_OK), -1);
+	free(paths[0]);
+	free(paths[1]);
+
+	/* Again with the same UIDVALIDITY: kept; a UID the folder has passed gets the next. */
+	assert_int_equal(store_folder_adopt_uidvalidity(f->st, inbox, 1700000000, &error), 1);
+	struct import_message again = { write_spool(f, "i3", "Subject: 3\r\n\r\n"), 14, 4, 0, NULL, 1, 0 };
+	OK(store_messages_import(f->st, inbox, &again, 1, error_r));
+	assert_int_equal(again.uid_r, 9);
+	free(again.spool_path);
+	/* Another UIDVALIDITY: the folder keeps its own. */
+	assert_int_equal(store_folder_adopt_uidvalidity(f->st, inbox, 1800000000, &error), 0);
+	/* A folder made later never repeats an adopted UIDVALIDITY. */
+	int64_t big = folder_id(f, f->bob, "INBOX");
+	assert_int_equal(store_folder_adopt_uidvalidity(f->st, big, 4000000000u, &error), 1);
+	assert_int_equal(store_folder_create(f->st, f->bob, "New", &error), 1);
+	assert_int_equal(store_folder_get(f->st, f->bob, "New", &fo, &error), 1);
+	assert_true(fo.uidvalidity > 4000000000u);
+	folder_clear(&fo);
+
+	/* A spool file of the wrong size fails the batch: nothing added, no file left. */
+	int files = count_files(f, "messages");
+	struct import_message bad[2] = {
+		{ write_spool(f, "i4", "ok\r\n"), 4, 0, 0, NULL, 1, 0 },
+		{ write_spool(f, "i5", "short"), 99, 0, 0, NULL, 1, 0 },
+	};
+	EXPECT_ERROR(store_messages_import(f->st, inbox, bad, 2, error_r), "");
+	assert_int_equal(count_files(f, "messages"), files);
+	assert_int_equal(count_files(f, "tmp"), 0);
+	free(bad[0].spool_path);
+	free(bad[1].spool_path);
+}
+
 static void test_imap(void **state)
 {
 	struct fixture *f = *state;
@@ -1374,6 +1447,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_message_headers, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_apop_secret, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_imap, setup_mailboxes, teardown),
+		cmocka_unit_test_setup_teardown(test_import, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_take_recent, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_quota, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_queue, setup_mailboxes, teardown),

@@ -243,7 +243,7 @@ def test_config_docs_name_one_default_each(instance_factory):
 def test_help_names_every_subcommand(instance_factory):
     inst = instance_factory()
     help_lines = inst.cli("help").splitlines()
-    for family in ("config", "user", "domain", "alias", "list", "mailbox", "queue"):
+    for family in ("config", "user", "domain", "alias", "list", "mailbox", "import", "queue"):
         usage = fails(inst, family, status=2, says=f"usage: estafeta {family} ")
         names = usage.split(f"usage: estafeta {family} ")[1].split(" ")[0].split("|")
         [line] = [l for l in help_lines if l.startswith(f"  estafeta {family} ")]
