@@ -177,6 +177,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		pop3_server_attach(sv.pop3, st, sw, wq, sv.login_limits);
 		imap_server_attach(sv.imap, st, sw, wq, committer, sv.login_limits);
 		login_control_register(control, sv.login_limits);
+		sv.committer = committer;
 		serve_control_register(control, &sv);
 		committer_watch(committer, imap_server_delivered, sv.imap);
 		sv.queue = queue_runner_new(sv.base, cfg, st, sw, committer, &error);

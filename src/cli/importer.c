@@ -1,6 +1,8 @@
 /* Putting imported messages into an account: see importer.h. */
 #include "cli/importer.h"
 #include "cli/admin.h"
+#include "cli/control_client.h"
+#include "core/control.h"
 #include "core/xalloc.h"
 #include "deliver/spool.h"
 #include <stdio.h>
@@ -29,6 +31,7 @@ static int content_cmp(const void *a, const void *b)
 int importer_init(struct importer *imp, struct cli *cli, const char *address_arg)
 {
 	memset(imp, 0, sizeof(*imp));
+	imp->cli = cli;
 	imp->address = cli_address(address_arg, false);
 	if (imp->address == NULL || (imp->st = cli_store(cli)) == NULL)
 		return -1;
@@ -223,8 +226,24 @@ int importer_folder_end(struct importer *imp, uint32_t uidnext)
 	return 0;
 }
 
+/* A running server hears of the new messages: its indexer takes them and IDLE sessions see
+ * them at once (without it, at the next delivery and within IDLE's poll). */
+static void tell_server(struct importer *imp)
+{
+	char *socket = control_socket_path(imp->cli->cfg);
+	int running = control_probe(socket);
+	free(socket);
+	if (running == 1) {
+		char *request = xasprintf("imported %lld", (long long)imp->account_id);
+		cli_control(imp->cli, request);
+		free(request);
+	}
+}
+
 int importer_finish(struct importer *imp, int status)
 {
+	if (imp->st != NULL && imp->imported > 0)
+		tell_server(imp);
 	if (imp->st != NULL && status == 0)
 		printf("imported %llu messages into %u folders of %s; %llu already there, %llu over "
 		       "smtp.max_message_size skipped, %llu unreadable\n",

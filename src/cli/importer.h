@@ -14,6 +14,7 @@
 #include "cli/mail_transfer.h"
 
 struct importer {
+	struct cli *cli;
 	struct store *st;
 	char *address;
 	int64_t account_id;

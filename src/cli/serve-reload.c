@@ -217,9 +217,26 @@ static int control_reload(void *ctx, const char *arg, buf *out, char **error_r)
 	return status == RELOAD_FAILED || status == RELOAD_KEPT_OLD ? -1 : 0;
 }
 
+/* `estafeta import` told of messages it added for an account (its id): the indexer takes
+ * them, and the account's IMAP sessions in IDLE look at once. */
+static int control_imported(void *ctx, const char *arg, buf *out, char **error_r)
+{
+	struct serve *sv = ctx;
+	char *end;
+	long long id = strtoll(arg, &end, 10);
+	if (*arg == '\0' || *end != '\0' || id <= 0) {
+		*error_r = xstrdup("imported takes an account id");
+		return -1;
+	}
+	committer_index_now(sv->committer);
+	imap_wake_idlers_of(sv->imap, id);
+	return 0;
+}
+
 void serve_control_register(struct control *ctl, struct serve *sv)
 {
 	control_register(ctl, "reload", control_reload, sv);
+	control_register(ctl, "imported", control_imported, sv);
 }
 
 void reload_report_free(struct reload_report *r)

@@ -16,6 +16,7 @@ struct serve {
 	struct pop3_server *pop3;
 	struct imap_server *imap;
 	struct queue_runner *queue;
+	struct committer *committer;
 	struct pickup *pickup;
 	struct login_limits *login_limits; /* shared by every protocol */
 	SSL_CTX *tls;               /* NULL only when TLS is off (tls.cert empty at start) */

@@ -101,6 +101,11 @@ void committer_submit(struct committer *c, struct delivery *d, committer_done_fn
 	mtqueue_push(c->waiting, item);
 }
 
+void committer_index_now(struct committer *c)
+{
+	indexer_kick(c->indexer);
+}
+
 void committer_watch(struct committer *c, committer_watch_fn *fn, void *arg)
 {
 	c->watch = fn;

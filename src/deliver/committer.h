@@ -21,4 +21,6 @@ void committer_submit(struct committer *c, struct delivery *d, committer_done_fn
  * sessions waiting in IDLE hear of new mail at once. One watcher; set it before mail flows. */
 typedef void committer_watch_fn(const struct delivery *d, void *arg);
 void committer_watch(struct committer *c, committer_watch_fn *fn, void *arg);
+/* Messages came into the store another way (estafeta import): the indexer looks for them. */
+void committer_index_now(struct committer *c);
 #endif

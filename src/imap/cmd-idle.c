@@ -50,6 +50,11 @@ void imap_wake_idlers(struct imap_server *srv, int64_t account_id, const struct 
 	}
 }
 
+void imap_wake_idlers_of(struct imap_server *srv, int64_t account_id)
+{
+	imap_wake_idlers(srv, account_id, NULL);
+}
+
 void imap_server_delivered(const struct delivery *d, void *arg)
 {
 	for (size_t i = 0; i < d->local_count; i++)

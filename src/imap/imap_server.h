@@ -28,6 +28,9 @@ void imap_server_attach(struct imap_server *srv, struct store *st, struct store_
 /* The committer's watch (committer_watch with the server as arg): a committed delivery wakes
  * its recipients' sessions in IDLE. */
 void imap_server_delivered(const struct delivery *d, void *arg);
+/* Mail came into the account's folders another way (estafeta import): its sessions in IDLE
+ * look at once. */
+void imap_wake_idlers_of(struct imap_server *srv, int64_t account_id);
 /* Stops accepting and reading commands (shutdown). */
 void imap_server_stop(struct imap_server *srv);
 void imap_server_free(struct imap_server **srv);

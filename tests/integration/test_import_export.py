@@ -20,9 +20,14 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 
 import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from test_imap import raw  # noqa: E402
+from test_imap_search import wait_indexed  # noqa: E402
 
 DOVECOT_IMAP = "/usr/lib/dovecot/imap"
 MBSYNC = shutil.which("mbsync")
@@ -287,15 +292,25 @@ def test_mbox_import_mboxrd_and_mboxo(server):
         with open(path, "wb") as f:
             f.write(data)
         os.chmod(path, 0o644)
-    # a session with INBOX selected learns of the imported mail
+    # a session with INBOX selected learns of the imported mail, and one in IDLE is told
     watcher = server.imap(user=ALICE)
     ok(watcher.select("INBOX"))
     watcher.response("EXISTS")  # SELECT's, taken out of the way
+    idler = raw(server)
+    assert idler.cmd("a", f"LOGIN {ALICE} {server.passwords[ALICE]}")[-1].startswith("a OK")
+    assert idler.cmd("b", "SELECT INBOX")[-1].startswith("b OK")
+    idler.send("c IDLE\r\n")
+    assert idler.line() == "+ idling"
     out, _ = import_cli(server, "mbox", ALICE, rd)
     assert "imported 2 messages into 1 folders" in out, out
     ok(watcher.noop())
     assert watcher.response("EXISTS") == ("EXISTS", [b"2"])
     watcher.logout()
+    assert idler.line() == "* 2 EXISTS"
+    idler.send("DONE\r\n")
+    assert idler.until("c")[-1] == "c OK IDLE terminated"
+    # the running server's indexer was told of them: nothing waits for it
+    wait_indexed(server, 2, seconds=30)
     check_folder(server, ALICE, "INBOX", MBOXRD_EXPECT)
 
     out, _ = import_cli(server, "mbox", ALICE, o, "--folder", "Old/Mail", "--format", "mboxo")
