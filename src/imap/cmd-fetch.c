@@ -307,30 +307,17 @@ static void mark_seen(struct imap_session *s, const size_t *idx, size_t n)
 enum fetch_result { FETCHED, UNREADABLE, UNKNOWN_CTE };
 
 /* Writes "* n FETCH (...)" for message i; nothing when its text could not be read or a
- * BINARY item met an unknown transfer encoding. */
+ * BINARY item met an unknown transfer encoding. ENVELOPE, BODY and BODYSTRUCTURE come from
+ * kept when the store had them, else from the parsed message. */
 static enum fetch_result fetch_one(struct imap_session *s, const struct fetch *f, size_t i,
-				   bool uid, bool seen_changed, buf *out)
+				   bool uid, bool seen_changed, const struct message_structure *kept,
+				   buf *out)
 {
 	const struct imap_message *m = &s->box.messages[i];
 	buf msg;
 	buf_init(&msg);
 	struct mime_tree tree = { 0 };
-	/* [0] ENVELOPE, [1] BODY, [2] BODYSTRUCTURE, as kept; else from the parsed message */
-	buf kept[3];
-	for (int k = 0; k < 3; k++)
-		buf_init(&kept[k]);
-	bool use_kept = false;
-	if (f->needs_structure && !f->needs_body) {
-		char *error = NULL;
-		int r = store_message_structure(s->store, s->box.folder_id, m->uid, &kept[0],
-						&kept[1], &kept[2], &error);
-		if (r < 0) {
-			log_error("session=%s imap fetch structure failed uid=%u: %s", conn_id(s->conn),
-				  m->uid, error);
-			free(error);
-		}
-		use_kept = r == 1;
-	}
+	bool use_kept = kept != NULL && kept->kept;
 	if (f->needs_body || (f->needs_structure && !use_kept)) {
 		char *error = NULL;
 		int r = store_message_read(s->store, s->box.folder_id, m->uid, &msg, &error);
@@ -376,16 +363,17 @@ static enum fetch_result fetch_one(struct imap_session *s, const struct fetch *f
 		case FETCH_ENVELOPE:
 			buf_puts(out, "ENVELOPE ");
 			if (use_kept)
-				buf_append(out, kept[0].data, kept[0].len);
+				buf_append(out, kept->envelope.data, kept->envelope.len);
 			else
 				imap_envelope_write(msg.data, tree.parts[0].hdr_len, out);
 			break;
 		case FETCH_BODY:
 		case FETCH_BODYSTRUCTURE:
 			buf_printf(out, "%s ", it->name);
-			if (use_kept)
-				buf_append(out, kept[it->kind == FETCH_BODY ? 1 : 2].data,
-					   kept[it->kind == FETCH_BODY ? 1 : 2].len);
+			if (use_kept && it->kind == FETCH_BODY)
+				buf_append(out, kept->body.data, kept->body.len);
+			else if (use_kept)
+				buf_append(out, kept->bodystructure.data, kept->bodystructure.len);
 			else
 				imap_bodystructure_write(&tree, 0, msg.data, it->kind == FETCH_BODYSTRUCTURE, out);
 			break;
@@ -417,10 +405,11 @@ static enum fetch_result fetch_one(struct imap_session *s, const struct fetch *f
 	}
 	mime_tree_free(&tree);
 	buf_free(&msg);
-	for (int k = 0; k < 3; k++)
-		buf_free(&kept[k]);
 	return result;
 }
+
+/* Messages whose kept structures one store call reads. */
+#define STRUCTURE_BATCH 256
 
 /* A FETCH under way: the messages it answers for, the next one, and what the tagged response
  * will say. The session takes no command until it finishes, so the view (box.messages)
@@ -432,11 +421,15 @@ struct fetch_run {
 	char *tag;
 	bool uid, expunges;
 	bool failed, unknown_cte;
+	/* the kept structures of messages kept_from.. (when the items need them and no text) */
+	struct message_structure kept[STRUCTURE_BATCH];
+	size_t kept_from, kept_count;
 };
 
 static void fetch_run_free(void *state)
 {
 	struct fetch_run *run = state;
+	message_structures_free(run->kept, run->kept_count);
 	fetch_free(&run->f);
 	free(run->idx);
 	free(run->was_seen);
@@ -444,17 +437,39 @@ static void fetch_run_free(void *state)
 	free(run);
 }
 
+/* The kept structures of the next messages, in one store call; a message the call cannot
+ * give is read from its file. */
+static void structures_read(struct imap_session *s, struct fetch_run *run)
+{
+	message_structures_free(run->kept, run->kept_count);
+	size_t count = run->n - run->next < STRUCTURE_BATCH ? run->n - run->next : STRUCTURE_BATCH;
+	uint32_t uids[STRUCTURE_BATCH];
+	for (size_t i = 0; i < count; i++)
+		uids[i] = s->box.messages[run->idx[run->next + i]].uid;
+	char *error = NULL;
+	if (store_message_structures(s->store, s->box.folder_id, uids, count, run->kept, &error) < 0) {
+		log_error("session=%s imap fetch structures failed: %s", conn_id(s->conn), error);
+		free(error);
+	}
+	run->kept_from = run->next;
+	run->kept_count = count;
+}
+
 /* Writes the next messages' answers while the output is under the bound, in 64 KiB writes;
  * after the last one the tagged response. True once that is written. */
 static bool fetch_step(struct imap_session *s, void *state)
 {
 	struct fetch_run *run = state;
+	bool wants_kept = run->f.needs_structure && !run->f.needs_body;
 	buf out;
 	buf_init(&out);
 	while (run->next < run->n && !imap_output_full(s)) {
+		if (wants_kept && run->next >= run->kept_from + run->kept_count)
+			structures_read(s, run);
 		size_t i = run->next++;
 		bool changed = !run->was_seen[i] && (s->box.messages[run->idx[i]].flags & FLAG_SEEN);
-		enum fetch_result r = fetch_one(s, &run->f, run->idx[i], run->uid, changed, &out);
+		const struct message_structure *kept = wants_kept ? &run->kept[i - run->kept_from] : NULL;
+		enum fetch_result r = fetch_one(s, &run->f, run->idx[i], run->uid, changed, kept, &out);
 		run->failed |= r == UNREADABLE;
 		run->unknown_cte |= r == UNKNOWN_CTE;
 		if (out.len >= 65536 || run->next == run->n) {

@@ -14,7 +14,7 @@ void imap_envelope_write(const char *hdr, size_t len, buf *out);
 void imap_bodystructure_write(const struct mime_tree *tree, int idx, const char *msg,
 			      bool extended, buf *out);
 /* The three strings FETCH ENVELOPE, BODY and BODYSTRUCTURE answer for a whole message, as
- * the indexer keeps them (store_message_structure). */
+ * the indexer keeps them (store_message_structures). */
 void imap_structure_strings(const char *msg, size_t len, buf *envelope, buf *body,
 			    buf *bodystructure);
 #endif

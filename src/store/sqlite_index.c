@@ -187,22 +187,47 @@ int store_search_text(struct store *st, int64_t folder_id, const char *needle,
 	return r;
 }
 
-int store_message_structure(struct store *st, int64_t folder_id, uint32_t uid, buf *envelope,
-			    buf *body, buf *bodystructure, char **error_r)
+int store_message_structures(struct store *st, int64_t folder_id, const uint32_t *uids,
+			     size_t count, struct message_structure *out, char **error_r)
 {
-	sqlite3_stmt *stmt = db_stmt(st, error_r,
-				     "SELECT b.envelope, b.body_structure, b.bodystructure FROM folder_messages m "
-				     "JOIN bodies b ON b.id = m.body_id WHERE m.folder_id = ? AND m.uid = ?",
-				     "ii", folder_id, (int64_t)uid);
-	int r = stmt != NULL ? db_step(st, stmt, error_r) : -1;
-	if (r == 1 && sqlite3_column_type(stmt, 2) != SQLITE_NULL) {
-		buf *out[] = { envelope, body, bodystructure };
-		for (int k = 0; k < 3; k++)
-			buf_append(out[k], sqlite3_column_text(stmt, k), (size_t)sqlite3_column_bytes(stmt, k));
-	} else if (r == 1) {
-		r = 0;
+	for (size_t i = 0; i < count; i++) {
+		out[i].kept = false;
+		buf_init(&out[i].envelope);
+		buf_init(&out[i].body);
+		buf_init(&out[i].bodystructure);
 	}
-	if (r >= 0)
+	if (count == 0)
+		return 0;
+	/* the UIDs' range in one query, merged with the ascending UIDs asked for */
+	sqlite3_stmt *stmt = db_stmt(st, error_r,
+				     "SELECT m.uid, b.envelope, b.body_structure, b.bodystructure "
+				     "FROM folder_messages m JOIN bodies b ON b.id = m.body_id "
+				     "WHERE m.folder_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid",
+				     "iii", folder_id, (int64_t)uids[0], (int64_t)uids[count - 1]);
+	size_t i = 0;
+	int r = stmt != NULL ? 1 : -1;
+	while (r == 1 && (r = db_step(st, stmt, error_r)) == 1) {
+		uint32_t uid = (uint32_t)sqlite3_column_int64(stmt, 0);
+		while (i < count && uids[i] < uid)
+			i++;
+		if (i == count || uids[i] != uid || sqlite3_column_type(stmt, 3) == SQLITE_NULL)
+			continue;
+		buf *strings[] = { &out[i].envelope, &out[i].body, &out[i].bodystructure };
+		for (int k = 0; k < 3; k++)
+			buf_append(strings[k], sqlite3_column_text(stmt, k + 1),
+				   (size_t)sqlite3_column_bytes(stmt, k + 1));
+		out[i].kept = true;
+	}
+	if (r == 0)
 		sqlite3_reset(stmt);
 	return r;
+}
+
+void message_structures_free(struct message_structure *ms, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		buf_free(&ms[i].envelope);
+		buf_free(&ms[i].body);
+		buf_free(&ms[i].bodystructure);
+	}
 }

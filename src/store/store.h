@@ -254,9 +254,16 @@ int store_index_prune(struct store *st, size_t limit, char **error_r);
 void index_entries_free(struct index_entry *entries, size_t count);
 /* The IMAP structure strings the indexer kept for a message: FETCH ENVELOPE, BODY and
  * BODYSTRUCTURE with no file read and nothing parsed (the per-recipient header lines change
- * none of them). 1 with each appended, 0 when not kept yet (or no such UID), -1 on error. */
-int store_message_structure(struct store *st, int64_t folder_id, uint32_t uid, struct buf *envelope,
-			    struct buf *body, struct buf *bodystructure, char **error_r);
+ * none of them). */
+struct message_structure {
+	bool kept;               /* false: not kept yet (or no such UID); the strings stay empty */
+	struct buf envelope, body, bodystructure;
+};
+/* Those of a batch of messages, uids ascending, in one query: out[i] for uids[i] (each
+ * initialised by the call; free with message_structures_free). 0, or -1 with *error_r. */
+int store_message_structures(struct store *st, int64_t folder_id, const uint32_t *uids,
+			     size_t count, struct message_structure *out, char **error_r);
+void message_structures_free(struct message_structure *ms, size_t count);
 /* Reads the whole stored message (per-recipient header lines, then the body file) into out.
  * 1 when found, 0 when there is no such UID, -1 on error. */
 int store_message_read(struct store *st, int64_t folder_id, uint32_t uid, struct buf *out,

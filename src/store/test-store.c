@@ -1382,6 +1382,9 @@ static void test_index(void **state)
 	assert_int_equal(count, 2);
 	entries[0].header = xstrdup("Subject: first\n");
 	entries[0].body = xstrdup("Hello,\nworld.\n");
+	entries[0].envelope = xstrdup("(NIL \"first\")");
+	entries[0].body_structure = xstrdup("(\"TEXT\" \"PLAIN\")");
+	entries[0].bodystructure = xstrdup("(\"TEXT\" \"PLAIN\" NIL)");
 	/* two megabytes of numbers (many distinct trigrams) between two markers */
 	buf large;
 	buf_init(&large);
@@ -1393,6 +1396,16 @@ static void test_index(void **state)
 	entries[1].body = buf_steal(&large);
 	OK(store_index_add(f->st, entries, count, error_r));
 	index_entries_free(entries, count);
+	/* the structures kept, for a batch in one call: the second has none, UID 3 is no message */
+	const uint32_t batch[] = { 1, 2, 3 };
+	struct message_structure kept[3];
+	OK(store_message_structures(reader, inbox, batch, 3, kept, error_r));
+	assert_true(kept[0].kept && !kept[1].kept && !kept[2].kept);
+	assert_string_equal(kept[0].envelope.data, "(NIL \"first\")");
+	assert_string_equal(kept[0].body.data, "(\"TEXT\" \"PLAIN\")");
+	assert_string_equal(kept[0].bodystructure.data, "(\"TEXT\" \"PLAIN\" NIL)");
+	assert_int_equal(kept[1].envelope.len, 0);
+	message_structures_free(kept, 3);
 	assert_int_equal(sql_int(f, "SELECT indexed FROM bodies ORDER BY id LIMIT 1"), 1);
 	assert_int_equal(sql_int(f, "SELECT indexed FROM bodies ORDER BY id DESC LIMIT 1"), 2);
 	assert_true(sql_int(f, "SELECT max(length(body)) FROM ix.search_text") <= 1024 * 1024);
