@@ -10,8 +10,13 @@
 #include <time.h>
 
 struct password_check {
+	const struct login_env *env;
+	char *address;
 	char *password;
 	char *hash;
+	struct account account;
+	int found;               /* store_user_get's answer */
+	char *error;
 	bool ok;
 	login_password_fn *done;
 	void *ctx;
@@ -29,32 +34,54 @@ static void password_job(void *arg)
 	pc->ok = password_verify(pc->password, pc->hash);
 }
 
-static void password_done(void *arg)
+static void password_finish(struct password_check *pc, enum login_password_result result)
 {
-	struct password_check *pc = arg;
 	OPENSSL_cleanse(pc->password, strlen(pc->password));
 	free(pc->password);
 	free(pc->hash);
-	pc->done(pc->ctx, pc->ok);
+	pc->done(pc->ctx, result, result == LOGIN_PASSWORD_OK ? &pc->account : NULL);
+	account_clear(&pc->account);
+	free(pc->address);
+	free(pc->error);
 	free(pc);
 }
 
-int login_password_check(struct store *st, struct workq *wq, const char *dummy_hash,
-			 const char *address, const char *password, login_password_fn *done,
-			 void *ctx, char **error_r)
+static void password_done(void *arg)
 {
-	struct account a = { 0 };
-	int found = store_user_get(st, address, &a, error_r);
-	if (found < 0)
-		return -1;
+	struct password_check *pc = arg;
+	password_finish(pc, pc->ok && pc->found > 0 ? LOGIN_PASSWORD_OK : LOGIN_PASSWORD_WRONG);
+}
+
+/* On a store worker. */
+static void password_lookup(struct store *st, void *arg)
+{
+	struct password_check *pc = arg;
+	pc->found = store_user_get(st, pc->address, &pc->account, &pc->error);
+}
+
+static void password_looked_up(void *arg)
+{
+	struct password_check *pc = arg;
+	if (pc->found < 0) {
+		log_error("login lookup failed user=%s: %s", pc->address, pc->error);
+		password_finish(pc, LOGIN_PASSWORD_UNAVAILABLE);
+		return;
+	}
+	const char *hash = pc->found > 0 ? pc->account.password_hash : NULL;
+	pc->hash = xstrdup(hash != NULL ? hash : pc->env->dummy_hash);
+	workq_submit(pc->env->workq, password_job, password_done, pc);
+}
+
+void login_password_check(const struct login_env *env, const char *address, const char *password,
+			  login_password_fn *done, void *ctx)
+{
 	struct password_check *pc = xcalloc(1, sizeof(*pc));
+	pc->env = env;
+	pc->address = xstrdup(address);
 	pc->password = xstrdup(password);
-	pc->hash = xstrdup(found > 0 && a.password_hash != NULL ? a.password_hash : dummy_hash);
 	pc->done = done;
 	pc->ctx = ctx;
-	account_clear(&a);
-	workq_submit(wq, password_job, password_done, pc);
-	return 0;
+	store_workers_submit(env->store_workers, password_lookup, password_looked_up, pc);
 }
 
 /* Decodes one client response (base64; "=" alone is the empty initial response of RFC 4954
@@ -73,20 +100,6 @@ static int sasl_feed(struct sasl *s, bool has_data, const char *text, size_t len
 	return r;
 }
 
-/* After SASL_NEED_SCRAM: finds the user's SCRAM credentials on st and hands them to the
- * mechanism (an unknown user fails later, at the proof). Returns the next result. */
-static enum sasl_result sasl_scram(struct sasl *s, struct store *st, buf *out)
-{
-	struct account a = { 0 };
-	char *error = NULL;
-	int found = store_user_get(st, sasl_username(s), &a, &error);
-	free(error);
-	buf_clear(out);
-	enum sasl_result r = sasl_scram_credentials(s, found > 0 ? a.scram_sha256 : NULL, out);
-	account_clear(&a);
-	return r;
-}
-
 struct login_exchange {
 	struct sasl *sasl;
 	const struct login_env *env;
@@ -94,7 +107,21 @@ struct login_exchange {
 	const struct login_exchange_ops *ops;
 	void *ctx;
 	bool final;   /* server-final sent as a challenge: the client answers with an empty line */
+	struct account account; /* the account whose credentials are checked */
 };
+
+/* After SASL_NEED_SCRAM: finds the user's SCRAM credentials on the loop's store and hands
+ * them to the mechanism (an unknown user fails later, at the proof). Returns the next
+ * result. */
+static enum sasl_result sasl_scram(struct login_exchange *x, buf *out)
+{
+	char *error = NULL;
+	account_clear(&x->account);
+	int found = store_user_get(x->env->store, sasl_username(x->sasl), &x->account, &error);
+	free(error);
+	buf_clear(out);
+	return sasl_scram_credentials(x->sasl, found > 0 ? x->account.scram_sha256 : NULL, out);
+}
 
 struct login_exchange *login_exchange_new(const char *mech, const struct login_env *env,
 					  struct conn *c, const struct login_exchange_ops *ops,
@@ -123,13 +150,15 @@ void login_exchange_free(struct login_exchange **xp)
 	if (x == NULL)
 		return;
 	sasl_free(&x->sasl);
+	account_clear(&x->account);
 	free(x);
 	*xp = NULL;
 }
 
 static void exchange_done(struct login_exchange *x, enum login_outcome outcome)
 {
-	x->ops->done(x->ctx, outcome, sasl_username(x->sasl));
+	x->ops->done(x->ctx, outcome, sasl_username(x->sasl),
+		     outcome == LOGIN_OK ? &x->account : NULL);
 }
 
 static void send_challenge(struct login_exchange *x, const buf *data)
@@ -143,19 +172,27 @@ static void send_challenge(struct login_exchange *x, const buf *data)
 
 static void exchange_result(struct login_exchange *x, enum sasl_result r, buf *out);
 
-static void exchange_password_checked(void *arg, bool ok)
+static void exchange_password_checked(void *arg, enum login_password_result result,
+				      const struct account *account)
 {
 	struct login_exchange *x = arg;
+	if (result == LOGIN_PASSWORD_UNAVAILABLE) {
+		exchange_done(x, LOGIN_TEMPFAIL);
+		return;
+	}
+	if (account != NULL) {
+		account_clear(&x->account);
+		x->account = (struct account){ .id = account->id, .address = xstrdup(account->address) };
+	}
 	buf out;
 	buf_init(&out);
-	exchange_result(x, sasl_password_checked(x->sasl, ok), &out);
+	exchange_result(x, sasl_password_checked(x->sasl, result == LOGIN_PASSWORD_OK), &out);
 	buf_free(&out);
 }
 
 /* Acts on what the mechanism returned. */
 static void exchange_result(struct login_exchange *x, enum sasl_result r, buf *out)
 {
-	char *error = NULL;
 	switch (r) {
 	case SASL_CONTINUE:
 		send_challenge(x, out);
@@ -163,12 +200,9 @@ static void exchange_result(struct login_exchange *x, enum sasl_result r, buf *o
 	case SASL_CHECK_PASSWORD:
 		if (!login_attempt(x->env, x->conn, sasl_username(x->sasl)))
 			exchange_done(x, LOGIN_REFUSED);
-		else if (login_password_check(x->env->store, x->env->workq, x->env->dummy_hash,
-					      sasl_username(x->sasl), sasl_password(x->sasl),
-					      exchange_password_checked, x, &error) < 0) {
-			free(error);
-			exchange_done(x, LOGIN_TEMPFAIL);
-		} else {
+		else {
+			login_password_check(x->env, sasl_username(x->sasl), sasl_password(x->sasl),
+					     exchange_password_checked, x);
 			x->ops->wait(x->ctx);
 		}
 		break;
@@ -177,7 +211,7 @@ static void exchange_result(struct login_exchange *x, enum sasl_result r, buf *o
 		if (!login_attempt(x->env, x->conn, sasl_username(x->sasl)))
 			exchange_done(x, LOGIN_REFUSED);
 		else
-			exchange_result(x, sasl_scram(x->sasl, x->env->store, out), out);
+			exchange_result(x, sasl_scram(x, out), out);
 		break;
 	case SASL_OK:
 		if (out->len > 0) {
@@ -250,10 +284,11 @@ int login_limits_configure(struct login_limits *l, const struct config *cfg, cha
 }
 
 void login_env_attach(struct login_env *env, struct event_base *base, struct store *st,
-		      struct workq *wq, struct login_limits *limits)
+		      struct store_workers *sw, struct workq *wq, struct login_limits *limits)
 {
 	env->base = base;
 	env->store = st;
+	env->store_workers = sw;
 	env->workq = wq;
 	env->limits = limits;
 	env->dummy_hash = login_dummy_hash();

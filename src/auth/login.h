@@ -6,7 +6,8 @@
  * every attempt passes as soon as its account is known; and the delay before a failed login
  * is answered.
  * The protocols keep only their framing ("334 " or "+ " challenges) and their replies.
- * Everything here runs on the event loop thread, with that thread's store. */
+ * Everything here runs on the event loop thread; a password check looks its account up on
+ * a store worker and hashes on a worker. */
 #ifndef ESTAFETA_LOGIN_H
 #define ESTAFETA_LOGIN_H
 #include "auth/login_limits.h"
@@ -16,6 +17,7 @@
 #include "core/conn.h"
 #include "core/workq.h"
 #include "store/store.h"
+#include "store/store_workers.h"
 #include <event2/event.h>
 #include <stdbool.h>
 
@@ -23,14 +25,20 @@
  * password_hash), for login_password_check to spend the same time on unknown users. */
 char *login_dummy_hash(void);
 
-typedef void login_password_fn(void *ctx, bool ok);
-/* Checks password for address: looks the account up at once on st, then verifies the hash on
- * a worker of wq (yescrypt takes tens of milliseconds); done(ctx, ok) runs later on the loop
- * thread. Returns 0 when the check is under way, -1 with *error_r when the lookup failed (done
- * will not run). The password is copied and wiped after use. */
-int login_password_check(struct store *st, struct workq *wq, const char *dummy_hash,
-			 const char *address, const char *password, login_password_fn *done,
-			 void *ctx, char **error_r);
+struct login_env;
+enum login_password_result {
+	LOGIN_PASSWORD_WRONG,       /* wrong password, or no such account */
+	LOGIN_PASSWORD_OK,
+	LOGIN_PASSWORD_UNAVAILABLE, /* the account could not be looked up (logged): try later */
+};
+/* The account is valid during the call, for LOGIN_PASSWORD_OK only (else NULL). */
+typedef void login_password_fn(void *ctx, enum login_password_result result, const struct account *account);
+/* Checks password for address: looks the account up on a store worker, then verifies the
+ * hash on a worker (yescrypt takes tens of milliseconds; an unknown account's check takes as
+ * long, with the dummy hash); done runs later on the loop thread. The password is copied and
+ * wiped after use. */
+void login_password_check(const struct login_env *env, const char *address, const char *password,
+			  login_password_fn *done, void *ctx);
 
 /* ---- a whole SASL exchange (SMTP AUTH, POP3 AUTH, IMAP AUTHENTICATE) ----
  * The exchange drives the mechanism (auth/sasl.c): it decodes the client's base64 lines ("="
@@ -56,7 +64,8 @@ enum login_outcome {
  * connection and, shared by all protocols, per account and client address). */
 struct login_env {
 	struct event_base *base;
-	struct store *store;         /* the loop thread's */
+	struct store *store;         /* the loop thread's: SCRAM's credentials */
+	struct store_workers *store_workers; /* password checks' account lookups */
 	struct workq *workq;
 	char *dummy_hash;            /* login_dummy_hash() */
 	struct login_limits *limits; /* shared by all protocols; login_limits_configure */
@@ -73,7 +82,7 @@ void login_env_configure(struct login_env *env, const struct config *cfg);
 int login_limits_configure(struct login_limits *l, const struct config *cfg, char **error_r);
 /* Gives the env what checks need once the store is open; makes the dummy hash. */
 void login_env_attach(struct login_env *env, struct event_base *base, struct store *st,
-		      struct workq *wq, struct login_limits *limits);
+		      struct store_workers *sw, struct workq *wq, struct login_limits *limits);
 void login_env_clear(struct login_env *env);
 /* Passwords travel only under TLS, or on loopback when auth.allow_plaintext_loopback. */
 bool login_plaintext_ok(const struct login_env *env, struct conn *c);
@@ -99,9 +108,11 @@ struct login_exchange_ops {
 	/* A password check started on a worker: stop reading until done is called. */
 	void (*wait)(void *ctx);
 	/* The exchange is over. user is the authentication identity (LOGIN_OK, and LOGIN_FAILED
-	 * when known, for the log), valid during the call. Called last: it may free the
-	 * exchange. After wait, done is the next call, from the loop. */
-	void (*done)(void *ctx, enum login_outcome outcome, const char *user);
+	 * when known, for the log), and account the account it proved (LOGIN_OK only, else
+	 * NULL), both valid during the call. Called last: it may free the exchange. After wait,
+	 * done is the next call, from the loop. */
+	void (*done)(void *ctx, enum login_outcome outcome, const char *user,
+		     const struct account *account);
 };
 
 struct login_exchange;

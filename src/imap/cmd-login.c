@@ -30,22 +30,14 @@ void imap_cmd_starttls(struct imap_session *s, const struct imap_cmd *cmd)
 	}
 }
 
-/* The account is proven: the session enters the authenticated state. */
-static void logged_in(struct imap_session *s, const char *address, const char *method)
+/* The account (as the client named it, and as found) is proven: the session enters the
+ * authenticated state. */
+static void logged_in(struct imap_session *s, const char *address, const struct account *a,
+		      const char *method)
 {
-	struct account a = { 0 };
-	char *error = NULL;
 	login_succeeded(&s->server->login, s->conn, address);
-	if (store_user_get(s->server->store, address, &a, &error) <= 0) {
-		log_error("session=%s imap login lookup failed: %s", conn_id(s->conn),
-			  error != NULL ? error : "account gone");
-		free(error);
-		imap_tagged(s, s->tag, "NO [UNAVAILABLE] Temporary authentication failure");
-		return;
-	}
-	s->user = xstrdup(a.address);
-	s->user_id = a.id;
-	account_clear(&a);
+	s->user = xstrdup(a->address);
+	s->user_id = a->id;
 	s->state = IMAP_STATE_AUTHENTICATED;
 	service_session_logged_in(&s->server->host, &s->link);
 	log_info("session=%s imap login user=%s method=%s", conn_id(s->conn), s->user, method);
@@ -103,15 +95,18 @@ struct login_check {
 	char *user;
 };
 
-static void login_checked(void *arg, bool ok)
+static void login_checked(void *arg, enum login_password_result result, const struct account *account)
 {
 	struct login_check *lc = arg;
 	struct imap_session *s = lc->s;
 	s->wait = IMAP_WAIT_NONE;
 	if (s->gone) {
 		imap_session_resume(s);
-	} else if (ok) {
-		logged_in(s, lc->user, "login");
+	} else if (result == LOGIN_PASSWORD_UNAVAILABLE) {
+		imap_tagged(s, s->tag, "NO [UNAVAILABLE] Temporary authentication failure");
+		imap_session_resume(s);
+	} else if (result == LOGIN_PASSWORD_OK) {
+		logged_in(s, lc->user, account, "login");
 		imap_session_resume(s);
 	} else {
 		auth_failed(s, lc->user);
@@ -146,16 +141,7 @@ void imap_cmd_login(struct imap_session *s, const struct imap_cmd *cmd)
 	struct login_check *lc = xcalloc(1, sizeof(*lc));
 	lc->s = s;
 	lc->user = xstrdup(user);
-	char *error = NULL;
-	if (login_password_check(s->server->store, s->server->workq, s->server->login.dummy_hash,
-				 user, password, login_checked, lc, &error) < 0) {
-		log_error("session=%s imap login lookup failed: %s", conn_id(s->conn), error);
-		free(error);
-		free(lc->user);
-		free(lc);
-		imap_tagged(s, cmd->tag, "NO [UNAVAILABLE] Temporary authentication failure");
-		return;
-	}
+	login_password_check(&s->server->login, user, password, login_checked, lc);
 	s->wait = IMAP_WAIT_BUSY;
 	conn_pause(s->conn);
 }
@@ -174,7 +160,8 @@ static void auth_wait(void *ctx)
 	conn_pause(s->conn);
 }
 
-static void auth_done(void *ctx, enum login_outcome outcome, const char *user_or_null)
+static void auth_done(void *ctx, enum login_outcome outcome, const char *user_or_null,
+		      const struct account *account)
 {
 	struct imap_session *s = ctx;
 	bool waited = s->wait == IMAP_WAIT_BUSY;
@@ -184,11 +171,15 @@ static void auth_done(void *ctx, enum login_outcome outcome, const char *user_or
 	}
 	char *user = user_or_null != NULL ? xstrdup(user_or_null) : NULL;
 	const char *mechanism = login_exchange_mechanism(s->auth);
+	/* the account lives in the exchange, which goes first */
+	struct account proven = { 0 };
+	if (account != NULL)
+		proven = (struct account){ .id = account->id, .address = xstrdup(account->address) };
 	login_exchange_free(&s->auth);
 	s->wait = IMAP_WAIT_NONE;
 	switch (outcome) {
 	case LOGIN_OK:
-		logged_in(s, user, mechanism);
+		logged_in(s, user, &proven, mechanism);
 		break;
 	case LOGIN_FAILED:
 		auth_failed(s, user);
@@ -219,6 +210,7 @@ static void auth_done(void *ctx, enum login_outcome outcome, const char *user_or
 		refused(s, s->tag);
 		break;
 	}
+	account_clear(&proven);
 	free(user);
 	if (waited)
 		imap_session_resume(s);

@@ -150,7 +150,7 @@ void pop3_cmd_user(struct pop3_session *s, const struct pop3_command *cmd)
 	pop3_reply(s, "+OK Send your password");
 }
 
-static void pass_checked(void *arg, bool ok)
+static void pass_checked(void *arg, enum login_password_result result, const struct account *account)
 {
 	struct pop3_session *s = arg;
 	if (s->gone) {
@@ -159,7 +159,11 @@ static void pass_checked(void *arg, bool ok)
 	}
 	char *name = s->user_name;
 	s->user_name = NULL;
-	if (ok) {
+	if (result == LOGIN_PASSWORD_UNAVAILABLE) {
+		s->state = POP3_STATE_AUTHORIZATION;
+		pop3_reply(s, "-ERR [SYS/TEMP] Temporary authentication failure");
+		pop3_session_resume(s);
+	} else if (result == LOGIN_PASSWORD_OK) {
 		open_maildrop(s, name, "user");
 		pop3_session_resume(s);
 	} else {
@@ -181,18 +185,9 @@ void pop3_cmd_pass(struct pop3_session *s, const struct pop3_command *cmd)
 		return;
 	}
 	char *password = xstrndup(cmd->rest, cmd->rest_len);
-	char *error = NULL;
-	int r = login_password_check(s->server->store, s->server->workq, s->server->login.dummy_hash,
-				     s->user_name, password, pass_checked, s, &error);
+	login_password_check(&s->server->login, s->user_name, password, pass_checked, s);
 	OPENSSL_cleanse(password, cmd->rest_len);
 	free(password);
-	if (r < 0) {
-		log_error("session=%s pop3 auth lookup failed: %s", conn_id(s->conn), error);
-		free(error);
-		xfree(&s->user_name);
-		pop3_reply(s, "-ERR [SYS/TEMP] Temporary authentication failure");
-		return;
-	}
 	/* user_name stays until the check is done: pass_checked logs in with it. */
 	s->state = POP3_STATE_BUSY;
 	conn_pause(s->conn);
@@ -260,7 +255,8 @@ static void auth_wait(void *ctx)
 	conn_pause(s->conn);
 }
 
-static void auth_done(void *ctx, enum login_outcome outcome, const char *user_or_null)
+static void auth_done(void *ctx, enum login_outcome outcome, const char *user_or_null,
+		      const struct account *account)
 {
 	struct pop3_session *s = ctx;
 	bool waited = s->state == POP3_STATE_BUSY;

@@ -15,20 +15,12 @@ static void auth_end(struct smtp_session *s)
 	s->state = s->helo != NULL ? SMTP_STATE_READY : SMTP_STATE_INIT;
 }
 
-static void auth_succeeded(struct smtp_session *s, const char *user)
+/* user (as the client named it) proved account's credentials. */
+static void auth_succeeded(struct smtp_session *s, const char *user, const struct account *account)
 {
-	struct account a = { 0 };
-	char *error = NULL;
 	login_succeeded(&s->server->login, s->conn, user);
-	if (store_user_get(s->server->store, user, &a, &error) <= 0) {
-		free(error);
-		auth_end(s);
-		smtp_reply(s, "454 4.7.0 Temporary authentication failure");
-		return;
-	}
-	s->user = xstrdup(a.address);
-	s->user_id = a.id;
-	account_clear(&a);
+	s->user = xstrdup(account->address);
+	s->user_id = account->id;
 	service_session_logged_in(&s->server->host, &s->link);
 	log_info("session=%s smtp auth user=%s method=%s", conn_id(s->conn), s->user,
 		 login_exchange_mechanism(s->auth));
@@ -78,7 +70,8 @@ static void auth_wait(void *ctx)
 	conn_pause(s->conn);
 }
 
-static void auth_done(void *ctx, enum login_outcome outcome, const char *user)
+static void auth_done(void *ctx, enum login_outcome outcome, const char *user,
+		      const struct account *account)
 {
 	struct smtp_session *s = ctx;
 	bool waited = s->state == SMTP_STATE_BUSY;
@@ -88,7 +81,7 @@ static void auth_done(void *ctx, enum login_outcome outcome, const char *user)
 	}
 	switch (outcome) {
 	case LOGIN_OK:
-		auth_succeeded(s, user);
+		auth_succeeded(s, user, account);
 		break;
 	case LOGIN_FAILED:
 		auth_failed(s, user);
