@@ -83,38 +83,26 @@ def iprev_of(msg):
     return r.result, props[("policy", "iprev")], raw
 
 
-def test_iprev_pass_and_helo_that_resolves_to_the_client(mx):
-    send_from(mx, "127.0.0.2", "good.test")
-    msg = last_message(mx)
-    result, ip, raw = iprev_of(msg)
-    assert (result, ip) == ("pass", "127.0.0.2")
-    assert "(good.test; helo good.test resolves to the client)" in raw
-    # above the Received line we added (RFC 8601 4): the first trace field after delivery's own
-    names = [k.lower() for k in msg.keys()]
-    assert names.index("authentication-results") < names.index("received")
-    assert msg["Received"].startswith("from good.test ([127.0.0.2])")
-
-
-def test_iprev_fail_when_the_ptr_name_leads_elsewhere(mx):
-    send_from(mx, "127.0.0.3", "liar.test")
-    result, ip, raw = iprev_of(last_message(mx))
-    assert (result, ip) == ("fail", "127.0.0.3")
-    assert "helo liar.test resolves, not to the client" in raw
-
-
-def test_no_ptr_record_is_permerror_and_unknown_helo_does_not_resolve(mx):
+@pytest.mark.parametrize("source_ip,helo,result,comment", [
+    # the PTR name's A record leads back; the HELO name is the client's
+    ("127.0.0.2", "good.test", "pass", "(good.test; helo good.test resolves to the client)"),
+    # the PTR name's A record is another address, and so is the HELO name's
+    ("127.0.0.3", "liar.test", "fail",
+     "(no PTR name leads back to the address; helo liar.test resolves, not to the client)"),
     # RFC 8601 2.7.3: no PTR data for the address is permerror
-    send_from(mx, "127.0.0.4", "nowhere.test")
-    result, ip, raw = iprev_of(last_message(mx))
-    assert (result, ip) == ("permerror", "127.0.0.4")
-    assert "(no PTR record; helo nowhere.test does not resolve)" in raw
-
-
-def test_second_ptr_name_passes_and_address_literal_helo(mx):
-    send_from(mx, "127.0.0.5", "[127.0.0.5]")
-    result, ip, raw = iprev_of(last_message(mx))
-    assert (result, ip) == ("pass", "127.0.0.5")
-    assert "(two.test; helo [127.0.0.5] resolves to the client)" in raw
+    ("127.0.0.4", "nowhere.test", "permerror", "(no PTR record; helo nowhere.test does not resolve)"),
+    # of two PTR names the second leads back; an address literal is compared as it is
+    ("127.0.0.5", "[127.0.0.5]", "pass", "(two.test; helo [127.0.0.5] resolves to the client)"),
+])
+def test_iprev_and_helo_results(mx, source_ip, helo, result, comment):
+    send_from(mx, source_ip, helo)
+    msg = last_message(mx)
+    assert iprev_of(msg)[:2] == (result, source_ip)
+    assert comment in iprev_of(msg)[2]
+    # above the Received line we added (RFC 8601 4), below delivery's own Return-Path
+    names = [k.lower() for k in msg.keys()]
+    assert names[:4] == ["return-path", "delivered-to", "authentication-results", "received"]
+    assert msg["Received"].startswith(f"from {helo} ([{source_ip}])")
 
 
 def test_forged_results_with_our_id_are_removed_and_others_kept(mx):
