@@ -208,8 +208,8 @@ void client_dns_result(struct client_dns *c, struct authres_result *r, buf *comm
 	}
 	if (c->helo != NULL) {
 		static const char *const helo_says[] = {
-			"", "no DNS answer in time", "resolves to the client",
-			"resolves, not to the client", "does not resolve", "DNS error",
+			"", "unresolved: no DNS answer in time", "resolves to the client",
+			"resolves, not to the client", "does not resolve", "unresolved: DNS error",
 		};
 		buf_printf(comment, "; helo %s %s", c->helo, helo_says[c->helo_state]);
 	}

@@ -12,6 +12,9 @@ import email
 import email.policy
 import imaplib
 import smtplib
+import socket
+import threading
+import time
 
 import authres
 import pytest
@@ -154,3 +157,27 @@ def test_helo_changes_within_the_session(mx):
     result, ip, raw = iprev_of(last_message(mx))
     assert result == "pass"
     assert "helo good.test resolves to the client" in raw
+
+
+def test_end_of_data_waits_a_bounded_time_without_blocking_others(instance_factory):
+    # A resolver that never answers: the message waits for the checks at most 10 seconds,
+    # gets temperror, and meanwhile the server goes on serving other clients.
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.53", 0))
+        inst = instance_factory()
+        inst.add_user("alice@example.test")
+        inst.config("dns.resolvers", "127.0.0.53:%d" % silent.getsockname()[1])
+        inst.start()
+        started = time.time()
+        sender = threading.Thread(target=send_from, args=(inst, "127.0.0.2", "good.test"))
+        sender.start()
+        time.sleep(1)
+        t = time.time()
+        with inst.smtp() as other:
+            assert other.noop()[0] == 250
+        assert time.time() - t < 2
+        sender.join()
+        assert 9 < time.time() - started < 20
+        result, ip, raw = iprev_of(last_message(inst))
+        assert (result, ip) == ("temperror", "127.0.0.2")
+        assert "(no DNS answer in time; helo good.test unresolved: no DNS answer in time)" in raw
