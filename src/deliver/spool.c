@@ -54,57 +54,6 @@ void spool_write(struct spool *sp, const void *data, size_t len)
 		spool_write_out(sp);
 }
 
-/* The file as written so far, behind data, in a new file that then takes its place. */
-static void spool_rewrite(struct spool *sp, const void *data, size_t len)
-{
-	char *path = xasprintf("%s.new", sp->path);
-	int in = open(sp->path, O_RDONLY | O_CLOEXEC);
-	int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	bool ok = in >= 0 && out >= 0 && fs_write_all(out, data, len) == 0;
-	while (ok) {
-		ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		ok = n >= 0;
-		if (n <= 0)
-			break;
-	}
-	if (ok && rename(path, sp->path) < 0)
-		ok = false;
-	if (!ok) {
-		sp->error = errno;
-		unlink(path);
-	}
-	if (in >= 0)
-		close(in);
-	if (ok) {
-		close(sp->fd);
-		sp->fd = out;
-	} else if (out >= 0) {
-		close(out);
-	}
-	free(path);
-}
-
-void spool_prepend(struct spool *sp, const void *data, size_t len)
-{
-	uint64_t written = sp->size - sp->pending.len;
-	sp->size += len;
-	if (sp->error != 0)
-		return;
-	if (written > 0) {
-		spool_rewrite(sp, data, len);
-		return;
-	}
-	buf both;
-	buf_init(&both);
-	buf_reserve(&both, len + sp->pending.len);
-	buf_append(&both, data, len);
-	buf_append(&both, sp->pending.data, sp->pending.len);
-	buf_free(&sp->pending);
-	sp->pending = both;
-}
-
 int spool_flush(struct spool *sp, bool *full_r, char **error_r)
 {
 	spool_write_out(sp);

@@ -13,10 +13,6 @@ struct spool;
 /* Creates a new file in dir. NULL with *error_r (and *full_r when the disk is full). */
 struct spool *spool_new(const char *dir, bool *full_r, char **error_r);
 void spool_write(struct spool *sp, const void *data, size_t len);
-/* Puts data before everything written so far (trace fields that can only be known at the
- * end, such as Authentication-Results). Cheap while the message is still all in the buffer;
- * past it, the file is copied behind data (in the kernel) and replaced. */
-void spool_prepend(struct spool *sp, const void *data, size_t len);
 /* Writes out what is buffered. Returns 0, or -1 with *error_r and *full_r. */
 int spool_flush(struct spool *sp, bool *full_r, char **error_r);
 uint64_t spool_size(const struct spool *sp);

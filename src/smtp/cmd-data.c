@@ -210,8 +210,11 @@ static struct delivery *delivery_from_tx(struct smtp_session *s)
 	return d;
 }
 
-/* Port 25: the client's DNS checks, above every other trace field (RFC 8601 4). */
-static void write_authres(struct smtp_session *s)
+/* Port 25: the client's DNS checks, above every other trace field (RFC 8601 4). The field
+ * goes with each mailbox's own lines (Return-Path, Delivered-To), which the store keeps
+ * before the message file, so the file is never rewritten; a copy forwarded to another
+ * domain leaves without it (it tells our users, not the next hop). */
+static void write_authres(struct smtp_session *s, struct delivery *d)
 {
 	struct authres_result iprev;
 	buf comment, field;
@@ -219,7 +222,11 @@ static void write_authres(struct smtp_session *s)
 	buf_init(&field);
 	client_dns_result(s->dns_check, &iprev, &comment);
 	authres_write(&field, s->server->host.hostname, &iprev, 1);
-	spool_prepend(s->tx->spool, field.data, field.len);
+	for (size_t i = 0; i < d->local_count; i++) {
+		char *prefix = xasprintf("%s%s", d->local[i].header_prefix, field.data);
+		free(d->local[i].header_prefix);
+		d->local[i].header_prefix = prefix;
+	}
 	buf_free(&comment);
 	buf_free(&field);
 }
@@ -229,8 +236,6 @@ static void write_authres(struct smtp_session *s)
 static void message_commit(struct smtp_session *s)
 {
 	struct smtp_tx *tx = s->tx;
-	if (s->dns_check != NULL)
-		write_authres(s);
 	char *error = NULL;
 	bool full = false;
 	if (spool_flush(tx->spool, &full, &error) < 0) {
@@ -244,7 +249,10 @@ static void message_commit(struct smtp_session *s)
 		smtp_session_resume(s);
 		return;
 	}
-	committer_submit(s->server->committer, delivery_from_tx(s), message_committed, s);
+	struct delivery *d = delivery_from_tx(s);
+	if (s->dns_check != NULL)
+		write_authres(s, d);
+	committer_submit(s->server->committer, d, message_committed, s);
 }
 
 /* The client's DNS checks are in, or the wait for them is over. */
