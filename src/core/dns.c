@@ -32,6 +32,9 @@ struct query {
 	dns_answer_fn *answer;
 	dns_txt_fn *txt;
 	dns_addrinfo_fn *addrinfo;
+	dns_names_fn *names;
+	unsigned char addr[16]; /* the PTR query's address, for c-ares's parser */
+	int addr_len;
 	void *arg;
 };
 
@@ -223,5 +226,109 @@ void dns_addresses(struct dns *d, const char *host, dns_addrinfo_fn *cb, void *a
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	ares_getaddrinfo(d->channel, host, NULL, &hints, on_addrinfo, q);
+	dns_schedule(d);
+}
+
+/* The address in ip as 4 or 16 octets, an IPv4-mapped IPv6 address as its IPv4 octets;
+ * the length, or 0 when ip is no address. */
+static int address_octets(const char *ip, unsigned char out[16])
+{
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	if (inet_pton(AF_INET, ip, out) == 1)
+		return 4;
+	if (inet_pton(AF_INET6, ip, out) != 1)
+		return 0;
+	if (memcmp(out, mapped, sizeof(mapped)) != 0)
+		return 16;
+	memmove(out, out + 12, 4);
+	return 4;
+}
+
+bool dns_ptr_name(const char *ip, char out[DNS_PTR_NAME_MAX])
+{
+	unsigned char a[16];
+	int n = address_octets(ip, a);
+	if (n == 4) {
+		snprintf(out, DNS_PTR_NAME_MAX, "%u.%u.%u.%u.in-addr.arpa", a[3], a[2], a[1], a[0]);
+		return true;
+	}
+	if (n == 0)
+		return false;
+	static const char hex[] = "0123456789abcdef";
+	char *p = out;
+	for (int i = 15; i >= 0; i--) {
+		*p++ = hex[a[i] & 0xf];
+		*p++ = '.';
+		*p++ = hex[a[i] >> 4];
+		*p++ = '.';
+	}
+	strcpy(p, "ip6.arpa");
+	return true;
+}
+
+bool dns_addrinfo_has(const struct ares_addrinfo *res, const char *ip)
+{
+	unsigned char want[16], have[16];
+	char text[INET6_ADDRSTRLEN];
+	int n = address_octets(ip, want);
+	for (const struct ares_addrinfo_node *a = res != NULL ? res->nodes : NULL; n > 0 && a != NULL;
+	     a = a->ai_next) {
+		const void *bin = a->ai_family == AF_INET
+					  ? (const void *)&((const struct sockaddr_in *)a->ai_addr)->sin_addr
+					  : (const void *)&((const struct sockaddr_in6 *)a->ai_addr)->sin6_addr;
+		if ((a->ai_family == AF_INET || a->ai_family == AF_INET6) &&
+		    inet_ntop(a->ai_family, bin, text, sizeof(text)) != NULL &&
+		    address_octets(text, have) == n && memcmp(want, have, (size_t)n) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void add_name(char ***names, size_t *count, const char *name)
+{
+	for (size_t i = 0; i < *count; i++)
+		if (strcasecmp((*names)[i], name) == 0)
+			return;
+	*names = xrealloc(*names, (*count + 1) * sizeof(**names));
+	(*names)[(*count)++] = xstrdup(name);
+}
+
+static void on_ptr(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct query *q = arg;
+	struct hostent *host = NULL;
+	if (status == ARES_SUCCESS)
+		status = ares_parse_ptr_reply(abuf, alen, q->addr, q->addr_len,
+					      q->addr_len == 4 ? AF_INET : AF_INET6, &host);
+	char **names = NULL;
+	size_t count = 0;
+	if (host != NULL) {
+		/* c-ares gives one PTR name as h_name and every one among the aliases */
+		add_name(&names, &count, host->h_name);
+		for (char **a = host->h_aliases; a != NULL && *a != NULL; a++)
+			add_name(&names, &count, *a);
+		ares_free_hostent(host);
+	}
+	enum dns_status st = status_of(status);
+	if (st == DNS_OK && count == 0)
+		st = DNS_NO_DATA;
+	q->names(st, names, count, q->arg);
+	for (size_t i = 0; i < count; i++)
+		free(names[i]);
+	free(names);
+	free(q);
+}
+
+void dns_query_ptr(struct dns *d, const char *ip, dns_names_fn *cb, void *arg)
+{
+	char name[DNS_PTR_NAME_MAX];
+	if (!dns_ptr_name(ip, name)) {
+		cb(DNS_NO_DOMAIN, NULL, 0, arg);
+		return;
+	}
+	struct query *q = query_new(arg);
+	q->names = cb;
+	q->addr_len = address_octets(ip, q->addr);
+	ares_query(d->channel, name, ns_c_in, ns_t_ptr, on_ptr, q);
 	dns_schedule(d);
 }

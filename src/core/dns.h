@@ -1,11 +1,13 @@
 /* The resolver every part shares: c-ares on the event loop, never blocking it. One query
  * answers with the raw DNS message (for the record types a caller parses itself) or, for TXT,
- * with each record's strings joined (RFC 7208 3.3, RFC 6376 3.6.2.2). Routing outbound mail
+ * with each record's strings joined (RFC 7208 3.3, RFC 6376 3.6.2.2), or with the names of
+ * an address's PTR records. Routing outbound mail
  * (MX, A, AAAA) is built on it in queue/mx_route.c. */
 #ifndef ESTAFETA_DNS_H
 #define ESTAFETA_DNS_H
 #include <ares.h>
 #include <event2/event.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct dns;
@@ -35,7 +37,21 @@ void dns_query(struct dns *d, const char *name, int type, dns_answer_fn *cb, voi
 typedef void dns_txt_fn(enum dns_status status, char *const *records, size_t count, void *arg);
 void dns_query_txt(struct dns *d, const char *name, dns_txt_fn *cb, void *arg);
 
+/* The name a PTR query asks for an address in text (RFC 1035 3.5, RFC 3596 2.5):
+ * "4.3.2.1.in-addr.arpa", or the 32 nibbles of an IPv6 address in reverse then "ip6.arpa"; an
+ * IPv4-mapped IPv6 address gets its IPv4 name. false when ip is no address. */
+#define DNS_PTR_NAME_MAX 73
+bool dns_ptr_name(const char *ip, char out[DNS_PTR_NAME_MAX]);
+
+/* names: the PTR records of ip, each once (case-insensitive); valid only during the call. An
+ * answer without any is DNS_NO_DATA; ip that is no address, DNS_NO_DOMAIN. */
+typedef void dns_names_fn(enum dns_status status, char *const *names, size_t count, void *arg);
+void dns_query_ptr(struct dns *d, const char *ip, dns_names_fn *cb, void *arg);
+
 /* The A and AAAA addresses of host (ares_freeaddrinfo frees res; NULL unless DNS_OK). */
 typedef void dns_addrinfo_fn(enum dns_status status, struct ares_addrinfo *res, void *arg);
 void dns_addresses(struct dns *d, const char *host, dns_addrinfo_fn *cb, void *arg);
+/* True when one of res's addresses is ip (an address in text; IPv4-mapped IPv6 addresses
+ * compare as their IPv4 address). */
+bool dns_addrinfo_has(const struct ares_addrinfo *res, const char *ip);
 #endif

@@ -9,6 +9,7 @@
 #include "core/base64.h"
 #include "core/xalloc.h"
 #include "mail/header.h"
+#include "mail/lexer.h"
 #include "mail/qp.h"
 #include <errno.h>
 #include <iconv.h>
@@ -24,87 +25,6 @@ struct parser {
 	const struct mime_limits *lim;
 	struct mime_tree *tree;
 };
-
-/* ---- the lexer of structured field values (RFC 2045 5.1, RFC 5322 3.2.2) ----
- * tspecials := "(" / ")" / "<" / ">" / "@" / "," / ";" / ":" / "\" / <"> / "/" / "[" / "]" /
- *              "?" / "="
- * token     := 1*<any (US-ASCII) CHAR except SPACE, CTLs, or tspecials>
- * Comments may appear wherever white space may, and nest. */
-struct lexer {
-	const char *p, *end;
-};
-
-static bool is_tspecial(char c)
-{
-	return strchr("()<>@,;:\\\"/[]?=", c) != NULL;
-}
-
-static bool is_token_char(char c)
-{
-	unsigned char u = (unsigned char)c;
-	/* Octets above 127 are taken as token text: unencoded UTF-8 is common in real mail. */
-	return u > 32 && u != 127 && !is_tspecial(c);
-}
-
-static void skip_cfws(struct lexer *l)
-{
-	unsigned nesting = 0;
-	while (l->p < l->end) {
-		char c = *l->p;
-		if (nesting > 0 && c == '\\' && l->p + 1 < l->end) {
-			l->p += 2;
-			continue;
-		}
-		if (c == '(')
-			nesting++;
-		else if (c == ')' && nesting > 0)
-			nesting--;
-		else if (nesting == 0 && c != ' ' && c != '\t' && c != '\r' && c != '\n')
-			return;
-		l->p++;
-	}
-}
-
-static bool lex_token(struct lexer *l, buf *out)
-{
-	const char *start = l->p;
-	while (l->p < l->end && is_token_char(*l->p))
-		l->p++;
-	buf_append(out, start, (size_t)(l->p - start));
-	return l->p > start;
-}
-
-/* quoted-string: the quotes and backslashes removed, folding line ends dropped (unfolding).
- * An unclosed string runs to the end of the field. */
-static void lex_quoted(struct lexer *l, buf *out)
-{
-	l->p++;
-	while (l->p < l->end && *l->p != '"') {
-		if (*l->p == '\\' && l->p + 1 < l->end)
-			l->p++;
-		if (*l->p != '\r' && *l->p != '\n')
-			buf_putc(out, *l->p);
-		l->p++;
-	}
-	if (l->p < l->end)
-		l->p++;
-}
-
-/* value := token / quoted-string. Real mail often has unquoted values with tspecials in them
- * (name=a/b.pdf, boundary=foo=bar); as Dovecot does, such a value runs to the next ";" or
- * white space. */
-static bool lex_value(struct lexer *l, buf *out)
-{
-	if (l->p < l->end && *l->p == '"') {
-		lex_quoted(l, out);
-		return true;
-	}
-	const char *start = l->p;
-	while (l->p < l->end && *l->p != ';' && (unsigned char)*l->p > 32 && *l->p != 127)
-		l->p++;
-	buf_append(out, start, (size_t)(l->p - start));
-	return l->p > start;
-}
 
 /* Copies a field value with its folding line ends removed and the white space around it
  * trimmed (the form BODYSTRUCTURE reports for Content-ID, -Description and the like). */
@@ -159,7 +79,7 @@ static void append_as_extended(buf *b, const char *v)
 {
 	for (; *v != '\0'; v++) {
 		unsigned char c = (unsigned char)*v;
-		if (is_token_char((char)c) && c < 128 && c != '%' && c != '\'' && c != '*')
+		if (lexer_is_token_char((char)c) && c < 128 && c != '%' && c != '\'' && c != '*')
 			buf_putc(b, (char)c);
 		else
 			buf_printf(b, "%%%02X", c);
@@ -227,23 +147,23 @@ static void params_parse(struct lexer *l, unsigned max, struct mime_param **out,
 	buf_init(&attr);
 	buf_init(&value);
 	for (;;) {
-		skip_cfws(l);
+		lexer_skip_cfws(l);
 		while (l->p < l->end && *l->p != ';')
 			l->p++; /* junk before the next parameter */
 		if (l->p >= l->end || n >= max)
 			break;
 		l->p++;
-		skip_cfws(l);
+		lexer_skip_cfws(l);
 		buf_clear(&attr);
 		buf_clear(&value);
-		if (!lex_token(l, &attr))
+		if (!lexer_token(l, &attr))
 			continue;
-		skip_cfws(l);
+		lexer_skip_cfws(l);
 		if (l->p >= l->end || *l->p != '=')
 			continue;
 		l->p++;
-		skip_cfws(l);
-		lex_value(l, &value); /* an empty value is kept as "" */
+		lexer_skip_cfws(l);
+		lexer_value(l, &value); /* an empty value is kept as "" */
 		raw = xrealloc(raw, (n + 1) * sizeof(*raw));
 		raw_param_parse(xstrdup(attr.data), &raw[n]);
 		raw[n].value = xstrdup(value.data);
@@ -291,14 +211,14 @@ static void content_type_parse(struct parser *ps, struct mime_part *p, const cha
 	buf type, subtype;
 	buf_init(&type);
 	buf_init(&subtype);
-	skip_cfws(&l);
-	bool ok = lex_token(&l, &type);
-	skip_cfws(&l);
+	lexer_skip_cfws(&l);
+	bool ok = lexer_token(&l, &type);
+	lexer_skip_cfws(&l);
 	ok = ok && l.p < l.end && *l.p == '/';
 	if (ok) {
 		l.p++;
-		skip_cfws(&l);
-		ok = lex_token(&l, &subtype);
+		lexer_skip_cfws(&l);
+		ok = lexer_token(&l, &subtype);
 	}
 	if (ok) {
 		free(p->type);
@@ -320,8 +240,8 @@ static void disposition_parse(struct parser *ps, struct mime_part *p, const char
 	struct lexer l = { v, v + len };
 	buf type;
 	buf_init(&type);
-	skip_cfws(&l);
-	if (lex_token(&l, &type)) {
+	lexer_skip_cfws(&l);
+	if (lexer_token(&l, &type)) {
 		free(p->disposition.value);
 		params_free(p->disposition.params, p->disposition.param_count);
 		p->disposition.value = buf_steal(&type);

@@ -1,16 +1,23 @@
 /* DATA (RFC 5321 4.1.1.4) and BDAT (RFC 3030): receiving the message. Both feed one path:
  * the Received line goes into a new spool file first; the header section is collected so
- * that submission can add Date and Message-ID and remove Bcc (RFC 6409 8); the body streams
- * to the spool. At the end the message is checked (size, line length, bare CR/LF) and handed
- * to the committer; the 250 is sent only when it is on stable storage. */
+ * that Authentication-Results fields claiming to be ours can be removed (RFC 8601 5) and
+ * submission can add Date and Message-ID and remove Bcc (RFC 6409 8); the body streams to
+ * the spool. At the end the message is checked (size, line length, bare CR/LF); on port 25
+ * our Authentication-Results goes above the Received line once the client's DNS checks are
+ * in; then the message is handed to the committer, and the 250 is sent only when it is on
+ * stable storage. */
 #include "smtp/smtp.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "deliver/inject.h"
+#include "mail/authres.h"
 #include "mail/header.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* How long the end of a message waits for the client's DNS checks still out. */
+#define DNS_CHECK_WAIT_MS 10000
 
 /* RFC 5321 4.4 and RFC 3848 (with RFC 6531 3.7.3 for SMTPUTF8): the "with" protocol. */
 static const char *with_protocol(const struct smtp_session *s)
@@ -69,14 +76,25 @@ static bool message_begin(struct smtp_session *s)
 	return true;
 }
 
-/* Submission only (RFC 6409 8.1, 8.3, 8.6): complete Date and Message-ID; drop Bcc, whose
+/* Every port drops the Authentication-Results fields that claim our name (RFC 8601 5: only we
+ * may write them; on submission too, so a user cannot pass one on to local recipients).
+ * Submission only (RFC 6409 8.1, 8.3, 8.6): complete Date and Message-ID; drop Bcc, whose
  * recipients must not be shown to the others. A From or Sender the user does not own is
  * noted, to be refused once the data has ended. */
-static void write_header(struct smtp_session *s, const char *hdr, size_t len)
+static void write_header(struct smtp_session *s, const char *arrived, size_t arrived_len)
 {
 	struct smtp_tx *tx = s->tx;
+	buf kept;
+	buf_init(&kept);
+	size_t removed = authres_remove_ours(arrived, arrived_len, s->server->host.hostname, &kept);
+	if (removed > 0)
+		log_info("session=%s queue=%s smtp removed=%zu Authentication-Results claiming %s",
+			 conn_id(s->conn), tx->queue_id, removed, s->server->host.hostname);
+	const char *hdr = kept.data;
+	size_t len = kept.len;
 	if (s->service->mode != SMTP_MODE_SUBMISSION) {
 		spool_write(tx->spool, hdr, len);
+		buf_free(&kept);
 		return;
 	}
 	if (!s->server->allow_foreign_from)
@@ -102,6 +120,7 @@ static void write_header(struct smtp_session *s, const char *hdr, size_t len)
 		buf_puts(&out, "\r\n");
 	spool_write(tx->spool, out.data, out.len);
 	buf_free(&out);
+	buf_free(&kept);
 }
 
 /* Takes message octets (after dot-unstuffing). The header section is held until its end. */
@@ -191,6 +210,61 @@ static struct delivery *delivery_from_tx(struct smtp_session *s)
 	return d;
 }
 
+/* Port 25: the client's DNS checks, above every other trace field (RFC 8601 4). The field
+ * goes with each mailbox's own lines (Return-Path, Delivered-To), which the store keeps
+ * before the message file, so the file is never rewritten; a copy forwarded to another
+ * domain leaves without it (it tells our users, not the next hop). */
+static void write_authres(struct smtp_session *s, struct delivery *d)
+{
+	struct authres_result iprev;
+	buf comment, field;
+	buf_init(&comment);
+	buf_init(&field);
+	client_dns_result(s->dns_check, &iprev, &comment);
+	authres_write(&field, s->server->host.hostname, &iprev, 1);
+	for (size_t i = 0; i < d->local_count; i++) {
+		char *prefix = xasprintf("%s%s", d->local[i].header_prefix, field.data);
+		free(d->local[i].header_prefix);
+		d->local[i].header_prefix = prefix;
+	}
+	buf_free(&comment);
+	buf_free(&field);
+}
+
+/* The message is accepted (the session waits, paused): write it out and hand it to the
+ * committer, or refuse it when the disk fails. */
+static void message_commit(struct smtp_session *s)
+{
+	struct smtp_tx *tx = s->tx;
+	char *error = NULL;
+	bool full = false;
+	if (spool_flush(tx->spool, &full, &error) < 0) {
+		log_error("session=%s queue=%s smtp spool write failed: %s", conn_id(s->conn),
+			  tx->queue_id, error);
+		free(error);
+		smtp_reply(s, "%s", full ? "452 4.3.1 Insufficient system storage"
+					 : "451 4.3.0 Local error in processing");
+		smtp_tx_reset(s);
+		s->state = SMTP_STATE_READY;
+		smtp_session_resume(s);
+		return;
+	}
+	struct delivery *d = delivery_from_tx(s);
+	if (s->dns_check != NULL)
+		write_authres(s, d);
+	committer_submit(s->server->committer, d, message_committed, s);
+}
+
+/* The client's DNS checks are in, or the wait for them is over. */
+static void message_checked(void *arg)
+{
+	struct smtp_session *s = arg;
+	if (s->gone)
+		smtp_session_resume(s); /* frees it, and the message with it */
+	else
+		message_commit(s);
+}
+
 /* The whole message is in: check it, then commit it or refuse it. */
 static void message_end(struct smtp_session *s)
 {
@@ -217,24 +291,17 @@ static void message_end(struct smtp_session *s)
 		smtp_tx_reset(s);
 		return;
 	}
-	char *error = NULL;
-	bool full = false;
-	if (refusal == NULL && spool_flush(tx->spool, &full, &error) < 0) {
-		log_error("session=%s queue=%s smtp spool write failed: %s", conn_id(s->conn),
-			  tx->queue_id, error);
-		free(error);
-		refusal = full ? "452 4.3.1 Insufficient system storage"
-			       : "451 4.3.0 Local error in processing";
-	}
 	if (refusal != NULL) {
 		smtp_reply(s, "%s", refusal);
 		smtp_tx_reset(s);
 		return;
 	}
-	struct delivery *d = delivery_from_tx(s);
 	s->state = SMTP_STATE_BUSY;
 	conn_pause(s->conn);
-	committer_submit(s->server->committer, d, message_committed, s);
+	if (s->dns_check != NULL)
+		client_dns_wait(s->dns_check, DNS_CHECK_WAIT_MS, message_checked, s);
+	else
+		message_commit(s);
 }
 
 /* data = "DATA" CRLF */

@@ -29,6 +29,8 @@ static bool hello(struct smtp_session *s, const char *arg, size_t len, bool esmt
 	s->helo = xstrndup(arg, len);
 	s->esmtp = esmtp;
 	s->state = SMTP_STATE_READY;
+	if (s->dns_check != NULL)
+		client_dns_helo(s->dns_check, s->server->dns, s->helo);
 	return true;
 }
 

@@ -8,11 +8,13 @@
 #include "core/conn.h"
 #include "core/ip_counts.h"
 #include "core/config.h"
+#include "core/dns.h"
 #include "core/service.h"
 #include "core/workq.h"
 #include "deliver/committer.h"
 #include "deliver/resolve.h"
 #include "deliver/spool.h"
+#include "smtp/client_dns.h"
 #include "smtp/data_reader.h"
 #include "smtp/smtp_parse.h"
 #include "store/store.h"
@@ -43,6 +45,8 @@ struct smtp_server {
 	struct workq *workq;      /* password checks */
 	struct store_workers *store_workers; /* MAIL's, RCPT's and EXPN's store calls */
 	struct committer *committer;
+	struct dns *dns;          /* port 25's checks of its clients (client_dns.h) */
+	char *dns_resolvers;      /* the dns.resolvers it was made for */
 	struct login_env login;   /* password checks, SASL exchanges and the failure policy */
 	/* settings, read once */
 	uint64_t max_message_size;
@@ -121,6 +125,7 @@ struct smtp_session {
 	int auth_failures;
 	struct login_exchange *auth;  /* the SASL exchange of AUTH, while it runs */
 	struct smtp_tx *tx;
+	struct client_dns *dns_check; /* port 25: the client's iprev and HELO checks */
 	buf line;
 	bool gone;                    /* the connection closed; free when nothing is in flight */
 	uint64_t chunk_left;          /* BDAT: octets of the chunk still to read */

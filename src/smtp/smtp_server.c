@@ -2,8 +2,10 @@
 #include "smtp/smtp_server.h"
 #include "smtp/smtp.h"
 #include "auth/login.h"
+#include "core/log.h"
 #include "core/xalloc.h"
 #include <stdlib.h>
+#include <string.h>
 
 static void on_accept(int fd, const struct sockaddr *sa, void *arg)
 {
@@ -22,8 +24,29 @@ static const struct {
 	{ "submissions", "submissions.port", SMTP_MODE_SUBMISSION, true },
 };
 
+/* A resolver for the checks of port 25's clients, made anew when dns.resolvers changes: the
+ * lookups still out on the old one end as temporary errors. */
+static void configure_dns(struct smtp_server *srv, const struct config *cfg)
+{
+	const char *resolvers = config_str(cfg, "dns.resolvers");
+	if (srv->dns != NULL && strcmp(resolvers, srv->dns_resolvers) == 0)
+		return;
+	char *error = NULL;
+	struct dns *d = dns_new(srv->host.base, resolvers, &error);
+	if (d == NULL) {
+		log_warn("smtp client checks keep their resolver: %s", error);
+		free(error);
+		return;
+	}
+	dns_free(&srv->dns);
+	srv->dns = d;
+	free(srv->dns_resolvers);
+	srv->dns_resolvers = xstrdup(resolvers);
+}
+
 void smtp_server_configure(struct smtp_server *srv, const struct config *cfg, SSL_CTX *tls)
 {
+	configure_dns(srv, cfg);
 	service_host_configure(&srv->host, cfg, tls);
 	login_env_configure(&srv->login, cfg);
 	srv->max_message_size = (uint64_t)config_int(cfg, "smtp.max_message_size");
@@ -87,6 +110,8 @@ void smtp_server_free(struct smtp_server **srvp)
 	smtp_server_stop(srv);
 	service_host_free_sessions(&srv->host);
 	login_env_clear(&srv->login);
+	dns_free(&srv->dns);
+	free(srv->dns_resolvers);
 	ip_counts_free(&srv->etrn_requests);
 	free(srv);
 	*srvp = NULL;

@@ -90,6 +90,7 @@ void smtp_session_free(struct service_link *l)
 	struct smtp_session *s = (struct smtp_session *)l;
 	smtp_tx_reset(s);
 	login_exchange_free(&s->auth);
+	client_dns_free(&s->dns_check);
 	service_session_close(&s->server->host, &s->link, &s->conn);
 	free(s->helo);
 	free(s->user);
@@ -306,8 +307,12 @@ void smtp_session_start(struct smtp_server *srv, const struct smtp_service *svc,
 	enum service_admission admission;
 	s->conn = service_session_open(&srv->host, &s->link, &svc->port, fd, sa, &smtp_conn_handler,
 				       s, &admission);
-	if (admission != SERVICE_ADMITTED)
+	if (admission != SERVICE_ADMITTED) {
 		smtp_session_refuse(&s->link, admission);
-	else
-		smtp_reply(s, "220 %s ESMTP estafeta", srv->host.hostname);
+		return;
+	}
+	/* Started now, so the answers are usually in by the end of the first message. */
+	if (svc->mode == SMTP_MODE_RELAY && srv->dns != NULL)
+		s->dns_check = client_dns_start(srv->dns, srv->host.base, conn_peer_ip(s->conn));
+	smtp_reply(s, "220 %s ESMTP estafeta", srv->host.hostname);
 }

@@ -236,7 +236,7 @@ def test_config_docs_name_one_default_each(instance_factory):
     assert len(docs) > 40
     for line in docs:
         assert line.count("default") == 1, line
-    assert "# this server's name in greetings and Received lines (default: the system's)" in docs
+    assert "# this server's name in greetings, Received lines and Authentication-Results (default: the system's)" in docs
     assert "# recipients per message (RFC 5321 asks for at least 100) (default: 1000)" in docs
 
 

@@ -1,0 +1,38 @@
+/* Tests for dns.c's pure parts: the PTR query names of IPv4 and IPv6 addresses. */
+#include "core/dns.h"
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+static void test_ptr_names(void **state)
+{
+	char name[DNS_PTR_NAME_MAX];
+	assert_true(dns_ptr_name("192.0.2.17", name));
+	assert_string_equal(name, "17.2.0.192.in-addr.arpa");
+	assert_true(dns_ptr_name("127.0.0.1", name));
+	assert_string_equal(name, "1.0.0.127.in-addr.arpa");
+	/* RFC 3596 2.5's example */
+	assert_true(dns_ptr_name("4321:0:1:2:3:4:567:89ab", name));
+	assert_string_equal(name, "b.a.9.8.7.6.5.0.4.0.0.0.3.0.0.0.2.0.0.0.1.0.0.0.0.0.0.0.1.2.3.4.ip6.arpa");
+	assert_int_equal(strlen(name), DNS_PTR_NAME_MAX - 1);
+	assert_true(dns_ptr_name("::1", name));
+	assert_string_equal(name, "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa");
+	/* a client on an IPv6 socket that came over IPv4 */
+	assert_true(dns_ptr_name("::ffff:198.51.100.5", name));
+	assert_string_equal(name, "5.100.51.198.in-addr.arpa");
+	static const char *const bad[] = { "", "unknown", "192.0.2", "192.0.2.256", "[192.0.2.1]",
+					   "2001:db8::1%eth0", "mail.example" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(dns_ptr_name(bad[i], name));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ptr_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
