@@ -34,6 +34,8 @@ void cmd_mail(struct smtp_session *s, const char *arg, size_t len)
 		smtp_reply_parse_error(s, SMTP_PARSE_PATH_TOO_LONG, SMTP_PATH_SENDER);
 		return;
 	}
+	if (s->service->mode == SMTP_MODE_SUBMISSION)
+		smtp_sender_aliases_read(s);
 	if (s->service->mode == SMTP_MODE_SUBMISSION && !smtp_sender_owned(s, sender)) {
 		smtp_reply(s, "553 5.7.1 <%s>: Sender address not owned by user %s", sender, s->user);
 		return;

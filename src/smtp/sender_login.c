@@ -33,22 +33,26 @@ static bool owned_as_given(const char *address, const char *user, const strlist 
 	return strcasecmp(address, user) == 0 || strlist_contains(aliases, address);
 }
 
-bool smtp_sender_owned(struct smtp_session *s, const char *address)
+void smtp_sender_aliases_read(struct smtp_session *s)
 {
-	if (*address == '\0' || s->user == NULL)
-		return false;
-	strlist aliases;
-	strlist_init(&aliases);
+	strlist_free(&s->own_aliases);
+	strlist_init(&s->own_aliases);
 	char *error = NULL;
-	if (store_aliases_only_to(smtp_store(s), s->user, &aliases, &error) < 0) {
+	if (s->user != NULL &&
+	    store_aliases_only_to(s->store, s->user, &s->own_aliases, &error) < 0) {
 		log_error("session=%s smtp alias lookup failed: %s", conn_id(s->conn), error);
 		free(error);
 	}
+}
+
+bool smtp_sender_owned(const struct smtp_session *s, const char *address)
+{
+	if (*address == '\0' || s->user == NULL)
+		return false;
 	char *plain = without_extension(address, s->server->recipient_delimiter);
-	bool own = owned_as_given(address, s->user, &aliases) ||
-		   (plain != NULL && owned_as_given(plain, s->user, &aliases));
+	bool own = owned_as_given(address, s->user, &s->own_aliases) ||
+		   (plain != NULL && owned_as_given(plain, s->user, &s->own_aliases));
 	free(plain);
-	strlist_free(&aliases);
 	return own;
 }
 

@@ -137,6 +137,7 @@ struct smtp_session {
 	struct store *store;          /* the worker's store connection */
 	buf out;                      /* the replies, sent when it is done */
 	bool logged_in_job;           /* the command ended the login time (MAIL on port 25) */
+	strlist own_aliases;          /* submission: smtp_sender_aliases_read */
 };
 
 /* Command gates, checked by the dispatcher before the handler runs. */
@@ -159,9 +160,6 @@ struct smtp_command_def {
 /* ---- smtp_session.c ---- */
 void smtp_session_start(struct smtp_server *srv, const struct smtp_service *svc, int fd,
 			const struct sockaddr *sa);
-/* The store connection for the calls of the command running: the store worker's while a
- * command of GATE_STORE runs there, else the loop's (the end of DATA). */
-struct store *smtp_store(const struct smtp_session *s);
 /* The session's login time ends (service_session_logged_in), on the loop. */
 void smtp_logged_in(struct smtp_session *s);
 /* Frees a session (the host's free_session). */
@@ -180,9 +178,13 @@ void smtp_session_resume(struct smtp_session *s);
 bool smtp_auth_allowed(const struct smtp_session *s);
 
 /* ---- sender_login.c ---- */
+/* Submission, at MAIL (on a store worker): reads the aliases whose one target the
+ * authenticated user is, for the checks of this transaction (the envelope sender now, From
+ * and Sender at the end of the header section). */
+void smtp_sender_aliases_read(struct smtp_session *s);
 /* May the authenticated user send as address (envelope sender or From)? Its own address, an
  * alias whose one target it is, and either with a +extension. */
-bool smtp_sender_owned(struct smtp_session *s, const char *address);
+bool smtp_sender_owned(const struct smtp_session *s, const char *address);
 /* The first address of the header section's From and Sender fields the authenticated user
  * does not own (allocated), or NULL when it owns them all. */
 char *smtp_foreign_author(struct smtp_session *s, const char *hdr, size_t len);

@@ -96,6 +96,7 @@ void smtp_session_free(struct service_link *l)
 	free(s->user);
 	buf_free(&s->line);
 	buf_free(&s->out);
+	strlist_free(&s->own_aliases);
 	free(s);
 }
 
@@ -134,11 +135,6 @@ static void command_done(void *arg)
 		service_session_logged_in(&s->server->host, &s->link);
 	}
 	smtp_session_resume(s);
-}
-
-struct store *smtp_store(const struct smtp_session *s)
-{
-	return s->in_job ? s->store : s->server->store;
 }
 
 void smtp_logged_in(struct smtp_session *s)
@@ -304,6 +300,7 @@ void smtp_session_start(struct smtp_server *srv, const struct smtp_service *svc,
 	s->service = svc;
 	s->state = SMTP_STATE_INIT;
 	buf_init(&s->line);
+	strlist_init(&s->own_aliases);
 	enum service_admission admission;
 	s->conn = service_session_open(&srv->host, &s->link, &svc->port, fd, sa, &smtp_conn_handler,
 				       s, &admission);
