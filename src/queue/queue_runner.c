@@ -4,9 +4,9 @@
  * it: route it, then one SMTP client connection delivers them all. A message with recipients
  * in several domains is in several jobs, each holding only its domain's recipients; while any
  * job holds a message, the next polls leave it alone (inflight). A poll asks the store on a
- * store worker, and a new job's message files are read on one before it is routed. The
- * outcomes are written on the loop thread through its store connection; each is one small
- * transaction. */
+ * store worker, a new job's message files are read on one before it is routed, and each
+ * recipient's outcome is written on one; a job ends (its bounces sent, its messages left to
+ * the next polls) only once every outcome of it is written. */
 #include "queue/queue_runner.h"
 #include "core/log.h"
 #include "core/tls.h"
@@ -58,6 +58,7 @@ struct queue_runner {
 	struct job *jobs;
 	struct inflight *inflight;
 	size_t inflight_count;
+	size_t writing;         /* outcomes of every job on their way to the store */
 	bool stopping;
 };
 
@@ -81,6 +82,8 @@ struct job {
 	bool routing;
 	bool reading;           /* its message files are read on a store worker */
 	bool *unreadable;       /* per message: its file could not be read */
+	size_t writing;         /* outcomes on their way to the store */
+	bool sent;              /* the connection is over: the job ends with its last outcome */
 };
 
 static void job_free(struct job *j);
@@ -185,8 +188,60 @@ static void bounce_rcpts_free(struct bounce_rcpt *list, size_t count)
 	free(list);
 }
 
-/* Commits one recipient's outcome at once: a recipient a server took is never sent again,
- * even after kill -9 a moment later. */
+static void job_end(struct job *j);
+
+/* One recipient's outcome on its way to the store, with its delay warning when one is due. */
+struct outcome {
+	struct job *j;
+	size_t msg;              /* of the job's messages */
+	struct queue_rcpt *r;
+	const char *queue_id;
+	enum queue_rcpt_status status;
+	time_t next;
+	char *diagnostic;        /* NULL once sent */
+	bool warn;               /* also record the delay warning */
+	struct smtp_client_result res; /* for the warning's report (copies) */
+	int status_r, warned_r;
+	char *error;
+};
+
+static void outcome_write(struct store *st, void *arg)
+{
+	struct outcome *o = arg;
+	o->status_r = store_queue_update(st, o->r->id, o->status, o->next, o->diagnostic, &o->error);
+	if (o->warn && o->status_r == 0)
+		o->warned_r = store_queue_set_warned(st, o->r->id, &o->error);
+}
+
+static void outcome_written(void *arg)
+{
+	struct outcome *o = arg;
+	struct job *j = o->j;
+	if (o->status_r < 0) {
+		/* The next poll tries again: a recipient may then get the message twice, which
+		 * is better than never. */
+		log_error("queue=%s outbound to=<%s> could not record the outcome: %s", o->queue_id,
+			  o->r->recipient, o->error);
+	} else if (o->warn && o->warned_r < 0) {
+		log_error("queue=%s cannot record the delay warning: %s", o->queue_id, o->error);
+	} else if (o->warn) {
+		o->r->warned = true;
+		struct job_msg_failures *f = &j->failures[o->msg];
+		failure_add(&f->delayed, &f->delayed_count, o->r, &o->res, o->res.remote != NULL);
+	}
+	free(o->diagnostic);
+	free((char *)o->res.status);
+	free((char *)o->res.diagnostic);
+	free((char *)o->res.remote);
+	free(o->error);
+	free(o);
+	j->qr->writing--;
+	if (--j->writing == 0 && j->sent)
+		job_end(j);
+}
+
+/* Commits one recipient's outcome at once (on a store worker): a recipient a server took is
+ * never sent again, even after kill -9 a moment later. */
 static void on_rcpt(struct smtp_client_msg *cm, struct queue_rcpt *r,
 		    const struct smtp_client_result *res, void *arg)
 {
@@ -214,15 +269,10 @@ static void on_rcpt(struct smtp_client_msg *cm, struct queue_rcpt *r,
 		size_t i = (size_t)r->attempts < qr->retry_count ? (size_t)r->attempts : qr->retry_count - 1;
 		next = now + (time_t)qr->retry[i];
 	}
-	char *error = NULL;
-	if (store_queue_update(qr->st, r->id, status, next, status == QUEUE_SENT ? NULL : res->diagnostic,
-			       &error) < 0) {
-		/* The next poll tries again: a recipient may then get the message twice, which
-		 * is better than never. */
-		log_error("queue=%s outbound to=<%s> could not record the outcome: %s", m->queue_id,
-			  r->recipient, error);
-		free(error);
-	}
+	struct outcome *o = xcalloc(1, sizeof(*o));
+	*o = (struct outcome){ .j = j, .msg = (size_t)(cm - j->msgs), .r = r, .queue_id = m->queue_id,
+			       .status = status, .next = next,
+			       .diagnostic = status == QUEUE_SENT ? NULL : xstrdup(res->diagnostic) };
 	log_info("queue=%s outbound to=<%s> relay=%s status=%s dsn=%s attempts=%d reply=\"%s\"",
 		 m->queue_id, r->recipient, res->remote != NULL ? res->remote : "none", word,
 		 res->status, r->attempts + 1, res->diagnostic);
@@ -243,14 +293,14 @@ static void on_rcpt(struct smtp_client_msg *cm, struct queue_rcpt *r,
 		}
 	} else if (status == QUEUE_PENDING && !qr->stopping && want_delay && !r->warned &&
 		   qr->delay_warning > 0 && now - m->arrival >= qr->delay_warning) {
-		if (store_queue_set_warned(qr->st, r->id, &error) < 0) {
-			log_error("queue=%s cannot record the delay warning: %s", m->queue_id, error);
-			xfree(&error);
-		} else {
-			r->warned = true;
-			failure_add(&f->delayed, &f->delayed_count, r, res, res->remote != NULL);
-		}
+		o->warn = true;
+		o->res = (struct smtp_client_result){ res->code, xstrdup(res->status),
+						      xstrdup(res->diagnostic),
+						      res->remote != NULL ? xstrdup(res->remote) : NULL };
 	}
+	j->writing++;
+	qr->writing++;
+	store_workers_submit(qr->sw, outcome_write, outcome_written, o);
 }
 
 static void inflight_drop(struct queue_runner *qr, int64_t row)
@@ -264,11 +314,11 @@ static void inflight_drop(struct queue_runner *qr, int64_t row)
 	}
 }
 
-static void on_job_done(void *arg)
+/* The connection is over and every outcome written: the job's reports go, and its messages
+ * are the next polls' again. */
+static void job_end(struct job *j)
 {
-	struct job *j = arg;
 	struct queue_runner *qr = j->qr;
-	j->client = NULL;
 	for (size_t i = 0; i < j->msg_count && !qr->stopping; i++) {
 		bounce_send(qr, &j->msgs[i], j->failures[i].rcpts, j->failures[i].count, false);
 		bounce_send(qr, &j->msgs[i], j->failures[i].delayed, j->failures[i].delayed_count, true);
@@ -281,6 +331,15 @@ static void on_job_done(void *arg)
 	/* A connection is free for the domain: look for more at once, not at the next tick. */
 	if (!qr->stopping)
 		event_active(qr->poll_ev, 0, 0);
+}
+
+static void on_job_done(void *arg)
+{
+	struct job *j = arg;
+	j->client = NULL;
+	j->sent = true;
+	if (j->writing == 0)
+		job_end(j);
 }
 
 /* Decides every recipient of the job the same way (routing failed). */
@@ -592,6 +651,8 @@ void queue_runner_free(struct queue_runner **qrp)
 		return;
 	queue_runner_stop(qr);
 	dns_free(&qr->dns); /* answers the routes still out, which ends their jobs */
+	while (qr->writing > 0) /* their last outcomes, on the store workers */
+		event_base_loop(qr->base, EVLOOP_ONCE);
 	if (qr->poll_ev != NULL)
 		event_free(qr->poll_ev);
 	SSL_CTX_free(qr->tls);
