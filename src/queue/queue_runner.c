@@ -14,6 +14,7 @@
 #include "deliver/inject.h"
 #include "queue/bounce.h"
 #include "queue/mx_route.h"
+#include "queue/outbound_dkim.h"
 #include "queue/smtp_client.h"
 #include "smtp/smtp_parse.h"
 #include <stdio.h>
@@ -421,18 +422,22 @@ static void job_add(struct queue_runner *qr, struct job *j, const struct queue_m
 	}
 }
 
-/* On a store worker: the message files of a new job. */
+/* On a store worker: the message files of a new job, each signed (DKIM) as it will be sent,
+ * so the signatures' crypto stays off the loop. */
 static void job_read(struct store *st, void *arg)
 {
 	struct job *j = arg;
 	j->unreadable = xcalloc(j->msg_count, sizeof(*j->unreadable));
+	time_t now = time(NULL);
 	for (size_t i = 0; i < j->msg_count; i++) {
 		char *error = NULL;
 		if (store_queue_read_body(st, j->msgs[i].m, &j->msgs[i].body, &error) < 0) {
 			log_error("queue=%s cannot read the message file: %s", j->msgs[i].m->queue_id, error);
 			free(error);
 			j->unreadable[i] = true;
+			continue;
 		}
+		outbound_dkim_sign(st, j->msgs[i].m->queue_id, &j->msgs[i].body, now);
 	}
 }
 

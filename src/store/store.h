@@ -152,6 +152,29 @@ bool quota_allows(const struct quota *q, uint64_t octets, uint64_t messages);
 /* Whether a folder of this special use counts against the quota. */
 bool quota_counts_folder(const char *special_use, bool exclude_trash_junk);
 
+/* ---- DKIM keys (sqlite_dkim.c) ----
+ * The signing keys of local domains, shared by every node of a store. A retired key stays
+ * listed (its DNS record may still be needed by mail in transit) but signs nothing. */
+struct dkim_key_row {
+	char *domain;
+	char *selector;
+	char *algorithm;   /* "ed25519" or "rsa" (mail/dkim_key.h) */
+	char *private_pem; /* PKCS#8 PEM */
+	time_t created;
+	time_t retired;    /* 0 while it signs */
+};
+/* Adds a key to a local domain: 1, 0 when the domain is not ours, -1 on error (the selector
+ * already used for the domain among them). */
+int store_dkim_add(struct store *st, const struct dkim_key_row *key, char **error_r);
+/* The keys of domain (NULL: of every domain), by domain then creation; with active_only,
+ * only those that sign. *out is allocated (count rows). */
+int store_dkim_list(struct store *st, const char *domain_or_null, bool active_only,
+		    struct dkim_key_row **out, size_t *count, char **error_r);
+/* Stops signing with the key: 1, 0 when the domain has no such key that signs, -1. */
+int store_dkim_retire(struct store *st, const char *domain, const char *selector, time_t when,
+		      char **error_r);
+void dkim_key_rows_free(struct dkim_key_row *rows, size_t count);
+
 /* ---- folders ---- */
 struct folder {
 	int64_t id;
