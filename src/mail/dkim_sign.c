@@ -127,16 +127,18 @@ static void add_tag(buf *out, size_t *col, const char *fmt, ...)
 	buf_free(&tag);
 }
 
-/* Appends a long tag value, folded at its break points (':' for h=, anywhere in base64)
- * once the line reaches LINE_WIDTH: FWS is allowed there (RFC 6376 3.5). */
+/* Appends a long tag value, folded where FWS is allowed (RFC 6376 3.5) so that lines stay
+ * within LINE_WIDTH: for h=, before a name that would not fit; in b='s base64, anywhere. */
 static void add_folded(buf *out, size_t *col, const char *value, bool at_colons)
 {
-	for (; *value != '\0'; value++) {
-		if ((!at_colons || *value == ':') && *col >= LINE_WIDTH) {
+	for (const char *p = value; *p != '\0'; p++) {
+		bool name_start = p == value || p[-1] == ':';
+		size_t need = at_colons ? (name_start ? strcspn(p, ":") + 1 : 0) : 1;
+		if (need > 0 && *col + need > LINE_WIDTH && *col > 1) {
 			buf_puts(out, "\r\n\t");
 			*col = 1;
 		}
-		buf_putc(out, *value);
+		buf_putc(out, *p);
 		(*col)++;
 	}
 }
@@ -196,8 +198,7 @@ int dkim_sign(const char *msg, size_t len, const struct dkim_signing_key *keys, 
 		add_tag(&field, &col, "t=%lld", (long long)t);
 		add_tag(&field, &col, "h=");
 		add_folded(&field, &col, names.data, true);
-		add_tag(&field, &col, "bh=");
-		add_folded(&field, &col, bh.data, false);
+		add_tag(&field, &col, "bh=%s", bh.data);
 		add_tag(&field, &col, "b=");
 		/* RFC 6376 3.7: the header fields, then this field with b= empty and no CRLF */
 		buf_clear(&data);
