@@ -53,9 +53,10 @@ def free_udp_port(ip):
     raise RuntimeError("no free port for the DNS server")
 
 
-@pytest.fixture
-def dns():
-    """dnsmasq on DNS_IP:port with the test zone; yields "ip:port" for dns.resolvers."""
+@contextlib.contextmanager
+def dnsmasq(records):
+    """dnsmasq on DNS_IP:port serving records (its options); yields "ip:port" for
+    dns.resolvers."""
     if shutil.which("dnsmasq") is None and not os.path.exists("/usr/sbin/dnsmasq"):
         pytest.skip("dnsmasq is not installed (scripts/install-deps.sh test)")
     port = free_udp_port(DNS_IP)
@@ -63,7 +64,7 @@ def dns():
         ["/usr/sbin/dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
          "--conf-file=/dev/null", "--pid-file=", "--bind-interfaces",
          f"--listen-address={DNS_IP}", f"--port={port}", "--user=root", "--log-facility=-",
-         *DNS_RECORDS], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+         *records], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 5
     while time.time() < deadline:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
@@ -73,9 +74,18 @@ def dns():
                 break  # dnsmasq holds it
         assert proc.poll() is None, proc.stderr.read().decode()
         time.sleep(0.05)
-    yield f"{DNS_IP}:{port}"
-    proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        yield f"{DNS_IP}:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture
+def dns():
+    """dnsmasq with the test zone (DNS_RECORDS)."""
+    with dnsmasq(DNS_RECORDS) as address:
+        yield address
 
 
 @pytest.fixture
