@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 static void format_time(time_t t, char out[32])
@@ -72,73 +71,98 @@ static int local_domain(struct store *st, const char *domain)
 	return r;
 }
 
-/* dkim keygen DOMAIN [--selector S] [--algorithm ed25519|rsa]. The default selectors carry
- * the algorithm's letter and the day: e20261204 (Ed25519), r20261204 (RSA). */
-static int dkim_keygen(struct cli *cli, int argc, char **argv, unsigned options)
+/* 0 when none of the selectors is taken for the domain, else 1 after saying which. */
+static int selectors_free(struct store *st, const char *domain, char *const *selectors, size_t n)
 {
-	const char *selector_opt = cli->option_values[0], *alg_opt = cli->option_values[1];
-	enum dkim_algorithm algs[2] = { DKIM_ED25519, DKIM_RSA };
-	size_t alg_count = 2;
-	if (alg_opt != NULL) {
-		if (dkim_algorithm_parse(alg_opt, &algs[0]) < 0) {
-			cli_error("unknown algorithm %s; use ed25519 or rsa", alg_opt);
-			return 2;
-		}
-		alg_count = 1;
-	} else if (selector_opt != NULL) {
-		cli_error("--selector names one key: add --algorithm ed25519 or --algorithm rsa");
-		return 2;
-	}
-	char *domain = cli_domain(argv[0]);
-	char *selectors[2] = { NULL, NULL };
-	time_t now = time(NULL);
-	for (size_t i = 0; i < alg_count; i++) {
-		if (selector_opt != NULL) {
-			selectors[i] = selector_arg(selector_opt);
-		} else {
-			struct tm tm;
-			char day[16];
-			strftime(day, sizeof(day), "%Y%m%d", gmtime_r(&now, &tm));
-			selectors[i] = xasprintf("%c%s", algs[i] == DKIM_ED25519 ? 'e' : 'r', day);
-		}
-	}
-	struct store *st = domain != NULL && selectors[0] != NULL ? cli_store(cli) : NULL;
-	int status = st != NULL && local_domain(st, domain) == 1 ? 0 : 1;
-	/* Both selectors must be free before any key is added. */
 	struct dkim_key_row *rows = NULL;
 	size_t count = 0;
 	char *error = NULL;
-	if (status == 0 && store_dkim_list(st, domain, false, &rows, &count, &error) < 0)
-		status = cli_fail(error);
+	int status = store_dkim_list(st, domain, false, &rows, &count, &error) < 0 ? cli_fail(error) : 0;
 	for (size_t i = 0; i < count && status == 0; i++)
-		for (size_t k = 0; k < alg_count; k++)
-			if (strcasecmp(rows[i].selector, selectors[k]) == 0) {
+		for (size_t k = 0; k < n && status == 0; k++)
+			if (strcmp(rows[i].selector, selectors[k]) == 0) {
 				cli_error("%s already has a key with selector %s; choose another with "
 					  "--selector", domain, selectors[k]);
 				status = 1;
 			}
 	dkim_key_rows_free(rows, count);
-	for (size_t i = 0; i < alg_count && status == 0; i++) {
-		EVP_PKEY *key = dkim_key_generate(algs[i]);
-		char *pem = key != NULL ? dkim_key_to_pem(key) : NULL;
-		EVP_PKEY_free(key);
-		struct dkim_key_row row = { domain, selectors[i], (char *)dkim_algorithm_name(algs[i]),
-					    pem, now, 0 };
-		if (pem == NULL) {
-			cli_error("cannot make a %s key (OpenSSL failed)", dkim_algorithm_name(algs[i]));
-			status = 1;
-		} else if (store_dkim_add(st, &row, &error) < 0) {
-			status = cli_fail(error);
-		} else {
-			status = print_key(&row);
-		}
-		if (pem != NULL)
-			OPENSSL_cleanse(pem, strlen(pem));
-		free(pem);
+	return status;
+}
+
+/* Makes and stores one key. 0, or 1 after an error. */
+static int add_key(struct store *st, const char *domain, const char *selector,
+		   enum dkim_algorithm alg, time_t now)
+{
+	EVP_PKEY *key = dkim_key_generate(alg);
+	char *pem = key != NULL ? dkim_key_to_pem(key) : NULL;
+	EVP_PKEY_free(key);
+	if (pem == NULL) {
+		cli_error("cannot make a %s key (OpenSSL failed)", dkim_algorithm_name(alg));
+		return 1;
 	}
+	char *error = NULL;
+	int r = store_dkim_add(st, domain, selector, dkim_algorithm_name(alg), pem, now, &error);
+	OPENSSL_cleanse(pem, strlen(pem));
+	free(pem);
+	if (r < 0)
+		return cli_fail(error);
+	if (r == 0)
+		local_domain(st, domain); /* removed meanwhile: it says so */
+	return r == 1 ? 0 : 1;
+}
+
+/* Prints the domain's keys with these selectors, as list does. */
+static int print_selectors(struct store *st, const char *domain, char *const *selectors, size_t n)
+{
+	struct dkim_key_row *rows = NULL;
+	size_t count = 0;
+	char *error = NULL;
+	int status = store_dkim_list(st, domain, false, &rows, &count, &error) < 0 ? cli_fail(error) : 0;
+	for (size_t i = 0; i < count; i++)
+		for (size_t k = 0; k < n; k++)
+			if (strcmp(rows[i].selector, selectors[k]) == 0)
+				status |= print_key(&rows[i]);
+	dkim_key_rows_free(rows, count);
+	return status;
+}
+
+/* dkim keygen DOMAIN [--selector S --algorithm ed25519|rsa]. The default selectors carry the
+ * algorithm's letter and the day (UTC): e20261204 (Ed25519), r20261204 (RSA). */
+static int dkim_keygen(struct cli *cli, int argc, char **argv, unsigned options)
+{
+	const char *selector_opt = cli->option_values[0], *alg_opt = cli->option_values[1];
+	enum dkim_algorithm algs[2] = { DKIM_ED25519, DKIM_RSA };
+	size_t n = 2;
+	if (alg_opt != NULL && dkim_algorithm_parse(alg_opt, &algs[0]) < 0) {
+		cli_error("unknown algorithm %s; use ed25519 or rsa", alg_opt);
+		return 2;
+	}
+	if (alg_opt == NULL && selector_opt != NULL) {
+		cli_error("--selector names one key: add --algorithm ed25519 or --algorithm rsa");
+		return 2;
+	}
+	if (alg_opt != NULL)
+		n = 1;
+	char *domain = cli_domain(argv[0]);
+	char *selectors[2] = { NULL, NULL };
+	time_t now = time(NULL);
+	struct tm tm;
+	char day[16];
+	strftime(day, sizeof(day), "%Y%m%d", gmtime_r(&now, &tm));
+	for (size_t i = 0; i < n; i++)
+		selectors[i] = selector_opt != NULL ? selector_arg(selector_opt)
+						    : xasprintf("%c%s", algs[i] == DKIM_ED25519 ? 'e' : 'r', day);
+	struct store *st = domain != NULL && selectors[0] != NULL ? cli_store(cli) : NULL;
+	int status = st != NULL && local_domain(st, domain) == 1 ? 0 : 1;
+	if (status == 0)
+		status = selectors_free(st, domain, selectors, n);
+	for (size_t i = 0; i < n && status == 0; i++)
+		status = add_key(st, domain, selectors[i], algs[i], now);
+	if (status == 0)
+		status = print_selectors(st, domain, selectors, n);
 	if (status == 0)
 		printf("Publish the TXT record%s above in DNS: receivers look the key up there. Mail "
-		       "from %s is signed from now on.\n", alg_count > 1 ? "s" : "", domain);
+		       "from %s is signed from now on.\n", n > 1 ? "s" : "", domain);
 	free(domain);
 	free(selectors[0]);
 	free(selectors[1]);

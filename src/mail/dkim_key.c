@@ -57,8 +57,10 @@ EVP_PKEY *dkim_key_from_pem(const char *pem)
 	BIO *bio = BIO_new_mem_buf(pem, -1);
 	EVP_PKEY *key = bio != NULL ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
 	BIO_free(bio);
-	if (key != NULL && dkim_key_algorithm(key) < 0)
-		EVP_PKEY_free(key), key = NULL;
+	if (key != NULL && dkim_key_algorithm(key) < 0) {
+		EVP_PKEY_free(key);
+		key = NULL;
+	}
 	return key;
 }
 

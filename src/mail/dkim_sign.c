@@ -40,8 +40,8 @@ static void append_lower(buf *out, const char *s)
 }
 
 /* Walks the signed set: for each field of it present, bottom-up as a verifier takes them
- * (RFC 6376 5.4.2), adds its name to names and its canonical form to canon (either may be
- * NULL); From's extra name matches nothing and adds no field. */
+ * (RFC 6376 5.4.2), adds its name to names and its canonical form to canon; From's extra
+ * name matches nothing and adds no field. */
 static void select_fields(const char *hdr, size_t len, buf *names, buf *canon)
 {
 	struct header_field *fields = NULL;
@@ -60,26 +60,18 @@ static void select_fields(const char *hdr, size_t len, buf *names, buf *canon)
 		for (size_t i = count; i-- > 0;) {
 			if (!field_is(&fields[i], signed_set[s]))
 				continue;
-			if (names != NULL) {
-				buf_puts(names, first ? "" : ":");
-				append_lower(names, signed_set[s]);
-				first = false;
-			}
-			if (canon != NULL)
-				dkim_canon_header(fields[i].name, fields[i].name_len, fields[i].value,
-						  fields[i].value_len, canon);
+			buf_puts(names, first ? "" : ":");
+			append_lower(names, signed_set[s]);
+			first = false;
+			dkim_canon_header(fields[i].name, fields[i].name_len, fields[i].value,
+					  fields[i].value_len, canon);
 		}
-		if (from && names != NULL) {
+		if (from) {
 			buf_puts(names, first ? "from" : ":from");
 			first = false;
 		}
 	}
 	free(fields);
-}
-
-void dkim_signed_fields(const char *hdr, size_t len, buf *out)
-{
-	select_fields(hdr, len, out, NULL);
 }
 
 static void hash_piece(const char *data, size_t len, void *arg)

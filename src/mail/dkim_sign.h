@@ -16,13 +16,9 @@ struct dkim_signing_key {
 	EVP_PKEY *key;        /* Ed25519, or RSA of at least 1024 bits */
 };
 
-/* Appends to out the h= list for the header section hdr[0..len): the name of every field of
- * the signed set present, once per occurrence, lower-case, separated by ':', and "from" once
- * more. */
-void dkim_signed_fields(const char *hdr, size_t len, buf *out);
-
 /* Appends to out one DKIM-Signature field (CRLF-terminated) for each of the keys, made at
- * time t, to be put above msg[0..len), a whole message with CRLF lines. Returns 0, or -1 when
+ * time t, to be put above msg[0..len), a whole message with CRLF lines. Its h= names every
+ * field of the signed set present, once per occurrence, lower-case, and "from" once more. Returns 0, or -1 when
  * the message has no header section or a key fails to sign (out then holds the fields of the
  * keys before it). */
 int dkim_sign(const char *msg, size_t len, const struct dkim_signing_key *keys, size_t count,

@@ -4,16 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-int store_dkim_add(struct store *st, const struct dkim_key_row *key, char **error_r)
+int store_dkim_add(struct store *st, const char *domain, const char *selector,
+		   const char *algorithm, const char *private_pem, time_t created, char **error_r)
 {
 	int r = db_exec(st, error_r,
 			"INSERT INTO dkim_keys (domain_id, selector, algorithm, private_key, created) "
 			"SELECT id, ?, ?, ?, ? FROM domains WHERE name = ?",
-			"sssis", key->selector, key->algorithm, key->private_pem, (int64_t)key->created,
-			key->domain);
+			"sssis", selector, algorithm, private_pem, (int64_t)created, domain);
 	if (r < 0 && strstr(*error_r, "UNIQUE") != NULL) {
 		free(*error_r);
-		*error_r = xasprintf("%s already has a key with selector %s", key->domain, key->selector);
+		*error_r = xasprintf("%s already has a key with selector %s", domain, selector);
 	}
 	return r < 0 ? -1 : r > 0;
 }

@@ -163,9 +163,10 @@ struct dkim_key_row {
 	time_t created;
 	time_t retired;    /* 0 while it signs */
 };
-/* Adds a key to a local domain: 1, 0 when the domain is not ours, -1 on error (the selector
- * already used for the domain among them). */
-int store_dkim_add(struct store *st, const struct dkim_key_row *key, char **error_r);
+/* Adds a key (algorithm and PEM as in struct dkim_key_row) to a local domain: 1, 0 when the
+ * domain is not ours, -1 on error (the selector already used for the domain among them). */
+int store_dkim_add(struct store *st, const char *domain, const char *selector,
+		   const char *algorithm, const char *private_pem, time_t created, char **error_r);
 /* The keys of domain (NULL: of every domain), by domain then creation; with active_only,
  * only those that sign. *out is allocated (count rows). */
 int store_dkim_list(struct store *st, const char *domain_or_null, bool active_only,

@@ -16,6 +16,7 @@ import pytest
 from dns import resolver as dns_resolver
 
 from test_outbound import DNS_RECORDS, dnsmasq
+from test_sendmail import sendmail
 
 
 def txt_records(listing):
@@ -163,6 +164,16 @@ def test_retired_key_signs_no_more(signing):
     raw = received(b, "bob@b.test", 1)
     assert [s["a"] for s in signatures(raw)] == ["ed25519-sha256"]
     assert verified(raw, dnsfunc) == [True]
+
+
+def test_sendmail_mail_is_signed(signing):
+    """A script's message, LF line ends and all, leaves signed like a submitted one."""
+    a, b, dnsfunc = signing
+    sendmail(a, "-f", "alice@a.test", "bob@b.test",
+             message="From: alice@a.test\nTo: bob@b.test\nSubject: from cron\n\nnightly report\n")
+    raw = received(b, "bob@b.test", 1)
+    assert b"nightly report\r\n" in raw
+    assert verified(raw, dnsfunc) == [True, True]
 
 
 def test_domain_without_keys_is_not_signed(signing):
