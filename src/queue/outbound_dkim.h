@@ -1,4 +1,5 @@
-/* DKIM signatures on mail leaving for other domains (RFC 6376), made on a store worker when a
+/* DKIM signatures on mail written here (queue_msg.local_origin: authenticated submission,
+ * sendmail, bounces) leaving for other domains (RFC 6376), made on a store worker when a
  * job's message files are read: the last moment before sending, after every change estafeta
  * makes to a message. */
 #ifndef ESTAFETA_OUTBOUND_DKIM_H

@@ -393,6 +393,7 @@ static void job_add(struct queue_runner *qr, struct job *j, const struct queue_m
 	c->arrival = m->arrival;
 	c->body_path = xstrdup(m->body_path);
 	c->size = m->size;
+	c->local_origin = m->local_origin;
 	for (size_t i = 0; i < m->rcpt_count; i++) {
 		const struct queue_rcpt *r = &m->rcpts[i];
 		if (*qr->relay_host == '\0' && strcasecmp(rcpt_domain(r->recipient), domain) != 0)
@@ -422,8 +423,9 @@ static void job_add(struct queue_runner *qr, struct job *j, const struct queue_m
 	}
 }
 
-/* On a store worker: the message files of a new job, each signed (DKIM) as it will be sent,
- * so the signatures' crypto stays off the loop. */
+/* On a store worker: the message files of a new job, those written here signed (DKIM) as
+ * they will be sent, so the signatures' crypto stays off the loop. Mail relayed from other
+ * servers (a forward) is never signed: its From is not ours to vouch for. */
 static void job_read(struct store *st, void *arg)
 {
 	struct job *j = arg;
@@ -437,7 +439,8 @@ static void job_read(struct store *st, void *arg)
 			j->unreadable[i] = true;
 			continue;
 		}
-		outbound_dkim_sign(st, j->msgs[i].m->queue_id, &j->msgs[i].body, now);
+		if (j->msgs[i].m->local_origin)
+			outbound_dkim_sign(st, j->msgs[i].m->queue_id, &j->msgs[i].body, now);
 	}
 }
 

@@ -196,8 +196,11 @@ static const char schema_v6[] =
 
 /* Version 7: DKIM signing keys (RFC 6376), private keys as PKCS#8 PEM. The database is the
  * server user's alone (mode 0600 in a folder of its own), so the keys are too; a retired key
- * keeps its row with the time it stopped signing. A deleted domain takes its keys along. */
+ * keeps its row with the time it stopped signing. A deleted domain takes its keys along.
+ * queue.local_origin: the message was written here (authenticated submission, sendmail, our
+ * bounces), so it may be signed; mail relayed from other servers (forwards) never is. */
 static const char schema_v7[] =
+	"ALTER TABLE queue ADD COLUMN local_origin INTEGER NOT NULL DEFAULT 0;"
 	"CREATE TABLE dkim_keys ("
 	"  id INTEGER PRIMARY KEY,"
 	"  domain_id INTEGER NOT NULL REFERENCES domains(id) ON DELETE CASCADE,"

@@ -340,6 +340,9 @@ struct delivery {
 	int64_t submitter_id; /* the authenticated account that submitted it, 0 for none: its
 	                         message and submitter_rcpts count for the hourly limits */
 	size_t submitter_rcpts;
+	bool local_origin;    /* written here: by an authenticated user, sendmail or the server
+	                         itself (bounces), not taken from another server; only such mail
+	                         gets DKIM signatures (queue/outbound_dkim.h) */
 	/* results */
 	int status;          /* 0 delivered, -1 failed */
 	bool full;           /* failed for lack of space */
@@ -415,6 +418,7 @@ struct queue_msg {
 	char *body_path;    /* relative to data_dir */
 	uint64_t size;
 	bool held;          /* no delivery attempts until released */
+	bool local_origin;  /* struct delivery's */
 	struct queue_rcpt *rcpts;
 	size_t rcpt_count;
 };

@@ -1340,7 +1340,7 @@ static void test_schema_upgrade_from_2(void **state)
 				      "ALTER TABLE domains DROP COLUMN quota_messages;"
 				      "ALTER TABLE accounts DROP COLUMN quota_storage;"
 				      "ALTER TABLE accounts DROP COLUMN quota_messages;"
-				      "DROP TABLE dkim_keys;"
+				      "DROP TABLE dkim_keys; ALTER TABLE queue DROP COLUMN local_origin;"
 				      "PRAGMA user_version = 2;",
 				      NULL, NULL, NULL), SQLITE_OK);
 	store_close(&f->st);

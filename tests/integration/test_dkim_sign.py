@@ -3,8 +3,9 @@ verifier: Debian's python3-dkim (dkimpy), looking the keys up with python3-dnspy
 DNS server (dnsmasq) that serves the TXT records `estafeta dkim list` prints.
 
 Instance a (a.test, 127.0.0.1) has keys made by `estafeta dkim keygen a.test` (Ed25519 and
-RSA-2048) and a second local domain without keys (nokeys.test); instance b (b.test,
-127.0.0.2) receives, and what reaches bob's mailbox there is what is verified.
+RSA-2048), a second local domain without keys (nokeys.test), and aliases forwarding to b;
+instance b (b.test, 127.0.0.2) receives, and what reaches bob's mailbox there is what is
+verified.
 """
 import email
 import email.policy
@@ -43,6 +44,7 @@ def signing(instance_factory):
     a.add_user("alice@a.test")
     a.add_user("zed@nokeys.test")
     a.cli("alias", "add", "fwd@a.test", "nobody@b.test")
+    a.cli("alias", "add", "relay@a.test", "bob@b.test")
     b.add_user("bob@b.test")
     out = a.cli("dkim", "keygen", "a.test")
     records = txt_records(out)
@@ -181,6 +183,19 @@ def test_domain_without_keys_is_not_signed(signing):
     submit(a, "zed@nokeys.test", "bob@b.test", "unsigned", "no keys here\r\n")
     raw = received(b, "bob@b.test", 1)
     assert b"From: Sender <zed@nokeys.test>" in raw
+    assert signatures(raw) == []
+
+
+def test_forward_of_mail_from_elsewhere_is_not_signed(signing):
+    """Mail from another server claiming a From of a.test, forwarded by an alias, leaves as it
+    came: signing it would vouch for a forgery."""
+    a, b, dnsfunc = signing
+    c = smtplib.SMTP(a.listen, a.port("smtp"), timeout=30)
+    c.sendmail("alice@a.test", ["relay@a.test"],
+               b"From: <alice@a.test>\r\nTo: <relay@a.test>\r\nSubject: forged\r\n\r\nx\r\n")
+    c.quit()
+    raw = received(b, "bob@b.test", 1)
+    assert b"Subject: forged" in raw
     assert signatures(raw) == []
 
 
