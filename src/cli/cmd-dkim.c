@@ -126,7 +126,7 @@ static int print_selectors(struct store *st, const char *domain, char *const *se
 	return status;
 }
 
-/* dkim keygen DOMAIN [--selector S --algorithm ed25519|rsa]. The default selectors carry the
+/* dkim keygen DOMAIN [--algorithm ed25519|rsa [--selector S]]. The default selectors carry the
  * algorithm's letter and the day (UTC): e20261204 (Ed25519), r20261204 (RSA). */
 static int dkim_keygen(struct cli *cli, int argc, char **argv, unsigned options)
 {
@@ -211,7 +211,7 @@ static int dkim_retire(struct cli *cli, int argc, char **argv, unsigned options)
 }
 
 static const struct cli_subcommand dkim_commands[] = {
-	{ "keygen", "DOMAIN [--selector S --algorithm ed25519|rsa]", 1, 1, "--selector= --algorithm=",
+	{ "keygen", "DOMAIN [--algorithm ed25519|rsa [--selector S]]", 1, 1, "--selector= --algorithm=",
 	  dkim_keygen },
 	{ "list", "[DOMAIN]", 0, 1, NULL, dkim_list },
 	{ "retire", "DOMAIN SELECTOR", 2, 2, NULL, dkim_retire },
