@@ -65,6 +65,25 @@ static void make_7bit(const char *queue_id, buf *msg, size_t hdr_len)
 	*msg = seven;
 }
 
+/* The keys of rows that can sign, into keys (room for count); their selectors, comma-separated,
+ * into selectors. Returns how many. */
+static size_t usable_keys(const char *queue_id, const struct dkim_key_row *rows, size_t count,
+			  struct dkim_signing_key *keys, buf *selectors)
+{
+	size_t usable = 0;
+	for (size_t i = 0; i < count; i++) {
+		EVP_PKEY *key = dkim_key_from_pem(rows[i].private_pem);
+		if (key == NULL) {
+			log_error("queue=%s dkim key %s of %s cannot be read; it is left out", queue_id,
+				  rows[i].selector, rows[i].domain);
+			continue;
+		}
+		keys[usable++] = (struct dkim_signing_key){ rows[i].domain, rows[i].selector, key };
+		buf_printf(selectors, "%s%s", selectors->len > 0 ? "," : "", rows[i].selector);
+	}
+	return usable;
+}
+
 void outbound_dkim_sign(struct store *st, const char *queue_id, buf *msg, time_t now)
 {
 	size_t hdr_len = header_end(msg->data, msg->len);
@@ -80,38 +99,28 @@ void outbound_dkim_sign(struct store *st, const char *queue_id, buf *msg, time_t
 		free(error);
 	}
 	struct dkim_signing_key *keys = xcalloc(count + 1, sizeof(*keys));
-	size_t usable = 0;
-	buf selectors;
+	buf selectors, signatures;
 	buf_init(&selectors);
-	for (size_t i = 0; i < count; i++) {
-		EVP_PKEY *key = dkim_key_from_pem(rows[i].private_pem);
-		if (key == NULL) {
-			log_error("queue=%s dkim key %s of %s cannot be read; it is left out", queue_id,
-				  rows[i].selector, rows[i].domain);
-			continue;
-		}
-		keys[usable++] = (struct dkim_signing_key){ rows[i].domain, rows[i].selector, key };
-		buf_printf(&selectors, "%s%s", selectors.len > 0 ? "," : "", rows[i].selector);
-	}
+	buf_init(&signatures);
+	size_t usable = usable_keys(queue_id, rows, count, keys, &selectors);
 	if (usable > 0) {
 		make_7bit(queue_id, msg, hdr_len);
-		buf signed_msg;
-		buf_init(&signed_msg);
-		if (dkim_sign(msg->data, msg->len, keys, usable, now, &signed_msg) < 0) {
+		if (dkim_sign(msg->data, msg->len, keys, usable, now, &signatures) < 0) {
 			log_error("queue=%s dkim signing failed for %s; sending unsigned", queue_id,
 				  keys[0].domain);
-			buf_free(&signed_msg);
 		} else {
 			log_info("queue=%s dkim signed d=%s s=%s", queue_id, keys[0].domain, selectors.data);
-			buf_append(&signed_msg, msg->data, msg->len);
+			buf_append(&signatures, msg->data, msg->len);
 			buf_free(msg);
-			*msg = signed_msg;
+			*msg = signatures;
+			buf_init(&signatures);
 		}
 	}
 	for (size_t i = 0; i < usable; i++)
 		EVP_PKEY_free(keys[i].key);
 	free(keys);
 	buf_free(&selectors);
+	buf_free(&signatures);
 	dkim_key_rows_free(rows, count);
 	free(domain);
 }
