@@ -84,6 +84,14 @@ def submit(inst, sender, rcpt, subject, body, extra=""):
     c.quit()
 
 
+def from_another_server(inst, sender, rcpt, subject):
+    """Hands inst a message on its port 25, as another server would (no login)."""
+    c = smtplib.SMTP(inst.listen, inst.port("smtp"), timeout=30)
+    c.sendmail(sender, [rcpt], f"From: <{sender}>\r\nTo: <{rcpt}>\r\nSubject: {subject}\r\n\r\n"
+                               "x\r\n".encode())
+    c.quit()
+
+
 def received(inst, address, count):
     inst.wait_for_messages(address, count, timeout=30)
     return inst.message(address, count)
@@ -190,10 +198,7 @@ def test_forward_of_mail_from_elsewhere_is_not_signed(signing):
     """Mail from another server claiming a From of a.test, forwarded by an alias, leaves as it
     came: signing it would vouch for a forgery."""
     a, b, dnsfunc = signing
-    c = smtplib.SMTP(a.listen, a.port("smtp"), timeout=30)
-    c.sendmail("alice@a.test", ["relay@a.test"],
-               b"From: <alice@a.test>\r\nTo: <relay@a.test>\r\nSubject: forged\r\n\r\nx\r\n")
-    c.quit()
+    from_another_server(a, "alice@a.test", "relay@a.test", "forged")
     raw = received(b, "bob@b.test", 1)
     assert b"Subject: forged" in raw
     assert signatures(raw) == []
@@ -203,10 +208,7 @@ def test_bounce_to_a_remote_sender_is_signed(signing):
     """A's bounce, From MAILER-DAEMON@mx.a.test (its host name), to a sender at b is signed by
     a.test, the local domain above the host name: DMARC's relaxed alignment accepts it."""
     a, b, dnsfunc = signing
-    c = smtplib.SMTP(a.listen, a.port("smtp"), timeout=30)
-    c.sendmail("bob@b.test", ["fwd@a.test"],
-               b"From: <bob@b.test>\r\nTo: <fwd@a.test>\r\nSubject: to be bounced\r\n\r\nx\r\n")
-    c.quit()
+    from_another_server(a, "bob@b.test", "fwd@a.test", "to be bounced")
     raw = received(b, "bob@b.test", 1)
     assert b"Return-Path: <>" in raw and b"MAILER-DAEMON@mx.a.test" in raw
     sigs = signatures(raw)
