@@ -62,6 +62,7 @@ int inject_spool(const struct inject_env *env, const char *sender, const char *c
 	int r = resolve_all(env, rcpts, count, refused_r, &res, error_r);
 	if (r == 0 && res.local_count + res.remote_count > 0) {
 		struct delivery *d = delivery_new(sp, sender, queue_id, &res);
+		d->local_origin = true; /* sendmail's and the server's own */
 		committer_submit(env->cm, d, done, arg);
 		r = 1;
 	} else {

@@ -9,14 +9,6 @@
 #include <stdbool.h>
 #include <strings.h>
 
-static bool has_8bit(const char *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)p[i] & 0x80)
-			return true;
-	return false;
-}
-
 /* Appends part p's header without its Content-Transfer-Encoding, then the given one (and
  * what a message without MIME lacks), then the empty line. */
 static void rewrite_header(const char *msg, const struct mime_part *p, bool message,
@@ -51,12 +43,12 @@ int mime_downgrade(const char *msg, size_t len, buf *out)
 	size_t copied = 0;
 	for (size_t i = 0; i < tree.count && r == 0; i++) {
 		const struct mime_part *p = &tree.parts[i];
-		if (has_8bit(msg + p->hdr_off, p->hdr_len)) {
+		if (mime_has_8bit(msg + p->hdr_off, p->hdr_len)) {
 			r = -1;
 			break;
 		}
 		bool leaf = p->first_child == MIME_NONE;
-		bool eight = leaf && has_8bit(msg + p->body_off, p->body_len);
+		bool eight = leaf && mime_has_8bit(msg + p->body_off, p->body_len);
 		bool declared_8bit = p->encoding != NULL && (strcasecmp(p->encoding, "8bit") == 0 ||
 							      strcasecmp(p->encoding, "binary") == 0);
 		if (eight && encoded_7bit(p)) {
@@ -79,8 +71,16 @@ int mime_downgrade(const char *msg, size_t len, buf *out)
 		buf_append(out, msg + copied, len - copied);
 	/* 8-bit octets outside every part (a multipart's preamble or epilogue, broken MIME)
 	 * cannot be labelled: better refused than sent mislabelled */
-	if (r == 0 && has_8bit(out->data, out->len))
+	if (r == 0 && mime_has_8bit(out->data, out->len))
 		r = -1;
 	mime_tree_free(&tree);
 	return r;
+}
+
+bool mime_has_8bit(const char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)p[i] & 0x80)
+			return true;
+	return false;
 }

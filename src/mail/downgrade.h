@@ -3,6 +3,7 @@
 #ifndef ESTAFETA_DOWNGRADE_H
 #define ESTAFETA_DOWNGRADE_H
 #include "core/buf.h"
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Writes into out the message with every part whose body holds 8-bit octets re-encoded as
@@ -13,4 +14,6 @@
  * SMTPUTF8), in a part already declared base64 or quoted-printable (it is broken), or
  * outside every part (a multipart's preamble or epilogue). out may then hold anything. */
 int mime_downgrade(const char *msg, size_t len, buf *out);
+/* True when p[0..len) holds an octet above 127. */
+bool mime_has_8bit(const char *p, size_t len);
 #endif

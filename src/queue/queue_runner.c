@@ -14,6 +14,7 @@
 #include "deliver/inject.h"
 #include "queue/bounce.h"
 #include "queue/mx_route.h"
+#include "queue/outbound_dkim.h"
 #include "queue/smtp_client.h"
 #include "smtp/smtp_parse.h"
 #include <stdio.h>
@@ -451,6 +452,7 @@ static void job_add(struct queue_runner *qr, struct job *j, const struct queue_m
 	c->arrival = m->arrival;
 	c->body_path = xstrdup(m->body_path);
 	c->size = m->size;
+	c->local_origin = m->local_origin;
 	for (size_t i = 0; i < m->rcpt_count; i++) {
 		const struct queue_rcpt *r = &m->rcpts[i];
 		if (*qr->relay_host == '\0' && strcasecmp(rcpt_domain(r->recipient), domain) != 0)
@@ -480,18 +482,24 @@ static void job_add(struct queue_runner *qr, struct job *j, const struct queue_m
 	}
 }
 
-/* On a store worker: the message files of a new job. */
+/* On a store worker: the message files of a new job, those written here signed (DKIM) as
+ * they will be sent, so the signatures' crypto stays off the loop. Mail relayed from other
+ * servers (a forward) is never signed: its From is not ours to vouch for. */
 static void job_read(struct store *st, void *arg)
 {
 	struct job *j = arg;
 	j->unreadable = xcalloc(j->msg_count, sizeof(*j->unreadable));
+	time_t now = time(NULL);
 	for (size_t i = 0; i < j->msg_count; i++) {
 		char *error = NULL;
 		if (store_queue_read_body(st, j->msgs[i].m, &j->msgs[i].body, &error) < 0) {
 			log_error("queue=%s cannot read the message file: %s", j->msgs[i].m->queue_id, error);
 			free(error);
 			j->unreadable[i] = true;
+			continue;
 		}
+		if (j->msgs[i].m->local_origin)
+			outbound_dkim_sign(st, j->msgs[i].m->queue_id, &j->msgs[i].body, now);
 	}
 }
 

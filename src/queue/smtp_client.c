@@ -195,14 +195,6 @@ static void put_xtext(buf *b, const char *s)
 	}
 }
 
-static bool has_8bit(const char *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)p[i] & 0x80)
-			return true;
-	return false;
-}
-
 /* Writes the body for DATA: leading dots doubled (RFC 5321 4.5.2), CRLF at the end, and the
  * terminating "." line. */
 static void write_data(struct smtp_client *c, const buf *body)
@@ -279,10 +271,10 @@ static void client_next_message(struct smtp_client *c)
 		c->accepted = xcalloc(m->rcpt_count, sizeof(*c->accepted));
 		c->accepted_count = 0;
 		c->mail_failed = false;
-		bool eightbit = has_8bit(cm->body.data, cm->body.len);
-		bool utf8 = has_8bit(m->sender, strlen(m->sender));
+		bool eightbit = mime_has_8bit(cm->body.data, cm->body.len);
+		bool utf8 = mime_has_8bit(m->sender, strlen(m->sender));
 		for (size_t i = 0; i < m->rcpt_count; i++)
-			utf8 = utf8 || has_8bit(m->rcpts[i].recipient, strlen(m->rcpts[i].recipient));
+			utf8 = utf8 || mime_has_8bit(m->rcpts[i].recipient, strlen(m->rcpts[i].recipient));
 		struct smtp_reply fake;
 		smtp_reply_init(&fake);
 		const char *refusal = NULL;

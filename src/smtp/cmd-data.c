@@ -203,6 +203,7 @@ static struct delivery *delivery_from_tx(struct smtp_session *s)
 	struct delivery *d = delivery_new(&tx->spool, tx->sender, tx->queue_id, &tx->targets);
 	d->envid = tx->mail.envid[0] != '\0' ? xstrdup(tx->mail.envid) : NULL;
 	d->ret = tx->mail.ret;
+	d->local_origin = s->user != NULL;
 	if (s->service->mode == SMTP_MODE_SUBMISSION && s->user != NULL) {
 		d->submitter_id = s->user_id;
 		d->submitter_rcpts = tx->rcpt_count;

@@ -95,6 +95,12 @@ int db_step(struct store *st, sqlite3_stmt *stmt, char **error_r)
 	}
 }
 
+char *db_column_dup(sqlite3_stmt *stmt, int col)
+{
+	const unsigned char *s = sqlite3_column_text(stmt, col);
+	return s != NULL ? xstrdup((const char *)s) : NULL;
+}
+
 int db_exec(struct store *st, char **error_r, const char *sql, const char *types, ...)
 {
 	va_list ap;

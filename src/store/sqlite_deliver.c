@@ -122,11 +122,11 @@ static int deliver_rows(struct store *st, struct delivery *d, const char *path, 
 	if (d->remote_count == 0)
 		return 0;
 	if (db_exec(st, error_r,
-		    "INSERT INTO queue (body_id, sender, envid, ret, arrival, queue_id, held) "
-		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, EXISTS (SELECT 1 FROM held_senders "
-		    "WHERE sender = ?2))",
-		    "issiis", body_id, d->sender, d->envid, (int64_t)d->ret, (int64_t)arrival,
-		    d->queue_id != NULL ? d->queue_id : "") < 0)
+		    "INSERT INTO queue (body_id, sender, envid, ret, arrival, queue_id, held, "
+		    "local_origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, EXISTS (SELECT 1 FROM held_senders "
+		    "WHERE sender = ?2), ?7)",
+		    "issiisi", body_id, d->sender, d->envid, (int64_t)d->ret, (int64_t)arrival,
+		    d->queue_id != NULL ? d->queue_id : "", (int64_t)d->local_origin) < 0)
 		return -1;
 	int64_t queue_row = sqlite3_last_insert_rowid(st->db);
 	for (size_t i = 0; i < d->remote_count; i++)

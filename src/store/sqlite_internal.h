@@ -21,7 +21,7 @@ struct store {
 };
 
 /* The schema version this estafeta writes; a database or a backup of a later one is refused. */
-#define SCHEMA_VERSION 6
+#define SCHEMA_VERSION 7
 
 /* Creates the schema on a new database and checks the version of an old one (sqlite_schema.c).
  * Returns 0 or -1 with *error_r. */
@@ -51,6 +51,8 @@ int db_int(struct store *st, char **error_r, int64_t *value_r, const char *sql, 
 /* Appends the first column of every row to out. Returns the number of rows, or -1. */
 int db_strings(struct store *st, strlist *out, char **error_r, const char *sql, const char *types,
 	       ...);
+/* A text column of the current row, allocated; NULL for NULL. */
+char *db_column_dup(sqlite3_stmt *stmt, int col);
 /* Runs statements that return no rows and need no binding, from any string (not cached, so
  * sql may be built at run time). 0, or -1 with *error_r "what: SQLite's message". */
 int db_script(struct store *st, const char *sql, const char *what, char **error_r);

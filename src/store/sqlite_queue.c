@@ -18,12 +18,6 @@ static enum queue_rcpt_status status_parse(const char *s)
 	return QUEUE_PENDING;
 }
 
-static char *column_dup(sqlite3_stmt *stmt, int col)
-{
-	const unsigned char *s = sqlite3_column_text(stmt, col);
-	return s != NULL ? xstrdup((const char *)s) : NULL;
-}
-
 void queue_msg_free(struct queue_msg **mp)
 {
 	struct queue_msg *m = *mp;
@@ -52,7 +46,7 @@ void queue_msgs_free(struct queue_msg **msgs, size_t count)
 
 /* Columns: 0 q.id, 1 queue_id, 2 sender, 3 envid, 4 ret, 5 arrival, 6 path, 7 size, 8 r.id,
  * 9 recipient, 10 orcpt, 11 notify, 12 status, 13 attempts, 14 next_attempt, 15 last_error,
- * 16 warned, 17 held;
+ * 16 warned, 17 held, 18 local_origin;
  * rows ordered by message. Groups the recipient rows into messages. */
 static int collect(struct store *st, sqlite3_stmt *stmt, size_t limit, const int64_t *skip,
 		   size_t skip_count, struct queue_msg ***out, size_t *count, char **error_r)
@@ -77,26 +71,27 @@ static int collect(struct store *st, sqlite3_stmt *stmt, size_t limit, const int
 			}
 			m = xcalloc(1, sizeof(*m));
 			m->row = row;
-			m->queue_id = column_dup(stmt, 1);
-			m->sender = column_dup(stmt, 2);
-			m->envid = column_dup(stmt, 3);
+			m->queue_id = db_column_dup(stmt, 1);
+			m->sender = db_column_dup(stmt, 2);
+			m->envid = db_column_dup(stmt, 3);
 			m->ret = sqlite3_column_int(stmt, 4);
 			m->arrival = (time_t)sqlite3_column_int64(stmt, 5);
-			m->body_path = column_dup(stmt, 6);
+			m->body_path = db_column_dup(stmt, 6);
 			m->size = (uint64_t)sqlite3_column_int64(stmt, 7);
 			m->held = sqlite3_column_int(stmt, 17) != 0;
+			m->local_origin = sqlite3_column_int(stmt, 18) != 0;
 			msgs[n++] = m;
 		}
 		m->rcpts = xrealloc(m->rcpts, (m->rcpt_count + 1) * sizeof(*m->rcpts));
 		struct queue_rcpt *q = &m->rcpts[m->rcpt_count++];
 		q->id = sqlite3_column_int64(stmt, 8);
-		q->recipient = column_dup(stmt, 9);
-		q->orcpt = column_dup(stmt, 10);
+		q->recipient = db_column_dup(stmt, 9);
+		q->orcpt = db_column_dup(stmt, 10);
 		q->notify = (unsigned)sqlite3_column_int(stmt, 11);
 		q->status = status_parse((const char *)sqlite3_column_text(stmt, 12));
 		q->attempts = sqlite3_column_int(stmt, 13);
 		q->next_attempt = (time_t)sqlite3_column_int64(stmt, 14);
-		q->last_error = column_dup(stmt, 15);
+		q->last_error = db_column_dup(stmt, 15);
 		q->warned = sqlite3_column_int(stmt, 16) != 0;
 	}
 	sqlite3_reset(stmt);
@@ -112,7 +107,7 @@ static int collect(struct store *st, sqlite3_stmt *stmt, size_t limit, const int
 #define QUEUE_COLUMNS                                                                         \
 	"SELECT q.id, q.queue_id, q.sender, q.envid, q.ret, q.arrival, b.path, b.size, r.id, "   \
 	"r.recipient, r.orcpt, r.notify, r.status, r.attempts, r.next_attempt, r.last_error, "   \
-	"r.warned, q.held "                                                                      \
+	"r.warned, q.held, q.local_origin "                                                      \
 	"FROM queue q JOIN bodies b ON b.id = q.body_id JOIN queue_recipients r ON r.queue_row = q.id "
 
 int store_queue_due(struct store *st, time_t now, size_t limit, const int64_t *skip,

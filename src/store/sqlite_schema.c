@@ -194,6 +194,24 @@ static const char schema_v6[] =
 	"ALTER TABLE accounts ADD COLUMN quota_messages INTEGER;"
 	"PRAGMA user_version = 6;";
 
+/* Version 7: DKIM signing keys (RFC 6376), private keys as PKCS#8 PEM. The database is the
+ * server user's alone (mode 0600 in a folder of its own), so the keys are too; a retired key
+ * keeps its row with the time it stopped signing. A deleted domain takes its keys along.
+ * queue.local_origin: the message was written here (authenticated submission, sendmail, our
+ * bounces), so it may be signed; mail relayed from other servers (forwards) never is. */
+static const char schema_v7[] =
+	"ALTER TABLE queue ADD COLUMN local_origin INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE dkim_keys ("
+	"  id INTEGER PRIMARY KEY,"
+	"  domain_id INTEGER NOT NULL REFERENCES domains(id) ON DELETE CASCADE,"
+	"  selector TEXT NOT NULL COLLATE NOCASE,"
+	"  algorithm TEXT NOT NULL,"
+	"  private_key TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  retired INTEGER,"
+	"  UNIQUE (domain_id, selector));"
+	"PRAGMA user_version = 7;";
+
 /* Candidate message files to check after deleting folder entries (sqlite_mailbox.c). A
  * per-connection temporary table, so it costs nothing in the database file. */
 static const char temp_tables[] = "CREATE TEMP TABLE body_candidates (id INTEGER PRIMARY KEY);";
@@ -218,7 +236,7 @@ int sqlite_schema_apply(struct store *st, char **error_r)
 	}
 	/* Each step takes the schema from its version to the next, all in one transaction. */
 	static const char *const steps[SCHEMA_VERSION] = { schema_v1, schema_v2, schema_v3, schema_v4,
-								    schema_v5, schema_v6 };
+								    schema_v5, schema_v6, schema_v7 };
 	char *msg = NULL;
 	for (int64_t v = version; v < SCHEMA_VERSION; v++) {
 		if (sqlite3_exec(st->db, steps[v], NULL, NULL, &msg) != SQLITE_OK) {

@@ -152,6 +152,30 @@ bool quota_allows(const struct quota *q, uint64_t octets, uint64_t messages);
 /* Whether a folder of this special use counts against the quota. */
 bool quota_counts_folder(const char *special_use, bool exclude_trash_junk);
 
+/* ---- DKIM keys (sqlite_dkim.c) ----
+ * The signing keys of local domains, shared by every node of a store. A retired key stays
+ * listed (its DNS record may still be needed by mail in transit) but signs nothing. */
+struct dkim_key_row {
+	char *domain;
+	char *selector;
+	char *algorithm;   /* "ed25519" or "rsa" (mail/dkim_key.h) */
+	char *private_pem; /* PKCS#8 PEM */
+	time_t created;
+	time_t retired;    /* 0 while it signs */
+};
+/* Adds a key (algorithm and PEM as in struct dkim_key_row) to a local domain: 1, 0 when the
+ * domain is not ours, -1 on error (the selector already used for the domain among them). */
+int store_dkim_add(struct store *st, const char *domain, const char *selector,
+		   const char *algorithm, const char *private_pem, time_t created, char **error_r);
+/* The keys of domain (NULL: of every domain), by domain then creation; with active_only,
+ * only those that sign. *out is allocated (count rows). */
+int store_dkim_list(struct store *st, const char *domain_or_null, bool active_only,
+		    struct dkim_key_row **out, size_t *count, char **error_r);
+/* Stops signing with the key: 1, 0 when the domain has no such key that signs, -1. */
+int store_dkim_retire(struct store *st, const char *domain, const char *selector, time_t when,
+		      char **error_r);
+void dkim_key_rows_free(struct dkim_key_row *rows, size_t count);
+
 /* ---- folders ---- */
 struct folder {
 	int64_t id;
@@ -323,6 +347,9 @@ struct delivery {
 	int64_t submitter_id; /* the authenticated account that submitted it, 0 for none: its
 	                         message and submitter_rcpts count for the hourly limits */
 	size_t submitter_rcpts;
+	bool local_origin;    /* written here: by an authenticated user, sendmail or the server
+	                         itself (bounces), not taken from another server; only such mail
+	                         gets DKIM signatures (queue/outbound_dkim.h) */
 	/* results */
 	int status;          /* 0 delivered, -1 failed */
 	bool full;           /* failed for lack of space */
@@ -398,6 +425,7 @@ struct queue_msg {
 	char *body_path;    /* relative to data_dir */
 	uint64_t size;
 	bool held;          /* no delivery attempts until released */
+	bool local_origin;  /* struct delivery's */
 	struct queue_rcpt *rcpts;
 	size_t rcpt_count;
 };

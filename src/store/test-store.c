@@ -1283,6 +1283,42 @@ static void test_submissions_counted(void **state)
 	assert_int_equal(rows, 2); /* the one two hours old went */
 }
 
+/* DKIM keys: only for a local domain, one selector each, retired keys kept and listed, every
+ * key gone with its domain. */
+static void test_dkim_keys(void **state)
+{
+	struct fixture *f = *state;
+	char *error = NULL;
+	struct dkim_key_row *rows;
+	size_t n;
+	OK(store_domain_add(f->st, "example.com", error_r));
+	assert_int_equal(store_dkim_add(f->st, "example.com", "e1", "ed25519", "PEM1", 100, &error), 1);
+	assert_int_equal(store_dkim_add(f->st, "example.com", "r1", "rsa", "PEM2", 200, &error), 1);
+	assert_int_equal(store_dkim_add(f->st, "other.org", "e1", "ed25519", "PEM3", 100, &error), 0);
+	EXPECT_ERROR(store_dkim_add(f->st, "example.com", "E1", "rsa", "PEM4", 300, error_r),
+		     "example.com already has a key with selector E1");
+	assert_int_equal(store_dkim_retire(f->st, "example.com", "r1", 500, &error), 1);
+	assert_int_equal(store_dkim_retire(f->st, "example.com", "r1", 600, &error), 0);
+	assert_int_equal(store_dkim_retire(f->st, "other.org", "e1", 600, &error), 0);
+	OK(store_dkim_list(f->st, "example.com", false, &rows, &n, error_r));
+	assert_int_equal(n, 2);
+	assert_string_equal(rows[0].selector, "e1");
+	assert_string_equal(rows[0].private_pem, "PEM1");
+	assert_int_equal(rows[0].retired, 0);
+	assert_string_equal(rows[1].algorithm, "rsa");
+	assert_int_equal(rows[1].created, 200);
+	assert_int_equal(rows[1].retired, 500);
+	dkim_key_rows_free(rows, n);
+	OK(store_dkim_list(f->st, NULL, true, &rows, &n, error_r));
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0].domain, "example.com");
+	dkim_key_rows_free(rows, n);
+	OK(store_domain_del(f->st, "example.com", error_r));
+	OK(store_dkim_list(f->st, NULL, false, &rows, &n, error_r));
+	assert_int_equal(n, 0);
+	dkim_key_rows_free(rows, n);
+}
+
 /* A database of schema version 2 (before hold, the hourly limits, index.db, \Recent and
  * subscriptions of their own) is brought up to date when opened, its mail kept. */
 static void test_schema_upgrade_from_2(void **state)
@@ -1304,6 +1340,7 @@ static void test_schema_upgrade_from_2(void **state)
 				      "ALTER TABLE domains DROP COLUMN quota_messages;"
 				      "ALTER TABLE accounts DROP COLUMN quota_storage;"
 				      "ALTER TABLE accounts DROP COLUMN quota_messages;"
+				      "DROP TABLE dkim_keys; ALTER TABLE queue DROP COLUMN local_origin;"
 				      "PRAGMA user_version = 2;",
 				      NULL, NULL, NULL), SQLITE_OK);
 	store_close(&f->st);
@@ -1311,7 +1348,7 @@ static void test_schema_upgrade_from_2(void **state)
 	assert_null(error);
 	int64_t version;
 	OK(db_int(f->st, error_r, &version, "PRAGMA user_version", ""));
-	assert_int_equal(version, 6);
+	assert_int_equal(version, 7);
 	/* the subscribed folders keep their subscriptions; what was there is not recent */
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM subscriptions"),
 			 sql_int(f, "SELECT count(*) FROM folders WHERE name = 'INBOX'"));
@@ -1459,6 +1496,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_expunge_during_backup, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_message_headers, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_apop_secret, setup_mailboxes, teardown),
+		cmocka_unit_test_setup_teardown(test_dkim_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_imap, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_import, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_take_recent, setup_mailboxes, teardown),
