@@ -230,6 +230,7 @@ def test_old_instance_index_moves_to_its_own_file(server):
         "ALTER TABLE folders ADD COLUMN subscribed INTEGER NOT NULL DEFAULT 1;"
         "ALTER TABLE domains DROP COLUMN quota_storage; ALTER TABLE domains DROP COLUMN quota_messages;"
         "ALTER TABLE accounts DROP COLUMN quota_storage; ALTER TABLE accounts DROP COLUMN quota_messages;"
+        "ALTER TABLE queue DROP COLUMN local_origin; DROP TABLE dkim_keys;"
         "PRAGMA user_version = 2;")
     db.close()
     server.start()
@@ -243,7 +244,7 @@ def test_old_instance_index_moves_to_its_own_file(server):
     assert search(r, 'TEXT "grüße"') == ["2"]
     db = sqlite3.connect(f"file:{os.path.join(server.data, 'estafeta.db')}?mode=ro", uri=True)
     try:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 6
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 7
         assert db.execute("SELECT count(*) FROM sqlite_master WHERE name LIKE 'search_text%'"
                           ).fetchone()[0] == 0
     finally:
