@@ -110,19 +110,6 @@ struct login_exchange {
 	struct account account; /* the account whose credentials are checked */
 };
 
-/* After SASL_NEED_SCRAM: finds the user's SCRAM credentials on the loop's store and hands
- * them to the mechanism (an unknown user fails later, at the proof). Returns the next
- * result. */
-static enum sasl_result sasl_scram(struct login_exchange *x, buf *out)
-{
-	char *error = NULL;
-	account_clear(&x->account);
-	int found = store_user_get(x->env->store, sasl_username(x->sasl), &x->account, &error);
-	free(error);
-	buf_clear(out);
-	return sasl_scram_credentials(x->sasl, found > 0 ? x->account.scram_sha256 : NULL, out);
-}
-
 struct login_exchange *login_exchange_new(const char *mech, const struct login_env *env,
 					  struct conn *c, const struct login_exchange_ops *ops,
 					  void *ctx)
@@ -172,6 +159,42 @@ static void send_challenge(struct login_exchange *x, const buf *data)
 
 static void exchange_result(struct login_exchange *x, enum sasl_result r, buf *out);
 
+/* After SASL_NEED_SCRAM: the user's SCRAM credentials, looked up on a store worker while the
+ * session waits, go to the mechanism (an unknown user fails later, at the proof). */
+struct scram_lookup {
+	struct login_exchange *x;
+	char *user;
+	struct account account;
+	int found;
+	char *error;
+};
+
+static void scram_lookup(struct store *st, void *arg)
+{
+	struct scram_lookup *sl = arg;
+	sl->found = store_user_get(st, sl->user, &sl->account, &sl->error);
+}
+
+static void scram_looked_up(void *arg)
+{
+	struct scram_lookup *sl = arg;
+	struct login_exchange *x = sl->x;
+	bool found = sl->found > 0;
+	if (sl->found < 0)
+		log_error("login lookup failed user=%s: %s", sl->user, sl->error);
+	account_clear(&x->account);
+	x->account = sl->account;
+	free(sl->user);
+	free(sl->error);
+	free(sl);
+	buf out;
+	buf_init(&out);
+	/* the protocol's challenge or done ends the wait, and may free the exchange */
+	exchange_result(x, sasl_scram_credentials(x->sasl, found ? x->account.scram_sha256 : NULL,
+						  &out), &out);
+	buf_free(&out);
+}
+
 static void exchange_password_checked(void *arg, enum login_password_result result,
 				      const struct account *account)
 {
@@ -208,10 +231,15 @@ static void exchange_result(struct login_exchange *x, enum sasl_result r, buf *o
 		break;
 	case SASL_NEED_SCRAM:
 		/* SCRAM's attempt starts with the name, since the proof is checked right away */
-		if (!login_attempt(x->env, x->conn, sasl_username(x->sasl)))
+		if (!login_attempt(x->env, x->conn, sasl_username(x->sasl))) {
 			exchange_done(x, LOGIN_REFUSED);
-		else
-			exchange_result(x, sasl_scram(x, out), out);
+		} else {
+			struct scram_lookup *sl = xcalloc(1, sizeof(*sl));
+			sl->x = x;
+			sl->user = xstrdup(sasl_username(x->sasl));
+			store_workers_submit(x->env->store_workers, scram_lookup, scram_looked_up, sl);
+			x->ops->wait(x->ctx);
+		}
 		break;
 	case SASL_OK:
 		if (out->len > 0) {
@@ -283,11 +311,10 @@ int login_limits_configure(struct login_limits *l, const struct config *cfg, cha
 	return login_limits_trust(l, config_str(cfg, "auth.trusted_networks"), error_r);
 }
 
-void login_env_attach(struct login_env *env, struct event_base *base, struct store *st,
-		      struct store_workers *sw, struct workq *wq, struct login_limits *limits)
+void login_env_attach(struct login_env *env, struct event_base *base, struct store_workers *sw,
+		      struct workq *wq, struct login_limits *limits)
 {
 	env->base = base;
-	env->store = st;
 	env->store_workers = sw;
 	env->workq = wq;
 	env->limits = limits;

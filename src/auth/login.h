@@ -6,8 +6,8 @@
  * every attempt passes as soon as its account is known; and the delay before a failed login
  * is answered.
  * The protocols keep only their framing ("334 " or "+ " challenges) and their replies.
- * Everything here runs on the event loop thread; a password check looks its account up on
- * a store worker and hashes on a worker. */
+ * Everything here runs on the event loop thread; the account lookups (a password check's,
+ * SCRAM's credentials) run on a store worker, and a password's hash on a worker. */
 #ifndef ESTAFETA_LOGIN_H
 #define ESTAFETA_LOGIN_H
 #include "auth/login_limits.h"
@@ -64,8 +64,7 @@ enum login_outcome {
  * connection and, shared by all protocols, per account and client address). */
 struct login_env {
 	struct event_base *base;
-	struct store *store;         /* the loop thread's: SCRAM's credentials */
-	struct store_workers *store_workers; /* password checks' account lookups */
+	struct store_workers *store_workers; /* the account lookups */
 	struct workq *workq;
 	char *dummy_hash;            /* login_dummy_hash() */
 	struct login_limits *limits; /* shared by all protocols; login_limits_configure */
@@ -81,8 +80,8 @@ void login_env_configure(struct login_env *env, const struct config *cfg);
  * with *error_r when auth.trusted_networks does not parse (the other settings are taken). */
 int login_limits_configure(struct login_limits *l, const struct config *cfg, char **error_r);
 /* Gives the env what checks need once the store is open; makes the dummy hash. */
-void login_env_attach(struct login_env *env, struct event_base *base, struct store *st,
-		      struct store_workers *sw, struct workq *wq, struct login_limits *limits);
+void login_env_attach(struct login_env *env, struct event_base *base, struct store_workers *sw,
+		      struct workq *wq, struct login_limits *limits);
 void login_env_clear(struct login_env *env);
 /* Passwords travel only under TLS, or on loopback when auth.allow_plaintext_loopback. */
 bool login_plaintext_ok(const struct login_env *env, struct conn *c);

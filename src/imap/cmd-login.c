@@ -149,8 +149,11 @@ void imap_cmd_login(struct imap_session *s, const struct imap_cmd *cmd)
 static void auth_challenge(void *ctx, const char *b64)
 {
 	struct imap_session *s = ctx;
+	bool waited = s->wait == IMAP_WAIT_BUSY; /* for SCRAM's credentials */
 	s->wait = IMAP_WAIT_SASL;
 	imap_reply(s, "+ %s", b64);
+	if (waited)
+		imap_session_resume(s); /* frees the session (and the exchange) when it has gone */
 }
 
 static void auth_wait(void *ctx)

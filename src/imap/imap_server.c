@@ -71,7 +71,7 @@ void imap_server_attach(struct imap_server *srv, struct store *st, struct store_
 	srv->store_workers = sw;
 	srv->workq = wq;
 	srv->committer = cm;
-	login_env_attach(&srv->login, srv->host.base, st, sw, wq, login_limits);
+	login_env_attach(&srv->login, srv->host.base, sw, wq, login_limits);
 }
 
 void imap_server_stop(struct imap_server *srv)

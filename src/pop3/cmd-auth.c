@@ -211,6 +211,46 @@ static void apop_digest(const char *timestamp, const char *secret, char hex[33])
 /* apop = "APOP" SP name SP digest CRLF. APOP sends no password, so it needs no TLS; it works
  * only for accounts given an APOP secret (estafeta user apop). An unknown name, an account
  * without a secret and a wrong digest all fail alike, after the same delay. */
+/* APOP's account, looked up on a store worker. */
+struct apop_check {
+	char *name;
+	char given[33];          /* the client's digest, lower-cased; "" when malformed */
+	struct account a;
+	int found;
+	char *error;
+};
+
+static void apop_lookup(struct store *st, void *arg)
+{
+	struct apop_check *ac = arg;
+	ac->found = store_user_get(st, ac->name, &ac->a, &ac->error);
+}
+
+static void apop_looked_up(struct pop3_session *s, void *arg)
+{
+	struct apop_check *ac = arg;
+	char expected[33] = "";
+	if (s->gone) {
+		/* nothing to answer */
+	} else if (ac->found < 0) {
+		log_error("session=%s pop3 apop lookup failed: %s", conn_id(s->conn), ac->error);
+		pop3_reply(s, "-ERR [SYS/TEMP] Temporary authentication failure");
+	} else {
+		if (ac->found > 0 && ac->a.apop_secret != NULL)
+			apop_digest(s->timestamp, ac->a.apop_secret, expected);
+		if (expected[0] != '\0' && ac->given[0] != '\0' &&
+		    CRYPTO_memcmp(ac->given, expected, 32) == 0)
+			open_maildrop(s, ac->name, "apop");
+		else
+			auth_failed(s, ac->name);
+	}
+	OPENSSL_cleanse(expected, sizeof(expected));
+	account_clear(&ac->a);
+	free(ac->error);
+	free(ac->name);
+	free(ac);
+}
+
 void pop3_cmd_apop(struct pop3_session *s, const struct pop3_command *cmd)
 {
 	char *name = xstrndup(cmd->args[0].data, cmd->args[0].len);
@@ -218,34 +258,22 @@ void pop3_cmd_apop(struct pop3_session *s, const struct pop3_command *cmd)
 		free(name);
 		return;
 	}
-	char given[33] = "", expected[33] = "";
+	struct apop_check *ac = xcalloc(1, sizeof(*ac));
+	ac->name = name;
 	if (cmd->args[1].len == 32)
 		for (size_t i = 0; i < 32; i++)
-			given[i] = (char)tolower((unsigned char)cmd->args[1].data[i]);
-	struct account a = { 0 };
-	char *error = NULL;
-	int r = store_user_get(s->server->store, name, &a, &error);
-	if (r < 0) {
-		log_error("session=%s pop3 apop lookup failed: %s", conn_id(s->conn), error);
-		pop3_reply(s, "-ERR [SYS/TEMP] Temporary authentication failure");
-	} else if (r > 0 && a.apop_secret != NULL) {
-		apop_digest(s->timestamp, a.apop_secret, expected);
-	}
-	if (r >= 0 && expected[0] != '\0' && given[0] != '\0' && CRYPTO_memcmp(given, expected, 32) == 0)
-		open_maildrop(s, name, "apop");
-	else if (r >= 0)
-		auth_failed(s, name);
-	OPENSSL_cleanse(expected, sizeof(expected));
-	account_clear(&a);
-	free(error);
-	free(name);
+			ac->given[i] = (char)tolower((unsigned char)cmd->args[1].data[i]);
+	pop3_job_start(s, apop_lookup, apop_looked_up, ac);
 }
 
 static void auth_challenge(void *ctx, const char *b64)
 {
 	struct pop3_session *s = ctx;
+	bool waited = s->state == POP3_STATE_BUSY; /* for SCRAM's credentials */
 	s->state = POP3_STATE_SASL;
 	pop3_reply(s, "+ %s", b64);
+	if (waited)
+		pop3_session_resume(s); /* frees the session (and the exchange) when it has gone */
 }
 
 static void auth_wait(void *ctx)

@@ -50,7 +50,7 @@ void pop3_server_attach(struct pop3_server *srv, struct store *st, struct store_
 	srv->store = st;
 	srv->store_workers = sw;
 	srv->workq = wq;
-	login_env_attach(&srv->login, srv->host.base, st, sw, wq, login_limits);
+	login_env_attach(&srv->login, srv->host.base, sw, wq, login_limits);
 }
 
 void pop3_server_stop(struct pop3_server *srv)

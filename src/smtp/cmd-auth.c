@@ -59,8 +59,11 @@ static void auth_failed(struct smtp_session *s, const char *user)
 static void auth_challenge(void *ctx, const char *b64)
 {
 	struct smtp_session *s = ctx;
+	bool waited = s->state == SMTP_STATE_BUSY; /* for SCRAM's credentials */
 	s->state = SMTP_STATE_AUTH;
 	smtp_reply(s, "334 %s", b64);
+	if (waited)
+		smtp_session_resume(s); /* frees the session (and the exchange) when it has gone */
 }
 
 static void auth_wait(void *ctx)

@@ -94,7 +94,7 @@ void smtp_server_attach(struct smtp_server *srv, struct store *st, struct store_
 	srv->store_workers = sw;
 	srv->workq = wq;
 	srv->committer = cm;
-	login_env_attach(&srv->login, srv->host.base, st, sw, wq, login_limits);
+	login_env_attach(&srv->login, srv->host.base, sw, wq, login_limits);
 }
 
 void smtp_server_stop(struct smtp_server *srv)

@@ -235,6 +235,22 @@ def test_authenticate_login_and_cancel(server):
     r.close()
 
 
+def test_client_gone_while_scram_credentials_are_looked_up(server):
+    """SCRAM's credentials are looked up on a store worker while the session waits: clients
+    that leave in the meantime are freed (the sanitizer checks at stop), and a login after
+    them works."""
+    for _ in range(5):
+        r = raw(server)
+        client = ScramClient(ALICE, server.passwords[ALICE])
+        r.send(f"a AUTHENTICATE SCRAM-SHA-256 {base64.b64encode(client.respond(b'')).decode()}\r\n")
+        r.close()
+    time.sleep(0.5)
+    c = server.imap(user=ALICE)
+    ok(c.noop())
+    c.logout()
+    assert server.read_log().count("imap disconnect") >= 5
+
+
 def test_authenticate_scram(server):
     r = raw(server)
     client = ScramClient(ALICE, server.passwords[ALICE])
