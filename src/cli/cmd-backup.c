@@ -25,6 +25,16 @@ static double seconds_since(const struct timespec *start)
 /* Opens the store as the run_as user when root, so the write-ahead log files SQLite makes when
  * no server runs are the server's, then takes root back to read everything and write dir
  * wherever root may. */
+/* "VERB N messages (N queued) in N files, N bytes, in T s PREP DIR", no line end. */
+static void print_summary(const char *verb, const struct store_backup_info *info, const struct timespec *start,
+			  const char *prep, const char *dir)
+{
+	printf("%s %llu messages (%llu queued) in %llu files, %llu bytes, in %.2f s %s %s", verb,
+	       (unsigned long long)info->messages, (unsigned long long)info->queued,
+	       (unsigned long long)info->files, (unsigned long long)info->bytes,
+	       seconds_since(start), prep, dir);
+}
+
 static struct store *open_store_as_server(const struct config *cfg, char **error_r)
 {
 	const char *data_dir = config_path(cfg, "data_dir");
@@ -75,10 +85,8 @@ int cmd_backup(struct cli *cli, int argc, char **argv)
 		free(error);
 		return 1;
 	}
-	printf("backed up %llu messages (%llu queued) in %llu files, %llu bytes, in %.2f s to %s\n",
-	       (unsigned long long)info.messages, (unsigned long long)info.queued,
-	       (unsigned long long)info.files, (unsigned long long)info.bytes, seconds_since(&start),
-	       argv[1]);
+	print_summary("backed up", &info, &start, "to", argv[1]);
+	printf("\n");
 	return 0;
 }
 
@@ -138,10 +146,7 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
 		free(kept);
 		return 1;
 	}
-	printf("restored %llu messages (%llu queued) in %llu files, %llu bytes, in %.2f s from %s",
-	       (unsigned long long)info.messages, (unsigned long long)info.queued,
-	       (unsigned long long)info.files, (unsigned long long)info.bytes, seconds_since(&start),
-	       argv[1]);
+	print_summary("restored", &info, &start, "from", argv[1]);
 	if (kept != NULL)
 		printf("; the data folder before it is kept as %s (remove it once the restored store "
 		       "is right)", kept);

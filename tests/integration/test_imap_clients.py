@@ -131,6 +131,25 @@ def without_tuid(data):
     return re.sub(rb"^X-TUID: [^\r\n]*\r?\n", b"", data, count=1, flags=re.M)
 
 
+def mbsync_channel(maildir, expunge):
+    """mbsync's configuration after the far store ("far"): a local Maildir tree ("near") and
+    the channel between them, every folder, created on both sides, arrival dates copied."""
+    return f"""MaildirStore near
+Path {maildir}/
+Inbox {maildir}/INBOX
+SubFolders Verbatim
+
+Channel sync
+Far :far:
+Near :near:
+Patterns *
+Create Both
+Expunge {expunge}
+SyncState *
+CopyArrivalDate yes
+"""
+
+
 class Mbsync:
     """mbsync with a generated configuration: every folder of the account <-> a local Maildir
     tree, both ways, creating and expunging on both sides, arrival dates copied."""
@@ -156,20 +175,7 @@ CertificateFile {os.path.join(inst.dir, "tls", "cert.pem")}
 IMAPStore far
 Account estafeta
 
-MaildirStore near
-Path {self.maildir}/
-Inbox {self.maildir}/INBOX
-SubFolders Verbatim
-
-Channel sync
-Far :far:
-Near :near:
-Patterns *
-Create Both
-Expunge Both
-SyncState *
-CopyArrivalDate yes
-""")
+""" + mbsync_channel(self.maildir, "Both"))
         os.chmod(self.rc, 0o600)
 
     def run(self, debug=False):

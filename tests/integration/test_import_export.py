@@ -27,6 +27,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from test_imap import raw  # noqa: E402
+from test_imap_clients import mbsync_channel  # noqa: E402
 from test_imap_search import wait_indexed  # noqa: E402
 
 DOVECOT_IMAP = "/usr/lib/dovecot/imap"
@@ -157,23 +158,7 @@ class Mbsync:
 
     def configure(self, far):
         with open(self.rc, "w") as f:
-            f.write(f"""IMAPStore far
-{far}
-
-MaildirStore near
-Path {self.maildir}/
-Inbox {self.maildir}/INBOX
-SubFolders Verbatim
-
-Channel sync
-Far :far:
-Near :near:
-Patterns *
-Create Both
-Expunge None
-SyncState *
-CopyArrivalDate yes
-""")
+            f.write(f"IMAPStore far\n{far}\n\n" + mbsync_channel(self.maildir, "None"))
         os.chmod(self.rc, 0o600)
 
     def run(self):
