@@ -38,6 +38,9 @@ static const struct setting settings[] = {
 	{ "data_dir", SET_PATH, ".", "folder for the database, message files and queue" },
 	{ "delivery.recipient_delimiter", SET_STRING, "+",
 	  "characters that start an address extension (alice+tag@ goes to alice@); empty disables" },
+	{ "dmarc.enforce", SET_CHOICE, "quarantine",
+	  "what a message failing its author's DMARC policy gets: quarantine (p=quarantine and "
+	  "p=reject go to Junk), reject (p=reject answered 550 5.7.1, p=quarantine to Junk) or none" },
 	{ "dns.resolvers", SET_SOCKETS, "",
 	  "DNS servers for outbound mail and the checks of port 25's clients, IP or IP:port (default: those of /etc/resolv.conf)" },
 	{ "hostname", SET_STRING, "", "this server's name in greetings, Received lines and Authentication-Results (default: the system's)" },
@@ -297,6 +300,34 @@ static bool is_socket_address(const char *item)
 	return evutil_parse_sockaddr_port(item, (struct sockaddr *)&ss, &len) == 0;
 }
 
+/* The words each SET_CHOICE setting allows, separated by "|". */
+static const struct {
+	const char *name, *choices;
+} choice_table[] = {
+	{ "dmarc.enforce", "none|quarantine|reject" },
+};
+
+static const char *choices_of(const struct setting *s)
+{
+	for (size_t i = 0; i < sizeof(choice_table) / sizeof(choice_table[0]); i++)
+		if (strcmp(choice_table[i].name, s->name) == 0)
+			return choice_table[i].choices;
+	return "";
+}
+
+/* Whether value is one of the "|"-separated words of choices. */
+static bool is_choice(const char *choices, const char *value)
+{
+	size_t len = strlen(value);
+	for (const char *c = choices; *c != '\0';) {
+		size_t n = strcspn(c, "|");
+		if (n == len && strncmp(c, value, len) == 0)
+			return true;
+		c += n + (c[n] == '|');
+	}
+	return false;
+}
+
 #define TEXT_OF(x) #x
 #define NUMBER_TEXT(x) TEXT_OF(x)
 #define MAX_DURATIONS_TEXT NUMBER_TEXT(CONFIG_MAX_DURATIONS)
@@ -335,6 +366,8 @@ static const char *type_mismatch(const struct setting *s, const char *value)
 		return !each_item(value, is_socket_address)
 			       ? "a list of IP, IP:port or [IPv6]:port, such as 192.0.2.53, [2001:db8::53]:5353"
 			       : NULL;
+	case SET_CHOICE:
+		return !is_choice(choices_of(s), value) ? choices_of(s) : NULL;
 	case SET_HOSTPORT: {
 		char *host = NULL, *error = NULL;
 		int port;

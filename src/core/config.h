@@ -24,6 +24,7 @@ enum setting_type {
 	SET_IPS,      /* comma-separated IPv4 or IPv6 literals */
 	SET_SOCKETS,  /* comma-separated IP, IP:port or [IPv6]:port */
 	SET_HOSTPORT, /* host, host:port or [host]:port; may be empty */
+	SET_CHOICE,   /* one of the words config.c's choices table gives the setting */
 };
 #define CONFIG_MAX_DURATIONS 32
 

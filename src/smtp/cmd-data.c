@@ -2,10 +2,12 @@
  * the Received line goes into a new spool file first; the header section is collected so
  * that Authentication-Results fields claiming to be ours can be removed (RFC 8601 5) and
  * submission can add Date and Message-ID and remove Bcc (RFC 6409 8); the body streams to
- * the spool. At the end the message is checked (size, line length, bare CR/LF); on port 25
- * our Authentication-Results goes above the Received line once the client's DNS checks are
- * in; then the message is handed to the committer, and the 250 is sent only when it is on
- * stable storage. */
+ * the spool (and, on port 25, through DKIM's body hashes). At the end the message is checked
+ * (size, line length, bare CR/LF); on port 25 our Authentication-Results goes above the
+ * Received line once the DNS checks (the client's, SPF, DKIM, DMARC) are in, and a message
+ * failing its author's DMARC policy is refused or goes to Junk as dmarc.enforce says; then
+ * the message is handed to the committer, and the 250 is sent only when it is on stable
+ * storage. */
 #include "smtp/smtp.h"
 #include "core/log.h"
 #include "core/xalloc.h"
@@ -16,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-/* How long the end of a message waits for the client's DNS checks still out. */
+/* How long the end of a message waits for its DNS checks still out. */
 #define DNS_CHECK_WAIT_MS 10000
 
 /* RFC 5321 4.4 and RFC 3848 (with RFC 6531 3.7.3 for SMTPUTF8): the "with" protocol. */
@@ -84,6 +86,8 @@ static bool message_begin(struct smtp_session *s)
 static void write_header(struct smtp_session *s, const char *arrived, size_t arrived_len)
 {
 	struct smtp_tx *tx = s->tx;
+	if (tx->checks != NULL)
+		message_checks_header(tx->checks, arrived, arrived_len);
 	buf kept;
 	buf_init(&kept);
 	size_t removed = authres_remove_ours(arrived, arrived_len, s->server->host.hostname, &kept);
@@ -123,6 +127,14 @@ static void write_header(struct smtp_session *s, const char *arrived, size_t arr
 	buf_free(&kept);
 }
 
+/* Body octets: to the spool, and through DKIM's body hashes. */
+static void body_append(struct smtp_session *s, const char *data, size_t len)
+{
+	spool_write(s->tx->spool, data, len);
+	if (s->tx->checks != NULL)
+		message_checks_body(s->tx->checks, data, len);
+}
+
 /* Takes message octets (after dot-unstuffing). The header section is held until its end. */
 static void message_append(struct smtp_session *s, const char *data, size_t len)
 {
@@ -133,7 +145,7 @@ static void message_append(struct smtp_session *s, const char *data, size_t len)
 	if (tx->too_big || tx->header_too_big || len == 0)
 		return;
 	if (tx->header_done) {
-		spool_write(tx->spool, data, len);
+		body_append(s, data, len);
 		return;
 	}
 	size_t old = tx->header.len;
@@ -157,7 +169,7 @@ static void message_append(struct smtp_session *s, const char *data, size_t len)
 	}
 	tx->header_done = true;
 	write_header(s, h, end);
-	spool_write(tx->spool, h + end, tx->header.len - end);
+	body_append(s, h + end, tx->header.len - end);
 	buf_clear(&tx->header);
 }
 
@@ -211,18 +223,22 @@ static struct delivery *delivery_from_tx(struct smtp_session *s)
 	return d;
 }
 
-/* Port 25: the client's DNS checks, above every other trace field (RFC 8601 4). The field
- * goes with each mailbox's own lines (Return-Path, Delivered-To), which the store keeps
- * before the message file, so the file is never rewritten; a copy forwarded to another
- * domain leaves without it (it tells our users, not the next hop). */
+/* Port 25: what the checks found (the client's DNS, SPF, DKIM, DMARC), above every other
+ * trace field (RFC 8601 4). The field goes with each mailbox's own lines (Return-Path,
+ * Delivered-To), which the store keeps before the message file, so the file is never
+ * rewritten; a copy forwarded to another domain leaves without it (it tells our users, not
+ * the next hop). */
 static void write_authres(struct smtp_session *s, struct delivery *d)
 {
-	struct authres_result iprev;
+	struct authres_result results[1 + MESSAGE_CHECKS_MAX_RESULTS];
 	buf comment, field;
 	buf_init(&comment);
 	buf_init(&field);
-	client_dns_result(s->dns_check, &iprev, &comment);
-	authres_write(&field, s->server->host.hostname, &iprev, 1);
+	client_dns_result(s->dns_check, &results[0], &comment);
+	size_t count = 1;
+	if (s->tx->checks != NULL)
+		count += message_checks_results(s->tx->checks, results + 1, MESSAGE_CHECKS_MAX_RESULTS);
+	authres_write(&field, s->server->host.hostname, results, count);
 	for (size_t i = 0; i < d->local_count; i++) {
 		char *prefix = xasprintf("%s%s", d->local[i].header_prefix, field.data);
 		free(d->local[i].header_prefix);
@@ -232,11 +248,43 @@ static void write_authres(struct smtp_session *s, struct delivery *d)
 	buf_free(&field);
 }
 
+/* What the DMARC policy of the message's author asks for, as dmarc.enforce lets it:
+ * DMARC_POLICY_NONE (deliver as usual), _QUARANTINE (to Junk) or _REJECT. */
+static enum dmarc_policy dmarc_action(const struct smtp_session *s)
+{
+	if (s->tx->checks == NULL || s->server->dmarc_enforce == DMARC_ENFORCE_NONE)
+		return DMARC_POLICY_NONE;
+	const struct dmarc_outcome *o = message_checks_dmarc(s->tx->checks);
+	if (o->result != DMARC_FAIL || o->disposition == DMARC_POLICY_UNSET)
+		return DMARC_POLICY_NONE;
+	if (o->disposition == DMARC_POLICY_REJECT && s->server->dmarc_enforce != DMARC_ENFORCE_REJECT)
+		return DMARC_POLICY_QUARANTINE;
+	return o->disposition;
+}
+
+/* The transaction is over without a commit: the reply is sent, the session reads on. */
+static void message_refused(struct smtp_session *s)
+{
+	smtp_tx_reset(s);
+	s->state = SMTP_STATE_READY;
+	smtp_session_resume(s);
+}
+
 /* The message is accepted (the session waits, paused): write it out and hand it to the
- * committer, or refuse it when the disk fails. */
+ * committer, or refuse it when the disk fails or its author's DMARC policy says reject. */
 static void message_commit(struct smtp_session *s)
 {
 	struct smtp_tx *tx = s->tx;
+	enum dmarc_policy action = dmarc_action(s);
+	if (action == DMARC_POLICY_REJECT) {
+		const struct dmarc_outcome *o = message_checks_dmarc(tx->checks);
+		log_info("session=%s queue=%s smtp refused from=<%s> dmarc=fail header.from=%s policy=reject",
+			 conn_id(s->conn), tx->queue_id, tx->sender, o->author_domain);
+		smtp_reply(s, "550 5.7.1 Message refused: it fails the DMARC policy (p=reject) of %s",
+			   o->author_domain);
+		message_refused(s);
+		return;
+	}
 	char *error = NULL;
 	bool full = false;
 	if (spool_flush(tx->spool, &full, &error) < 0) {
@@ -245,21 +293,27 @@ static void message_commit(struct smtp_session *s)
 		free(error);
 		smtp_reply(s, "%s", full ? "452 4.3.1 Insufficient system storage"
 					 : "451 4.3.0 Local error in processing");
-		smtp_tx_reset(s);
-		s->state = SMTP_STATE_READY;
-		smtp_session_resume(s);
+		message_refused(s);
 		return;
 	}
 	struct delivery *d = delivery_from_tx(s);
 	if (s->dns_check != NULL)
 		write_authres(s, d);
+	if (action == DMARC_POLICY_QUARANTINE) {
+		log_info("session=%s queue=%s smtp dmarc=fail header.from=%s: to Junk",
+			 conn_id(s->conn), tx->queue_id, message_checks_dmarc(tx->checks)->author_domain);
+		for (size_t i = 0; i < d->local_count; i++)
+			d->local[i].junk = true;
+	}
 	committer_submit(s->server->committer, d, message_committed, s);
 }
 
-/* The client's DNS checks are in, or the wait for them is over. */
+/* One of the checks' waits is over (the client's DNS, the message's own checks). */
 static void message_checked(void *arg)
 {
 	struct smtp_session *s = arg;
+	if (--s->tx->checks_waiting > 0)
+		return;
 	if (s->gone)
 		smtp_session_resume(s); /* frees it, and the message with it */
 	else
@@ -299,9 +353,13 @@ static void message_end(struct smtp_session *s)
 	}
 	s->state = SMTP_STATE_BUSY;
 	conn_pause(s->conn);
+	/* Both waits run at once, each within the bound. */
+	tx->checks_waiting = (s->dns_check != NULL) + (tx->checks != NULL);
 	if (s->dns_check != NULL)
 		client_dns_wait(s->dns_check, DNS_CHECK_WAIT_MS, message_checked, s);
-	else
+	if (tx->checks != NULL)
+		message_checks_wait(tx->checks, DNS_CHECK_WAIT_MS, message_checked, s);
+	if (tx->checks_waiting == 0)
 		message_commit(s);
 }
 

@@ -16,6 +16,7 @@
 #include "deliver/spool.h"
 #include "smtp/client_dns.h"
 #include "smtp/data_reader.h"
+#include "smtp/message_checks.h"
 #include "smtp/smtp_parse.h"
 #include "store/store.h"
 #include "store/store_workers.h"
@@ -36,6 +37,13 @@ enum smtp_mode {
 struct smtp_service {
 	struct service_port port; /* first: the accept function gets the port */
 	enum smtp_mode mode;
+};
+
+/* dmarc.enforce: what a DMARC failure leads to. */
+enum dmarc_enforce {
+	DMARC_ENFORCE_NONE,       /* the result is only noted */
+	DMARC_ENFORCE_QUARANTINE, /* p=quarantine and p=reject: to Junk */
+	DMARC_ENFORCE_REJECT,     /* p=reject: 550 5.7.1; p=quarantine: to Junk */
 };
 
 struct smtp_server {
@@ -62,6 +70,7 @@ struct smtp_server {
 	bool quota_exclude_trash_junk;
 	bool quota_permanent;         /* over quota: 552 5.2.2 rather than 452 4.2.2 */
 	const char *etrn_domains;     /* comma-separated (cmd-etrn.c) */
+	enum dmarc_enforce dmarc_enforce;
 	int etrn_max_per_ip;
 	time_t etrn_window;
 	/* ETRN requests per client address in the current window */
@@ -106,6 +115,8 @@ struct smtp_tx {
 	bool bare_newline;
 	bool line_too_long;
 	char *foreign_author;         /* submission: a From or Sender address the user does not own */
+	struct message_checks *checks; /* port 25: SPF, DKIM and DMARC of this message */
+	int checks_waiting;           /* the end of the message waits for this many */
 	struct data_reader reader;
 	buf chunk;                    /* decoded data on its way to the spool */
 	size_t line_len;              /* BDAT: length of the current line so far */

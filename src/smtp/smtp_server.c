@@ -62,6 +62,10 @@ void smtp_server_configure(struct smtp_server *srv, const struct config *cfg, SS
 	srv->quota_exclude_trash_junk = config_bool(cfg, "quota.exclude_trash_junk");
 	srv->quota_permanent = config_bool(cfg, "quota.permanent_failure");
 	srv->etrn_domains = config_str(cfg, "smtp.etrn_domains");
+	const char *enforce = config_str(cfg, "dmarc.enforce");
+	srv->dmarc_enforce = strcmp(enforce, "reject") == 0       ? DMARC_ENFORCE_REJECT
+			     : strcmp(enforce, "quarantine") == 0 ? DMARC_ENFORCE_QUARANTINE
+								  : DMARC_ENFORCE_NONE;
 	srv->etrn_max_per_ip = (int)config_int(cfg, "smtp.etrn_max_per_ip");
 	srv->etrn_window = (time_t)config_int(cfg, "smtp.etrn_window");
 }

@@ -79,6 +79,7 @@ void smtp_tx_reset(struct smtp_session *s)
 	buf_free(&tx->header);
 	buf_free(&tx->chunk);
 	free(tx->foreign_author);
+	message_checks_free(&tx->checks);
 	free(tx);
 	s->tx = NULL;
 	if (s->state == SMTP_STATE_MAIL || s->state == SMTP_STATE_DATA || s->state == SMTP_STATE_BDAT)

@@ -51,7 +51,13 @@ static int deliver_local(struct store *st, const struct delivery *d, struct deli
 			 int64_t body_id, time_t arrival, char **error_r)
 {
 	int64_t folder_id;
-	int r = sqlite_folder_id(st, l->account_id, l->folder, &folder_id, error_r);
+	int r = 0;
+	if (l->junk)
+		r = db_int(st, error_r, &folder_id,
+			   "SELECT id FROM folders WHERE account_id = ? AND special_use = '\\Junk' "
+			   "ORDER BY id LIMIT 1", "i", l->account_id);
+	if (r == 0)
+		r = sqlite_folder_id(st, l->account_id, l->folder, &folder_id, error_r);
 	if (r == 0 && strcasecmp(l->folder, "INBOX") != 0) {
 		/* The folder a filter chose was deleted since: INBOX rather than no delivery. */
 		log_warn("queue=%s store folder=\"%s\" of account %lld is gone, delivering to INBOX",

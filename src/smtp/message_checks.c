@@ -1,0 +1,266 @@
+/* SPF, DKIM and DMARC for one message, and the one wait for all three at its end. */
+#include "smtp/message_checks.h"
+#include "core/strlist.h"
+#include "core/xalloc.h"
+#include "mail/dmarc_record.h"
+#include "verify/spf.h"
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* RFC 6008 2: enough of b= to tell the signatures of one message apart. */
+#define HEADER_B_PREFIX 8
+
+struct message_checks {
+	struct dns *dns;
+	/* SPF */
+	struct spf_check *spf;
+	bool spf_done;
+	enum spf_result spf_result;
+	char *spf_reason;
+	char *spf_identity;   /* smtp.mailfrom's value, or smtp.helo's */
+	bool spf_helo;        /* the identity checked is the HELO name */
+	char *spf_domain;     /* its domain, for DMARC */
+	/* DKIM and DMARC, from the header section on */
+	struct dkim_verify *dkim;
+	bool dkim_done;
+	struct dmarc_check *dmarc;
+	bool dmarc_started, dmarc_done;
+	/* the wait */
+	struct event *timer;
+	void (*done)(void *arg);
+	void *done_arg;
+	strlist strings;      /* what the results point into */
+};
+
+/* The domain of an SPF identity, or NULL when it has none to check (an address literal). */
+static const char *checkable_domain(const char *domain)
+{
+	return domain != NULL && *domain != '\0' && *domain != '[' ? domain : NULL;
+}
+
+static void spf_finished(const struct spf_outcome *o, void *arg)
+{
+	struct message_checks *m = arg;
+	m->spf_done = true;
+	m->spf_result = o->result;
+	m->spf_reason = o->reason != NULL ? xstrdup(o->reason) : NULL;
+	spf_check_free(&m->spf);
+	if (m->done != NULL)
+		message_checks_wait(m, -1, m->done, m->done_arg);
+}
+
+struct message_checks *message_checks_start(struct dns *d, const char *ip, const char *helo,
+					    const char *sender, const char *hostname)
+{
+	struct message_checks *m = xcalloc(1, sizeof(*m));
+	m->dns = d;
+	strlist_init(&m->strings);
+	m->spf_helo = *sender == '\0';
+	const char *at = strrchr(sender, '@');
+	const char *domain = checkable_domain(m->spf_helo ? helo : at != NULL ? at + 1 : NULL);
+	m->spf_identity = m->spf_helo ? xstrdup(helo) : xstrdup(sender);
+	if (domain == NULL) {
+		m->spf_done = true;
+		m->spf_result = SPF_NONE;
+		m->spf_reason = xstrdup("no domain to check");
+		return m;
+	}
+	m->spf_domain = xstrdup(domain);
+	char *who = m->spf_helo ? xasprintf("postmaster@%s", helo) : xstrdup(sender);
+	m->spf = spf_check_start(d, ip, domain, who, helo, hostname, spf_finished, m);
+	free(who);
+	return m;
+}
+
+void message_checks_header(struct message_checks *m, const char *hdr, size_t len)
+{
+	if (m->dkim != NULL)
+		return;
+	m->dkim = dkim_verify_new(m->dns, time(NULL));
+	dkim_verify_header(m->dkim, hdr, len);
+	buf author;
+	buf_init(&author);
+	bool one = dmarc_author_domain(hdr, len, &author);
+	m->dmarc = dmarc_check_start(m->dns, one ? author.data : NULL);
+	buf_free(&author);
+}
+
+void message_checks_body(struct message_checks *m, const char *data, size_t len)
+{
+	if (m->dkim != NULL)
+		dkim_verify_body(m->dkim, data, len);
+}
+
+static void all_done(struct message_checks *m)
+{
+	void (*done)(void *) = m->done;
+	m->done = NULL;
+	if (m->timer != NULL)
+		event_del(m->timer);
+	done(m->done_arg);
+}
+
+static void dkim_finished(void *arg)
+{
+	struct message_checks *m = arg;
+	m->dkim_done = true;
+	if (m->done != NULL)
+		message_checks_wait(m, -1, m->done, m->done_arg);
+}
+
+static void dmarc_finished(void *arg)
+{
+	struct message_checks *m = arg;
+	m->dmarc_done = true;
+	if (m->done != NULL)
+		all_done(m);
+}
+
+/* SPF and DKIM are in: DMARC can judge their identifiers. */
+static void start_dmarc(struct message_checks *m)
+{
+	m->dmarc_started = true;
+	const char *spf_domain = m->spf_result == SPF_PASS ? m->spf_domain : NULL;
+	const struct dkim_signature_result *sigs;
+	size_t count = dkim_verify_results(m->dkim, &sigs);
+	const char *passed[DKIM_VERIFY_MAX_SIGNATURES];
+	size_t n = 0;
+	for (size_t i = 0; i < count && n < DKIM_VERIFY_MAX_SIGNATURES; i++)
+		if (sigs[i].result == DKIM_PASS)
+			passed[n++] = sigs[i].domain;
+	dmarc_check_evaluate(m->dmarc, spf_domain, passed, n, dmarc_finished, m);
+}
+
+static void timed_out(evutil_socket_t fd, short what, void *arg)
+{
+	struct message_checks *m = arg;
+	if (m->done != NULL)
+		all_done(m);
+}
+
+void message_checks_wait(struct message_checks *m, int timeout_ms, void (*done)(void *arg),
+			 void *arg)
+{
+	bool first = m->done == NULL;
+	m->done = done;
+	m->done_arg = arg;
+	if (first) {
+		m->timer = evtimer_new(dns_event_base(m->dns), timed_out, m);
+		struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+		evtimer_add(m->timer, &tv);
+		if (m->dkim != NULL)
+			dkim_verify_finish(m->dkim, dkim_finished, m);
+		else
+			m->dkim_done = true;
+	}
+	if (!m->spf_done || !m->dkim_done)
+		return;
+	if (m->dmarc != NULL && !m->dmarc_started) {
+		start_dmarc(m);
+		return;
+	}
+	if (m->dmarc == NULL || m->dmarc_done) {
+		/* Nothing is out: done still runs after this call returns. */
+		struct timeval now = { 0, 0 };
+		evtimer_add(m->timer, &now);
+	}
+}
+
+static const char *keep(struct message_checks *m, char *s)
+{
+	strlist_add_owned(&m->strings, s);
+	return s;
+}
+
+static void spf_result_of(struct message_checks *m, struct authres_result *r)
+{
+	*r = (struct authres_result){ .method = "spf" };
+	r->result = spf_result_name(m->spf_done ? m->spf_result : SPF_TEMPERROR);
+	r->comment = m->spf_done ? m->spf_reason : "SPF lookups unanswered";
+	r->props[r->prop_count++] = (struct authres_property){
+		"smtp", m->spf_helo ? "helo" : "mailfrom", m->spf_identity };
+}
+
+static void dkim_result_of(struct message_checks *m, const struct dkim_signature_result *sig,
+			   struct authres_result *r)
+{
+	*r = (struct authres_result){ .method = "dkim", .result = dkim_result_name(sig->result) };
+	if (sig->reason != NULL && sig->partial_body)
+		r->comment = keep(m, xasprintf("%s; l= leaves part of the body unsigned", sig->reason));
+	else if (sig->reason != NULL)
+		r->comment = sig->reason;
+	else if (sig->partial_body)
+		r->comment = "l= leaves part of the body unsigned";
+	else if (sig->key_bits > 0)
+		r->comment = keep(m, xasprintf("%u-bit key", sig->key_bits));
+	r->props[r->prop_count++] = (struct authres_property){ "header", "d", sig->domain };
+	r->props[r->prop_count++] = (struct authres_property){ "header", "s", sig->selector };
+	if (sig->algorithm != NULL && *sig->algorithm != '\0')
+		r->props[r->prop_count++] = (struct authres_property){ "header", "a", sig->algorithm };
+	if (sig->b != NULL && *sig->b != '\0')
+		r->props[r->prop_count++] = (struct authres_property){
+			"header", "b", keep(m, xstrndup(sig->b, HEADER_B_PREFIX)) };
+}
+
+static void dmarc_result_of(struct message_checks *m, struct authres_result *r)
+{
+	const struct dmarc_outcome *o = dmarc_check_outcome(m->dmarc);
+	*r = (struct authres_result){ .method = "dmarc", .result = dmarc_result_name(o->result) };
+	if (o->result == DMARC_PASS || o->result == DMARC_FAIL)
+		r->comment = keep(m, xasprintf("p=%s%s dis=%s; %s", dmarc_policy_name(o->policy),
+					       o->test_mode ? " t=y" : "",
+					       dmarc_policy_name(o->disposition), o->reason));
+	else
+		r->comment = o->reason;
+	if (o->author_domain != NULL)
+		r->props[r->prop_count++] = (struct authres_property){ "header", "from", o->author_domain };
+	if (o->result == DMARC_PASS || o->result == DMARC_FAIL)
+		r->props[r->prop_count++] = (struct authres_property){
+			"policy", "dmarc", dmarc_policy_name(o->policy) };
+}
+
+size_t message_checks_results(struct message_checks *m, struct authres_result *out, size_t max)
+{
+	strlist_free(&m->strings);
+	strlist_init(&m->strings);
+	size_t n = 0;
+	if (n < max)
+		spf_result_of(m, &out[n++]);
+	if (m->dkim == NULL)
+		return n;
+	const struct dkim_signature_result *sigs;
+	size_t count = dkim_verify_results(m->dkim, &sigs);
+	if (count == 0 && n < max)
+		out[n++] = (struct authres_result){ .method = "dkim", .result = "none" };
+	for (size_t i = 0; i < count && n < max; i++)
+		dkim_result_of(m, &sigs[i], &out[n++]);
+	if (n < max)
+		dmarc_result_of(m, &out[n++]);
+	return n;
+}
+
+const struct dmarc_outcome *message_checks_dmarc(struct message_checks *m)
+{
+	static const struct dmarc_outcome unchecked = { .result = DMARC_NONE, .reason = "no header section" };
+	return m->dmarc != NULL ? dmarc_check_outcome(m->dmarc) : &unchecked;
+}
+
+void message_checks_free(struct message_checks **mp)
+{
+	struct message_checks *m = *mp;
+	if (m == NULL)
+		return;
+	*mp = NULL;
+	spf_check_free(&m->spf);
+	dkim_verify_free(&m->dkim);
+	dmarc_check_free(&m->dmarc);
+	if (m->timer != NULL)
+		event_free(m->timer);
+	free(m->spf_reason);
+	free(m->spf_identity);
+	free(m->spf_domain);
+	strlist_free(&m->strings);
+	free(m);
+}
