@@ -300,19 +300,19 @@ static bool is_socket_address(const char *item)
 	return evutil_parse_sockaddr_port(item, (struct sockaddr *)&ss, &len) == 0;
 }
 
-/* The words each SET_CHOICE setting allows, separated by "|". */
-static const struct {
-	const char *name, *choices;
+/* The words each SET_CHOICE setting allows, separated by "|", and how errors name them. */
+static const struct choices {
+	const char *name, *words, *says;
 } choice_table[] = {
-	{ "dmarc.enforce", "none|quarantine|reject" },
+	{ "dmarc.enforce", "none|quarantine|reject", "none, quarantine or reject" },
 };
 
-static const char *choices_of(const struct setting *s)
+static const struct choices *choices_of(const struct setting *s)
 {
 	for (size_t i = 0; i < sizeof(choice_table) / sizeof(choice_table[0]); i++)
 		if (strcmp(choice_table[i].name, s->name) == 0)
-			return choice_table[i].choices;
-	return "";
+			return &choice_table[i];
+	abort(); /* every SET_CHOICE setting has its row */
 }
 
 /* Whether value is one of the "|"-separated words of choices. */
@@ -367,7 +367,7 @@ static const char *type_mismatch(const struct setting *s, const char *value)
 			       ? "a list of IP, IP:port or [IPv6]:port, such as 192.0.2.53, [2001:db8::53]:5353"
 			       : NULL;
 	case SET_CHOICE:
-		return !is_choice(choices_of(s), value) ? choices_of(s) : NULL;
+		return !is_choice(choices_of(s)->words, value) ? choices_of(s)->says : NULL;
 	case SET_HOSTPORT: {
 		char *host = NULL, *error = NULL;
 		int port;

@@ -63,6 +63,9 @@ class Instance:
         out = self.cli("init", self.dir, "--domain", domain, "--hostname", "mx." + domain,
                        "--port-base", str(self.port_base), "--listen", listen)
         assert "Created an estafeta instance" in out
+        # No lookup leaves loopback: without a test's own DNS server, the resolver is a closed
+        # port, which answers at once (port unreachable), so lookups end as temporary errors.
+        self.config("dns.resolvers", "127.0.0.1:9")
 
     # -- admin --
     def cli(self, *args, input=None, check=True):

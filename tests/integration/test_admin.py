@@ -223,6 +223,8 @@ def test_config_set_refuses_what_the_server_would(instance_factory):
     fails(inst, "config", "set", "queue.retry_schedule", "5m,soon", says="durations above 0")
     fails(inst, "config", "set", "listen", "localhost", says="IPv4 or IPv6 addresses")
     fails(inst, "config", "set", "relayhost", "[smtp.example.org", says="[host]:port")
+    fails(inst, "config", "set", "dmarc.enforce", "maybe",
+          says='dmarc.enforce must be none, quarantine or reject, not "maybe"')
     fails(inst, "config", "set", "dns.resolvers", "ns.example.org", says="IP, IP:port")
     assert open(inst.conf).read() == before
     inst.cli("config", "set", "log.level", "debug")
