@@ -33,7 +33,8 @@ WARMUP=${BENCH_WARMUP:-300}
 DELIVERY_TIMEOUT=${BENCH_DELIVERY_TIMEOUT:-120}
 POSTFIX_PORT=${BENCH_POSTFIX_PORT:-22525}
 PORT_BASE=${BENCH_PORT_BASE:-21000}
-SERVERS=${BENCH_SERVERS:-estafeta postfix}
+SERVERS=${BENCH_SERVERS:-estafeta estafeta_checks postfix}
+CHECKS_DNS_PORT=${BENCH_CHECKS_DNS_PORT:-21053}
 BUILD_DIR=${BENCH_BUILD:-build}
 
 DOMAIN=bench.test
@@ -63,6 +64,8 @@ done
 postfix_started=0
 estafeta_pid=
 sampler_pid=
+dnsmasq_pid=
+LOAD_MESSAGE=""
 
 stop_postfix() {
 	[ "$postfix_started" -eq 1 ] || return 0
@@ -102,6 +105,7 @@ stop_sampler() {
 }
 
 cleanup() {
+	[ -z "$dnsmasq_pid" ] || kill "$dnsmasq_pid" 2>/dev/null || true
 	stop_sampler
 	stop_estafeta
 	stop_postfix
@@ -195,7 +199,8 @@ run_load() {
 	rcpts=""
 	for u in $USERS; do rcpts="$rcpts $u@$DOMAIN"; done
 	# shellcheck disable=SC2086  # rcpts is a word list on purpose
-	"$LOAD" -c "$CONNECTIONS" -n "$3" -s "$SIZE" "127.0.0.1:$2" $rcpts >"$4" 2>&1 || true
+	"$LOAD" -c "$CONNECTIONS" -n "$3" -s "$SIZE" ${LOAD_MESSAGE:+-m "$LOAD_MESSAGE"} \
+		"127.0.0.1:$2" $rcpts >"$4" 2>&1 || true
 	sed 's/^/    /' "$4" | grep -v '^    result '
 	result=$(grep '^result ' "$4" || true)
 	[ -n "$result" ] || fail "$1: the load generator did not finish; see $4"
@@ -286,16 +291,61 @@ record() {
 # ---------------------------------------------------------------------------------------------
 # estafeta.
 
+# checks_dns: dnsmasq on 127.0.0.1:$CHECKS_DNS_PORT answering for the load generator's domain
+# as a sender's DNS would: its PTR and A (iprev, HELO), SPF, the DKIM key of the message
+# $WORK/signed.eml (signed here with python3-dkim) and a DMARC policy.
+checks_dns() {
+	openssl genrsa -out "$WORK/dkim.key" 2048 2>/dev/null
+	key=$(openssl rsa -in "$WORK/dkim.key" -pubout 2>/dev/null | grep -v '^-----' | tr -d '\n')
+	/usr/bin/python3 - "$WORK/dkim.key" "$WORK/signed.eml" "$SIZE" <<'PY'
+import sys, dkim
+key = open(sys.argv[1], "rb").read()
+size = int(sys.argv[3])
+head = (b"From: Load Generator <loadgen@client.bench.test>\r\nTo: <bench1@bench.test>\r\n"
+        b"Subject: Benchmark message, signed\r\nDate: Fri, 04 Dec 2026 10:00:00 +0000\r\n"
+        b"Message-ID: <bench.signed@client.bench.test>\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/plain; charset=us-ascii\r\n\r\n")
+line = b"The quick brown fox jumps over the lazy dog, again and again and again.\r\n"
+body = line * max(1, (size - len(head) - 600) // len(line))
+sig = dkim.sign(head + body, b"bench", b"client.bench.test", key,
+                include_headers=[b"from", b"to", b"subject", b"date", b"message-id"])
+open(sys.argv[2], "wb").write(sig + head + body)
+PY
+	# A TXT record's strings are at most 255 octets: the key goes in pieces.
+	pieces=$(printf 'v=DKIM1; k=rsa; p=%s' "$key" | fold -w 250 | paste -sd, -)
+	/usr/sbin/dnsmasq --keep-in-foreground --no-resolv --no-hosts --conf-file=/dev/null \
+		--pid-file= --bind-interfaces --listen-address=127.0.0.1 --port="$CHECKS_DNS_PORT" \
+		--user=root --local=/test/ --local=/in-addr.arpa/ \
+		--ptr-record=1.0.0.127.in-addr.arpa,client.bench.test \
+		--host-record=client.bench.test,127.0.0.1 \
+		"--txt-record=client.bench.test,v=spf1 ip4:127.0.0.1 -all" \
+		"--txt-record=bench._domainkey.client.bench.test,$pieces" \
+		"--txt-record=_dmarc.client.bench.test,v=DMARC1; p=reject" \
+		>"$WORK/dnsmasq.log" 2>&1 &
+	dnsmasq_pid=$!
+}
+
+# bench_estafeta NAME CHECKS: estafeta with its checks of port 25's senders off (CHECKS=no:
+# the plain figure) or on (yes: reverse DNS, SPF, DKIM of a signed message and DMARC, each
+# message, against checks_dns).
 bench_estafeta() {
+	name=$1
 	[ -x "$ESTAFETA" ] || fail "$ESTAFETA is missing; run 'make all' first"
 	port_listening "$ESTAFETA_PORT" && fail "port $ESTAFETA_PORT is already in use"
-	say "estafeta: creating a private instance in $EST"
+	say "$name: creating a private instance in $EST"
 	rm -rf "$EST"
 	"$ESTAFETA" init "$EST" --domain "$DOMAIN" --hostname "mx.$DOMAIN" --port-base "$PORT_BASE" \
-		>"$WORK/estafeta-init.log" 2>&1 ||
-		{ cat "$WORK/estafeta-init.log" >&2; fail "estafeta init failed"; }
+		>"$WORK/$name-init.log" 2>&1 ||
+		{ cat "$WORK/$name-init.log" >&2; fail "estafeta init failed"; }
 	[ -f "$EST_CONF" ] || fail "estafeta init did not write $EST_CONF"
 	"$ESTAFETA" -c "$EST_CONF" config set smtp.max_connections_per_ip 100
+	"$ESTAFETA" -c "$EST_CONF" config set smtp.checks "$2"
+	message=""
+	if [ "$2" = yes ]; then
+		checks_dns
+		"$ESTAFETA" -c "$EST_CONF" config set dns.resolvers "127.0.0.1:$CHECKS_DNS_PORT"
+		message="$WORK/signed.eml"
+	fi
 	for u in $USERS; do
 		printf 'bench-%s-password\n' "$u" |
 			"$ESTAFETA" -c "$EST_CONF" user add "$u@$DOMAIN" --password-stdin
@@ -306,33 +356,47 @@ bench_estafeta() {
 	wait_port "$ESTAFETA_PORT" 20 "$estafeta_pid" ||
 		{ tail -n 20 "$EST/serve.log" >&2; fail "estafeta serve did not listen on port $ESTAFETA_PORT within 20 s"; }
 	sleep 2 # let start-up finish (privilege drop, first allocations freed) before measuring idle
-	set -- $(pss_tree "$estafeta_pid"); estafeta_pss_idle=$1
+	set -- $(pss_tree "$estafeta_pid"); eval "${name}_pss_idle=\$1"
 
-	warm_up estafeta "$ESTAFETA_PORT"
+	LOAD_MESSAGE=$message
+	warm_up "$name" "$ESTAFETA_PORT"
 
-	say "estafeta: $MESSAGES messages, $CONNECTIONS connections, $SIZE bytes each"
-	: >"$WORK/estafeta-pss.samples"
-	estafeta_load=$(busy_check)
-	start_sampler "$estafeta_pid" "$WORK/estafeta-pss.samples"
-	run_load estafeta "$ESTAFETA_PORT" "$MESSAGES" "$WORK/estafeta-load.log"
+	say "$name: $MESSAGES messages, $CONNECTIONS connections, $SIZE bytes each"
+	: >"$WORK/$name-pss.samples"
+	eval "${name}_load=\$(busy_check)"
+	start_sampler "$estafeta_pid" "$WORK/$name-pss.samples"
+	run_load "$name" "$ESTAFETA_PORT" "$MESSAGES" "$WORK/$name-load.log"
 	stop_sampler
 	kill -0 "$estafeta_pid" 2>/dev/null ||
 		{ tail -n 20 "$EST/serve.log" >&2; fail "estafeta serve died during the run"; }
-	set -- $(pss_tree "$estafeta_pid"); estafeta_pss_end=$1; estafeta_procs=$2
-	estafeta_pss_peak=$(peak_of "$WORK/estafeta-pss.samples")
-	[ "$estafeta_pss_end" -le "$estafeta_pss_peak" ] || estafeta_pss_peak=$estafeta_pss_end
+	set -- $(pss_tree "$estafeta_pid"); pss_end=$1; eval "${name}_procs=\$2"
+	pss_peak=$(peak_of "$WORK/$name-pss.samples")
+	[ "$pss_end" -le "$pss_peak" ] || pss_peak=$pss_end
+	eval "${name}_pss_end=\$pss_end; ${name}_pss_peak=\$pss_peak"
 
 	# A 250 after DATA means the message is in the mailbox and fsync'd: ingestion time is the
 	# SMTP time. Still, count what the mailboxes hold.
 	in_box=$(estafeta_count)
 	delivered=$((in_box - warm_ok))
-	say "estafeta: mailboxes hold $in_box messages ($warm_ok from the warm-up)"
-	record estafeta "$delivered" "$(field elapsed_s "$result")"
-	estafeta_note=""
-	estafeta_config=$("$ESTAFETA" -c "$EST_CONF" config list --changed 2>&1 || true)
+	say "$name: mailboxes hold $in_box messages ($warm_ok from the warm-up)"
+	record "$name" "$delivered" "$(field elapsed_s "$result")"
+	eval "${name}_note=''"
+	if [ "$2" = yes ]; then
+		# Every message must have been judged, not waved through on a DNS timeout.
+		last=$("$ESTAFETA" -c "$EST_CONF" mailbox show bench1@bench.test 1 | grep -A4 '^Authentication-Results' | tr -d '\r\n\t')
+		case $last in
+		*"spf=pass"*"dkim=pass"*"dmarc=pass"*) ;;
+		*) eval "${name}_note='checks did not all pass: $last'" ;;
+		esac
+		kill "$dnsmasq_pid" 2>/dev/null || true
+		wait "$dnsmasq_pid" 2>/dev/null || true
+		dnsmasq_pid=
+	fi
+	eval "${name}_config=\$(\"\$ESTAFETA\" -c \"\$EST_CONF\" config list --changed 2>&1 || true)"
 	estafeta_version=$("$ESTAFETA" --version 2>/dev/null ||
 		echo "estafeta $(git -C "$TOP" describe --always --dirty 2>/dev/null || echo '(unknown version)')")
 	stop_estafeta
+	LOAD_MESSAGE=""
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -469,9 +533,10 @@ bench_postfix() {
 
 for s in $SERVERS; do
 	case $s in
-	estafeta) bench_estafeta ;;
+	estafeta) bench_estafeta estafeta no ;;
+	estafeta_checks) bench_estafeta estafeta_checks yes ;;
 	postfix) bench_postfix ;;
-	*) fail "unknown server '$s' in BENCH_SERVERS (estafeta, postfix)" ;;
+	*) fail "unknown server '$s' in BENCH_SERVERS (estafeta, estafeta_checks, postfix)" ;;
 	esac
 done
 
@@ -483,15 +548,23 @@ loads=""
 for s in $ran; do eval "loads=\"\$loads, \$${s}_load% before $s\""; done
 echo "CPU use by other work in the second before each measured run: ${loads#, }"
 echo
-printf '%-9s %11s %8s %8s %8s %8s %8s %7s %9s %9s %6s\n' \
+printf '%-16s %11s %8s %8s %8s %8s %8s %7s %9s %9s %6s\n' \
 	server "ingested/s" "time s" "smtp/s" "p50 ms" "p99 ms" "max ms" errors "PSS idle" "PSS peak" procs
 for s in $ran; do
-	eval "printf '%-9s %11s %8s %8s %8s %8s %8s %7s %8sM %8sM %6s\n' \
+	eval "printf '%-16s %11s %8s %8s %8s %8s %8s %7s %8sM %8sM %6s\n' \
 		$s \$${s}_rate \$${s}_secs \$${s}_smtp_rate \$${s}_p50 \$${s}_p99 \$${s}_max \$${s}_errors \
 		\$(mb \$${s}_pss_idle) \$(mb \$${s}_pss_peak) \$${s}_procs"
 done
 case $ran in
-*estafeta*postfix*|*postfix*estafeta*)
+*estafeta_checks*)
+	echo
+	echo "estafeta with its checks (reverse DNS, HELO, SPF, DKIM, DMARC) against local DNS:" \
+	     "ingestion $(ratio "$estafeta_checks_rate" "$estafeta_rate")x the plain figure" \
+	     "(the target: above 0.70x, the checks costing under 30%)"
+	;;
+esac
+case $ran in
+*estafeta\ *postfix*|*postfix*estafeta\ *|*postfix*estafeta)
 	echo
 	echo "estafeta/Postfix: ingestion $(ratio "$estafeta_rate" "$postfix_rate")x (higher is better)," \
 	     "p50 $(ratio "$estafeta_p50" "$postfix_p50")x, p99 $(ratio "$estafeta_p99" "$postfix_p99")x," \
@@ -516,10 +589,10 @@ done
 
 for s in $ran; do
 	echo
-	if [ "$s" = estafeta ]; then
-		echo "== estafeta configuration ($estafeta_version; $EST_CONF;" \
+	if [ "$s" != postfix ]; then
+		echo "== $s configuration ($estafeta_version; $EST_CONF;" \
 		     "estafeta config list --changed) =="
-		printf '%s\n' "$estafeta_config"
+		eval "printf '%s\n' \"\$${s}_config\""
 	else
 		echo "== Postfix configuration ($postfix_version; postconf -n, then postconf -M) =="
 		printf '%s\n' "$postfix_config"

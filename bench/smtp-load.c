@@ -47,6 +47,7 @@ struct options {
 	size_t size;         /* bytes per message as stored, CRLF included */
 	const char *from;
 	const char *helo;
+	char *message;       /* -m: the message sent every time (CRLF lines), or NULL */
 	int timeout;         /* seconds per reply */
 	int quiet;
 	char **rcpts;
@@ -88,13 +89,15 @@ static struct timespec deadline;
 
 static const char *usage_text =
 	"usage: smtp-load [-c CONNECTIONS] [-n MESSAGES | -d SECONDS] [-s SIZE] [-f FROM]\n"
-	"                 [-H HELO] [-t TIMEOUT] [-q] HOST:PORT RCPT...\n"
+	"                 [-H HELO] [-m FILE] [-t TIMEOUT] [-q] HOST:PORT RCPT...\n"
 	"  -c  concurrent connections, one SMTP session each (default 20)\n"
 	"  -n  messages to send in total (default 10000)\n"
 	"  -d  send for this many seconds instead of a fixed number of messages\n"
 	"  -s  message size in bytes as stored, headers included (default 4096)\n"
 	"  -f  envelope sender and From: (default loadgen@client.bench.test)\n"
 	"  -H  name to say in EHLO (default client.bench.test)\n"
+	"  -m  send this message (CRLF line ends, e.g. one signed with DKIM) every time; its\n"
+	"      size replaces -s\n"
 	"  -t  seconds to wait for any reply before giving up on a connection (default 60)\n"
 	"  -q  print only the summary\n"
 	"Recipients are used in turn, message i goes to RCPT[i mod count].\n";
@@ -303,12 +306,18 @@ static void make_body(char *out, size_t len, unsigned seed)
 	}
 }
 
+static size_t stuff_message(struct conn *c);
+
 /*
  * Builds message number `seq` for `rcpt` into c->msg (exactly opt.size bytes) and its
  * dot-stuffed wire form into c->wire; returns the wire length.
  */
 static size_t build_message(struct conn *c, long seq, const char *rcpt)
 {
+	if (opt.message != NULL) {
+		memcpy(c->msg, opt.message, opt.size);
+		return stuff_message(c);
+	}
 	char date[64];
 	time_t t = time(NULL);
 	struct tm tm;
@@ -334,7 +343,12 @@ static size_t build_message(struct conn *c, long seq, const char *rcpt)
 	if (hl < 0 || (size_t)hl + 2 > opt.size)
 		die("message size %zu is too small for the headers (%d bytes)", opt.size, hl);
 	make_body(c->msg + hl, opt.size - (size_t)hl, (unsigned)seq * 7u);
+	return stuff_message(c);
+}
 
+/* Writes c->msg's wire form into c->wire; returns its length. */
+static size_t stuff_message(struct conn *c)
+{
 	/* Dot-stuff (RFC 5321 §4.5.2): a line that starts with "." gets another in front. */
 	size_t w = 0;
 	int at_line_start = 1;
@@ -520,11 +534,39 @@ static double percentile_ms(const int64_t *v, size_t n, double p)
 	return (double)v[rank - 1] / 1000.0;
 }
 
+/* The whole file at path (NUL-terminated), its length in *len. */
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		die("cannot open %s: %s", path, strerror(errno));
+	char *data = NULL;
+	size_t cap = 0;
+	*len = 0;
+	for (;;) {
+		if (*len + 4096 + 1 > cap) {
+			cap = (cap + 4096) * 2;
+			data = realloc(data, cap);
+			if (data == NULL)
+				die("out of memory");
+		}
+		size_t n = fread(data + *len, 1, cap - *len - 1, f);
+		*len += n;
+		if (n == 0)
+			break;
+	}
+	fclose(f);
+	if (*len == 0)
+		die("%s is empty", path);
+	data[*len] = '\0';
+	return data;
+}
+
 static void parse_args(int argc, char **argv)
 {
 	int ch;
 	char *end;
-	while ((ch = getopt(argc, argv, "c:n:d:s:f:H:t:qh")) != -1) {
+	while ((ch = getopt(argc, argv, "c:n:d:s:f:H:m:t:qh")) != -1) {
 		switch (ch) {
 		case 'c':
 			opt.connections = (int)strtol(optarg, &end, 10);
@@ -551,6 +593,9 @@ static void parse_args(int argc, char **argv)
 			break;
 		case 'H':
 			opt.helo = optarg;
+			break;
+		case 'm':
+			opt.message = read_file(optarg, &opt.size);
 			break;
 		case 't':
 			opt.timeout = (int)strtol(optarg, &end, 10);

@@ -98,6 +98,9 @@ static const struct setting settings[] = {
 	  "domain of mail from local programs (estafeta sendmail): it follows login names and unqualified recipients (default: hostname)" },
 	{ "sendmail.trusted_users", SET_LIST, "",
 	  "local users (besides root) whose sendmail -f may name any envelope sender; others' -f is replaced by their own address" },
+	{ "smtp.checks", SET_BOOL, "yes",
+	  "check the mail of port 25's clients: reverse DNS, HELO, SPF, DKIM and DMARC, written in "
+	  "Authentication-Results (no: none of them, for a server behind a filter that checks)" },
 	{ "smtp.command_timeout", SET_DURATION, "1m",
 	  "time one SMTP command line may take from its first octet to its end, however steadily it trickles in" },
 	{ "smtp.etrn_domains", SET_LIST, "",

@@ -70,6 +70,7 @@ struct smtp_server {
 	bool quota_exclude_trash_junk;
 	bool quota_permanent;         /* over quota: 552 5.2.2 rather than 452 4.2.2 */
 	const char *etrn_domains;     /* comma-separated (cmd-etrn.c) */
+	bool checks;                  /* smtp.checks */
 	enum dmarc_enforce dmarc_enforce;
 	int etrn_max_per_ip;
 	time_t etrn_window;

@@ -310,7 +310,7 @@ void smtp_session_start(struct smtp_server *srv, const struct smtp_service *svc,
 		return;
 	}
 	/* Started now, so the answers are usually in by the end of the first message. */
-	if (svc->mode == SMTP_MODE_RELAY && srv->dns != NULL)
+	if (svc->mode == SMTP_MODE_RELAY && srv->dns != NULL && srv->checks)
 		s->dns_check = client_dns_start(srv->dns, srv->host.base, conn_peer_ip(s->conn));
 	smtp_reply(s, "220 %s ESMTP estafeta", srv->host.hostname);
 }
