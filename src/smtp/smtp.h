@@ -55,6 +55,8 @@ struct smtp_server {
 	struct committer *committer;
 	struct dns *dns;          /* port 25's checks of its clients (client_dns.h) */
 	char *dns_resolvers;      /* the dns.resolvers it was made for */
+	struct dns **retired_dns; /* those it replaced (smtp_server.c) */
+	size_t retired_count;
 	struct login_env login;   /* password checks, SASL exchanges and the failure policy */
 	/* settings, read once */
 	uint64_t max_message_size;

@@ -24,8 +24,9 @@ static const struct {
 	{ "submissions", "submissions.port", SMTP_MODE_SUBMISSION, true },
 };
 
-/* A resolver for the checks of port 25's clients, made anew when dns.resolvers changes: the
- * lookups still out on the old one end as temporary errors. */
+/* A resolver for the checks of port 25's clients, made anew when dns.resolvers changes. The
+ * old one lives on until the server stops: the checks of messages in flight hold it and may
+ * still start lookups on it (DKIM keys, DMARC walks, SPF's includes). */
 static void configure_dns(struct smtp_server *srv, const struct config *cfg)
 {
 	const char *resolvers = config_str(cfg, "dns.resolvers");
@@ -38,7 +39,10 @@ static void configure_dns(struct smtp_server *srv, const struct config *cfg)
 		free(error);
 		return;
 	}
-	dns_free(&srv->dns);
+	if (srv->dns != NULL) {
+		srv->retired_dns = xrealloc(srv->retired_dns, (srv->retired_count + 1) * sizeof(*srv->retired_dns));
+		srv->retired_dns[srv->retired_count++] = srv->dns;
+	}
 	srv->dns = d;
 	free(srv->dns_resolvers);
 	srv->dns_resolvers = xstrdup(resolvers);
@@ -116,6 +120,9 @@ void smtp_server_free(struct smtp_server **srvp)
 	service_host_free_sessions(&srv->host);
 	login_env_clear(&srv->login);
 	dns_free(&srv->dns);
+	for (size_t i = 0; i < srv->retired_count; i++)
+		dns_free(&srv->retired_dns[i]);
+	free(srv->retired_dns);
 	free(srv->dns_resolvers);
 	ip_counts_free(&srv->etrn_requests);
 	free(srv);
