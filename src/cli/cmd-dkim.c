@@ -2,11 +2,17 @@
  * in the store so every node signs with the same keys; the server reads them for each
  * outbound job (queue/outbound_dkim.c), so a new or retired key counts at once, without a
  * reload. keygen makes an Ed25519 key (RFC 8463) and an RSA-2048 key by default: receivers
- * that know Ed25519 check that one, the others the RSA one. */
+ * that know Ed25519 check that one, the others the RSA one. verify checks the signatures of a
+ * message as a receiver does (verify/dkim_verify.c), for an administrator testing their DNS
+ * records or a message that failed elsewhere. */
 #include "cli/admin.h"
+#include "core/dns.h"
 #include "core/xalloc.h"
 #include "mail/address.h"
 #include "mail/dkim_key.h"
+#include "mail/header.h"
+#include "mail/line_ends.h"
+#include "verify/dkim_verify.h"
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,11 +216,99 @@ static int dkim_retire(struct cli *cli, int argc, char **argv, unsigned options)
 	return status;
 }
 
+/* Gives v the message on standard input as it is read, LF line ends made CRLF (a CR at the
+ * end of a read waits for the next, which may bring its LF). A message without the empty line
+ * is all header. */
+static void stream_stdin(struct dkim_verify *v)
+{
+	buf raw, crlf, header;
+	buf_init(&raw);
+	buf_init(&crlf);
+	buf_init(&header);
+	bool in_header = true, eof = false;
+	char chunk[65536];
+	while (!eof) {
+		size_t n = fread(chunk, 1, sizeof(chunk), stdin);
+		eof = n < sizeof(chunk);
+		buf_append(&raw, chunk, n);
+		size_t take = !eof && raw.len > 0 && raw.data[raw.len - 1] == '\r' ? raw.len - 1 : raw.len;
+		buf_clear(&crlf);
+		line_ends_crlf(raw.data != NULL ? raw.data : "", take, &crlf);
+		buf_consume(&raw, take);
+		if (!in_header) {
+			dkim_verify_body(v, crlf.data, crlf.len);
+			continue;
+		}
+		buf_append(&header, crlf.data, crlf.len);
+		size_t end = header_end(header.data != NULL ? header.data : "", header.len);
+		if (end == 0 && eof) {
+			buf_append(&header, "\r\n", 2);
+			end = header.len;
+		}
+		if (end > 0) {
+			dkim_verify_header(v, header.data, end);
+			dkim_verify_body(v, header.data + end, header.len - end);
+			in_header = false;
+		}
+	}
+	buf_free(&raw);
+	buf_free(&crlf);
+	buf_free(&header);
+}
+
+static void verify_done(void *arg)
+{
+	event_base_loopbreak(arg);
+}
+
+/* One line per signature, as Authentication-Results names the properties (RFC 8601 2.7.1). */
+static void print_result(const struct dkim_signature_result *r)
+{
+	printf("dkim=%s header.d=%s header.s=%s header.a=%s (", dkim_result_name(r->result), r->domain,
+	       r->selector, r->algorithm);
+	if (r->reason != NULL)
+		printf("%s", r->reason);
+	else
+		printf("%u-bit key", r->key_bits);
+	printf("%s)\n", r->partial_body ? "; l= leaves part of the body unsigned" : "");
+}
+
+/* dkim verify [--resolver IP:PORT] < MESSAGE */
+static int dkim_verify_stdin(struct cli *cli, int argc, char **argv, unsigned options)
+{
+	const char *resolver = cli->option_values[0] != NULL ? cli->option_values[0] : "";
+	struct event_base *base = event_base_new();
+	char *error = NULL;
+	struct dns *d = base != NULL ? dns_new(base, resolver, &error) : NULL;
+	if (d == NULL) {
+		cli_error("%s; give --resolver IP or IP:PORT", error != NULL ? error : "cannot make an event loop");
+		free(error);
+		if (base != NULL)
+			event_base_free(base);
+		return 2;
+	}
+	struct dkim_verify *v = dkim_verify_new(d, time(NULL));
+	stream_stdin(v);
+	dkim_verify_finish(v, verify_done, base);
+	event_base_dispatch(base);
+	const struct dkim_signature_result *results;
+	size_t count = dkim_verify_results(v, &results);
+	for (size_t i = 0; i < count; i++)
+		print_result(&results[i]);
+	if (count == 0)
+		printf("dkim=none\n");
+	dkim_verify_free(&v);
+	dns_free(&d);
+	event_base_free(base);
+	return 0;
+}
+
 static const struct cli_subcommand dkim_commands[] = {
 	{ "keygen", "DOMAIN [--algorithm ed25519|rsa [--selector S]]", 1, 1, "--selector= --algorithm=",
 	  dkim_keygen },
 	{ "list", "[DOMAIN]", 0, 1, NULL, dkim_list },
 	{ "retire", "DOMAIN SELECTOR", 2, 2, NULL, dkim_retire },
+	{ "verify", "[--resolver IP:PORT] < MESSAGE", 0, 0, "--resolver=", dkim_verify_stdin },
 };
 
 int cmd_dkim(struct cli *cli, int argc, char **argv)

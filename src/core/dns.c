@@ -125,6 +125,11 @@ struct dns *dns_new(struct event_base *base, const char *resolvers, char **error
 	return d;
 }
 
+struct event_base *dns_base(struct dns *d)
+{
+	return d->base;
+}
+
 void dns_free(struct dns **dp)
 {
 	struct dns *d = *dp;

@@ -23,6 +23,8 @@ enum dns_status {
 /* resolvers: comma-separated IP or IP:port ("[v6]:port"), or "" for /etc/resolv.conf.
  * NULL with *error_r. */
 struct dns *dns_new(struct event_base *base, const char *resolvers, char **error_r);
+/* The loop d runs on, for callers that run their own callbacks there later. */
+struct event_base *dns_base(struct dns *d);
 /* Cancels lookups in progress: their callbacks run with DNS_TEMPFAIL. */
 void dns_free(struct dns **d);
 /* The loop the resolver answers on. */

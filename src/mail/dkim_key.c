@@ -2,7 +2,9 @@
 #include "mail/dkim_key.h"
 #include "core/base64.h"
 #include "core/xalloc.h"
+#include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <string.h>
 
 const char *dkim_algorithm_name(enum dkim_algorithm alg)
@@ -61,6 +63,33 @@ EVP_PKEY *dkim_key_from_pem(const char *pem)
 		EVP_PKEY_free(key);
 		key = NULL;
 	}
+	return key;
+}
+
+EVP_PKEY *dkim_key_public(enum dkim_algorithm alg, const void *data, size_t len)
+{
+	EVP_PKEY *key;
+	if (alg == DKIM_ED25519) {
+		key = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, data, len);
+		ERR_clear_error();
+		return key;
+	}
+	const unsigned char *p = data;
+	key = d2i_PUBKEY(NULL, &p, (long)len);
+	if (key == NULL || p != (const unsigned char *)data + len) {
+		EVP_PKEY_free(key);
+		p = data;
+		key = d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, (long)len);
+		if (key != NULL && p != (const unsigned char *)data + len) {
+			EVP_PKEY_free(key);
+			key = NULL;
+		}
+	}
+	if (key != NULL && EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
+		EVP_PKEY_free(key);
+		key = NULL;
+	}
+	ERR_clear_error(); /* a failed parse must leave nothing for the TLS sessions' SSL_get_error */
 	return key;
 }
 

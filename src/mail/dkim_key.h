@@ -26,6 +26,12 @@ char *dkim_key_to_pem(EVP_PKEY *key);
 /* The key of a PEM text that dkim_key_to_pem wrote, or NULL when it is none DKIM can use. */
 EVP_PKEY *dkim_key_from_pem(const char *pem);
 
+/* The public key of a record's p= octets for alg: Ed25519's raw 32 octets, or for RSA the
+ * DER SubjectPublicKeyInfo (or a bare PKCS#1 RSAPublicKey, which some publish). Whatever the
+ * size of an RSA key, so a verifier can say it is too small. NULL when the octets are no
+ * such key. */
+EVP_PKEY *dkim_key_public(enum dkim_algorithm alg, const void *data, size_t len);
+
 /* Appends the TXT record's text for the key's selector: "v=DKIM1; k=ed25519; p=BASE64" (p=
  * the raw public key for Ed25519, the DER SubjectPublicKeyInfo for RSA, as every verifier
  * reads it). Returns 0, or -1 when the public key cannot be written. */

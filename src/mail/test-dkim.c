@@ -1,5 +1,6 @@
-/* Unit tests for dkim_canon.c, dkim_key.c and dkim_sign.c: relaxed canonicalization on RFC
- * 6376 3.4.5's example and its edges; RFC 8463 appendix A's signed message, whose Ed25519 and
+/* Unit tests for dkim_canon.c, dkim_key.c, dkim_sign.c and dkim_tags.c: relaxed and simple
+ * canonicalization on RFC 6376 3.4.5's example and its edges, the body given whole or in
+ * pieces of every size down to one octet; the tag lists of signatures and key records; RFC 8463 appendix A's signed message, whose Ed25519 and
  * RSA signatures (made by another signer) must verify over our canonical forms; the public key
  * records of its keys; and our own signatures of that message, which verify the same way and
  * stop verifying when the body or a signed field changes. */
@@ -7,6 +8,7 @@
 #include "mail/dkim_canon.h"
 #include "mail/dkim_key.h"
 #include "mail/dkim_sign.h"
+#include "mail/dkim_tags.h"
 #include "mail/header.h"
 #include <openssl/pem.h>
 #include <openssl/sha.h>
@@ -52,6 +54,64 @@ static void test_canon_rfc_example(void **state)
 	assert_string_equal(b, " C\r\nD E\r\n");
 	free(h);
 	free(b);
+}
+
+/* The canonical body of body given in pieces of step octets. */
+static char *canon_pieces(const char *body, bool relaxed, size_t step)
+{
+	buf out;
+	buf_init(&out);
+	struct dkim_body_canon c;
+	dkim_body_canon_init(&c, relaxed, append_piece, &out);
+	for (size_t pos = 0, len = strlen(body); pos < len; pos += step)
+		dkim_body_canon_update(&c, body + pos, len - pos < step ? len - pos : step);
+	dkim_body_canon_finish(&c);
+	buf_putc(&out, '\0');
+	return buf_steal(&out);
+}
+
+static void test_canon_simple(void **state)
+{
+	static const char *const cases[][2] = {
+		{ " C \r\nD \t E\r\n\r\n\r\n", " C \r\nD \t E\r\n" }, /* RFC 6376 3.4.5 */
+		{ "", "\r\n" },                 /* an empty body is one CRLF (3.4.3) */
+		{ "\r\n\r\n", "\r\n" },
+		{ "abc", "abc\r\n" },
+		{ "  \r\n\r\nx \r", "  \r\n\r\nx \r\r\n" }, /* spaces are text; a last bare CR too */
+		{ "a\rb\n\r\n", "a\rb\n\r\n" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		for (size_t step = 1; step <= strlen(cases[i][0]) + 1; step++) {
+			char *b = canon_pieces(cases[i][0], false, step);
+			assert_string_equal(b, cases[i][1]);
+			free(b);
+		}
+	buf h;
+	buf_init(&h);
+	const char *v = " two\r\n  lines \t";
+	dkim_canon_field(false, "SUBJECT", 7, v, strlen(v), &h);
+	dkim_canon_field(true, "SUBJECT", 7, v, strlen(v), &h);
+	buf_putc(&h, '\0');
+	assert_string_equal(h.data, "SUBJECT: two\r\n  lines \t\r\nsubject:two lines\r\n");
+	buf_free(&h);
+}
+
+/* Any piece sizes give what the whole body gives, both ways. */
+static void test_canon_pieces(void **state)
+{
+	const char *body = "  lead\t \r\n\r\n \t\r\nmid  dle\r\r\n\rx\n\r\n\r\n \r\n";
+	for (int relaxed = 0; relaxed < 2; relaxed++) {
+		char *whole = canon_pieces(body, relaxed, strlen(body));
+		for (size_t step = 1; step < strlen(body); step++) {
+			char *p = canon_pieces(body, relaxed, step);
+			assert_string_equal(p, whole);
+			free(p);
+		}
+		free(whole);
+	}
+	char *r = canon_pieces(body, true, 1);
+	assert_string_equal(r, " lead\r\n\r\n\r\nmid dle\r\r\n\rx\n\r\n");
+	free(r);
 }
 
 static void test_canon_body_edges(void **state)
@@ -408,11 +468,133 @@ static void test_keys(void **state)
 	EVP_PKEY_free(small);
 }
 
+static void test_tag_list(void **state)
+{
+	const char *s = " a = 1 ;\r\n\tb_2=x y ; c=;";
+	size_t pos = 0;
+	struct dkim_tag t;
+	assert_int_equal(dkim_tag_next(s, strlen(s), &pos, &t), 1);
+	assert_true(t.name_len == 1 && t.value_len == 1 && t.value[0] == '1');
+	assert_int_equal(dkim_tag_next(s, strlen(s), &pos, &t), 1);
+	assert_true(t.name_len == 3 && t.value_len == 3 && strncmp(t.value, "x y", 3) == 0);
+	assert_int_equal(dkim_tag_next(s, strlen(s), &pos, &t), 1);
+	assert_true(t.name_len == 1 && t.value_len == 0 && t.span_start == t.span_end);
+	assert_int_equal(dkim_tag_next(s, strlen(s), &pos, &t), 0);
+	static const char *const bad[] = { "=1", "a", "a=1;;b=2", "1a=x", "a=\x80", "a=\x01" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int r;
+		pos = 0;
+		while ((r = dkim_tag_next(bad[i], strlen(bad[i]), &pos, &t)) == 1)
+			;
+		assert_int_equal(r, -1);
+	}
+}
+
+static const char sig_ok[] =
+	" v=1; a=rsa-sha256; c=relaxed; d=Example.ORG; s=sel; i=joe@mail.example.org;\r\n"
+	" h=From : to:Subject; l=12; t=100; x=200; q=dns/txt; z=unknown|tag;\r\n"
+	" bh=MTIz; b=YW\r\n Jj";
+
+/* sig_ok with one tag replaced (or removed, with an empty to) */
+static const char *sig_error(const char *from, const char *to)
+{
+	char *m = replace(sig_ok, from, to);
+	struct dkim_sig_tags t;
+	const char *error = NULL;
+	assert_int_equal(dkim_sig_tags_parse(m, strlen(m), &t, &error), -1);
+	dkim_sig_tags_free(&t);
+	free(m);
+	return error;
+}
+
+static void test_signature_tags(void **state)
+{
+	struct dkim_sig_tags t;
+	const char *error = NULL;
+	assert_int_equal(dkim_sig_tags_parse(sig_ok, strlen(sig_ok), &t, &error), 0);
+	assert_int_equal(t.alg, DKIM_SIG_RSA_SHA256);
+	assert_string_equal(t.domain, "example.org");
+	assert_string_equal(t.selector, "sel");
+	assert_string_equal(t.identity, "joe@mail.example.org");
+	assert_true(t.header_relaxed && !t.body_relaxed);
+	assert_int_equal(t.headers.count, 3);
+	assert_string_equal(t.headers.items[2], "Subject");
+	assert_true(t.has_length && t.length == 12 && t.timestamp == 100 && t.expiry == 200);
+	assert_string_equal(t.b, "YWJj");
+	assert_true(t.signature.len == 3 && memcmp(t.signature.data, "abc", 3) == 0);
+	assert_true(t.body_hash.len == 3 && memcmp(t.body_hash.data, "123", 3) == 0);
+	/* the span b= empties: its whole value, folding included */
+	assert_int_equal(sig_ok[t.b_start - 1], '=');
+	assert_int_equal(t.b_end, strlen(sig_ok));
+	dkim_sig_tags_free(&t);
+	/* no c=: simple/simple; an l= too large for 64 bits saturates */
+	const char *plain = "v=1; a=ed25519-sha256; d=x.example; s=s; h=from; bh=MTIz; b=YWJj; "
+			    "l=99999999999999999999999999";
+	assert_int_equal(dkim_sig_tags_parse(plain, strlen(plain), &t, &error), 0);
+	assert_true(!t.header_relaxed && !t.body_relaxed && t.alg == DKIM_SIG_ED25519_SHA256);
+	assert_true(t.length == UINT64_MAX);
+	dkim_sig_tags_free(&t);
+	assert_string_equal(sig_error("v=1", "v=2"), "v= is not 1");
+	assert_string_equal(sig_error(" s=sel;", ""), "no s= tag");
+	assert_string_equal(sig_error("bh=MTIz", "bh=MTI"), "bh= is not base64");
+	assert_string_equal(sig_error("From : ", ""), "h= does not sign From");
+	assert_string_equal(sig_error("c=relaxed", "c=relaxed/loose"), "unknown canonicalization in c=");
+	assert_string_equal(sig_error("q=dns/txt", "q=http"), "q= has no dns/txt");
+	assert_string_equal(sig_error("joe@mail.example.org", "joe@badexample.org"),
+			    "i= is not in the domain of d=");
+	assert_string_equal(sig_error("x=200", "x=50"), "x= is before t=");
+	assert_string_equal(sig_error("l=12", "l=1x"), "l= is not a number");
+	assert_string_equal(sig_error("z=unknown", "a=rsa-sha256; z=unknown"), "a tag appears twice");
+	assert_string_equal(sig_error("d=Example.ORG", "d=exa mple.org"), "d= is not a domain");
+	/* what was read stays for the result, even when the list is refused */
+	char *m = replace(sig_ok, "v=1", "v=9");
+	assert_int_equal(dkim_sig_tags_parse(m, strlen(m), &t, &error), -1);
+	assert_string_equal(t.domain, "example.org");
+	assert_string_equal(t.algorithm, "rsa-sha256");
+	dkim_sig_tags_free(&t);
+	free(m);
+}
+
+static void test_key_tags(void **state)
+{
+	struct dkim_key_tags k;
+	const char *error = NULL;
+	const char *rec = "v=DKIM1; k=ed25519; h=sha1:sha256; s=email; t=y:s:x; n=note; p=YWJj";
+	assert_int_equal(dkim_key_tags_parse(rec, strlen(rec), &k, &error), 0);
+	assert_string_equal(k.key_type, "ed25519");
+	assert_true(k.sha256 && k.email && k.testing && k.strict);
+	assert_true(k.key.len == 3 && memcmp(k.key.data, "abc", 3) == 0);
+	dkim_key_tags_free(&k);
+	rec = "p=; h=sha1; s=tlsrpt";
+	assert_int_equal(dkim_key_tags_parse(rec, strlen(rec), &k, &error), 0);
+	assert_string_equal(k.key_type, "rsa"); /* the default */
+	assert_true(k.key.len == 0 && !k.sha256 && !k.email && !k.testing && !k.strict);
+	dkim_key_tags_free(&k);
+	static const char *const bad[][2] = {
+		{ "v=DKIM2; p=YWJj", "the key record's v= is not DKIM1" },
+		{ "v=DKIM1; k=rsa", "the key record has no p=" },
+		{ "p=YW Jj?", "the key record's p= is not base64" },
+		{ "p=YWJj; p=YWJj", "a tag appears twice" },
+		{ "v=spf1 -all", "the key record's v= is not DKIM1" },
+		{ "not a record", "tag list syntax error" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(dkim_key_tags_parse(bad[i][0], strlen(bad[i][0]), &k, &error), -1);
+		assert_string_equal(error, bad[i][1]);
+		dkim_key_tags_free(&k);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_canon_rfc_example),
 		cmocka_unit_test(test_canon_body_edges),
+		cmocka_unit_test(test_canon_simple),
+		cmocka_unit_test(test_canon_pieces),
+		cmocka_unit_test(test_tag_list),
+		cmocka_unit_test(test_signature_tags),
+		cmocka_unit_test(test_key_tags),
 		cmocka_unit_test(test_signed_fields),
 		cmocka_unit_test(test_rfc8463_signatures_verify),
 		cmocka_unit_test(test_sign),
