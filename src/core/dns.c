@@ -84,11 +84,6 @@ static void on_sock_state(void *data, ares_socket_t fd, int readable, int writab
 	event_add(d->watches[i].ev, NULL);
 }
 
-struct event_base *dns_event_base(struct dns *d)
-{
-	return d->base;
-}
-
 struct dns *dns_new(struct event_base *base, const char *resolvers, char **error_r)
 {
 	int r = ares_library_init(ARES_LIB_INIT_ALL);

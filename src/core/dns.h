@@ -27,8 +27,6 @@ struct dns *dns_new(struct event_base *base, const char *resolvers, char **error
 struct event_base *dns_base(struct dns *d);
 /* Cancels lookups in progress: their callbacks run with DNS_TEMPFAIL. */
 void dns_free(struct dns **d);
-/* The loop the resolver answers on. */
-struct event_base *dns_event_base(struct dns *d);
 
 /* Called once on the loop thread; answer/len (the whole DNS message) only with DNS_OK and
  * valid only during the call. */

@@ -147,7 +147,7 @@ void message_checks_wait(struct message_checks *m, int timeout_ms, void (*done)(
 	m->done = done;
 	m->done_arg = arg;
 	if (first) {
-		m->timer = evtimer_new(dns_event_base(m->dns), timed_out, m);
+		m->timer = evtimer_new(dns_base(m->dns), timed_out, m);
 		struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 		evtimer_add(m->timer, &tv);
 		if (m->dkim != NULL)

@@ -362,7 +362,7 @@ void dmarc_check_evaluate(struct dmarc_check *c, const char *spf_domain,
 	c->finished = true;
 	/* done runs after this call returns, as every answer does. */
 	c->refs++;
-	event_base_once(dns_event_base(c->dns), -1, EV_TIMEOUT, run_done, c, &(struct timeval){ 0, 0 });
+	event_base_once(dns_base(c->dns), -1, EV_TIMEOUT, run_done, c, &(struct timeval){ 0, 0 });
 }
 
 const struct dmarc_outcome *dmarc_check_outcome(struct dmarc_check *c)
