@@ -35,6 +35,7 @@ struct query {
 	dns_names_fn *names;
 	unsigned char addr[16]; /* the PTR query's address, for c-ares's parser */
 	int addr_len;
+	int family; /* an address query's: AF_INET for A, AF_INET6 for AAAA */
 	void *arg;
 };
 
@@ -293,6 +294,19 @@ static void add_name(char ***names, size_t *count, const char *name)
 	(*names)[(*count)++] = xstrdup(name);
 }
 
+/* The names of a query's answer, handed to q->names (DNS_NO_DATA when there are none) and
+ * freed. */
+static void give_names(struct query *q, enum dns_status st, char **names, size_t count)
+{
+	if (st == DNS_OK && count == 0)
+		st = DNS_NO_DATA;
+	q->names(st, names, count, q->arg);
+	for (size_t i = 0; i < count; i++)
+		free(names[i]);
+	free(names);
+	free(q);
+}
+
 static void on_ptr(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
 	struct query *q = arg;
@@ -309,14 +323,7 @@ static void on_ptr(void *arg, int status, int timeouts, unsigned char *abuf, int
 			add_name(&names, &count, *a);
 		ares_free_hostent(host);
 	}
-	enum dns_status st = status_of(status);
-	if (st == DNS_OK && count == 0)
-		st = DNS_NO_DATA;
-	q->names(st, names, count, q->arg);
-	for (size_t i = 0; i < count; i++)
-		free(names[i]);
-	free(names);
-	free(q);
+	give_names(q, status_of(status), names, count);
 }
 
 void dns_query_ptr(struct dns *d, const char *ip, dns_names_fn *cb, void *arg)
@@ -331,4 +338,67 @@ void dns_query_ptr(struct dns *d, const char *ip, dns_names_fn *cb, void *arg)
 	q->addr_len = address_octets(ip, q->addr);
 	ares_query(d->channel, name, ns_c_in, ns_t_ptr, on_ptr, q);
 	dns_schedule(d);
+}
+
+static void on_addrs(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct query *q = arg;
+	struct ares_addrttl v4[32];
+	struct ares_addr6ttl v6[32];
+	int n = 32;
+	if (status == ARES_SUCCESS)
+		status = q->family == AF_INET ? ares_parse_a_reply(abuf, alen, NULL, v4, &n)
+						: ares_parse_aaaa_reply(abuf, alen, NULL, v6, &n);
+	char **names = NULL;
+	size_t count = 0;
+	char text[INET6_ADDRSTRLEN];
+	for (int i = 0; status == ARES_SUCCESS && i < n; i++) {
+		const void *bin = q->family == AF_INET ? (const void *)&v4[i].ipaddr : (const void *)&v6[i].ip6addr;
+		if (inet_ntop(q->family, bin, text, sizeof(text)) != NULL)
+			add_name(&names, &count, text);
+	}
+	give_names(q, status_of(status), names, count);
+}
+
+void dns_query_addrs(struct dns *d, const char *name, int family, dns_names_fn *cb, void *arg)
+{
+	struct query *q = query_new(arg);
+	q->names = cb;
+	q->family = family;
+	ares_query(d->channel, name, ns_c_in, family == AF_INET ? ns_t_a : ns_t_aaaa, on_addrs, q);
+	dns_schedule(d);
+}
+
+static void on_mx_names(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct query *q = arg;
+	struct ares_mx_reply *mx = NULL;
+	if (status == ARES_SUCCESS)
+		status = ares_parse_mx_reply(abuf, alen, &mx);
+	char **names = NULL;
+	size_t count = 0;
+	bool null_mx = false;
+	for (struct ares_mx_reply *m = mx; m != NULL; m = m->next) {
+		if (m->host[0] == '\0' || strcmp(m->host, ".") == 0)
+			null_mx = true;
+		else
+			add_name(&names, &count, m->host);
+	}
+	if (mx != NULL)
+		ares_free_data(mx);
+	enum dns_status st = status_of(status);
+	give_names(q, st == DNS_OK && count == 0 && null_mx ? DNS_NULL_MX : st, names, count);
+}
+
+void dns_query_mx_names(struct dns *d, const char *name, dns_names_fn *cb, void *arg)
+{
+	struct query *q = query_new(arg);
+	q->names = cb;
+	ares_query(d->channel, name, ns_c_in, ns_t_mx, on_mx_names, q);
+	dns_schedule(d);
+}
+
+struct event_base *dns_event_base(struct dns *d)
+{
+	return d->base;
 }
