@@ -18,6 +18,7 @@
 #define SPF_MAX_DNS_TERMS 10 /* 4.6.4 */
 #define SPF_MAX_VOID 2
 #define SPF_MAX_NAMES 10     /* of an MX or PTR answer */
+#define SPF_TIME_LIMIT 20    /* seconds for the whole check, then temperror (4.6.4) */
 
 /* One check_host() being evaluated: the top one, or one an include or redirect started. */
 struct frame {
@@ -45,6 +46,7 @@ struct spf_check {
 	spf_done_fn *done;
 	void *arg;
 	struct event *deliver;
+	struct event *deadline;
 
 	struct frame *frame;
 	int dns_terms, voids;
@@ -113,15 +115,15 @@ static void check_destroy(struct spf_check *c)
 	free(c);
 }
 
-/* Drops a reference; true when the check was stopped, and the caller must leave it. */
+/* Drops an answer's reference; true when the answer is not wanted any more (the check was
+ * stopped, or has its result: its time ran out), and the caller must leave it. */
 static bool release(struct spf_check *c)
 {
 	c->refs--;
-	if (!c->stopped)
-		return false;
-	if (c->refs == 0)
+	bool unwanted = c->stopped || c->phase == DELIVERING;
+	if (c->stopped && c->refs == 0)
 		check_destroy(c);
-	return true;
+	return unwanted;
 }
 
 static void on_deliver(evutil_socket_t fd, short what, void *arg)
@@ -132,14 +134,32 @@ static void on_deliver(evutil_socket_t fd, short what, void *arg)
 	c->done(&c->out, c->arg);
 }
 
+static void deliver(struct spf_check *c)
+{
+	c->phase = DELIVERING;
+	evtimer_del(c->deadline);
+	event_active(c->deliver, EV_TIMEOUT, 0);
+}
+
 static void finish(struct spf_check *c, enum spf_result r, char *reason)
 {
 	free(c->reason);
 	c->reason = reason;
 	c->out.result = r;
-	c->phase = r == SPF_FAIL && c->exp_spec != NULL ? EXPLAINING : DELIVERING;
-	if (c->phase == DELIVERING)
-		event_active(c->deliver, EV_TIMEOUT, 0);
+	if (r == SPF_FAIL && c->exp_spec != NULL)
+		c->phase = EXPLAINING;
+	else
+		deliver(c);
+}
+
+/* The check took too long: temperror, or the fail without its explanation. */
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct spf_check *c = arg;
+	if (c->phase == EXPLAINING)
+		deliver(c);
+	else
+		finish(c, SPF_TEMPERROR, xasprintf("no answer within %d seconds", SPF_TIME_LIMIT));
 }
 
 static void run(struct spf_check *c);
@@ -569,8 +589,7 @@ static void on_explanation(enum dns_status st, char *const *records, size_t coun
 	if (st == DNS_OK && count == 1 && spf_macro_expand(records[0], &c->env, true, &b) == 0)
 		c->explanation = buf_steal(&b);
 	buf_free(&b);
-	c->phase = DELIVERING;
-	event_active(c->deliver, EV_TIMEOUT, 0);
+	deliver(c);
 }
 
 /* The exp= of a fail: its domain, then its TXT record expanded; none of it counts (4.6.4). */
@@ -582,8 +601,7 @@ static void explain(struct spf_check *c)
 	c->env.validated = validated_for(c, c->exp_domain);
 	if (spf_domain_expand(c->exp_spec, &c->env, &b) < 0 || !name_valid(b.data, false)) {
 		buf_free(&b);
-		c->phase = DELIVERING;
-		event_active(c->deliver, EV_TIMEOUT, 0);
+		deliver(c);
 		return;
 	}
 	c->refs++;
@@ -664,6 +682,9 @@ struct spf_check *spf_check_start(struct dns *d, const char *ip, const char *dom
 	c->done = done;
 	c->arg = arg;
 	c->deliver = event_new(dns_event_base(d), -1, 0, on_deliver, c);
+	c->deadline = evtimer_new(dns_event_base(d), on_deadline, c);
+	struct timeval limit = { SPF_TIME_LIMIT, 0 };
+	evtimer_add(c->deadline, &limit);
 	/* 4.3: a sender without a local-part is postmaster's; the null sender, postmaster at the
 	 * HELO name being checked (2.3) */
 	const char *at = strrchr(sender, '@');
@@ -696,6 +717,7 @@ void spf_check_free(struct spf_check **cp)
 		return;
 	*cp = NULL;
 	event_free(c->deliver);
+	event_free(c->deadline);
 	c->stopped = true;
 	release(c); /* the owner's reference; queries out hold theirs */
 }

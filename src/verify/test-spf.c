@@ -1,13 +1,20 @@
-/* Tests for SPF's pure parts: the record parser (RFC 7208 4.6, 5, 6), the macros with the
- * examples of 7.4, and the result names RFC 8601 registers. */
+/* Tests for SPF: the record parser (RFC 7208 4.6, 5, 6), the macros with the examples of 7.4,
+ * the result names RFC 8601 registers, and a check's life on the loop: its result always
+ * comes from the loop, and a check freed while its lookup is out ends quietly. (The
+ * evaluation against DNS data is tests/integration/test_spf.py's.) */
 #include "verify/spf.h"
 #include "verify/spf_record.h"
 #include <arpa/inet.h>
+#include <event2/event.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 static void test_is_spf(void **state)
@@ -244,6 +251,102 @@ static void test_result_names(void **state)
 	assert_string_equal(spf_result_name(SPF_PERMERROR), "permerror");
 }
 
+struct outcome_seen {
+	int calls;
+	enum spf_result result;
+	char reason[200];
+};
+
+static void on_done(const struct spf_outcome *o, void *arg)
+{
+	struct outcome_seen *seen = arg;
+	seen->calls++;
+	seen->result = o->result;
+	snprintf(seen->reason, sizeof(seen->reason), "%s", o->reason);
+}
+
+/* A resolver whose server never answers: a UDP socket on loopback nobody reads. */
+static struct dns *silent_dns(struct event_base *base, int *fd)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	*fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_int_equal(bind(*fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(*fd, (struct sockaddr *)&sa, &len), 0);
+	char servers[64], *error = NULL;
+	snprintf(servers, sizeof(servers), "127.0.0.1:%u", ntohs(sa.sin_port));
+	struct dns *d = dns_new(base, servers, &error);
+	assert_non_null(d);
+	return d;
+}
+
+static void test_result_comes_on_the_loop(void **state)
+{
+	struct event_base *base = event_base_new();
+	int fd;
+	struct dns *d = silent_dns(base, &fd);
+	struct outcome_seen seen = { 0 };
+	/* 4.3: a name of one label has no record to look for */
+	struct spf_check *c = spf_check_start(d, "192.0.2.1", "localhost", "x@localhost", NULL, NULL, on_done, &seen);
+	assert_int_equal(seen.calls, 0);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	assert_int_equal(seen.calls, 1);
+	assert_int_equal(seen.result, SPF_NONE);
+	spf_check_free(&c);
+	assert_null(c);
+	memset(&seen, 0, sizeof(seen));
+	c = spf_check_start(d, "192.0.2", "example.com", "", NULL, NULL, on_done, &seen);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	assert_int_equal(seen.calls, 1);
+	assert_int_equal(seen.result, SPF_PERMERROR);
+	spf_check_free(&c);
+	/* freed before the loop runs: done never does */
+	memset(&seen, 0, sizeof(seen));
+	c = spf_check_start(d, "192.0.2.1", "localhost", "", NULL, NULL, on_done, &seen);
+	spf_check_free(&c);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	assert_int_equal(seen.calls, 0);
+	dns_free(&d);
+	close(fd);
+	event_base_free(base);
+}
+
+static void test_free_while_lookup_out(void **state)
+{
+	struct event_base *base = event_base_new();
+	int fd;
+	struct dns *d = silent_dns(base, &fd);
+	struct outcome_seen seen = { 0 };
+	struct spf_check *c = spf_check_start(d, "2001:db8::1", "example.com", "x@example.com", "h.example",
+					      "mx.example", on_done, &seen);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	spf_check_free(&c);
+	dns_free(&d); /* the record's lookup ends now, into a check that is gone */
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	assert_int_equal(seen.calls, 0);
+	close(fd);
+	event_base_free(base);
+}
+
+static void test_resolver_gone_is_temperror(void **state)
+{
+	struct event_base *base = event_base_new();
+	int fd;
+	struct dns *d = silent_dns(base, &fd);
+	struct outcome_seen seen = { 0 };
+	struct spf_check *c = spf_check_start(d, "192.0.2.1", "example.com", "x@example.com", NULL, NULL,
+					      on_done, &seen);
+	dns_free(&d);
+	assert_int_equal(seen.calls, 0);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	assert_int_equal(seen.calls, 1);
+	assert_int_equal(seen.result, SPF_TEMPERROR);
+	assert_non_null(strstr(seen.reason, "example.com"));
+	spf_check_free(&c);
+	close(fd);
+	event_base_free(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +356,9 @@ int main(void)
 		cmocka_unit_test(test_macros),
 		cmocka_unit_test(test_domain_truncation),
 		cmocka_unit_test(test_result_names),
+		cmocka_unit_test(test_result_comes_on_the_loop),
+		cmocka_unit_test(test_free_while_lookup_out),
+		cmocka_unit_test(test_resolver_gone_is_temperror),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
