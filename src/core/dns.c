@@ -230,9 +230,7 @@ void dns_addresses(struct dns *d, const char *host, dns_addrinfo_fn *cb, void *a
 	dns_schedule(d);
 }
 
-/* The address in ip as 4 or 16 octets, an IPv4-mapped IPv6 address as its IPv4 octets;
- * the length, or 0 when ip is no address. */
-static int address_octets(const char *ip, unsigned char out[16])
+int dns_address_octets(const char *ip, unsigned char out[16])
 {
 	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	if (inet_pton(AF_INET, ip, out) == 1)
@@ -248,7 +246,7 @@ static int address_octets(const char *ip, unsigned char out[16])
 bool dns_ptr_name(const char *ip, char out[DNS_PTR_NAME_MAX])
 {
 	unsigned char a[16];
-	int n = address_octets(ip, a);
+	int n = dns_address_octets(ip, a);
 	if (n == 4) {
 		snprintf(out, DNS_PTR_NAME_MAX, "%u.%u.%u.%u.in-addr.arpa", a[3], a[2], a[1], a[0]);
 		return true;
@@ -271,7 +269,7 @@ bool dns_addrinfo_has(const struct ares_addrinfo *res, const char *ip)
 {
 	unsigned char want[16], have[16];
 	char text[INET6_ADDRSTRLEN];
-	int n = address_octets(ip, want);
+	int n = dns_address_octets(ip, want);
 	for (const struct ares_addrinfo_node *a = res != NULL ? res->nodes : NULL; n > 0 && a != NULL;
 	     a = a->ai_next) {
 		const void *bin = a->ai_family == AF_INET
@@ -279,7 +277,7 @@ bool dns_addrinfo_has(const struct ares_addrinfo *res, const char *ip)
 					  : (const void *)&((const struct sockaddr_in6 *)a->ai_addr)->sin6_addr;
 		if ((a->ai_family == AF_INET || a->ai_family == AF_INET6) &&
 		    inet_ntop(a->ai_family, bin, text, sizeof(text)) != NULL &&
-		    address_octets(text, have) == n && memcmp(want, have, (size_t)n) == 0)
+		    dns_address_octets(text, have) == n && memcmp(want, have, (size_t)n) == 0)
 			return true;
 	}
 	return false;
@@ -335,7 +333,7 @@ void dns_query_ptr(struct dns *d, const char *ip, dns_names_fn *cb, void *arg)
 	}
 	struct query *q = query_new(arg);
 	q->names = cb;
-	q->addr_len = address_octets(ip, q->addr);
+	q->addr_len = dns_address_octets(ip, q->addr);
 	ares_query(d->channel, name, ns_c_in, ns_t_ptr, on_ptr, q);
 	dns_schedule(d);
 }

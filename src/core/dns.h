@@ -38,6 +38,10 @@ void dns_query(struct dns *d, const char *name, int type, dns_answer_fn *cb, voi
 typedef void dns_txt_fn(enum dns_status status, char *const *records, size_t count, void *arg);
 void dns_query_txt(struct dns *d, const char *name, dns_txt_fn *cb, void *arg);
 
+/* The address in ip (text) as 4 or 16 octets, an IPv4-mapped IPv6 address as its IPv4
+ * octets; the length, or 0 when ip is no address. */
+int dns_address_octets(const char *ip, unsigned char out[16]);
+
 /* The name a PTR query asks for an address in text (RFC 1035 3.5, RFC 3596 2.5):
  * "4.3.2.1.in-addr.arpa", or the 32 nibbles of an IPv6 address in reverse then "ip6.arpa"; an
  * IPv4-mapped IPv6 address gets its IPv4 name. false when ip is no address. */

@@ -257,29 +257,20 @@ static void frame_result(struct spf_check *c, enum spf_result r, char *reason)
 		reason = xasprintf("redirect=%s has no SPF record", f->domain);
 	}
 	bool include = f->include;
-	char *domain = xstrdup(f->domain);
+	char *none = r == SPF_NONE ? xasprintf("include:%s has no SPF record", f->domain) : NULL;
 	frame_pop(c);
-	if (!include) {
-		free(domain);
+	/* 5.2: how an included check_host()'s result counts in its include */
+	if (!include || r == SPF_TEMPERROR || r == SPF_PERMERROR) {
+		free(none);
 		finish(c, r, reason);
 		return;
 	}
-	/* 5.2: how the included check_host()'s result counts in its include */
-	if (r == SPF_PASS) {
-		free(reason);
-		free(domain);
+	free(reason);
+	if (r == SPF_NONE) {
+		finish(c, SPF_PERMERROR, none);
+	} else if (r == SPF_PASS) {
 		c->term = &c->frame->record.terms[c->frame->next - 1];
 		matched(c);
-	} else if (r == SPF_NONE) {
-		free(reason);
-		finish(c, SPF_PERMERROR, xasprintf("include:%s has no SPF record", domain));
-		free(domain);
-	} else if (r == SPF_TEMPERROR || r == SPF_PERMERROR) {
-		free(domain);
-		finish(c, r, reason);
-	} else {
-		free(reason);
-		free(domain);
 	}
 }
 
@@ -657,19 +648,9 @@ static void run(struct spf_check *c)
 /* ip in binary, an IPv4-mapped IPv6 address as IPv4 (5). */
 static bool parse_ip(const char *ip, struct spf_macro_env *env)
 {
-	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-	if (inet_pton(AF_INET, ip, env->ip) == 1) {
-		env->family = AF_INET;
-		return true;
-	}
-	if (inet_pton(AF_INET6, ip, env->ip) != 1)
-		return false;
-	env->family = AF_INET6;
-	if (memcmp(env->ip, mapped, sizeof(mapped)) == 0) {
-		memmove(env->ip, env->ip + 12, 4);
-		env->family = AF_INET;
-	}
-	return true;
+	int n = dns_address_octets(ip, env->ip);
+	env->family = n == 4 ? AF_INET : AF_INET6;
+	return n > 0;
 }
 
 struct spf_check *spf_check_start(struct dns *d, const char *ip, const char *domain,
