@@ -47,12 +47,11 @@ static int spf_check(struct cli *cli, int argc, char **argv, unsigned options)
 			  "the null sender", sender);
 		return 2;
 	}
+	/* RFC 7208 2.3: the null sender's check is the HELO name's, as postmaster@HELO */
 	if (sender[0] == '\0' && (helo == NULL || helo[0] == '\0')) {
 		cli_error("with the null sender (--sender ''), the HELO name is checked: give --helo NAME");
 		return 2;
 	}
-	/* RFC 7208 2.3: the null sender's check is the HELO name's, as postmaster@HELO */
-	const char *domain = sender[0] != '\0' ? at + 1 : helo;
 	char receiver[256] = "";
 	if (gethostname(receiver, sizeof(receiver) - 1) < 0)
 		strcpy(receiver, "unknown");
@@ -68,7 +67,7 @@ static int spf_check(struct cli *cli, int argc, char **argv, unsigned options)
 	char *identity = sender[0] != '\0' ? xasprintf("smtp.mailfrom=%s", sender)
 					    : xasprintf("smtp.helo=%s", helo);
 	run.identity = identity;
-	struct spf_check *c = spf_check_start(d, ip, domain, sender, helo, receiver, on_done, &run);
+	struct spf_check *c = spf_check_start(d, ip, NULL, sender, helo, receiver, on_done, &run);
 	event_base_dispatch(run.base);
 	spf_check_free(&c);
 	dns_free(&d);

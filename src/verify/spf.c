@@ -662,13 +662,15 @@ struct spf_check *spf_check_start(struct dns *d, const char *ip, const char *dom
 	c->dns = d;
 	c->done = done;
 	c->arg = arg;
+	const char *at = strrchr(sender, '@');
+	if (domain == NULL)
+		domain = sender[0] != '\0' ? (at != NULL ? at + 1 : sender) : helo != NULL ? helo : "";
 	c->deliver = event_new(dns_event_base(d), -1, 0, on_deliver, c);
 	c->deadline = evtimer_new(dns_event_base(d), on_deadline, c);
 	struct timeval limit = { SPF_TIME_LIMIT, 0 };
 	evtimer_add(c->deadline, &limit);
 	/* 4.3: a sender without a local-part is postmaster's; the null sender, postmaster at the
 	 * HELO name being checked (2.3) */
-	const char *at = strrchr(sender, '@');
 	c->sender = sender[0] == '\0' ? xasprintf("postmaster@%s", domain)
 		    : at == NULL ? xasprintf("postmaster@%s", sender)
 		    : at == sender ? xasprintf("postmaster%s", sender)

@@ -33,7 +33,8 @@ typedef void spf_done_fn(const struct spf_outcome *o, void *arg);
 
 /* check_host(ip, domain, sender) of RFC 7208 4: ip the client's address (text, IPv4 or IPv6,
  * as conn_peer_ip gives it; IPv4-mapped IPv6 counts as IPv4), domain the one whose record is
- * read (MAIL FROM's domain, or the HELO name when MAIL FROM is empty, 2.3), sender MAIL FROM's
+ * read (MAIL FROM's domain, or the HELO name when MAIL FROM is empty, 2.3; NULL takes it so
+ * from sender and helo), sender MAIL FROM's
  * address as given (the <sender> of the macros: "" becomes postmaster@domain and a sender
  * without a local-part postmaster's, 4.3), helo the HELO/EHLO name for %{h} (NULL: "unknown")
  * and receiver our hostname for %{r}. The strings are copied. done runs once, on the loop,

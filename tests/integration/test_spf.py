@@ -84,6 +84,10 @@ RECORDS = [
     txt("toplabel.test", "v=spf1 a:museum -all"),
     txt("badmacro.test", "v=spf1 exists:%{z}.test -all"),
     txt("temp.test", "v=spf1 a:host.example.org -all"),
+    txt("loop.test", "v=spf1 include:loop.test -all"),
+    txt("rloop.test", "v=spf1 redirect=rloop.test"),
+    txt("ptrdomain.test", "v=spf1 ptr:ptr.test -all"),
+    txt("nullmx.test", "v=spf1 mx ?all"), "--mx-host=nullmx.test,.,0",
     txt("helo.test", "v=spf1 a -all"), "--host-record=helo.test,192.0.2.60",
 ]
 
@@ -146,6 +150,10 @@ CASES = [
     ("192.0.2.1", "x@toplabel.test", "h.test", "permerror", "7.1: a domain-spec ends in a top label"),
     ("192.0.2.1", "x@badmacro.test", "h.test", "permerror", "7.1: unknown macro letter"),
     ("192.0.2.1", "x@temp.test", "h.test", "temperror", "5: a DNS error"),
+    ("192.0.2.1", "x@loop.test", "h.test", "permerror", "4.6.4: an include of itself runs out of lookups"),
+    ("192.0.2.1", "x@rloop.test", "h.test", "permerror", "4.6.4: a redirect to itself likewise"),
+    ("192.0.2.77", "x@ptrdomain.test", "h.test", "pass", "ptr:domain, a validated name below it"),
+    ("192.0.2.1", "x@nullmx.test", "h.test", "neutral", "a null MX names no host"),
     ("192.0.2.60", "", "helo.test", "pass", "2.3: the null sender checks HELO"),
     ("192.0.2.61", "", "helo.test", "fail", "2.3: the null sender checks HELO"),
 ]
