@@ -227,9 +227,10 @@ static bool addresses_match(const struct spf_check *c, const struct spf_term *t,
 	return false;
 }
 
-/* The frame's term just evaluated matched: its qualifier gives the frame's result. */
+/* The frame ends with result r: the check's result, or what its include makes of it. */
 static void frame_result(struct spf_check *c, enum spf_result r, char *reason);
 
+/* c->term matched: its qualifier gives its frame's result; a fail notes the record's exp=. */
 static void matched(struct spf_check *c)
 {
 	struct frame *f = c->frame;
@@ -245,8 +246,6 @@ static void matched(struct spf_check *c)
 	}
 	frame_result(c, r, xasprintf("%s matched in %s", t->text, f->domain));
 }
-
-static void start_frame(struct spf_check *c, const char *domain, bool include);
 
 static void frame_result(struct spf_check *c, enum spf_result r, char *reason)
 {

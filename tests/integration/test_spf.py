@@ -88,6 +88,8 @@ RECORDS = [
     txt("rloop.test", "v=spf1 redirect=rloop.test"),
     txt("ptrdomain.test", "v=spf1 ptr:ptr.test -all"),
     txt("nullmx.test", "v=spf1 mx ?all"), "--mx-host=nullmx.test,.,0",
+    txt("pmacro.test", "v=spf1 exists:%{p}.ok.pmacro.test -all"),
+    "--host-record=host.ptr.test.ok.pmacro.test,127.0.0.2",
     txt("helo.test", "v=spf1 a -all"), "--host-record=helo.test,192.0.2.60",
 ]
 
@@ -154,6 +156,8 @@ CASES = [
     ("192.0.2.1", "x@rloop.test", "h.test", "permerror", "4.6.4: a redirect to itself likewise"),
     ("192.0.2.77", "x@ptrdomain.test", "h.test", "pass", "ptr:domain, a validated name below it"),
     ("192.0.2.1", "x@nullmx.test", "h.test", "neutral", "a null MX names no host"),
+    ("192.0.2.77", "x@pmacro.test", "h.test", "pass", "%{p}, the validated name"),
+    ("192.0.2.78", "x@pmacro.test", "h.test", "fail", "%{p} is unknown without one"),
     ("192.0.2.60", "", "helo.test", "pass", "2.3: the null sender checks HELO"),
     ("192.0.2.61", "", "helo.test", "fail", "2.3: the null sender checks HELO"),
 ]
