@@ -21,6 +21,8 @@ static const struct {
 	{ "dkim", cmd_dkim, "dkim keygen DOMAIN [--algorithm ed25519|rsa [--selector S]] | dkim list [DOMAIN] | "
 			  "dkim retire DOMAIN SELECTOR  (signing keys; list prints the DNS records) | "
 			  "dkim verify [--resolver IP:PORT] < MESSAGE  (checks a message's signatures)" },
+	{ "spf", cmd_spf, "spf check --ip IP --sender ADDRESS [--helo NAME] [--resolver IP:PORT]  "
+			"(RFC 7208's check of a client address for a sender, as the SMTP server makes it)" },
 	{ "alias", cmd_alias, "alias add ALIAS TARGET... | alias del ALIAS [TARGET...] | alias list [ALIAS]" },
 	{ "list", cmd_list, "list add LIST MEMBER... | list del LIST [MEMBER...] | list members [LIST]" },
 	{ "mailbox", cmd_mailbox, "mailbox list ADDRESS [FOLDER] | mailbox show ADDRESS UID [FOLDER] | mailbox del ADDRESS FOLDER" },

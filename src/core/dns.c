@@ -35,6 +35,7 @@ struct query {
 	dns_names_fn *names;
 	unsigned char addr[16]; /* the PTR query's address, for c-ares's parser */
 	int addr_len;
+	int family; /* an address query's: AF_INET for A, AF_INET6 for AAAA */
 	void *arg;
 };
 
@@ -234,9 +235,7 @@ void dns_addresses(struct dns *d, const char *host, dns_addrinfo_fn *cb, void *a
 	dns_schedule(d);
 }
 
-/* The address in ip as 4 or 16 octets, an IPv4-mapped IPv6 address as its IPv4 octets;
- * the length, or 0 when ip is no address. */
-static int address_octets(const char *ip, unsigned char out[16])
+int dns_address_octets(const char *ip, unsigned char out[16])
 {
 	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	if (inet_pton(AF_INET, ip, out) == 1)
@@ -252,7 +251,7 @@ static int address_octets(const char *ip, unsigned char out[16])
 bool dns_ptr_name(const char *ip, char out[DNS_PTR_NAME_MAX])
 {
 	unsigned char a[16];
-	int n = address_octets(ip, a);
+	int n = dns_address_octets(ip, a);
 	if (n == 4) {
 		snprintf(out, DNS_PTR_NAME_MAX, "%u.%u.%u.%u.in-addr.arpa", a[3], a[2], a[1], a[0]);
 		return true;
@@ -275,7 +274,7 @@ bool dns_addrinfo_has(const struct ares_addrinfo *res, const char *ip)
 {
 	unsigned char want[16], have[16];
 	char text[INET6_ADDRSTRLEN];
-	int n = address_octets(ip, want);
+	int n = dns_address_octets(ip, want);
 	for (const struct ares_addrinfo_node *a = res != NULL ? res->nodes : NULL; n > 0 && a != NULL;
 	     a = a->ai_next) {
 		const void *bin = a->ai_family == AF_INET
@@ -283,7 +282,7 @@ bool dns_addrinfo_has(const struct ares_addrinfo *res, const char *ip)
 					  : (const void *)&((const struct sockaddr_in6 *)a->ai_addr)->sin6_addr;
 		if ((a->ai_family == AF_INET || a->ai_family == AF_INET6) &&
 		    inet_ntop(a->ai_family, bin, text, sizeof(text)) != NULL &&
-		    address_octets(text, have) == n && memcmp(want, have, (size_t)n) == 0)
+		    dns_address_octets(text, have) == n && memcmp(want, have, (size_t)n) == 0)
 			return true;
 	}
 	return false;
@@ -296,6 +295,19 @@ static void add_name(char ***names, size_t *count, const char *name)
 			return;
 	*names = xrealloc(*names, (*count + 1) * sizeof(**names));
 	(*names)[(*count)++] = xstrdup(name);
+}
+
+/* The names of a query's answer, handed to q->names (DNS_NO_DATA when there are none) and
+ * freed. */
+static void give_names(struct query *q, enum dns_status st, char **names, size_t count)
+{
+	if (st == DNS_OK && count == 0)
+		st = DNS_NO_DATA;
+	q->names(st, names, count, q->arg);
+	for (size_t i = 0; i < count; i++)
+		free(names[i]);
+	free(names);
+	free(q);
 }
 
 static void on_ptr(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
@@ -314,14 +326,7 @@ static void on_ptr(void *arg, int status, int timeouts, unsigned char *abuf, int
 			add_name(&names, &count, *a);
 		ares_free_hostent(host);
 	}
-	enum dns_status st = status_of(status);
-	if (st == DNS_OK && count == 0)
-		st = DNS_NO_DATA;
-	q->names(st, names, count, q->arg);
-	for (size_t i = 0; i < count; i++)
-		free(names[i]);
-	free(names);
-	free(q);
+	give_names(q, status_of(status), names, count);
 }
 
 void dns_query_ptr(struct dns *d, const char *ip, dns_names_fn *cb, void *arg)
@@ -333,7 +338,70 @@ void dns_query_ptr(struct dns *d, const char *ip, dns_names_fn *cb, void *arg)
 	}
 	struct query *q = query_new(arg);
 	q->names = cb;
-	q->addr_len = address_octets(ip, q->addr);
+	q->addr_len = dns_address_octets(ip, q->addr);
 	ares_query(d->channel, name, ns_c_in, ns_t_ptr, on_ptr, q);
 	dns_schedule(d);
+}
+
+static void on_addrs(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct query *q = arg;
+	struct ares_addrttl v4[32];
+	struct ares_addr6ttl v6[32];
+	int n = 32;
+	if (status == ARES_SUCCESS)
+		status = q->family == AF_INET ? ares_parse_a_reply(abuf, alen, NULL, v4, &n)
+						: ares_parse_aaaa_reply(abuf, alen, NULL, v6, &n);
+	char **names = NULL;
+	size_t count = 0;
+	char text[INET6_ADDRSTRLEN];
+	for (int i = 0; status == ARES_SUCCESS && i < n; i++) {
+		const void *bin = q->family == AF_INET ? (const void *)&v4[i].ipaddr : (const void *)&v6[i].ip6addr;
+		if (inet_ntop(q->family, bin, text, sizeof(text)) != NULL)
+			add_name(&names, &count, text);
+	}
+	give_names(q, status_of(status), names, count);
+}
+
+void dns_query_addrs(struct dns *d, const char *name, int family, dns_names_fn *cb, void *arg)
+{
+	struct query *q = query_new(arg);
+	q->names = cb;
+	q->family = family;
+	ares_query(d->channel, name, ns_c_in, family == AF_INET ? ns_t_a : ns_t_aaaa, on_addrs, q);
+	dns_schedule(d);
+}
+
+static void on_mx_names(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct query *q = arg;
+	struct ares_mx_reply *mx = NULL;
+	if (status == ARES_SUCCESS)
+		status = ares_parse_mx_reply(abuf, alen, &mx);
+	char **names = NULL;
+	size_t count = 0;
+	bool null_mx = false;
+	for (struct ares_mx_reply *m = mx; m != NULL; m = m->next) {
+		if (m->host[0] == '\0' || strcmp(m->host, ".") == 0)
+			null_mx = true;
+		else
+			add_name(&names, &count, m->host);
+	}
+	if (mx != NULL)
+		ares_free_data(mx);
+	enum dns_status st = status_of(status);
+	give_names(q, st == DNS_OK && count == 0 && null_mx ? DNS_NULL_MX : st, names, count);
+}
+
+void dns_query_mx_names(struct dns *d, const char *name, dns_names_fn *cb, void *arg)
+{
+	struct query *q = query_new(arg);
+	q->names = cb;
+	ares_query(d->channel, name, ns_c_in, ns_t_mx, on_mx_names, q);
+	dns_schedule(d);
+}
+
+struct event_base *dns_event_base(struct dns *d)
+{
+	return d->base;
 }

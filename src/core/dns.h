@@ -1,7 +1,8 @@
 /* The resolver every part shares: c-ares on the event loop, never blocking it. One query
  * answers with the raw DNS message (for the record types a caller parses itself) or, for TXT,
  * with each record's strings joined (RFC 7208 3.3, RFC 6376 3.6.2.2), or with the names of
- * an address's PTR records. Routing outbound mail
+ * an address's PTR records, with the A or the AAAA addresses of a name, or with the exchanges
+ * of its MX records. Routing outbound mail
  * (MX, A, AAAA) is built on it in queue/mx_route.c. */
 #ifndef ESTAFETA_DNS_H
 #define ESTAFETA_DNS_H
@@ -39,6 +40,10 @@ void dns_query(struct dns *d, const char *name, int type, dns_answer_fn *cb, voi
 typedef void dns_txt_fn(enum dns_status status, char *const *records, size_t count, void *arg);
 void dns_query_txt(struct dns *d, const char *name, dns_txt_fn *cb, void *arg);
 
+/* The address in ip (text) as 4 or 16 octets, an IPv4-mapped IPv6 address as its IPv4
+ * octets; the length, or 0 when ip is no address. */
+int dns_address_octets(const char *ip, unsigned char out[16]);
+
 /* The name a PTR query asks for an address in text (RFC 1035 3.5, RFC 3596 2.5):
  * "4.3.2.1.in-addr.arpa", or the 32 nibbles of an IPv6 address in reverse then "ip6.arpa"; an
  * IPv4-mapped IPv6 address gets its IPv4 name. false when ip is no address. */
@@ -49,6 +54,18 @@ bool dns_ptr_name(const char *ip, char out[DNS_PTR_NAME_MAX]);
  * answer without any is DNS_NO_DATA; ip that is no address, DNS_NO_DOMAIN. */
 typedef void dns_names_fn(enum dns_status status, char *const *names, size_t count, void *arg);
 void dns_query_ptr(struct dns *d, const char *ip, dns_names_fn *cb, void *arg);
+
+/* names: the A records (family AF_INET) or the AAAA records (AF_INET6) of name, each address
+ * in text; an answer without any is DNS_NO_DATA. For SPF (RFC 7208 5), which asks for one
+ * family only and must tell an empty answer from an error. */
+void dns_query_addrs(struct dns *d, const char *name, int family, dns_names_fn *cb, void *arg);
+
+/* names: the exchanges of name's MX records, each once, in the answer's order; a null MX
+ * (RFC 7505) gives none and DNS_NULL_MX, an answer without any DNS_NO_DATA. */
+void dns_query_mx_names(struct dns *d, const char *name, dns_names_fn *cb, void *arg);
+
+/* The loop d runs on, for callers that defer an answer they already know to it. */
+struct event_base *dns_event_base(struct dns *d);
 
 /* The A and AAAA addresses of host (ares_freeaddrinfo frees res; NULL unless DNS_OK). */
 typedef void dns_addrinfo_fn(enum dns_status status, struct ares_addrinfo *res, void *arg);

@@ -1,4 +1,5 @@
-/* Tests for dns.c's pure parts: the PTR query names of IPv4 and IPv6 addresses. */
+/* Tests for dns.c's pure parts: the PTR query names of IPv4 and IPv6 addresses, and the octets
+ * of an address in text. */
 #include "core/dns.h"
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,10 +30,25 @@ static void test_ptr_names(void **state)
 		assert_false(dns_ptr_name(bad[i], name));
 }
 
+static void test_address_octets(void **state)
+{
+	unsigned char a[16];
+	assert_int_equal(dns_address_octets("192.0.2.17", a), 4);
+	assert_memory_equal(a, "\xc0\x00\x02\x11", 4);
+	assert_int_equal(dns_address_octets("2001:db8::1", a), 16);
+	assert_memory_equal(a, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01", 16);
+	/* IPv4-mapped: the IPv4 address */
+	assert_int_equal(dns_address_octets("::ffff:198.51.100.5", a), 4);
+	assert_memory_equal(a, "\xc6\x33\x64\x05", 4);
+	assert_int_equal(dns_address_octets("192.0.2", a), 0);
+	assert_int_equal(dns_address_octets("", a), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ptr_names),
+		cmocka_unit_test(test_address_octets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,10 +31,15 @@ struct spf_outcome {
 struct spf_check;
 typedef void spf_done_fn(const struct spf_outcome *o, void *arg);
 
-/* check_host(ip, domain, sender) of RFC 7208 4: ip the client's address (text, IPv4 or IPv6),
- * domain the one whose record is read (MAIL FROM's domain, or the HELO name), sender the
- * <sender> of the macros ("postmaster@HELO" when MAIL FROM is empty, 4.3), helo for %{h} and
- * receiver (our hostname) for %{r}. done runs once, on the loop, after the call returns. */
+/* check_host(ip, domain, sender) of RFC 7208 4: ip the client's address (text, IPv4 or IPv6,
+ * as conn_peer_ip gives it; IPv4-mapped IPv6 counts as IPv4), domain the one whose record is
+ * read (MAIL FROM's domain, or the HELO name when MAIL FROM is empty, 2.3; NULL takes it so
+ * from sender and helo), sender MAIL FROM's
+ * address as given (the <sender> of the macros: "" becomes postmaster@domain and a sender
+ * without a local-part postmaster's, 4.3), helo the HELO/EHLO name for %{h} (NULL: "unknown")
+ * and receiver our hostname for %{r}. The strings are copied. done runs once, on the loop,
+ * after the call returns (even when the result is known at once: a domain that is no
+ * multi-label name gives none, ip that is no address permerror). */
 struct spf_check *spf_check_start(struct dns *d, const char *ip, const char *domain,
 				  const char *sender, const char *helo, const char *receiver,
 				  spf_done_fn *done, void *arg);
