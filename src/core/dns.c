@@ -401,7 +401,3 @@ void dns_query_mx_names(struct dns *d, const char *name, dns_names_fn *cb, void 
 	dns_schedule(d);
 }
 
-struct event_base *dns_event_base(struct dns *d)
-{
-	return d->base;
-}

@@ -64,9 +64,6 @@ void dns_query_addrs(struct dns *d, const char *name, int family, dns_names_fn *
  * (RFC 7505) gives none and DNS_NULL_MX, an answer without any DNS_NO_DATA. */
 void dns_query_mx_names(struct dns *d, const char *name, dns_names_fn *cb, void *arg);
 
-/* The loop d runs on, for callers that defer an answer they already know to it. */
-struct event_base *dns_event_base(struct dns *d);
-
 /* The A and AAAA addresses of host (ares_freeaddrinfo frees res; NULL unless DNS_OK). */
 typedef void dns_addrinfo_fn(enum dns_status status, struct ares_addrinfo *res, void *arg);
 void dns_addresses(struct dns *d, const char *host, dns_addrinfo_fn *cb, void *arg);

@@ -12,6 +12,14 @@ static bool has_parameters(const struct smtp_mail_args *m)
 	       m->ret != SMTP_RET_UNSET || m->envid[0] != '\0';
 }
 
+void smtp_checks_start(struct smtp_session *s)
+{
+	if (s->tx == NULL || s->tx->checks != NULL || s->dns_check == NULL || s->user != NULL)
+		return;
+	s->tx->checks = message_checks_start(s->server->dns, conn_peer_ip(s->conn), s->helo,
+					     s->tx->sender, s->server->host.hostname);
+}
+
 /* mail = "MAIL FROM:" Reverse-path [SP Mail-parameters] CRLF */
 void cmd_mail(struct smtp_session *s, const char *arg, size_t len)
 {
@@ -51,10 +59,8 @@ void cmd_mail(struct smtp_session *s, const char *arg, size_t len)
 	snprintf(tx->queue_id, sizeof(tx->queue_id), "%08x%08x", arc4random(), arc4random());
 	s->tx = tx;
 	s->state = SMTP_STATE_MAIL;
-	/* Another server's mail: its SPF answer is usually in by the end of the data. */
-	if (s->dns_check != NULL && s->user == NULL)
-		tx->checks = message_checks_start(s->server->dns, conn_peer_ip(s->conn), s->helo,
-						  sender, s->server->host.hostname);
+	if (!s->in_job)
+		smtp_checks_start(s);
 	/* A peer on port 25 never authenticates: its first transaction ends its login time, and
 	 * from then on RFC 5321 4.5.3.2's per-command timeouts bound it. */
 	smtp_logged_in(s);

@@ -176,6 +176,10 @@ void smtp_session_start(struct smtp_server *srv, const struct smtp_service *svc,
 			const struct sockaddr *sa);
 /* The session's login time ends (service_session_logged_in), on the loop. */
 void smtp_logged_in(struct smtp_session *s);
+/* Port 25, another server's transaction: starts its sender checks (SPF now, the rest with the
+ * data), on the loop only, so a MAIL that ran on a store worker has them started when its job
+ * is done (cmd-mail.c). */
+void smtp_checks_start(struct smtp_session *s);
 /* Frees a session (the host's free_session). */
 void smtp_session_free(struct service_link *l);
 /* Answers 421 for why and closes (the host's refuse_session). */

@@ -135,6 +135,7 @@ static void command_done(void *arg)
 		s->logged_in_job = false;
 		service_session_logged_in(&s->server->host, &s->link);
 	}
+	smtp_checks_start(s); /* a MAIL that ran here leaves them to the loop */
 	smtp_session_resume(s);
 }
 

@@ -320,12 +320,12 @@ int store_sweep(struct store *st, time_t older_than, unsigned *removed_r, char *
 struct delivery_local {
 	int64_t account_id;
 	const char *folder;  /* "INBOX", or another folder of the account */
-	bool junk;           /* to the account's folder of special use \Junk instead (folder when
-	                        it has none): mail that failed its sender's DMARC policy */
 	char *header_prefix; /* lines stored before the body for this recipient (Return-Path,
 	                        Delivered-To), CRLF-terminated; owned */
 	uint32_t flags;
 	uint32_t uid_r;      /* set by store_deliver */
+	bool junk;           /* to the account's folder of special use \Junk instead (folder when
+	                        it has none): mail that failed its sender's DMARC policy */
 };
 
 struct delivery_remote {

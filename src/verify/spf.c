@@ -664,8 +664,8 @@ struct spf_check *spf_check_start(struct dns *d, const char *ip, const char *dom
 	const char *at = strrchr(sender, '@');
 	if (domain == NULL)
 		domain = sender[0] != '\0' ? (at != NULL ? at + 1 : sender) : helo != NULL ? helo : "";
-	c->deliver = event_new(dns_event_base(d), -1, 0, on_deliver, c);
-	c->deadline = evtimer_new(dns_event_base(d), on_deadline, c);
+	c->deliver = event_new(dns_base(d), -1, 0, on_deliver, c);
+	c->deadline = evtimer_new(dns_base(d), on_deadline, c);
 	struct timeval limit = { SPF_TIME_LIMIT, 0 };
 	evtimer_add(c->deadline, &limit);
 	/* 4.3: a sender without a local-part is postmaster's; the null sender, postmaster at the
