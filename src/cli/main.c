@@ -20,6 +20,8 @@ static const struct {
 			      "domain quota DOMAIN [--storage SIZE|none] [--messages N|none]" },
 	{ "dkim", cmd_dkim, "dkim keygen DOMAIN [--algorithm ed25519|rsa [--selector S]] | dkim list [DOMAIN] | "
 			  "dkim retire DOMAIN SELECTOR  (signing keys; list prints the DNS records)" },
+	{ "dns", cmd_dns, "dns records DOMAIN [--ip ADDRESS]... | dns check DOMAIN [--ip ADDRESS]... [--resolver IP[:PORT]]  "
+			"(the DNS records to publish; what the DNS holds of them)" },
 	{ "alias", cmd_alias, "alias add ALIAS TARGET... | alias del ALIAS [TARGET...] | alias list [ALIAS]" },
 	{ "list", cmd_list, "list add LIST MEMBER... | list del LIST [MEMBER...] | list members [LIST]" },
 	{ "mailbox", cmd_mailbox, "mailbox list ADDRESS [FOLDER] | mailbox show ADDRESS UID [FOLDER] | mailbox del ADDRESS FOLDER" },
@@ -81,6 +83,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[0], commands[i].name) == 0) {
 			int status = commands[i].fn(&cli, n, argv);
 			store_close(&cli.store);
+			strlist_free(&cli.option_texts);
 			config_free(&cli.cfg);
 			return status;
 		}
