@@ -267,17 +267,19 @@ static void on_srv(enum dns_status status, const unsigned char *answer, int len,
 	buf found;
 	buf_init(&found);
 	const struct ares_srv_reply *match = NULL;
+	bool offered = !same_host(l->rec->value, ".");
 	for (const struct ares_srv_reply *s = srv; s != NULL; s = s->next) {
-		buf_printf(&found, "%s\"%u %u %u %s%s\"", found.len > 0 ? ", " : "", s->priority, s->weight,
-			   s->port, s->host, same_host(s->host, ".") ? "" : ".");
-		if (match == NULL && s->port == l->rec->port && same_host(s->host, l->rec->value))
+		buf_printf(&found, "%s\"%u %u %u %s.\"", found.len > 0 ? ", " : "", s->priority, s->weight,
+			   s->port, s->host);
+		/* the target "." says "not offered", whatever the port (RFC 2782) */
+		if (match == NULL && same_host(s->host, l->rec->value) && (!offered || s->port == l->rec->port))
 			match = s;
 	}
 	if (status != DNS_OK)
 		say_not_found(l, status);
 	else if (match != NULL)
-		say(l, DNS_VERDICT_OK, l->name, "SRV", "%u %u %u %s%s", match->priority, match->weight,
-		    match->port, match->host, same_host(match->host, ".") ? "" : ".");
+		say(l, DNS_VERDICT_OK, l->name, "SRV", "%u %u %u %s.%s", match->priority, match->weight,
+		    match->port, match->host, offered ? "" : " (not offered)");
 	else
 		found_and_expected(&found, l->rec->data, l);
 	buf_free(&found);
