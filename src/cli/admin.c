@@ -9,15 +9,17 @@
 #include <string.h>
 
 /* The bit of option in the space-separated list options, or -1 when it is not there;
- * *valued tells whether it takes a value (listed with a trailing '='). */
-static int option_bit(const char *options, const char *option, bool *valued)
+ * *valued tells whether it takes a value (listed with a trailing '='), *repeats whether it
+ * may be given again (a trailing "=,"). */
+static int option_bit(const char *options, const char *option, bool *valued, bool *repeats)
 {
 	size_t len = strlen(option);
 	int bit = 0;
 	for (const char *p = options; p != NULL && *p != '\0'; bit++) {
 		size_t n = strcspn(p, " ");
-		*valued = n > 0 && p[n - 1] == '=';
-		if (n - *valued == len && strncmp(p, option, len) == 0)
+		*repeats = n > 1 && p[n - 2] == '=' && p[n - 1] == ',';
+		*valued = *repeats || (n > 0 && p[n - 1] == '=');
+		if (n - *valued - *repeats == len && strncmp(p, option, len) == 0)
 			return bit;
 		p += n;
 		p += strspn(p, " ");
@@ -51,8 +53,9 @@ int cli_run_subcommand(struct cli *cli, int argc, char **argv, const struct cli_
 	int n = 0;
 	unsigned options = 0;
 	for (int i = 2; i < argc; i++) {
-		bool valued = false;
-		int bit = strncmp(argv[i], "--", 2) == 0 ? option_bit(sub->options, argv[i], &valued) : -2;
+		bool valued = false, repeats = false;
+		int bit = strncmp(argv[i], "--", 2) == 0 ? option_bit(sub->options, argv[i], &valued, &repeats)
+							 : -2;
 		if (bit == -1 || (valued && i + 1 == argc)) {
 			cli_error("%s option %s; usage: estafeta %s %s %s", bit < 0 ? "unknown" : "no value for",
 				  argv[i], argv[0], sub->name, sub->usage);
@@ -60,8 +63,13 @@ int cli_run_subcommand(struct cli *cli, int argc, char **argv, const struct cli_
 		}
 		if (bit >= 0)
 			options |= 1u << bit;
-		if (valued)
+		if (valued && repeats && cli->option_values[bit] != NULL) {
+			char *joined = xasprintf("%s,%s", cli->option_values[bit], argv[++i]);
+			strlist_add_owned(&cli->option_texts, joined);
+			cli->option_values[bit] = joined;
+		} else if (valued) {
 			cli->option_values[bit] = argv[++i];
+		}
 		else if (bit < 0)
 			args[n++] = argv[i];
 	}
@@ -117,6 +125,17 @@ int cli_addresses(int argc, char **argv, strlist *out)
 		strlist_add_owned(out, address);
 	}
 	return 0;
+}
+
+int cli_local_domain(struct store *st, const char *domain)
+{
+	char *error = NULL;
+	int r = store_domain_exists(st, domain, &error);
+	if (r < 0)
+		cli_fail(error);
+	else if (r == 0)
+		cli_error("%s is not a local domain; add it first (estafeta domain add %s)", domain, domain);
+	return r;
 }
 
 int cli_store_apply(struct cli *cli, char *value, cli_store_fn *fn)

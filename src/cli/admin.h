@@ -19,7 +19,9 @@ struct cli_subcommand {
 	int max_args;         /* -1: no limit */
 	const char *options;  /* the options it takes, space-separated ("--changed --docs"), or NULL;
 	                         one with a trailing '=' ("--storage=") takes the next word as
-	                         its value, found in cli->option_values[bit] */
+	                         its value, found in cli->option_values[bit]; one with a
+	                         trailing "=," may be given again, its values joined with
+	                         commas */
 	cli_subcommand_fn *fn;
 };
 
@@ -35,6 +37,10 @@ char *cli_address(const char *arg, bool allow_catchall);
 int cli_addresses(int argc, char **argv, strlist *out);
 /* A domain argument lower-cased and checked, allocated; NULL after an error. */
 char *cli_domain(const char *arg);
+
+/* 1 when domain is one of ours, else 0 after saying so and how to add it (or -1 after a
+ * store error). */
+int cli_local_domain(struct store *st, const char *domain);
 
 /* Runs fn on the store with value (already checked; freed here, NULL means the check failed).
  * Returns the exit status. */

@@ -3,6 +3,7 @@
 #ifndef ESTAFETA_CLI_H
 #define ESTAFETA_CLI_H
 #include "core/config.h"
+#include "core/strlist.h"
 #include "store/store.h"
 
 struct cli {
@@ -10,6 +11,7 @@ struct cli {
 	struct config *cfg;      /* loaded by cli_config() */
 	struct store *store;     /* opened by cli_store() */
 	const char *option_values[32]; /* of a subcommand's valued options (cli/admin.h), NULL when not given */
+	strlist option_texts;    /* what option_values point to that is not in argv (joined values) */
 };
 
 /* A command: argv[0] is the command word ("user"), the rest its arguments. Returns the
@@ -32,7 +34,7 @@ int cli_check_reachable(const char *run_as, const char *path);
  * printed when there is none. */
 char *cli_read_password_stdin(void);
 
-cli_command_fn cmd_init, cmd_serve, cmd_reload, cmd_auth_admin, cmd_config, cmd_user, cmd_domain, cmd_dkim, cmd_alias, cmd_list,
+cli_command_fn cmd_init, cmd_serve, cmd_reload, cmd_auth_admin, cmd_config, cmd_user, cmd_domain, cmd_dkim, cmd_dns, cmd_alias, cmd_list,
 	cmd_mailbox, cmd_import, cmd_export, cmd_queue, cmd_backup, cmd_restore, cmd_sendmail, cmd_mailq,
 	cmd_mail_client, cmd_spf;
 #endif

@@ -29,12 +29,10 @@ static void format_time(time_t t, char out[32])
  * publish as a zone-file line. */
 static int print_key(const struct dkim_key_row *k)
 {
-	EVP_PKEY *key = dkim_key_from_pem(k->private_pem);
 	buf record, strings;
 	buf_init(&record);
 	buf_init(&strings);
-	int r = key != NULL ? dkim_key_record(key, &record) : -1;
-	EVP_PKEY_free(key);
+	int r = dkim_key_record_of_pem(k->private_pem, &record);
 	char created[32], retired[32];
 	format_time(k->created, created);
 	format_time(k->retired, retired);
@@ -63,18 +61,6 @@ static char *selector_arg(const char *arg)
 		xfree(&s);
 	}
 	return s;
-}
-
-/* 1 when the domain is one of ours, else 0 after saying so (or -1 on a store error). */
-static int local_domain(struct store *st, const char *domain)
-{
-	char *error = NULL;
-	int r = store_domain_exists(st, domain, &error);
-	if (r < 0)
-		cli_fail(error);
-	else if (r == 0)
-		cli_error("%s is not a local domain; add it first (estafeta domain add %s)", domain, domain);
-	return r;
 }
 
 /* 0 when none of the selectors is taken for the domain, else 1 after saying which. */
@@ -113,7 +99,7 @@ static int add_key(struct store *st, const char *domain, const char *selector,
 	if (r < 0)
 		return cli_fail(error);
 	if (r == 0)
-		local_domain(st, domain); /* removed meanwhile: it says so */
+		cli_local_domain(st, domain); /* removed meanwhile: it says so */
 	return r == 1 ? 0 : 1;
 }
 
@@ -159,7 +145,7 @@ static int dkim_keygen(struct cli *cli, int argc, char **argv, unsigned options)
 		selectors[i] = selector_opt != NULL ? selector_arg(selector_opt)
 						    : xasprintf("%c%s", algs[i] == DKIM_ED25519 ? 'e' : 'r', day);
 	struct store *st = domain != NULL && selectors[0] != NULL ? cli_store(cli) : NULL;
-	int status = st != NULL && local_domain(st, domain) == 1 ? 0 : 1;
+	int status = st != NULL && cli_local_domain(st, domain) == 1 ? 0 : 1;
 	if (status == 0)
 		status = selectors_free(st, domain, selectors, n);
 	for (size_t i = 0; i < n && status == 0; i++)

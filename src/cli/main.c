@@ -23,6 +23,8 @@ static const struct {
 			  "dkim verify [--resolver IP:PORT] < MESSAGE  (checks a message's signatures)" },
 	{ "spf", cmd_spf, "spf check --ip IP --sender ADDRESS [--helo NAME] [--resolver IP:PORT]  "
 			"(RFC 7208's check of a client address for a sender, as the SMTP server makes it)" },
+	{ "dns", cmd_dns, "dns records DOMAIN [--ip ADDRESS]... | dns check DOMAIN [--ip ADDRESS]... [--resolver IP[:PORT]]  "
+			"(the DNS records to publish; what the DNS holds of them)" },
 	{ "alias", cmd_alias, "alias add ALIAS TARGET... | alias del ALIAS [TARGET...] | alias list [ALIAS]" },
 	{ "list", cmd_list, "list add LIST MEMBER... | list del LIST [MEMBER...] | list members [LIST]" },
 	{ "mailbox", cmd_mailbox, "mailbox list ADDRESS [FOLDER] | mailbox show ADDRESS UID [FOLDER] | mailbox del ADDRESS FOLDER" },
@@ -84,6 +86,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[0], commands[i].name) == 0) {
 			int status = commands[i].fn(&cli, n, argv);
 			store_close(&cli.store);
+			strlist_free(&cli.option_texts);
 			config_free(&cli.cfg);
 			return status;
 		}

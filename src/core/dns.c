@@ -177,6 +177,49 @@ void dns_query(struct dns *d, const char *name, int type, dns_answer_fn *cb, voi
 	dns_schedule(d);
 }
 
+/* The length of the (possibly compressed) name at p, or -1. */
+static long name_length(const unsigned char *answer, int len, const unsigned char *p)
+{
+	char *name = NULL;
+	long enclen = 0;
+	if (ares_expand_name(p, answer, len, &name, &enclen) != ARES_SUCCESS)
+		return -1;
+	ares_free_string(name);
+	return enclen;
+}
+
+bool dns_answer_rdata(const unsigned char *answer, int len, int type, size_t index,
+		      const unsigned char **rdata, int *rdlen)
+{
+	if (len < NS_HFIXEDSZ)
+		return false;
+	unsigned qdcount = answer[4] << 8 | answer[5], ancount = answer[6] << 8 | answer[7];
+	const unsigned char *p = answer + NS_HFIXEDSZ, *end = answer + len;
+	for (unsigned i = 0; i < qdcount; i++) {
+		long n = name_length(answer, len, p);
+		if (n < 0 || end - p < n + NS_QFIXEDSZ)
+			return false;
+		p += n + NS_QFIXEDSZ;
+	}
+	for (unsigned i = 0; i < ancount; i++) {
+		long n = name_length(answer, len, p);
+		if (n < 0 || end - p < n + NS_RRFIXEDSZ)
+			return false;
+		p += n;
+		int rr_type = p[0] << 8 | p[1], size = p[8] << 8 | p[9];
+		p += NS_RRFIXEDSZ;
+		if (end - p < size)
+			return false;
+		if (rr_type == type && index-- == 0) {
+			*rdata = p;
+			*rdlen = size;
+			return true;
+		}
+		p += size;
+	}
+	return false;
+}
+
 static void on_txt(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
 	struct query *q = arg;

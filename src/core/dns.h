@@ -35,6 +35,12 @@ typedef void dns_answer_fn(enum dns_status status, const unsigned char *answer, 
 /* type: ns_t_mx, ns_t_txt, ns_t_ptr, ... of class IN. */
 void dns_query(struct dns *d, const char *name, int type, dns_answer_fn *cb, void *arg);
 
+/* The data of the index-th record of type in the answer section of a DNS message (for the
+ * types c-ares does not parse: TLSA, CNAME); false when there is none or the message is
+ * malformed. *rdata points into answer; names in it may be compressed (ares_expand_name). */
+bool dns_answer_rdata(const unsigned char *answer, int len, int type, size_t index,
+		      const unsigned char **rdata, int *rdlen);
+
 /* records: each TXT record's strings joined into one, NUL-terminated; valid only during the
  * call. A record holding a NUL is given up to it. */
 typedef void dns_txt_fn(enum dns_status status, char *const *records, size_t count, void *arg);

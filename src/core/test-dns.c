@@ -1,5 +1,5 @@
-/* Tests for dns.c's pure parts: the PTR query names of IPv4 and IPv6 addresses, and the octets
- * of an address in text. */
+/* Tests for dns.c's pure parts: the PTR query names of IPv4 and IPv6 addresses, the octets
+ * of an address in text, and the records of a raw answer. */
 #include "core/dns.h"
 #include <setjmp.h>
 #include <stdarg.h>
@@ -44,11 +44,40 @@ static void test_address_octets(void **state)
 	assert_int_equal(dns_address_octets("", a), 0);
 }
 
+/* An answer to "a.test TLSA": a CNAME, then two TLSA records, their owners compressed. */
+static const unsigned char answer[] = {
+	0x12, 0x34, 0x81, 0x80, 0, 1, 0, 3, 0, 0, 0, 0,
+	1, 'a', 4, 't', 'e', 's', 't', 0, 0, 52, 0, 1,
+	0xc0, 0x0c, 0, 5, 0, 1, 0, 0, 0x0e, 0x10, 0, 4, 1, 'b', 0xc0, 0x0e,
+	0xc0, 0x0c, 0, 52, 0, 1, 0, 0, 0x0e, 0x10, 0, 4, 3, 1, 1, 0xab,
+	0xc0, 0x0c, 0, 52, 0, 1, 0, 0, 0x0e, 0x10, 0, 5, 2, 0, 1, 0xcd, 0xef,
+};
+
+static void test_answer_rdata(void **state)
+{
+	const unsigned char *rdata;
+	int len;
+	assert_true(dns_answer_rdata(answer, sizeof(answer), 52, 0, &rdata, &len));
+	assert_int_equal(len, 4);
+	assert_memory_equal(rdata, "\x03\x01\x01\xab", 4);
+	assert_true(dns_answer_rdata(answer, sizeof(answer), 52, 1, &rdata, &len));
+	assert_int_equal(len, 5);
+	assert_int_equal(rdata[0], 2);
+	assert_false(dns_answer_rdata(answer, sizeof(answer), 52, 2, &rdata, &len));
+	assert_true(dns_answer_rdata(answer, sizeof(answer), 5, 0, &rdata, &len));
+	assert_int_equal(len, 4);
+	assert_false(dns_answer_rdata(answer, sizeof(answer), 16, 0, &rdata, &len));
+	/* cut anywhere inside the last record: never read past the end */
+	for (int cut = 0; cut < (int)sizeof(answer); cut++)
+		assert_false(dns_answer_rdata(answer, cut, 52, 1, &rdata, &len));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ptr_names),
 		cmocka_unit_test(test_address_octets),
+		cmocka_unit_test(test_answer_rdata),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

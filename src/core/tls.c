@@ -94,6 +94,27 @@ static int write_pem(const char *path, mode_t mode, EVP_PKEY *key, X509 *cert)
 	return ok == 1 ? 0 : -1;
 }
 
+int tls_cert_spki_sha256(const char *cert_path, char hex[SHA256_HEX_SIZE], char **error_r)
+{
+	FILE *f = fopen(cert_path, "r");
+	if (f == NULL) {
+		*error_r = xasprintf("cannot read %s: %s", cert_path, strerror(errno));
+		return -1;
+	}
+	X509 *cert = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	unsigned char *der = NULL;
+	int len = cert != NULL ? i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der) : -1;
+	X509_free(cert);
+	if (len <= 0) {
+		*error_r = openssl_error("no certificate in", cert_path);
+		return -1;
+	}
+	sha256_hex(der, (size_t)len, hex);
+	OPENSSL_free(der);
+	return 0;
+}
+
 int tls_make_self_signed(const char *cert_path, const char *key_path, const char *hostname,
 			 char **error_r)
 {

@@ -2,6 +2,7 @@
  * that `estafeta init` makes, and a one-line description of a session for Received lines. */
 #ifndef ESTAFETA_TLS_H
 #define ESTAFETA_TLS_H
+#include "core/digest.h"
 #include <openssl/ssl.h>
 #include <stddef.h>
 
@@ -17,6 +18,10 @@ SSL_CTX *tls_client_context(char **error_r);
  * Returns 0 or -1 with *error_r. */
 int tls_make_self_signed(const char *cert_path, const char *key_path, const char *hostname,
 			 char **error_r);
+/* The SHA-256 of the SubjectPublicKeyInfo of the first certificate in the PEM file, in
+ * lower-case hex: the data of a DANE-EE TLSA record "3 1 1" (RFC 7671 5.1), which stays
+ * true across renewals that keep the key. Returns 0, or -1 with *error_r. Blocks. */
+int tls_cert_spki_sha256(const char *cert_path, char hex[SHA256_HEX_SIZE], char **error_r);
 /* "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)", as Postfix writes it. */
 void tls_describe(SSL *ssl, char *out, size_t outlen);
 #endif

@@ -116,6 +116,14 @@ int dkim_key_record(EVP_PKEY *key, buf *out)
 	return 0;
 }
 
+int dkim_key_record_of_pem(const char *pem, buf *out)
+{
+	EVP_PKEY *key = dkim_key_from_pem(pem);
+	int r = key != NULL ? dkim_key_record(key, out) : -1;
+	EVP_PKEY_free(key);
+	return r;
+}
+
 /* The record's text is tags and base64 only: nothing in it needs a backslash. */
 void dkim_txt_strings(const char *text, buf *out)
 {

@@ -36,6 +36,9 @@ EVP_PKEY *dkim_key_public(enum dkim_algorithm alg, const void *data, size_t len)
  * the raw public key for Ed25519, the DER SubjectPublicKeyInfo for RSA, as every verifier
  * reads it). Returns 0, or -1 when the public key cannot be written. */
 int dkim_key_record(EVP_PKEY *key, buf *out);
+/* The same for the key of a PEM text that dkim_key_to_pem wrote (a store row's); -1 when it
+ * is none DKIM can use. */
+int dkim_key_record_of_pem(const char *pem, buf *out);
 /* Appends text as the character-strings of a TXT record in zone-file form, each at most 255
  * octets (RFC 1035 3.3.14): "\"first 255\" \"next\"". */
 void dkim_txt_strings(const char *text, buf *out);
