@@ -1,87 +1,70 @@
 /* The judging of TXT records; see dns_txt_judge.h. */
 #include "cli/dns_txt_judge.h"
-#include "core/netaddr.h"
+#include "core/dns.h"
 #include "core/xalloc.h"
+#include "mail/dkim_tags.h"
+#include "mail/dmarc_record.h"
+#include "verify/spf_record.h"
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-static const char *skip_space(const char *p, const char *end)
-{
-	while (p < end && isspace((unsigned char)*p))
-		p++;
-	return p;
-}
-
-/* The value of tag name in a tag-list record ("v=DMARC1; p=reject": RFC 6376 3.2, RFC 7489
- * 6.4), spaces around it removed, into out; false when it has none. */
+/* The value of tag name in a tag-list record (RFC 6376 3.2: TLSRPT and MTA-STS records use
+ * the same form), into out; false when it has none or the list cannot be read. */
 static bool tag_value(const char *record, const char *name, buf *out)
 {
-	size_t name_len = strlen(name);
-	for (const char *p = record; *p != '\0';) {
-		const char *end = p + strcspn(p, ";"), *t = skip_space(p, end);
-		if ((size_t)(end - t) > name_len && strncasecmp(t, name, name_len) == 0) {
-			const char *v = skip_space(t + name_len, end);
-			if (v < end && *v == '=') {
-				v = skip_space(v + 1, end);
-				const char *e = end;
-				while (e > v && isspace((unsigned char)e[-1]))
-					e--;
-				buf_clear(out);
-				buf_append(out, v, (size_t)(e - v));
-				return true;
-			}
+	size_t len = strlen(record), pos = 0;
+	struct dkim_tag t;
+	while (dkim_tag_next(record, len, &pos, &t) == 1)
+		if (t.name_len == strlen(name) && strncmp(t.name, name, t.name_len) == 0) {
+			buf_clear(out);
+			buf_append(out, t.value, t.value_len);
+			return true;
 		}
-		p = *end != '\0' ? end + 1 : end;
-	}
 	return false;
 }
 
-/* Whether the record's first tag is v=version (DMARC, MTA-STS and TLSRPT records must start
- * with it). */
+/* Whether the record's first tag is v=version (MTA-STS and TLSRPT records must start with
+ * it). */
 static bool has_version(const char *record, const char *version)
 {
-	buf v;
-	buf_init(&v);
-	size_t first = strcspn(record, ";");
-	char *head = xasprintf("%.*s", (int)first, record);
-	bool yes = tag_value(head, "v", &v) && strcmp(v.data, version) == 0;
-	free(head);
-	buf_free(&v);
-	return yes;
+	size_t pos = 0;
+	struct dkim_tag t;
+	return dkim_tag_next(record, strlen(record), &pos, &t) == 1 && t.name_len == 1 &&
+	       t.name[0] == 'v' && t.value_len == strlen(version) &&
+	       strncmp(t.value, version, t.value_len) == 0;
 }
 
-/* RFC 7208 4.5: "v=spf1" then a space or the end, in any case. */
-static bool is_spf(const char *record)
+/* Whether ip lies in the term's ip4: or ip6: network. */
+static bool in_network(const struct spf_term *t, const char *ip)
 {
-	return strncasecmp(record, "v=spf1", 6) == 0 && (record[6] == ' ' || record[6] == '\0');
+	unsigned char a[16];
+	int n = dns_address_octets(ip, a);
+	if (n != (t->mechanism == SPF_IP4 ? 4 : 16))
+		return false;
+	int bits = n == 4 ? t->cidr4 : t->cidr6;
+	for (int i = 0; i < bits; i++)
+		if (((a[i / 8] ^ t->network[i / 8]) >> (7 - i % 8)) & 1)
+			return false;
+	return true;
 }
 
-/* Whether a term of the SPF record lets ip send for domain: mx or a (of the domain itself;
- * the MX and address lines judge where they lead), or an ip4:/ip6: network holding it. */
-static bool spf_authorizes(const char *record, const char *domain, const char *ip)
+/* Whether a term of the SPF record lets ip send for domain outright: mx or a (of the domain
+ * itself; the MX and address lines judge where they lead), or an ip4:/ip6: network holding it. */
+static bool spf_authorizes(const struct spf_record *r, const char *domain, const char *ip)
 {
-	char *copy = xstrdup(record), *save = NULL;
-	bool yes = false;
-	for (char *t = strtok_r(copy, " ", &save); t != NULL && !yes; t = strtok_r(NULL, " ", &save)) {
-		if (*t == '+')
-			t++;
-		size_t n = strcspn(t, ":/");
-		bool host_term = (n == 2 && strncasecmp(t, "mx", 2) == 0) || (n == 1 && (*t == 'a' || *t == 'A'));
-		if (host_term)
-			yes = t[n] != ':' || strcasecmp(t + n + 1, domain) == 0;
-		else if (strncasecmp(t, "ip4:", 4) == 0 || strncasecmp(t, "ip6:", 4) == 0) {
-			struct netaddr_net *nets = NULL;
-			char *error = NULL;
-			int count = netaddr_networks_parse(t + 4, &nets, &error);
-			yes = count > 0 && netaddr_networks_contain(nets, (size_t)count, ip);
-			free(nets);
-			free(error);
-		}
+	for (size_t i = 0; i < r->count; i++) {
+		const struct spf_term *t = &r->terms[i];
+		if (t->qualifier != '+')
+			continue;
+		if ((t->mechanism == SPF_MX || t->mechanism == SPF_A) &&
+		    (t->domain_spec == NULL || strcasecmp(t->domain_spec, domain) == 0))
+			return true;
+		if ((t->mechanism == SPF_IP4 || t->mechanism == SPF_IP6) && in_network(t, ip))
+			return true;
 	}
-	free(copy);
-	return yes;
+	return false;
 }
 
 static void found_records(buf *detail, char *const *records, size_t count, const char *expected)
@@ -98,7 +81,7 @@ static enum dns_verdict judge_spf(const struct dns_record *rec, const strlist *a
 	char *spf = NULL;
 	size_t n = 0;
 	for (size_t i = 0; i < count; i++)
-		if (is_spf(records[i])) {
+		if (spf_record_is_spf(records[i])) {
 			spf = records[i];
 			n++;
 		}
@@ -109,15 +92,26 @@ static enum dns_verdict judge_spf(const struct dns_record *rec, const strlist *a
 		buf_puts(detail, " (more than one SPF record is an error for every receiver, RFC 7208 4.5)");
 		return DNS_VERDICT_DIFFERS;
 	}
+	struct spf_record parsed;
+	char *error = NULL;
+	if (spf_record_parse(spf, &parsed, &error) < 0) {
+		found_records(detail, &spf, 1, rec->value);
+		buf_printf(detail, " (receivers cannot read it: %s)", error);
+		free(error);
+		return DNS_VERDICT_DIFFERS;
+	}
 	const char *domain = rec->owner;
 	char *bare = xasprintf("%.*s", (int)strlen(domain) - 1, domain);
 	buf missing;
 	buf_init(&missing);
 	for (size_t i = 0; i < addresses->count; i++)
-		if (!spf_authorizes(spf, bare, addresses->items[i]))
+		if (!spf_authorizes(&parsed, bare, addresses->items[i]))
 			buf_printf(&missing, "%s%s", missing.len > 0 ? ", " : "", addresses->items[i]);
 	free(bare);
-	bool further = strcasestr(spf, "include:") != NULL || strcasestr(spf, "redirect=") != NULL;
+	bool further = parsed.redirect != NULL;
+	for (size_t i = 0; i < parsed.count; i++)
+		further |= parsed.terms[i].mechanism == SPF_INCLUDE;
+	spf_record_free(&parsed);
 	enum dns_verdict v = missing.len == 0 || further ? DNS_VERDICT_OK : DNS_VERDICT_DIFFERS;
 	if (v == DNS_VERDICT_OK)
 		buf_printf(detail, "\"%s\"", spf);
@@ -132,17 +126,16 @@ static enum dns_verdict judge_spf(const struct dns_record *rec, const strlist *a
 	return v;
 }
 
-/* The p= of a DKIM record without the spaces base64 may have (RFC 6376 3.6.1). */
+/* The key of a DKIM record, decoded (RFC 6376 3.6.1); empty when it has none or cannot be
+ * read. */
 static void dkim_p(const char *record, buf *out)
 {
+	struct dkim_key_tags key;
+	const char *error;
 	buf_clear(out);
-	buf raw;
-	buf_init(&raw);
-	if (tag_value(record, "p", &raw))
-		for (size_t i = 0; i < raw.len; i++)
-			if (!isspace((unsigned char)raw.data[i]))
-				buf_putc(out, raw.data[i]);
-	buf_free(&raw);
+	if (dkim_key_tags_parse(record, strlen(record), &key, &error) == 0)
+		buf_append(out, key.key.data, key.key.len);
+	dkim_key_tags_free(&key);
 }
 
 static enum dns_verdict judge_dkim(const struct dns_record *rec, char *const *records, size_t count,
@@ -155,7 +148,7 @@ static enum dns_verdict judge_dkim(const struct dns_record *rec, char *const *re
 	size_t match = count;
 	for (size_t i = 0; i < count && match == count; i++) {
 		dkim_p(records[i], &have);
-		if (strcmp(have.data, want.data) == 0)
+		if (have.len > 0 && have.len == want.len && memcmp(have.data, want.data, have.len) == 0)
 			match = i;
 	}
 	buf_free(&want);
@@ -169,8 +162,38 @@ static enum dns_verdict judge_dkim(const struct dns_record *rec, char *const *re
 	return DNS_VERDICT_DIFFERS;
 }
 
+/* DMARC: one record as receivers read it, with a policy to apply (draft-ietf-dmarc-dmarcbis
+ * 4.10: several records at one name are all ignored). */
+static enum dns_verdict judge_dmarc(const struct dns_record *rec, char *const *records,
+				    size_t count, buf *detail)
+{
+	size_t n = 0, valid = 0;
+	char *const *found = NULL;
+	for (size_t i = 0; i < count; i++) {
+		struct dmarc_record r;
+		if (dmarc_record_parse(records[i], &r) != 1)
+			continue;
+		n++;
+		if (r.applies && found == NULL) {
+			found = &records[i];
+			valid++;
+		}
+		dmarc_record_free(&r);
+	}
+	if (n == 0)
+		return DNS_VERDICT_MISSING;
+	if (n == 1 && valid == 1) {
+		buf_printf(detail, "\"%s\"", *found);
+		return DNS_VERDICT_OK;
+	}
+	found_records(detail, records, count, rec->value);
+	buf_puts(detail, n > 1 ? " (receivers ignore them all when there is more than one)"
+			       : " (no valid p=: receivers apply no policy)");
+	return DNS_VERDICT_DIFFERS;
+}
+
 /* The records of a kind (first tag v=version); one of them must pass valid (NULL: any), and
- * DMARC and MTA-STS take no more than one (RFC 7489 6.6.3, RFC 8461 3.1). */
+ * MTA-STS takes no more than one (RFC 8461 3.1). */
 static enum dns_verdict judge_tagged(const struct dns_record *rec, char *const *records,
 				     size_t count, const char *version, const char *tag,
 				     const char *const *allowed, buf *detail)
@@ -207,7 +230,6 @@ static enum dns_verdict judge_tagged(const struct dns_record *rec, char *const *
 enum dns_verdict dns_judge_txt(const struct dns_record *rec, const strlist *addresses,
 			       char *const *records, size_t count, buf *detail)
 {
-	static const char *const policies[] = { "none", "quarantine", "reject", NULL };
 	buf id;
 	buf_init(&id);
 	const char *ids[2] = { NULL, NULL };
@@ -220,7 +242,7 @@ enum dns_verdict dns_judge_txt(const struct dns_record *rec, const strlist *addr
 		v = judge_dkim(rec, records, count, detail);
 		break;
 	case CHECK_DMARC:
-		v = judge_tagged(rec, records, count, "DMARC1", "p", policies, detail);
+		v = judge_dmarc(rec, records, count, detail);
 		break;
 	case CHECK_STS:
 		tag_value(rec->value, "id", &id);

@@ -80,7 +80,8 @@ def iprev_of(msg):
     ours, _ = our_results(msg)
     assert len(ours) == 1, ours
     header, raw = ours[0]
-    assert [r.method for r in header.results] == ["iprev"]
+    # iprev first; SPF, DKIM and DMARC after it (test_dmarc.py checks those)
+    assert [r.method for r in header.results] == ["iprev", "spf", "dkim", "dmarc"]
     r = header.results[0]
     props = {(p.type, p.name): p.value for p in r.properties}
     return r.result, props[("policy", "iprev")], raw
