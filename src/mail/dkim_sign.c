@@ -44,16 +44,8 @@ static void append_lower(buf *out, const char *s)
  * name matches nothing and adds no field. */
 static void select_fields(const char *hdr, size_t len, buf *names, buf *canon)
 {
-	struct header_field *fields = NULL;
-	size_t count = 0, pos = 0;
-	struct header_field f;
-	int r;
-	while ((r = header_next(hdr, len, &pos, &f)) != 0) {
-		if (r < 0)
-			continue;
-		fields = xrealloc(fields, (count + 1) * sizeof(*fields));
-		fields[count++] = f;
-	}
+	size_t count;
+	struct header_field *fields = header_field_list(hdr, len, &count);
 	bool first = true;
 	for (size_t s = 0; s < SIGNED_SET_COUNT; s++) {
 		bool from = s == 0;

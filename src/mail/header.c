@@ -4,6 +4,7 @@
  * A line ends at LF; a CR just before it belongs to the line end. So CRLF, as SMTP delivers
  * it, and bare LF, as files hold it, both work, and a CR alone is an ordinary octet. */
 #include "mail/header.h"
+#include "core/xalloc.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -84,6 +85,22 @@ int header_next(const char *hdr, size_t len, size_t *pos, struct header_field *f
 static bool field_is(const struct header_field *f, const char *name)
 {
 	return strlen(name) == f->name_len && strncasecmp(f->name, name, f->name_len) == 0;
+}
+
+struct header_field *header_field_list(const char *hdr, size_t len, size_t *count)
+{
+	struct header_field *fields = NULL;
+	size_t pos = 0;
+	struct header_field f;
+	int r;
+	*count = 0;
+	while ((r = header_next(hdr, len, &pos, &f)) != 0) {
+		if (r < 0)
+			continue;
+		fields = xrealloc(fields, (*count + 1) * sizeof(*fields));
+		fields[(*count)++] = f;
+	}
+	return fields;
 }
 
 bool header_has(const char *hdr, size_t len, const char *name)

@@ -29,6 +29,10 @@ size_t header_end(const char *msg, size_t len);
  * that line so the walk can go on. */
 int header_next(const char *hdr, size_t len, size_t *pos, struct header_field *f);
 
+/* Every field of the header section hdr[0..len), in order, as header_next reads them (lines
+ * that are no field left out), in an array to free; *count gets how many. */
+struct header_field *header_field_list(const char *hdr, size_t len, size_t *count);
+
 /* True when a field named name (case-insensitive) is present. */
 bool header_has(const char *hdr, size_t len, const char *name);
 

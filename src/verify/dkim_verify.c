@@ -229,16 +229,8 @@ void dkim_verify_header(struct dkim_verify *v, const char *hdr, size_t len)
 	if (v->header_seen)
 		return;
 	v->header_seen = true;
-	struct header_field *fields = NULL;
-	size_t count = 0, pos = 0;
-	struct header_field f;
-	int r;
-	while ((r = header_next(hdr, len, &pos, &f)) != 0) {
-		if (r < 0)
-			continue;
-		fields = xrealloc(fields, (count + 1) * sizeof(*fields));
-		fields[count++] = f;
-	}
+	size_t count;
+	struct header_field *fields = header_field_list(hdr, len, &count);
 	for (size_t i = 0; i < count && v->sig_count < DKIM_VERIFY_MAX_SIGNATURES; i++)
 		if (fields[i].name_len == strlen("DKIM-Signature") &&
 		    strncasecmp(fields[i].name, "DKIM-Signature", fields[i].name_len) == 0)

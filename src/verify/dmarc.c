@@ -313,14 +313,18 @@ static void run_done(evutil_socket_t fd, short what, void *arg)
 	check_unref(c);
 }
 
-static void advance(struct dmarc_check *c)
+/* evaluate(), with answers that come meanwhile left to it. */
+static bool evaluate_now(struct dmarc_check *c)
 {
-	if (!c->evaluating || c->finished || c->in_evaluate)
-		return;
 	c->in_evaluate = true;
 	bool complete = evaluate(c);
 	c->in_evaluate = false;
-	if (!complete)
+	return complete;
+}
+
+static void advance(struct dmarc_check *c)
+{
+	if (!c->evaluating || c->finished || c->in_evaluate || !evaluate_now(c))
 		return;
 	c->finished = true;
 	c->done(c->done_arg);
@@ -354,10 +358,7 @@ void dmarc_check_evaluate(struct dmarc_check *c, const char *spf_domain,
 	c->done = done;
 	c->done_arg = arg;
 	c->evaluating = true;
-	c->in_evaluate = true;
-	bool complete = evaluate(c);
-	c->in_evaluate = false;
-	if (!complete)
+	if (!evaluate_now(c))
 		return;
 	c->finished = true;
 	/* done runs after this call returns, as every answer does. */

@@ -62,16 +62,21 @@ def signing(instance_factory):
             inst.config("queue.retry_schedule", "1s")
         a.start()
         b.start()
-        host, port = address.split(":")
-        r = dns_resolver.Resolver(configure=False)
-        r.nameservers = [host]
-        r.port = int(port)
+        yield a, b, txt_lookup(address)
 
-        def dnsfunc(name, timeout=5):
-            answer = r.resolve(name.decode().rstrip("."), "TXT", lifetime=timeout)
-            return b"".join(answer[0].strings)
 
-        yield a, b, dnsfunc
+def txt_lookup(address):
+    """dkimpy's dnsfunc for the DNS server at "ip:port": a name's TXT strings joined."""
+    host, port = address.split(":")
+    r = dns_resolver.Resolver(configure=False)
+    r.nameservers = [host]
+    r.port = int(port)
+
+    def dnsfunc(name, timeout=5):
+        answer = r.resolve(name.decode().rstrip("."), "TXT", lifetime=timeout)
+        return b"".join(answer[0].strings)
+
+    return dnsfunc
 
 
 def submit(inst, sender, rcpt, subject, body, extra=""):

@@ -16,7 +16,7 @@ import pytest
 from dns import resolver as dns_resolver
 
 from conftest import ESTAFETA
-from test_dkim_sign import received, signing, submit  # noqa: F401 (signing is a fixture)
+from test_dkim_sign import received, signing, submit, txt_lookup  # noqa: F401 (signing is a fixture)
 from test_outbound import dnsmasq, free_udp_port
 
 DOMAIN = b"example.test"
@@ -67,16 +67,7 @@ def dns(keys):
     # example.test's other names do not exist; servfail.test's questions go nowhere
     records += ["--local=/example.test/", f"--server=/servfail.test/127.0.0.1#{dead}"]
     with dnsmasq(records) as address:
-        host, port = address.split(":")
-        r = dns_resolver.Resolver(configure=False)
-        r.nameservers = [host]
-        r.port = int(port)
-
-        def dnsfunc(name, timeout=5):
-            answer = r.resolve(name.decode().rstrip("."), "TXT", lifetime=timeout)
-            return b"".join(answer[0].strings)
-
-        yield address, dnsfunc
+        yield address, txt_lookup(address)
 
 
 def sign(keys, selector, msg=MESSAGE, canon=(b"relaxed", b"relaxed"), length=False,
