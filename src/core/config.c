@@ -17,6 +17,9 @@
 
 /* Every setting estafeta reads. Keep it sorted by name. */
 static const struct setting settings[] = {
+	{ "arc.trusted_sealers", SET_LIST, "",
+	  "forwarders (ARC sealer domains, the d= of their ARC-Seal) whose passing ARC chain saying "
+	  "dmarc=pass lets a message that fails DMARC here be delivered as if it passed" },
 	{ "auth.allow_plaintext_loopback", SET_BOOL, "yes",
 	  "offer password authentication without TLS on loopback connections (for learning with telnet)" },
 	{ "auth.failure_delay", SET_DURATION, "2s", "delay before answering a failed authentication" },

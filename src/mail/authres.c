@@ -114,6 +114,57 @@ bool authres_parse_id(const char *value, size_t len, buf *id, unsigned long *ver
 	return l.p < l.end && *l.p == ';';
 }
 
+/* Past the rest of a resinfo: to its ending ';' (or the end), quoted strings and comments
+ * skipped whole. */
+static void skip_resinfo(struct lexer *l, buf *scratch)
+{
+	while (l->p < l->end && *l->p != ';') {
+		if (*l->p == '"')
+			lexer_quoted(l, scratch);
+		else if (*l->p == '(' || *l->p == ' ' || *l->p == '\t' || *l->p == '\r' || *l->p == '\n')
+			lexer_skip_cfws(l);
+		else
+			l->p++;
+	}
+}
+
+bool authres_reports(const char *value, size_t len, const char *method, const char *result)
+{
+	buf id, word;
+	buf_init(&id);
+	buf_init(&word);
+	unsigned long version;
+	bool found = false;
+	if (!authres_parse_id(value, len, &id, &version)) {
+		buf_free(&id);
+		return false;
+	}
+	struct lexer l = { value, value + len };
+	skip_resinfo(&l, &word);
+	while (!found && l.p < l.end) {
+		l.p++; /* the ';' */
+		lexer_skip_cfws(&l);
+		buf_clear(&word);
+		bool named = lexer_token(&l, &word) && strcasecmp(word.data, method) == 0;
+		if (named && l.p < l.end && *l.p == '/') {
+			l.p++;
+			buf_clear(&word);
+			lexer_token(&l, &word);
+		}
+		lexer_skip_cfws(&l);
+		if (named && l.p < l.end && *l.p == '=') {
+			l.p++;
+			lexer_skip_cfws(&l);
+			buf_clear(&word);
+			found = lexer_token(&l, &word) && strcasecmp(word.data, result) == 0;
+		}
+		skip_resinfo(&l, &word);
+	}
+	buf_free(&id);
+	buf_free(&word);
+	return found;
+}
+
 size_t authres_remove_ours(const char *hdr, size_t len, const char *authserv_id, buf *out)
 {
 	size_t pos = 0, kept_to = 0, removed = 0;

@@ -39,6 +39,11 @@ void authres_write(buf *out, const char *authserv_id, const struct authres_resul
  * something other than ";"). */
 bool authres_parse_id(const char *value, size_t len, buf *id, unsigned long *version);
 
+/* Whether an Authentication-Results value (authres-payload, as authres_parse_id reads it)
+ * reports method=result for the method named (a resinfo's method, case-insensitive, with
+ * any "/version" after it ignored), as ARC's ARC-Authentication-Results carry them. */
+bool authres_reports(const char *value, size_t len, const char *method, const char *result);
+
 /* Appends the header section hdr to out without the Authentication-Results fields that name
  * authserv_id (case-insensitive), that bear a version other than 1, or that cannot be read
  * (RFC 8601 5); the others stay. Returns the number removed. */

@@ -232,13 +232,67 @@ static int check_identity(const char *identity, const char *domain)
 	return il == dl || tail[-1] == '.' ? 0 : -1;
 }
 
-/* The tags 6.1.1 requires, then the meaning of each tag present. */
-static const char *check_sig(const struct dkim_tag *tags, size_t n, struct dkim_sig_tags *sig)
+/* An ARC instance: 1*3DIGIT (RFC 8617 4.2.1), 1 to ARC_MAX_INSTANCES; 0 when not one. */
+static unsigned read_instance(const struct dkim_tag *t)
 {
-	static const char *const required[] = { "v", "a", "b", "bh", "d", "h", "s" };
-	static const char *const missing[] = { "no v= tag", "no a= tag", "no b= tag", "no bh= tag",
-					       "no d= tag", "no h= tag", "no s= tag" };
+	uint64_t n;
+	if (t->value_len > 3 || !read_number(t, &n) || n < 1 || n > ARC_MAX_INSTANCES)
+		return 0;
+	return (unsigned)n;
+}
+
+unsigned arc_instance_of(const char *value, size_t len, size_t *after)
+{
+	struct dkim_tag t;
+	size_t pos = 0;
+	if (dkim_tag_next(value, len, &pos, &t) != 1 || !(t.name_len == 1 && t.name[0] == 'i') ||
+	    pos == t.span_end) /* no ';' after it */
+		return 0;
+	*after = pos;
+	return read_instance(&t);
+}
+
+static int read_cv(const struct dkim_tag *t, struct dkim_sig_tags *sig)
+{
+	static const char *const names[] = { "none", "pass", "fail" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (value_is(t, names[i])) {
+			sig->cv = (enum arc_cv)i;
+			return 0;
+		}
+	return -1;
+}
+
+struct required_tag {
+	const char *name, *missing;
+};
+
+/* What each kind requires (RFC 6376 6.1.1; RFC 8617 4.1.2, 4.1.3), in the order checked. */
+static const char *missing_tag(enum dkim_sig_kind kind, const struct dkim_tag *tags, size_t n)
+{
+	static const struct required_tag field[] = {
+		{ "v", "no v= tag" }, { "a", "no a= tag" }, { "b", "no b= tag" }, { "bh", "no bh= tag" },
+		{ "d", "no d= tag" }, { "h", "no h= tag" }, { "s", "no s= tag" }, { NULL, NULL } };
+	static const struct required_tag message[] = {
+		{ "i", "no i= tag" }, { "a", "no a= tag" }, { "b", "no b= tag" }, { "bh", "no bh= tag" },
+		{ "d", "no d= tag" }, { "h", "no h= tag" }, { "s", "no s= tag" }, { NULL, NULL } };
+	static const struct required_tag seal[] = {
+		{ "i", "no i= tag" }, { "a", "no a= tag" }, { "b", "no b= tag" }, { "cv", "no cv= tag" },
+		{ "d", "no d= tag" }, { "s", "no s= tag" }, { NULL, NULL } };
+	const struct required_tag *req = kind == DKIM_SIG_FIELD ? field
+				       : kind == DKIM_SIG_ARC_MESSAGE ? message : seal;
+	for (size_t i = 0; req[i].name != NULL; i++)
+		if (find(tags, n, req[i].name) == NULL)
+			return req[i].missing;
+	return NULL;
+}
+
+/* The tags 6.1.1 requires, then the meaning of each tag present. */
+static const char *check_sig(enum dkim_sig_kind kind, const struct dkim_tag *tags, size_t n,
+			     struct dkim_sig_tags *sig)
+{
 	const struct dkim_tag *t;
+	bool seal = kind == DKIM_SIG_ARC_SEAL;
 	if ((t = find(tags, n, "a")) != NULL) {
 		sig->algorithm = xstrndup(t->value, t->value_len);
 		sig->alg = algorithm_of(sig->algorithm);
@@ -247,7 +301,7 @@ static const char *check_sig(const struct dkim_tag *tags, size_t n, struct dkim_
 		sig->domain = lower_copy(t->value, t->value_len);
 	if ((t = find(tags, n, "s")) != NULL)
 		sig->selector = xstrndup(t->value, t->value_len);
-	if ((t = find(tags, n, "i")) != NULL)
+	if ((t = find(tags, n, "i")) != NULL && kind == DKIM_SIG_FIELD)
 		sig->identity = xstrndup(t->value, t->value_len);
 	if ((t = find(tags, n, "b")) != NULL) {
 		sig->b_start = t->span_start;
@@ -255,23 +309,33 @@ static const char *check_sig(const struct dkim_tag *tags, size_t n, struct dkim_
 		if (read_base64(t, &sig->b, &sig->signature) < 0 || sig->signature.len == 0)
 			return "b= is not base64";
 	}
-	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
-		if (find(tags, n, required[i]) == NULL)
-			return missing[i];
-	if (!value_is(find(tags, n, "v"), "1"))
+	const char *missing = missing_tag(kind, tags, n);
+	if (missing != NULL)
+		return missing;
+	if (kind == DKIM_SIG_FIELD && !value_is(find(tags, n, "v"), "1"))
 		return "v= is not 1";
-	if (read_base64(find(tags, n, "bh"), NULL, &sig->body_hash) < 0)
+	if (kind != DKIM_SIG_FIELD && (sig->instance = read_instance(find(tags, n, "i"))) == 0)
+		return "i= is not an ARC instance (1 to 50)";
+	if (seal && read_cv(find(tags, n, "cv"), sig) < 0)
+		return "cv= is not none, pass or fail";
+	if (seal && find(tags, n, "h") != NULL)
+		return "an ARC-Seal has no h=";
+	if (!seal && read_base64(find(tags, n, "bh"), NULL, &sig->body_hash) < 0)
 		return "bh= is not base64";
 	if (!address_domain_valid(sig->domain, strlen(sig->domain), false))
 		return "d= is not a domain";
 	if (!address_domain_valid(sig->selector, strlen(sig->selector), false))
 		return "s= is not a selector";
-	if (!each_element(find(tags, n, "h"), add_header_name, &sig->headers))
-		return "h= is not a list of field names";
-	if (!strlist_contains(&sig->headers, "from"))
-		return "h= does not sign From";
-	if ((t = find(tags, n, "c")) != NULL && read_canonicalization(t, sig) < 0)
-		return "unknown canonicalization in c=";
+	if (seal) {
+		sig->header_relaxed = true; /* RFC 8617 5.1.1 */
+	} else {
+		if (!each_element(find(tags, n, "h"), add_header_name, &sig->headers))
+			return "h= is not a list of field names";
+		if (!strlist_contains(&sig->headers, "from"))
+			return "h= does not sign From";
+		if ((t = find(tags, n, "c")) != NULL && read_canonicalization(t, sig) < 0)
+			return "unknown canonicalization in c=";
+	}
 	if ((t = find(tags, n, "q")) != NULL && !list_has(t, "dns/txt"))
 		return "q= has no dns/txt";
 	if (sig->identity != NULL && check_identity(sig->identity, sig->domain) < 0)
@@ -287,7 +351,8 @@ static const char *check_sig(const struct dkim_tag *tags, size_t n, struct dkim_
 	return NULL;
 }
 
-int dkim_sig_tags_parse(const char *value, size_t len, struct dkim_sig_tags *sig, const char **error)
+int dkim_sig_tags_parse_kind(enum dkim_sig_kind kind, const char *value, size_t len,
+			     struct dkim_sig_tags *sig, const char **error)
 {
 	*sig = (struct dkim_sig_tags){ .alg = DKIM_SIG_UNKNOWN };
 	buf_init(&sig->signature);
@@ -297,8 +362,13 @@ int dkim_sig_tags_parse(const char *value, size_t len, struct dkim_sig_tags *sig
 	size_t n = 0;
 	if (read_tags(value, len, tags, &n, error) < 0)
 		return -1;
-	*error = check_sig(tags, n, sig);
+	*error = check_sig(kind, tags, n, sig);
 	return *error == NULL ? 0 : -1;
+}
+
+int dkim_sig_tags_parse(const char *value, size_t len, struct dkim_sig_tags *sig, const char **error)
+{
+	return dkim_sig_tags_parse_kind(DKIM_SIG_FIELD, value, len, sig, error);
 }
 
 void dkim_sig_tags_free(struct dkim_sig_tags *sig)

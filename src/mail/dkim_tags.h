@@ -34,7 +34,20 @@ enum dkim_sig_algorithm {
 	DKIM_SIG_UNKNOWN,
 };
 
-/* A DKIM-Signature's tags. The strings are allocated (NULL when the tag is absent). */
+/* Whose tag list a signature is: a DKIM-Signature field's, or one of ARC's signatures (RFC
+ * 8617 4.1.2, 4.1.3), which take DKIM's tags with i= the instance and no v=. */
+enum dkim_sig_kind {
+	DKIM_SIG_FIELD,
+	DKIM_SIG_ARC_MESSAGE, /* ARC-Message-Signature: DKIM's tags but v= */
+	DKIM_SIG_ARC_SEAL,    /* ARC-Seal: a, b, cv, d, i, s, t; no bh=, no h= */
+};
+
+/* An ARC-Seal's cv= (RFC 8617 4.1.3). */
+enum arc_cv { ARC_CV_NONE, ARC_CV_PASS, ARC_CV_FAIL };
+
+#define ARC_MAX_INSTANCES 50
+
+/* A DKIM-Signature's tags (or an ARC signature's). The strings are allocated (NULL when the tag is absent). */
 struct dkim_sig_tags {
 	char *algorithm;         /* a= */
 	enum dkim_sig_algorithm alg;
@@ -44,7 +57,9 @@ struct dkim_sig_tags {
 	bool header_relaxed, body_relaxed; /* c=, simple/simple when absent */
 	char *domain;            /* d=, lower-cased */
 	char *selector;          /* s= */
-	char *identity;          /* i= as given */
+	char *identity;          /* i= as given (DKIM-Signature only) */
+	unsigned instance;       /* ARC: i=, 1..ARC_MAX_INSTANCES */
+	enum arc_cv cv;          /* ARC-Seal: cv= */
 	strlist headers;         /* h=, each name as given */
 	bool has_length;
 	uint64_t length;         /* l=; a count past UINT64_MAX is taken as UINT64_MAX */
@@ -59,7 +74,15 @@ struct dkim_sig_tags {
  * "dns/txt" in q=, no From in h=, an i= whose domain is not d= or under it, x= before t=.
  * What could be read stays in *sig either way; dkim_sig_tags_free frees it. */
 int dkim_sig_tags_parse(const char *value, size_t len, struct dkim_sig_tags *sig, const char **error);
+/* The same for an ARC signature's value: required are i= (1 to ARC_MAX_INSTANCES) and the
+ * tags of its kind, an ARC-Seal needs a cv= of none, pass or fail and has no h=. */
+int dkim_sig_tags_parse_kind(enum dkim_sig_kind kind, const char *value, size_t len,
+			     struct dkim_sig_tags *sig, const char **error);
 void dkim_sig_tags_free(struct dkim_sig_tags *sig);
+
+/* The instance an ARC field's value begins with ("i=N;", RFC 8617 4.2.1), 1 to
+ * ARC_MAX_INSTANCES, with *after the offset past its ';'; 0 when it does not begin so. */
+unsigned arc_instance_of(const char *value, size_t len, size_t *after);
 
 /* A public key record's tags. */
 struct dkim_key_tags {

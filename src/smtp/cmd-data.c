@@ -249,7 +249,8 @@ static void write_authres(struct smtp_session *s, struct delivery *d)
 }
 
 /* What the DMARC policy of the message's author asks for, as dmarc.enforce lets it:
- * DMARC_POLICY_NONE (deliver as usual), _QUARANTINE (to Junk) or _REJECT. */
+ * DMARC_POLICY_NONE (deliver as usual), _QUARANTINE (to Junk) or _REJECT. A failure that a
+ * trusted forwarder's ARC chain vouches for (message_checks_arc_override) asks for nothing. */
 static enum dmarc_policy dmarc_action(const struct smtp_session *s)
 {
 	if (s->tx->checks == NULL || s->server->dmarc_enforce == DMARC_ENFORCE_NONE)
@@ -257,6 +258,12 @@ static enum dmarc_policy dmarc_action(const struct smtp_session *s)
 	const struct dmarc_outcome *o = message_checks_dmarc(s->tx->checks);
 	if (o->result != DMARC_FAIL || o->disposition == DMARC_POLICY_UNSET)
 		return DMARC_POLICY_NONE;
+	const char *sealer = message_checks_arc_override(s->tx->checks);
+	if (sealer != NULL) {
+		log_info("session=%s queue=%s smtp dmarc=fail header.from=%s arc=pass: delivered, sealed by trusted %s",
+			 conn_id(s->conn), s->tx->queue_id, o->author_domain, sealer);
+		return DMARC_POLICY_NONE;
+	}
 	if (o->disposition == DMARC_POLICY_REJECT && s->server->dmarc_enforce != DMARC_ENFORCE_REJECT)
 		return DMARC_POLICY_QUARANTINE;
 	return o->disposition;

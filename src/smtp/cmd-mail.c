@@ -17,7 +17,8 @@ void smtp_checks_start(struct smtp_session *s)
 	if (s->tx == NULL || s->tx->checks != NULL || s->dns_check == NULL || s->user != NULL)
 		return;
 	s->tx->checks = message_checks_start(s->server->dns, conn_peer_ip(s->conn), s->helo,
-					     s->tx->sender, s->server->host.hostname);
+					     s->tx->sender, s->server->host.hostname,
+					     s->server->arc_trusted_sealers);
 }
 
 /* mail = "MAIL FROM:" Reverse-path [SP Mail-parameters] CRLF */

@@ -1,4 +1,4 @@
-/* SPF, DKIM and DMARC for one message, and the one wait for all three at its end. */
+/* SPF, DKIM, ARC and DMARC for one message, and the one wait for all three at its end. */
 #include "smtp/message_checks.h"
 #include "core/strlist.h"
 #include "core/xalloc.h"
@@ -7,6 +7,7 @@
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /* RFC 6008 2: enough of b= to tell the signatures of one message apart. */
@@ -22,8 +23,11 @@ struct message_checks {
 	char *spf_identity;   /* smtp.mailfrom's value, or smtp.helo's */
 	bool spf_helo;        /* the identity checked is the HELO name */
 	char *spf_domain;     /* its domain, for DMARC */
-	/* DKIM and DMARC, from the header section on */
+	/* DKIM, ARC and DMARC, from the header section on */
 	struct dkim_verify *dkim;
+	struct arc_verify *arc;
+	char *ip;             /* smtp.remote-ip of the arc result */
+	char *trusted_sealers;
 	bool dkim_done;
 	struct dmarc_check *dmarc;
 	bool dmarc_started, dmarc_done;
@@ -52,10 +56,13 @@ static void spf_finished(const struct spf_outcome *o, void *arg)
 }
 
 struct message_checks *message_checks_start(struct dns *d, const char *ip, const char *helo,
-					    const char *sender, const char *hostname)
+					    const char *sender, const char *hostname,
+					    const char *trusted_sealers)
 {
 	struct message_checks *m = xcalloc(1, sizeof(*m));
 	m->dns = d;
+	m->ip = xstrdup(ip);
+	m->trusted_sealers = xstrdup(trusted_sealers);
 	strlist_init(&m->strings);
 	m->spf_helo = *sender == '\0';
 	const char *at = strrchr(sender, '@');
@@ -80,6 +87,7 @@ void message_checks_header(struct message_checks *m, const char *hdr, size_t len
 		return;
 	m->dkim = dkim_verify_new(m->dns, time(NULL));
 	dkim_verify_header(m->dkim, hdr, len);
+	m->arc = arc_verify_start(m->dkim, hdr, len);
 	buf author;
 	buf_init(&author);
 	bool one = dmarc_author_domain(hdr, len, &author);
@@ -214,11 +222,52 @@ static void dmarc_result_of(struct message_checks *m, struct authres_result *r)
 					       dmarc_policy_name(o->disposition), o->reason));
 	else
 		r->comment = o->reason;
+	const char *sealer = message_checks_arc_override(m);
+	if (sealer != NULL)
+		r->reason = keep(m, xasprintf("arc override by trusted sealer %s", sealer));
 	if (o->author_domain != NULL)
 		r->props[r->prop_count++] = (struct authres_property){ "header", "from", o->author_domain };
 	if (o->result == DMARC_PASS || o->result == DMARC_FAIL)
 		r->props[r->prop_count++] = (struct authres_property){
 			"policy", "dmarc", dmarc_policy_name(o->policy) };
+}
+
+/* The arc result (RFC 8617 6): the chain's status, its last sealer, the client's address. */
+static void arc_result_of(struct message_checks *m, struct authres_result *r)
+{
+	const struct arc_outcome *o = arc_verify_outcome(m->arc, m->dkim);
+	*r = (struct authres_result){ .method = "arc", .result = arc_result_name(o->result) };
+	if (o->result == ARC_PASS)
+		r->comment = keep(m, xasprintf("%u instance%s, sealed by %s s=%s", o->instances,
+					       o->instances == 1 ? "" : "s", o->sealer, o->selector));
+	else
+		r->comment = o->reason;
+	r->props[r->prop_count++] = (struct authres_property){ "smtp", "remote-ip", m->ip };
+}
+
+/* An exact, case-insensitive match in a comma-separated list. */
+static bool listed(const char *list, const char *domain)
+{
+	size_t dlen = strlen(domain);
+	for (const char *p = list; *p != '\0';) {
+		p += strspn(p, ", \t");
+		size_t n = strcspn(p, ", \t");
+		if (n == dlen && n > 0 && strncasecmp(p, domain, n) == 0)
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+const char *message_checks_arc_override(struct message_checks *m)
+{
+	if (m->arc == NULL || message_checks_dmarc(m)->result != DMARC_FAIL)
+		return NULL;
+	const struct arc_outcome *o = arc_verify_outcome(m->arc, m->dkim);
+	if (o->result != ARC_PASS || !listed(m->trusted_sealers, o->sealer) ||
+	    !authres_reports(o->results, strlen(o->results), "dmarc", "pass"))
+		return NULL;
+	return o->sealer;
 }
 
 size_t message_checks_results(struct message_checks *m, struct authres_result *out, size_t max)
@@ -237,6 +286,8 @@ size_t message_checks_results(struct message_checks *m, struct authres_result *o
 	for (size_t i = 0; i < count && n < max; i++)
 		dkim_result_of(m, &sigs[i], &out[n++]);
 	if (n < max)
+		arc_result_of(m, &out[n++]);
+	if (n < max)
 		dmarc_result_of(m, &out[n++]);
 	return n;
 }
@@ -254,6 +305,7 @@ void message_checks_free(struct message_checks **mp)
 		return;
 	*mp = NULL;
 	spf_check_free(&m->spf);
+	arc_verify_free(&m->arc);
 	dkim_verify_free(&m->dkim);
 	dmarc_check_free(&m->dmarc);
 	if (m->timer != NULL)
@@ -261,6 +313,8 @@ void message_checks_free(struct message_checks **mp)
 	free(m->spf_reason);
 	free(m->spf_identity);
 	free(m->spf_domain);
+	free(m->ip);
+	free(m->trusted_sealers);
 	strlist_free(&m->strings);
 	free(m);
 }

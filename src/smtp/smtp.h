@@ -74,6 +74,7 @@ struct smtp_server {
 	const char *etrn_domains;     /* comma-separated (cmd-etrn.c) */
 	bool checks;                  /* smtp.checks */
 	enum dmarc_enforce dmarc_enforce;
+	const char *arc_trusted_sealers; /* comma-separated (message_checks.h) */
 	int etrn_max_per_ip;
 	time_t etrn_window;
 	/* ETRN requests per client address in the current window */

@@ -66,6 +66,7 @@ void smtp_server_configure(struct smtp_server *srv, const struct config *cfg, SS
 	srv->quota_exclude_trash_junk = config_bool(cfg, "quota.exclude_trash_junk");
 	srv->quota_permanent = config_bool(cfg, "quota.permanent_failure");
 	srv->etrn_domains = config_str(cfg, "smtp.etrn_domains");
+	srv->arc_trusted_sealers = config_str(cfg, "arc.trusted_sealers");
 	srv->checks = config_bool(cfg, "smtp.checks");
 	const char *enforce = config_str(cfg, "dmarc.enforce");
 	srv->dmarc_enforce = strcmp(enforce, "reject") == 0       ? DMARC_ENFORCE_REJECT

@@ -53,12 +53,13 @@ struct dkim_verify {
 	struct dns *dns;
 	time_t now;
 	bool header_seen, finished;
-	struct signature sigs[DKIM_VERIFY_MAX_SIGNATURES];
-	size_t sig_count;
+	/* the DKIM-Signature fields' (dkim_count), then the added ones */
+	struct signature sigs[DKIM_VERIFY_MAX_SIGNATURES + DKIM_VERIFY_MAX_ADDED];
+	size_t sig_count, dkim_count;
 	struct dkim_signature_result results[DKIM_VERIFY_MAX_SIGNATURES];
-	struct body_hash hashes[DKIM_VERIFY_MAX_SIGNATURES];
+	struct body_hash hashes[DKIM_VERIFY_MAX_SIGNATURES + 1];
 	size_t hash_count;
-	struct key_lookup *lookups[DKIM_VERIFY_MAX_SIGNATURES];
+	struct key_lookup *lookups[DKIM_VERIFY_MAX_SIGNATURES + DKIM_VERIFY_MAX_ADDED];
 	size_t lookup_count;
 	unsigned pending;      /* lookups out */
 	struct event *done_ev;
@@ -154,19 +155,16 @@ static struct key_lookup *lookup_for(struct dkim_verify *v, const struct dkim_si
 
 static struct body_hash *hash_for(struct dkim_verify *v, const struct dkim_sig_tags *t);
 
-/* The data of the header hash (RFC 6376 3.7, 5.4.2): the fields h= names, each name taking
- * the last field of that name not yet taken (none left: nothing), then this field with its b=
- * value emptied and no CRLF at its end. */
-static void header_digest(struct signature *s, const struct header_field *fields, size_t count,
-			  const struct header_field *self)
+void dkim_header_digest(const struct dkim_sig_tags *t, const struct header_field *fields, size_t count,
+			const struct header_field *self, unsigned char digest[32])
 {
 	bool *used = xcalloc(count + 1, sizeof(*used));
-	bool relaxed = s->tags.header_relaxed;
+	bool relaxed = t->header_relaxed;
 	buf data, value;
 	buf_init(&data);
 	buf_init(&value);
-	for (size_t n = 0; n < s->tags.headers.count; n++) {
-		const char *name = s->tags.headers.items[n];
+	for (size_t n = 0; n < t->headers.count; n++) {
+		const char *name = t->headers.items[n];
 		for (size_t i = count; i-- > 0;)
 			if (!used[i] && fields[i].name_len == strlen(name) &&
 			    strncasecmp(fields[i].name, name, fields[i].name_len) == 0) {
@@ -176,10 +174,10 @@ static void header_digest(struct signature *s, const struct header_field *fields
 				break;
 			}
 	}
-	buf_append(&value, self->value, s->tags.b_start);
-	buf_append(&value, self->value + s->tags.b_end, self->value_len - s->tags.b_end);
+	buf_append(&value, self->value, t->b_start);
+	buf_append(&value, self->value + t->b_end, self->value_len - t->b_end);
 	dkim_canon_field(relaxed, self->name, self->name_len, value.data, value.len, &data);
-	SHA256((const unsigned char *)data.data, data.len - 2, s->header_digest);
+	SHA256((const unsigned char *)data.data, data.len - 2, digest);
 	buf_free(&data);
 	buf_free(&value);
 	free(used);
@@ -219,7 +217,7 @@ static void add_signature(struct dkim_verify *v, const struct header_field *fiel
 	}
 	if (!worth_checking(v, s))
 		return;
-	header_digest(s, fields, count, f);
+	dkim_header_digest(t, fields, count, f, s->header_digest);
 	s->hash = hash_for(v, t);
 	s->lookup = lookup_for(v, t);
 }
@@ -235,7 +233,31 @@ void dkim_verify_header(struct dkim_verify *v, const char *hdr, size_t len)
 		if (fields[i].name_len == strlen("DKIM-Signature") &&
 		    strncasecmp(fields[i].name, "DKIM-Signature", fields[i].name_len) == 0)
 			add_signature(v, fields, count, &fields[i]);
+	v->dkim_count = v->sig_count;
 	free(fields);
+}
+
+int dkim_verify_add(struct dkim_verify *v, struct dkim_sig_tags *tags, const unsigned char digest[32],
+		    bool body)
+{
+	if (v->sig_count == v->dkim_count + DKIM_VERIFY_MAX_ADDED || v->finished) {
+		dkim_sig_tags_free(tags);
+		return -1;
+	}
+	struct signature *s = &v->sigs[v->sig_count];
+	s->tags = *tags;
+	*tags = (struct dkim_sig_tags){ 0 };
+	const struct dkim_sig_tags *t = &s->tags;
+	s->result = (struct dkim_signature_result){
+		.result = DKIM_TEMPERROR, .domain = t->domain, .selector = t->selector,
+		.algorithm = t->algorithm, .b = t->b,
+	};
+	memcpy(s->header_digest, digest, sizeof(s->header_digest));
+	if (worth_checking(v, s)) {
+		s->hash = body ? hash_for(v, t) : NULL;
+		s->lookup = lookup_for(v, t);
+	}
+	return (int)(v->sig_count++ - v->dkim_count);
 }
 
 /* Canonical body octets for one hash: only the first l= of them count. */
@@ -357,7 +379,7 @@ static void check(struct signature *s)
 	const buf *p = &s->lookup->key.key;
 	EVP_PKEY *key = problem == NULL ? dkim_key_public(ed25519 ? DKIM_ED25519 : DKIM_RSA, p->data, p->len)
 					: NULL;
-	const struct body_hash *h = s->hash;
+	const struct body_hash *h = s->hash; /* NULL: no body hash to check */
 	if (key != NULL)
 		s->result.key_bits = ed25519 ? 256 : (unsigned)EVP_PKEY_get_bits(key);
 	if (problem != NULL)
@@ -366,33 +388,45 @@ static void check(struct signature *s)
 		settle(s, DKIM_PERMERROR, "key syntax error (p=)");
 	else if (!ed25519 && s->result.key_bits < DKIM_RSA_MIN_BITS)
 		settle(s, DKIM_FAIL, "RSA key under 1024 bits (RFC 8301)");
-	else if (h->has_length && h->hashed < h->length)
+	else if (h != NULL && h->has_length && h->hashed < h->length)
 		settle(s, DKIM_FAIL, "body shorter than l=");
-	else if (s->tags.body_hash.len != sizeof(h->md) ||
-		 memcmp(s->tags.body_hash.data, h->md, sizeof(h->md)) != 0)
+	else if (h != NULL && (s->tags.body_hash.len != sizeof(h->md) ||
+			       memcmp(s->tags.body_hash.data, h->md, sizeof(h->md)) != 0))
 		settle(s, DKIM_FAIL, "body hash did not verify");
 	else if (!signature_valid(s, key))
 		settle(s, DKIM_FAIL, "signature did not verify");
 	else
 		settle(s, DKIM_PASS, NULL);
-	s->result.partial_body = h->beyond;
+	s->result.partial_body = h != NULL && h->beyond;
 	EVP_PKEY_free(key);
+}
+
+/* A signature's result as far as it is known now. */
+static void bring_up_to_date(struct dkim_verify *v, struct signature *s)
+{
+	if (!s->settled && v->finished && s->lookup->answered)
+		check(s);
+	if (!s->settled) {
+		s->result.result = DKIM_TEMPERROR;
+		s->result.reason = "key lookup not answered in time";
+	}
 }
 
 size_t dkim_verify_results(struct dkim_verify *v, const struct dkim_signature_result **r)
 {
-	for (size_t i = 0; i < v->sig_count; i++) {
-		struct signature *s = &v->sigs[i];
-		if (!s->settled && v->finished && s->lookup->answered)
-			check(s);
-		if (!s->settled) {
-			s->result.result = DKIM_TEMPERROR;
-			s->result.reason = "key lookup not answered in time";
-		}
-		v->results[i] = s->result;
+	for (size_t i = 0; i < v->dkim_count; i++) {
+		bring_up_to_date(v, &v->sigs[i]);
+		v->results[i] = v->sigs[i].result;
 	}
 	*r = v->results;
-	return v->sig_count;
+	return v->dkim_count;
+}
+
+const struct dkim_signature_result *dkim_verify_added(struct dkim_verify *v, int handle)
+{
+	struct signature *s = &v->sigs[v->dkim_count + (size_t)handle];
+	bring_up_to_date(v, s);
+	return &s->result;
 }
 
 void dkim_verify_free(struct dkim_verify **vp)

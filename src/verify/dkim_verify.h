@@ -8,11 +8,16 @@
 #ifndef ESTAFETA_DKIM_VERIFY_H
 #define ESTAFETA_DKIM_VERIFY_H
 #include "core/dns.h"
+#include "mail/dkim_tags.h"
+#include "mail/header.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
 #define DKIM_VERIFY_MAX_SIGNATURES 8
+/* Signatures of other fields checked with the same machinery: ARC's (one ARC-Message-
+ * Signature and the seals of a chain, RFC 8617 5.2). */
+#define DKIM_VERIFY_MAX_ADDED (ARC_MAX_INSTANCES + 1)
 
 /* RFC 8601 2.7.1's results. */
 enum dkim_result {
@@ -56,6 +61,21 @@ void dkim_verify_finish(struct dkim_verify *v, void (*done)(void *arg), void *ar
 /* The outcome of each signature checked, in header order. Callable any time after finish;
  * a signature whose key has not arrived yet is a temperror. */
 size_t dkim_verify_results(struct dkim_verify *v, const struct dkim_signature_result **r);
+/* One more signature to check, of a field other than DKIM-Signature: ARC's (RFC 8617 4.1.2,
+ * 4.1.3). tags: read by dkim_sig_tags_parse_kind, taken over by v; digest: the SHA-256 of its
+ * header data (dkim_header_digest's for an ARC-Message-Signature); body: whether its bh= is
+ * checked against the body. After dkim_verify_header, before the body. Returns its handle,
+ * or -1 (tags freed) when DKIM_VERIFY_MAX_ADDED are in. */
+int dkim_verify_add(struct dkim_verify *v, struct dkim_sig_tags *tags, const unsigned char digest[32],
+		    bool body);
+/* The outcome of an added signature, as dkim_verify_results gives them; lives until the next
+ * call or the free. */
+const struct dkim_signature_result *dkim_verify_added(struct dkim_verify *v, int handle);
+/* The SHA-256 of a signature's header data (RFC 6376 3.7, 5.4.2): the fields of
+ * fields[0..count) its h= names, each name taking the last field of that name not yet
+ * taken, then self (the signature's own field) with its b= value emptied and no CRLF. */
+void dkim_header_digest(const struct dkim_sig_tags *t, const struct header_field *fields, size_t count,
+			const struct header_field *self, unsigned char digest[32]);
 /* Frees v; a pending finish is cancelled and lookups still out end quietly. */
 void dkim_verify_free(struct dkim_verify **v);
 #endif

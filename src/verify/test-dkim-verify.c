@@ -3,10 +3,15 @@
  * pass whatever pieces their body comes in (down to one octet each), a changed body fails,
  * each key name is asked once however many signatures use it, at most
  * DKIM_VERIFY_MAX_SIGNATURES are checked, and a verifier freed while its lookups are out
- * leaves them to end quietly. */
+ * leaves them to end quietly. ARC (arc_verify.c, whose signatures this verifier checks): a
+ * chain of two sets sealed by dkimpy passes whatever pieces its body comes in; a changed
+ * body, a changed ARC-Authentication-Results, a missing seal or a broken cv= fail it; a
+ * message without ARC sets is none. */
 #include "core/base64.h"
 #include "mail/dkim_key.h"
 #include "mail/dkim_sign.h"
+#include "mail/authres.h"
+#include "verify/arc_verify.h"
 #include "verify/dkim_verify.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -103,6 +108,13 @@ static void publish(struct server *s, const char *name, EVP_PKEY *key)
 	s->names[s->record_count++] = name;
 }
 
+static void publish_text(struct server *s, const char *name, const char *text)
+{
+	buf_init(&s->records[s->record_count]);
+	buf_puts(&s->records[s->record_count], text);
+	s->names[s->record_count++] = name;
+}
+
 static void server_stop(struct server *s)
 {
 	event_free(s->ev);
@@ -110,6 +122,45 @@ static void server_stop(struct server *s)
 	for (size_t i = 0; i < s->record_count; i++)
 		buf_free(&s->records[i]);
 }
+
+/* Sealed by dkimpy's arc_sign: instance 1 by one.example, then instance 2 by two.example,
+ * one 1024-bit key for both. */
+static const char arc_message[] =
+	"ARC-Seal: i=2; cv=pass; a=rsa-sha256; d=two.example; s=sel; t=1764849700;\r\n"
+	" b=RvN9QTeGNkzQjsmAnx3OuH8lZ/hfwqRINRETbCBdaT2fHjE0k9kqJ8nhM1iAMce7RoOq5\r\n"
+	" dGPEOgoECygdddvKa8Wb4w99nHElVY3KRAarKMJyu++h+UIWWbH79hNsz+Lt6VjxMx79Joz\r\n"
+	" 5MUMo+deSgthxnhkfY6qZg2DGsxY9L8=\r\n"
+	"ARC-Message-Signature: i=2; a=rsa-sha256; c=relaxed/relaxed;\r\n"
+	" d=two.example; s=sel; t=1764849700; h=from : to : subject : date :\r\n"
+	" message-id : from; bh=24rYWF0UqdEDkcSebTUAZFyaVqpYQG6G6rwQq/baBM0=;\r\n"
+	" b=Xxondt0J/udRT/ML4ktxcb9w9D8A0F+pGKV4bnT9kS3jwuUmycCulc+baT7smbJxJ16WQ\r\n"
+	" 5suxJynADMIeF6IM1+Gne5GHshaD+1eQU3RZ+hhQFHT0Y1pKWe6nm6goNj+QcezWQnRUhWV\r\n"
+	" Fu5LCqaFniXBfzcD9c+kgrfv6Gf2Wd8=\r\n"
+	"ARC-Authentication-Results: i=2; two.example; arc=pass;\r\n"
+	"  dmarc=pass header.from=author.example\r\n"
+	"ARC-Seal: i=1; cv=none; a=rsa-sha256; d=one.example; s=sel; t=1764849600;\r\n"
+	" b=iT2UZ4zD1BuAhpLMK6lPZqsZnRR/Hqwk8T9J2MJr+jl+leASowlOIDF8YkLuBLqRBE84L\r\n"
+	" Yxdo+TRJTrb4PGvZWR+Gtyj2SRPJPZuegQgqQVARJ7g68Omt0bOaolZ3SSUDcdS5W22xD62\r\n"
+	" +aJG3La/27bL0xXMZdFqXZoeu5lkJmk=\r\n"
+	"ARC-Message-Signature: i=1; a=rsa-sha256; c=relaxed/relaxed;\r\n"
+	" d=one.example; s=sel; t=1764849600; h=from : to : subject : date :\r\n"
+	" message-id : from; bh=24rYWF0UqdEDkcSebTUAZFyaVqpYQG6G6rwQq/baBM0=;\r\n"
+	" b=kYiUQI6SqUkllIf2I95VSjTjlfgePOjrKg4zyczNJA7hQEJ+ncy9vcJIKBHx6SsqgcVzS\r\n"
+	" PI3S/mOHjC1HHdwNCk7wiBjRr7Wq4fznt0cbI5CuyT8eQrObIQw9h1t7kj64OuxhmewF9ti\r\n"
+	" wgPRnfQ7HFuMXJu2GuncZO8MLAQzUA4=\r\n"
+	"ARC-Authentication-Results: i=1; one.example; spf=pass smtp.mailfrom=author.example;\r\n"
+	"  dkim=pass header.d=author.example;\r\n"
+	"  dmarc=pass header.from=author.example\r\n"
+	"From: Alice <alice@author.example>\r\n"
+	"To: list@one.example\r\n"
+	"Subject: ARC test\r\n"
+	"Date: Fri, 04 Dec 2026 12:00:00 +0000\r\n"
+	"Message-ID: <arc1@author.example>\r\n"
+	"\r\n"
+	"Hello,\r\n"
+	"the body  \r\n"
+	"\r\n";
+static const char arc_key[] = "v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQCuW5S+jH+m42uo1Dsj6Xlwx+taEsfxPiGJzGXnn5Ly8XbcepG66Yhn9KNpAXRByYf7W7f2qZnAaoIlT+jWkb0jIoek1bqhS6yscNOjWjTJRQ7JbqSzSVhBJ7K10x4SyF9u1hkk45O7DIvHq/BMLJEBkq8Qi0sj1t66keNVi4vzfQIDAQAB";
 
 struct fixture {
 	struct event_base *base;
@@ -130,6 +181,8 @@ static int setup(void **state)
 	server_start(&f->server, f->base);
 	publish(&f->server, "ed._domainkey.x.example", f->ed);
 	publish(&f->server, "rsa._domainkey.x.example", f->rsa);
+	publish_text(&f->server, "sel._domainkey.one.example", arc_key);
+	publish_text(&f->server, "sel._domainkey.two.example", arc_key);
 	char *error = NULL;
 	f->dns = dns_new(f->base, f->server.resolver, &error);
 	assert_non_null(f->dns);
@@ -268,6 +321,86 @@ static void test_unanswered_key(void **state)
 	event_base_loop(f->base, EVLOOP_NONBLOCK);
 }
 
+/* The ARC outcome of msg, its body in pieces of step octets. */
+static enum arc_result arc_run(struct fixture *f, const char *msg, size_t step, const char **reason)
+{
+	const char *body = strstr(msg, "\r\n\r\n") + 4;
+	size_t len = strlen(msg);
+	struct dkim_verify *v = dkim_verify_new(f->dns, time(NULL));
+	dkim_verify_header(v, msg, (size_t)(body - msg));
+	struct arc_verify *a = arc_verify_start(v, msg, (size_t)(body - msg));
+	for (const char *p = body; p < msg + len; p += step)
+		dkim_verify_body(v, p, (size_t)(msg + len - p) < step ? (size_t)(msg + len - p) : step);
+	dkim_verify_finish(v, on_done, f->base);
+	event_base_dispatch(f->base);
+	const struct arc_outcome *o = arc_verify_outcome(a, v);
+	enum arc_result r = o->result;
+	*reason = o->reason;
+	if (r == ARC_PASS) {
+		assert_int_equal(o->instances, 2);
+		assert_string_equal(o->sealer, "two.example");
+		assert_string_equal(o->selector, "sel");
+		assert_true(authres_reports(o->results, strlen(o->results), "dmarc", "pass"));
+		assert_false(authres_reports(o->results, strlen(o->results), "spf", "pass"));
+	}
+	arc_verify_free(&a);
+	dkim_verify_free(&v);
+	return r;
+}
+
+static void test_arc_chain_passes(void **state)
+{
+	struct fixture *f = *state;
+	const char *reason;
+	const size_t steps[] = { 1, 5, 100000 };
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		assert_int_equal(arc_run(f, arc_message, steps[i], &reason), ARC_PASS);
+		assert_null(reason);
+	}
+	assert_string_equal(arc_result_name(ARC_PASS), "pass");
+}
+
+/* arc_message with its first occurrence of from replaced by to. */
+static enum arc_result arc_changed(struct fixture *f, const char *from, const char *to,
+				   const char **reason)
+{
+	const char *at = strstr(arc_message, from);
+	assert_non_null(at);
+	buf m;
+	buf_init(&m);
+	buf_append(&m, arc_message, (size_t)(at - arc_message));
+	buf_puts(&m, to);
+	buf_puts(&m, at + strlen(from));
+	enum arc_result r = arc_run(f, m.data, 3, reason);
+	buf_free(&m);
+	return r;
+}
+
+static void test_arc_tampering_fails(void **state)
+{
+	struct fixture *f = *state;
+	const char *reason;
+	assert_int_equal(arc_changed(f, "the body", "the bodY", &reason), ARC_FAIL);
+	assert_string_equal(reason, "the last ARC-Message-Signature does not verify");
+	assert_int_equal(arc_changed(f, "spf=pass smtp", "spf=fail smtp", &reason), ARC_FAIL);
+	assert_string_equal(reason, "an ARC-Seal does not verify");
+	assert_int_equal(arc_changed(f, "i=1; cv=none", "i=1; cv=pass", &reason), ARC_FAIL);
+	assert_string_equal(reason, "an ARC-Seal's cv= breaks the chain");
+	assert_int_equal(arc_changed(f, "ARC-Seal: i=1", "X-Seal: i=1", &reason), ARC_FAIL);
+	assert_string_equal(reason, "an ARC set lacks a field, or an instance is missing");
+	assert_int_equal(arc_changed(f, "ARC-Seal: i=1", "ARC-Seal: i=51", &reason), ARC_FAIL);
+	assert_int_equal(arc_changed(f, "ARC-Seal: i=2", "ARC-Seal: i=1", &reason), ARC_FAIL);
+	assert_string_equal(reason, "an ARC field repeated in one instance");
+}
+
+static void test_arc_none(void **state)
+{
+	struct fixture *f = *state;
+	const char *reason;
+	assert_int_equal(arc_run(f, f->message.data, 7, &reason), ARC_NONE);
+	assert_null(reason);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -275,6 +408,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_changed_body_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_signatures_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unanswered_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_arc_chain_passes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_arc_tampering_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_arc_none, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
