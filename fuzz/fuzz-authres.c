@@ -2,7 +2,8 @@
  * removes the Authentication-Results fields naming an identifier taken from the input's
  * first bytes (what is left never grows, and holds no field naming it), and writes a field
  * whose comment is the input, which must keep every line within the fold width it can and
- * hold no bare CR, LF or octet outside printable ASCII. The first byte is the id's length. */
+ * hold no bare CR, LF or octet outside printable ASCII; authres_reports finds results only
+ * in a value whose authserv-id reads. The first byte is the id's length. */
 #include "mail/authres.h"
 #include "mail/header.h"
 #include <stdint.h>
@@ -51,6 +52,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (out.len > len)
 		abort();
 	check_no_field_names(&out, id);
+	/* a result is reported only by a value whose authserv-id reads */
+	if (authres_reports(text, len, "dmarc", "pass") && !authres_parse_id(text, len, &got, &version))
+		abort();
 
 	char *comment = strndup(text, len);
 	struct authres_result r = { "iprev", "pass", comment, comment, { { "policy", "iprev", "192.0.2.1" } }, 1 };

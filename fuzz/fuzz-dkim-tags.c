@@ -1,4 +1,5 @@
-/* libFuzzer target for dkim_tags.c: any input read as a DKIM-Signature value and as a key
+/* libFuzzer target for dkim_tags.c: any input read as a DKIM-Signature value, as ARC's
+ * signatures (ARC-Message-Signature, ARC-Seal) and instance prefix, and as a key
  * record. Each tag's value lies inside its span and has no white space at either end; a
  * signature that reads has every required tag, a domain and selector, From in h=, an i= under
  * d=, x= not before t=, and a b= span inside the input; a key record that reads has a key
@@ -51,6 +52,28 @@ static void check_signature(const char *s, size_t len)
 	dkim_sig_tags_free(&t);
 }
 
+/* Read as an ARC signature of each kind: one that reads has an instance of 1..50, a seal no
+ * h= and a cv=, neither an identity; the instance prefix lies inside the input. */
+static void check_arc(const char *s, size_t len)
+{
+	for (int kind = DKIM_SIG_ARC_MESSAGE; kind <= DKIM_SIG_ARC_SEAL; kind++) {
+		struct dkim_sig_tags t;
+		const char *error = NULL;
+		int r = dkim_sig_tags_parse_kind((enum dkim_sig_kind)kind, s, len, &t, &error);
+		if ((r == 0) != (error == NULL))
+			abort();
+		if (r == 0 && (t.instance < 1 || t.instance > ARC_MAX_INSTANCES || t.identity != NULL ||
+			       t.domain == NULL || t.b_end > len ||
+			       (kind == DKIM_SIG_ARC_SEAL && t.headers.count != 0)))
+			abort();
+		dkim_sig_tags_free(&t);
+	}
+	size_t after = 0;
+	unsigned inst = arc_instance_of(s, len, &after);
+	if (inst > ARC_MAX_INSTANCES || (inst > 0 && (after == 0 || after > len)))
+		abort();
+}
+
 static void check_key(const char *s, size_t len)
 {
 	struct dkim_key_tags k;
@@ -66,6 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *s = (const char *)data;
 	check_tags(s, size);
 	check_signature(s, size);
+	check_arc(s, size);
 	check_key(s, size);
 	return 0;
 }

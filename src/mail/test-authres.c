@@ -98,6 +98,25 @@ static void test_parse_id(void **state)
 	}
 }
 
+static void test_reports(void **state)
+{
+	static const struct {
+		const char *value, *method, *result;
+		bool reported;
+	} cases[] = {
+		{ " mx.example; spf=pass smtp.mailfrom=a.example; dmarc=pass header.from=a.example", "dmarc", "pass", true },
+		{ " mx.example; spf=pass; dmarc=fail (p=reject; \"dmarc=pass\") header.from=a", "dmarc", "pass", false },
+		{ " mx.example; DMARC/1 = Pass header.from=a", "dmarc", "pass", true },
+		{ " \"id; dmarc=pass\"; none", "dmarc", "pass", false },
+		{ " mx.example (dmarc=pass); dkim=pass reason=\"x; dmarc=pass\"", "dmarc", "pass", false },
+		{ " mx.example; dkim=fail; dkim=pass header.d=a", "dkim", "pass", true },
+		{ "; dmarc=pass", "dmarc", "pass", false },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(authres_reports(cases[i].value, strlen(cases[i].value), cases[i].method,
+						 cases[i].result), cases[i].reported);
+}
+
 static void test_remove_ours(void **state)
 {
 	const char *hdr = "Authentication-Results: mx.example.org; iprev=pass\r\n"
@@ -128,6 +147,7 @@ int main(void)
 		cmocka_unit_test(test_write),
 		cmocka_unit_test(test_parse_id),
 		cmocka_unit_test(test_remove_ours),
+		cmocka_unit_test(test_reports),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -555,6 +555,54 @@ static void test_signature_tags(void **state)
 	free(m);
 }
 
+static void test_arc_tags(void **state)
+{
+	struct dkim_sig_tags t;
+	const char *error = NULL;
+	const char *seal = "i=2; cv=pass; a=rsa-sha256; d=Fwd.Example; s=sel; t=17; b=YWJj";
+	assert_int_equal(dkim_sig_tags_parse_kind(DKIM_SIG_ARC_SEAL, seal, strlen(seal), &t, &error), 0);
+	assert_true(t.instance == 2 && t.cv == ARC_CV_PASS && t.header_relaxed);
+	assert_string_equal(t.domain, "fwd.example");
+	assert_null(t.identity);
+	dkim_sig_tags_free(&t);
+	/* a DKIM-Signature's reading refuses it, an ARC-Message-Signature's too */
+	assert_int_equal(dkim_sig_tags_parse(seal, strlen(seal), &t, &error), -1);
+	assert_string_equal(error, "no v= tag");
+	dkim_sig_tags_free(&t);
+	assert_int_equal(dkim_sig_tags_parse_kind(DKIM_SIG_ARC_MESSAGE, seal, strlen(seal), &t, &error), -1);
+	assert_string_equal(error, "no bh= tag");
+	dkim_sig_tags_free(&t);
+	const char *ams = "i=1; a=rsa-sha256; c=relaxed/relaxed; d=fwd.example; s=sel; h=from:to; bh=MTIz; b=YWJj";
+	assert_int_equal(dkim_sig_tags_parse_kind(DKIM_SIG_ARC_MESSAGE, ams, strlen(ams), &t, &error), 0);
+	assert_true(t.instance == 1 && t.body_relaxed && t.headers.count == 2);
+	assert_null(t.identity);
+	dkim_sig_tags_free(&t);
+	static const struct {
+		enum dkim_sig_kind kind;
+		const char *value, *error;
+	} bad[] = {
+		{ DKIM_SIG_ARC_SEAL, "i=51; cv=none; a=rsa-sha256; d=x.example; s=s; b=YWJj", "i= is not an ARC instance (1 to 50)" },
+		{ DKIM_SIG_ARC_SEAL, "i=0; cv=none; a=rsa-sha256; d=x.example; s=s; b=YWJj", "i= is not an ARC instance (1 to 50)" },
+		{ DKIM_SIG_ARC_SEAL, "i=1; cv=maybe; a=rsa-sha256; d=x.example; s=s; b=YWJj", "cv= is not none, pass or fail" },
+		{ DKIM_SIG_ARC_SEAL, "i=1; a=rsa-sha256; d=x.example; s=s; b=YWJj", "no cv= tag" },
+		{ DKIM_SIG_ARC_SEAL, "i=1; cv=none; a=rsa-sha256; d=x.example; s=s; h=from; b=YWJj", "an ARC-Seal has no h=" },
+		{ DKIM_SIG_ARC_MESSAGE, "a=rsa-sha256; d=x.example; s=s; h=from; bh=MTIz; b=YWJj", "no i= tag" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(dkim_sig_tags_parse_kind(bad[i].kind, bad[i].value, strlen(bad[i].value), &t, &error), -1);
+		assert_string_equal(error, bad[i].error);
+		dkim_sig_tags_free(&t);
+	}
+	size_t after = 0;
+	const char *aar = " i=3; mx.example; dmarc=pass";
+	assert_int_equal(arc_instance_of(aar, strlen(aar), &after), 3);
+	assert_string_equal(aar + after, " mx.example; dmarc=pass");
+	assert_int_equal(arc_instance_of("i=3 mx.example", 14, &after), 0);
+	assert_int_equal(arc_instance_of("i=3", 3, &after), 0);
+	assert_int_equal(arc_instance_of("s=3; x", 6, &after), 0);
+	assert_int_equal(arc_instance_of("i=0050; x", 9, &after), 0);
+}
+
 static void test_key_tags(void **state)
 {
 	struct dkim_key_tags k;
@@ -599,6 +647,7 @@ int main(void)
 		cmocka_unit_test(test_rfc8463_signatures_verify),
 		cmocka_unit_test(test_sign),
 		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_arc_tags),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
