@@ -8,6 +8,7 @@
 #include <openssl/sha.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -156,53 +157,109 @@ static int sign_data(EVP_PKEY *key, const buf *data, buf *out)
 	return ok ? 0 : -1;
 }
 
-int dkim_sign(const char *msg, size_t len, const struct dkim_signing_key *keys, size_t count,
-	      time_t t, buf *out)
+/* Ends a signature field begun in field (its tags up to b=): signs signed (the canonical
+ * fields it covers) followed by the field itself with b= empty and no CRLF (RFC 6376 3.7,
+ * RFC 8617 5.1.1), then appends the field, b= filled, and CRLF to out. */
+static int finish_field(buf *field, size_t *col, size_t name_len, const char *signed_data,
+			size_t signed_len, EVP_PKEY *key, buf *out)
+{
+	buf data, b;
+	buf_init(&data);
+	buf_init(&b);
+	add_tag(field, col, "b=");
+	buf_append(&data, signed_data, signed_len);
+	dkim_canon_header(field->data, name_len, field->data + name_len + 1, field->len - name_len - 1,
+			  &data);
+	data.len -= 2;
+	int r = sign_data(key, &data, &b);
+	if (r == 0) {
+		add_folded(field, col, b.data, false);
+		buf_append(out, field->data, field->len);
+		buf_append(out, "\r\n", 2);
+	}
+	buf_free(&data);
+	buf_free(&b);
+	return r;
+}
+
+/* A signature of the message: "NAME: LEAD; a=; c=relaxed/relaxed; d=; s=; t=; h=; bh=; b=",
+ * over the fields names lists (canonical in fields) and the body hash bh. */
+static int sign_message(const char *name, const char *lead, const struct dkim_signing_key *key,
+			time_t t, const buf *names, const buf *fields, const buf *bh, buf *out)
+{
+	buf field;
+	buf_init(&field);
+	buf_printf(&field, "%s: %s; a=%s-sha256; c=relaxed/relaxed", name, lead,
+		   dkim_key_algorithm(key->key) == DKIM_ED25519 ? "ed25519" : "rsa");
+	size_t col = field.len;
+	add_tag(&field, &col, "d=%s", key->domain);
+	add_tag(&field, &col, "s=%s", key->selector);
+	add_tag(&field, &col, "t=%lld", (long long)t);
+	add_tag(&field, &col, "h=");
+	add_folded(&field, &col, names->data, true);
+	add_tag(&field, &col, "bh=%s", bh->data);
+	int r = finish_field(&field, &col, strlen(name), fields->data, fields->len, key->key, out);
+	buf_free(&field);
+	return r;
+}
+
+/* The fields to sign (names and canonical forms) and the body hash of msg; -1 without a
+ * header section. */
+static int message_parts(const char *msg, size_t len, buf *names, buf *fields, buf *bh)
 {
 	size_t body = header_end(msg, len);
 	if (body == 0)
 		return -1;
-	buf names, fields, bh, field, data, b;
+	select_fields(msg, body, names, fields);
+	return body_hash(msg + body, len - body, bh);
+}
+
+int dkim_sign(const char *msg, size_t len, const struct dkim_signing_key *keys, size_t count,
+	      time_t t, buf *out)
+{
+	buf names, fields, bh;
 	buf_init(&names);
 	buf_init(&fields);
 	buf_init(&bh);
-	buf_init(&field);
-	buf_init(&data);
-	buf_init(&b);
-	select_fields(msg, body, &names, &fields);
-	int r = body_hash(msg + body, len - body, &bh);
-	for (size_t k = 0; k < count && r == 0; k++) {
-		int alg = dkim_key_algorithm(keys[k].key);
-		buf_clear(&field);
-		buf_printf(&field, "DKIM-Signature: v=1; a=%s-sha256; c=relaxed/relaxed",
-			   alg == DKIM_ED25519 ? "ed25519" : "rsa");
-		size_t col = field.len;
-		add_tag(&field, &col, "d=%s", keys[k].domain);
-		add_tag(&field, &col, "s=%s", keys[k].selector);
-		add_tag(&field, &col, "t=%lld", (long long)t);
-		add_tag(&field, &col, "h=");
-		add_folded(&field, &col, names.data, true);
-		add_tag(&field, &col, "bh=%s", bh.data);
-		add_tag(&field, &col, "b=");
-		/* RFC 6376 3.7: the header fields, then this field with b= empty and no CRLF */
-		buf_clear(&data);
-		buf_append(&data, fields.data, fields.len);
-		size_t colon = strlen("DKIM-Signature");
-		dkim_canon_header(field.data, colon, field.data + colon + 1, field.len - colon - 1, &data);
-		data.len -= 2;
-		buf_clear(&b);
-		r = sign_data(keys[k].key, &data, &b);
-		if (r == 0) {
-			add_folded(&field, &col, b.data, false);
-			buf_append(out, field.data, field.len);
-			buf_append(out, "\r\n", 2);
-		}
-	}
+	int r = message_parts(msg, len, &names, &fields, &bh);
+	for (size_t k = 0; k < count && r == 0; k++)
+		r = sign_message("DKIM-Signature", "v=1", &keys[k], t, &names, &fields, &bh, out);
 	buf_free(&names);
 	buf_free(&fields);
 	buf_free(&bh);
+	return r;
+}
+
+int dkim_sign_arc_message(const char *msg, size_t len, const struct dkim_signing_key *key,
+			  unsigned instance, time_t t, buf *out)
+{
+	buf names, fields, bh;
+	buf_init(&names);
+	buf_init(&fields);
+	buf_init(&bh);
+	char lead[16];
+	snprintf(lead, sizeof(lead), "i=%u", instance);
+	int r = message_parts(msg, len, &names, &fields, &bh);
+	if (r == 0)
+		r = sign_message("ARC-Message-Signature", lead, key, t, &names, &fields, &bh, out);
+	buf_free(&names);
+	buf_free(&fields);
+	buf_free(&bh);
+	return r;
+}
+
+int dkim_sign_arc_seal(const buf *sets, const struct dkim_signing_key *key, unsigned instance,
+		       const char *cv, time_t t, buf *out)
+{
+	buf field;
+	buf_init(&field);
+	buf_printf(&field, "ARC-Seal: i=%u; cv=%s; a=%s-sha256", instance, cv,
+		   dkim_key_algorithm(key->key) == DKIM_ED25519 ? "ed25519" : "rsa");
+	size_t col = field.len;
+	add_tag(&field, &col, "d=%s", key->domain);
+	add_tag(&field, &col, "s=%s", key->selector);
+	add_tag(&field, &col, "t=%lld", (long long)t);
+	int r = finish_field(&field, &col, strlen("ARC-Seal"), sets->data, sets->len, key->key, out);
 	buf_free(&field);
-	buf_free(&data);
-	buf_free(&b);
 	return r;
 }

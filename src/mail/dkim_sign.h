@@ -23,4 +23,17 @@ struct dkim_signing_key {
  * keys before it). */
 int dkim_sign(const char *msg, size_t len, const struct dkim_signing_key *keys, size_t count,
 	      time_t t, buf *out);
+
+/* ARC's signatures (RFC 8617 4.1.2, 4.1.3), on the same machinery. The ARC-Message-Signature
+ * of instance i for msg: dkim_sign's fields and body hash, "i=N" in place of v=1 (none of
+ * ARC's fields, nor Authentication-Results, is in the signed set). Appends it with CRLF;
+ * -1 as dkim_sign. */
+int dkim_sign_arc_message(const char *msg, size_t len, const struct dkim_signing_key *key,
+			  unsigned instance, time_t t, buf *out);
+/* The ARC-Seal of instance i, cv= cv ("none", "pass"): signs sets (the relaxed fields of the
+ * ARC sets 1..i, each with CRLF, the new set's ARC-Authentication-Results and
+ * ARC-Message-Signature last, 5.1.1) and then itself. Appends it with CRLF; -1 when the key
+ * fails to sign. */
+int dkim_sign_arc_seal(const buf *sets, const struct dkim_signing_key *key, unsigned instance,
+		       const char *cv, time_t t, buf *out);
 #endif

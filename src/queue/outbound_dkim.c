@@ -32,9 +32,8 @@ static char *from_domain(const char *msg, size_t hdr_len)
 	return domain;
 }
 
-/* The active keys of domain or of its nearest parent that has some. */
-static int signing_rows(struct store *st, const char *domain, struct dkim_key_row **rows,
-			size_t *count, char **error_r)
+int outbound_signing_rows(struct store *st, const char *domain, struct dkim_key_row **rows,
+			  size_t *count, char **error_r)
 {
 	*rows = NULL;
 	*count = 0;
@@ -49,9 +48,9 @@ static int signing_rows(struct store *st, const char *domain, struct dkim_key_ro
 	return 0;
 }
 
-/* Replaces msg with its 7-bit form when its body has 8-bit octets and one can be made. */
-static void make_7bit(const char *queue_id, buf *msg, size_t hdr_len)
+void outbound_make_7bit(const char *queue_id, buf *msg)
 {
+	size_t hdr_len = header_end(msg->data, msg->len);
 	if (!mime_has_8bit(msg->data + hdr_len, msg->len - hdr_len))
 		return;
 	buf seven;
@@ -93,7 +92,7 @@ void outbound_dkim_sign(struct store *st, const char *queue_id, buf *msg, time_t
 	struct dkim_key_row *rows = NULL;
 	size_t count = 0;
 	char *error = NULL;
-	if (signing_rows(st, domain, &rows, &count, &error) < 0) {
+	if (outbound_signing_rows(st, domain, &rows, &count, &error) < 0) {
 		log_error("queue=%s dkim cannot read the keys of %s: %s; sending unsigned", queue_id,
 			  domain, error);
 		free(error);
@@ -104,7 +103,7 @@ void outbound_dkim_sign(struct store *st, const char *queue_id, buf *msg, time_t
 	buf_init(&signatures);
 	size_t usable = usable_keys(queue_id, rows, count, keys, &selectors);
 	if (usable > 0) {
-		make_7bit(queue_id, msg, hdr_len);
+		outbound_make_7bit(queue_id, msg);
 		if (dkim_sign(msg->data, msg->len, keys, usable, now, &signatures) < 0) {
 			log_error("queue=%s dkim signing failed for %s; sending unsigned", queue_id,
 				  keys[0].domain);

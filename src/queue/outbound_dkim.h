@@ -16,4 +16,10 @@
  * 8BITMIME breaks the signature. A message without such a domain is left as it is; a key
  * that cannot sign is logged and left out. */
 void outbound_dkim_sign(struct store *st, const char *queue_id, buf *msg, time_t now);
+/* The active keys of domain or of its nearest parent that has some (none: *count 0). */
+int outbound_signing_rows(struct store *st, const char *domain, struct dkim_key_row **rows,
+			  size_t *count, char **error_r);
+/* Replaces msg with its 7-bit form when its body has 8-bit octets and one can be made, so
+ * that no conversion after signing breaks the signature. */
+void outbound_make_7bit(const char *queue_id, buf *msg);
 #endif

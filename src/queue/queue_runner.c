@@ -14,6 +14,7 @@
 #include "deliver/inject.h"
 #include "queue/bounce.h"
 #include "queue/mx_route.h"
+#include "queue/outbound_arc.h"
 #include "queue/outbound_dkim.h"
 #include "queue/smtp_client.h"
 #include "smtp/smtp_parse.h"
@@ -76,6 +77,7 @@ struct job {
 	struct queue_runner *qr;
 	struct job *next;
 	char domain[256];
+	char hostname[256];     /* ours when the job began: forwarded mail is sealed for it */
 	struct smtp_client_msg *msgs;
 	struct job_msg_failures *failures;
 	size_t msg_count;
@@ -434,6 +436,7 @@ static struct job *job_for(struct queue_runner *qr, struct job **fresh, const ch
 	struct job *j = xcalloc(1, sizeof(*j));
 	j->qr = qr;
 	snprintf(j->domain, sizeof(j->domain), "%s", domain);
+	snprintf(j->hostname, sizeof(j->hostname), "%s", qr->hostname);
 	j->next = *fresh;
 	*fresh = j;
 	return j;
@@ -453,6 +456,7 @@ static void job_add(struct queue_runner *qr, struct job *j, const struct queue_m
 	c->body_path = xstrdup(m->body_path);
 	c->size = m->size;
 	c->local_origin = m->local_origin;
+	c->arc_results = m->arc_results != NULL ? xstrdup(m->arc_results) : NULL;
 	for (size_t i = 0; i < m->rcpt_count; i++) {
 		const struct queue_rcpt *r = &m->rcpts[i];
 		if (*qr->relay_host == '\0' && strcasecmp(rcpt_domain(r->recipient), domain) != 0)
@@ -484,7 +488,8 @@ static void job_add(struct queue_runner *qr, struct job *j, const struct queue_m
 
 /* On a store worker: the message files of a new job, those written here signed (DKIM) as
  * they will be sent, so the signatures' crypto stays off the loop. Mail relayed from other
- * servers (a forward) is never signed: its From is not ours to vouch for. */
+ * servers (a forward) is never DKIM-signed, its From is not ours to vouch for; it is sealed
+ * (ARC) with what our checks found when it arrived. */
 static void job_read(struct store *st, void *arg)
 {
 	struct job *j = arg;
@@ -498,8 +503,11 @@ static void job_read(struct store *st, void *arg)
 			j->unreadable[i] = true;
 			continue;
 		}
-		if (j->msgs[i].m->local_origin)
-			outbound_dkim_sign(st, j->msgs[i].m->queue_id, &j->msgs[i].body, now);
+		const struct queue_msg *m = j->msgs[i].m;
+		if (m->local_origin)
+			outbound_dkim_sign(st, m->queue_id, &j->msgs[i].body, now);
+		else if (m->arc_results != NULL)
+			outbound_arc_seal(st, m->queue_id, j->hostname, m->arc_results, &j->msgs[i].body, now);
 	}
 }
 

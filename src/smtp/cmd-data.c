@@ -226,8 +226,9 @@ static struct delivery *delivery_from_tx(struct smtp_session *s)
 /* Port 25: what the checks found (the client's DNS, SPF, DKIM, DMARC), above every other
  * trace field (RFC 8601 4). The field goes with each mailbox's own lines (Return-Path,
  * Delivered-To), which the store keeps before the message file, so the file is never
- * rewritten; a copy forwarded to another domain leaves without it (it tells our users, not
- * the next hop). */
+ * rewritten. A copy forwarded to another domain leaves without it (it tells our users, not
+ * the next hop); its value goes with the queue entry instead, for the ARC set that records
+ * it for the next hop (queue/outbound_arc.h). */
 static void write_authres(struct smtp_session *s, struct delivery *d)
 {
 	struct authres_result results[1 + MESSAGE_CHECKS_MAX_RESULTS];
@@ -239,6 +240,10 @@ static void write_authres(struct smtp_session *s, struct delivery *d)
 	if (s->tx->checks != NULL)
 		count += message_checks_results(s->tx->checks, results + 1, MESSAGE_CHECKS_MAX_RESULTS);
 	authres_write(&field, s->server->host.hostname, results, count);
+	if (d->remote_count > 0) {
+		size_t name = strlen("Authentication-Results:");
+		d->arc_results = xstrndup(field.data + name, field.len - name - 2);
+	}
 	for (size_t i = 0; i < d->local_count; i++) {
 		char *prefix = xasprintf("%s%s", d->local[i].header_prefix, field.data);
 		free(d->local[i].header_prefix);

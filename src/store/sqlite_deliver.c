@@ -129,10 +129,10 @@ static int deliver_rows(struct store *st, struct delivery *d, const char *path, 
 		return 0;
 	if (db_exec(st, error_r,
 		    "INSERT INTO queue (body_id, sender, envid, ret, arrival, queue_id, held, "
-		    "local_origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, EXISTS (SELECT 1 FROM held_senders "
-		    "WHERE sender = ?2), ?7)",
-		    "issiisi", body_id, d->sender, d->envid, (int64_t)d->ret, (int64_t)arrival,
-		    d->queue_id != NULL ? d->queue_id : "", (int64_t)d->local_origin) < 0)
+		    "local_origin, arc_results) VALUES (?1, ?2, ?3, ?4, ?5, ?6, EXISTS (SELECT 1 FROM "
+		    "held_senders WHERE sender = ?2), ?7, ?8)",
+		    "issiisis", body_id, d->sender, d->envid, (int64_t)d->ret, (int64_t)arrival,
+		    d->queue_id != NULL ? d->queue_id : "", (int64_t)d->local_origin, d->arc_results) < 0)
 		return -1;
 	int64_t queue_row = sqlite3_last_insert_rowid(st->db);
 	for (size_t i = 0; i < d->remote_count; i++)

@@ -30,6 +30,7 @@ void queue_msg_free(struct queue_msg **mp)
 	}
 	free(m->rcpts);
 	free(m->queue_id);
+	free(m->arc_results);
 	free(m->sender);
 	free(m->envid);
 	free(m->body_path);
@@ -46,7 +47,7 @@ void queue_msgs_free(struct queue_msg **msgs, size_t count)
 
 /* Columns: 0 q.id, 1 queue_id, 2 sender, 3 envid, 4 ret, 5 arrival, 6 path, 7 size, 8 r.id,
  * 9 recipient, 10 orcpt, 11 notify, 12 status, 13 attempts, 14 next_attempt, 15 last_error,
- * 16 warned, 17 held, 18 local_origin;
+ * 16 warned, 17 held, 18 local_origin, 19 arc_results;
  * rows ordered by message. Groups the recipient rows into messages. */
 static int collect(struct store *st, sqlite3_stmt *stmt, size_t limit, const int64_t *skip,
 		   size_t skip_count, struct queue_msg ***out, size_t *count, char **error_r)
@@ -80,6 +81,7 @@ static int collect(struct store *st, sqlite3_stmt *stmt, size_t limit, const int
 			m->size = (uint64_t)sqlite3_column_int64(stmt, 7);
 			m->held = sqlite3_column_int(stmt, 17) != 0;
 			m->local_origin = sqlite3_column_int(stmt, 18) != 0;
+			m->arc_results = db_column_dup(stmt, 19);
 			msgs[n++] = m;
 		}
 		m->rcpts = xrealloc(m->rcpts, (m->rcpt_count + 1) * sizeof(*m->rcpts));
@@ -107,7 +109,7 @@ static int collect(struct store *st, sqlite3_stmt *stmt, size_t limit, const int
 #define QUEUE_COLUMNS                                                                         \
 	"SELECT q.id, q.queue_id, q.sender, q.envid, q.ret, q.arrival, b.path, b.size, r.id, "   \
 	"r.recipient, r.orcpt, r.notify, r.status, r.attempts, r.next_attempt, r.last_error, "   \
-	"r.warned, q.held, q.local_origin "                                                      \
+	"r.warned, q.held, q.local_origin, q.arc_results "                                       \
 	"FROM queue q JOIN bodies b ON b.id = q.body_id JOIN queue_recipients r ON r.queue_row = q.id "
 
 int store_queue_due(struct store *st, time_t now, size_t limit, const int64_t *skip,

@@ -212,6 +212,12 @@ static const char schema_v7[] =
 	"  UNIQUE (domain_id, selector));"
 	"PRAGMA user_version = 7;";
 
+/* Version 8: queue.arc_results, the Authentication-Results value of a message received on
+ * port 25 that goes on to other domains (a forward), for the ARC set sealing it. */
+static const char schema_v8[] =
+	"ALTER TABLE queue ADD COLUMN arc_results TEXT;"
+	"PRAGMA user_version = 8;";
+
 /* Candidate message files to check after deleting folder entries (sqlite_mailbox.c). A
  * per-connection temporary table, so it costs nothing in the database file. */
 static const char temp_tables[] = "CREATE TEMP TABLE body_candidates (id INTEGER PRIMARY KEY);";
@@ -236,7 +242,7 @@ int sqlite_schema_apply(struct store *st, char **error_r)
 	}
 	/* Each step takes the schema from its version to the next, all in one transaction. */
 	static const char *const steps[SCHEMA_VERSION] = { schema_v1, schema_v2, schema_v3, schema_v4,
-								    schema_v5, schema_v6, schema_v7 };
+								    schema_v5, schema_v6, schema_v7, schema_v8 };
 	char *msg = NULL;
 	for (int64_t v = version; v < SCHEMA_VERSION; v++) {
 		if (sqlite3_exec(st->db, steps[v], NULL, NULL, &msg) != SQLITE_OK) {

@@ -42,6 +42,7 @@ void delivery_free(struct delivery **dp)
 	free(d->sender);
 	free(d->envid);
 	free(d->queue_id);
+	free(d->arc_results);
 	free(d->error);
 	free(d);
 	*dp = NULL;

@@ -352,6 +352,9 @@ struct delivery {
 	bool local_origin;    /* written here: by an authenticated user, sendmail or the server
 	                         itself (bounces), not taken from another server; only such mail
 	                         gets DKIM signatures (queue/outbound_dkim.h) */
+	char *arc_results;    /* port 25 with remote recipients: our Authentication-Results value
+	                         (authserv-id; results), which the forwarded copy's ARC set
+	                         records (queue/outbound_arc.h); NULL otherwise. Owned */
 	/* results */
 	int status;          /* 0 delivered, -1 failed */
 	bool full;           /* failed for lack of space */
@@ -428,6 +431,7 @@ struct queue_msg {
 	uint64_t size;
 	bool held;          /* no delivery attempts until released */
 	bool local_origin;  /* struct delivery's */
+	char *arc_results;  /* struct delivery's, or NULL */
 	struct queue_rcpt *rcpts;
 	size_t rcpt_count;
 };

@@ -6,23 +6,12 @@
 #include "verify/arc_verify.h"
 #include "core/buf.h"
 #include "core/xalloc.h"
+#include "mail/arc_sets.h"
 #include "mail/dkim_canon.h"
 #include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-enum arc_field { ARC_AAR, ARC_AMS, ARC_SEAL, ARC_FIELDS };
-
-static const char *const field_names[ARC_FIELDS] = {
-	"ARC-Authentication-Results", "ARC-Message-Signature", "ARC-Seal",
-};
-
-/* The fields of one instance, as found in the header section. */
-struct arc_set {
-	const struct header_field *field[ARC_FIELDS];
-	bool repeated;
-};
 
 struct arc_verify {
 	unsigned instances;
@@ -40,67 +29,26 @@ const char *arc_result_name(enum arc_result r)
 	return names[r];
 }
 
-static int field_kind(const struct header_field *f)
-{
-	for (int k = 0; k < ARC_FIELDS; k++)
-		if (f->name_len == strlen(field_names[k]) &&
-		    strncasecmp(f->name, field_names[k], f->name_len) == 0)
-			return k;
-	return -1;
-}
-
-/* Steps 1 and 3 A, B: each field's instance, at most ARC_MAX_INSTANCES, one field of each
- * kind per instance, instances 1..N. NULL when the sets are sound, else why not. */
-static const char *collect(const struct header_field *fields, size_t count, struct arc_set *sets,
-			   unsigned *n)
-{
-	*n = 0;
-	bool any = false;
-	for (size_t i = 0; i < count; i++) {
-		int k = field_kind(&fields[i]);
-		if (k < 0)
-			continue;
-		any = true;
-		size_t after;
-		unsigned inst = arc_instance_of(fields[i].value, fields[i].value_len, &after);
-		if (inst == 0)
-			return "an ARC field without an instance of 1 to 50";
-		if (sets[inst - 1].field[k] != NULL)
-			return "an ARC field repeated in one instance";
-		sets[inst - 1].field[k] = &fields[i];
-		if (inst > *n)
-			*n = inst;
-	}
-	for (unsigned i = 0; any && i < *n; i++)
-		for (int k = 0; k < ARC_FIELDS; k++)
-			if (sets[i].field[k] == NULL)
-				return "an ARC set lacks a field, or an instance is missing";
-	return NULL;
-}
-
-/* RFC 8617 5.1.1: the relaxed fields of every set up to the seal's own, in instance order,
- * each set's AAR, AMS and AS, the seal's with its b= emptied and no CRLF at its end. */
+/* RFC 8617 5.1.1: the relaxed fields of every set up to the seal's own, the seal's with its
+ * b= emptied and no CRLF at its end. */
 static void seal_digest(const struct arc_set *sets, unsigned upto, const struct dkim_sig_tags *t,
 			unsigned char digest[SHA256_DIGEST_LENGTH])
 {
-	buf data;
+	buf data, value;
 	buf_init(&data);
-	for (unsigned i = 0; i < upto; i++)
-		for (int k = 0; k < ARC_FIELDS; k++) {
-			const struct header_field *f = sets[i].field[k];
-			if (i + 1 == upto && k == ARC_SEAL) {
-				buf value;
-				buf_init(&value);
-				buf_append(&value, f->value, t->b_start);
-				buf_append(&value, f->value + t->b_end, f->value_len - t->b_end);
-				dkim_canon_header(f->name, f->name_len, value.data, value.len, &data);
-				buf_free(&value);
-			} else {
-				dkim_canon_header(f->name, f->name_len, f->value, f->value_len, &data);
-			}
-		}
+	buf_init(&value);
+	arc_sets_canon(sets, upto - 1, &data);
+	const struct arc_set *own = &sets[upto - 1];
+	for (int k = ARC_AAR; k < ARC_SEAL; k++)
+		dkim_canon_header(own->field[k]->name, own->field[k]->name_len, own->field[k]->value,
+				  own->field[k]->value_len, &data);
+	const struct header_field *f = own->field[ARC_SEAL];
+	buf_append(&value, f->value, t->b_start);
+	buf_append(&value, f->value + t->b_end, f->value_len - t->b_end);
+	dkim_canon_header(f->name, f->name_len, value.data, value.len, &data);
 	SHA256((const unsigned char *)data.data, data.len - 2, digest);
 	buf_free(&data);
+	buf_free(&value);
 }
 
 /* Step 2, 3 C and the signatures: NULL, or why the chain fails already. */
@@ -148,7 +96,7 @@ struct arc_verify *arc_verify_start(struct dkim_verify *dkim, const char *hdr, s
 	size_t count;
 	struct header_field *fields = header_field_list(hdr, len, &count);
 	struct arc_set *sets = xcalloc(ARC_MAX_INSTANCES, sizeof(*sets));
-	a->failure = collect(fields, count, sets, &a->instances);
+	a->failure = arc_sets_collect(fields, count, sets, &a->instances);
 	if (a->failure == NULL && a->instances > 0)
 		a->failure = add_signatures(a, dkim, fields, count, sets);
 	if (a->failure == NULL && a->instances > 0) {

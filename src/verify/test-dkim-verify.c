@@ -6,10 +6,12 @@
  * leaves them to end quietly. ARC (arc_verify.c, whose signatures this verifier checks): a
  * chain of two sets sealed by dkimpy passes whatever pieces its body comes in; a changed
  * body, a changed ARC-Authentication-Results, a missing seal or a broken cv= fail it; a
- * message without ARC sets is none. */
+ * message without ARC sets is none. Sets that mail/arc_seal.c adds verify, on a chain and on a
+ * message without one. */
 #include "core/base64.h"
 #include "mail/dkim_key.h"
 #include "mail/dkim_sign.h"
+#include "mail/arc_seal.h"
 #include "mail/authres.h"
 #include "verify/arc_verify.h"
 #include "verify/dkim_verify.h"
@@ -33,8 +35,8 @@ struct server {
 	int fd;
 	struct event *ev;
 	char resolver[32];
-	const char *names[4];
-	buf records[4];
+	const char *names[6];
+	buf records[6];
 	size_t record_count;
 	unsigned queries;
 };
@@ -321,8 +323,10 @@ static void test_unanswered_key(void **state)
 	event_base_loop(f->base, EVLOOP_NONBLOCK);
 }
 
-/* The ARC outcome of msg, its body in pieces of step octets. */
-static enum arc_result arc_run(struct fixture *f, const char *msg, size_t step, const char **reason)
+/* The ARC outcome of msg, its body in pieces of step octets; a pass must be of instances
+ * sets, sealed last by sealer. */
+static enum arc_result arc_check(struct fixture *f, const char *msg, size_t step, const char **reason,
+				 unsigned instances, const char *sealer)
 {
 	const char *body = strstr(msg, "\r\n\r\n") + 4;
 	size_t len = strlen(msg);
@@ -337,15 +341,19 @@ static enum arc_result arc_run(struct fixture *f, const char *msg, size_t step, 
 	enum arc_result r = o->result;
 	*reason = o->reason;
 	if (r == ARC_PASS) {
-		assert_int_equal(o->instances, 2);
-		assert_string_equal(o->sealer, "two.example");
-		assert_string_equal(o->selector, "sel");
+		assert_int_equal(o->instances, instances);
+		assert_string_equal(o->sealer, sealer);
 		assert_true(authres_reports(o->results, strlen(o->results), "dmarc", "pass"));
 		assert_false(authres_reports(o->results, strlen(o->results), "spf", "pass"));
 	}
 	arc_verify_free(&a);
 	dkim_verify_free(&v);
 	return r;
+}
+
+static enum arc_result arc_run(struct fixture *f, const char *msg, size_t step, const char **reason)
+{
+	return arc_check(f, msg, step, reason, 2, "two.example");
 }
 
 static void test_arc_chain_passes(void **state)
@@ -401,6 +409,48 @@ static void test_arc_none(void **state)
 	assert_null(reason);
 }
 
+/* msg sealed by x.example's RSA key with results; the return of arc_seal. */
+static int sealed(struct fixture *f, const char *msg, const char *results, buf *out)
+{
+	struct dkim_signing_key key = { "x.example", "rsa", f->rsa };
+	const char *why = NULL;
+	buf_init(out);
+	int r = arc_seal(msg, strlen(msg), results, &key, time(NULL), out, &why);
+	if (r == 0)
+		buf_puts(out, msg);
+	else
+		assert_non_null(why);
+	return r;
+}
+
+static void test_arc_seal_verifies(void **state)
+{
+	struct fixture *f = *state;
+	const char *reason;
+	buf m;
+	/* a chain of two that passed here gets instance 3, cv=pass */
+	assert_int_equal(sealed(f, arc_message, " mx.x.example; arc=pass; dmarc=pass header.from=a", &m), 0);
+	assert_non_null(strstr(m.data, "ARC-Seal: i=3; cv=pass; a=rsa-sha256"));
+	assert_int_equal(arc_check(f, m.data, 4, &reason, 3, "x.example"), ARC_PASS);
+	/* changed after sealing: the new AMS fails */
+	char *body = strstr(m.data, "the body");
+	body[0] = 'T';
+	assert_int_equal(arc_check(f, m.data, 4, &reason, 3, "x.example"), ARC_FAIL);
+	buf_free(&m);
+	/* a message without sets gets instance 1, cv=none */
+	char *plain = strndup(f->message.data, f->message.len);
+	assert_int_equal(sealed(f, plain, " mx.x.example; dkim=pass; dmarc=pass header.from=x.example", &m), 0);
+	assert_non_null(strstr(m.data, "ARC-Seal: i=1; cv=none;"));
+	assert_non_null(strstr(m.data, "ARC-Authentication-Results: i=1; mx.x.example; dkim=pass"));
+	assert_int_equal(arc_check(f, m.data, 9, &reason, 1, "x.example"), ARC_PASS);
+	buf_free(&m);
+	free(plain);
+	/* a chain that did not pass here is not sealed */
+	assert_int_equal(sealed(f, arc_message, " mx.x.example; arc=fail; dmarc=pass", &m), -1);
+	assert_int_equal(m.len, 0);
+	buf_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -411,6 +461,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_arc_chain_passes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_arc_tampering_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_arc_none, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_arc_seal_verifies, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
