@@ -135,12 +135,11 @@ bool authres_reports(const char *value, size_t len, const char *method, const ch
 	buf_init(&word);
 	unsigned long version;
 	bool found = false;
-	if (!authres_parse_id(value, len, &id, &version)) {
-		buf_free(&id);
-		return false;
-	}
 	struct lexer l = { value, value + len };
-	skip_resinfo(&l, &word);
+	if (authres_parse_id(value, len, &id, &version))
+		skip_resinfo(&l, &word);
+	else
+		l.p = l.end;
 	while (!found && l.p < l.end) {
 		l.p++; /* the ';' */
 		lexer_skip_cfws(&l);
