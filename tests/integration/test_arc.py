@@ -8,8 +8,10 @@ result with Debian's python3-dkim (dkimpy's arc_sign), then hands it to instance
 SPF passes for the forwarder's own domain, which is not the author's: DMARC fails at b. With
 fwd.test in arc.trusted_sealers, fwd.test's passing chain saying dmarc=pass brings the message
 to the INBOX; a chain sealed last by an untrusted sealer, a chain tampered with after sealing,
-and a trusted chain that does not vouch for DMARC go to Junk. Our Authentication-Results
-fields are parsed with python3-authres.
+and a trusted chain that does not vouch for DMARC go to Junk. Mail that an instance
+forwards through an alias to another leaves with an ARC set of its own, which dkimpy's
+arc_verify and the receiving instance accept. Our Authentication-Results fields are parsed
+with python3-authres.
 """
 import smtplib
 
@@ -17,6 +19,7 @@ import authres
 import dkim
 import pytest
 
+from test_dkim_sign import txt_lookup, txt_records
 from test_dkim_verify import rsa_key, txt_record
 from test_dmarc import by_subject, folder_messages, wait_for
 from test_outbound import DNS_RECORDS, dnsmasq
@@ -138,3 +141,43 @@ def test_unsealed_mail_says_arc_none(b, keys):
     r = ours(by_subject(b, "bob@b.test", "INBOX", "plain"))
     assert r["dkim"][0] == "pass" and r["dmarc"][0] == "pass"
     assert r["arc"] == ("none", None, {"smtp.remote-ip": FORWARDER})
+
+
+def test_forwarded_mail_leaves_sealed(instance_factory, keys):
+    """Instance a forwards through an alias to instance b: the copy that leaves carries an
+    ARC set by a.test that dkimpy's arc_verify accepts and b reports as arc=pass."""
+    a = instance_factory(domain="a.test", listen="127.0.0.1")
+    b = instance_factory(domain="b.test", listen="127.0.0.2")
+    b.add_user("bob@b.test")
+    a.cli("alias", "add", "list@a.test", "bob@b.test")
+    records = DNS_RECORDS + [
+        "--txt-record=_dmarc.author.test,v=DMARC1; p=reject",
+        txt_record("sel._domainkey.author.test", f"v=DKIM1; k=rsa; p={keys['author'][1]}"),
+    ] + [f"--txt-record={name}," + ",".join(strings)
+         for name, strings in txt_records(a.cli("dkim", "keygen", "a.test")).items()]
+    with dnsmasq(records) as address:
+        for inst, other in ((a, b), (b, a)):
+            inst.config("dns.resolvers", address)
+            inst.config("outbound.port", other.port("smtp"))
+            inst.config("queue.retry_schedule", "1s")
+        a.start()
+        b.start()
+        msg = ORIGINAL.replace(b"{subject}", b"via the list").replace(b"{mid}", b"list")
+        msg = msg.replace(b"<list@fwd.test>", b"<list@a.test>")
+        msg = dkim.sign(msg, b"sel", b"author.test", keys["author"][0]) + msg
+        c = smtplib.SMTP(a.listen, a.port("smtp"), timeout=30, source_address=(FORWARDER, 0))
+        assert c.sendmail("alice@author.test", ["list@a.test"], msg) == {}
+        c.quit()
+        wait_for(b, "bob@b.test", "INBOX", 1)
+        got = by_subject(b, "bob@b.test", "INBOX", "via the list")
+        assert "arc sealed d=a.test" in a.read_log()
+        # the set a added: instance 1, cv=none, recording a's own results
+        assert got["ARC-Seal"].split(";")[0:2] == ["i=1", " cv=none"]
+        aar = " ".join(got["ARC-Authentication-Results"].split())
+        assert aar.startswith("i=1; mx.a.test;") and "dkim=pass" in aar and "dmarc=pass" in aar
+        r = ours(got)
+        assert r["arc"][0] == "pass" and r["arc"][2] == {"smtp.remote-ip": "127.0.0.1"}
+        # what b received, byte for byte, verifies with dkimpy too
+        raw = b.message("bob@b.test", 1)
+        cv, results, reason = dkim.arc_verify(raw, dnsfunc=txt_lookup(address))
+        assert cv == b"pass", reason
