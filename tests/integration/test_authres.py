@@ -80,8 +80,8 @@ def iprev_of(msg):
     ours, _ = our_results(msg)
     assert len(ours) == 1, ours
     header, raw = ours[0]
-    # iprev first; SPF, DKIM and DMARC after it (test_dmarc.py checks those)
-    assert [r.method for r in header.results] == ["iprev", "spf", "dkim", "dmarc"]
+    # iprev first; SPF, DKIM, ARC and DMARC after it (test_dmarc.py and test_arc.py check those)
+    assert [r.method for r in header.results] == ["iprev", "spf", "dkim", "arc", "dmarc"]
     r = header.results[0]
     props = {(p.type, p.name): p.value for p in r.properties}
     return r.result, props[("policy", "iprev")], raw

@@ -48,6 +48,7 @@ def test_delivery_is_byte_exact_with_trace_headers(server):
                         rb"Authentication-Results: mx.example.test;\r\n\tiprev=temperror"
                         rb" \([^)]*\)(\r\n\t| )policy.iprev=127.0.0.1;\r\n"
                         rb"\tspf=temperror [^\r]*(\r\n\t[^\r]*)*;\r\n\tdkim=none;\r\n"
+                            rb"\tarc=none smtp.remote-ip=127.0.0.1;\r\n"
                         rb"\tdmarc=temperror [^\r]*(\r\n\t[^\r]*)*\r\n", prefix), prefix
     assert re.match(rb"Received: from client.test \(\[127.0.0.1\]\)\r\n\tby mx.example.test "
                     rb"\(estafeta\) with ESMTP id [0-9a-f]{16}\r\n\tfor <alice@example.test>;"
