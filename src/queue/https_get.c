@@ -19,13 +19,11 @@ struct https_get {
 	size_t max_body;
 	https_get_fn *done;
 	void *arg;
-	struct dns *dns;
 	bool resolving;       /* the address lookup is out: it frees a cancelled fetch */
 	bool cancelled;
 	bool ending;          /* end_ev is on its way */
 	struct conn *conn;
 	buf in;
-	struct event *begin_ev; /* the lookup starts from the loop, so done never runs early */
 	struct event *end_ev;   /* the end is reported from the loop, never in a conn callback */
 	char *error;            /* what failed, for end_ev; NULL: parse what came */
 };
@@ -33,7 +31,6 @@ struct https_get {
 static void get_free(struct https_get *g)
 {
 	conn_free(&g->conn);
-	event_free(g->begin_ev);
 	event_free(g->end_ev);
 	buf_free(&g->in);
 	free(g->host);
@@ -157,13 +154,6 @@ static void on_address(enum dns_status status, struct ares_addrinfo *res, void *
 		    g->path, g->host);
 }
 
-static void on_begin(evutil_socket_t fd, short what, void *arg)
-{
-	struct https_get *g = arg;
-	g->resolving = true;
-	dns_addresses(g->dns, g->host, on_address, g);
-}
-
 struct https_get *https_get_start(struct event_base *base, struct dns *d, SSL_CTX *tls,
 				  const char *host, int port, const char *path, size_t max_body,
 				  int timeout, https_get_fn *done, void *arg)
@@ -178,11 +168,12 @@ struct https_get *https_get_start(struct event_base *base, struct dns *d, SSL_CT
 	g->max_body = max_body;
 	g->done = done;
 	g->arg = arg;
-	g->dns = d;
 	buf_init(&g->in);
-	g->begin_ev = event_new(base, -1, 0, on_begin, g);
 	g->end_ev = event_new(base, -1, 0, on_end, g);
-	event_active(g->begin_ev, 0, 0);
+	/* Every end goes through end_ev, so done never runs inside this call, even when the
+	 * lookup fails at once. */
+	g->resolving = true;
+	dns_addresses(d, host, on_address, g);
 	return g;
 }
 
