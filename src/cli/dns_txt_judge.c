@@ -162,6 +162,26 @@ static enum dns_verdict judge_dkim(const struct dns_record *rec, char *const *re
 	return DNS_VERDICT_DIFFERS;
 }
 
+/* The verdict on the n records of a kind found (found: the one judged): OK when it is the
+ * only one and valid, else DIFFERS, saying why (invalid: what is wrong with it). */
+static enum dns_verdict one_record(const struct dns_record *rec, char *const *records,
+				   size_t count, char *const *found, size_t n, bool valid,
+				   const char *invalid, buf *detail)
+{
+	if (n == 0)
+		return DNS_VERDICT_MISSING;
+	if (n == 1 && valid) {
+		buf_printf(detail, "\"%s\"", *found);
+		return DNS_VERDICT_OK;
+	}
+	found_records(detail, records, count, rec->value);
+	if (n > 1)
+		buf_puts(detail, " (they are all ignored when there is more than one)");
+	else if (invalid != NULL)
+		buf_printf(detail, " (%s)", invalid);
+	return DNS_VERDICT_DIFFERS;
+}
+
 /* DMARC: one record as receivers read it, with a policy to apply (draft-ietf-dmarc-dmarcbis
  * 4.10: several records at one name are all ignored). */
 static enum dns_verdict judge_dmarc(const struct dns_record *rec, char *const *records,
@@ -180,16 +200,8 @@ static enum dns_verdict judge_dmarc(const struct dns_record *rec, char *const *r
 		}
 		dmarc_record_free(&r);
 	}
-	if (n == 0)
-		return DNS_VERDICT_MISSING;
-	if (n == 1 && valid == 1) {
-		buf_printf(detail, "\"%s\"", *found);
-		return DNS_VERDICT_OK;
-	}
-	found_records(detail, records, count, rec->value);
-	buf_puts(detail, n > 1 ? " (receivers ignore them all when there is more than one)"
-			       : " (no valid p=: receivers apply no policy)");
-	return DNS_VERDICT_DIFFERS;
+	return one_record(rec, records, count, found, n, valid == 1,
+			  "no valid p=: receivers apply no policy", detail);
 }
 
 /* MTA-STS: the one record beginning with v=STSv1, valid as senders read it, with the id of
@@ -204,18 +216,10 @@ static enum dns_verdict judge_sts(const struct dns_record *rec, char *const *rec
 			found = &records[i];
 			n++;
 		}
-	if (n == 0)
-		return DNS_VERDICT_MISSING;
 	char want[33], have[33];
-	if (n == 1 && mta_sts_record_id(rec->value, want) && mta_sts_record_id(*found, have) &&
-	    strcmp(want, have) == 0) {
-		buf_printf(detail, "\"%s\"", *found);
-		return DNS_VERDICT_OK;
-	}
-	found_records(detail, records, count, rec->value);
-	if (n > 1)
-		buf_puts(detail, " (senders ignore them all when there is more than one)");
-	return DNS_VERDICT_DIFFERS;
+	bool valid = n == 1 && mta_sts_record_id(rec->value, want) &&
+		     mta_sts_record_id(*found, have) && strcmp(want, have) == 0;
+	return one_record(rec, records, count, found, n, valid, NULL, detail);
 }
 
 /* TLSRPT (RFC 8460 3): one v=TLSRPTv1 record with a rua= to send reports to. */
@@ -229,20 +233,11 @@ static enum dns_verdict judge_tlsrpt(const struct dns_record *rec, char *const *
 			found = found != NULL ? found : &records[i];
 			n++;
 		}
-	if (n == 0)
-		return DNS_VERDICT_MISSING;
 	buf rua;
 	buf_init(&rua);
 	bool valid = n == 1 && tag_value(*found, "rua", &rua) && rua.len > 0;
 	buf_free(&rua);
-	if (valid) {
-		buf_printf(detail, "\"%s\"", *found);
-		return DNS_VERDICT_OK;
-	}
-	found_records(detail, records, count, rec->value);
-	if (n > 1)
-		buf_puts(detail, " (senders ignore them all when there is more than one)");
-	return DNS_VERDICT_DIFFERS;
+	return one_record(rec, records, count, found, n, valid, "no rua= to send reports to", detail);
 }
 
 enum dns_verdict dns_judge_txt(const struct dns_record *rec, const strlist *addresses,
