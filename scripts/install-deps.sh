@@ -2,8 +2,8 @@
 # Installs the Debian packages estafeta needs for a purpose, and does nothing when they are
 # already there. Usage: scripts/install-deps.sh build|test|bench|fuzz
 set -eu
-build="gcc make pkg-config libevent-dev libssl-dev libgpgme-dev libsqlite3-dev libcrypt-dev libc-ares-dev libidn2-dev libidn-dev libunistring-dev zlib1g-dev openssl"
-test="$build libcmocka-dev passwd python3 python3-pytest python3-authres swaks libnet-ssleay-perl fetchmail clang libclang-rt-14-dev dnsmasq-base postfix dovecot-imapd isync mutt systemd logrotate gnupg gpg gpg-agent gpgconf python3-dkim python3-dnspython"
+build="gcc make pkg-config libevent-dev libssl-dev libgpgme-dev libsqlite3-dev libcrypt-dev libc-ares-dev libidn2-dev libidn-dev libunistring-dev zlib1g-dev libxml2-dev openssl"
+test="$build libcmocka-dev passwd python3 python3-pytest python3-authres swaks libnet-ssleay-perl fetchmail clang libclang-rt-14-dev dnsmasq-base postfix dovecot-imapd isync mutt systemd logrotate gnupg gpg gpg-agent gpgconf python3-dkim python3-dnspython libxml2-utils"
 bench="$build postfix dovecot-pop3d dovecot-imapd python3"
 fuzz="$build clang libclang-rt-14-dev"
 case "${1:-build}" in
@@ -28,7 +28,8 @@ export DEBIAN_FRONTEND=noninteractive
 # the dnsmasq package would also start a system service on port 53. python3-authres parses
 # the Authentication-Results fields estafeta writes (test_authres.py); python3-dkim (dkimpy) is
 # the independent DKIM verifier of the signing tests, and python3-dnspython looks its keys up
-# in their dnsmasq.
+# in their dnsmasq. libxml2-utils' xmllint checks the DMARC reports estafeta writes against
+# the schema of the aggregate reporting draft.
 # postfix asks questions on install; answer them for a machine that only benchmarks it.
 if echo "$missing" | grep -q postfix; then
   echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections

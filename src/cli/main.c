@@ -20,6 +20,8 @@ static const struct {
 			      "domain quota DOMAIN [--storage SIZE|none] [--messages N|none]" },
 	{ "dkim", cmd_dkim, "dkim keygen DOMAIN [--algorithm ed25519|rsa [--selector S]] | dkim list [DOMAIN] | "
 			  "dkim retire DOMAIN SELECTOR  (signing keys; list prints the DNS records)" },
+	{ "dmarc", cmd_dmarc, "dmarc send-reports | dmarc reports DOMAIN [--since YYYY-MM-DD]  (aggregate reports: "
+			    "send ours now; show those received)" },
 	{ "alias", cmd_alias, "alias add ALIAS TARGET... | alias del ALIAS [TARGET...] | alias list [ALIAS]" },
 	{ "list", cmd_list, "list add LIST MEMBER... | list del LIST [MEMBER...] | list members [LIST]" },
 	{ "mailbox", cmd_mailbox, "mailbox list ADDRESS [FOLDER] | mailbox show ADDRESS UID [FOLDER] | mailbox del ADDRESS FOLDER" },
