@@ -253,7 +253,8 @@ static bool start_run(struct dmarc_reporter *r, time_t end)
 
 bool dmarc_reporter_run_now(struct dmarc_reporter *r)
 {
-	return start_run(r, time(NULL));
+	/* periods end before their last second: this one's mail is in it too */
+	return start_run(r, time(NULL) + 1);
 }
 
 /* The next 00:00 UTC, a minute past it so the day's last mail is in. */
