@@ -239,17 +239,35 @@ bool dmarc_report_subject(const char *hdr, size_t len)
 	return found;
 }
 
-enum packing { PACK_NONE, PACK_GZIP, PACK_ZIP, PACK_XML };
-
-static enum packing part_packing(const struct mime_part *p)
+/* A part that may hold a report: the types of the draft and of RFC 7489's reporters, and the
+ * octet-stream some send instead. What it holds is then told by its content. */
+static bool report_part(const struct mime_part *p)
 {
-	if (mime_part_is(p, "application", "gzip") || mime_part_is(p, "application", "x-gzip"))
-		return PACK_GZIP;
-	if (mime_part_is(p, "application", "zip") || mime_part_is(p, "application", "x-zip-compressed"))
-		return PACK_ZIP;
-	if (mime_part_is(p, "text", "xml") || mime_part_is(p, "application", "xml"))
-		return PACK_XML;
-	return PACK_NONE;
+	static const char *const types[][2] = {
+		{ "application", "gzip" }, { "application", "x-gzip" }, { "application", "zip" },
+		{ "application", "x-zip-compressed" }, { "text", "xml" }, { "application", "xml" },
+		{ "application", "octet-stream" },
+	};
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (p->child_count == 0 && mime_part_is(p, types[i][0], types[i][1]))
+			return true;
+	return false;
+}
+
+/* The XML of a part's decoded content: gunzipped, unzipped, or as it is. */
+static int unpack_report(const buf *raw, buf *xml, const char **why)
+{
+	const unsigned char *p = (const unsigned char *)raw->data;
+	if (raw->len >= 2 && p[0] == 0x1f && p[1] == 0x8b)
+		return gzip_uncompress(raw->data, raw->len, DMARC_REPORT_MAX_XML, xml, why);
+	if (raw->len >= 4 && memcmp(p, "PK\3\4", 4) == 0)
+		return zip_first_file(raw->data, raw->len, DMARC_REPORT_MAX_XML, xml, why);
+	if (raw->len > DMARC_REPORT_MAX_XML) {
+		*why = "larger than the bound";
+		return -1;
+	}
+	buf_append(xml, raw->data, raw->len);
+	return 0;
 }
 
 int dmarc_report_from_message(const char *msg, size_t len, struct dmarc_report *r,
@@ -258,11 +276,9 @@ int dmarc_report_from_message(const char *msg, size_t len, struct dmarc_report *
 	struct mime_tree tree;
 	mime_parse(msg, len, &mime_default_limits, &tree);
 	const struct mime_part *part = NULL;
-	enum packing packing = PACK_NONE;
-	for (size_t i = 0; i < tree.count && part == NULL; i++) {
-		if (tree.parts[i].child_count == 0 && (packing = part_packing(&tree.parts[i])) != PACK_NONE)
+	for (size_t i = 0; i < tree.count && part == NULL; i++)
+		if (report_part(&tree.parts[i]))
 			part = &tree.parts[i];
-	}
 	if (part == NULL) {
 		mime_tree_free(&tree);
 		return 0;
@@ -276,21 +292,13 @@ int dmarc_report_from_message(const char *msg, size_t len, struct dmarc_report *
 	else
 		buf_append(&raw, body, part->body_len);
 	const char *why = NULL;
-	int r_ = 0;
-	if (packing == PACK_GZIP)
-		r_ = gzip_uncompress(raw.data, raw.len, DMARC_REPORT_MAX_XML, &xml, &why);
-	else if (packing == PACK_ZIP)
-		r_ = zip_first_file(raw.data, raw.len, DMARC_REPORT_MAX_XML, &xml, &why);
-	else if (raw.len > DMARC_REPORT_MAX_XML)
-		r_ = -1, why = "larger than the bound";
-	else
-		buf_append(&xml, raw.data, raw.len);
-	if (r_ < 0)
+	int found = unpack_report(&raw, &xml, &why);
+	if (found < 0)
 		*error_r = xasprintf("the report attachment cannot be unpacked: %s", why);
 	else
-		r_ = dmarc_report_parse_xml(xml.data, xml.len, r, error_r) < 0 ? -1 : 1;
+		found = dmarc_report_parse_xml(xml.data, xml.len, r, error_r) < 0 ? -1 : 1;
 	buf_free(&raw);
 	buf_free(&xml);
 	mime_tree_free(&tree);
-	return r_;
+	return found;
 }

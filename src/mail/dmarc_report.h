@@ -81,7 +81,8 @@ void dmarc_report_message(buf *out, const char *submitter, const char *from_addr
  * "Report Domain:"). */
 bool dmarc_report_subject(const char *hdr, size_t len);
 /* Finds the report in a message: the first part of type application/gzip (or x-gzip),
- * application/zip, or text/xml (or application/xml), decoded and unpacked, then read.
+ * application/zip, text/xml (or application/xml) or application/octet-stream, decoded and
+ * unpacked as its content says (gzip, zip, or XML as it is), then read.
  * 1 with *r, 0 when the message carries none, -1 with *error_r when one is there but
  * broken. */
 int dmarc_report_from_message(const char *msg, size_t len, struct dmarc_report *r,

@@ -118,6 +118,25 @@ def test_external_destinations_need_their_consent(pair):
     assert reports_of(a, "noauth.test", 1, timeout=1) == []
 
 
+def test_messages_refused_with_550_are_reported(instance_factory):
+    a, b, records = start_pair(instance_factory, enforce="reject")
+    with dnsmasq(records) as address:
+        for inst, other in ((a, b), (b, a)):
+            inst.config("dns.resolvers", address)
+            inst.config("outbound.port", other.port("smtp"))
+            inst.config("queue.retry_schedule", "1s")
+        a.add_user("dmarc@a.test")
+        a.start()
+        b.start()
+        e = forge(b, "x@mail.evil.test", "ceo@a.test", "refused", expect_refusal=True)
+        assert e.smtp_code == 550
+        b.cli("dmarc", "send-reports")
+        (report,) = reports_of(a, "a.test", 1)
+        assert "messages=1 pass=0 fail=1" in report[0]
+        assert report[1] == [
+            f"{FORGER} count=1 disposition=reject dkim=fail spf=fail header_from=a.test"]
+
+
 def test_reports_command_checks_its_arguments(pair):
     a, b = pair
     p = a.cli("dmarc", "reports", "a.test", "--since", "yesterday", check=False)
