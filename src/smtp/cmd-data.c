@@ -287,10 +287,27 @@ static struct dmarc_observation *dmarc_observation(struct smtp_session *s, enum 
 					  dmarc_disposition(message_checks_dmarc(tx->checks), action));
 }
 
+/* The transaction is over without a commit: the reply is sent, the session reads on (or,
+ * when its client has gone, is freed). */
+static void message_refused(struct smtp_session *s)
+{
+	smtp_tx_reset(s);
+	s->state = SMTP_STATE_READY;
+	smtp_session_resume(s);
+}
+
+/* A message DMARC refuses: what was found goes into the reports' store, then the 550 goes
+ * out, so a report made after the client heard of the refusal counts it. */
+struct dmarc_refusal {
+	struct smtp_session *s;
+	struct dmarc_observation *o;
+};
+
 static void observe_on_worker(struct store *st, void *arg)
 {
+	struct dmarc_refusal *r = arg;
 	char *error = NULL;
-	if (store_dmarc_observe(st, arg, &error) < 0) {
+	if (r->o != NULL && store_dmarc_observe(st, r->o, &error) < 0) {
 		log_error("dmarc observation of a refused message not kept: %s", error);
 		free(error);
 	}
@@ -298,16 +315,14 @@ static void observe_on_worker(struct store *st, void *arg)
 
 static void observed(void *arg)
 {
-	struct dmarc_observation *o = arg;
-	dmarc_observation_free(&o);
-}
-
-/* The transaction is over without a commit: the reply is sent, the session reads on. */
-static void message_refused(struct smtp_session *s)
-{
-	smtp_tx_reset(s);
-	s->state = SMTP_STATE_READY;
-	smtp_session_resume(s);
+	struct dmarc_refusal *r = arg;
+	struct smtp_session *s = r->s;
+	dmarc_observation_free(&r->o);
+	free(r);
+	if (!s->gone)
+		smtp_reply(s, "550 5.7.1 Message refused: it fails the DMARC policy (p=reject) of %s",
+			   message_checks_dmarc(s->tx->checks)->author_domain);
+	message_refused(s);
 }
 
 /* The message is accepted (the session waits, paused): write it out and hand it to the
@@ -320,12 +335,11 @@ static void message_commit(struct smtp_session *s)
 		const struct dmarc_outcome *o = message_checks_dmarc(tx->checks);
 		log_info("session=%s queue=%s smtp refused from=<%s> dmarc=fail header.from=%s policy=reject",
 			 conn_id(s->conn), tx->queue_id, tx->sender, o->author_domain);
-		smtp_reply(s, "550 5.7.1 Message refused: it fails the DMARC policy (p=reject) of %s",
-			   o->author_domain);
 		/* no delivery to carry it: it goes alone */
-		store_workers_submit(s->server->store_workers, observe_on_worker, observed,
-				     dmarc_observation(s, action));
-		message_refused(s);
+		struct dmarc_refusal *r = xcalloc(1, sizeof(*r));
+		r->s = s;
+		r->o = dmarc_observation(s, action);
+		store_workers_submit(s->server->store_workers, observe_on_worker, observed, r);
 		return;
 	}
 	char *error = NULL;
