@@ -18,10 +18,10 @@ FORCE ?= no
 ALTERNATIVES ?= auto
 
 WARN = -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes -Wformat=2
-CPPFLAGS += -Isrc -D_GNU_SOURCE
+CPPFLAGS += -Isrc -D_GNU_SOURCE $(shell pkg-config --cflags libxml-2.0)
 CFLAGS += -std=c11 $(OPT) $(WARN) $(SAN) -MMD -MP
 LDLIBS = -levent_core -levent_openssl -levent_pthreads -lssl -lcrypto -lsqlite3 -lcrypt \
-         -lcares -lidn2 -lidn -lunistring -lz -lpthread -lgpgme
+         -lcares -lidn2 -lidn -lunistring -lz -lpthread -lgpgme -lxml2
 CMOCKA = -lcmocka
 
 # Library sources: everything under src except the entry point, tests and fuzzers.

@@ -34,7 +34,7 @@ int cli_check_reachable(const char *run_as, const char *path);
  * printed when there is none. */
 char *cli_read_password_stdin(void);
 
-cli_command_fn cmd_init, cmd_serve, cmd_reload, cmd_auth_admin, cmd_config, cmd_user, cmd_domain, cmd_dkim, cmd_dns, cmd_alias, cmd_list,
+cli_command_fn cmd_init, cmd_serve, cmd_reload, cmd_auth_admin, cmd_config, cmd_user, cmd_domain, cmd_dkim, cmd_dmarc, cmd_dns, cmd_alias, cmd_list,
 	cmd_mailbox, cmd_import, cmd_export, cmd_queue, cmd_backup, cmd_restore, cmd_sendmail, cmd_mailq,
 	cmd_mail_client, cmd_spf;
 #endif

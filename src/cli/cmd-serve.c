@@ -23,6 +23,7 @@
 #include "pop3/pop3_server.h"
 #include "smtp/smtp_server.h"
 #include "store/store_workers.h"
+#include "verify/dmarc_reports.h"
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <fcntl.h>
@@ -185,6 +186,13 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 			log_error("outbound delivery disabled: %s", error);
 			free(error);
 		}
+		struct dmarc_reporter *dmarc = dmarc_reporter_new(sv.base, cfg, sw, committer, &error);
+		if (dmarc != NULL) {
+			dmarc_reporter_control_register(control, dmarc);
+		} else {
+			log_error("DMARC aggregate reports are not sent: %s", error);
+			xfree(&error);
+		}
 		char *spool_dir = xasprintf("%s/tmp", data_dir);
 		struct inject_env env = { st, committer, spool_dir,
 					  config_str(cfg, "delivery.recipient_delimiter") };
@@ -202,6 +210,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		 * so a client retries and at worst a message arrives twice, never not at all. */
 		pickup_stop(sv.pickup);
 		drain_store_workers(sv.base, sw);
+		dmarc_reporter_free(&dmarc);
 		queue_runner_free(&sv.queue);
 		committer_free(&committer);
 		workq_free(&wq);

@@ -4,6 +4,7 @@
 #include "core/xalloc.h"
 #include "mail/dkim_tags.h"
 #include "mail/dmarc_record.h"
+#include "mail/mta_sts.h"
 #include "verify/spf_record.h"
 #include <ctype.h>
 #include <stdlib.h>
@@ -25,8 +26,7 @@ static bool tag_value(const char *record, const char *name, buf *out)
 	return false;
 }
 
-/* Whether the record's first tag is v=version (MTA-STS and TLSRPT records must start with
- * it). */
+/* Whether the record's first tag is v=version (TLSRPT records must start with it). */
 static bool has_version(const char *record, const char *version)
 {
 	size_t pos = 0;
@@ -162,6 +162,26 @@ static enum dns_verdict judge_dkim(const struct dns_record *rec, char *const *re
 	return DNS_VERDICT_DIFFERS;
 }
 
+/* The verdict on the n records of a kind found (found: the one judged): OK when it is the
+ * only one and valid, else DIFFERS, saying why (invalid: what is wrong with it). */
+static enum dns_verdict one_record(const struct dns_record *rec, char *const *records,
+				   size_t count, char *const *found, size_t n, bool valid,
+				   const char *invalid, buf *detail)
+{
+	if (n == 0)
+		return DNS_VERDICT_MISSING;
+	if (n == 1 && valid) {
+		buf_printf(detail, "\"%s\"", *found);
+		return DNS_VERDICT_OK;
+	}
+	found_records(detail, records, count, rec->value);
+	if (n > 1)
+		buf_puts(detail, " (they are all ignored when there is more than one)");
+	else if (invalid != NULL)
+		buf_printf(detail, " (%s)", invalid);
+	return DNS_VERDICT_DIFFERS;
+}
+
 /* DMARC: one record as receivers read it, with a policy to apply (draft-ietf-dmarc-dmarcbis
  * 4.10: several records at one name are all ignored). */
 static enum dns_verdict judge_dmarc(const struct dns_record *rec, char *const *records,
@@ -180,59 +200,49 @@ static enum dns_verdict judge_dmarc(const struct dns_record *rec, char *const *r
 		}
 		dmarc_record_free(&r);
 	}
-	if (n == 0)
-		return DNS_VERDICT_MISSING;
-	if (n == 1 && valid == 1) {
-		buf_printf(detail, "\"%s\"", *found);
-		return DNS_VERDICT_OK;
-	}
-	found_records(detail, records, count, rec->value);
-	buf_puts(detail, n > 1 ? " (receivers ignore them all when there is more than one)"
-			       : " (no valid p=: receivers apply no policy)");
-	return DNS_VERDICT_DIFFERS;
+	return one_record(rec, records, count, found, n, valid == 1,
+			  "no valid p=: receivers apply no policy", detail);
 }
 
-/* The records of a kind (first tag v=version); one of them must pass valid (NULL: any), and
- * MTA-STS takes no more than one (RFC 8461 3.1). */
-static enum dns_verdict judge_tagged(const struct dns_record *rec, char *const *records,
-				     size_t count, const char *version, const char *tag,
-				     const char *const *allowed, buf *detail)
+/* MTA-STS: the one record beginning with v=STSv1, valid as senders read it, with the id of
+ * the policy printed (RFC 8461 3.1: senders fetch the policy again only when it changes). */
+static enum dns_verdict judge_sts(const struct dns_record *rec, char *const *records,
+				  size_t count, buf *detail)
+{
+	size_t n = 0;
+	char *const *found = NULL;
+	for (size_t i = 0; i < count; i++)
+		if (strncmp(records[i], "v=STSv1", 7) == 0) {
+			found = &records[i];
+			n++;
+		}
+	char want[33], have[33];
+	bool valid = n == 1 && mta_sts_record_id(rec->value, want) &&
+		     mta_sts_record_id(*found, have) && strcmp(want, have) == 0;
+	return one_record(rec, records, count, found, n, valid, NULL, detail);
+}
+
+/* TLSRPT (RFC 8460 3): one v=TLSRPTv1 record with a rua= to send reports to. */
+static enum dns_verdict judge_tlsrpt(const struct dns_record *rec, char *const *records,
+				     size_t count, buf *detail)
 {
 	char *const *found = NULL;
 	size_t n = 0;
 	for (size_t i = 0; i < count; i++)
-		if (has_version(records[i], version)) {
+		if (has_version(records[i], "TLSRPTv1")) {
 			found = found != NULL ? found : &records[i];
 			n++;
 		}
-	if (n == 0)
-		return DNS_VERDICT_MISSING;
-	buf value;
-	buf_init(&value);
-	bool valid = n == 1 && tag_value(*found, tag, &value) && value.len > 0;
-	for (size_t i = 0; valid && allowed != NULL; i++) {
-		if (allowed[i] == NULL)
-			valid = false;
-		else if (strcmp(allowed[i], value.data) == 0)
-			break;
-	}
-	buf_free(&value);
-	if (valid) {
-		buf_printf(detail, "\"%s\"", *found);
-		return DNS_VERDICT_OK;
-	}
-	found_records(detail, records, count, rec->value);
-	if (n > 1)
-		buf_puts(detail, " (receivers ignore them all when there is more than one)");
-	return DNS_VERDICT_DIFFERS;
+	buf rua;
+	buf_init(&rua);
+	bool valid = n == 1 && tag_value(*found, "rua", &rua) && rua.len > 0;
+	buf_free(&rua);
+	return one_record(rec, records, count, found, n, valid, "no rua= to send reports to", detail);
 }
 
 enum dns_verdict dns_judge_txt(const struct dns_record *rec, const strlist *addresses,
 			       char *const *records, size_t count, buf *detail)
 {
-	buf id;
-	buf_init(&id);
-	const char *ids[2] = { NULL, NULL };
 	enum dns_verdict v = DNS_VERDICT_MISSING;
 	switch (count > 0 ? rec->check : CHECK_NONE) {
 	case CHECK_SPF:
@@ -245,16 +255,13 @@ enum dns_verdict dns_judge_txt(const struct dns_record *rec, const strlist *addr
 		v = judge_dmarc(rec, records, count, detail);
 		break;
 	case CHECK_STS:
-		tag_value(rec->value, "id", &id);
-		ids[0] = id.data;
-		v = judge_tagged(rec, records, count, "STSv1", "id", ids, detail);
+		v = judge_sts(rec, records, count, detail);
 		break;
 	case CHECK_TLSRPT:
-		v = judge_tagged(rec, records, count, "TLSRPTv1", "rua", NULL, detail);
+		v = judge_tlsrpt(rec, records, count, detail);
 		break;
 	default:
 		break;
 	}
-	buf_free(&id);
 	return v;
 }

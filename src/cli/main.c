@@ -25,6 +25,8 @@ static const struct {
 			"(RFC 7208's check of a client address for a sender, as the SMTP server makes it)" },
 	{ "dns", cmd_dns, "dns records DOMAIN [--ip ADDRESS]... | dns check DOMAIN [--ip ADDRESS]... [--resolver IP[:PORT]]  "
 			"(the DNS records to publish; what the DNS holds of them)" },
+	{ "dmarc", cmd_dmarc, "dmarc send-reports | dmarc reports DOMAIN [--since YYYY-MM-DD]  (aggregate reports: "
+			    "send ours now; show those received)" },
 	{ "alias", cmd_alias, "alias add ALIAS TARGET... | alias del ALIAS [TARGET...] | alias list [ALIAS]" },
 	{ "list", cmd_list, "list add LIST MEMBER... | list del LIST [MEMBER...] | list members [LIST]" },
 	{ "mailbox", cmd_mailbox, "mailbox list ADDRESS [FOLDER] | mailbox show ADDRESS UID [FOLDER] | mailbox del ADDRESS FOLDER" },

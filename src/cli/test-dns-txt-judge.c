@@ -79,7 +79,7 @@ static void test_tagged(void **state)
 	assert_int_equal(judge(CHECK_DMARC, dmarc, "", bad_policy, 1, &d), DNS_VERDICT_DIFFERS);
 	char *two[] = { "v=DMARC1; p=none", "v=DMARC1; p=reject" };
 	assert_int_equal(judge(CHECK_DMARC, dmarc, "", two, 2, &d), DNS_VERDICT_DIFFERS);
-	assert_non_null(strstr(d.data, "receivers ignore them all"));
+	assert_non_null(strstr(d.data, "they are all ignored when there is more than one"));
 	char *late_version[] = { "p=reject; v=DMARC1" };
 	assert_int_equal(judge(CHECK_DMARC, dmarc, "", late_version, 1, &d), DNS_VERDICT_MISSING);
 	char *sts[] = { "v=STSv1; id=20261204" };

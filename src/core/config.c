@@ -65,7 +65,12 @@ static const struct setting settings[] = {
 	{ "log.level", SET_LOG_LEVEL, "info", "lowest level logged: debug, info, warn or error" },
 	{ "outbound.max_connections_per_domain", SET_INT, "10",
 	  "simultaneous outbound SMTP connections to one destination domain" },
+	{ "outbound.mta_sts_port", SET_PORT, "443",
+	  "port of the HTTPS servers MTA-STS policies are fetched from (only tests change it)" },
 	{ "outbound.port", SET_PORT, "25", "port used to reach MX hosts (only tests change it)" },
+	{ "outbound.tls_ca_file", SET_PATH, "",
+	  "CA certificates (PEM) that MTA-STS policy hosts and the MX hosts of enforced policies "
+	  "must chain to (default: the system's); read at start" },
 	{ "pop3.command_timeout", SET_DURATION, "1m",
 	  "time one POP3 command line may take from its first octet to its end, however steadily it trickles in" },
 	{ "pop3.login_timeout", SET_DURATION, "1m", "time a POP3 client has from connecting to log in (USER/PASS, APOP or AUTH)" },

@@ -512,6 +512,13 @@ static int conn_tls_filter(struct conn *c, SSL_CTX *tls_ctx, const char *servern
 		return -1;
 	if (servername != NULL)
 		SSL_set_tlsext_host_name(c->ssl, servername);
+	/* A context that verifies peers checks their certificate against the name too. */
+	if (servername != NULL && (SSL_CTX_get_verify_mode(tls_ctx) & SSL_VERIFY_PEER) &&
+	    SSL_set1_host(c->ssl, servername) != 1) {
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+		return -1;
+	}
 	struct bufferevent *tls = bufferevent_openssl_filter_new(c->base, c->bev, c->ssl, state,
 								 BEV_OPT_CLOSE_ON_FREE);
 	if (tls == NULL) {
@@ -535,6 +542,14 @@ int conn_start_tls(struct conn *c, SSL_CTX *tls_ctx)
 int conn_start_tls_client(struct conn *c, SSL_CTX *tls_ctx, const char *servername)
 {
 	return conn_tls_filter(c, tls_ctx, servername, BUFFEREVENT_SSL_CONNECTING);
+}
+
+const char *conn_tls_verify_error(const struct conn *c)
+{
+	if (c->ssl == NULL)
+		return NULL;
+	long r = SSL_get_verify_result(c->ssl);
+	return r == X509_V_OK ? NULL : X509_verify_cert_error_string(r);
 }
 
 int conn_start_compress(struct conn *c)

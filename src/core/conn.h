@@ -95,8 +95,12 @@ void conn_resume(struct conn *c);
  * across the switch). Returns 0 or -1. */
 int conn_start_tls(struct conn *c, SSL_CTX *tls_ctx);
 /* The client's side of STARTTLS (after the server's 220): the handshake starts at once, with
- * servername for SNI. Returns 0 or -1; a failed handshake ends in on_close. */
+ * servername for SNI, and, when tls_ctx verifies peers, as the name their certificate must
+ * be valid for. Returns 0 or -1; a failed handshake ends in on_close. */
 int conn_start_tls_client(struct conn *c, SSL_CTX *tls_ctx, const char *servername);
+/* Why the peer's certificate failed verification ("certificate has expired", ...), or NULL
+ * when it passed, was not checked, or no TLS was started. */
+const char *conn_tls_verify_error(const struct conn *c);
 
 /* Turns on RFC 4978's DEFLATE both ways (IMAP COMPRESS), over TLS when it is on: what was
  * written so far goes out uncompressed, everything after compressed and flushed at each

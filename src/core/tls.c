@@ -76,6 +76,26 @@ SSL_CTX *tls_client_context(char **error_r)
 	return ctx;
 }
 
+SSL_CTX *tls_verifying_client_context(const char *ca_file, char **error_r)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	if (ctx == NULL) {
+		*error_r = openssl_error("cannot create TLS context", "");
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	int ok = *ca_file != '\0' ? SSL_CTX_load_verify_locations(ctx, ca_file, NULL)
+				   : SSL_CTX_set_default_verify_paths(ctx);
+	if (ok != 1) {
+		*error_r = openssl_error("cannot read the CA certificates", ca_file);
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
 static int write_pem(const char *path, mode_t mode, EVP_PKEY *key, X509 *cert)
 {
 	/* created with its mode, so a key is never readable by others, even for a moment */

@@ -13,6 +13,10 @@ SSL_CTX *tls_server_context(const char *cert_path, const char *key_path, char **
 /* The outbound SMTP client's context: TLS 1.2 or later, certificates not verified
  * (opportunistic STARTTLS). NULL with *error_r. */
 SSL_CTX *tls_client_context(char **error_r);
+/* A client context that verifies the peer's certificate (chain, dates, and the name
+ * conn_start_tls_client is given): against the CAs of ca_file, or the system's when it is "".
+ * For MTA-STS's policy fetches and the MX hosts of enforced policies. NULL with *error_r. */
+SSL_CTX *tls_verifying_client_context(const char *ca_file, char **error_r);
 /* Writes a new P-256 key and a self-signed certificate for hostname, valid ten years (key file
  * mode 0640: its group is the server's, so a reload after the privilege drop reads it).
  * Returns 0 or -1 with *error_r. */

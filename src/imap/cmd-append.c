@@ -227,7 +227,8 @@ void imap_cmd_append(struct imap_session *s, const struct imap_cmd *cmd)
 		d->queue_id = xasprintf("imap-%s", conn_id(s->conn));
 		d->local_count = 1;
 		d->local = xcalloc(1, sizeof(*d->local));
-		d->local[0] = (struct delivery_local){ s->user_id, ap->folder, NULL, bits, 0, false };
+		d->local[0] = (struct delivery_local){ .account_id = s->user_id, .folder = ap->folder,
+						       .flags = bits };
 		free(s->tag);
 		s->tag = xstrdup(cmd->tag);
 		imap_job_then(s, append_commit, ap);

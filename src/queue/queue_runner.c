@@ -13,6 +13,7 @@
 #include "core/xalloc.h"
 #include "deliver/inject.h"
 #include "queue/bounce.h"
+#include "queue/mta_sts_cache.h"
 #include "queue/mx_route.h"
 #include "queue/outbound_arc.h"
 #include "queue/outbound_dkim.h"
@@ -41,6 +42,8 @@ struct queue_runner {
 	struct committer *cm;
 	struct dns *dns;
 	SSL_CTX *tls;
+	SSL_CTX *verify_tls;    /* MTA-STS: policy hosts and the MX hosts of enforced policies */
+	struct mta_sts_cache *sts;
 	struct event *poll_ev;
 	char *hostname;
 	char *data_dir;
@@ -83,6 +86,9 @@ struct job {
 	size_t msg_count;
 	struct smtp_client *client;
 	bool routing;
+	struct mta_sts_request *sts; /* the domain's MTA-STS policy is looked up */
+	struct dns_target *targets;  /* the route, meanwhile */
+	size_t target_count;
 	bool reading;           /* its message files are read on a store worker */
 	bool *unreadable;       /* per message: its file could not be read */
 	size_t writing;         /* outcomes on their way to the store */
@@ -355,6 +361,50 @@ static void job_fail_all(struct job *j, int code, const char *status, const char
 	on_job_done(j);
 }
 
+/* The connection goes: to the targets given, with TLS required and verified when the
+ * domain's MTA-STS policy is enforced. */
+static void job_connect(struct job *j, const struct dns_target *targets, size_t count,
+			bool require_tls)
+{
+	struct queue_runner *qr = j->qr;
+	bool relay = *qr->relay_host != '\0';
+	struct smtp_client_params p = { qr->base, require_tls ? qr->verify_tls : qr->tls, qr->hostname,
+					relay ? qr->relay_user : NULL, relay ? qr->relay_pass : NULL,
+					require_tls };
+	log_info("queue outbound domain=%s messages=%zu mx=%s%s", j->domain, j->msg_count,
+		 targets[0].host, require_tls ? " mta-sts=enforce" : "");
+	j->client = smtp_client_start(&p, targets, count, j->msgs, j->msg_count, on_rcpt,
+				      on_job_done, j);
+}
+
+/* RFC 8461 5: under an enforced policy only the MX hosts it names are tried, over TLS with
+ * a certificate valid for them; a testing policy is logged and changes nothing. */
+static void on_policy(const struct mta_sts_policy *policy, void *arg)
+{
+	struct job *j = arg;
+	j->sts = NULL;
+	size_t kept = j->target_count;
+	if (policy != NULL && policy->mode == MTA_STS_ENFORCE) {
+		kept = 0;
+		for (size_t i = 0; i < j->target_count; i++)
+			if (mta_sts_mx_matches(policy, j->targets[i].host))
+				j->targets[kept++] = j->targets[i];
+			else
+				log_info("queue outbound domain=%s mx=%s left out: not in its MTA-STS policy",
+					 j->domain, j->targets[i].host);
+	} else if (policy != NULL) {
+		log_info("queue outbound domain=%s mta-sts=testing: delivered as without a policy",
+			 j->domain);
+	}
+	if (kept == 0) {
+		char *diag = xasprintf("%s: no MX host matches the domain's MTA-STS policy", j->domain);
+		job_fail_all(j, 451, "4.7.0", diag);
+		free(diag);
+		return;
+	}
+	job_connect(j, j->targets, kept, policy != NULL && policy->mode == MTA_STS_ENFORCE);
+}
+
 static void on_route(enum dns_status status, const struct dns_target *targets, size_t count,
 		     const char *error, void *arg)
 {
@@ -363,17 +413,17 @@ static void on_route(enum dns_status status, const struct dns_target *targets, s
 	j->routing = false;
 	char *diag = xasprintf("%s: %s", j->domain, error != NULL ? error : "");
 	switch (status) {
-	case DNS_OK: {
-		bool relay = *qr->relay_host != '\0';
-		struct smtp_client_params p = { qr->base, qr->tls, qr->hostname,
-						relay ? qr->relay_user : NULL,
-						relay ? qr->relay_pass : NULL };
-		log_info("queue outbound domain=%s messages=%zu mx=%s", j->domain, j->msg_count,
-			 targets[0].host);
-		j->client = smtp_client_start(&p, targets, count, j->msgs, j->msg_count, on_rcpt,
-					      on_job_done, j);
+	case DNS_OK:
+		if (*qr->relay_host != '\0') {
+			job_connect(j, targets, count, false);
+			break;
+		}
+		/* RFC 8461 5.1: the policy of the recipient domain decides which of them may go. */
+		j->targets = xmalloc(count * sizeof(*targets));
+		memcpy(j->targets, targets, count * sizeof(*targets));
+		j->target_count = count;
+		j->sts = mta_sts_cache_lookup(qr->sts, qr->dns, j->domain, on_policy, j);
 		break;
-	}
 	case DNS_NO_DOMAIN:
 		/* RFC 3463: X.1.2 bad destination system address. */
 		job_fail_all(j, 550, "5.1.2", diag);
@@ -399,6 +449,8 @@ static void job_free(struct job *j)
 		bounce_rcpts_free(j->failures[i].rcpts, j->failures[i].count);
 		bounce_rcpts_free(j->failures[i].delayed, j->failures[i].delayed_count);
 	}
+	mta_sts_cache_cancel(&j->sts);
+	free(j->targets);
 	free(j->msgs);
 	free(j->failures);
 	free(j->unreadable);
@@ -633,10 +685,14 @@ struct queue_runner *queue_runner_new(struct event_base *base, const struct conf
 	qr->cm = cm;
 	qr->resolvers = xstrdup("");
 	qr->tls = tls_client_context(error_r);
-	if (qr->tls == NULL || queue_runner_configure(qr, cfg, error_r) < 0) {
+	if (qr->tls != NULL)
+		qr->verify_tls = tls_verifying_client_context(config_str(cfg, "outbound.tls_ca_file"),
+							      error_r);
+	if (qr->verify_tls == NULL || queue_runner_configure(qr, cfg, error_r) < 0) {
 		queue_runner_free(&qr);
 		return NULL;
 	}
+	qr->sts = mta_sts_cache_new(base, qr->verify_tls, (int)config_int(cfg, "outbound.mta_sts_port"));
 	qr->poll_ev = event_new(base, -1, EV_PERSIST, on_poll, qr);
 	struct timeval tv = { POLL_SECONDS, 0 };
 	event_add(qr->poll_ev, &tv);
@@ -656,6 +712,10 @@ void queue_runner_stop(struct queue_runner *qr)
 		struct job *next = j->next;
 		if (j->client != NULL)
 			smtp_client_abort(j->client);
+		if (j->sts != NULL) {
+			mta_sts_cache_cancel(&j->sts);
+			job_fail_all(j, 451, "4.4.3", "the server is stopping");
+		}
 		j = next;
 	}
 }
@@ -671,7 +731,9 @@ void queue_runner_free(struct queue_runner **qrp)
 		event_base_loop(qr->base, EVLOOP_ONCE);
 	if (qr->poll_ev != NULL)
 		event_free(qr->poll_ev);
+	mta_sts_cache_free(&qr->sts);
 	SSL_CTX_free(qr->tls);
+	SSL_CTX_free(qr->verify_tls);
 	free(qr->inflight);
 	free(qr->hostname);
 	free(qr->data_dir);

@@ -479,6 +479,9 @@ static void on_reply(struct smtp_client *c)
 			    c->tls_broken != c->target + 1) {
 				c->state = ST_STARTTLS;
 				conn_printf(c->conn, "STARTTLS\r\n");
+			} else if (c->p.require_tls && !c->tls_done) {
+				target_failed(c, 451, "4.7.0 the server offers no STARTTLS, which the "
+						      "domain's MTA-STS policy requires");
 			} else {
 				session_ready(c);
 			}
@@ -502,6 +505,9 @@ static void on_reply(struct smtp_client *c)
 			c->tls_done = true;
 			/* RFC 3207 4.2: forget what the server said before and ask again. */
 			send_ehlo(c);
+		} else if (c->p.require_tls) {
+			target_failed(c, 451, "4.7.0 STARTTLS failed, and the domain's MTA-STS policy "
+					      "requires TLS");
 		} else {
 			/* Opportunistic: a refused STARTTLS leaves the session in the clear. */
 			session_ready(c);
@@ -552,6 +558,15 @@ static bool retry_without_tls(struct smtp_client *c)
 {
 	if (c->state != ST_EHLO || !c->tls_done || c->tls_broken == c->target + 1)
 		return false;
+	if (c->p.require_tls) {
+		const char *why = conn_tls_verify_error(c->conn);
+		char *error = xasprintf("4.7.0 TLS handshake failed%s%s; the domain's MTA-STS "
+					"policy requires a valid certificate",
+					why != NULL ? ": certificate " : "", why != NULL ? why : "");
+		target_failed(c, 451, error);
+		free(error);
+		return true;
+	}
 	log_info("outbound relay=%s TLS handshake failed, trying again without TLS", c->remote);
 	c->tls_broken = c->target + 1;
 	client_schedule(c, STEP_NEXT_TARGET, "TLS handshake failed");

@@ -19,6 +19,10 @@ struct smtp_client_params {
 	const char *helo;        /* our name for EHLO */
 	const char *auth_user;   /* AUTH PLAIN credentials (relayhost), or NULL */
 	const char *auth_pass;
+	/* TLS is a must (an enforced MTA-STS policy, RFC 8461 5): a server without STARTTLS, or
+	 * whose certificate tls (then a verifying context) refuses for its MX name, is skipped
+	 * for the next, and no session goes on in the clear. */
+	bool require_tls;
 };
 
 /* One message to hand over: the queue entry with only the recipients of this destination,

@@ -14,6 +14,7 @@
 #include "deliver/inject.h"
 #include "mail/authres.h"
 #include "mail/header.h"
+#include "verify/dmarc_reports.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -86,8 +87,10 @@ static bool message_begin(struct smtp_session *s)
 static void write_header(struct smtp_session *s, const char *arrived, size_t arrived_len)
 {
 	struct smtp_tx *tx = s->tx;
-	if (tx->checks != NULL)
+	if (tx->checks != NULL) {
 		message_checks_header(tx->checks, arrived, arrived_len);
+		tx->dmarc_report = dmarc_report_subject(arrived, arrived_len);
+	}
 	buf kept;
 	buf_init(&kept);
 	size_t removed = authres_remove_ours(arrived, arrived_len, s->server->host.hostname, &kept);
@@ -192,6 +195,9 @@ static void message_committed(struct delivery *d, void *arg)
 {
 	struct smtp_session *s = arg;
 	log_delivery(s, d);
+	if (d->status == 0 && s->tx->dmarc_report && d->local_count > 0 &&
+	    d->body_size <= DMARC_REPORT_MAX_MESSAGE)
+		dmarc_report_receive(s->server->store_workers, d->body_path_r, d->queue_id);
 	if (!s->gone) {
 		if (d->status == 0)
 			smtp_reply(s, "250 2.0.0 Ok: queued as %s", d->queue_id);
@@ -274,12 +280,61 @@ static enum dmarc_policy dmarc_action(const struct smtp_session *s)
 	return o->disposition;
 }
 
-/* The transaction is over without a commit: the reply is sent, the session reads on. */
+/* What was done with the message, as an aggregate report names it. */
+static const char *dmarc_disposition(const struct dmarc_outcome *o, enum dmarc_policy action)
+{
+	if (action != DMARC_POLICY_NONE)
+		return dmarc_policy_name(action);
+	return o->result == DMARC_PASS && o->policy > DMARC_POLICY_NONE ? "pass" : "none";
+}
+
+/* What DMARC found of the message, for the aggregate reports, or NULL. */
+static struct dmarc_observation *dmarc_observation(struct smtp_session *s, enum dmarc_policy action)
+{
+	struct smtp_tx *tx = s->tx;
+	if (tx->checks == NULL)
+		return NULL;
+	const char *to = tx->rcpt_count > 0 ? strrchr(tx->rcpts[0].address, '@') : NULL;
+	return message_checks_observation(tx->checks, conn_peer_ip(s->conn), to != NULL ? to + 1 : NULL,
+					  dmarc_disposition(message_checks_dmarc(tx->checks), action));
+}
+
+/* The transaction is over without a commit: the reply is sent, the session reads on (or,
+ * when its client has gone, is freed). */
 static void message_refused(struct smtp_session *s)
 {
 	smtp_tx_reset(s);
 	s->state = SMTP_STATE_READY;
 	smtp_session_resume(s);
+}
+
+/* A message DMARC refuses: what was found goes into the reports' store, then the 550 goes
+ * out, so a report made after the client heard of the refusal counts it. */
+struct dmarc_refusal {
+	struct smtp_session *s;
+	struct dmarc_observation *o;
+};
+
+static void observe_on_worker(struct store *st, void *arg)
+{
+	struct dmarc_refusal *r = arg;
+	char *error = NULL;
+	if (r->o != NULL && store_dmarc_observe(st, r->o, &error) < 0) {
+		log_error("dmarc observation of a refused message not kept: %s", error);
+		free(error);
+	}
+}
+
+static void observed(void *arg)
+{
+	struct dmarc_refusal *r = arg;
+	struct smtp_session *s = r->s;
+	dmarc_observation_free(&r->o);
+	free(r);
+	if (!s->gone)
+		smtp_reply(s, "550 5.7.1 Message refused: it fails the DMARC policy (p=reject) of %s",
+			   message_checks_dmarc(s->tx->checks)->author_domain);
+	message_refused(s);
 }
 
 /* The message is accepted (the session waits, paused): write it out and hand it to the
@@ -292,9 +347,11 @@ static void message_commit(struct smtp_session *s)
 		const struct dmarc_outcome *o = message_checks_dmarc(tx->checks);
 		log_info("session=%s queue=%s smtp refused from=<%s> dmarc=fail header.from=%s policy=reject",
 			 conn_id(s->conn), tx->queue_id, tx->sender, o->author_domain);
-		smtp_reply(s, "550 5.7.1 Message refused: it fails the DMARC policy (p=reject) of %s",
-			   o->author_domain);
-		message_refused(s);
+		/* no delivery to carry it: it goes alone */
+		struct dmarc_refusal *r = xcalloc(1, sizeof(*r));
+		r->s = s;
+		r->o = dmarc_observation(s, action);
+		store_workers_submit(s->server->store_workers, observe_on_worker, observed, r);
 		return;
 	}
 	char *error = NULL;
@@ -309,6 +366,7 @@ static void message_commit(struct smtp_session *s)
 		return;
 	}
 	struct delivery *d = delivery_from_tx(s);
+	d->dmarc = dmarc_observation(s, action);
 	if (s->dns_check != NULL)
 		write_authres(s, d);
 	if (action == DMARC_POLICY_QUARANTINE) {

@@ -298,6 +298,56 @@ const struct dmarc_outcome *message_checks_dmarc(struct message_checks *m)
 	return m->dmarc != NULL ? dmarc_check_outcome(m->dmarc) : &unchecked;
 }
 
+static char *policy_or_null(enum dmarc_policy p)
+{
+	return p != DMARC_POLICY_UNSET ? xstrdup(dmarc_policy_name(p)) : NULL;
+}
+
+struct dmarc_observation *message_checks_observation(struct message_checks *m, const char *ip,
+						     const char *envelope_to,
+						     const char *disposition)
+{
+	const struct dmarc_outcome *o = message_checks_dmarc(m);
+	if (o->result != DMARC_PASS && o->result != DMARC_FAIL)
+		return NULL;
+	const struct dmarc_record *rec = o->record;
+	struct dmarc_observation *obs = xcalloc(1, sizeof(*obs));
+	obs->at = time(NULL);
+	obs->policy = (struct dmarc_policy_published){
+		.domain = xstrdup(o->policy_domain),
+		.p = xstrdup(dmarc_policy_name(rec->p)),
+		.sp = policy_or_null(rec->sp),
+		.np = policy_or_null(rec->np),
+		.adkim = rec->adkim_strict ? 's' : 'r',
+		.aspf = rec->aspf_strict ? 's' : 'r',
+		.testing = rec->test ? 'y' : 'n',
+	};
+	buf rua;
+	buf_init(&rua);
+	for (size_t i = 0; i < rec->rua.count; i++)
+		buf_printf(&rua, "%s%s", i > 0 ? " " : "", rec->rua.items[i]);
+	obs->rua = buf_steal(&rua);
+	struct dmarc_report_record *r = &obs->rec;
+	r->source_ip = xstrdup(ip);
+	r->count = 1;
+	r->disposition = xstrdup(disposition);
+	r->dkim = xstrdup(o->dkim_aligned ? "pass" : "fail");
+	r->spf = xstrdup(o->spf_aligned ? "pass" : "fail");
+	r->header_from = xstrdup(o->author_domain);
+	const char *at = strrchr(m->spf_identity, '@');
+	r->envelope_from = !m->spf_helo && at != NULL ? xstrdup(at + 1) : NULL;
+	r->envelope_to = envelope_to != NULL ? xstrdup(envelope_to) : NULL;
+	const struct dkim_signature_result *sigs;
+	size_t count = m->dkim != NULL ? dkim_verify_results(m->dkim, &sigs) : 0;
+	for (size_t i = 0; i < count; i++)
+		dmarc_report_add_auth(r, false, sigs[i].domain, sigs[i].selector,
+				      dkim_result_name(sigs[i].result));
+	if (m->spf_domain != NULL)
+		dmarc_report_add_auth(r, true, m->spf_domain, m->spf_helo ? "helo" : "mfrom",
+				      spf_result_name(m->spf_done ? m->spf_result : SPF_TEMPERROR));
+	return obs;
+}
+
 void message_checks_free(struct message_checks **mp)
 {
 	struct message_checks *m = *mp;

@@ -14,6 +14,7 @@
 #include "verify/arc_verify.h"
 #include "verify/dkim_verify.h"
 #include "verify/dmarc.h"
+#include "store/store.h"
 #include <stddef.h>
 
 /* At most one SPF, DKIM_VERIFY_MAX_SIGNATURES DKIM, one ARC and one DMARC result. */
@@ -40,6 +41,12 @@ void message_checks_wait(struct message_checks *m, int timeout_ms, void (*done)(
 size_t message_checks_results(struct message_checks *m, struct authres_result *out, size_t max);
 /* DMARC's outcome (a temperror until it is done). */
 const struct dmarc_outcome *message_checks_dmarc(struct message_checks *m);
+/* What DMARC found, for aggregate reports (store.h's observation): NULL unless a policy
+ * record applied (pass or fail). ip the client's, envelope_to the domain of the first
+ * recipient, disposition what was done ("none", "pass", "quarantine", "reject"). */
+struct dmarc_observation *message_checks_observation(struct message_checks *m, const char *ip,
+						     const char *envelope_to,
+						     const char *disposition);
 /* When DMARC failed but the ARC chain passes, its last sealer (instance N's ARC-Seal d=) is
  * one of the trusted sealers and that instance's ARC-Authentication-Results reports
  * dmarc=pass: that sealer's domain, and the message is to be taken as if DMARC passed. Else

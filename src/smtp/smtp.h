@@ -121,6 +121,7 @@ struct smtp_tx {
 	char *foreign_author;         /* submission: a From or Sender address the user does not own */
 	struct message_checks *checks; /* port 25: SPF, DKIM and DMARC of this message */
 	int checks_waiting;           /* the end of the message waits for this many */
+	bool dmarc_report;            /* port 25: its Subject says it carries a DMARC report */
 	struct data_reader reader;
 	buf chunk;                    /* decoded data on its way to the spool */
 	size_t line_len;              /* BDAT: length of the current line so far */

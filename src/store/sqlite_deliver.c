@@ -124,6 +124,9 @@ static int deliver_rows(struct store *st, struct delivery *d, const char *path, 
 			return -1;
 	if (d->submitter_id != 0 && record_submission(st, d, arrival, error_r) < 0)
 		return -1;
+	/* what DMARC found goes with the message it found it of, or not at all */
+	if (d->dmarc != NULL && store_dmarc_observe(st, d->dmarc, error_r) < 0)
+		return -1;
 
 	if (d->remote_count == 0)
 		return 0;
@@ -232,7 +235,8 @@ int store_deliver(struct store *st, struct delivery **batch, size_t count)
 	int status = 0;
 	st->full = false;
 	for (size_t i = 0; i < count; i++) {
-		free(paths[i]);
+		free(batch[i]->body_path_r);
+		batch[i]->body_path_r = paths[i];
 		if (batch[i]->status < 0) {
 			status = -1;
 			st->full = st->full || batch[i]->full;

@@ -21,7 +21,7 @@ struct store {
 };
 
 /* The schema version this estafeta writes; a database or a backup of a later one is refused. */
-#define SCHEMA_VERSION 8
+#define SCHEMA_VERSION 9
 
 /* Creates the schema on a new database and checks the version of an old one (sqlite_schema.c).
  * Returns 0 or -1 with *error_r. */

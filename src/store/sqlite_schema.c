@@ -212,11 +212,49 @@ static const char schema_v7[] =
 	"  UNIQUE (domain_id, selector));"
 	"PRAGMA user_version = 7;";
 
-/* Version 8: queue.arc_results, the Authentication-Results value of a message received on
- * port 25 that goes on to other domains (a forward), for the ARC set sealing it. */
+/* Version 8: DMARC aggregate reports. dmarc_observations: what each DMARC evaluation of
+ * received mail found while a policy record applied (the record, the message's identifiers,
+ * what was done with it, its authentication results), written with the message (or alone
+ * for one refused), kept until the reports of its period are made and some days after;
+ * meta's dmarc_reported_until is where the last reports ended. dmarc_reports and their
+ * records: the reports other receivers sent about our domains (a reporter's report once). */
 static const char schema_v8[] =
-	"ALTER TABLE queue ADD COLUMN arc_results TEXT;"
+	"CREATE TABLE dmarc_observations ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"
+	"  policy_domain TEXT NOT NULL COLLATE NOCASE,"
+	"  p TEXT NOT NULL, sp TEXT, np TEXT, adkim TEXT, aspf TEXT, testing TEXT,"
+	"  rua TEXT NOT NULL,"
+	"  source_ip TEXT NOT NULL,"
+	"  header_from TEXT NOT NULL,"
+	"  envelope_from TEXT, envelope_to TEXT,"
+	"  disposition TEXT NOT NULL, dkim TEXT NOT NULL, spf TEXT NOT NULL,"
+	"  auth TEXT NOT NULL);"
+	"CREATE INDEX dmarc_observations_at ON dmarc_observations(at);"
+	"CREATE TABLE dmarc_reports ("
+	"  id INTEGER PRIMARY KEY,"
+	"  domain TEXT NOT NULL COLLATE NOCASE,"
+	"  org_name TEXT NOT NULL,"
+	"  email TEXT NOT NULL,"
+	"  report_id TEXT NOT NULL,"
+	"  begin INTEGER NOT NULL,"
+	"  end INTEGER NOT NULL,"
+	"  received INTEGER NOT NULL,"
+	"  UNIQUE (domain, org_name, report_id));"
+	"CREATE TABLE dmarc_report_records ("
+	"  report INTEGER NOT NULL REFERENCES dmarc_reports(id) ON DELETE CASCADE,"
+	"  source_ip TEXT NOT NULL,"
+	"  count INTEGER NOT NULL,"
+	"  disposition TEXT NOT NULL, dkim TEXT NOT NULL, spf TEXT NOT NULL,"
+	"  header_from TEXT NOT NULL);"
+	"CREATE INDEX dmarc_report_records_report ON dmarc_report_records(report);"
 	"PRAGMA user_version = 8;";
+
+/* Version 9: queue.arc_results, the Authentication-Results value of a message received on
+ * port 25 that goes on to other domains (a forward), for the ARC set sealing it. */
+static const char schema_v9[] =
+	"ALTER TABLE queue ADD COLUMN arc_results TEXT;"
+	"PRAGMA user_version = 9;";
 
 /* Candidate message files to check after deleting folder entries (sqlite_mailbox.c). A
  * per-connection temporary table, so it costs nothing in the database file. */
@@ -242,7 +280,8 @@ int sqlite_schema_apply(struct store *st, char **error_r)
 	}
 	/* Each step takes the schema from its version to the next, all in one transaction. */
 	static const char *const steps[SCHEMA_VERSION] = { schema_v1, schema_v2, schema_v3, schema_v4,
-								    schema_v5, schema_v6, schema_v7, schema_v8 };
+								    schema_v5, schema_v6, schema_v7,
+								    schema_v8, schema_v9 };
 	char *msg = NULL;
 	for (int64_t v = version; v < SCHEMA_VERSION; v++) {
 		if (sqlite3_exec(st->db, steps[v], NULL, NULL, &msg) != SQLITE_OK) {

@@ -44,8 +44,22 @@ void delivery_free(struct delivery **dp)
 	free(d->queue_id);
 	free(d->arc_results);
 	free(d->error);
+	free(d->body_path_r);
+	dmarc_observation_free(&d->dmarc);
 	free(d);
 	*dp = NULL;
+}
+
+void dmarc_observation_free(struct dmarc_observation **op)
+{
+	struct dmarc_observation *o = *op;
+	if (o == NULL)
+		return;
+	dmarc_policy_published_free(&o->policy);
+	free(o->rua);
+	dmarc_report_record_free(&o->rec);
+	free(o);
+	*op = NULL;
 }
 
 bool quota_allows(const struct quota *q, uint64_t octets, uint64_t messages)

@@ -18,6 +18,7 @@
 #define ESTAFETA_STORE_H
 #include "core/buf.h"
 #include "core/strlist.h"
+#include "mail/dmarc_report.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -175,6 +176,42 @@ int store_dkim_list(struct store *st, const char *domain_or_null, bool active_on
 int store_dkim_retire(struct store *st, const char *domain, const char *selector, time_t when,
 		      char **error_r);
 void dkim_key_rows_free(struct dkim_key_row *rows, size_t count);
+
+/* ---- DMARC aggregate reports (sqlite_dmarc.c) ----
+ * What each DMARC evaluation of received mail found, while a policy record applied, kept
+ * until the reports of its period are made; and the reports other receivers send to our
+ * domains. */
+struct dmarc_observation {
+	time_t at;
+	struct dmarc_policy_published policy; /* the record that applied, where it was found */
+	char *rua;                            /* its rua URIs, space-separated ("" for none) */
+	struct dmarc_report_record rec;       /* the message's own row (count 1); envelope_to
+	                                         the domain of its first recipient */
+};
+void dmarc_observation_free(struct dmarc_observation **o);
+int store_dmarc_observe(struct store *st, const struct dmarc_observation *o, char **error_r);
+/* The start of the next report period: where the last reports ended, or the time of the
+ * oldest observation not older than limit; 0 when there is nothing to report. */
+int store_dmarc_period_start(struct store *st, time_t limit, time_t *start_r, char **error_r);
+/* The policy domains with observations in [begin, end), each with the rua of its latest,
+ * as "domain rua..." lines appended to out. */
+int store_dmarc_domains(struct store *st, time_t begin, time_t end, strlist *out,
+			char **error_r);
+/* The report of domain's observations in [begin, end): its policy_published from the latest
+ * and one record per group of identical rows with their count; report metadata unset. */
+int store_dmarc_collect(struct store *st, const char *domain, time_t begin, time_t end,
+			struct dmarc_report *out, char **error_r);
+/* The reports up to end are made: the next period starts there, and observations older than
+ * keep seconds before it go. */
+int store_dmarc_reported(struct store *st, time_t end, time_t keep, char **error_r);
+/* Keeps a report received for one of our domains: 1 added, 0 when the same reporter sent
+ * that report (org_name, report_id, domain) already. */
+int store_dmarc_report_add(struct store *st, const struct dmarc_report *r, time_t received,
+			   char **error_r);
+/* The reports received for domain whose period ends after since, oldest first, with their
+ * records (source_ip, count, disposition, dkim, spf, header_from). *out allocated. */
+int store_dmarc_reports(struct store *st, const char *domain, time_t since,
+			struct dmarc_report **out, size_t *count, char **error_r);
 
 /* ---- folders ---- */
 struct folder {
@@ -352,6 +389,8 @@ struct delivery {
 	bool local_origin;    /* written here: by an authenticated user, sendmail or the server
 	                         itself (bounces), not taken from another server; only such mail
 	                         gets DKIM signatures (queue/outbound_dkim.h) */
+	struct dmarc_observation *dmarc; /* port 25: what DMARC found, recorded with the message
+	                                    for aggregate reports; NULL for none; owned */
 	char *arc_results;    /* port 25 with remote recipients: our Authentication-Results value
 	                         (authserv-id; results), which the forwarded copy's ARC set
 	                         records (queue/outbound_arc.h); NULL otherwise. Owned */
@@ -359,6 +398,8 @@ struct delivery {
 	int status;          /* 0 delivered, -1 failed */
 	bool full;           /* failed for lack of space */
 	char *error;         /* allocated when status is -1 */
+	char *body_path_r;   /* where the message file went (relative to data_dir), when
+	                        delivered; allocated */
 };
 void delivery_free(struct delivery **d);
 

@@ -1319,6 +1319,111 @@ static void test_dkim_keys(void **state)
 	dkim_key_rows_free(rows, n);
 }
 
+/* An observation of DMARC as the SMTP session makes it (message_checks_observation). */
+static struct dmarc_observation *observation(time_t at, const char *ip, const char *dkim,
+					     const char *rua)
+{
+	struct dmarc_observation *o = xcalloc(1, sizeof(*o));
+	o->at = at;
+	o->policy = (struct dmarc_policy_published){ xstrdup("a.test"), xstrdup("reject"), NULL,
+						     NULL, 'r', 'r', 'n' };
+	o->rua = xstrdup(rua);
+	o->rec.source_ip = xstrdup(ip);
+	o->rec.count = 1;
+	o->rec.disposition = xstrdup(strcmp(dkim, "pass") == 0 ? "pass" : "quarantine");
+	o->rec.dkim = xstrdup(dkim);
+	o->rec.spf = xstrdup("fail");
+	o->rec.header_from = xstrdup("a.test");
+	o->rec.envelope_to = xstrdup("example.com");
+	dmarc_report_add_auth(&o->rec, false, "a.test", "s1", dkim);
+	dmarc_report_add_auth(&o->rec, true, "mail.a.test", "mfrom", "none");
+	return o;
+}
+
+/* Observations come in with their messages (or alone), are grouped per identical row into a
+ * report of their period, and go some days after it; received reports are kept once. */
+static void test_dmarc_reports(void **state)
+{
+	struct fixture *f = *state;
+	time_t day = 1700000000;
+	/* one with its delivery, in the delivery's transaction */
+	struct delivery *d = new_delivery(f, "dmarc", "Subject: x\r\n\r\nbody\r\n");
+	add_local(d, f->alice, "INBOX", "", 0);
+	d->dmarc = observation(day + 10, "192.0.2.1", "pass", "mailto:dmarc@a.test");
+	assert_int_equal(store_deliver(f->st, &d, 1), 0);
+	assert_non_null(d->body_path_r);
+	assert_non_null(strstr(d->body_path_r, "messages/"));
+	delivery_free(&d);
+	/* two more like it, one failing, one from before the period's end's week */
+	struct dmarc_observation *o[] = {
+		observation(day + 20, "192.0.2.1", "pass", "mailto:dmarc@a.test"),
+		observation(day + 30, "192.0.2.9", "fail", "mailto:new@a.test mailto:x@y.test"),
+		observation(day - 30 * 86400, "192.0.2.7", "fail", "mailto:old@a.test"),
+	};
+	for (size_t i = 0; i < 3; i++)
+		OK(store_dmarc_observe(f->st, o[i], error_r));
+	time_t start;
+	OK(store_dmarc_period_start(f->st, day - 86400, &start, error_r));
+	assert_int_equal(start, day + 10);
+	strlist domains;
+	strlist_init(&domains);
+	OK(store_dmarc_domains(f->st, start, day + 86400, &domains, error_r));
+	assert_int_equal(domains.count, 1);
+	assert_string_equal(domains.items[0], "a.test mailto:new@a.test mailto:x@y.test");
+	strlist_free(&domains);
+	struct dmarc_report r;
+	OK(store_dmarc_collect(f->st, "a.test", start, day + 86400, &r, error_r));
+	assert_string_equal(r.policy.domain, "a.test");
+	assert_string_equal(r.policy.p, "reject");
+	assert_null(r.policy.sp);
+	assert_int_equal(r.policy.aspf, 'r');
+	assert_int_equal(r.record_count, 2);
+	assert_string_equal(r.records[0].source_ip, "192.0.2.1");
+	assert_int_equal(r.records[0].count, 2);
+	assert_string_equal(r.records[0].dkim, "pass");
+	assert_null(r.records[0].envelope_from);
+	assert_string_equal(r.records[0].envelope_to, "example.com");
+	assert_int_equal(r.records[0].auth_count, 2);
+	assert_string_equal(r.records[0].auth[0].selector, "s1");
+	assert_true(r.records[0].auth[1].spf);
+	assert_string_equal(r.records[0].auth[1].domain, "mail.a.test");
+	assert_string_equal(r.records[1].source_ip, "192.0.2.9");
+	assert_int_equal(r.records[1].count, 1);
+	/* reported: the next period starts at its end, and the month-old row goes */
+	OK(store_dmarc_reported(f->st, day + 86400, 8 * 86400, error_r));
+	OK(store_dmarc_period_start(f->st, 0, &start, error_r));
+	assert_int_equal(start, day + 86400);
+	int64_t left;
+	OK(db_int(f->st, error_r, &left, "SELECT count(*) FROM dmarc_observations", ""));
+	assert_int_equal(left, 3);
+
+	/* a report received, once */
+	r.org_name = xstrdup("mx.b.test");
+	r.email = xstrdup("postmaster@b.test");
+	r.report_id = xstrdup("1.a.test@mx.b.test");
+	r.end = day + 86400;
+	char *error = NULL;
+	assert_int_equal(store_dmarc_report_add(f->st, &r, day, &error), 1);
+	assert_int_equal(store_dmarc_report_add(f->st, &r, day, &error), 0);
+	struct dmarc_report *got;
+	size_t n;
+	OK(store_dmarc_reports(f->st, "A.test", 0, &got, &n, error_r));
+	assert_int_equal(n, 1);
+	assert_string_equal(got[0].org_name, "mx.b.test");
+	assert_string_equal(got[0].report_id, "1.a.test@mx.b.test");
+	assert_int_equal(got[0].record_count, 2);
+	assert_int_equal(got[0].records[0].count, 2);
+	assert_string_equal(got[0].records[1].disposition, "quarantine");
+	dmarc_report_free(&got[0]);
+	free(got);
+	OK(store_dmarc_reports(f->st, "a.test", day + 86400, &got, &n, error_r));
+	assert_int_equal(n, 0);
+	free(got);
+	dmarc_report_free(&r);
+	for (size_t i = 0; i < 3; i++)
+		dmarc_observation_free(&o[i]);
+}
+
 /* A database of schema version 2 (before hold, the hourly limits, index.db, \Recent and
  * subscriptions of their own) is brought up to date when opened, its mail kept. */
 static void test_schema_upgrade_from_2(void **state)
@@ -1341,6 +1446,8 @@ static void test_schema_upgrade_from_2(void **state)
 				      "ALTER TABLE accounts DROP COLUMN quota_storage;"
 				      "ALTER TABLE accounts DROP COLUMN quota_messages;"
 				      "DROP TABLE dkim_keys; ALTER TABLE queue DROP COLUMN local_origin;"
+				      "DROP TABLE dmarc_report_records; DROP TABLE dmarc_reports;"
+				      "DROP TABLE dmarc_observations;"
 				      "ALTER TABLE queue DROP COLUMN arc_results;"
 				      "PRAGMA user_version = 2;",
 				      NULL, NULL, NULL), SQLITE_OK);
@@ -1349,7 +1456,7 @@ static void test_schema_upgrade_from_2(void **state)
 	assert_null(error);
 	int64_t version;
 	OK(db_int(f->st, error_r, &version, "PRAGMA user_version", ""));
-	assert_int_equal(version, 8);
+	assert_int_equal(version, 9);
 	/* the subscribed folders keep their subscriptions; what was there is not recent */
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM subscriptions"),
 			 sql_int(f, "SELECT count(*) FROM folders WHERE name = 'INBOX'"));
@@ -1498,6 +1605,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_message_headers, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_apop_secret, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_dkim_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dmarc_reports, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_imap, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_import, setup_mailboxes, teardown),
 		cmocka_unit_test_setup_teardown(test_take_recent, setup_mailboxes, teardown),

@@ -284,6 +284,7 @@ static bool evaluate(struct dmarc_check *c)
 		unknown |= a == -1;
 	}
 	c->out.policy_domain = pol->name;
+	c->out.record = rec;
 	c->out.policy = policy;
 	c->out.test_mode = rec->test;
 	if (c->out.spf_aligned || c->out.dkim_aligned) {

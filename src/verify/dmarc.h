@@ -33,6 +33,7 @@ struct dmarc_outcome {
 	                                  NONE otherwise */
 	bool test_mode;
 	bool spf_aligned, dkim_aligned;
+	const struct dmarc_record *record; /* pass and fail: the policy record that applied */
 	const char *reason;            /* for people */
 };
 

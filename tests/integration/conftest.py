@@ -4,6 +4,8 @@ An Instance is made with `estafeta init` in a fresh folder, configured with `est
 served by `estafeta serve` (the sanitizer build when make test runs), and read back with the
 admin commands. Its log is checked for sanitizer reports when it stops.
 """
+import atexit
+import contextlib
 import imaplib
 import os
 import poplib
@@ -47,6 +49,66 @@ def free_port_base():
     raise RuntimeError("no free port range")
 
 
+
+DNS_IP = "127.0.0.53"
+
+
+def free_udp_port(ip):
+    for _ in range(100):
+        port = random.randint(5300, 9999)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s, socket.socket() as t:
+            try:
+                s.bind((ip, port))
+                t.bind((ip, port))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError("no free port for the DNS server")
+
+
+@contextlib.contextmanager
+def dnsmasq(records, ip=DNS_IP):
+    """dnsmasq on ip:port serving records (its command-line options); yields "ip:port" for
+    dns.resolvers."""
+    if shutil.which("dnsmasq") is None and not os.path.exists("/usr/sbin/dnsmasq"):
+        pytest.skip("dnsmasq is not installed (scripts/install-deps.sh test)")
+    port = free_udp_port(ip)
+    proc = subprocess.Popen(
+        ["/usr/sbin/dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
+         "--conf-file=/dev/null", "--pid-file=", "--bind-interfaces",
+         f"--listen-address={ip}", f"--port={port}", "--user=root", "--log-facility=-",
+         *records], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            try:
+                s.bind((ip, port))
+            except OSError:
+                break  # dnsmasq holds it
+        assert proc.poll() is None, proc.stderr.read().decode()
+        time.sleep(0.05)
+    try:
+        yield f"{ip}:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+_quiet_dns = None
+
+
+def quiet_dns():
+    """A DNS server on loopback for every instance that has no test DNS of its own: dnsmasq
+    answering NXDOMAIN for every name at once, so no lookup leaves the machine and none waits
+    for a timeout. Started once, stopped when the tests end."""
+    global _quiet_dns
+    if _quiet_dns is None:
+        cm = dnsmasq(["--local=/#/"])
+        _quiet_dns = (cm, cm.__enter__())
+        atexit.register(cm.__exit__, None, None, None)
+    return _quiet_dns[1]
+
+
 class Instance:
     def __init__(self, root, domain="example.test", listen="127.0.0.1"):
         self.root = root
@@ -63,9 +125,8 @@ class Instance:
         out = self.cli("init", self.dir, "--domain", domain, "--hostname", "mx." + domain,
                        "--port-base", str(self.port_base), "--listen", listen)
         assert "Created an estafeta instance" in out
-        # No lookup leaves loopback: without a test's own DNS server, the resolver is a closed
-        # port, which answers at once (port unreachable), so lookups end as temporary errors.
-        self.config("dns.resolvers", "127.0.0.1:9")
+        # No lookup leaves loopback: a test with names to serve gives its own DNS server.
+        self.config("dns.resolvers", quiet_dns())
 
     # -- admin --
     def cli(self, *args, input=None, check=True):

@@ -231,6 +231,7 @@ def test_old_instance_index_moves_to_its_own_file(server):
         "ALTER TABLE domains DROP COLUMN quota_storage; ALTER TABLE domains DROP COLUMN quota_messages;"
         "ALTER TABLE accounts DROP COLUMN quota_storage; ALTER TABLE accounts DROP COLUMN quota_messages;"
         "ALTER TABLE queue DROP COLUMN local_origin; DROP TABLE dkim_keys;"
+        "DROP TABLE dmarc_report_records; DROP TABLE dmarc_reports; DROP TABLE dmarc_observations;"
         "ALTER TABLE queue DROP COLUMN arc_results;"
         "PRAGMA user_version = 2;")
     db.close()
@@ -245,7 +246,7 @@ def test_old_instance_index_moves_to_its_own_file(server):
     assert search(r, 'TEXT "grüße"') == ["2"]
     db = sqlite3.connect(f"file:{os.path.join(server.data, 'estafeta.db')}?mode=ro", uri=True)
     try:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 8
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 9
         assert db.execute("SELECT count(*) FROM sqlite_master WHERE name LIKE 'search_text%'"
                           ).fetchone()[0] == 0
     finally:

@@ -13,7 +13,6 @@ import email
 import email.policy
 import os
 import pathlib
-import random
 import shutil
 import signal
 import socket
@@ -24,7 +23,8 @@ import time
 
 import pytest
 
-DNS_IP = "127.0.0.53"
+from conftest import dnsmasq, free_udp_port  # noqa: F401 (shared with other tests)
+
 DNS_RECORDS = [
     # Local data only for .test: a name without the asked type gets NODATA (not REFUSED),
     # an unknown name NXDOMAIN.
@@ -38,47 +38,6 @@ DNS_RECORDS = [
     "--mx-host=down.test,mx.down.test,10", "--host-record=mx.down.test,127.0.0.5",
     "--mx-host=p.test,mx.p.test,10", "--host-record=mx.p.test,127.0.0.1",
 ]
-
-
-def free_udp_port(ip):
-    for _ in range(100):
-        port = random.randint(5300, 9999)
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s, socket.socket() as t:
-            try:
-                s.bind((ip, port))
-                t.bind((ip, port))
-                return port
-            except OSError:
-                continue
-    raise RuntimeError("no free port for the DNS server")
-
-
-@contextlib.contextmanager
-def dnsmasq(records, ip=DNS_IP):
-    """dnsmasq on ip:port serving records (its command-line options); yields "ip:port" for
-    dns.resolvers."""
-    if shutil.which("dnsmasq") is None and not os.path.exists("/usr/sbin/dnsmasq"):
-        pytest.skip("dnsmasq is not installed (scripts/install-deps.sh test)")
-    port = free_udp_port(ip)
-    proc = subprocess.Popen(
-        ["/usr/sbin/dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
-         "--conf-file=/dev/null", "--pid-file=", "--bind-interfaces",
-         f"--listen-address={ip}", f"--port={port}", "--user=root", "--log-facility=-",
-         *records], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.time() + 5
-    while time.time() < deadline:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            try:
-                s.bind((ip, port))
-            except OSError:
-                break  # dnsmasq holds it
-        assert proc.poll() is None, proc.stderr.read().decode()
-        time.sleep(0.05)
-    try:
-        yield f"{ip}:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.fixture
